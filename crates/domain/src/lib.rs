@@ -1,1 +1,17 @@
-//! placeholder
+//! The MM API world: the objects Meta keeps (apps, business portfolios, WABAs, phone numbers,
+//! templates, system users, tokens) and the rules over them, as pure functions.
+//!
+//! Nothing here does I/O or reads a clock: callers pass the state and `now`, and get back a
+//! decision. Storage lives in `wamm-store`, transport in `wamm-platform`.
+
+pub mod access;
+pub mod country;
+pub mod model;
+pub mod onboarding;
+pub mod permission;
+pub mod template;
+pub mod time;
+
+pub use model::*;
+pub use permission::{AccessLevel, Permission};
+pub use time::Timestamp;

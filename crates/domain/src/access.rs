@@ -1,0 +1,204 @@
+//! Who may touch what: a token's reach over businesses and WABAs.
+//!
+//! Graph distinguishes three refusals, and so do we:
+//! - the object is unrelated to the token's business: answered as if it did not exist
+//!   (`100`/subcode `33`), so IDs cannot be probed;
+//! - the object is related but the token lacks a scope, or its system user was not assigned
+//!   the asset: `200` permissions error;
+//! - the app reaches a client's asset with only standard access: `10`, because App Review
+//!   (advanced access) is what lets an app act for other businesses.
+
+use wamm_wire::ids::{BusinessId, WabaId};
+
+use crate::model::{App, TokenKind, TokenRecord, Waba};
+use crate::permission::Permission;
+
+/// Why access was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// Unrelated object: render as "does not exist".
+    NotVisible,
+    /// The token lacks this scope.
+    MissingScope(Permission),
+    /// The token's user was not assigned the asset.
+    AssetNotGranted,
+    /// The app needs advanced access to this permission for a client's asset.
+    NeedsAdvancedAccess(Permission),
+}
+
+/// An authenticated caller: a live token and the app it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Principal<'a> {
+    /// The token.
+    pub token: &'a TokenRecord,
+    /// The token's app.
+    pub app: &'a App,
+}
+
+impl Principal<'_> {
+    fn require(&self, scope: Permission, own_asset: bool) -> Result<(), Denial> {
+        if !self.token.has_scope(scope) {
+            return Err(Denial::MissingScope(scope));
+        }
+        if !own_asset && !self.app.has_advanced(scope) {
+            return Err(Denial::NeedsAdvancedAccess(scope));
+        }
+        Ok(())
+    }
+
+    /// Whether the token may use `scope` on `waba`.
+    pub fn check_waba(&self, waba: &Waba, scope: Permission) -> Result<(), Denial> {
+        let Some(acting) = self.token.business_id else {
+            // App tokens carry no business: they reach no WABA.
+            return Err(match self.token.kind {
+                TokenKind::App => Denial::AssetNotGranted,
+                _ => Denial::NotVisible,
+            });
+        };
+        let related = waba.owner_business_id == acting || waba.partner(acting).is_some();
+        if !related {
+            return Err(Denial::NotVisible);
+        }
+        if !self.token.target_wabas.is_empty() && !self.token.target_wabas.contains(&waba.id) {
+            return Err(Denial::AssetNotGranted);
+        }
+        let own = waba.graph_owner() == self.app.business_id
+            || waba.owner_business_id == self.app.business_id;
+        self.require(scope, own)
+    }
+
+    /// Whether the token may read `business` with `scope`. `is_client` says whether `business`
+    /// is a client of the token's business (holds 1+ WABA shared with it or OBO).
+    pub fn check_business(
+        &self,
+        business: BusinessId,
+        is_client: bool,
+        scope: Permission,
+    ) -> Result<(), Denial> {
+        let Some(acting) = self.token.business_id else {
+            return Err(Denial::AssetNotGranted);
+        };
+        if business != acting && !is_client {
+            return Err(Denial::NotVisible);
+        }
+        self.require(scope, business == self.app.business_id)
+    }
+
+    /// Whether the token may act for its own business with `scope` (e.g. list its client WABAs).
+    pub fn check_own_business(&self, business: BusinessId, scope: Permission) -> Result<(), Denial> {
+        match self.token.business_id {
+            Some(acting) if acting == business => self.require(scope, true),
+            Some(_) => Err(Denial::NotVisible),
+            None => Err(Denial::AssetNotGranted),
+        }
+    }
+
+    /// Whether `waba` is within the token's assignment (for filtering lists).
+    pub fn assigned(&self, waba: WabaId) -> bool {
+        self.token.target_wabas.is_empty() || self.token.target_wabas.contains(&waba)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AppPermission, PartnerAccess, PartnerType, WabaPartner, WabaStatus};
+    use crate::permission::AccessLevel;
+    use crate::time::Timestamp;
+    use wamm_wire::ids::{AppId, UserId};
+
+    const PARTNER: BusinessId = BusinessId::new(10);
+    const CLIENT: BusinessId = BusinessId::new(20);
+    const STRANGER: BusinessId = BusinessId::new(30);
+
+    fn app(level: AccessLevel) -> App {
+        App {
+            id: AppId::new(1),
+            name: "a".into(),
+            secret: "s".into(),
+            business_id: PARTNER,
+            partner_type: PartnerType::Bsp,
+            require_app_secret: false,
+            permissions: vec![AppPermission { permission: Permission::WhatsappBusinessManagement, access: level }],
+        }
+    }
+
+    fn token(scopes: Vec<Permission>, targets: Vec<WabaId>) -> TokenRecord {
+        TokenRecord {
+            hash: "h".into(),
+            kind: TokenKind::SystemUser,
+            app_id: AppId::new(1),
+            business_id: Some(PARTNER),
+            user_id: Some(UserId::new(5)),
+            scopes,
+            target_wabas: targets,
+            issued_at: Timestamp(0),
+            expires_at: None,
+            revoked_at: None,
+            hint: "abcd".into(),
+        }
+    }
+
+    fn waba(id: u64, owner: BusinessId, partner: Option<BusinessId>) -> Waba {
+        Waba {
+            id: WabaId::new(id),
+            name: "w".into(),
+            owner_business_id: owner,
+            tax_country: "BR".parse().expect("country"),
+            status: WabaStatus::Active,
+            currency: "BRL".into(),
+            timezone_id: "1".into(),
+            message_template_namespace: "ns".into(),
+            payment_method: true,
+            partners: partner
+                .map(|b| WabaPartner { business_id: b, access: PartnerAccess::Shared, migration_intent: None })
+                .into_iter()
+                .collect(),
+            solution_id: None,
+            mm_setup_complete_at: None,
+            message_activity_sharing: true,
+            created_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn the_three_refusals() {
+        let scope = Permission::WhatsappBusinessManagement;
+        let advanced = app(AccessLevel::Advanced);
+        let standard = app(AccessLevel::Standard);
+        let tok = token(vec![scope], vec![]);
+        let client_waba = waba(100, CLIENT, Some(PARTNER));
+        let stranger_waba = waba(101, STRANGER, None);
+        let own_waba = waba(102, PARTNER, None);
+
+        let p = Principal { token: &tok, app: &advanced };
+        assert_eq!(p.check_waba(&client_waba, scope), Ok(()));
+        assert_eq!(p.check_waba(&stranger_waba, scope), Err(Denial::NotVisible));
+
+        let p = Principal { token: &tok, app: &standard };
+        assert_eq!(p.check_waba(&client_waba, scope), Err(Denial::NeedsAdvancedAccess(scope)));
+        assert_eq!(p.check_waba(&own_waba, scope), Ok(()));
+
+        let no_scope = token(vec![Permission::WhatsappBusinessMessaging], vec![]);
+        let p = Principal { token: &no_scope, app: &advanced };
+        assert_eq!(p.check_waba(&client_waba, scope), Err(Denial::MissingScope(scope)));
+
+        let narrow = token(vec![scope], vec![WabaId::new(999)]);
+        let p = Principal { token: &narrow, app: &advanced };
+        assert_eq!(p.check_waba(&client_waba, scope), Err(Denial::AssetNotGranted));
+        assert!(!p.assigned(client_waba.id));
+    }
+
+    #[test]
+    fn business_reach() {
+        let scope = Permission::BusinessManagement;
+        let mut a = app(AccessLevel::Advanced);
+        a.permissions.push(AppPermission { permission: scope, access: AccessLevel::Advanced });
+        let tok = token(vec![scope], vec![]);
+        let p = Principal { token: &tok, app: &a };
+        assert_eq!(p.check_business(CLIENT, true, scope), Ok(()));
+        assert_eq!(p.check_business(STRANGER, false, scope), Err(Denial::NotVisible));
+        assert_eq!(p.check_own_business(PARTNER, scope), Ok(()));
+        assert_eq!(p.check_own_business(CLIENT, scope), Err(Denial::NotVisible));
+    }
+}

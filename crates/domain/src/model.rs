@@ -1,0 +1,451 @@
+//! The objects of the world, as the platform stores them.
+//!
+//! These are the platform's own records, not wire shapes: rendering to Graph JSON happens in
+//! the platform's HTTP layer, which picks fields per `fields=`.
+
+use serde::{Deserialize, Serialize};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, UserId, WabaId};
+
+use crate::country::Country;
+use crate::permission::{AccessLevel, Permission};
+use crate::time::Timestamp;
+
+/// What kind of Meta partner an app's business is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PartnerType {
+    /// A Solution Partner (BSP): manages OBO WABAs, shares credit lines.
+    Bsp,
+    /// A Tech Provider: onboards clients, no OBO management.
+    TechProvider,
+    /// A business integrating Cloud API directly for its own assets.
+    Direct,
+}
+
+/// A permission granted to an app, with its access level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPermission {
+    /// The permission.
+    pub permission: Permission,
+    /// Standard or advanced access.
+    pub access: AccessLevel,
+}
+
+/// A Meta app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    /// App ID.
+    pub id: AppId,
+    /// Display name.
+    pub name: String,
+    /// App secret (used for `appsecret_proof`, webhook signatures, app tokens).
+    pub secret: String,
+    /// The business portfolio that owns the app.
+    pub business_id: BusinessId,
+    /// Partner type of the owning business.
+    pub partner_type: PartnerType,
+    /// "Require App Secret": every server call must carry `appsecret_proof`.
+    pub require_app_secret: bool,
+    /// Granted permissions.
+    pub permissions: Vec<AppPermission>,
+}
+
+impl App {
+    /// The access level the app has for `permission`, if granted at all.
+    pub fn access(&self, permission: Permission) -> Option<AccessLevel> {
+        self.permissions
+            .iter()
+            .find(|p| p.permission == permission)
+            .map(|p| p.access)
+    }
+
+    /// Whether the app has advanced access for `permission`.
+    pub fn has_advanced(&self, permission: Permission) -> bool {
+        self.access(permission) == Some(AccessLevel::Advanced)
+    }
+}
+
+/// A person's role on a business portfolio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BusinessRole {
+    /// Full control: may accept terms and requests.
+    Admin,
+    /// Partial access.
+    Employee,
+}
+
+/// A person with access to a business portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// User ID.
+    pub id: UserId,
+    /// Name.
+    pub name: String,
+    /// Email address Meta writes to.
+    pub email: String,
+    /// Role.
+    pub role: BusinessRole,
+}
+
+/// The MM API terms state of a business portfolio, when it has signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsSigned {
+    /// When an admin signed.
+    pub at: Timestamp,
+    /// Who signed.
+    pub by: Option<UserId>,
+}
+
+/// A business portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Business {
+    /// Business ID.
+    pub id: BusinessId,
+    /// Name.
+    pub name: String,
+    /// Country of the business.
+    pub country: Country,
+    /// Business verification status as Graph reports it (`verified`, `not_verified`, …).
+    pub verification_status: String,
+    /// People with access.
+    pub people: Vec<Person>,
+    /// MM API terms, once signed.
+    pub mm_terms: Option<TermsSigned>,
+    /// When the portfolio was created.
+    pub created_at: Timestamp,
+}
+
+impl Business {
+    /// The people with full control.
+    pub fn admins(&self) -> impl Iterator<Item = &Person> {
+        self.people.iter().filter(|p| p.role == BusinessRole::Admin)
+    }
+}
+
+/// A system user of a business portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemUser {
+    /// User ID.
+    pub id: UserId,
+    /// The owning business.
+    pub business_id: BusinessId,
+    /// Name.
+    pub name: String,
+    /// Admin or employee system user.
+    pub role: BusinessRole,
+}
+
+/// A WABA's standing with WhatsApp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WabaStatus {
+    /// In good standing.
+    Active,
+    /// Restricted from messaging for policy violations.
+    Restricted,
+    /// Disabled.
+    Disabled,
+}
+
+/// How a partner holds a client's WABA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PartnerAccess {
+    /// The client owns the WABA and shared it with the partner.
+    Shared,
+    /// The partner owns the WABA on behalf of the client (deprecated OBO model).
+    Obo,
+}
+
+/// An OBO migration ("mobility") intent on an OBO WABA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationIntent {
+    /// When the intent was set.
+    pub set_at: Timestamp,
+    /// Multi-Partner Solution the WABA moves to, if any.
+    pub solution_id: Option<SolutionId>,
+}
+
+/// A partner's hold on a WABA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WabaPartner {
+    /// The partner's business portfolio.
+    pub business_id: BusinessId,
+    /// Shared or on-behalf-of.
+    pub access: PartnerAccess,
+    /// OBO migration intent, for OBO WABAs.
+    pub migration_intent: Option<MigrationIntent>,
+}
+
+/// A WhatsApp Business Account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waba {
+    /// WABA ID.
+    pub id: WabaId,
+    /// Name.
+    pub name: String,
+    /// The client business the WABA serves (its owner, or the OBO client).
+    pub owner_business_id: BusinessId,
+    /// Tax country.
+    pub tax_country: Country,
+    /// Standing.
+    pub status: WabaStatus,
+    /// Billing currency.
+    pub currency: String,
+    /// Graph timezone ID.
+    pub timezone_id: String,
+    /// Template namespace.
+    pub message_template_namespace: String,
+    /// Whether a valid payment method is on file.
+    pub payment_method: bool,
+    /// Partners holding the WABA.
+    pub partners: Vec<WabaPartner>,
+    /// Multi-Partner Solution the WABA is on, if any.
+    pub solution_id: Option<SolutionId>,
+    /// When Meta's internal MM setup (ad account sync) completes or completed.
+    pub mm_setup_complete_at: Option<Timestamp>,
+    /// Whether message activity (reads, clicks) is shared with Meta.
+    pub message_activity_sharing: bool,
+    /// When the WABA was created.
+    pub created_at: Timestamp,
+}
+
+impl Waba {
+    /// The partner entry for `business`, if it holds the WABA.
+    pub fn partner(&self, business: BusinessId) -> Option<&WabaPartner> {
+        self.partners.iter().find(|p| p.business_id == business)
+    }
+
+    /// The partner that owns this WABA on behalf of the client, if it is OBO.
+    pub fn obo_owner(&self) -> Option<&WabaPartner> {
+        self.partners.iter().find(|p| p.access == PartnerAccess::Obo)
+    }
+
+    /// The business Graph reports as the owner: the OBO partner, else the client.
+    pub fn graph_owner(&self) -> BusinessId {
+        self.obo_owner().map_or(self.owner_business_id, |p| p.business_id)
+    }
+}
+
+/// Phone number throughput level (`throughput.level`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ThroughputLevel {
+    /// 80 messages per second.
+    Standard,
+    /// 1,000 messages per second.
+    High,
+}
+
+/// Phone number quality rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QualityRating {
+    /// High quality.
+    Green,
+    /// Medium quality.
+    Yellow,
+    /// Low quality.
+    Red,
+    /// Not yet rated.
+    Unknown,
+}
+
+/// A business phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneNumber {
+    /// Phone number ID.
+    pub id: PhoneNumberId,
+    /// The WABA it belongs to.
+    pub waba_id: WabaId,
+    /// Display form, e.g. `+1 555-010-0101`.
+    pub display_phone_number: String,
+    /// Approved display name.
+    pub verified_name: String,
+    /// Registered on Cloud API.
+    pub registered: bool,
+    /// Throughput level.
+    pub throughput: ThroughputLevel,
+    /// Also used with the WhatsApp Business app (coexistence).
+    pub coexistence: bool,
+    /// Quality rating.
+    pub quality_rating: QualityRating,
+}
+
+/// Template category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TemplateCategory {
+    /// Marketing.
+    Marketing,
+    /// Utility.
+    Utility,
+    /// Authentication.
+    Authentication,
+}
+
+/// Template review status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TemplateStatus {
+    /// Approved and sendable.
+    Approved,
+    /// In review.
+    Pending,
+    /// Rejected.
+    Rejected,
+    /// Paused for low quality.
+    Paused,
+    /// Disabled.
+    Disabled,
+}
+
+/// A message template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Template {
+    /// Template ID.
+    pub id: TemplateId,
+    /// The WABA it belongs to.
+    pub waba_id: WabaId,
+    /// Name (lower case, digits, underscores).
+    pub name: String,
+    /// Locale, e.g. `en_US`.
+    pub language: String,
+    /// Category.
+    pub category: TemplateCategory,
+    /// Review status.
+    pub status: TemplateStatus,
+    /// `POSITIONAL` or `NAMED`.
+    pub parameter_format: String,
+    /// Components, as Graph's JSON.
+    pub components: serde_json::Value,
+    /// Time to live for undelivered messages, in seconds.
+    pub message_send_ttl_seconds: Option<u32>,
+    /// When the template was created.
+    pub created_at: Timestamp,
+}
+
+/// The kind of an access token, as `debug_token` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TokenKind {
+    /// A system user token of the partner (SUAT).
+    SystemUser,
+    /// A Business Integration System User token for a client (BISUAT).
+    BusinessIntegration,
+    /// An app token (`app_id|app_secret` style, from `client_credentials`).
+    App,
+    /// A person's token.
+    User,
+}
+
+impl TokenKind {
+    /// The `type` value of `debug_token`.
+    pub const fn graph_type(self) -> &'static str {
+        match self {
+            Self::SystemUser | Self::BusinessIntegration => "SYSTEM_USER",
+            Self::App => "APP",
+            Self::User => "USER",
+        }
+    }
+}
+
+/// An access token as stored: the hash, never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Lowercase hex SHA-256 of the token.
+    pub hash: String,
+    /// Kind.
+    pub kind: TokenKind,
+    /// The app the token was issued to.
+    pub app_id: AppId,
+    /// The business whose user the token acts as (for a BISUAT, the client business).
+    pub business_id: Option<BusinessId>,
+    /// The system user or person the token acts as.
+    pub user_id: Option<UserId>,
+    /// Scopes granted.
+    pub scopes: Vec<Permission>,
+    /// WABAs the token is limited to; empty means every WABA its business may reach.
+    pub target_wabas: Vec<WabaId>,
+    /// When issued.
+    pub issued_at: Timestamp,
+    /// When it expires; `None` never.
+    pub expires_at: Option<Timestamp>,
+    /// When revoked, if it was.
+    pub revoked_at: Option<Timestamp>,
+    /// The last four characters, to recognise a token in lists without storing it.
+    pub hint: String,
+}
+
+impl TokenRecord {
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: Permission) -> bool {
+        self.scopes.contains(&scope)
+    }
+}
+
+/// An app subscribed to a WABA's webhooks (`/{waba-id}/subscribed_apps`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WabaSubscription {
+    /// The WABA.
+    pub waba_id: WabaId,
+    /// The subscribed app.
+    pub app_id: AppId,
+    /// Callback override for this WABA.
+    pub override_callback_uri: Option<String>,
+    /// Verify token for the override's handshake.
+    pub verify_token: Option<String>,
+    /// When subscribed.
+    pub subscribed_at: Timestamp,
+}
+
+/// Everything the platform holds about the world, in one value: what a world file loads and
+/// what an export writes.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct WorldState {
+    /// Apps.
+    pub apps: Vec<App>,
+    /// Business portfolios.
+    pub businesses: Vec<Business>,
+    /// System users.
+    pub system_users: Vec<SystemUser>,
+    /// WABAs.
+    pub wabas: Vec<Waba>,
+    /// Phone numbers.
+    pub phone_numbers: Vec<PhoneNumber>,
+    /// Templates.
+    pub templates: Vec<Template>,
+    /// Tokens (hashed).
+    pub tokens: Vec<TokenRecord>,
+    /// WABA webhook subscriptions.
+    pub subscriptions: Vec<WabaSubscription>,
+}
+
+/// Something that happened on the platform, for the event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Sequence number, increasing.
+    pub seq: i64,
+    /// When it happened (platform clock).
+    pub at: Timestamp,
+    /// Kind, e.g. `template.created`.
+    pub kind: String,
+    /// The object it is about.
+    pub subject: String,
+    /// Details.
+    pub detail: serde_json::Value,
+}
+
+/// An event about to be recorded (it gets its sequence number when committed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEvent {
+    /// When it happened (platform clock).
+    pub at: Timestamp,
+    /// Kind, e.g. `template.created`.
+    pub kind: String,
+    /// The object it is about.
+    pub subject: String,
+    /// Details.
+    pub detail: serde_json::Value,
+}
