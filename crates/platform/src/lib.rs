@@ -1,1 +1,24 @@
-//! placeholder
+//! The wamm platform: a stateful, persistent, Graph-API-compatible implementation of Meta's
+//! Marketing Messages API onboarding system.
+//!
+//! Layout:
+//! - [`graph`]: the Graph API surface (versioned paths, tokens, proofs, fields, paging, errors);
+//!   handlers parse, authorise, call the domain and render.
+//! - [`control`]: the control API under `/_wamm/` (worlds, clock, event log).
+//! - [`console`]: the server-rendered console page.
+//! - [`clock`], [`mint`]: the platform clock tests can move, and seeded ID/token generation.
+//!
+//! Rules live in `wamm-domain`, storage in `wamm-store`, world files in `wamm-world`.
+
+pub mod clock;
+pub mod config;
+pub mod console;
+pub mod control;
+pub mod graph;
+pub mod mint;
+pub mod server;
+pub mod state;
+
+pub use config::{PlatformConfig, Timing, VersionPolicy};
+pub use server::{Running, start};
+pub use state::AppState;

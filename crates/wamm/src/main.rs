@@ -1,1 +1,152 @@
-fn main() {}
+//! `wamm`: run the MM API platform (`serve`, `up`).
+//!
+//! The binary only wires things together: every behaviour lives in the library crates.
+
+mod up;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use wamm_platform::{PlatformConfig, Timing, VersionPolicy};
+use wamm_wire::GraphVersion;
+
+/// wamm: Meta's Marketing Messages API onboarding system, runnable anywhere.
+#[derive(Debug, Parser)]
+#[command(name = "wamm", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the platform.
+    Serve(ServeArgs),
+    /// Run the platform with a ready demo world and print credentials to use at once.
+    Up(UpArgs),
+}
+
+/// Flags shared by `serve` and `up`.
+#[derive(Debug, Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "WAMM_LISTEN")]
+    listen: SocketAddr,
+    /// `sqlite:FILE`, `sqlite::memory:` or `postgres://user@host/db`.
+    #[arg(long, default_value = "sqlite:wamm.db", env = "WAMM_DATABASE_URL")]
+    database_url: String,
+    /// A world file (YAML or JSON) to load at start, replacing the stored world.
+    #[arg(long)]
+    world: Option<PathBuf>,
+    /// Seed that makes generated IDs, secrets and tokens reproducible.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Meta-side delays: `real` (minutes, as Meta) or `fast` (seconds, for demos).
+    #[arg(long, default_value = "real", value_parser = ["real", "fast"])]
+    timing: String,
+    /// Supported Graph versions, comma-separated (default v22.0 through v26.0).
+    #[arg(long, value_delimiter = ',')]
+    graph_versions: Vec<String>,
+}
+
+/// Flags of `up`.
+#[derive(Debug, Args)]
+struct UpArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Print the credentials as one JSON object on a line of its own.
+    #[arg(long)]
+    json: bool,
+    /// Replace whatever world the database holds with a fresh demo world.
+    #[arg(long)]
+    fresh: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> Result<PlatformConfig> {
+        let timing = Timing::parse(&self.timing).context("--timing must be real or fast")?;
+        let mut versions = VersionPolicy::default();
+        if !self.graph_versions.is_empty() {
+            let mut list = self
+                .graph_versions
+                .iter()
+                .map(|v| v.parse::<GraphVersion>().map_err(|()| anyhow::anyhow!("--graph-versions: '{v}' is not like v23.0")))
+                .collect::<Result<Vec<_>>>()?;
+            list.sort();
+            list.dedup();
+            versions.supported = list;
+        }
+        Ok(PlatformConfig {
+            listen: self.listen,
+            database_url: self.database_url.clone(),
+            seed: self.seed,
+            timing,
+            versions,
+            ..PlatformConfig::default()
+        })
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let running = wamm_platform::start(args.config()?).await?;
+    if let Some(path) = &args.world {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let summary = wamm_platform::control::load_world(&running.state, &text)
+            .await
+            .with_context(|| format!("loading {}", path.display()))?;
+        tracing::info!(counts = %summary.counts, "world loaded");
+        for t in &summary.tokens {
+            // Shown once, on the terminal: the plain token is not stored anywhere.
+            eprintln!("token {} (app {}, system user {}): {}", t.key.as_deref().unwrap_or("-"), t.app_id, t.user_id, t.token);
+        }
+    }
+    eprintln!("wamm platform listening on {}", running.base_url());
+    wait_for_shutdown(running).await
+}
+
+async fn wait_for_shutdown(running: wamm_platform::Running) -> Result<()> {
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => {
+            result.context("listening for Ctrl-C")?;
+            eprintln!("shutting down");
+            running.stop().await;
+            Ok(())
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Up(args) => {
+            if args.serve.world.is_some() && args.fresh {
+                bail!("--world and --fresh cannot be combined: --world already replaces the stored world");
+            }
+            let running = wamm_platform::start(args.serve.config()?).await?;
+            up::run(&running, &args.serve.world, args.fresh, args.json).await?;
+            wait_for_shutdown(running).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

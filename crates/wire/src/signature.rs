@@ -68,7 +68,7 @@ mod tests {
         #[test]
         fn any_flipped_byte_is_detected(body in proptest::collection::vec(any::<u8>(), 1..256), at in any::<usize>()) {
             let header = sign("k", &body);
-            let mut tampered = body.clone();
+            let mut tampered = body;
             let i = at % tampered.len();
             tampered[i] ^= 0x01;
             prop_assert_eq!(verify("k", &tampered, &header), Err(SignatureError::Mismatch));

@@ -1,0 +1,127 @@
+//! Platform settings: where to listen, which database, which Graph versions, which timings.
+
+use std::net::SocketAddr;
+
+use wamm_domain::country::CountryPolicy;
+use wamm_wire::GraphVersion;
+
+/// How long Meta-side delays take on the platform clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timing {
+    /// Meta's real values (ad account sync ~10 minutes, ES codes expire in 30 seconds).
+    #[default]
+    Real,
+    /// Short delays for demos (seconds instead of minutes).
+    Fast,
+}
+
+impl Timing {
+    /// Parses `real` or `fast`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "real" => Some(Self::Real),
+            "fast" => Some(Self::Fast),
+            _ => None,
+        }
+    }
+
+    /// Seconds Meta takes to finish MM internal setup (ad account and template sync).
+    pub const fn mm_setup_seconds(self) -> i64 {
+        match self {
+            Self::Real => 600,
+            Self::Fast => 10,
+        }
+    }
+}
+
+/// Which Graph versions are served, and how others are answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionPolicy {
+    /// Supported versions, ascending.
+    pub supported: Vec<GraphVersion>,
+}
+
+impl Default for VersionPolicy {
+    fn default() -> Self {
+        Self { supported: (22..=26).map(|major| GraphVersion::new(major, 0)).collect() }
+    }
+}
+
+/// How a requested version is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionOutcome {
+    /// Served as requested.
+    Serve(GraphVersion),
+    /// Older than the oldest available: Graph upgrades the call to the oldest available.
+    Upgrade(GraphVersion),
+    /// Newer than any released version.
+    Unknown,
+}
+
+impl VersionPolicy {
+    /// The oldest supported version (used for unversioned calls and expired versions).
+    pub fn oldest(&self) -> GraphVersion {
+        self.supported.first().copied().unwrap_or(GraphVersion::new(23, 0))
+    }
+
+    /// The newest supported version.
+    pub fn newest(&self) -> GraphVersion {
+        self.supported.last().copied().unwrap_or(GraphVersion::new(23, 0))
+    }
+
+    /// Decides how a requested version is served.
+    pub fn resolve(&self, requested: GraphVersion) -> VersionOutcome {
+        if self.supported.contains(&requested) {
+            VersionOutcome::Serve(requested)
+        } else if requested < self.oldest() {
+            VersionOutcome::Upgrade(self.oldest())
+        } else {
+            VersionOutcome::Unknown
+        }
+    }
+}
+
+/// Everything the platform needs to start.
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    /// Address to bind (port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// `sqlite::memory:`, `sqlite:path` or `postgres://...`.
+    pub database_url: String,
+    /// Seed for reproducible IDs and tokens.
+    pub seed: Option<u64>,
+    /// Delay profile.
+    pub timing: Timing,
+    /// Graph versions.
+    pub versions: VersionPolicy,
+    /// MM API country policy.
+    pub countries: CountryPolicy,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: "sqlite::memory:".to_owned(),
+            seed: None,
+            timing: Timing::Real,
+            versions: VersionPolicy::default(),
+            countries: CountryPolicy::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_served_upgraded_or_unknown() {
+        let policy = VersionPolicy::default();
+        let v = |m| GraphVersion::new(m, 0);
+        assert_eq!(policy.resolve(v(23)), VersionOutcome::Serve(v(23)));
+        assert_eq!(policy.resolve(v(16)), VersionOutcome::Upgrade(v(22)));
+        assert_eq!(policy.resolve(v(99)), VersionOutcome::Unknown);
+        assert_eq!(policy.resolve(GraphVersion::new(23, 5)), VersionOutcome::Unknown);
+    }
+}

@@ -1,0 +1,284 @@
+//! The control API under `/_wamm/`: load, export and reset worlds, read and move the platform
+//! clock, mint credentials, and read the event log.
+//!
+//! It is a local development surface with no authentication of its own: bind the platform to
+//! loopback (the default) when running it anywhere shared. It never appears under Graph paths.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wamm_domain::{NewEvent, Permission, TokenKind, TokenRecord, WorldState};
+use wamm_store::{ChangeSet, Put, StoreError};
+use wamm_wire::ids::{AppId, UserId};
+use wamm_world::{IssuedToken, Mint, WorldError, hash_token};
+
+use crate::state::AppState;
+
+/// Why a control call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// The world file was refused.
+    #[error(transparent)]
+    World(#[from] WorldError),
+    /// A request was malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Something named does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::World(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Store(e) => {
+                tracing::error!(error = %e, "storage failure on a control call");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let message = match &self {
+            Self::Store(_) => "storage failure; see the server log".to_owned(),
+            other => other.to_string(),
+        };
+        (status, axum::Json(json!({ "error": { "message": message } }))).into_response()
+    }
+}
+
+/// What loading a world did.
+#[derive(Debug, Clone)]
+pub struct WorldSummary {
+    /// Counts per kind of object.
+    pub counts: Value,
+    /// Plain tokens from the file or generated, shown once.
+    pub tokens: Vec<IssuedToken>,
+}
+
+fn counts(state: &WorldState) -> Value {
+    json!({
+        "apps": state.apps.len(),
+        "businesses": state.businesses.len(),
+        "system_users": state.system_users.len(),
+        "wabas": state.wabas.len(),
+        "phone_numbers": state.phone_numbers.len(),
+        "templates": state.templates.len(),
+        "tokens": state.tokens.len(),
+        "subscriptions": state.subscriptions.len(),
+    })
+}
+
+/// Replaces the world with the one described by `text` (YAML or JSON).
+pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, ControlError> {
+    let file = wamm_world::parse(text)?;
+    // Every generated value takes one counter; no entity is written in fewer than 4 bytes.
+    let mut block = state.minter.block(text.len() / 4 + 64).await?;
+    let loaded = file.build(&mut block, state.clock.now())?;
+    state.store.replace_world(&loaded.state).await?;
+    let summary = WorldSummary { counts: counts(&loaded.state), tokens: loaded.issued };
+    record(state, "world.loaded", "world", json!({ "counts": summary.counts })).await?;
+    Ok(summary)
+}
+
+/// Loads the demo world when the store holds no world yet; returns whether it did.
+pub async fn ensure_demo(state: &AppState) -> Result<Option<WorldSummary>, ControlError> {
+    if !state.store.is_empty().await? {
+        return Ok(None);
+    }
+    load_world(state, wamm_world::DEMO_WORLD).await.map(Some)
+}
+
+async fn record(state: &AppState, kind: &str, subject: &str, detail: Value) -> Result<(), StoreError> {
+    let event = NewEvent { at: state.clock.now(), kind: kind.to_owned(), subject: subject.to_owned(), detail };
+    state.store.commit(ChangeSet::new().event(event)).await.map(|_| ())
+}
+
+/// Mints a new system user token for `user` on `app` with `scopes` and returns it (once).
+pub async fn mint_token(
+    state: &AppState,
+    user: UserId,
+    app: AppId,
+    scopes: Vec<Permission>,
+) -> Result<String, ControlError> {
+    let su = state
+        .store
+        .system_user(user)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no system user {user}")))?;
+    if state.store.app(app).await?.is_none() {
+        return Err(ControlError::NotFound(format!("no app {app}")));
+    }
+    let mut block = state.minter.block(1).await?;
+    let token = block.new_token();
+    let now = state.clock.now();
+    let record = TokenRecord {
+        hash: hash_token(&token),
+        kind: TokenKind::SystemUser,
+        app_id: app,
+        business_id: Some(su.business_id),
+        user_id: Some(user),
+        scopes,
+        target_wabas: Vec::new(),
+        issued_at: now,
+        expires_at: None,
+        revoked_at: None,
+        hint: token[token.len() - 4..].to_owned(),
+    };
+    let event = NewEvent {
+        at: now,
+        kind: "token.issued".into(),
+        subject: format!("system_user:{user}"),
+        detail: json!({ "app_id": app.to_string(), "hint": record.hint }),
+    };
+    state.store.commit(ChangeSet::new().put(Put::Token(record)).event(event)).await?;
+    Ok(token)
+}
+
+/// The control API router, to be nested under `/_wamm`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/world", get(export_world).put(put_world).post(put_world))
+        .route("/reset", post(reset))
+        .route("/clock", get(get_clock).post(move_clock))
+        .route("/events", get(events))
+        .route("/tokens", post(create_token))
+}
+
+async fn health(State(state): State<AppState>) -> Response {
+    axum::Json(json!({ "status": "ok", "backend": state.store.backend().to_string(), "now": state.clock.now().rfc3339() }))
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+}
+
+async fn export_world(State(state): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ControlError> {
+    let file = wamm_world::export(&state.store.export_world().await?);
+    match q.format.as_deref().unwrap_or("yaml") {
+        "json" => Ok(axum::Json(serde_json::to_value(&file).map_err(StoreError::from)?).into_response()),
+        "yaml" => {
+            let text = serde_norway::to_string(&file).map_err(|e| ControlError::BadRequest(e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response())
+        }
+        other => Err(ControlError::BadRequest(format!("unknown format '{other}' (json or yaml)"))),
+    }
+}
+
+fn tokens_json(tokens: &[IssuedToken]) -> Value {
+    Value::Array(
+        tokens
+            .iter()
+            .map(|t| {
+                json!({
+                    "key": t.key,
+                    "access_token": t.token,
+                    "app_id": t.app_id.to_string(),
+                    "system_user_id": t.user_id.to_string(),
+                    "business_id": t.business_id.to_string(),
+                })
+            })
+            .collect(),
+    )
+}
+
+async fn put_world(State(state): State<AppState>, _headers: HeaderMap, body: Bytes) -> Result<Response, ControlError> {
+    let text = std::str::from_utf8(&body).map_err(|_| ControlError::BadRequest("the world file must be UTF-8".into()))?;
+    let summary = load_world(&state, text).await?;
+    Ok(axum::Json(json!({ "counts": summary.counts, "tokens": tokens_json(&summary.tokens) })).into_response())
+}
+
+async fn reset(State(state): State<AppState>) -> Result<Response, ControlError> {
+    state.store.replace_world(&WorldState::default()).await?;
+    record(&state, "world.reset", "world", json!({})).await?;
+    Ok(axum::Json(json!({ "success": true })).into_response())
+}
+
+fn clock_json(state: &AppState) -> Value {
+    let s = state.clock.state();
+    json!({
+        "now": state.clock.now().rfc3339(),
+        "now_ms": state.clock.now().millis(),
+        "frozen": s.frozen_at.is_some(),
+        "offset_ms": s.offset_ms,
+    })
+}
+
+async fn get_clock(State(state): State<AppState>) -> Response {
+    axum::Json(clock_json(&state)).into_response()
+}
+
+/// `{"advance_seconds": n}`, `{"set": "<RFC 3339>"}` and/or `{"freeze": bool}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockMove {
+    advance_seconds: Option<i64>,
+    set: Option<String>,
+    freeze: Option<bool>,
+}
+
+async fn move_clock(State(state): State<AppState>, body: Bytes) -> Result<Response, ControlError> {
+    let change: ClockMove = serde_json::from_slice(&body)
+        .map_err(|e| ControlError::BadRequest(format!("expected {{advance_seconds|set|freeze}}: {e}")))?;
+    if let Some(frozen) = change.freeze {
+        state.clock.freeze(frozen);
+    }
+    if let Some(at) = &change.set {
+        let ts = wamm_domain::Timestamp::parse(at)
+            .ok_or_else(|| ControlError::BadRequest(format!("set: '{at}' is not an RFC 3339 time")))?;
+        state.clock.set(ts);
+    }
+    if let Some(secs) = change.advance_seconds {
+        state.clock.advance_ms(secs.saturating_mul(1000));
+    }
+    state.save_clock().await?;
+    record(&state, "clock.moved", "clock", clock_json(&state)).await?;
+    Ok(axum::Json(clock_json(&state)).into_response())
+}
+
+#[derive(Deserialize)]
+struct EventQuery {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn events(State(state): State<AppState>, Query(q): Query<EventQuery>) -> Result<Response, ControlError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let list = state.store.events(q.after.unwrap_or(0), limit).await?;
+    let next = list.last().map(|e| e.seq);
+    Ok(axum::Json(json!({ "data": list, "next_after": next })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    system_user_id: String,
+    app_id: String,
+    scopes: Option<Vec<String>>,
+}
+
+async fn create_token(State(state): State<AppState>, body: Bytes) -> Result<Response, ControlError> {
+    let req: TokenRequest =
+        serde_json::from_slice(&body).map_err(|e| ControlError::BadRequest(format!("expected {{system_user_id, app_id, scopes?}}: {e}")))?;
+    let user: UserId = req.system_user_id.parse().map_err(|e| ControlError::BadRequest(format!("system_user_id: {e}")))?;
+    let app: AppId = req.app_id.parse().map_err(|e| ControlError::BadRequest(format!("app_id: {e}")))?;
+    let scopes = match req.scopes {
+        None => vec![Permission::WhatsappBusinessMessaging, Permission::WhatsappBusinessManagement, Permission::BusinessManagement],
+        Some(list) => list
+            .iter()
+            .map(|s| s.parse::<Permission>().map_err(|e| ControlError::BadRequest(e.to_string())))
+            .collect::<Result<_, _>>()?,
+    };
+    let token = mint_token(&state, user, app, scopes).await?;
+    Ok(axum::Json(json!({ "access_token": token })).into_response())
+}

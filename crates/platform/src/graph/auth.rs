@@ -1,0 +1,162 @@
+//! Who is calling: the access token, its app, and the `appsecret_proof` rule.
+//!
+//! Tokens are found by the SHA-256 of what the client sent; the plain token is never stored.
+//! App tokens may also be sent in Graph's `app_id|app_secret` form, checked in constant time.
+
+use axum::http::header;
+use subtle::ConstantTimeEq;
+use wamm_domain::access::{Denial, Principal};
+use wamm_domain::{App, Permission, TokenKind, TokenRecord};
+use wamm_wire::GraphError;
+use wamm_wire::ids::AppId;
+use wamm_wire::proof::verify_appsecret_proof;
+
+use super::reply::ApiResult;
+use super::request::GraphRequest;
+use crate::state::AppState;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The token's record.
+    pub token: TokenRecord,
+    /// The token's app.
+    pub app: App,
+}
+
+impl Caller {
+    /// The domain view used by access rules.
+    pub fn principal(&self) -> Principal<'_> {
+        Principal { token: &self.token, app: &self.app }
+    }
+}
+
+/// The token sent with the request: `Authorization: Bearer|OAuth <token>` or `access_token`.
+pub fn presented_token(req: &GraphRequest) -> Option<String> {
+    let from_header = req
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, rest) = v.trim().split_once(' ')?;
+            matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "oauth").then(|| rest.trim().to_owned())
+        });
+    from_header
+        .or_else(|| req.params.str("access_token"))
+        .filter(|t| !t.is_empty())
+}
+
+fn parseable(token: &str) -> bool {
+    token.len() <= 1024
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'|' | b'_' | b'-' | b'.'))
+}
+
+/// Authenticates the request: finds the token, checks expiry and revocation, then the proof.
+pub async fn authenticate(state: &AppState, req: &GraphRequest) -> ApiResult<Caller> {
+    let plain = presented_token(req).ok_or_else(GraphError::token_required)?;
+    if !parseable(&plain) {
+        return Err(GraphError::invalid_token().into());
+    }
+    let now = state.clock.now();
+    let record = match state.store.token_by_hash(&wamm_world::hash_token(&plain)).await? {
+        Some(record) => record,
+        None => app_secret_token(state, &plain, now).await?.ok_or_else(GraphError::invalid_token)?,
+    };
+    if record.revoked_at.is_some_and(|at| at <= now) {
+        return Err(GraphError::revoked_token().into());
+    }
+    if let Some(expired) = record.expires_at.filter(|at| *at <= now) {
+        return Err(GraphError::expired_token(&expired.graph_time(), &now.graph_time()).into());
+    }
+    let app = state.store.app(record.app_id).await?.ok_or_else(GraphError::invalid_token)?;
+    check_proof(req, &app, &plain, record.kind)?;
+    Ok(Caller { token: record, app })
+}
+
+/// `app_id|app_secret`: Graph's literal app access token.
+async fn app_secret_token(
+    state: &AppState,
+    plain: &str,
+    now: wamm_domain::Timestamp,
+) -> ApiResult<Option<TokenRecord>> {
+    let Some((id, secret)) = plain.split_once('|') else {
+        return Ok(None);
+    };
+    let Ok(app_id) = id.parse::<AppId>() else {
+        return Ok(None);
+    };
+    let Some(app) = state.store.app(app_id).await? else {
+        return Ok(None);
+    };
+    if !bool::from(app.secret.as_bytes().ct_eq(secret.as_bytes())) {
+        return Ok(None);
+    }
+    Ok(Some(TokenRecord {
+        hash: String::new(),
+        kind: TokenKind::App,
+        app_id,
+        business_id: None,
+        user_id: None,
+        scopes: Vec::new(),
+        target_wabas: Vec::new(),
+        issued_at: now,
+        expires_at: None,
+        revoked_at: None,
+        hint: String::new(),
+    }))
+}
+
+fn check_proof(req: &GraphRequest, app: &App, plain: &str, kind: TokenKind) -> Result<(), GraphError> {
+    match req.params.str("appsecret_proof") {
+        Some(proof) if verify_appsecret_proof(&app.secret, plain, &proof) => Ok(()),
+        Some(_) => Err(GraphError::invalid_proof()),
+        // The literal app token already carries the secret; Graph asks no proof of it.
+        None if app.require_app_secret && !(kind == TokenKind::App && plain.contains('|')) => {
+            Err(GraphError::proof_required())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Renders an access refusal the way Graph does for an object of `node_label` with `id`.
+pub fn deny(denial: Denial, req: &GraphRequest, id: &str, node_label: &str) -> GraphError {
+    match denial {
+        Denial::NotVisible => GraphError::unsupported_request(req.method_name(), id),
+        Denial::MissingScope(scope) => permission_denied(node_label, req)
+            .with_details(format!("The access token does not carry the {scope} permission.")),
+        Denial::AssetNotGranted => permission_denied(node_label, req)
+            .with_details("The system user of this access token has not been assigned this asset."),
+        Denial::NeedsAdvancedAccess(scope) => GraphError::app_permission(format!(
+            "(#10) Application does not have permission for this action: advanced access to {scope} is required to reach a client's assets"
+        )),
+    }
+}
+
+fn permission_denied(node_label: &str, req: &GraphRequest) -> GraphError {
+    let verb = if req.method_name() == "get" { "access" } else { "modify" };
+    GraphError::new(
+        403,
+        wamm_wire::error::kind::OAUTH,
+        wamm_wire::error::code::PERMISSION,
+        format!("(#200) Your app doesn't have permission to {verb} this {node_label}"),
+    )
+    .with_subcode(1_349_174)
+    .with_user_message("Permission Denied", format!("Your app doesn't have permission to {verb} this resource"))
+}
+
+/// Checks one of several scopes, trying each in order and reporting the first refusal.
+pub fn any_scope(
+    scopes: &[Permission],
+    mut check: impl FnMut(Permission) -> Result<(), Denial>,
+) -> Result<(), Denial> {
+    let mut first = None;
+    for scope in scopes {
+        match check(*scope) {
+            Ok(()) => return Ok(()),
+            Err(d) => {
+                first.get_or_insert(d);
+            }
+        }
+    }
+    Err(first.unwrap_or(Denial::NotVisible))
+}

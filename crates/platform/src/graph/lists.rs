@@ -1,0 +1,63 @@
+//! List edges: filtering, cursor paging and projection of a list of nodes.
+
+use serde_json::{Value, json};
+use wamm_wire::paging::paginate;
+use wamm_wire::{Filter, GraphError};
+
+use super::render::Node;
+use super::request::GraphRequest;
+
+/// A sort key for numeric IDs that orders like the numbers do.
+pub fn id_key(id: u64) -> String {
+    format!("{id:020}")
+}
+
+/// Renders `{"data": [...], "paging": {...}}` for `nodes`, each with its sort key.
+pub fn page(req: &GraphRequest, nodes: Vec<(String, Node)>, filters: &[Filter]) -> Result<Value, GraphError> {
+    let selection = req.params.fields()?;
+    if let Some((_, sample)) = nodes.first() {
+        if let Some(bad) = filters.iter().find(|f| !sample.knows(&f.field)) {
+            return Err(GraphError::invalid_parameter(format!(
+                "Invalid filtering field '{}' on node type ({})",
+                bad.field,
+                sample.type_name()
+            )));
+        }
+        // Validate the selection even when filtering leaves nothing to render.
+        sample.check(selection.as_ref())?;
+    }
+    let mut kept: Vec<(String, Node)> = nodes
+        .into_iter()
+        .filter(|(_, node)| {
+            filters.iter().all(|f| node.text_of(&f.field).is_some_and(|v| f.matches(&v)))
+        })
+        .collect();
+    kept.sort_by(|a, b| a.0.cmp(&b.0));
+    let request = req.params.page()?;
+    let slice = paginate(kept, &request, |(key, _)| key.clone());
+    let data = slice
+        .items
+        .iter()
+        .map(|(_, node)| node.project(selection.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if data.is_empty() {
+        return Ok(json!({ "data": [] }));
+    }
+    let mut paging = json!({
+        "cursors": {
+            "before": slice.before.as_ref().map(|c| c.as_str()).unwrap_or_default(),
+            "after": slice.after.as_ref().map(|c| c.as_str()).unwrap_or_default(),
+        }
+    });
+    if slice.has_next {
+        if let Some(after) = &slice.after {
+            paging["next"] = Value::String(req.page_url("after", after.as_str()));
+        }
+    }
+    if slice.has_previous {
+        if let Some(before) = &slice.before {
+            paging["previous"] = Value::String(req.page_url("before", before.as_str()));
+        }
+    }
+    Ok(json!({ "data": data, "paging": paging }))
+}

@@ -1,0 +1,229 @@
+//! The Graph API surface.
+//!
+//! Every path that is not the console or the control API lands in [`dispatch`]: it strips the
+//! version prefix (answering unknown versions as Graph does), parses parameters, authenticates,
+//! finds the object the path names and hands over to the node's handler. Every answer, success
+//! or error, carries Graph's headers (`facebook-api-version`, `x-fb-trace-id`,
+//! `x-fb-request-id`, usage headers).
+
+pub mod auth;
+pub mod business;
+pub mod lists;
+pub mod objects;
+pub mod phone;
+pub mod reply;
+pub mod render;
+pub mod request;
+pub mod template;
+pub mod tokens;
+pub mod usage;
+pub mod waba;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use wamm_wire::{GraphError, GraphVersion};
+
+use self::auth::{Caller, authenticate};
+use self::objects::Object;
+use self::reply::{ApiError, ApiResult, Reply, status_of};
+use self::request::{GraphRequest, Params};
+use crate::config::VersionOutcome;
+use crate::mint::Minter;
+use crate::state::AppState;
+
+/// Largest request body accepted on Graph routes (Graph's own limit for JSON bodies is far
+/// below what any MM API call needs).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Splits the version off the path. Unversioned calls are served at the oldest version, and
+/// calls to expired versions are upgraded, as Graph does.
+fn split_version(state: &AppState, segments: &[String]) -> Result<(GraphVersion, Vec<String>), GraphError> {
+    let policy = &state.config.versions;
+    let Some(first) = segments.first() else {
+        return Ok((policy.oldest(), Vec::new()));
+    };
+    if !first.starts_with('v') || first.parse::<wamm_wire::ids::ObjectId>().is_ok() {
+        return Ok((policy.oldest(), segments.to_vec()));
+    }
+    match first.parse::<GraphVersion>() {
+        Ok(requested) => match policy.resolve(requested) {
+            VersionOutcome::Serve(v) | VersionOutcome::Upgrade(v) => Ok((v, segments[1..].to_vec())),
+            VersionOutcome::Unknown => Err(GraphError::invalid_parameter(format!(
+                "Unknown Graph API version {requested}. The latest available version is {}.",
+                policy.newest()
+            ))),
+        },
+        // A word like "vacation" is an object alias, not a version: let the object lookup answer.
+        Err(()) if first.contains('.') => Err(GraphError::new(
+            400,
+            wamm_wire::error::kind::OAUTH,
+            wamm_wire::error::code::INVALID_PARAMETER,
+            "Invalid version format. Use format like 'v23.0'",
+        )),
+        Err(()) => Ok((policy.oldest(), segments.to_vec())),
+    }
+}
+
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Handles every Graph request.
+pub async fn dispatch(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let trace = Minter::trace_id();
+    let segments: Vec<String> = uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode(s))
+        .collect();
+    let mut version = state.config.versions.oldest();
+    let mut app_usage = None;
+    let origin = origin(&headers);
+    let outcome: ApiResult = async {
+        let (v, path) = split_version(&state, &segments)?;
+        version = v;
+        let body = body.map_err(|rejection| {
+            let status = rejection.status().as_u16();
+            GraphError::new(status, wamm_wire::error::kind::OAUTH, 100, "(#100) The request body could not be read or is too large")
+        })?;
+        let params = Params::parse(uri.query(), &headers, &body)?;
+        let req = GraphRequest { method, version: v, path, params, headers, origin };
+        route(&state, &req, &mut app_usage).await
+    }
+    .await;
+    respond(&state, outcome, version, &trace, app_usage)
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push(hi * 16 + lo);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<String>) -> ApiResult {
+    let path: Vec<&str> = req.path.iter().map(String::as_str).collect();
+    // Token exchange authenticates with client credentials, not an access token.
+    if path == ["oauth", "access_token"] {
+        return tokens::oauth_access_token(state, req).await;
+    }
+    let caller = authenticate(state, req).await?;
+    *app_usage = Some(state.usage.app_call(&caller.app.id.to_string(), state.clock.now().millis()));
+    match path.as_slice() {
+        [] => Err(GraphError::unsupported_request(req.method_name(), "").into()),
+        ["me"] => tokens::me(state, req, &caller).await,
+        ["debug_token"] => tokens::debug_token(state, req, &caller).await,
+        [id] => node(state, req, &caller, id, None).await,
+        [id, edge] => node(state, req, &caller, id, Some(edge)).await,
+        [_, _, rest @ ..] => Err(GraphError::unknown_path(&format!("/{}", rest.join("/"))).into()),
+    }
+}
+
+async fn node(state: &AppState, req: &GraphRequest, caller: &Caller, id: &str, edge: Option<&str>) -> ApiResult {
+    let object = objects::resolve(state, id).await?;
+    let Some(object) = object else {
+        return Err(GraphError::unsupported_request(req.method_name(), id).into());
+    };
+    let m = &req.method;
+    match (object, edge) {
+        (Object::Business(b), None) if m == Method::GET => business::get(state, req, caller, &b).await,
+        (Object::Business(b), Some("client_whatsapp_business_accounts")) if m == Method::GET => {
+            business::client_wabas(state, req, caller, &b).await
+        }
+        (Object::Business(b), Some("owned_whatsapp_business_accounts")) if m == Method::GET => {
+            business::owned_wabas(state, req, caller, &b).await
+        }
+        (Object::Waba(w), None) if m == Method::GET => waba::get(state, req, caller, &w).await,
+        (Object::Waba(w), None) if m == Method::POST => waba::update(state, req, caller, w).await,
+        (Object::Waba(w), Some("phone_numbers")) if m == Method::GET => phone::list(state, req, caller, &w).await,
+        (Object::Waba(w), Some("message_templates")) => match *m {
+            Method::GET => template::list(state, req, caller, &w).await,
+            Method::POST => template::create(state, req, caller, &w).await,
+            Method::DELETE => template::delete_by_name(state, req, caller, &w).await,
+            _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
+        },
+        (Object::Waba(w), Some("subscribed_apps")) => match *m {
+            Method::GET => waba::subscribed_apps(state, req, caller, &w).await,
+            Method::POST => waba::subscribe(state, req, caller, &w).await,
+            Method::DELETE => waba::unsubscribe(state, req, caller, &w).await,
+            _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
+        },
+        (Object::Phone(p), None) if m == Method::GET => phone::get(state, req, caller, &p).await,
+        (Object::Template(t), None) if m == Method::GET => template::get(state, req, caller, &t).await,
+        (Object::Template(t), None) if m == Method::POST => template::edit(state, req, caller, t).await,
+        (Object::SystemUser(u), None) if m == Method::GET => tokens::system_user(state, req, caller, &u).await,
+        (Object::App(a), None) if m == Method::GET => tokens::app(state, req, caller, &a).await,
+        (_, Some(edge)) => Err(GraphError::unknown_path(&format!("/{edge}")).into()),
+        (_, None) => Err(GraphError::unsupported_request(req.method_name(), id).into()),
+    }
+}
+
+fn respond(
+    state: &AppState,
+    outcome: ApiResult,
+    version: GraphVersion,
+    trace: &str,
+    app_usage: Option<String>,
+) -> Response {
+    let (status, body, business_object) = match outcome {
+        Ok(Reply { body, business_object }) => (axum::http::StatusCode::OK, body, business_object),
+        Err(err) => {
+            if let ApiError::Store(e) = &err {
+                tracing::error!(error = %e, fbtrace_id = trace, "storage failure on a Graph call");
+            }
+            let graph = err.to_graph().with_trace(trace);
+            (status_of(&graph), graph.to_json(), None)
+        }
+    };
+    let mut response = (status, axum::Json(body)).into_response();
+    let h = response.headers_mut();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    put("content-type", "application/json; charset=UTF-8");
+    put("facebook-api-version", &version.to_string());
+    put("x-fb-trace-id", trace);
+    put("x-fb-request-id", &format!("A{}", Minter::trace_id()));
+    put("x-fb-rev", "1019544279");
+    put("cache-control", "private, no-cache, no-store, must-revalidate");
+    put("access-control-allow-origin", "*");
+    if let Some(usage) = &app_usage {
+        put("x-app-usage", usage);
+    }
+    if let Some(object) = business_object {
+        let value = state.usage.business_call(&object, "whatsapp_business_management", state.clock.now().millis());
+        put("x-business-use-case-usage", &value);
+    }
+    if status == axum::http::StatusCode::UNAUTHORIZED {
+        put("www-authenticate", "OAuth \"Facebook Platform\" \"invalid_token\" \"Invalid OAuth access token\"");
+    }
+    response
+}

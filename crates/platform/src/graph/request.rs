@@ -1,0 +1,245 @@
+//! Parsing a Graph request: version prefix, path, and parameters from query and body.
+//!
+//! Graph accepts a parameter in the query string, a form body or a JSON body alike, so they are
+//! merged into one [`Params`] map (body wins over query). Malformed bodies are refused with the
+//! Graph error a client would see from Meta, never a bare 400.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, Method, header};
+use serde_json::Value;
+use wamm_wire::{FieldSelection, Filter, GraphError, GraphVersion, PageRequest};
+
+/// Request parameters, merged from the query string and the body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params(BTreeMap<String, Value>);
+
+impl Params {
+    /// Parses the query string and body.
+    pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Self, GraphError> {
+        let mut map = BTreeMap::new();
+        if let Some(q) = query {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
+                .map_err(|_| GraphError::invalid_parameter("Invalid query string"))?;
+            for (k, v) in pairs {
+                map.insert(k, Value::String(v));
+            }
+        }
+        if body.iter().any(|b| !b.is_ascii_whitespace()) {
+            let content_type = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            if content_type.starts_with("application/json") {
+                let value: Value = serde_json::from_slice(body)
+                    .map_err(|_| GraphError::invalid_parameter("Invalid JSON in request body"))?;
+                match value {
+                    Value::Object(obj) => map.extend(obj),
+                    _ => return Err(GraphError::invalid_parameter("The request body must be a JSON object")),
+                }
+            } else if content_type.starts_with("multipart/form-data") {
+                return Err(GraphError::invalid_parameter(
+                    "multipart/form-data bodies are not supported here; send JSON or a form body",
+                ));
+            } else {
+                // Form bodies are what Graph SDKs send by default, with or without a content type.
+                let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+                    .map_err(|_| GraphError::invalid_parameter("Invalid form body"))?;
+                for (k, v) in pairs {
+                    map.insert(k, Value::String(v));
+                }
+            }
+        }
+        Ok(Self(map))
+    }
+
+    /// Builds params from pairs (tests and internal calls).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Self {
+        Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    /// The raw value.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    /// Whether the parameter was sent.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// A parameter as text (numbers and booleans are rendered as text, as in a query string).
+    pub fn str(&self, name: &str) -> Option<String> {
+        match self.0.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A parameter that carries JSON: either a JSON value in a JSON body, or JSON text in a
+    /// query or form field (how SDKs send arrays and objects).
+    pub fn json(&self, name: &str) -> Result<Option<Value>, GraphError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => serde_json::from_str(text)
+                .map(Some)
+                .map_err(|_| GraphError::invalid_parameter(format!("Param {name} must be a JSON value"))),
+            Some(other) => Ok(Some(other.clone())),
+        }
+    }
+
+    /// A boolean parameter: `true`/`false` (as JSON or text), `1`/`0`.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, GraphError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(v) => match v.as_str().map(str::to_ascii_lowercase).as_deref() {
+                Some("true" | "1") => Ok(Some(true)),
+                Some("false" | "0") => Ok(Some(false)),
+                _ => Err(GraphError::invalid_parameter(format!("Param {name} must be a boolean"))),
+            },
+        }
+    }
+
+    /// An integer parameter.
+    pub fn int(&self, name: &str) -> Result<Option<i64>, GraphError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| GraphError::invalid_parameter(format!("Param {name} must be an integer"))),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| GraphError::invalid_parameter(format!("Param {name} must be an integer"))),
+            Some(_) => Err(GraphError::invalid_parameter(format!("Param {name} must be an integer"))),
+        }
+    }
+
+    /// A required text parameter.
+    pub fn required(&self, name: &str) -> Result<String, GraphError> {
+        self.str(name)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| GraphError::invalid_parameter(format!("The parameter {name} is required")))
+    }
+
+    /// The `fields=` selection, if any.
+    pub fn fields(&self) -> Result<Option<FieldSelection>, GraphError> {
+        match self.str("fields") {
+            None => Ok(None),
+            Some(text) if text.trim().is_empty() => Ok(None),
+            Some(text) => FieldSelection::parse(&text)
+                .map(Some)
+                .map_err(|e| GraphError::invalid_parameter(e.to_string())),
+        }
+    }
+
+    /// Paging parameters (`limit`, `after`, `before`).
+    pub fn page(&self) -> Result<PageRequest, GraphError> {
+        let limit = self.str("limit");
+        let after = self.str("after");
+        let before = self.str("before");
+        PageRequest::from_query(limit.as_deref(), after.as_deref(), before.as_deref())
+            .map_err(|e| GraphError::invalid_parameter(e.to_string()))
+    }
+
+    /// The `filtering=` clauses.
+    pub fn filtering(&self) -> Result<Vec<Filter>, GraphError> {
+        match self.0.get("filtering") {
+            None => Ok(Vec::new()),
+            Some(Value::String(text)) => {
+                Filter::parse_all(text).map_err(|e| GraphError::invalid_parameter(e.to_string()))
+            }
+            Some(other) => Filter::parse_all(&other.to_string())
+                .map_err(|e| GraphError::invalid_parameter(e.to_string())),
+        }
+    }
+}
+
+/// A parsed Graph request.
+#[derive(Debug, Clone)]
+pub struct GraphRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// The version the call is served at.
+    pub version: GraphVersion,
+    /// Path segments after the version.
+    pub path: Vec<String>,
+    /// Parameters.
+    pub params: Params,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// `scheme://host` the client used, for paging URLs.
+    pub origin: String,
+}
+
+impl GraphRequest {
+    /// The method name in lower case, as Graph puts it in messages.
+    pub fn method_name(&self) -> &'static str {
+        match self.method {
+            Method::POST => "post",
+            Method::DELETE => "delete",
+            Method::PUT => "put",
+            _ => "get",
+        }
+    }
+
+    /// The URL of the same call with other paging parameters, for `paging.next`/`previous`.
+    pub fn page_url(&self, cursor_param: &str, cursor: &str) -> String {
+        let mut pairs: Vec<(String, String)> = self
+            .params
+            .0
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "after" | "before" | "access_token" | "appsecret_proof"))
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                Value::Number(_) | Value::Bool(_) => Some((k.clone(), v.to_string())),
+                _ => Some((k.clone(), v.to_string())),
+            })
+            .collect();
+        pairs.push((cursor_param.to_owned(), cursor.to_owned()));
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        format!("{}/{}/{}?{query}", self.origin, self.version, self.path.join("/"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(ct: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).expect("ascii"));
+        h
+    }
+
+    #[test]
+    fn merges_query_form_and_json() {
+        let p = Params::parse(Some("a=1&b=x"), &headers("application/x-www-form-urlencoded"), b"b=y&c=true")
+            .expect("form");
+        assert_eq!(p.str("a").as_deref(), Some("1"));
+        assert_eq!(p.str("b").as_deref(), Some("y"));
+        assert_eq!(p.bool("c"), Ok(Some(true)));
+        let j = Params::parse(None, &headers("application/json"), br#"{"components":[{"type":"BODY"}],"n":5}"#)
+            .expect("json");
+        assert!(j.json("components").expect("json value").is_some_and(|v| v.is_array()));
+        assert_eq!(j.int("n"), Ok(Some(5)));
+    }
+
+    #[test]
+    fn refuses_malformed_bodies_with_graph_errors() {
+        let err = Params::parse(None, &headers("application/json"), b"{nope").expect_err("bad json");
+        assert_eq!(err.code(), 100);
+        let err = Params::parse(None, &headers("application/json"), b"[1]").expect_err("array body");
+        assert_eq!(err.status, 400);
+        let p = Params::from_pairs([("limit", Value::String("x".into()))]);
+        assert!(p.page().is_err());
+        assert!(p.int("limit").is_err());
+    }
+}

@@ -1,0 +1,216 @@
+//! `/{waba-id}/message_templates` and `/{template-id}`.
+
+use serde_json::{Value, json};
+use wamm_domain::template::{TemplateError, validate_components, validate_language, validate_name, validate_ttl};
+use wamm_domain::{NewEvent, Permission, Template, TemplateCategory, TemplateStatus, Waba};
+use wamm_store::{ChangeSet, Delete, Put, StoreError};
+use wamm_wire::GraphError;
+use wamm_wire::ids::TemplateId;
+use wamm_world::Mint;
+
+use super::auth::Caller;
+use super::lists::{id_key, page};
+use super::reply::{ApiError, ApiResult, Reply};
+use super::render::Node;
+use super::request::GraphRequest;
+use super::waba::authorize;
+use crate::state::AppState;
+
+const SCOPES: &[Permission] = &[Permission::WhatsappBusinessManagement];
+const DEFAULTS: &[&str] = &["name", "parameter_format", "components", "language", "status", "category", "id"];
+
+fn enum_text<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The template node.
+pub fn node(t: &Template) -> Node {
+    Node::new("WhatsAppMessageTemplate", DEFAULTS)
+        .value("id", t.id.to_string())
+        .value("name", t.name.clone())
+        .value("language", t.language.clone())
+        .value("status", enum_text(t.status))
+        .value("category", enum_text(t.category))
+        .value("parameter_format", t.parameter_format.clone())
+        .value("components", t.components.clone())
+        .maybe("message_send_ttl_seconds", t.message_send_ttl_seconds)
+        .value("rejected_reason", if t.status == TemplateStatus::Rejected { "INVALID_FORMAT" } else { "NONE" })
+        .maybe("previous_category", None::<String>)
+}
+
+fn invalid(e: &TemplateError) -> GraphError {
+    GraphError::new(400, wamm_wire::error::kind::OAUTH, 100, "Invalid parameter")
+        .with_user_message("Invalid parameter", e.to_string())
+}
+
+fn duplicate(name: &str, language: &str) -> GraphError {
+    GraphError::new(400, wamm_wire::error::kind::OAUTH, 100, "Invalid parameter")
+        .with_subcode(2_388_024)
+        .with_user_message(
+            "Content in This Language Already Exists",
+            format!("There is already {language} content for the template {name}. You can create a new template and try again."),
+        )
+}
+
+fn category(text: &str) -> Result<TemplateCategory, GraphError> {
+    serde_json::from_value(Value::String(text.to_ascii_uppercase())).map_err(|_| {
+        invalid(&TemplateError { param: "category".into(), message: format!("'{text}' is not a template category") })
+    })
+}
+
+/// `GET /{waba-id}/message_templates`, with Graph's `name`, `status`, `category` and
+/// `language` filters.
+pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+    authorize(req, caller, waba, SCOPES)?;
+    let name = req.params.str("name");
+    let status = req.params.str("status").map(|s| s.to_ascii_uppercase());
+    let cat = req.params.str("category").map(|s| s.to_ascii_uppercase());
+    let language = req.params.str("language");
+    let nodes = state
+        .store
+        .templates_of(waba.id)
+        .await?
+        .iter()
+        .filter(|t| name.as_ref().is_none_or(|n| t.name.contains(n.as_str())))
+        .filter(|t| status.as_ref().is_none_or(|s| enum_text(t.status) == *s))
+        .filter(|t| cat.as_ref().is_none_or(|c| enum_text(t.category) == *c))
+        .filter(|t| language.as_ref().is_none_or(|l| t.language == *l))
+        .map(|t| (id_key(t.id.get()), node(t)))
+        .collect();
+    Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(waba.id))
+}
+
+fn ttl_param(req: &GraphRequest) -> Result<Option<i64>, GraphError> {
+    req.params.int("message_send_ttl_seconds")
+}
+
+fn to_u32(ttl: Option<i64>) -> Option<u32> {
+    ttl.and_then(|t| u32::try_from(t).ok())
+}
+
+/// `POST /{waba-id}/message_templates`: creates a template.
+pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+    authorize(req, caller, waba, SCOPES)?;
+    let name = req.params.required("name")?;
+    let language = req.params.required("language")?;
+    let cat = category(&req.params.required("category")?)?;
+    let components = req
+        .params
+        .json("components")?
+        .ok_or_else(|| GraphError::invalid_parameter("The parameter components is required"))?;
+    let ttl = ttl_param(req)?;
+    let parameter_format = req.params.str("parameter_format").map_or_else(|| "POSITIONAL".to_owned(), |f| f.to_ascii_uppercase());
+    validate_name(&name).map_err(|e| invalid(&e))?;
+    validate_language(&language).map_err(|e| invalid(&e))?;
+    validate_components(&components).map_err(|e| invalid(&e))?;
+    if let Some(ttl) = ttl {
+        validate_ttl(cat, ttl).map_err(|e| invalid(&e))?;
+    }
+    if !matches!(parameter_format.as_str(), "POSITIONAL" | "NAMED") {
+        return Err(invalid(&TemplateError { param: "parameter_format".into(), message: "must be POSITIONAL or NAMED".into() }).into());
+    }
+    let existing = state.store.templates_of(waba.id).await?;
+    if existing.iter().any(|t| t.name == name && t.language == language) {
+        return Err(duplicate(&name, &language).into());
+    }
+    let mut block = state.minter.block(1).await?;
+    let template = Template {
+        id: TemplateId::new(block.next_id()),
+        waba_id: waba.id,
+        name,
+        language,
+        category: cat,
+        status: TemplateStatus::Approved,
+        parameter_format,
+        components,
+        message_send_ttl_seconds: to_u32(ttl),
+        created_at: state.clock.now(),
+    };
+    let event = NewEvent {
+        at: template.created_at,
+        kind: "template.created".into(),
+        subject: format!("template:{}", template.id),
+        detail: json!({ "waba_id": waba.id.to_string(), "name": template.name, "language": template.language, "category": enum_text(cat) }),
+    };
+    let body = json!({ "id": template.id.to_string(), "status": enum_text(template.status), "category": enum_text(cat) });
+    let (name, language) = (template.name.clone(), template.language.clone());
+    match state.store.commit(ChangeSet::new().put(Put::Template(template)).event(event)).await {
+        Ok(_) => Ok(Reply::json(body).about(waba.id)),
+        // A concurrent create of the same name and language lost the race.
+        Err(StoreError::Conflict(_)) => Err(duplicate(&name, &language).into()),
+        Err(e) => Err(ApiError::Store(e)),
+    }
+}
+
+async fn waba_of(state: &AppState, req: &GraphRequest, t: &Template) -> ApiResult<Waba> {
+    Ok(state
+        .store
+        .waba(t.waba_id)
+        .await?
+        .ok_or_else(|| GraphError::unsupported_request(req.method_name(), &t.id.to_string()))?)
+}
+
+/// `GET /{template-id}`.
+pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, t: &Template) -> ApiResult {
+    let waba = waba_of(state, req, t).await?;
+    authorize(req, caller, &waba, SCOPES)?;
+    let sel = req.params.fields()?;
+    Ok(Reply::json(node(t).project(sel.as_ref())?).about(waba.id))
+}
+
+/// `POST /{template-id}`: edits components, category or TTL.
+pub async fn edit(state: &AppState, req: &GraphRequest, caller: &Caller, mut t: Template) -> ApiResult {
+    let waba = waba_of(state, req, &t).await?;
+    authorize(req, caller, &waba, SCOPES)?;
+    if let Some(text) = req.params.str("category") {
+        let cat = category(&text)?;
+        if cat != t.category && t.status == TemplateStatus::Approved {
+            return Err(GraphError::invalid_parameter("The category of an approved template cannot be changed").into());
+        }
+        t.category = cat;
+    }
+    if let Some(components) = req.params.json("components")? {
+        validate_components(&components).map_err(|e| invalid(&e))?;
+        t.components = components;
+    }
+    if let Some(ttl) = ttl_param(req)? {
+        validate_ttl(t.category, ttl).map_err(|e| invalid(&e))?;
+        t.message_send_ttl_seconds = to_u32(Some(ttl));
+    }
+    let event = NewEvent {
+        at: state.clock.now(),
+        kind: "template.edited".into(),
+        subject: format!("template:{}", t.id),
+        detail: json!({ "waba_id": waba.id.to_string() }),
+    };
+    state.store.commit(ChangeSet::new().put(Put::Template(t)).event(event)).await?;
+    Ok(Reply::success().about(waba.id))
+}
+
+/// `DELETE /{waba-id}/message_templates?name=…[&hsm_id=…]`.
+pub async fn delete_by_name(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+    authorize(req, caller, waba, SCOPES)?;
+    let name = req.params.required("name")?;
+    let hsm = req.params.str("hsm_id");
+    let doomed: Vec<Template> = state
+        .store
+        .templates_of(waba.id)
+        .await?
+        .into_iter()
+        .filter(|t| t.name == name && hsm.as_ref().is_none_or(|h| *h == t.id.to_string()))
+        .collect();
+    if doomed.is_empty() {
+        return Err(GraphError::invalid_parameter(format!("Message template \"{name}\" does not exist")).into());
+    }
+    let mut changes = ChangeSet::new();
+    for t in &doomed {
+        changes = changes.delete(Delete::Template(t.id)).event(NewEvent {
+            at: state.clock.now(),
+            kind: "template.deleted".into(),
+            subject: format!("template:{}", t.id),
+            detail: json!({ "waba_id": waba.id.to_string(), "name": t.name, "language": t.language }),
+        });
+    }
+    state.store.commit(changes).await?;
+    Ok(Reply::success().about(waba.id))
+}

@@ -1,0 +1,94 @@
+//! Wiring: open the store, build the router, serve until stopped.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wamm_store::StoreError;
+
+use crate::config::PlatformConfig;
+use crate::state::AppState;
+use crate::{console, control, graph};
+
+/// Why the platform could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// The HTTP application: console, control API, and Graph for everything else.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(console::page))
+        .route("/_wamm/console", get(console::page))
+        .nest("/_wamm", control::router())
+        .fallback(graph::dispatch)
+        .layer(DefaultBodyLimit::max(graph::MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// A running platform.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// Shared state (for tests and the CLI).
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// `http://addr`, the base URL Graph clients use.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving and waits for in-flight requests to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+
+    /// Waits until the server ends (it ends on its own only on an I/O failure).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Opens the store, restores state and starts serving.
+pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
+    let store = wamm_store::connect(&config.database_url).await?;
+    let state = AppState::new(store, config.clone()).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(state.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, backend = %state.store.backend(), "wamm platform listening");
+    Ok(Running { addr, state, stop: Some(tx), task })
+}

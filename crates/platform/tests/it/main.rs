@@ -1,0 +1,12 @@
+//! The platform's HTTP suite: a real server on a real socket, on SQLite and on PostgreSQL,
+//! driven through every Graph endpoint and error path it serves, plus the control API and the
+//! console.
+
+mod support;
+
+mod business;
+mod control;
+mod conventions;
+mod templates;
+mod tokens;
+mod waba;

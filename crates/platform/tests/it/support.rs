@@ -1,0 +1,234 @@
+//! The test harness: a platform on a real socket, on SQLite or PostgreSQL, loaded with the
+//! suite's world, and a small HTTP helper that keeps status, headers and JSON together.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use sqlx::Connection as _;
+use wamm_platform::{PlatformConfig, Running};
+
+/// The suite's world, with fixed IDs and known tokens.
+pub const WORLD: &str = include_str!("world.yaml");
+
+/// Token with every scope, on the advanced-access app.
+pub const FULL: &str = "TOK-PARTNER-FULL-000000";
+/// Token with only `whatsapp_business_messaging`.
+pub const NARROW: &str = "TOK-PARTNER-NARROW-0000";
+/// Token assigned only WABA 3001.
+pub const ASSIGNED: &str = "TOK-PARTNER-ASSIGNED-00";
+/// Revoked token.
+pub const REVOKED: &str = "TOK-PARTNER-REVOKED-000";
+/// Expired token.
+pub const EXPIRED: &str = "TOK-PARTNER-EXPIRED-000";
+/// Token expiring in 2099.
+pub const LATER: &str = "TOK-PARTNER-LATER-00000";
+/// Token of the standard-access app that requires `appsecret_proof`.
+pub const STARTER: &str = "TOK-STARTER-FULL-000000";
+/// Secret of the standard-access app.
+pub const STARTER_SECRET: &str = "starter-secret-0000000000000000";
+/// Secret of the advanced-access app.
+pub const CONNECT_SECRET: &str = "connect-secret-0000000000000000";
+
+/// Which database the platform runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// In-memory SQLite.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("WAMM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A PostgreSQL database created for one test and dropped by [`TestPlatform::finish`].
+pub struct PgDatabase {
+    name: String,
+}
+
+impl PgDatabase {
+    /// Creates a uniquely named database; panics loudly when PostgreSQL is unreachable.
+    pub async fn create() -> (Self, String) {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let name = format!("wamm_it_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
+        let admin = pg_admin_url();
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for this test and is unreachable at {admin}: {e}")
+        });
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+        (Self { name: name.clone() }, format!("{base}/{name}"))
+    }
+
+    async fn drop_now(&self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+/// A running platform for one test.
+pub struct TestPlatform {
+    /// The server.
+    pub running: Running,
+    /// Its base URL.
+    pub base: String,
+    http: reqwest::Client,
+    pg: Option<PgDatabase>,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Resp {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body as JSON (`Null` when it is not JSON).
+    pub json: Value,
+    /// Body as text.
+    pub text: String,
+}
+
+impl Resp {
+    /// Asserts a Graph error with this HTTP status, code and subcode; returns the error object.
+    #[track_caller]
+    pub fn graph_error(&self, status: u16, code: i64, subcode: Option<i64>) -> &Value {
+        let err = &self.json["error"];
+        assert_eq!(self.status, status, "status of {}", self.text);
+        assert_eq!(err["code"].as_i64(), Some(code), "code of {}", self.text);
+        assert_eq!(err["error_subcode"].as_i64(), subcode, "subcode of {}", self.text);
+        assert!(err["type"].is_string() && err["message"].is_string(), "type and message in {}", self.text);
+        let trace = err["fbtrace_id"].as_str().unwrap_or_default();
+        assert!(!trace.is_empty(), "fbtrace_id in {}", self.text);
+        assert_eq!(self.header("x-fb-trace-id").as_deref(), Some(trace), "trace header matches body");
+        err
+    }
+
+    /// Asserts HTTP 200 and returns the body.
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, 200, "expected 200, got {}", self.text);
+        &self.json
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+
+    /// The error message.
+    pub fn message(&self) -> String {
+        self.json["error"]["message"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+impl TestPlatform {
+    /// Starts a platform on `backend` with the suite's world loaded.
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, PlatformConfig::default(), Some(WORLD)).await
+    }
+
+    /// Starts a platform on `backend` with a config and an optional world.
+    pub async fn start_with(backend: Backend, mut config: PlatformConfig, world: Option<&str>) -> Self {
+        let pg = match backend {
+            Backend::Sqlite => {
+                config.database_url = "sqlite::memory:".to_owned();
+                None
+            }
+            Backend::Postgres => {
+                let (db, url) = PgDatabase::create().await;
+                config.database_url = url;
+                Some(db)
+            }
+        };
+        let running = wamm_platform::start(config).await.expect("platform starts");
+        if let Some(world) = world {
+            wamm_platform::control::load_world(&running.state, world).await.expect("suite world loads");
+        }
+        let base = running.base_url();
+        Self { running, base, http: reqwest::Client::new(), pg }
+    }
+
+    /// Stops the platform and drops its PostgreSQL database.
+    pub async fn finish(self) {
+        self.running.stop().await;
+        if let Some(pg) = self.pg {
+            pg.drop_now().await;
+        }
+    }
+
+    /// Sends a request. `path` starts with `/`; `token` goes in the Authorization header.
+    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, json: Option<&Value>) -> Resp {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(body) = json {
+            req = req.json(body);
+        }
+        let res = req.send().await.expect("request completes");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, json, text }
+    }
+
+    /// `GET path` with a bearer token.
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    /// `POST path` with a bearer token and JSON body.
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// `DELETE path` with a bearer token.
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call(reqwest::Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn raw(&self, method: reqwest::Method, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Resp {
+        let res = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request completes");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, json, text }
+    }
+}
+
+/// Runs each listed `async fn(Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::support::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::support::Backend::Postgres).await })*
+        }
+    };
+}

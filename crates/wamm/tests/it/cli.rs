@@ -1,0 +1,53 @@
+//! The `wamm` binary as a newcomer runs it: `wamm up --json` prints working credentials.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn up_prints_credentials_that_work_at_once() {
+    let child = Command::new(env!("CARGO_BIN_EXE_wamm"))
+        .args(["up", "--json", "--listen", "127.0.0.1:0", "--database-url", "sqlite::memory:", "--seed", "7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wamm starts");
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .expect("reader")
+    .expect("a line on stdout");
+    let info: Value = serde_json::from_str(line.trim()).expect("one JSON object on a line");
+    for key in ["base_url", "graph_url", "console_url", "app_id", "app_secret", "partner_business_id", "access_token"] {
+        assert!(info[key].as_str().is_some_and(|v| !v.is_empty()), "{key} in {info}");
+    }
+    let http = reqwest::Client::new();
+    let graph = info["graph_url"].as_str().unwrap_or_default();
+    let token = info["access_token"].as_str().unwrap_or_default();
+    let partner = info["partner_business_id"].as_str().unwrap_or_default();
+    let r = http
+        .get(format!("{graph}/{partner}/client_whatsapp_business_accounts?fields=id,marketing_messages_onboarding_status"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("Graph call");
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.expect("json");
+    assert!(body["data"].as_array().is_some_and(|d| !d.is_empty()), "{body}");
+    let console = http.get(info["console_url"].as_str().unwrap_or_default()).send().await.expect("console");
+    assert_eq!(console.status(), 200);
+}

@@ -1,0 +1,520 @@
+//! The world file format (`wamm-world/1`) as serde types.
+//!
+//! Every struct denies unknown fields so that a typo (`tax_contry`) is an error naming its path
+//! rather than a silently ignored line. Objects are referred to by *keys*, local names that
+//! exist only in the file; Graph IDs are optional and generated when absent.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use wamm_domain::model::{
+    BusinessRole, PartnerAccess, PartnerType, QualityRating, TemplateCategory, TemplateStatus,
+    ThroughputLevel, TokenKind, WabaStatus,
+};
+use wamm_domain::{AccessLevel, Permission, Timestamp};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, UserId, WabaId};
+
+/// The only `format` value this crate reads and writes.
+pub const FORMAT: &str = "wamm-world/1";
+
+/// A whole world file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorldFile {
+    /// Format version; must be [`FORMAT`].
+    pub format: String,
+    /// Meta apps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppEntry>,
+    /// Business portfolios with everything they own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub businesses: Vec<BusinessEntry>,
+    /// Tokens not held by a system user of their business (app tokens, person tokens, …).
+    /// Only already-hashed tokens (`token_sha256`) may appear here; exports write them so that
+    /// nothing in a world is lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<TokenEntry>,
+}
+
+impl Default for WorldFile {
+    fn default() -> Self {
+        Self {
+            format: FORMAT.to_owned(),
+            apps: Vec::new(),
+            businesses: Vec::new(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// An instant in a world file: RFC 3339 (`2025-10-07T10:00:00Z`) or a bare date
+/// (`2025-10-07`, midnight UTC). Written back as RFC 3339 with milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(pub Timestamp);
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse(&text).map(Self).ok_or_else(|| {
+            de::Error::custom(format!(
+                "'{text}' is not an RFC 3339 time (2025-10-07T10:00:00Z) or a YYYY-MM-DD date"
+            ))
+        })
+    }
+}
+
+/// A Meta app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEntry {
+    /// Local reference name, unique among apps.
+    pub key: String,
+    /// Graph ID; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<AppId>,
+    /// Display name.
+    pub name: String,
+    /// App secret; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Key of the owning business.
+    pub business: String,
+    /// Partner type of the owning business.
+    pub partner_type: PartnerType,
+    /// Whether every server call must carry `appsecret_proof`.
+    #[serde(default)]
+    pub require_app_secret: bool,
+    /// Granted permissions and their access levels.
+    #[serde(default)]
+    pub permissions: BTreeMap<Permission, AccessLevel>,
+}
+
+fn default_verification() -> String {
+    "verified".to_owned()
+}
+
+/// A business portfolio and what it owns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessEntry {
+    /// Local reference name, unique among businesses.
+    pub key: String,
+    /// Graph ID; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<BusinessId>,
+    /// Name.
+    pub name: String,
+    /// Country of the business.
+    pub country: wamm_domain::country::Country,
+    /// Business verification status (`verified` by default).
+    #[serde(default = "default_verification")]
+    pub verification_status: String,
+    /// When the portfolio was created; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
+    /// When an admin signed the MM API terms; unsigned when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mm_terms_signed_at: Option<Time>,
+    /// Key of the person (or system user) who signed the terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mm_terms_signed_by: Option<String>,
+    /// People with access.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub people: Vec<PersonEntry>,
+    /// System users and their tokens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub system_users: Vec<SystemUserEntry>,
+    /// WABAs this business owns (for OBO WABAs: the client the WABA serves).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wabas: Vec<WabaEntry>,
+}
+
+/// A person with access to a business portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonEntry {
+    /// Optional local reference name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Graph user ID; generated when absent. The same person may appear in several businesses
+    /// with the same ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<UserId>,
+    /// Name.
+    pub name: String,
+    /// Email address.
+    pub email: String,
+    /// `ADMIN` or `EMPLOYEE`.
+    pub role: BusinessRole,
+}
+
+/// A system user of a business portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemUserEntry {
+    /// Optional local reference name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Graph user ID; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<UserId>,
+    /// Name.
+    pub name: String,
+    /// `ADMIN` or `EMPLOYEE`.
+    pub role: BusinessRole,
+    /// Tokens acting as this system user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<TokenEntry>,
+}
+
+const fn default_token_kind() -> TokenKind {
+    TokenKind::SystemUser
+}
+
+/// An access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    /// Optional local reference name (reported with issued tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Key of the app the token was issued to.
+    pub app: String,
+    /// `SYSTEM_USER` (default) or `BUSINESS_INTEGRATION`; top-level tokens may also be `APP`
+    /// or `USER`.
+    #[serde(default = "default_token_kind")]
+    pub kind: TokenKind,
+    /// The plain token (at least 16 characters). Generated when neither this nor
+    /// `token_sha256` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// An already-hashed token: 64 lowercase hex characters of SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_sha256: Option<String>,
+    /// Last four characters of the token; only with `token_sha256` (derived otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// Scopes; the app's granted permissions when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<Permission>>,
+    /// Keys of the WABAs the token is limited to; empty means no limit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_wabas: Vec<String>,
+    /// When issued; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<Time>,
+    /// When it expires; never when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Time>,
+    /// When it was revoked, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Time>,
+    /// Top-level tokens only: key of the business the token acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business: Option<String>,
+    /// Top-level tokens only: key of the person or system user the token acts as.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+const fn yes() -> bool {
+    true
+}
+
+fn default_currency() -> String {
+    "USD".to_owned()
+}
+
+fn default_timezone() -> String {
+    "1".to_owned()
+}
+
+const fn default_waba_status() -> WabaStatus {
+    WabaStatus::Active
+}
+
+/// A `WhatsApp` Business Account, nested under the business it serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WabaEntry {
+    /// Local reference name, unique among WABAs.
+    pub key: String,
+    /// Graph ID; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<WabaId>,
+    /// Name.
+    pub name: String,
+    /// Tax country.
+    pub tax_country: wamm_domain::country::Country,
+    /// `ACTIVE` (default), `RESTRICTED` or `DISABLED`.
+    #[serde(default = "default_waba_status")]
+    pub status: WabaStatus,
+    /// Billing currency (`USD` by default).
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Graph timezone ID (`"1"` by default); a number is accepted too.
+    #[serde(default = "default_timezone", deserialize_with = "string_or_number")]
+    pub timezone_id: String,
+    /// Template namespace; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_template_namespace: Option<String>,
+    /// Whether a valid payment method is on file (default true).
+    #[serde(default = "yes")]
+    pub payment_method: bool,
+    /// Whether message activity is shared with Meta (default true).
+    #[serde(default = "yes")]
+    pub message_activity_sharing: bool,
+    /// When Meta's MM setup completes. Absent: the owner's terms signing time, if it signed;
+    /// `null`: never.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mm_setup_complete_at: Option<Option<Time>>,
+    /// Multi-Partner Solution the WABA is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solution_id: Option<SolutionId>,
+    /// When the WABA was created; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
+    /// Partners holding the WABA.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partners: Vec<PartnerEntry>,
+    /// Phone numbers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_numbers: Vec<PhoneEntry>,
+    /// Message templates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplateEntry>,
+    /// Apps subscribed to the WABA's webhooks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribed_apps: Vec<SubscriptionEntry>,
+}
+
+/// A partner's hold on a WABA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerEntry {
+    /// Key of the partner's business.
+    pub business: String,
+    /// `SHARED` or `OBO`.
+    pub access: PartnerAccess,
+    /// OBO migration intent: `false` (default), `true` (set at load time) or
+    /// `{set_at, solution_id}`.
+    #[serde(default, skip_serializing_if = "MigrationIntentEntry::is_none")]
+    pub migration_intent: MigrationIntentEntry,
+}
+
+/// An OBO migration intent as a world file writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MigrationIntentEntry {
+    /// `false`: no intent.
+    #[default]
+    None,
+    /// `true` or an object: an intent.
+    Set(IntentDetails),
+}
+
+impl MigrationIntentEntry {
+    /// Whether there is no intent.
+    pub const fn is_none(&self) -> bool {
+        matches!(self, Self::None)
+    }
+}
+
+/// The details of an OBO migration intent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntentDetails {
+    /// When the intent was set; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_at: Option<Time>,
+    /// Multi-Partner Solution the WABA moves to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub solution_id: Option<SolutionId>,
+}
+
+impl Serialize for MigrationIntentEntry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::None => s.serialize_bool(false),
+            Self::Set(details) => details.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MigrationIntentEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct IntentVisitor;
+
+        impl<'de> Visitor<'de> for IntentVisitor {
+            type Value = MigrationIntentEntry;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("false, true or a map with set_at and solution_id")
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(if v {
+                    MigrationIntentEntry::Set(IntentDetails::default())
+                } else {
+                    MigrationIntentEntry::None
+                })
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(MigrationIntentEntry::None)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                IntentDetails::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(MigrationIntentEntry::Set)
+            }
+        }
+
+        d.deserialize_any(IntentVisitor)
+    }
+}
+
+const fn default_registered() -> bool {
+    true
+}
+
+const fn default_throughput() -> ThroughputLevel {
+    ThroughputLevel::Standard
+}
+
+const fn default_quality() -> QualityRating {
+    QualityRating::Green
+}
+
+/// A business phone number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneEntry {
+    /// Optional local reference name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Graph ID; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<PhoneNumberId>,
+    /// Display form, e.g. `+55 11 5555-0101`.
+    pub display_phone_number: String,
+    /// Approved display name.
+    pub verified_name: String,
+    /// Registered on Cloud API (default true).
+    #[serde(default = "default_registered")]
+    pub registered: bool,
+    /// `STANDARD` (default) or `HIGH`.
+    #[serde(default = "default_throughput")]
+    pub throughput: ThroughputLevel,
+    /// Also used with the `WhatsApp` Business app (default false).
+    #[serde(default)]
+    pub coexistence: bool,
+    /// Quality rating (`GREEN` by default).
+    #[serde(default = "default_quality")]
+    pub quality_rating: QualityRating,
+}
+
+const fn default_template_status() -> TemplateStatus {
+    TemplateStatus::Approved
+}
+
+fn default_parameter_format() -> String {
+    "POSITIONAL".to_owned()
+}
+
+/// A message template.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateEntry {
+    /// Optional local reference name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Graph ID; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<TemplateId>,
+    /// Name (lower case letters, digits, underscores).
+    pub name: String,
+    /// Locale, e.g. `en_US`.
+    pub language: String,
+    /// Category.
+    pub category: TemplateCategory,
+    /// Review status (`APPROVED` by default).
+    #[serde(default = "default_template_status")]
+    pub status: TemplateStatus,
+    /// `POSITIONAL` (default) or `NAMED`.
+    #[serde(default = "default_parameter_format")]
+    pub parameter_format: String,
+    /// Components as Graph's JSON.
+    pub components: serde_json::Value,
+    /// Time to live for undelivered messages, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_send_ttl_seconds: Option<i64>,
+    /// When the template was created; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
+}
+
+/// An app subscribed to a WABA's webhooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionEntry {
+    /// Key of the subscribed app.
+    pub app: String,
+    /// Callback override for this WABA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_callback_uri: Option<String>,
+    /// Verify token for the override's handshake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_token: Option<String>,
+    /// When subscribed; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribed_at: Option<Time>,
+}
+
+/// Deserializes a field that is present (possibly `null`) into `Some(..)`, so that `null`
+/// and an absent field (`None`, via `#[serde(default)]`) differ.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Accepts a string or an integer, as text.
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct TextVisitor;
+
+    impl Visitor<'_> for TextVisitor {
+        type Value = String;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an integer")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(v.to_owned())
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(v.to_string())
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(v.to_string())
+        }
+    }
+
+    d.deserialize_any(TextVisitor)
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and property tests, in-process and over-the-socket API tests on
+# SQLite and PostgreSQL, store contract tests on both backends, and end-to-end tests of the
+# `wamm` binary driven by our own Graph client.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-postgres.sh
+
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
