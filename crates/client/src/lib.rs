@@ -114,7 +114,12 @@ impl GraphClient {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/{}/{}", self.base_url, self.version, path.trim_start_matches('/'))
+        format!(
+            "{}/{}/{}",
+            self.base_url,
+            self.version,
+            path.trim_start_matches('/')
+        )
     }
 
     fn prepare(&self, builder: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -122,48 +127,82 @@ impl GraphClient {
         if let Some(token) = &self.token {
             builder = builder.bearer_auth(token);
             if let Some(secret) = &self.app_secret {
-                builder = builder.query(&[("appsecret_proof", wamm_wire::proof::appsecret_proof(secret, token))]);
+                builder = builder.query(&[(
+                    "appsecret_proof",
+                    wamm_wire::proof::appsecret_proof(secret, token),
+                )]);
             }
         }
         builder
     }
 
-    async fn finish<T: DeserializeOwned>(&self, builder: reqwest::RequestBuilder) -> Result<T, ClientError> {
+    async fn finish<T: DeserializeOwned>(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
         let response = self.prepare(builder).send().await?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| ClientError::Decode { status, message: e.to_string() });
+            return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+                status,
+                message: e.to_string(),
+            });
         }
         match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
-            Ok(env) => Err(ClientError::Graph(GraphError { status, body: env.error })),
-            Err(e) => Err(ClientError::Decode { status, message: e.to_string() }),
+            Ok(env) => Err(ClientError::Graph(GraphError {
+                status,
+                body: env.error,
+            })),
+            Err(e) => Err(ClientError::Decode {
+                status,
+                message: e.to_string(),
+            }),
         }
     }
 
     /// `GET {path}` with query parameters.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, ClientError> {
-        self.finish(self.http.get(self.url(path)).query(query)).await
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        self.finish(self.http.get(self.url(path)).query(query))
+            .await
     }
 
     /// `POST {path}` with a JSON body.
-    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, ClientError> {
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ClientError> {
         self.finish(self.http.post(self.url(path)).json(body)).await
     }
 
     /// `DELETE {path}` with query parameters.
-    pub async fn delete<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, ClientError> {
-        self.finish(self.http.delete(self.url(path)).query(query)).await
+    pub async fn delete<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        self.finish(self.http.delete(self.url(path)).query(query))
+            .await
     }
 
     /// Follows `paging.next` from a first page until the end, collecting every item.
-    pub async fn all<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<Vec<T>, ClientError> {
+    pub async fn all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Vec<T>, ClientError> {
         let mut page: Page<T> = self.get(path, query).await?;
         let mut items = Vec::new();
         loop {
             items.append(&mut page.data);
-            let Some(next) = page.paging.and_then(|p| p.next) else { break };
+            let Some(next) = page.paging.and_then(|p| p.next) else {
+                break;
+            };
             page = self.finish(self.http.get(next)).await?;
         }
         Ok(items)
@@ -175,14 +214,23 @@ impl GraphClient {
     }
 
     /// Every WABA clients shared with `partner`, optionally filtered by MM onboarding status.
-    pub async fn client_wabas(&self, partner: BusinessId, fields: &str, statuses: &[&str]) -> Result<Vec<Value>, ClientError> {
+    pub async fn client_wabas(
+        &self,
+        partner: BusinessId,
+        fields: &str,
+        statuses: &[&str],
+    ) -> Result<Vec<Value>, ClientError> {
         let filtering = (!statuses.is_empty())
             .then(|| json!([{ "field": "marketing_messages_onboarding_status", "operator": "IN", "value": statuses }]).to_string());
         let mut query = vec![("fields", fields)];
         if let Some(f) = &filtering {
             query.push(("filtering", f.as_str()));
         }
-        self.all(&format!("{partner}/client_whatsapp_business_accounts"), &query).await
+        self.all(
+            &format!("{partner}/client_whatsapp_business_accounts"),
+            &query,
+        )
+        .await
     }
 
     /// `GET /{waba-id}`.
@@ -196,7 +244,11 @@ impl GraphClient {
     }
 
     /// `GET /{phone-number-id}`.
-    pub async fn phone_number(&self, id: PhoneNumberId, fields: &str) -> Result<Value, ClientError> {
+    pub async fn phone_number(
+        &self,
+        id: PhoneNumberId,
+        fields: &str,
+    ) -> Result<Value, ClientError> {
         self.get(&id.to_string(), &[("fields", fields)]).await
     }
 
@@ -206,8 +258,15 @@ impl GraphClient {
     }
 
     /// Creates a template; returns `{id, status, category}`.
-    pub async fn create_template(&self, waba: WabaId, template: &NewTemplate) -> Result<Value, ClientError> {
-        let body = serde_json::to_value(template).map_err(|e| ClientError::Decode { status: 0, message: e.to_string() })?;
+    pub async fn create_template(
+        &self,
+        waba: WabaId,
+        template: &NewTemplate,
+    ) -> Result<Value, ClientError> {
+        let body = serde_json::to_value(template).map_err(|e| ClientError::Decode {
+            status: 0,
+            message: e.to_string(),
+        })?;
         self.post(&format!("{waba}/message_templates"), &body).await
     }
 
@@ -218,7 +277,8 @@ impl GraphClient {
 
     /// Subscribes the token's app to a WABA's webhooks.
     pub async fn subscribe_app(&self, waba: WabaId) -> Result<Value, ClientError> {
-        self.post(&format!("{waba}/subscribed_apps"), &json!({})).await
+        self.post(&format!("{waba}/subscribed_apps"), &json!({}))
+            .await
     }
 
     /// `GET /debug_token?input_token=…`.
@@ -234,11 +294,21 @@ impl GraphClient {
     /// Exchanges app credentials for an app access token (`client_credentials`).
     pub async fn app_token(&self, app_id: &str, app_secret: &str) -> Result<String, ClientError> {
         let v: Value = self
-            .get("oauth/access_token", &[("grant_type", "client_credentials"), ("client_id", app_id), ("client_secret", app_secret)])
+            .get(
+                "oauth/access_token",
+                &[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", app_id),
+                    ("client_secret", app_secret),
+                ],
+            )
             .await?;
         v.get("access_token")
             .and_then(Value::as_str)
             .map(str::to_owned)
-            .ok_or(ClientError::Decode { status: 200, message: "no access_token in the answer".into() })
+            .ok_or(ClientError::Decode {
+                status: 200,
+                message: "no access_token in the answer".into(),
+            })
     }
 }

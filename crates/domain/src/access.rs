@@ -85,7 +85,11 @@ impl Principal<'_> {
     }
 
     /// Whether the token may act for its own business with `scope` (e.g. list its client WABAs).
-    pub fn check_own_business(&self, business: BusinessId, scope: Permission) -> Result<(), Denial> {
+    pub fn check_own_business(
+        &self,
+        business: BusinessId,
+        scope: Permission,
+    ) -> Result<(), Denial> {
         match self.token.business_id {
             Some(acting) if acting == business => self.require(scope, true),
             Some(_) => Err(Denial::NotVisible),
@@ -119,7 +123,10 @@ mod tests {
             business_id: PARTNER,
             partner_type: PartnerType::Bsp,
             require_app_secret: false,
-            permissions: vec![AppPermission { permission: Permission::WhatsappBusinessManagement, access: level }],
+            permissions: vec![AppPermission {
+                permission: Permission::WhatsappBusinessManagement,
+                access: level,
+            }],
         }
     }
 
@@ -151,7 +158,11 @@ mod tests {
             message_template_namespace: "ns".into(),
             payment_method: true,
             partners: partner
-                .map(|b| WabaPartner { business_id: b, access: PartnerAccess::Shared, migration_intent: None })
+                .map(|b| WabaPartner {
+                    business_id: b,
+                    access: PartnerAccess::Shared,
+                    migration_intent: None,
+                })
                 .into_iter()
                 .collect(),
             solution_id: None,
@@ -171,21 +182,42 @@ mod tests {
         let stranger_waba = waba(101, STRANGER, None);
         let own_waba = waba(102, PARTNER, None);
 
-        let p = Principal { token: &tok, app: &advanced };
+        let p = Principal {
+            token: &tok,
+            app: &advanced,
+        };
         assert_eq!(p.check_waba(&client_waba, scope), Ok(()));
         assert_eq!(p.check_waba(&stranger_waba, scope), Err(Denial::NotVisible));
 
-        let p = Principal { token: &tok, app: &standard };
-        assert_eq!(p.check_waba(&client_waba, scope), Err(Denial::NeedsAdvancedAccess(scope)));
+        let p = Principal {
+            token: &tok,
+            app: &standard,
+        };
+        assert_eq!(
+            p.check_waba(&client_waba, scope),
+            Err(Denial::NeedsAdvancedAccess(scope))
+        );
         assert_eq!(p.check_waba(&own_waba, scope), Ok(()));
 
         let no_scope = token(vec![Permission::WhatsappBusinessMessaging], vec![]);
-        let p = Principal { token: &no_scope, app: &advanced };
-        assert_eq!(p.check_waba(&client_waba, scope), Err(Denial::MissingScope(scope)));
+        let p = Principal {
+            token: &no_scope,
+            app: &advanced,
+        };
+        assert_eq!(
+            p.check_waba(&client_waba, scope),
+            Err(Denial::MissingScope(scope))
+        );
 
         let narrow = token(vec![scope], vec![WabaId::new(999)]);
-        let p = Principal { token: &narrow, app: &advanced };
-        assert_eq!(p.check_waba(&client_waba, scope), Err(Denial::AssetNotGranted));
+        let p = Principal {
+            token: &narrow,
+            app: &advanced,
+        };
+        assert_eq!(
+            p.check_waba(&client_waba, scope),
+            Err(Denial::AssetNotGranted)
+        );
         assert!(!p.assigned(client_waba.id));
     }
 
@@ -193,11 +225,20 @@ mod tests {
     fn business_reach() {
         let scope = Permission::BusinessManagement;
         let mut a = app(AccessLevel::Advanced);
-        a.permissions.push(AppPermission { permission: scope, access: AccessLevel::Advanced });
+        a.permissions.push(AppPermission {
+            permission: scope,
+            access: AccessLevel::Advanced,
+        });
         let tok = token(vec![scope], vec![]);
-        let p = Principal { token: &tok, app: &a };
+        let p = Principal {
+            token: &tok,
+            app: &a,
+        };
         assert_eq!(p.check_business(CLIENT, true, scope), Ok(()));
-        assert_eq!(p.check_business(STRANGER, false, scope), Err(Denial::NotVisible));
+        assert_eq!(
+            p.check_business(STRANGER, false, scope),
+            Err(Denial::NotVisible)
+        );
         assert_eq!(p.check_own_business(PARTNER, scope), Ok(()));
         assert_eq!(p.check_own_business(CLIENT, scope), Err(Denial::NotVisible));
     }

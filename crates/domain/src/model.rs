@@ -219,12 +219,15 @@ impl Waba {
 
     /// The partner that owns this WABA on behalf of the client, if it is OBO.
     pub fn obo_owner(&self) -> Option<&WabaPartner> {
-        self.partners.iter().find(|p| p.access == PartnerAccess::Obo)
+        self.partners
+            .iter()
+            .find(|p| p.access == PartnerAccess::Obo)
     }
 
     /// The business Graph reports as the owner: the OBO partner, else the client.
     pub fn graph_owner(&self) -> BusinessId {
-        self.obo_owner().map_or(self.owner_business_id, |p| p.business_id)
+        self.obo_owner()
+            .map_or(self.owner_business_id, |p| p.business_id)
     }
 }
 

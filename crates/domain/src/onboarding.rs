@@ -126,7 +126,10 @@ pub fn business_status(
             status: BusinessTermsStatus::RequestSent,
             time: Some(at.date()),
         },
-        (None, None) => BusinessOnboardingStatus { status: BusinessTermsStatus::NotStarted, time: None },
+        (None, None) => BusinessOnboardingStatus {
+            status: BusinessTermsStatus::NotStarted,
+            time: None,
+        },
     }
 }
 
@@ -143,7 +146,10 @@ mod tests {
             country: country.parse().expect("country"),
             verification_status: "verified".into(),
             people: Vec::new(),
-            mm_terms: signed.map(|ms| TermsSigned { at: Timestamp(ms), by: None }),
+            mm_terms: signed.map(|ms| TermsSigned {
+                at: Timestamp(ms),
+                by: None,
+            }),
             created_at: Timestamp(0),
         }
     }
@@ -159,7 +165,11 @@ mod tests {
             timezone_id: "1".into(),
             message_template_namespace: "ns".into(),
             payment_method: true,
-            partners: vec![WabaPartner { business_id: BusinessId::new(9), access: PartnerAccess::Shared, migration_intent: None }],
+            partners: vec![WabaPartner {
+                business_id: BusinessId::new(9),
+                access: PartnerAccess::Shared,
+                migration_intent: None,
+            }],
             solution_id: None,
             mm_setup_complete_at: None,
             message_activity_sharing: true,
@@ -173,14 +183,29 @@ mod tests {
         let policy = CountryPolicy::default();
         let now = Timestamp(10_000);
         let mut w = waba("BR");
-        assert_eq!(waba_status(&w, &business("BR", None), &policy, now), S::Eligible);
+        assert_eq!(
+            waba_status(&w, &business("BR", None), &policy, now),
+            S::Eligible
+        );
         let signed = business("BR", Some(1_000));
-        assert_eq!(waba_status(&w, &signed, &policy, now), S::PendingInternalSetup);
+        assert_eq!(
+            waba_status(&w, &signed, &policy, now),
+            S::PendingInternalSetup
+        );
         w.mm_setup_complete_at = Some(Timestamp(20_000));
-        assert_eq!(waba_status(&w, &signed, &policy, now), S::PendingInternalSetup);
-        assert_eq!(waba_status(&w, &signed, &policy, Timestamp(20_000)), S::Onboarded);
+        assert_eq!(
+            waba_status(&w, &signed, &policy, now),
+            S::PendingInternalSetup
+        );
+        assert_eq!(
+            waba_status(&w, &signed, &policy, Timestamp(20_000)),
+            S::Onboarded
+        );
         w.payment_method = false;
-        assert_eq!(waba_status(&w, &signed, &policy, now), S::PendingValidPaymentMethod);
+        assert_eq!(
+            waba_status(&w, &signed, &policy, now),
+            S::PendingValidPaymentMethod
+        );
     }
 
     #[test]
@@ -188,23 +213,43 @@ mod tests {
         use WabaOnboardingStatus as S;
         let policy = CountryPolicy::default();
         let now = Timestamp(0);
-        assert_eq!(waba_status(&waba("IR"), &business("BR", None), &policy, now), S::IneligibleCountryNotSupported);
-        assert_eq!(waba_status(&waba("BR"), &business("SY", None), &policy, now), S::IneligibleCountryNotSupported);
+        assert_eq!(
+            waba_status(&waba("IR"), &business("BR", None), &policy, now),
+            S::IneligibleCountryNotSupported
+        );
+        assert_eq!(
+            waba_status(&waba("BR"), &business("SY", None), &policy, now),
+            S::IneligibleCountryNotSupported
+        );
         let mut obo = waba("BR");
         obo.partners[0].access = PartnerAccess::Obo;
-        assert_eq!(waba_status(&obo, &business("BR", None), &policy, now), S::IneligibleOnBehalfOfWaba);
+        assert_eq!(
+            waba_status(&obo, &business("BR", None), &policy, now),
+            S::IneligibleOnBehalfOfWaba
+        );
         obo.status = WabaStatus::Restricted;
-        assert_eq!(waba_status(&obo, &business("BR", None), &policy, now), S::IneligibleInactiveOrRestricted);
+        assert_eq!(
+            waba_status(&obo, &business("BR", None), &policy, now),
+            S::IneligibleInactiveOrRestricted
+        );
     }
 
     #[test]
     fn business_status_prefers_signature_over_request() {
         let b = business("BR", None);
-        assert_eq!(business_status(&b, None).status, BusinessTermsStatus::NotStarted);
+        assert_eq!(
+            business_status(&b, None).status,
+            BusinessTermsStatus::NotStarted
+        );
         let pending = business_status(&b, Timestamp::parse("2025-08-13"));
         assert_eq!(pending.status, BusinessTermsStatus::RequestSent);
         assert_eq!(pending.time.as_deref(), Some("2025-08-13"));
         let signed = business("BR", Timestamp::parse("2025-10-07").map(Timestamp::millis));
-        assert_eq!(business_status(&signed, Timestamp::parse("2025-08-13")).time.as_deref(), Some("2025-10-07"));
+        assert_eq!(
+            business_status(&signed, Timestamp::parse("2025-08-13"))
+                .time
+                .as_deref(),
+            Some("2025-10-07")
+        );
     }
 }

@@ -23,11 +23,10 @@ pub const LANGUAGES: &[&str] = &[
     "en_GB", "en_US", "en_AE", "en_AU", "en_CA", "en_GH", "en_IE", "en_IN", "en_JM", "en_MY",
     "en_NZ", "en_QA", "en_SG", "en_UG", "en_ZA", "et", "fil", "fi", "fr", "fr_BE", "fr_CA",
     "fr_CH", "fr_CI", "fr_MA", "ka", "de", "de_AT", "de_CH", "el", "gu", "ha", "he", "hi", "hu",
-    "id", "ga", "it", "ja", "kn", "kk", "rw_RW", "ko", "ky_KG", "lo", "lv", "lt", "mk", "ms",
-    "ml", "mr", "nb", "ps_AF", "fa", "pl", "pt_BR", "pt_PT", "pa", "ro", "ru", "sr", "si_LK",
-    "sk", "sl", "es", "es_AR", "es_CL", "es_CO", "es_CR", "es_DO", "es_EC", "es_HN", "es_MX",
-    "es_PA", "es_PE", "es_ES", "es_UY", "sw", "sv", "ta", "te", "th", "tr", "uk", "ur", "uz",
-    "vi", "zu",
+    "id", "ga", "it", "ja", "kn", "kk", "rw_RW", "ko", "ky_KG", "lo", "lv", "lt", "mk", "ms", "ml",
+    "mr", "nb", "ps_AF", "fa", "pl", "pt_BR", "pt_PT", "pa", "ro", "ru", "sr", "si_LK", "sk", "sl",
+    "es", "es_AR", "es_CL", "es_CO", "es_CR", "es_DO", "es_EC", "es_HN", "es_MX", "es_PA", "es_PE",
+    "es_ES", "es_UY", "sw", "sv", "ta", "te", "th", "tr", "uk", "ur", "uz", "vi", "zu",
 ];
 
 /// A refused template, naming the offending parameter.
@@ -41,18 +40,26 @@ pub struct TemplateError {
 }
 
 fn err(param: impl Into<String>, message: impl Into<String>) -> TemplateError {
-    TemplateError { param: param.into(), message: message.into() }
+    TemplateError {
+        param: param.into(),
+        message: message.into(),
+    }
 }
 
 /// Checks a template name.
 pub fn validate_name(name: &str) -> Result<(), TemplateError> {
     let ok = !name.is_empty()
         && name.len() <= 512
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if ok {
         Ok(())
     } else {
-        Err(err("name", "Template names may only contain lowercase letters, numbers and underscores (at most 512 characters)."))
+        Err(err(
+            "name",
+            "Template names may only contain lowercase letters, numbers and underscores (at most 512 characters).",
+        ))
     }
 }
 
@@ -61,7 +68,10 @@ pub fn validate_language(language: &str) -> Result<(), TemplateError> {
     if LANGUAGES.contains(&language) {
         Ok(())
     } else {
-        Err(err("language", format!("'{language}' is not a supported template language.")))
+        Err(err(
+            "language",
+            format!("'{language}' is not a supported template language."),
+        ))
     }
 }
 
@@ -103,30 +113,50 @@ pub fn validate_components(components: &Value) -> Result<(), TemplateError> {
             .map(str::to_ascii_uppercase)
             .ok_or_else(|| err(format!("{at}.type"), "type is required"))?;
         if !seen.insert(kind.clone()) {
-            return Err(err(format!("{at}.type"), format!("only one {kind} component is allowed")));
+            return Err(err(
+                format!("{at}.type"),
+                format!("only one {kind} component is allowed"),
+            ));
         }
         match kind.as_str() {
             "BODY" => {
                 let text = text_of(component, &at)?;
                 if text.is_empty() || text.chars().count() > 1024 {
-                    return Err(err(format!("{at}.text"), "body text must be 1 to 1024 characters"));
+                    return Err(err(
+                        format!("{at}.text"),
+                        "body text must be 1 to 1024 characters",
+                    ));
                 }
             }
             "HEADER" => {
-                let format = component.get("format").and_then(Value::as_str).unwrap_or("TEXT");
+                let format = component
+                    .get("format")
+                    .and_then(Value::as_str)
+                    .unwrap_or("TEXT");
                 match format.to_ascii_uppercase().as_str() {
                     "TEXT" => {
                         if text_of(component, &at)?.chars().count() > 60 {
-                            return Err(err(format!("{at}.text"), "header text must be at most 60 characters"));
+                            return Err(err(
+                                format!("{at}.text"),
+                                "header text must be at most 60 characters",
+                            ));
                         }
                     }
                     "IMAGE" | "VIDEO" | "DOCUMENT" | "LOCATION" | "GIF" | "PRODUCT" => {}
-                    other => return Err(err(format!("{at}.format"), format!("unknown header format '{other}'"))),
+                    other => {
+                        return Err(err(
+                            format!("{at}.format"),
+                            format!("unknown header format '{other}'"),
+                        ));
+                    }
                 }
             }
             "FOOTER" => {
                 if text_of(component, &at)?.chars().count() > 60 {
-                    return Err(err(format!("{at}.text"), "footer text must be at most 60 characters"));
+                    return Err(err(
+                        format!("{at}.text"),
+                        "footer text must be at most 60 characters",
+                    ));
                 }
             }
             "BUTTONS" => {
@@ -135,22 +165,49 @@ pub fn validate_components(components: &Value) -> Result<(), TemplateError> {
                     .and_then(Value::as_array)
                     .ok_or_else(|| err(format!("{at}.buttons"), "buttons must be an array"))?;
                 if buttons.is_empty() || buttons.len() > 10 {
-                    return Err(err(format!("{at}.buttons"), "a template has 1 to 10 buttons"));
+                    return Err(err(
+                        format!("{at}.buttons"),
+                        "a template has 1 to 10 buttons",
+                    ));
                 }
                 for (j, button) in buttons.iter().enumerate() {
-                    let kind = button.get("type").and_then(Value::as_str).unwrap_or_default();
-                    let known = ["QUICK_REPLY", "URL", "PHONE_NUMBER", "COPY_CODE", "OTP", "FLOW", "CATALOG", "MPM", "VOICE_CALL"];
+                    let kind = button
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let known = [
+                        "QUICK_REPLY",
+                        "URL",
+                        "PHONE_NUMBER",
+                        "COPY_CODE",
+                        "OTP",
+                        "FLOW",
+                        "CATALOG",
+                        "MPM",
+                        "VOICE_CALL",
+                    ];
                     if !known.contains(&kind.to_ascii_uppercase().as_str()) {
-                        return Err(err(format!("{at}.buttons[{j}].type"), format!("unknown button type '{kind}'")));
+                        return Err(err(
+                            format!("{at}.buttons[{j}].type"),
+                            format!("unknown button type '{kind}'"),
+                        ));
                     }
                 }
             }
             "CAROUSEL" | "LIMITED_TIME_OFFER" | "CALL_PERMISSION_REQUEST" => {}
-            other => return Err(err(format!("{at}.type"), format!("unknown component type '{other}'"))),
+            other => {
+                return Err(err(
+                    format!("{at}.type"),
+                    format!("unknown component type '{other}'"),
+                ));
+            }
         }
     }
     if !seen.contains("BODY") {
-        return Err(err("components", "a template needs exactly one BODY component"));
+        return Err(err(
+            "components",
+            "a template needs exactly one BODY component",
+        ));
     }
     Ok(())
 }
@@ -186,9 +243,15 @@ mod tests {
         ]);
         assert!(validate_components(&ok).is_ok());
         let no_body = json!([{"type": "FOOTER", "text": "x"}]);
-        assert_eq!(validate_components(&no_body).map_err(|e| e.param), Err("components".to_owned()));
+        assert_eq!(
+            validate_components(&no_body).map_err(|e| e.param),
+            Err("components".to_owned())
+        );
         let two_bodies = json!([{"type": "BODY", "text": "a"}, {"type": "BODY", "text": "b"}]);
-        assert_eq!(validate_components(&two_bodies).map_err(|e| e.param), Err("components[1].type".to_owned()));
+        assert_eq!(
+            validate_components(&two_bodies).map_err(|e| e.param),
+            Err("components[1].type".to_owned())
+        );
         let long_header = json!([{"type": "HEADER", "format": "TEXT", "text": "x".repeat(61)}, {"type": "BODY", "text": "b"}]);
         assert!(validate_components(&long_header).is_err());
         assert!(validate_components(&json!({"type": "BODY"})).is_err());

@@ -51,7 +51,8 @@ impl Timestamp {
 
     /// RFC 3339, for the control API and logs.
     pub fn rfc3339(self) -> String {
-        self.datetime().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        self.datetime()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     }
 
     /// Parses RFC 3339 (`2026-01-02T03:04:05Z`) or a bare date (`2026-01-02`, midnight UTC).
@@ -82,7 +83,10 @@ mod tests {
         assert_eq!(t.date(), "2025-10-07");
         assert_eq!(t.graph_time(), "2025-10-07T10:00:00+0000");
         assert_eq!(t.unix_seconds(), 1_759_831_200);
-        assert_eq!(Timestamp::parse("2025-10-07"), Some(Timestamp(1_759_795_200_000)));
+        assert_eq!(
+            Timestamp::parse("2025-10-07"),
+            Some(Timestamp(1_759_795_200_000))
+        );
         assert_eq!(t.plus_seconds(60).millis() - t.millis(), 60_000);
         assert!(Timestamp::parse("yesterday").is_none());
     }

@@ -34,16 +34,24 @@ fn wall_ms() -> i64 {
 impl Clock {
     /// A clock in the given state.
     pub fn new(state: ClockState) -> Self {
-        Self { state: RwLock::new(state) }
+        Self {
+            state: RwLock::new(state),
+        }
     }
 
     fn read(&self) -> ClockState {
         // A poisoned lock only means a panic elsewhere; the state itself is plain data.
-        *self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self, f: impl FnOnce(&mut ClockState)) -> ClockState {
-        let mut guard = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard);
         *guard
     }
@@ -61,7 +69,10 @@ impl Clock {
     /// Now, on the platform clock.
     pub fn now(&self) -> Timestamp {
         let s = self.read();
-        Timestamp::from_millis(s.frozen_at.unwrap_or_else(|| wall_ms().saturating_add(s.offset_ms)))
+        Timestamp::from_millis(
+            s.frozen_at
+                .unwrap_or_else(|| wall_ms().saturating_add(s.offset_ms)),
+        )
     }
 
     /// Moves the clock forward (or back, with a negative value).
@@ -99,7 +110,10 @@ mod tests {
 
     #[test]
     fn frozen_clock_moves_only_when_told() {
-        let clock = Clock::new(ClockState { offset_ms: 0, frozen_at: Some(1_000) });
+        let clock = Clock::new(ClockState {
+            offset_ms: 0,
+            frozen_at: Some(1_000),
+        });
         assert_eq!(clock.now().millis(), 1_000);
         clock.advance_ms(600_000);
         assert_eq!(clock.now().millis(), 601_000);

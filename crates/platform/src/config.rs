@@ -43,7 +43,9 @@ pub struct VersionPolicy {
 
 impl Default for VersionPolicy {
     fn default() -> Self {
-        Self { supported: (22..=26).map(|major| GraphVersion::new(major, 0)).collect() }
+        Self {
+            supported: (22..=26).map(|major| GraphVersion::new(major, 0)).collect(),
+        }
     }
 }
 
@@ -61,12 +63,18 @@ pub enum VersionOutcome {
 impl VersionPolicy {
     /// The oldest supported version (used for unversioned calls and expired versions).
     pub fn oldest(&self) -> GraphVersion {
-        self.supported.first().copied().unwrap_or(GraphVersion::new(23, 0))
+        self.supported
+            .first()
+            .copied()
+            .unwrap_or(GraphVersion::new(23, 0))
     }
 
     /// The newest supported version.
     pub fn newest(&self) -> GraphVersion {
-        self.supported.last().copied().unwrap_or(GraphVersion::new(23, 0))
+        self.supported
+            .last()
+            .copied()
+            .unwrap_or(GraphVersion::new(23, 0))
     }
 
     /// Decides how a requested version is served.
@@ -122,6 +130,9 @@ mod tests {
         assert_eq!(policy.resolve(v(23)), VersionOutcome::Serve(v(23)));
         assert_eq!(policy.resolve(v(16)), VersionOutcome::Upgrade(v(22)));
         assert_eq!(policy.resolve(v(99)), VersionOutcome::Unknown);
-        assert_eq!(policy.resolve(GraphVersion::new(23, 5)), VersionOutcome::Unknown);
+        assert_eq!(
+            policy.resolve(GraphVersion::new(23, 5)),
+            VersionOutcome::Unknown
+        );
     }
 }

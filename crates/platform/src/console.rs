@@ -85,13 +85,20 @@ pub struct ConsolePage {
 }
 
 fn text<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
     let world = state.store.export_world().await?;
     let now = state.clock.now();
-    let names: HashMap<_, _> = world.businesses.iter().map(|b| (b.id, b.name.clone())).collect();
+    let names: HashMap<_, _> = world
+        .businesses
+        .iter()
+        .map(|b| (b.id, b.name.clone()))
+        .collect();
     let mut phone_counts: HashMap<_, usize> = HashMap::new();
     for p in &world.phone_numbers {
         *phone_counts.entry(p.waba_id).or_default() += 1;
@@ -120,14 +127,21 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
             id: b.id.to_string(),
             country: b.country.to_string(),
             terms: text(business_status(b, None).status),
-            admins: b.admins().map(|p| format!("{} <{}>", p.name, p.email)).collect::<Vec<_>>().join(", "),
+            admins: b
+                .admins()
+                .map(|p| format!("{} <{}>", p.name, p.email))
+                .collect::<Vec<_>>()
+                .join(", "),
         })
         .collect();
     let wabas = world
         .wabas
         .iter()
         .map(|w| {
-            let owner = world.businesses.iter().find(|b| b.id == w.owner_business_id);
+            let owner = world
+                .businesses
+                .iter()
+                .find(|b| b.id == w.owner_business_id);
             WabaRow {
                 name: w.name.clone(),
                 id: w.id.to_string(),
@@ -136,11 +150,21 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
                 partners: w
                     .partners
                     .iter()
-                    .map(|p| format!("{} ({})", names.get(&p.business_id).cloned().unwrap_or_default(), text(p.access)))
+                    .map(|p| {
+                        format!(
+                            "{} ({})",
+                            names.get(&p.business_id).cloned().unwrap_or_default(),
+                            text(p.access)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
                 status: owner
-                    .map(|o| waba_status(w, o, &state.config.countries, now).as_str().to_owned())
+                    .map(|o| {
+                        waba_status(w, o, &state.config.countries, now)
+                            .as_str()
+                            .to_owned()
+                    })
                     .unwrap_or_default(),
                 numbers: phone_counts.get(&w.id).copied().unwrap_or_default(),
             }
@@ -169,7 +193,10 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
             category: text(t.category),
             status: text(t.status),
             waba: t.waba_id.to_string(),
-            ttl: t.message_send_ttl_seconds.map(|s| s.to_string()).unwrap_or_default(),
+            ttl: t
+                .message_send_ttl_seconds
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
         })
         .collect();
     let events = state
@@ -177,7 +204,12 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
         .recent_events(50)
         .await?
         .into_iter()
-        .map(|e| EventRow { seq: e.seq, at: e.at.rfc3339(), kind: e.kind, subject: e.subject })
+        .map(|e| EventRow {
+            seq: e.seq,
+            at: e.at.rfc3339(),
+            kind: e.kind,
+            subject: e.subject,
+        })
         .collect();
     Ok(ConsolePage {
         now: now.rfc3339(),
@@ -201,7 +233,11 @@ pub async fn page(State(state): State<AppState>) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "console failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the console could not be rendered; see the server log").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the console could not be rendered; see the server log",
+            )
+                .into_response()
         }
     }
 }

@@ -50,7 +50,11 @@ impl IntoResponse for ControlError {
             Self::Store(_) => "storage failure; see the server log".to_owned(),
             other => other.to_string(),
         };
-        (status, axum::Json(json!({ "error": { "message": message } }))).into_response()
+        (
+            status,
+            axum::Json(json!({ "error": { "message": message } })),
+        )
+            .into_response()
     }
 }
 
@@ -83,8 +87,17 @@ pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, Co
     let mut block = state.minter.block(text.len() / 4 + 64).await?;
     let loaded = file.build(&mut block, state.clock.now())?;
     state.store.replace_world(&loaded.state).await?;
-    let summary = WorldSummary { counts: counts(&loaded.state), tokens: loaded.issued };
-    record(state, "world.loaded", "world", json!({ "counts": summary.counts })).await?;
+    let summary = WorldSummary {
+        counts: counts(&loaded.state),
+        tokens: loaded.issued,
+    };
+    record(
+        state,
+        "world.loaded",
+        "world",
+        json!({ "counts": summary.counts }),
+    )
+    .await?;
     Ok(summary)
 }
 
@@ -96,9 +109,23 @@ pub async fn ensure_demo(state: &AppState) -> Result<Option<WorldSummary>, Contr
     load_world(state, wamm_world::DEMO_WORLD).await.map(Some)
 }
 
-async fn record(state: &AppState, kind: &str, subject: &str, detail: Value) -> Result<(), StoreError> {
-    let event = NewEvent { at: state.clock.now(), kind: kind.to_owned(), subject: subject.to_owned(), detail };
-    state.store.commit(ChangeSet::new().event(event)).await.map(|_| ())
+async fn record(
+    state: &AppState,
+    kind: &str,
+    subject: &str,
+    detail: Value,
+) -> Result<(), StoreError> {
+    let event = NewEvent {
+        at: state.clock.now(),
+        kind: kind.to_owned(),
+        subject: subject.to_owned(),
+        detail,
+    };
+    state
+        .store
+        .commit(ChangeSet::new().event(event))
+        .await
+        .map(|_| ())
 }
 
 /// Mints a new system user token for `user` on `app` with `scopes` and returns it (once).
@@ -138,7 +165,10 @@ pub async fn mint_token(
         subject: format!("system_user:{user}"),
         detail: json!({ "app_id": app.to_string(), "hint": record.hint }),
     };
-    state.store.commit(ChangeSet::new().put(Put::Token(record)).event(event)).await?;
+    state
+        .store
+        .commit(ChangeSet::new().put(Put::Token(record)).event(event))
+        .await?;
     Ok(token)
 }
 
@@ -163,15 +193,27 @@ struct ExportQuery {
     format: Option<String>,
 }
 
-async fn export_world(State(state): State<AppState>, Query(q): Query<ExportQuery>) -> Result<Response, ControlError> {
+async fn export_world(
+    State(state): State<AppState>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ControlError> {
     let file = wamm_world::export(&state.store.export_world().await?);
     match q.format.as_deref().unwrap_or("yaml") {
-        "json" => Ok(axum::Json(serde_json::to_value(&file).map_err(StoreError::from)?).into_response()),
-        "yaml" => {
-            let text = serde_norway::to_string(&file).map_err(|e| ControlError::BadRequest(e.to_string()))?;
-            Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response())
+        "json" => {
+            Ok(axum::Json(serde_json::to_value(&file).map_err(StoreError::from)?).into_response())
         }
-        other => Err(ControlError::BadRequest(format!("unknown format '{other}' (json or yaml)"))),
+        "yaml" => {
+            let text = serde_norway::to_string(&file)
+                .map_err(|e| ControlError::BadRequest(e.to_string()))?;
+            Ok((
+                [(header::CONTENT_TYPE, "application/yaml; charset=utf-8")],
+                text,
+            )
+                .into_response())
+        }
+        other => Err(ControlError::BadRequest(format!(
+            "unknown format '{other}' (json or yaml)"
+        ))),
     }
 }
 
@@ -192,10 +234,18 @@ fn tokens_json(tokens: &[IssuedToken]) -> Value {
     )
 }
 
-async fn put_world(State(state): State<AppState>, _headers: HeaderMap, body: Bytes) -> Result<Response, ControlError> {
-    let text = std::str::from_utf8(&body).map_err(|_| ControlError::BadRequest("the world file must be UTF-8".into()))?;
+async fn put_world(
+    State(state): State<AppState>,
+    _headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ControlError::BadRequest("the world file must be UTF-8".into()))?;
     let summary = load_world(&state, text).await?;
-    Ok(axum::Json(json!({ "counts": summary.counts, "tokens": tokens_json(&summary.tokens) })).into_response())
+    Ok(
+        axum::Json(json!({ "counts": summary.counts, "tokens": tokens_json(&summary.tokens) }))
+            .into_response(),
+    )
 }
 
 async fn reset(State(state): State<AppState>) -> Result<Response, ControlError> {
@@ -228,14 +278,16 @@ struct ClockMove {
 }
 
 async fn move_clock(State(state): State<AppState>, body: Bytes) -> Result<Response, ControlError> {
-    let change: ClockMove = serde_json::from_slice(&body)
-        .map_err(|e| ControlError::BadRequest(format!("expected {{advance_seconds|set|freeze}}: {e}")))?;
+    let change: ClockMove = serde_json::from_slice(&body).map_err(|e| {
+        ControlError::BadRequest(format!("expected {{advance_seconds|set|freeze}}: {e}"))
+    })?;
     if let Some(frozen) = change.freeze {
         state.clock.freeze(frozen);
     }
     if let Some(at) = &change.set {
-        let ts = wamm_domain::Timestamp::parse(at)
-            .ok_or_else(|| ControlError::BadRequest(format!("set: '{at}' is not an RFC 3339 time")))?;
+        let ts = wamm_domain::Timestamp::parse(at).ok_or_else(|| {
+            ControlError::BadRequest(format!("set: '{at}' is not an RFC 3339 time"))
+        })?;
         state.clock.set(ts);
     }
     if let Some(secs) = change.advance_seconds {
@@ -252,7 +304,10 @@ struct EventQuery {
     limit: Option<i64>,
 }
 
-async fn events(State(state): State<AppState>, Query(q): Query<EventQuery>) -> Result<Response, ControlError> {
+async fn events(
+    State(state): State<AppState>,
+    Query(q): Query<EventQuery>,
+) -> Result<Response, ControlError> {
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let list = state.store.events(q.after.unwrap_or(0), limit).await?;
     let next = list.last().map(|e| e.seq);
@@ -267,16 +322,33 @@ struct TokenRequest {
     scopes: Option<Vec<String>>,
 }
 
-async fn create_token(State(state): State<AppState>, body: Bytes) -> Result<Response, ControlError> {
-    let req: TokenRequest =
-        serde_json::from_slice(&body).map_err(|e| ControlError::BadRequest(format!("expected {{system_user_id, app_id, scopes?}}: {e}")))?;
-    let user: UserId = req.system_user_id.parse().map_err(|e| ControlError::BadRequest(format!("system_user_id: {e}")))?;
-    let app: AppId = req.app_id.parse().map_err(|e| ControlError::BadRequest(format!("app_id: {e}")))?;
+async fn create_token(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let req: TokenRequest = serde_json::from_slice(&body).map_err(|e| {
+        ControlError::BadRequest(format!("expected {{system_user_id, app_id, scopes?}}: {e}"))
+    })?;
+    let user: UserId = req
+        .system_user_id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("system_user_id: {e}")))?;
+    let app: AppId = req
+        .app_id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("app_id: {e}")))?;
     let scopes = match req.scopes {
-        None => vec![Permission::WhatsappBusinessMessaging, Permission::WhatsappBusinessManagement, Permission::BusinessManagement],
+        None => vec![
+            Permission::WhatsappBusinessMessaging,
+            Permission::WhatsappBusinessManagement,
+            Permission::BusinessManagement,
+        ],
         Some(list) => list
             .iter()
-            .map(|s| s.parse::<Permission>().map_err(|e| ControlError::BadRequest(e.to_string())))
+            .map(|s| {
+                s.parse::<Permission>()
+                    .map_err(|e| ControlError::BadRequest(e.to_string()))
+            })
             .collect::<Result<_, _>>()?,
     };
     let token = mint_token(&state, user, app, scopes).await?;

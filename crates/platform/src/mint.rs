@@ -24,7 +24,9 @@ pub struct Minter {
 
 impl std::fmt::Debug for Minter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Minter").field("seeded", &self.keys.seeded).finish_non_exhaustive()
+        f.debug_struct("Minter")
+            .field("seeded", &self.keys.seeded)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,21 +46,31 @@ fn gcd(a: u64, b: u64) -> u64 {
 impl Minter {
     /// A minter over `store`; `seed` makes every value reproducible.
     pub fn new(store: Arc<dyn Store>, seed: Option<u64>) -> Self {
-        Self { store, keys: Keys::new(seed) }
+        Self {
+            store,
+            keys: Keys::new(seed),
+        }
     }
 
     /// Reserves a block of `n` values and returns a synchronous minter over it.
     pub async fn block(&self, n: usize) -> Result<Block, StoreError> {
         let n = i64::try_from(n.max(1)).unwrap_or(i64::MAX);
         let start = self.store.reserve("mint_counter", n).await?;
-        Ok(Block { keys: self.keys.clone(), next: start, end: start.saturating_add(n) })
+        Ok(Block {
+            keys: self.keys.clone(),
+            next: start,
+            end: start.saturating_add(n),
+        })
     }
 
     /// A random trace ID like Graph's `fbtrace_id` (never seeded: it is per request).
     pub fn trace_id() -> String {
         let mut bytes = [0u8; 11];
         getrandom::fill(&mut bytes).expect("invariant: the OS provides randomness");
-        bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect()
+        bytes
+            .iter()
+            .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+            .collect()
     }
 }
 
@@ -83,12 +95,18 @@ impl Keys {
         while mul < 2 || gcd(mul, ID_SPACE) != 1 {
             mul = (mul + 1) % ID_SPACE;
         }
-        Self { key, seeded: seed.is_some(), mul, add: word(8) % ID_SPACE }
+        Self {
+            key,
+            seeded: seed.is_some(),
+            mul,
+            add: word(8) % ID_SPACE,
+        }
     }
 
     fn id_for(&self, counter: i64) -> u64 {
         let c = u64::try_from(counter).unwrap_or(0) % ID_SPACE;
-        let mixed = (u128::from(c) * u128::from(self.mul) + u128::from(self.add)) % u128::from(ID_SPACE);
+        let mixed =
+            (u128::from(c) * u128::from(self.mul) + u128::from(self.add)) % u128::from(ID_SPACE);
         ID_BASE + u64::try_from(mixed).unwrap_or(0)
     }
 
@@ -101,7 +119,8 @@ impl Keys {
         let mut out = Vec::with_capacity(len);
         let mut round = 0u32;
         while out.len() < len {
-            let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("invariant: any key length");
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(&self.key).expect("invariant: any key length");
             mac.update(format!("{label}:{counter}:{round}").as_bytes());
             out.extend_from_slice(&mac.finalize().into_bytes());
             round += 1;
@@ -170,6 +189,9 @@ mod tests {
         assert_ne!(k.id_for(42), Keys::new(Some(8)).id_for(42));
         assert_eq!(k.text("token", 3, 20), again.text("token", 3, 20));
         let unseeded = Keys::new(None);
-        assert_ne!(unseeded.text("token", 3, 20), Keys::new(None).text("token", 3, 20));
+        assert_ne!(
+            unseeded.text("token", 3, 20),
+            Keys::new(None).text("token", 3, 20)
+        );
     }
 }

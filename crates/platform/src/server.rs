@@ -68,7 +68,9 @@ impl Running {
 
     /// Waits until the server ends (it ends on its own only on an I/O failure).
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
@@ -78,8 +80,14 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
     let state = AppState::new(store, config.clone()).await?;
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|source| StartError::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(state.clone());
     let task = tokio::spawn(async move {
@@ -90,5 +98,10 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
             .await
     });
     tracing::info!(%addr, backend = %state.store.backend(), "wamm platform listening");
-    Ok(Running { addr, state, stop: Some(tx), task })
+    Ok(Running {
+        addr,
+        state,
+        stop: Some(tx),
+        task,
+    })
 }

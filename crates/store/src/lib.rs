@@ -1,1 +1,291 @@
-//! placeholder
+//! Persistence for the wamm world, on SQLite or PostgreSQL behind one [`Store`] trait.
+//!
+//! Aggregates (apps, businesses, WABAs, …) are stored as JSON documents beside the key columns
+//! that lookups use; rules never query inside the JSON. Every write goes through a
+//! [`ChangeSet`], applied atomically by [`Store::commit`], so a rule's puts, deletes, settings
+//! and event-log entries land together or not at all.
+
+mod postgres;
+mod shared;
+mod sqlite;
+
+use std::fmt;
+use std::sync::Arc;
+
+use wamm_domain::{
+    App, Business, Event, NewEvent, PhoneNumber, SystemUser, Template, TokenRecord, Waba,
+    WabaSubscription, WorldState,
+};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, TemplateId, UserId, WabaId};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// The database engine behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// SQLite (a file, or in memory).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        })
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint was violated; carries the constraint name (e.g.
+    /// `templates_name_language`), or `unique` when the database does not say which.
+    #[error("unique constraint {0} violated")]
+    Conflict(String),
+    /// A stored or given value does not fit (e.g. an ID beyond the database's integer range).
+    #[error("invalid stored value: {0}")]
+    Invalid(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Migrating the schema failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A document did not serialise or deserialise.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The database URL names no supported backend.
+    #[error("unsupported database url: {0}")]
+    Url(String),
+}
+
+/// One write, applied atomically with the others of a [`ChangeSet`]; an upsert by primary key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Put {
+    /// Insert or replace an app.
+    App(App),
+    /// Insert or replace a business portfolio.
+    Business(Business),
+    /// Insert or replace a system user.
+    SystemUser(SystemUser),
+    /// Insert or replace a WABA (and its partner index).
+    Waba(Waba),
+    /// Insert or replace a phone number.
+    PhoneNumber(PhoneNumber),
+    /// Insert or replace a template; a clash on (WABA, name, language) is a conflict.
+    Template(Template),
+    /// Insert or replace a token record (by hash).
+    Token(TokenRecord),
+    /// Insert or replace a WABA webhook subscription (by WABA and app).
+    Subscription(WabaSubscription),
+}
+
+/// One removal, applied atomically with the rest of a [`ChangeSet`]; removing a missing row is
+/// not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delete {
+    /// Remove a template.
+    Template(TemplateId),
+    /// Remove an app's subscription to a WABA.
+    Subscription {
+        /// The WABA.
+        waba: WabaId,
+        /// The subscribed app.
+        app: AppId,
+    },
+}
+
+/// Writes that land together or not at all: puts, then deletes, then settings, then events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChangeSet {
+    /// Upserts, in order.
+    pub puts: Vec<Put>,
+    /// Removals, in order.
+    pub deletes: Vec<Delete>,
+    /// Event-log entries, in order.
+    pub events: Vec<NewEvent>,
+    /// Settings to write (key, value).
+    pub meta: Vec<(String, String)>,
+}
+
+impl ChangeSet {
+    /// An empty change set.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds an upsert.
+    #[must_use]
+    pub fn put(mut self, put: Put) -> Self {
+        self.puts.push(put);
+        self
+    }
+
+    /// Adds a removal.
+    #[must_use]
+    pub fn delete(mut self, delete: Delete) -> Self {
+        self.deletes.push(delete);
+        self
+    }
+
+    /// Adds an event-log entry.
+    #[must_use]
+    pub fn event(mut self, event: NewEvent) -> Self {
+        self.events.push(event);
+        self
+    }
+
+    /// Adds a setting write.
+    #[must_use]
+    pub fn meta(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.meta.push((key.into(), value.into()));
+        self
+    }
+
+    /// Whether the change set writes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.puts.is_empty()
+            && self.deletes.is_empty()
+            && self.events.is_empty()
+            && self.meta.is_empty()
+    }
+}
+
+/// The world's storage. Lists come back sorted ascending by ID (tokens by hash, subscriptions
+/// by WABA then app).
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database engine this is.
+    fn backend(&self) -> Backend;
+
+    /// Applies every put (upsert by primary key), delete, setting write and event insert in one
+    /// transaction. A unique violation rolls everything back and is
+    /// [`StoreError::Conflict`] with the constraint name. Returns the sequence numbers assigned
+    /// to the events, in order.
+    async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError>;
+
+    /// Replaces the whole world in one transaction: removes every entity and every event (keeps
+    /// settings), then inserts `world`.
+    async fn replace_world(&self, world: &WorldState) -> Result<(), StoreError>;
+
+    /// Every entity, each list sorted (by ID; tokens by hash; subscriptions by WABA, app).
+    async fn export_world(&self) -> Result<WorldState, StoreError>;
+
+    /// Whether the store holds no businesses and no apps.
+    async fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// An app by ID.
+    async fn app(&self, id: AppId) -> Result<Option<App>, StoreError>;
+
+    /// Every app.
+    async fn apps(&self) -> Result<Vec<App>, StoreError>;
+
+    /// A business portfolio by ID.
+    async fn business(&self, id: BusinessId) -> Result<Option<Business>, StoreError>;
+
+    /// Every business portfolio.
+    async fn businesses(&self) -> Result<Vec<Business>, StoreError>;
+
+    /// A system user by ID.
+    async fn system_user(&self, id: UserId) -> Result<Option<SystemUser>, StoreError>;
+
+    /// The system users of a business portfolio.
+    async fn system_users_of(&self, business: BusinessId) -> Result<Vec<SystemUser>, StoreError>;
+
+    /// A WABA by ID.
+    async fn waba(&self, id: WabaId) -> Result<Option<Waba>, StoreError>;
+
+    /// Every WABA.
+    async fn wabas(&self) -> Result<Vec<Waba>, StoreError>;
+
+    /// The WABAs whose `owner_business_id` is `business`.
+    async fn wabas_owned_by(&self, business: BusinessId) -> Result<Vec<Waba>, StoreError>;
+
+    /// The WABAs that list `partner` among their partners.
+    async fn wabas_held_by_partner(&self, partner: BusinessId) -> Result<Vec<Waba>, StoreError>;
+
+    /// A phone number by ID.
+    async fn phone_number(&self, id: PhoneNumberId) -> Result<Option<PhoneNumber>, StoreError>;
+
+    /// The phone numbers of a WABA.
+    async fn phone_numbers_of(&self, waba: WabaId) -> Result<Vec<PhoneNumber>, StoreError>;
+
+    /// A template by ID.
+    async fn template(&self, id: TemplateId) -> Result<Option<Template>, StoreError>;
+
+    /// The templates of a WABA.
+    async fn templates_of(&self, waba: WabaId) -> Result<Vec<Template>, StoreError>;
+
+    /// A token record by the hash of its token.
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// The token records issued to an app, by hash.
+    async fn tokens_of_app(&self, app: AppId) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// The apps subscribed to a WABA's webhooks, by app ID.
+    async fn subscriptions_of(&self, waba: WabaId) -> Result<Vec<WabaSubscription>, StoreError>;
+
+    /// Up to `limit` events with `seq > after_seq`, oldest first.
+    async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError>;
+
+    /// The `limit` newest events, newest first.
+    async fn recent_events(&self, limit: i64) -> Result<Vec<Event>, StoreError>;
+
+    /// A setting.
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Atomically adds `n` to the integer setting `key` (missing counts as 0) and returns the
+    /// value before the add; safe with concurrent callers and processes.
+    async fn reserve(&self, key: &str, n: i64) -> Result<i64, StoreError>;
+}
+
+/// Connects by URL and migrates the schema.
+///
+/// Accepts `sqlite::memory:`, `sqlite:path.db` and `sqlite://path.db` (the file is created if
+/// missing, in WAL mode) or `postgres://…` / `postgresql://…`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        Err(StoreError::Url(redact(url)))
+    }
+}
+
+/// The URL without any password, for error messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
+        assert_eq!(redact("mysql://u@h/db"), "mysql://u@h/db");
+        assert_eq!(redact("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn backend_names() {
+        assert_eq!(Backend::Sqlite.to_string(), "sqlite");
+        assert_eq!(Backend::Postgres.to_string(), "postgres");
+    }
+}

@@ -72,7 +72,10 @@ impl ServeArgs {
             let mut list = self
                 .graph_versions
                 .iter()
-                .map(|v| v.parse::<GraphVersion>().map_err(|()| anyhow::anyhow!("--graph-versions: '{v}' is not like v23.0")))
+                .map(|v| {
+                    v.parse::<GraphVersion>()
+                        .map_err(|()| anyhow::anyhow!("--graph-versions: '{v}' is not like v23.0"))
+                })
                 .collect::<Result<Vec<_>>>()?;
             list.sort();
             list.dedup();
@@ -92,14 +95,21 @@ impl ServeArgs {
 async fn serve(args: ServeArgs) -> Result<()> {
     let running = wamm_platform::start(args.config()?).await?;
     if let Some(path) = &args.world {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let summary = wamm_platform::control::load_world(&running.state, &text)
             .await
             .with_context(|| format!("loading {}", path.display()))?;
         tracing::info!(counts = %summary.counts, "world loaded");
         for t in &summary.tokens {
             // Shown once, on the terminal: the plain token is not stored anywhere.
-            eprintln!("token {} (app {}, system user {}): {}", t.key.as_deref().unwrap_or("-"), t.app_id, t.user_id, t.token);
+            eprintln!(
+                "token {} (app {}, system user {}): {}",
+                t.key.as_deref().unwrap_or("-"),
+                t.app_id,
+                t.user_id,
+                t.token
+            );
         }
     }
     eprintln!("wamm platform listening on {}", running.base_url());
@@ -131,7 +141,9 @@ async fn main() -> Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Up(args) => {
             if args.serve.world.is_some() && args.fresh {
-                bail!("--world and --fresh cannot be combined: --world already replaces the stored world");
+                bail!(
+                    "--world and --fresh cannot be combined: --world already replaces the stored world"
+                );
             }
             let running = wamm_platform::start(args.serve.config()?).await?;
             up::run(&running, &args.serve.world, args.fresh, args.json).await?;

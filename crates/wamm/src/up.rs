@@ -9,12 +9,22 @@ use wamm_platform::Running;
 use wamm_platform::control::{ensure_demo, load_world, mint_token};
 
 /// Loads the world `up` needs, then prints where to reach the platform and how to call it.
-pub async fn run(running: &Running, world: &Option<PathBuf>, fresh: bool, as_json: bool) -> Result<()> {
+pub async fn run(
+    running: &Running,
+    world: &Option<PathBuf>,
+    fresh: bool,
+    as_json: bool,
+) -> Result<()> {
     let state = &running.state;
     let summary = match world {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-            Some(load_world(state, &text).await.with_context(|| format!("loading {}", path.display()))?)
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Some(
+                load_world(state, &text)
+                    .await
+                    .with_context(|| format!("loading {}", path.display()))?,
+            )
         }
         None if fresh => Some(load_world(state, wamm_world::DEMO_WORLD).await?),
         None => ensure_demo(state).await?,
@@ -34,18 +44,28 @@ pub async fn run(running: &Running, world: &Option<PathBuf>, fresh: bool, as_jso
         .context("the partner business has no system user")?;
     let issued = summary
         .as_ref()
-        .and_then(|s| s.tokens.iter().find(|t| t.app_id == app.id && t.user_id == user.id))
+        .and_then(|s| {
+            s.tokens
+                .iter()
+                .find(|t| t.app_id == app.id && t.user_id == user.id)
+        })
         .map(|t| t.token.clone());
     let token = match issued {
         Some(token) => token,
         // The stored world keeps only token hashes, so a restart mints a fresh token to print.
-        None => mint_token(
-            state,
-            user.id,
-            app.id,
-            vec![Permission::WhatsappBusinessMessaging, Permission::WhatsappBusinessManagement, Permission::BusinessManagement],
-        )
-        .await?,
+        None => {
+            mint_token(
+                state,
+                user.id,
+                app.id,
+                vec![
+                    Permission::WhatsappBusinessMessaging,
+                    Permission::WhatsappBusinessManagement,
+                    Permission::BusinessManagement,
+                ],
+            )
+            .await?
+        }
     };
     let base = running.base_url();
     let version = state.config.versions.newest();
@@ -77,7 +97,9 @@ pub async fn run(running: &Running, world: &Option<PathBuf>, fresh: bool, as_jso
     // The credentials are the whole point of `up`; they go to stdout once and never to the log.
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes()).context("writing to stdout")?;
+    stdout
+        .write_all(out.as_bytes())
+        .context("writing to stdout")?;
     stdout.flush().context("writing to stdout")?;
     Ok(())
 }

@@ -104,12 +104,10 @@ fn lenient_error_data<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorDat
     Ok(match Option::<Either>::deserialize(d)? {
         None => None,
         Some(Either::Object(data)) => Some(data),
-        Some(Either::Text(text)) => Some(
-            serde_json::from_str(&text).unwrap_or(ErrorData {
-                messaging_product: None,
-                details: Some(text),
-            }),
-        ),
+        Some(Either::Text(text)) => Some(serde_json::from_str(&text).unwrap_or(ErrorData {
+            messaging_product: None,
+            details: Some(text),
+        })),
     })
 }
 
@@ -299,7 +297,9 @@ impl GraphError {
             400,
             kind::OAUTH,
             code::INVALID_PARAMETER,
-            format!("(#100) Tried accessing nonexisting field ({field}) on node type ({node_type})"),
+            format!(
+                "(#100) Tried accessing nonexisting field ({field}) on node type ({node_type})"
+            ),
         )
     }
 
@@ -386,7 +386,12 @@ mod tests {
         assert_eq!(json["error"]["error_subcode"], 33);
         assert_eq!(json["error"]["type"], "GraphMethodException");
         assert_eq!(json["error"]["fbtrace_id"], "AbC");
-        assert!(json["error"]["message"].as_str().unwrap_or_default().starts_with("Unsupported get request. Object with ID '123'"));
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Unsupported get request. Object with ID '123'")
+        );
         assert!(json["error"].get("error_data").is_none());
         assert_eq!(err.status, 400);
     }
@@ -397,11 +402,17 @@ mod tests {
             r#"{"error":{"message":"m","type":"OAuthException","code":131055,"error_data":{"messaging_product":"whatsapp","details":"d"},"fbtrace_id":"x"}}"#,
         )
         .expect("object form parses");
-        assert_eq!(obj.error.error_data.and_then(|d| d.details).as_deref(), Some("d"));
+        assert_eq!(
+            obj.error.error_data.and_then(|d| d.details).as_deref(),
+            Some("d")
+        );
         let text: ErrorEnvelope = serde_json::from_str(
             r#"{"error":{"message":"m","type":"OAuthException","code":1,"error_data":"plain words","fbtrace_id":"x"}}"#,
         )
         .expect("string form parses");
-        assert_eq!(text.error.error_data.and_then(|d| d.details).as_deref(), Some("plain words"));
+        assert_eq!(
+            text.error.error_data.and_then(|d| d.details).as_deref(),
+            Some("plain words")
+        );
     }
 }

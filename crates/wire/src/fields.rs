@@ -49,7 +49,11 @@ pub struct FieldsError {
 impl FieldSelection {
     /// Parses a `fields=` value. An empty or blank value is an empty selection.
     pub fn parse(input: &str) -> Result<Self, FieldsError> {
-        let mut parser = Parser { input, chars: input.char_indices().collect(), pos: 0 };
+        let mut parser = Parser {
+            input,
+            chars: input.char_indices().collect(),
+            pos: 0,
+        };
         let selection = parser.selection(0)?;
         parser.skip_ws();
         if parser.pos < parser.chars.len() {
@@ -63,7 +67,11 @@ impl FieldSelection {
         Self {
             fields: names
                 .iter()
-                .map(|n| FieldSpec { name: (*n).to_owned(), modifiers: Vec::new(), children: None })
+                .map(|n| FieldSpec {
+                    name: (*n).to_owned(),
+                    modifiers: Vec::new(),
+                    children: None,
+                })
                 .collect(),
         }
     }
@@ -128,13 +136,20 @@ impl Parser<'_> {
     }
 
     fn error(&self, expected: &str) -> FieldsError {
-        FieldsError { expected: expected.to_owned(), position: self.pos, input: self.input.to_owned() }
+        FieldsError {
+            expected: expected.to_owned(),
+            position: self.pos,
+            input: self.input.to_owned(),
+        }
     }
 
     fn ident(&mut self) -> Result<String, FieldsError> {
         self.skip_ws();
         let start = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             self.pos += 1;
         }
         if start == self.pos {
@@ -204,7 +219,13 @@ impl Parser<'_> {
                     }
                     self.pos += 1;
                 }
-                _ => return Ok(FieldSpec { name, modifiers, children }),
+                _ => {
+                    return Ok(FieldSpec {
+                        name,
+                        modifiers,
+                        children,
+                    });
+                }
             }
         }
     }
@@ -221,8 +242,14 @@ mod tests {
             "id, name,owner_business_info{id,name,marketing_messages_onboarding_status},phone_numbers.limit(2){id}",
         )
         .expect("valid selection");
-        assert_eq!(sel.names().collect::<Vec<_>>(), ["id", "name", "owner_business_info", "phone_numbers"]);
-        let owner = sel.get("owner_business_info").and_then(|f| f.children.as_ref()).expect("nested");
+        assert_eq!(
+            sel.names().collect::<Vec<_>>(),
+            ["id", "name", "owner_business_info", "phone_numbers"]
+        );
+        let owner = sel
+            .get("owner_business_info")
+            .and_then(|f| f.children.as_ref())
+            .expect("nested");
         assert!(owner.contains("marketing_messages_onboarding_status"));
         let phones = sel.get("phone_numbers").expect("edge");
         assert_eq!(phones.modifier("limit"), Some("2"));
@@ -237,22 +264,39 @@ mod tests {
 
     #[test]
     fn reports_syntax_errors_with_position() {
-        for (bad, pos) in [("id,", 3), ("id{name", 7), ("a}", 1), ("id.limit", 8), ("na-me", 2), ("{id}", 0)] {
+        for (bad, pos) in [
+            ("id,", 3),
+            ("id{name", 7),
+            ("a}", 1),
+            ("id.limit", 8),
+            ("na-me", 2),
+            ("{id}", 0),
+        ] {
             let err = FieldSelection::parse(bad).expect_err(bad);
             assert_eq!(err.position, pos, "{bad}: {err}");
         }
     }
 
     fn selection() -> impl Strategy<Value = FieldSelection> {
-        let leaf = "[a-z_]{1,8}".prop_map(|n| FieldSpec { name: n, modifiers: Vec::new(), children: None });
+        let leaf = "[a-z_]{1,8}".prop_map(|n| FieldSpec {
+            name: n,
+            modifiers: Vec::new(),
+            children: None,
+        });
         let field = leaf.prop_recursive(3, 16, 4, |inner| {
-            ("[a-z_]{1,8}", proptest::option::of(0u8..50), proptest::collection::vec(inner, 1..4)).prop_map(
-                |(name, limit, kids)| FieldSpec {
-                    name,
-                    modifiers: limit.map(|l| ("limit".to_owned(), l.to_string())).into_iter().collect(),
-                    children: Some(dedup(kids)),
-                },
+            (
+                "[a-z_]{1,8}",
+                proptest::option::of(0u8..50),
+                proptest::collection::vec(inner, 1..4),
             )
+                .prop_map(|(name, limit, kids)| FieldSpec {
+                    name,
+                    modifiers: limit
+                        .map(|l| ("limit".to_owned(), l.to_string()))
+                        .into_iter()
+                        .collect(),
+                    children: Some(dedup(kids)),
+                })
         });
         proptest::collection::vec(field, 1..5).prop_map(dedup)
     }

@@ -51,8 +51,11 @@ struct RawFilter {
 impl Filter {
     /// Parses the JSON array sent in `filtering=`.
     pub fn parse_all(text: &str) -> Result<Vec<Self>, FilterError> {
-        let raw: Vec<RawFilter> =
-            serde_json::from_str(text).map_err(|e| FilterError(format!("expected a JSON array of {{field, operator, value}} ({e})")))?;
+        let raw: Vec<RawFilter> = serde_json::from_str(text).map_err(|e| {
+            FilterError(format!(
+                "expected a JSON array of {{field, operator, value}} ({e})"
+            ))
+        })?;
         raw.into_iter().map(Self::from_raw).collect()
     }
 
@@ -71,9 +74,16 @@ impl Filter {
         };
         let multi = matches!(operator, FilterOperator::In | FilterOperator::NotIn);
         if !multi && values.len() != 1 {
-            return Err(FilterError(format!("operator '{}' takes exactly one value", raw.operator)));
+            return Err(FilterError(format!(
+                "operator '{}' takes exactly one value",
+                raw.operator
+            )));
         }
-        Ok(Self { field: raw.field, operator, values })
+        Ok(Self {
+            field: raw.field,
+            operator,
+            values,
+        })
     }
 
     /// Whether a field value passes this clause.
@@ -107,10 +117,13 @@ mod tests {
 
     #[test]
     fn scalar_operators_and_errors() {
-        let f = Filter::parse_all(r#"[{"field":"name","operator":"CONTAIN","value":"Shop"}]"#).expect("contain");
+        let f = Filter::parse_all(r#"[{"field":"name","operator":"CONTAIN","value":"Shop"}]"#)
+            .expect("contain");
         assert!(f[0].matches("Lucky Shop"));
         assert!(Filter::parse_all(r#"[{"field":"x","operator":"LIKE","value":"a"}]"#).is_err());
-        assert!(Filter::parse_all(r#"[{"field":"x","operator":"EQUAL","value":["a","b"]}]"#).is_err());
+        assert!(
+            Filter::parse_all(r#"[{"field":"x","operator":"EQUAL","value":["a","b"]}]"#).is_err()
+        );
         assert!(Filter::parse_all(r#"{"field":"x"}"#).is_err());
         assert!(Filter::parse_all("not json").is_err());
     }

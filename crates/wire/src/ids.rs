@@ -136,7 +136,16 @@ mod tests {
 
     #[test]
     fn rejects_what_u64_parsing_would_accept() {
-        for bad in ["", "+12", " 12", "12 ", "-1", "1e3", "99999999999999999999", "v23.0"] {
+        for bad in [
+            "",
+            "+12",
+            " 12",
+            "12 ",
+            "-1",
+            "1e3",
+            "99999999999999999999",
+            "v23.0",
+        ] {
             assert!(bad.parse::<ObjectId>().is_err(), "{bad:?} must not parse");
         }
     }
@@ -144,7 +153,10 @@ mod tests {
     #[test]
     fn serialises_as_string_and_reads_string_or_number() {
         let id = WabaId::new(102_290_129_340_398);
-        assert_eq!(serde_json::to_string(&id).ok().as_deref(), Some("\"102290129340398\""));
+        assert_eq!(
+            serde_json::to_string(&id).ok().as_deref(),
+            Some("\"102290129340398\"")
+        );
         let from_number: WabaId = serde_json::from_str("102290129340398").expect("number form");
         assert_eq!(from_number, id);
     }

@@ -32,7 +32,9 @@ impl Cursor {
     /// Decodes a cursor a client sent back.
     pub fn decode(text: &str) -> Result<String, CursorError> {
         let bad = || CursorError(text.to_owned());
-        let bytes = URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).map_err(|_| bad())?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .map_err(|_| bad())?;
         let raw = String::from_utf8(bytes).map_err(|_| bad())?;
         raw.strip_prefix(MAGIC).map(str::to_owned).ok_or_else(bad)
     }
@@ -74,7 +76,11 @@ impl PageRequest {
                 .map(|c| Cursor::decode(c).map_err(PageRequestError::Cursor))
                 .transpose()
         };
-        Ok(Self { limit, after: decode(after)?, before: decode(before)? })
+        Ok(Self {
+            limit,
+            after: decode(after)?,
+            before: decode(before)?,
+        })
     }
 }
 
@@ -119,7 +125,10 @@ pub fn paginate<T>(items: Vec<T>, request: &PageRequest, key: impl Fn(&T) -> Str
     let total = items.len();
     let items: Vec<T> = items.into_iter().skip(start).take(end - start).collect();
     Slice {
-        before: keys.get(start).filter(|_| !items.is_empty()).map(|k| Cursor::for_key(k)),
+        before: keys
+            .get(start)
+            .filter(|_| !items.is_empty())
+            .map(|k| Cursor::for_key(k)),
         after: (end > start).then(|| Cursor::for_key(&keys[end - 1])),
         has_next: end < total,
         has_previous: start > 0,
@@ -165,7 +174,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn req(limit: usize, after: Option<&str>, before: Option<&str>) -> PageRequest {
-        PageRequest { limit, after: after.map(str::to_owned), before: before.map(str::to_owned) }
+        PageRequest {
+            limit,
+            after: after.map(str::to_owned),
+            before: before.map(str::to_owned),
+        }
     }
 
     #[test]
@@ -178,8 +191,14 @@ mod tests {
 
     #[test]
     fn limit_is_clamped_and_validated() {
-        assert_eq!(PageRequest::from_query(None, None, None).map(|r| r.limit), Ok(DEFAULT_LIMIT));
-        assert_eq!(PageRequest::from_query(Some("500"), None, None).map(|r| r.limit), Ok(MAX_LIMIT));
+        assert_eq!(
+            PageRequest::from_query(None, None, None).map(|r| r.limit),
+            Ok(DEFAULT_LIMIT)
+        );
+        assert_eq!(
+            PageRequest::from_query(Some("500"), None, None).map(|r| r.limit),
+            Ok(MAX_LIMIT)
+        );
         assert!(PageRequest::from_query(Some("ten"), None, None).is_err());
         assert!(PageRequest::from_query(None, Some("bogus"), None).is_err());
     }
@@ -190,7 +209,8 @@ mod tests {
         let first = paginate(items.clone(), &req(2, None, None), Clone::clone);
         assert_eq!(first.items, ["k0", "k1"]);
         assert!(first.has_next && !first.has_previous);
-        let after = Cursor::decode(first.after.as_ref().map(Cursor::as_str).unwrap_or_default()).ok();
+        let after =
+            Cursor::decode(first.after.as_ref().map(Cursor::as_str).unwrap_or_default()).ok();
         let second = paginate(items.clone(), &req(2, after.as_deref(), None), Clone::clone);
         assert_eq!(second.items, ["k2", "k3"]);
         assert!(second.has_next && second.has_previous);

@@ -48,7 +48,11 @@ mod tests {
     fn rejects_wrong_or_malformed_proofs() {
         let good = appsecret_proof("s3cret", "EAAtoken");
         assert!(verify_appsecret_proof("s3cret", "EAAtoken", &good));
-        assert!(verify_appsecret_proof("s3cret", "EAAtoken", &good.to_uppercase()));
+        assert!(verify_appsecret_proof(
+            "s3cret",
+            "EAAtoken",
+            &good.to_uppercase()
+        ));
         assert!(!verify_appsecret_proof("other", "EAAtoken", &good));
         assert!(!verify_appsecret_proof("s3cret", "EAAtoken2", &good));
         assert!(!verify_appsecret_proof("s3cret", "EAAtoken", "zz"));

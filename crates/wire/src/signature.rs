@@ -20,7 +20,10 @@ fn mac(app_secret: &str, body: &[u8]) -> Hmac<Sha256> {
 
 /// The full header value for `body`: `sha256=<hex>`.
 pub fn sign(app_secret: &str, body: &[u8]) -> String {
-    format!("{PREFIX}{}", hex::encode(mac(app_secret, body).finalize().into_bytes()))
+    format!(
+        "{PREFIX}{}",
+        hex::encode(mac(app_secret, body).finalize().into_bytes())
+    )
 }
 
 /// Why a signature header was refused.
@@ -58,10 +61,22 @@ mod tests {
         assert!(header.starts_with("sha256="));
         assert_eq!(header.len(), 7 + 64);
         assert_eq!(verify("app-secret", body, &header), Ok(()));
-        assert_eq!(verify("other", body, &header), Err(SignatureError::Mismatch));
-        assert_eq!(verify("app-secret", b"{}", &header), Err(SignatureError::Mismatch));
-        assert_eq!(verify("app-secret", body, "sha1=abcd"), Err(SignatureError::Malformed));
-        assert_eq!(verify("app-secret", body, "sha256=xyz"), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify("other", body, &header),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("app-secret", b"{}", &header),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("app-secret", body, "sha1=abcd"),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify("app-secret", body, "sha256=xyz"),
+            Err(SignatureError::Malformed)
+        );
     }
 
     proptest! {

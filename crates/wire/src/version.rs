@@ -26,11 +26,15 @@ impl FromStr for GraphVersion {
     fn from_str(s: &str) -> Result<Self, ()> {
         let rest = s.strip_prefix('v').ok_or(())?;
         let (major, minor) = rest.split_once('.').ok_or(())?;
-        let digits = |t: &str| !t.is_empty() && t.len() <= 4 && t.bytes().all(|b| b.is_ascii_digit());
+        let digits =
+            |t: &str| !t.is_empty() && t.len() <= 4 && t.bytes().all(|b| b.is_ascii_digit());
         if !digits(major) || !digits(minor) {
             return Err(());
         }
-        Ok(Self { major: major.parse().map_err(|_| ())?, minor: minor.parse().map_err(|_| ())? })
+        Ok(Self {
+            major: major.parse().map_err(|_| ())?,
+            minor: minor.parse().map_err(|_| ())?,
+        })
     }
 }
 

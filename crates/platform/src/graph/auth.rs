@@ -27,7 +27,10 @@ pub struct Caller {
 impl Caller {
     /// The domain view used by access rules.
     pub fn principal(&self) -> Principal<'_> {
-        Principal { token: &self.token, app: &self.app }
+        Principal {
+            token: &self.token,
+            app: &self.app,
+        }
     }
 }
 
@@ -39,7 +42,8 @@ pub fn presented_token(req: &GraphRequest) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             let (scheme, rest) = v.trim().split_once(' ')?;
-            matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "oauth").then(|| rest.trim().to_owned())
+            matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "oauth")
+                .then(|| rest.trim().to_owned())
         });
     from_header
         .or_else(|| req.params.str("access_token"))
@@ -48,7 +52,9 @@ pub fn presented_token(req: &GraphRequest) -> Option<String> {
 
 fn parseable(token: &str) -> bool {
     token.len() <= 1024
-        && token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'|' | b'_' | b'-' | b'.'))
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'|' | b'_' | b'-' | b'.'))
 }
 
 /// Authenticates the request: finds the token, checks expiry and revocation, then the proof.
@@ -58,9 +64,15 @@ pub async fn authenticate(state: &AppState, req: &GraphRequest) -> ApiResult<Cal
         return Err(GraphError::invalid_token().into());
     }
     let now = state.clock.now();
-    let record = match state.store.token_by_hash(&wamm_world::hash_token(&plain)).await? {
+    let record = match state
+        .store
+        .token_by_hash(&wamm_world::hash_token(&plain))
+        .await?
+    {
         Some(record) => record,
-        None => app_secret_token(state, &plain, now).await?.ok_or_else(GraphError::invalid_token)?,
+        None => app_secret_token(state, &plain, now)
+            .await?
+            .ok_or_else(GraphError::invalid_token)?,
     };
     if record.revoked_at.is_some_and(|at| at <= now) {
         return Err(GraphError::revoked_token().into());
@@ -68,7 +80,11 @@ pub async fn authenticate(state: &AppState, req: &GraphRequest) -> ApiResult<Cal
     if let Some(expired) = record.expires_at.filter(|at| *at <= now) {
         return Err(GraphError::expired_token(&expired.graph_time(), &now.graph_time()).into());
     }
-    let app = state.store.app(record.app_id).await?.ok_or_else(GraphError::invalid_token)?;
+    let app = state
+        .store
+        .app(record.app_id)
+        .await?
+        .ok_or_else(GraphError::invalid_token)?;
     check_proof(req, &app, &plain, record.kind)?;
     Ok(Caller { token: record, app })
 }
@@ -106,7 +122,12 @@ async fn app_secret_token(
     }))
 }
 
-fn check_proof(req: &GraphRequest, app: &App, plain: &str, kind: TokenKind) -> Result<(), GraphError> {
+fn check_proof(
+    req: &GraphRequest,
+    app: &App,
+    plain: &str,
+    kind: TokenKind,
+) -> Result<(), GraphError> {
     match req.params.str("appsecret_proof") {
         Some(proof) if verify_appsecret_proof(&app.secret, plain, &proof) => Ok(()),
         Some(_) => Err(GraphError::invalid_proof()),
@@ -122,8 +143,9 @@ fn check_proof(req: &GraphRequest, app: &App, plain: &str, kind: TokenKind) -> R
 pub fn deny(denial: Denial, req: &GraphRequest, id: &str, node_label: &str) -> GraphError {
     match denial {
         Denial::NotVisible => GraphError::unsupported_request(req.method_name(), id),
-        Denial::MissingScope(scope) => permission_denied(node_label, req)
-            .with_details(format!("The access token does not carry the {scope} permission.")),
+        Denial::MissingScope(scope) => permission_denied(node_label, req).with_details(format!(
+            "The access token does not carry the {scope} permission."
+        )),
         Denial::AssetNotGranted => permission_denied(node_label, req)
             .with_details("The system user of this access token has not been assigned this asset."),
         Denial::NeedsAdvancedAccess(scope) => GraphError::app_permission(format!(
@@ -133,7 +155,11 @@ pub fn deny(denial: Denial, req: &GraphRequest, id: &str, node_label: &str) -> G
 }
 
 fn permission_denied(node_label: &str, req: &GraphRequest) -> GraphError {
-    let verb = if req.method_name() == "get" { "access" } else { "modify" };
+    let verb = if req.method_name() == "get" {
+        "access"
+    } else {
+        "modify"
+    };
     GraphError::new(
         403,
         wamm_wire::error::kind::OAUTH,
@@ -141,7 +167,10 @@ fn permission_denied(node_label: &str, req: &GraphRequest) -> GraphError {
         format!("(#200) Your app doesn't have permission to {verb} this {node_label}"),
     )
     .with_subcode(1_349_174)
-    .with_user_message("Permission Denied", format!("Your app doesn't have permission to {verb} this resource"))
+    .with_user_message(
+        "Permission Denied",
+        format!("Your app doesn't have permission to {verb} this resource"),
+    )
 }
 
 /// Checks one of several scopes, trying each in order and reporting the first refusal.

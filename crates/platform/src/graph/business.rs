@@ -8,17 +8,25 @@ use wamm_wire::GraphError;
 
 use super::auth::{Caller, any_scope, deny};
 use super::lists::{id_key, page};
-use super::reply::{ApiResult, Reply};
 use super::render::Node;
+use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use super::waba;
 use crate::state::AppState;
 
 const LABEL: &str = "business";
-const SCOPES: &[Permission] = &[Permission::BusinessManagement, Permission::WhatsappBusinessManagement];
+const SCOPES: &[Permission] = &[
+    Permission::BusinessManagement,
+    Permission::WhatsappBusinessManagement,
+];
 
 /// `GET /{business-id}`.
-pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, business: &Business) -> ApiResult {
+pub async fn get(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    business: &Business,
+) -> ApiResult {
     let acting = caller.token.business_id;
     let is_client = match acting {
         Some(partner) => state
@@ -30,11 +38,16 @@ pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, business
         None => false,
     };
     let principal = caller.principal();
-    any_scope(SCOPES, |s| principal.check_business(business.id, is_client, s))
-        .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
+    any_scope(SCOPES, |s| {
+        principal.check_business(business.id, is_client, s)
+    })
+    .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
     let sel = req.params.fields()?;
     // The MM API terms status is business_management data, as Meta documents it.
-    if sel.as_ref().is_some_and(|s| s.contains("marketing_messages_onboarding_status")) {
+    if sel
+        .as_ref()
+        .is_some_and(|s| s.contains("marketing_messages_onboarding_status"))
+    {
         principal
             .check_business(business.id, is_client, Permission::BusinessManagement)
             .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
@@ -52,7 +65,12 @@ pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, business
     Ok(Reply::json(node.project(sel.as_ref())?).about(business.id))
 }
 
-async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, wabas: Vec<Waba>) -> ApiResult<Value> {
+async fn list(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    wabas: Vec<Waba>,
+) -> ApiResult<Value> {
     let sel = req.params.fields()?;
     let find = req.params.str("find").filter(|f| !f.is_empty());
     let principal = caller.principal();
@@ -65,7 +83,9 @@ async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, wabas: Vec<
             Ok(()) => {}
             // Unassigned WABAs are simply not listed, as Graph filters edges by access.
             Err(Denial::AssetNotGranted | Denial::NotVisible) => continue,
-            Err(d) => return Err(deny(d, req, &w.id.to_string(), "WhatsApp Business Account").into()),
+            Err(d) => {
+                return Err(deny(d, req, &w.id.to_string(), "WhatsApp Business Account").into());
+            }
         }
         let node = waba::node(state, caller, &w, sel.as_ref()).await?;
         nodes.push((id_key(w.id.get()), node));
@@ -73,31 +93,53 @@ async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, wabas: Vec<
     Ok(page(req, nodes, &req.params.filtering()?)?)
 }
 
-fn own_business(req: &GraphRequest, caller: &Caller, business: &Business) -> Result<(), GraphError> {
+fn own_business(
+    req: &GraphRequest,
+    caller: &Caller,
+    business: &Business,
+) -> Result<(), GraphError> {
     let principal = caller.principal();
     any_scope(SCOPES, |s| principal.check_own_business(business.id, s))
         .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))
 }
 
 /// `GET /{business-id}/client_whatsapp_business_accounts`: WABAs clients shared with the business.
-pub async fn client_wabas(state: &AppState, req: &GraphRequest, caller: &Caller, business: &Business) -> ApiResult {
+pub async fn client_wabas(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    business: &Business,
+) -> ApiResult {
     own_business(req, caller, business)?;
     let wabas: Vec<Waba> = state
         .store
         .wabas_held_by_partner(business.id)
         .await?
         .into_iter()
-        .filter(|w| w.partner(business.id).is_some_and(|p| p.access == PartnerAccess::Shared))
+        .filter(|w| {
+            w.partner(business.id)
+                .is_some_and(|p| p.access == PartnerAccess::Shared)
+        })
         .collect();
     Ok(Reply::json(list(state, req, caller, wabas).await?).about(business.id))
 }
 
 /// `GET /{business-id}/owned_whatsapp_business_accounts`: WABAs the business owns, including
 /// those it holds on behalf of clients (OBO).
-pub async fn owned_wabas(state: &AppState, req: &GraphRequest, caller: &Caller, business: &Business) -> ApiResult {
+pub async fn owned_wabas(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    business: &Business,
+) -> ApiResult {
     own_business(req, caller, business)?;
-    let mut wabas: Vec<Waba> =
-        state.store.wabas_owned_by(business.id).await?.into_iter().filter(|w| w.obo_owner().is_none()).collect();
+    let mut wabas: Vec<Waba> = state
+        .store
+        .wabas_owned_by(business.id)
+        .await?
+        .into_iter()
+        .filter(|w| w.obo_owner().is_none())
+        .collect();
     wabas.extend(
         state
             .store

@@ -13,7 +13,11 @@ pub fn id_key(id: u64) -> String {
 }
 
 /// Renders `{"data": [...], "paging": {...}}` for `nodes`, each with its sort key.
-pub fn page(req: &GraphRequest, nodes: Vec<(String, Node)>, filters: &[Filter]) -> Result<Value, GraphError> {
+pub fn page(
+    req: &GraphRequest,
+    nodes: Vec<(String, Node)>,
+    filters: &[Filter],
+) -> Result<Value, GraphError> {
     let selection = req.params.fields()?;
     if let Some((_, sample)) = nodes.first() {
         if let Some(bad) = filters.iter().find(|f| !sample.knows(&f.field)) {
@@ -29,7 +33,9 @@ pub fn page(req: &GraphRequest, nodes: Vec<(String, Node)>, filters: &[Filter]) 
     let mut kept: Vec<(String, Node)> = nodes
         .into_iter()
         .filter(|(_, node)| {
-            filters.iter().all(|f| node.text_of(&f.field).is_some_and(|v| f.matches(&v)))
+            filters
+                .iter()
+                .all(|f| node.text_of(&f.field).is_some_and(|v| f.matches(&v)))
         })
         .collect();
     kept.sort_by(|a, b| a.0.cmp(&b.0));

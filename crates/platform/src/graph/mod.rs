@@ -11,8 +11,8 @@ pub mod business;
 pub mod lists;
 pub mod objects;
 pub mod phone;
-pub mod reply;
 pub mod render;
+pub mod reply;
 pub mod request;
 pub mod template;
 pub mod tokens;
@@ -40,7 +40,10 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Splits the version off the path. Unversioned calls are served at the oldest version, and
 /// calls to expired versions are upgraded, as Graph does.
-fn split_version(state: &AppState, segments: &[String]) -> Result<(GraphVersion, Vec<String>), GraphError> {
+fn split_version(
+    state: &AppState,
+    segments: &[String],
+) -> Result<(GraphVersion, Vec<String>), GraphError> {
     let policy = &state.config.versions;
     let Some(first) = segments.first() else {
         return Ok((policy.oldest(), Vec::new()));
@@ -50,7 +53,9 @@ fn split_version(state: &AppState, segments: &[String]) -> Result<(GraphVersion,
     }
     match first.parse::<GraphVersion>() {
         Ok(requested) => match policy.resolve(requested) {
-            VersionOutcome::Serve(v) | VersionOutcome::Upgrade(v) => Ok((v, segments[1..].to_vec())),
+            VersionOutcome::Serve(v) | VersionOutcome::Upgrade(v) => {
+                Ok((v, segments[1..].to_vec()))
+            }
             VersionOutcome::Unknown => Err(GraphError::invalid_parameter(format!(
                 "Unknown Graph API version {requested}. The latest available version is {}.",
                 policy.newest()
@@ -98,10 +103,22 @@ pub async fn dispatch(
         version = v;
         let body = body.map_err(|rejection| {
             let status = rejection.status().as_u16();
-            GraphError::new(status, wamm_wire::error::kind::OAUTH, 100, "(#100) The request body could not be read or is too large")
+            GraphError::new(
+                status,
+                wamm_wire::error::kind::OAUTH,
+                100,
+                "(#100) The request body could not be read or is too large",
+            )
         })?;
         let params = Params::parse(uri.query(), &headers, &body)?;
-        let req = GraphRequest { method, version: v, path, params, headers, origin };
+        let req = GraphRequest {
+            method,
+            version: v,
+            path,
+            params,
+            headers,
+            origin,
+        };
         route(&state, &req, &mut app_usage).await
     }
     .await;
@@ -112,7 +129,11 @@ fn percent_decode(segment: &str) -> String {
     let bytes = segment.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let hex = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
             if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
@@ -134,7 +155,11 @@ async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<Stri
         return tokens::oauth_access_token(state, req).await;
     }
     let caller = authenticate(state, req).await?;
-    *app_usage = Some(state.usage.app_call(&caller.app.id.to_string(), state.clock.now().millis()));
+    *app_usage = Some(
+        state
+            .usage
+            .app_call(&caller.app.id.to_string(), state.clock.now().millis()),
+    );
     match path.as_slice() {
         [] => Err(GraphError::unsupported_request(req.method_name(), "").into()),
         ["me"] => tokens::me(state, req, &caller).await,
@@ -145,14 +170,22 @@ async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<Stri
     }
 }
 
-async fn node(state: &AppState, req: &GraphRequest, caller: &Caller, id: &str, edge: Option<&str>) -> ApiResult {
+async fn node(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    id: &str,
+    edge: Option<&str>,
+) -> ApiResult {
     let object = objects::resolve(state, id).await?;
     let Some(object) = object else {
         return Err(GraphError::unsupported_request(req.method_name(), id).into());
     };
     let m = &req.method;
     match (object, edge) {
-        (Object::Business(b), None) if m == Method::GET => business::get(state, req, caller, &b).await,
+        (Object::Business(b), None) if m == Method::GET => {
+            business::get(state, req, caller, &b).await
+        }
         (Object::Business(b), Some("client_whatsapp_business_accounts")) if m == Method::GET => {
             business::client_wabas(state, req, caller, &b).await
         }
@@ -161,7 +194,9 @@ async fn node(state: &AppState, req: &GraphRequest, caller: &Caller, id: &str, e
         }
         (Object::Waba(w), None) if m == Method::GET => waba::get(state, req, caller, &w).await,
         (Object::Waba(w), None) if m == Method::POST => waba::update(state, req, caller, w).await,
-        (Object::Waba(w), Some("phone_numbers")) if m == Method::GET => phone::list(state, req, caller, &w).await,
+        (Object::Waba(w), Some("phone_numbers")) if m == Method::GET => {
+            phone::list(state, req, caller, &w).await
+        }
         (Object::Waba(w), Some("message_templates")) => match *m {
             Method::GET => template::list(state, req, caller, &w).await,
             Method::POST => template::create(state, req, caller, &w).await,
@@ -175,9 +210,15 @@ async fn node(state: &AppState, req: &GraphRequest, caller: &Caller, id: &str, e
             _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
         },
         (Object::Phone(p), None) if m == Method::GET => phone::get(state, req, caller, &p).await,
-        (Object::Template(t), None) if m == Method::GET => template::get(state, req, caller, &t).await,
-        (Object::Template(t), None) if m == Method::POST => template::edit(state, req, caller, t).await,
-        (Object::SystemUser(u), None) if m == Method::GET => tokens::system_user(state, req, caller, &u).await,
+        (Object::Template(t), None) if m == Method::GET => {
+            template::get(state, req, caller, &t).await
+        }
+        (Object::Template(t), None) if m == Method::POST => {
+            template::edit(state, req, caller, t).await
+        }
+        (Object::SystemUser(u), None) if m == Method::GET => {
+            tokens::system_user(state, req, caller, &u).await
+        }
         (Object::App(a), None) if m == Method::GET => tokens::app(state, req, caller, &a).await,
         (_, Some(edge)) => Err(GraphError::unknown_path(&format!("/{edge}")).into()),
         (_, None) => Err(GraphError::unsupported_request(req.method_name(), id).into()),
@@ -192,7 +233,10 @@ fn respond(
     app_usage: Option<String>,
 ) -> Response {
     let (status, body, business_object) = match outcome {
-        Ok(Reply { body, business_object }) => (axum::http::StatusCode::OK, body, business_object),
+        Ok(Reply {
+            body,
+            business_object,
+        }) => (axum::http::StatusCode::OK, body, business_object),
         Err(err) => {
             if let ApiError::Store(e) = &err {
                 tracing::error!(error = %e, fbtrace_id = trace, "storage failure on a Graph call");
@@ -213,17 +257,27 @@ fn respond(
     put("x-fb-trace-id", trace);
     put("x-fb-request-id", &format!("A{}", Minter::trace_id()));
     put("x-fb-rev", "1019544279");
-    put("cache-control", "private, no-cache, no-store, must-revalidate");
+    put(
+        "cache-control",
+        "private, no-cache, no-store, must-revalidate",
+    );
     put("access-control-allow-origin", "*");
     if let Some(usage) = &app_usage {
         put("x-app-usage", usage);
     }
     if let Some(object) = business_object {
-        let value = state.usage.business_call(&object, "whatsapp_business_management", state.clock.now().millis());
+        let value = state.usage.business_call(
+            &object,
+            "whatsapp_business_management",
+            state.clock.now().millis(),
+        );
         put("x-business-use-case-usage", &value);
     }
     if status == axum::http::StatusCode::UNAUTHORIZED {
-        put("www-authenticate", "OAuth \"Facebook Platform\" \"invalid_token\" \"Invalid OAuth access token\"");
+        put(
+            "www-authenticate",
+            "OAuth \"Facebook Platform\" \"invalid_token\" \"Invalid OAuth access token\"",
+        );
     }
     response
 }

@@ -6,14 +6,22 @@ use wamm_wire::GraphError;
 
 use super::auth::Caller;
 use super::lists::{id_key, page};
-use super::reply::{ApiResult, Reply};
 use super::render::Node;
+use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use super::waba::authorize;
 use crate::state::AppState;
 
-const SCOPES: &[Permission] = &[Permission::WhatsappBusinessManagement, Permission::WhatsappBusinessMessaging];
-const GET_DEFAULTS: &[&str] = &["id", "display_phone_number", "verified_name", "quality_rating"];
+const SCOPES: &[Permission] = &[
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessMessaging,
+];
+const GET_DEFAULTS: &[&str] = &[
+    "id",
+    "display_phone_number",
+    "verified_name",
+    "quality_rating",
+];
 const LIST_DEFAULTS: &[&str] = &[
     "id",
     "display_phone_number",
@@ -30,12 +38,39 @@ fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
         .value("id", phone.id.to_string())
         .value("display_phone_number", phone.display_phone_number.clone())
         .value("verified_name", phone.verified_name.clone())
-        .value("quality_rating", enum_text(serde_json::to_value(phone.quality_rating).unwrap_or_default()))
-        .value("code_verification_status", if phone.registered { "VERIFIED" } else { "NOT_VERIFIED" })
+        .value(
+            "quality_rating",
+            enum_text(serde_json::to_value(phone.quality_rating).unwrap_or_default()),
+        )
+        .value(
+            "code_verification_status",
+            if phone.registered {
+                "VERIFIED"
+            } else {
+                "NOT_VERIFIED"
+            },
+        )
         .value("name_status", "APPROVED")
-        .value("status", if phone.registered { "CONNECTED" } else { "PENDING" })
-        .value("platform_type", if phone.registered { "CLOUD_API" } else { "NOT_APPLICABLE" })
-        .value("throughput", json!({ "level": serde_json::to_value(phone.throughput).unwrap_or_default() }))
+        .value(
+            "status",
+            if phone.registered {
+                "CONNECTED"
+            } else {
+                "PENDING"
+            },
+        )
+        .value(
+            "platform_type",
+            if phone.registered {
+                "CLOUD_API"
+            } else {
+                "NOT_APPLICABLE"
+            },
+        )
+        .value(
+            "throughput",
+            json!({ "level": serde_json::to_value(phone.throughput).unwrap_or_default() }),
+        )
         .value("is_on_biz_app", phone.coexistence)
         .value("account_mode", "LIVE")
         .value("is_official_business_account", false)
@@ -47,12 +82,16 @@ pub fn node(phone: &PhoneNumber) -> Node {
 }
 
 /// `GET /{phone-number-id}`.
-pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, phone: &PhoneNumber) -> ApiResult {
-    let waba = state
-        .store
-        .waba(phone.waba_id)
-        .await?
-        .ok_or_else(|| GraphError::unsupported_request(req.method_name(), &phone.id.to_string()))?;
+pub async fn get(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    phone: &PhoneNumber,
+) -> ApiResult {
+    let waba =
+        state.store.waba(phone.waba_id).await?.ok_or_else(|| {
+            GraphError::unsupported_request(req.method_name(), &phone.id.to_string())
+        })?;
     authorize(req, caller, &waba, SCOPES).map_err(|e| {
         // Hide the number, not the WABA, when the caller cannot see it.
         if e.subcode() == Some(wamm_wire::error::subcode::UNSUPPORTED_REQUEST) {

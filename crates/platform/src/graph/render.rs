@@ -31,7 +31,11 @@ pub struct Node {
 impl Node {
     /// A node of `type_name` answering `defaults` when no `fields=` is given.
     pub fn new(type_name: &'static str, defaults: &'static [&'static str]) -> Self {
-        Self { type_name, defaults, fields: Vec::new() }
+        Self {
+            type_name,
+            defaults,
+            fields: Vec::new(),
+        }
     }
 
     /// Adds a plain field.
@@ -44,21 +48,26 @@ impl Node {
     /// Adds a field that may be absent.
     #[must_use]
     pub fn maybe(mut self, name: &'static str, value: Option<impl Into<Value>>) -> Self {
-        self.fields.push((name, value.map_or(Field::Absent, |v| Field::Value(v.into()))));
+        self.fields.push((
+            name,
+            value.map_or(Field::Absent, |v| Field::Value(v.into())),
+        ));
         self
     }
 
     /// Adds a nested object.
     #[must_use]
     pub fn node(mut self, name: &'static str, node: Option<Node>) -> Self {
-        self.fields.push((name, node.map_or(Field::Absent, Field::Node)));
+        self.fields
+            .push((name, node.map_or(Field::Absent, Field::Node)));
         self
     }
 
     /// Adds a list edge; `None` means the edge is known but was not loaded (not selected).
     #[must_use]
     pub fn edge(mut self, name: &'static str, items: Option<Vec<Node>>) -> Self {
-        self.fields.push((name, items.map_or(Field::Absent, Field::Edge)));
+        self.fields
+            .push((name, items.map_or(Field::Absent, Field::Edge)));
         self
     }
 
@@ -75,7 +84,9 @@ impl Node {
     pub fn text_of(&self, name: &str) -> Option<String> {
         match self.field(name)? {
             Field::Value(Value::String(s)) => Some(s.clone()),
-            Field::Value(Value::Object(obj)) => obj.get("status").and_then(Value::as_str).map(str::to_owned),
+            Field::Value(Value::Object(obj)) => {
+                obj.get("status").and_then(Value::as_str).map(str::to_owned)
+            }
             Field::Value(v) => Some(v.to_string()),
             _ => None,
         }
@@ -143,18 +154,33 @@ mod tests {
             .value("id", "1")
             .value("name", "W")
             .maybe("solution_id", None::<String>)
-            .node("owner_business_info", Some(Node::new("Business", &["id", "name"]).value("id", "9").value("name", "B")))
-            .edge("phone_numbers", Some(vec![
-                Node::new("WhatsAppBusinessPhoneNumber", &["id"]).value("id", "p1"),
-                Node::new("WhatsAppBusinessPhoneNumber", &["id"]).value("id", "p2"),
-            ]))
+            .node(
+                "owner_business_info",
+                Some(
+                    Node::new("Business", &["id", "name"])
+                        .value("id", "9")
+                        .value("name", "B"),
+                ),
+            )
+            .edge(
+                "phone_numbers",
+                Some(vec![
+                    Node::new("WhatsAppBusinessPhoneNumber", &["id"]).value("id", "p1"),
+                    Node::new("WhatsAppBusinessPhoneNumber", &["id"]).value("id", "p2"),
+                ]),
+            )
     }
 
     #[test]
     fn defaults_selection_nesting_and_limit() {
         let w = waba();
-        assert_eq!(w.project(None).expect("defaults"), json!({"id": "1", "name": "W"}));
-        let sel = FieldSelection::parse("owner_business_info{name},phone_numbers.limit(1),solution_id").expect("sel");
+        assert_eq!(
+            w.project(None).expect("defaults"),
+            json!({"id": "1", "name": "W"})
+        );
+        let sel =
+            FieldSelection::parse("owner_business_info{name},phone_numbers.limit(1),solution_id")
+                .expect("sel");
         assert_eq!(
             w.project(Some(&sel)).expect("projected"),
             json!({"id": "1", "owner_business_info": {"id": "9", "name": "B"}, "phone_numbers": {"data": [{"id": "p1"}]}})
@@ -163,10 +189,18 @@ mod tests {
 
     #[test]
     fn unknown_fields_name_the_node_type() {
-        let err = waba().project(Some(&FieldSelection::parse("nope").expect("sel"))).expect_err("unknown");
-        assert!(err.body.message.contains("(nope) on node type (WhatsAppBusinessAccount)"));
         let err = waba()
-            .project(Some(&FieldSelection::parse("owner_business_info{nope}").expect("sel")))
+            .project(Some(&FieldSelection::parse("nope").expect("sel")))
+            .expect_err("unknown");
+        assert!(
+            err.body
+                .message
+                .contains("(nope) on node type (WhatsAppBusinessAccount)")
+        );
+        let err = waba()
+            .project(Some(
+                &FieldSelection::parse("owner_business_info{nope}").expect("sel"),
+            ))
             .expect_err("unknown nested");
         assert!(err.body.message.contains("on node type (Business)"));
     }

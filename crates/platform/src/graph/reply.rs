@@ -17,7 +17,10 @@ pub struct Reply {
 impl Reply {
     /// A reply with a body.
     pub fn json(body: Value) -> Self {
-        Self { body, business_object: None }
+        Self {
+            body,
+            business_object: None,
+        }
     }
 
     /// Marks the business object the call used.

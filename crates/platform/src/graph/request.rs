@@ -16,7 +16,11 @@ pub struct Params(BTreeMap<String, Value>);
 
 impl Params {
     /// Parses the query string and body.
-    pub fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<Self, GraphError> {
+    pub fn parse(
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Self, GraphError> {
         let mut map = BTreeMap::new();
         if let Some(q) = query {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
@@ -36,7 +40,11 @@ impl Params {
                     .map_err(|_| GraphError::invalid_parameter("Invalid JSON in request body"))?;
                 match value {
                     Value::Object(obj) => map.extend(obj),
-                    _ => return Err(GraphError::invalid_parameter("The request body must be a JSON object")),
+                    _ => {
+                        return Err(GraphError::invalid_parameter(
+                            "The request body must be a JSON object",
+                        ));
+                    }
                 }
             } else if content_type.starts_with("multipart/form-data") {
                 return Err(GraphError::invalid_parameter(
@@ -84,9 +92,9 @@ impl Params {
     pub fn json(&self, name: &str) -> Result<Option<Value>, GraphError> {
         match self.0.get(name) {
             None => Ok(None),
-            Some(Value::String(text)) => serde_json::from_str(text)
-                .map(Some)
-                .map_err(|_| GraphError::invalid_parameter(format!("Param {name} must be a JSON value"))),
+            Some(Value::String(text)) => serde_json::from_str(text).map(Some).map_err(|_| {
+                GraphError::invalid_parameter(format!("Param {name} must be a JSON value"))
+            }),
             Some(other) => Ok(Some(other.clone())),
         }
     }
@@ -99,7 +107,9 @@ impl Params {
             Some(v) => match v.as_str().map(str::to_ascii_lowercase).as_deref() {
                 Some("true" | "1") => Ok(Some(true)),
                 Some("false" | "0") => Ok(Some(false)),
-                _ => Err(GraphError::invalid_parameter(format!("Param {name} must be a boolean"))),
+                _ => Err(GraphError::invalid_parameter(format!(
+                    "Param {name} must be a boolean"
+                ))),
             },
         }
     }
@@ -108,24 +118,23 @@ impl Params {
     pub fn int(&self, name: &str) -> Result<Option<i64>, GraphError> {
         match self.0.get(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| GraphError::invalid_parameter(format!("Param {name} must be an integer"))),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| GraphError::invalid_parameter(format!("Param {name} must be an integer"))),
-            Some(_) => Err(GraphError::invalid_parameter(format!("Param {name} must be an integer"))),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
+                GraphError::invalid_parameter(format!("Param {name} must be an integer"))
+            }),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| {
+                GraphError::invalid_parameter(format!("Param {name} must be an integer"))
+            }),
+            Some(_) => Err(GraphError::invalid_parameter(format!(
+                "Param {name} must be an integer"
+            ))),
         }
     }
 
     /// A required text parameter.
     pub fn required(&self, name: &str) -> Result<String, GraphError> {
-        self.str(name)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| GraphError::invalid_parameter(format!("The parameter {name} is required")))
+        self.str(name).filter(|s| !s.is_empty()).ok_or_else(|| {
+            GraphError::invalid_parameter(format!("The parameter {name} is required"))
+        })
     }
 
     /// The `fields=` selection, if any.
@@ -195,7 +204,12 @@ impl GraphRequest {
             .params
             .0
             .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "after" | "before" | "access_token" | "appsecret_proof"))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "after" | "before" | "access_token" | "appsecret_proof"
+                )
+            })
             .filter_map(|(k, v)| match v {
                 Value::String(s) => Some((k.clone(), s.clone())),
                 Value::Number(_) | Value::Bool(_) => Some((k.clone(), v.to_string())),
@@ -204,7 +218,12 @@ impl GraphRequest {
             .collect();
         pairs.push((cursor_param.to_owned(), cursor.to_owned()));
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        format!("{}/{}/{}?{query}", self.origin, self.version, self.path.join("/"))
+        format!(
+            "{}/{}/{}?{query}",
+            self.origin,
+            self.version,
+            self.path.join("/")
+        )
     }
 }
 
@@ -215,28 +234,45 @@ mod tests {
 
     fn headers(ct: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).expect("ascii"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_str(ct).expect("ascii"),
+        );
         h
     }
 
     #[test]
     fn merges_query_form_and_json() {
-        let p = Params::parse(Some("a=1&b=x"), &headers("application/x-www-form-urlencoded"), b"b=y&c=true")
-            .expect("form");
+        let p = Params::parse(
+            Some("a=1&b=x"),
+            &headers("application/x-www-form-urlencoded"),
+            b"b=y&c=true",
+        )
+        .expect("form");
         assert_eq!(p.str("a").as_deref(), Some("1"));
         assert_eq!(p.str("b").as_deref(), Some("y"));
         assert_eq!(p.bool("c"), Ok(Some(true)));
-        let j = Params::parse(None, &headers("application/json"), br#"{"components":[{"type":"BODY"}],"n":5}"#)
-            .expect("json");
-        assert!(j.json("components").expect("json value").is_some_and(|v| v.is_array()));
+        let j = Params::parse(
+            None,
+            &headers("application/json"),
+            br#"{"components":[{"type":"BODY"}],"n":5}"#,
+        )
+        .expect("json");
+        assert!(
+            j.json("components")
+                .expect("json value")
+                .is_some_and(|v| v.is_array())
+        );
         assert_eq!(j.int("n"), Ok(Some(5)));
     }
 
     #[test]
     fn refuses_malformed_bodies_with_graph_errors() {
-        let err = Params::parse(None, &headers("application/json"), b"{nope").expect_err("bad json");
+        let err =
+            Params::parse(None, &headers("application/json"), b"{nope").expect_err("bad json");
         assert_eq!(err.code(), 100);
-        let err = Params::parse(None, &headers("application/json"), b"[1]").expect_err("array body");
+        let err =
+            Params::parse(None, &headers("application/json"), b"[1]").expect_err("array body");
         assert_eq!(err.status, 400);
         let p = Params::from_pairs([("limit", Value::String("x".into()))]);
         assert!(p.page().is_err());

@@ -1,7 +1,9 @@
 //! `/{waba-id}/message_templates` and `/{template-id}`.
 
 use serde_json::{Value, json};
-use wamm_domain::template::{TemplateError, validate_components, validate_language, validate_name, validate_ttl};
+use wamm_domain::template::{
+    TemplateError, validate_components, validate_language, validate_name, validate_ttl,
+};
 use wamm_domain::{NewEvent, Permission, Template, TemplateCategory, TemplateStatus, Waba};
 use wamm_store::{ChangeSet, Delete, Put, StoreError};
 use wamm_wire::GraphError;
@@ -10,17 +12,28 @@ use wamm_world::Mint;
 
 use super::auth::Caller;
 use super::lists::{id_key, page};
-use super::reply::{ApiError, ApiResult, Reply};
 use super::render::Node;
+use super::reply::{ApiError, ApiResult, Reply};
 use super::request::GraphRequest;
 use super::waba::authorize;
 use crate::state::AppState;
 
 const SCOPES: &[Permission] = &[Permission::WhatsappBusinessManagement];
-const DEFAULTS: &[&str] = &["name", "parameter_format", "components", "language", "status", "category", "id"];
+const DEFAULTS: &[&str] = &[
+    "name",
+    "parameter_format",
+    "components",
+    "language",
+    "status",
+    "category",
+    "id",
+];
 
 fn enum_text<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The template node.
@@ -34,7 +47,14 @@ pub fn node(t: &Template) -> Node {
         .value("parameter_format", t.parameter_format.clone())
         .value("components", t.components.clone())
         .maybe("message_send_ttl_seconds", t.message_send_ttl_seconds)
-        .value("rejected_reason", if t.status == TemplateStatus::Rejected { "INVALID_FORMAT" } else { "NONE" })
+        .value(
+            "rejected_reason",
+            if t.status == TemplateStatus::Rejected {
+                "INVALID_FORMAT"
+            } else {
+                "NONE"
+            },
+        )
         .maybe("previous_category", None::<String>)
 }
 
@@ -54,7 +74,10 @@ fn duplicate(name: &str, language: &str) -> GraphError {
 
 fn category(text: &str) -> Result<TemplateCategory, GraphError> {
     serde_json::from_value(Value::String(text.to_ascii_uppercase())).map_err(|_| {
-        invalid(&TemplateError { param: "category".into(), message: format!("'{text}' is not a template category") })
+        invalid(&TemplateError {
+            param: "category".into(),
+            message: format!("'{text}' is not a template category"),
+        })
     })
 }
 
@@ -89,7 +112,12 @@ fn to_u32(ttl: Option<i64>) -> Option<u32> {
 }
 
 /// `POST /{waba-id}/message_templates`: creates a template.
-pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+pub async fn create(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    waba: &Waba,
+) -> ApiResult {
     authorize(req, caller, waba, SCOPES)?;
     let name = req.params.required("name")?;
     let language = req.params.required("language")?;
@@ -99,7 +127,10 @@ pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, waba:
         .json("components")?
         .ok_or_else(|| GraphError::invalid_parameter("The parameter components is required"))?;
     let ttl = ttl_param(req)?;
-    let parameter_format = req.params.str("parameter_format").map_or_else(|| "POSITIONAL".to_owned(), |f| f.to_ascii_uppercase());
+    let parameter_format = req
+        .params
+        .str("parameter_format")
+        .map_or_else(|| "POSITIONAL".to_owned(), |f| f.to_ascii_uppercase());
     validate_name(&name).map_err(|e| invalid(&e))?;
     validate_language(&language).map_err(|e| invalid(&e))?;
     validate_components(&components).map_err(|e| invalid(&e))?;
@@ -107,10 +138,17 @@ pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, waba:
         validate_ttl(cat, ttl).map_err(|e| invalid(&e))?;
     }
     if !matches!(parameter_format.as_str(), "POSITIONAL" | "NAMED") {
-        return Err(invalid(&TemplateError { param: "parameter_format".into(), message: "must be POSITIONAL or NAMED".into() }).into());
+        return Err(invalid(&TemplateError {
+            param: "parameter_format".into(),
+            message: "must be POSITIONAL or NAMED".into(),
+        })
+        .into());
     }
     let existing = state.store.templates_of(waba.id).await?;
-    if existing.iter().any(|t| t.name == name && t.language == language) {
+    if existing
+        .iter()
+        .any(|t| t.name == name && t.language == language)
+    {
         return Err(duplicate(&name, &language).into());
     }
     let mut block = state.minter.block(1).await?;
@@ -134,7 +172,11 @@ pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, waba:
     };
     let body = json!({ "id": template.id.to_string(), "status": enum_text(template.status), "category": enum_text(cat) });
     let (name, language) = (template.name.clone(), template.language.clone());
-    match state.store.commit(ChangeSet::new().put(Put::Template(template)).event(event)).await {
+    match state
+        .store
+        .commit(ChangeSet::new().put(Put::Template(template)).event(event))
+        .await
+    {
         Ok(_) => Ok(Reply::json(body).about(waba.id)),
         // A concurrent create of the same name and language lost the race.
         Err(StoreError::Conflict(_)) => Err(duplicate(&name, &language).into()),
@@ -159,13 +201,21 @@ pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, t: &Temp
 }
 
 /// `POST /{template-id}`: edits components, category or TTL.
-pub async fn edit(state: &AppState, req: &GraphRequest, caller: &Caller, mut t: Template) -> ApiResult {
+pub async fn edit(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    mut t: Template,
+) -> ApiResult {
     let waba = waba_of(state, req, &t).await?;
     authorize(req, caller, &waba, SCOPES)?;
     if let Some(text) = req.params.str("category") {
         let cat = category(&text)?;
         if cat != t.category && t.status == TemplateStatus::Approved {
-            return Err(GraphError::invalid_parameter("The category of an approved template cannot be changed").into());
+            return Err(GraphError::invalid_parameter(
+                "The category of an approved template cannot be changed",
+            )
+            .into());
         }
         t.category = cat;
     }
@@ -183,12 +233,20 @@ pub async fn edit(state: &AppState, req: &GraphRequest, caller: &Caller, mut t: 
         subject: format!("template:{}", t.id),
         detail: json!({ "waba_id": waba.id.to_string() }),
     };
-    state.store.commit(ChangeSet::new().put(Put::Template(t)).event(event)).await?;
+    state
+        .store
+        .commit(ChangeSet::new().put(Put::Template(t)).event(event))
+        .await?;
     Ok(Reply::success().about(waba.id))
 }
 
 /// `DELETE /{waba-id}/message_templates?name=…[&hsm_id=…]`.
-pub async fn delete_by_name(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+pub async fn delete_by_name(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    waba: &Waba,
+) -> ApiResult {
     authorize(req, caller, waba, SCOPES)?;
     let name = req.params.required("name")?;
     let hsm = req.params.str("hsm_id");
@@ -200,7 +258,10 @@ pub async fn delete_by_name(state: &AppState, req: &GraphRequest, caller: &Calle
         .filter(|t| t.name == name && hsm.as_ref().is_none_or(|h| *h == t.id.to_string()))
         .collect();
     if doomed.is_empty() {
-        return Err(GraphError::invalid_parameter(format!("Message template \"{name}\" does not exist")).into());
+        return Err(GraphError::invalid_parameter(format!(
+            "Message template \"{name}\" does not exist"
+        ))
+        .into());
     }
     let mut changes = ChangeSet::new();
     for t in &doomed {

@@ -10,8 +10,8 @@ use wamm_wire::ids::AppId;
 use wamm_world::{Mint, hash_token};
 
 use super::auth::Caller;
-use super::reply::{ApiResult, Reply};
 use super::render::Node;
+use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use crate::state::AppState;
 
@@ -21,27 +21,41 @@ fn oauth_error(code: i64, message: &str) -> GraphError {
 
 /// `GET|POST /oauth/access_token?grant_type=client_credentials&client_id=…&client_secret=…`.
 pub async fn oauth_access_token(state: &AppState, req: &GraphRequest) -> ApiResult {
-    let client_id = req.params.str("client_id").ok_or_else(|| oauth_error(101, "Missing client_id parameter."))?;
+    let client_id = req
+        .params
+        .str("client_id")
+        .ok_or_else(|| oauth_error(101, "Missing client_id parameter."))?;
     let app_id: AppId = client_id
         .parse()
         .map_err(|_| oauth_error(101, "Error validating application. Invalid application ID."))?;
-    let app = state
-        .store
-        .app(app_id)
-        .await?
-        .ok_or_else(|| oauth_error(101, "Error validating application. Invalid application ID."))?;
+    let app =
+        state.store.app(app_id).await?.ok_or_else(|| {
+            oauth_error(101, "Error validating application. Invalid application ID.")
+        })?;
     let secret = req.params.str("client_secret").unwrap_or_default();
     if !bool::from(app.secret.as_bytes().ct_eq(secret.as_bytes())) {
         return Err(oauth_error(1, "Error validating client secret.").into());
     }
     if req.params.has("code") {
         // Embedded Signup codes are issued by the signup flow; none is outstanding here.
-        return Err(oauth_error(100, "This authorization code has expired or is invalid.").with_subcode(36_007).into());
+        return Err(
+            oauth_error(100, "This authorization code has expired or is invalid.")
+                .with_subcode(36_007)
+                .into(),
+        );
     }
     match req.params.str("grant_type").as_deref() {
         Some("client_credentials") => {}
-        Some(other) => return Err(GraphError::invalid_parameter(format!("Unsupported grant_type: {other}")).into()),
-        None => return Err(GraphError::invalid_parameter("The parameter grant_type is required").into()),
+        Some(other) => {
+            return Err(
+                GraphError::invalid_parameter(format!("Unsupported grant_type: {other}")).into(),
+            );
+        }
+        None => {
+            return Err(
+                GraphError::invalid_parameter("The parameter grant_type is required").into(),
+            );
+        }
     }
     let mut block = state.minter.block(1).await?;
     // Graph's app tokens look like `app_id|opaque`; the opaque part is what we hash and keep.
@@ -66,18 +80,26 @@ pub async fn oauth_access_token(state: &AppState, req: &GraphRequest) -> ApiResu
         subject: format!("app:{}", app.id),
         detail: json!({ "hint": record.hint }),
     };
-    state.store.commit(ChangeSet::new().put(Put::Token(record)).event(event)).await?;
-    Ok(Reply::json(json!({ "access_token": token, "token_type": "bearer" })))
+    state
+        .store
+        .commit(ChangeSet::new().put(Put::Token(record)).event(event))
+        .await?;
+    Ok(Reply::json(
+        json!({ "access_token": token, "token_type": "bearer" }),
+    ))
 }
 
 fn debug_data(record: &TokenRecord, app: &App, now: wamm_domain::Timestamp) -> Value {
     if record.kind == TokenKind::App {
         return json!({ "app_id": app.id.to_string(), "type": "APP", "application": app.name, "is_valid": true, "scopes": [] });
     }
-    let valid = record.revoked_at.is_none_or(|at| at > now) && record.expires_at.is_none_or(|at| at > now);
+    let valid =
+        record.revoked_at.is_none_or(|at| at > now) && record.expires_at.is_none_or(|at| at > now);
     let targeted = |scope: Permission| {
-        matches!(scope, Permission::WhatsappBusinessManagement | Permission::WhatsappBusinessMessaging)
-            && !record.target_wabas.is_empty()
+        matches!(
+            scope,
+            Permission::WhatsappBusinessManagement | Permission::WhatsappBusinessMessaging
+        ) && !record.target_wabas.is_empty()
     };
     let granular: Vec<Value> = record
         .scopes
@@ -119,18 +141,31 @@ pub async fn debug_token(state: &AppState, req: &GraphRequest, caller: &Caller) 
         None => literal_app_token(state, &input).await?,
     };
     let Some(record) = record else {
-        return Ok(Reply::json(json!({ "data": { "error": { "code": 190, "message": "Invalid OAuth access token." }, "is_valid": false, "scopes": [] } })));
+        return Ok(Reply::json(
+            json!({ "data": { "error": { "code": 190, "message": "Invalid OAuth access token." }, "is_valid": false, "scopes": [] } }),
+        ));
     };
     if record.app_id != caller.app.id {
-        return Err(GraphError::invalid_parameter("The App_id in the input_token did not match the Viewing App").into());
+        return Err(GraphError::invalid_parameter(
+            "The App_id in the input_token did not match the Viewing App",
+        )
+        .into());
     }
-    Ok(Reply::json(json!({ "data": debug_data(&record, &caller.app, now) })))
+    Ok(Reply::json(
+        json!({ "data": debug_data(&record, &caller.app, now) }),
+    ))
 }
 
 async fn literal_app_token(state: &AppState, input: &str) -> ApiResult<Option<TokenRecord>> {
-    let Some((id, secret)) = input.split_once('|') else { return Ok(None) };
-    let Ok(app_id) = id.parse::<AppId>() else { return Ok(None) };
-    let Some(app) = state.store.app(app_id).await? else { return Ok(None) };
+    let Some((id, secret)) = input.split_once('|') else {
+        return Ok(None);
+    };
+    let Ok(app_id) = id.parse::<AppId>() else {
+        return Ok(None);
+    };
+    let Some(app) = state.store.app(app_id).await? else {
+        return Ok(None);
+    };
     if !bool::from(app.secret.as_bytes().ct_eq(secret.as_bytes())) {
         return Ok(None);
     }
@@ -153,14 +188,24 @@ fn user_node(user: &SystemUser) -> Node {
     Node::new("User", &["id", "name"])
         .value("id", user.id.to_string())
         .value("name", user.name.clone())
-        .value("role", if user.role == wamm_domain::BusinessRole::Admin { "ADMIN" } else { "EMPLOYEE" })
+        .value(
+            "role",
+            if user.role == wamm_domain::BusinessRole::Admin {
+                "ADMIN"
+            } else {
+                "EMPLOYEE"
+            },
+        )
 }
 
 fn app_node(app: &App) -> Node {
     Node::new("Application", &["id", "name"])
         .value("id", app.id.to_string())
         .value("name", app.name.clone())
-        .value("link", format!("https://www.facebook.com/games/?app_id={}", app.id))
+        .value(
+            "link",
+            format!("https://www.facebook.com/games/?app_id={}", app.id),
+        )
 }
 
 /// `GET /me`: the system user a token acts as, or the app for an app token.
@@ -177,9 +222,16 @@ pub async fn me(state: &AppState, req: &GraphRequest, caller: &Caller) -> ApiRes
 }
 
 /// `GET /{system-user-id}`: visible to tokens of the same business.
-pub async fn system_user(_state: &AppState, req: &GraphRequest, caller: &Caller, user: &SystemUser) -> ApiResult {
+pub async fn system_user(
+    _state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    user: &SystemUser,
+) -> ApiResult {
     if caller.token.business_id != Some(user.business_id) {
-        return Err(GraphError::unsupported_request(req.method_name(), &user.id.to_string()).into());
+        return Err(
+            GraphError::unsupported_request(req.method_name(), &user.id.to_string()).into(),
+        );
     }
     let sel = req.params.fields()?;
     Ok(Reply::json(user_node(user).project(sel.as_ref())?))

@@ -45,19 +45,26 @@ fn percent(calls: u64, allowance: u64) -> u64 {
 
 impl Usage {
     fn hit(&self, key: String, now_ms: i64) -> u64 {
-        let mut map = self.windows.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry(key).or_default().hit(now_ms)
     }
 
     /// Counts a call by `app` and returns the `x-app-usage` value.
     pub fn app_call(&self, app: &str, now_ms: i64) -> String {
         let pct = percent(self.hit(format!("app:{app}"), now_ms), APP_CALLS_PER_HOUR);
-        json!({"call_count": pct, "total_cputime": pct.min(1), "total_time": pct.min(1)}).to_string()
+        json!({"call_count": pct, "total_cputime": pct.min(1), "total_time": pct.min(1)})
+            .to_string()
     }
 
     /// Counts a call on a business object and returns the `x-business-use-case-usage` value.
     pub fn business_call(&self, object_id: &str, use_case: &str, now_ms: i64) -> String {
-        let pct = percent(self.hit(format!("buc:{object_id}:{use_case}"), now_ms), BUC_CALLS_PER_HOUR);
+        let pct = percent(
+            self.hit(format!("buc:{object_id}:{use_case}"), now_ms),
+            BUC_CALLS_PER_HOUR,
+        );
         let entry: Value = json!({
             "type": use_case,
             "call_count": pct,
@@ -83,7 +90,9 @@ mod tests {
         assert_eq!(v["call_count"], 1);
         let v: Value = serde_json::from_str(&usage.app_call("1", HOUR_MS)).expect("json");
         assert_eq!(v["call_count"], 0);
-        let b: Value = serde_json::from_str(&usage.business_call("42", "whatsapp_business_management", 0)).expect("json");
+        let b: Value =
+            serde_json::from_str(&usage.business_call("42", "whatsapp_business_management", 0))
+                .expect("json");
         assert_eq!(b["42"][0]["type"], "whatsapp_business_management");
     }
 }

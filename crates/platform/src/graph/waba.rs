@@ -7,21 +7,36 @@ use wamm_store::{ChangeSet, Delete, Put};
 use wamm_wire::{FieldSelection, GraphError};
 
 use super::auth::{Caller, any_scope, deny};
-use super::reply::{ApiResult, Reply};
 use super::render::Node;
+use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use super::{phone, template};
 use crate::state::AppState;
 
 const WABA_TYPE: &str = "WhatsAppBusinessAccount";
-const WABA_DEFAULTS: &[&str] = &["id", "name", "currency", "timezone_id", "message_template_namespace"];
-const READ_SCOPES: &[Permission] = &[Permission::WhatsappBusinessManagement, Permission::WhatsappBusinessMessaging];
+const WABA_DEFAULTS: &[&str] = &[
+    "id",
+    "name",
+    "currency",
+    "timezone_id",
+    "message_template_namespace",
+];
+const READ_SCOPES: &[Permission] = &[
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessMessaging,
+];
 const LABEL: &str = "WhatsApp Business Account";
 
 /// Checks that the caller may use `waba` with one of `scopes`.
-pub fn authorize(req: &GraphRequest, caller: &Caller, waba: &Waba, scopes: &[Permission]) -> Result<(), GraphError> {
+pub fn authorize(
+    req: &GraphRequest,
+    caller: &Caller,
+    waba: &Waba,
+    scopes: &[Permission],
+) -> Result<(), GraphError> {
     let principal = caller.principal();
-    any_scope(scopes, |s| principal.check_waba(waba, s)).map_err(|d| deny(d, req, &waba.id.to_string(), LABEL))
+    any_scope(scopes, |s| principal.check_waba(waba, s))
+        .map_err(|d| deny(d, req, &waba.id.to_string(), LABEL))
 }
 
 fn wants(sel: Option<&FieldSelection>, name: &str) -> bool {
@@ -29,13 +44,17 @@ fn wants(sel: Option<&FieldSelection>, name: &str) -> bool {
 }
 
 fn business_info(owner: &Business) -> Node {
-    Node::new("Business", &["id", "name"])
-        .value("id", owner.id.to_string())
-        .value("name", owner.name.clone())
-        .value(
-            "marketing_messages_onboarding_status",
-            serde_json::to_value(business_status(owner, None)).unwrap_or(Value::Null),
-        )
+    // Meta's guide shows the terms status among the default fields of this object.
+    Node::new(
+        "Business",
+        &["id", "name", "marketing_messages_onboarding_status"],
+    )
+    .value("id", owner.id.to_string())
+    .value("name", owner.name.clone())
+    .value(
+        "marketing_messages_onboarding_status",
+        serde_json::to_value(business_status(owner, None)).unwrap_or(Value::Null),
+    )
 }
 
 /// Builds the WABA node as `caller` sees it, loading edges only when `sel` asks for them.
@@ -47,7 +66,9 @@ pub async fn node(
 ) -> ApiResult<Node> {
     let owner = state.store.business(waba.owner_business_id).await?;
     let now = state.clock.now();
-    let status = owner.as_ref().map(|o| waba_status(waba, o, &state.config.countries, now));
+    let status = owner
+        .as_ref()
+        .map(|o| waba_status(waba, o, &state.config.countries, now));
     let viewer = caller.token.business_id;
     let ownership = if viewer == Some(waba.graph_owner()) {
         "SELF_OWNED"
@@ -58,7 +79,9 @@ pub async fn node(
     };
     let obo_client = match waba.obo_owner() {
         Some(_) => owner.as_ref().map(|o| {
-            Node::new("Business", &["id", "name"]).value("id", o.id.to_string()).value("name", o.name.clone())
+            Node::new("Business", &["id", "name"])
+                .value("id", o.id.to_string())
+                .value("name", o.name.clone())
         }),
         None => None,
     };
@@ -84,16 +107,46 @@ pub async fn node(
         .value("name", waba.name.clone())
         .value("currency", waba.currency.clone())
         .value("timezone_id", waba.timezone_id.clone())
-        .value("message_template_namespace", waba.message_template_namespace.clone())
-        .value("account_review_status", if waba.status == WabaStatus::Disabled { "REJECTED" } else { "APPROVED" })
-        .maybe("business_verification_status", owner.as_ref().map(|o| o.verification_status.to_ascii_uppercase()))
+        .value(
+            "message_template_namespace",
+            waba.message_template_namespace.clone(),
+        )
+        .value(
+            "account_review_status",
+            if waba.status == WabaStatus::Disabled {
+                "REJECTED"
+            } else {
+                "APPROVED"
+            },
+        )
+        .maybe(
+            "business_verification_status",
+            owner
+                .as_ref()
+                .map(|o| o.verification_status.to_ascii_uppercase()),
+        )
         .value("country", waba.tax_country.to_string())
-        .maybe("primary_business_location", owner.as_ref().map(|o| o.country.to_string()))
+        .maybe(
+            "primary_business_location",
+            owner.as_ref().map(|o| o.country.to_string()),
+        )
         .value("ownership_type", ownership)
-        .value("status", serde_json::to_value(waba.status).unwrap_or(Value::Null))
-        .maybe("marketing_messages_onboarding_status", status.map(|s| s.as_str()))
-        .maybe("marketing_messages_lite_api_status", status.map(|s| s.legacy_status()))
-        .node("owner_business_info", graph_owner.as_ref().map(business_info))
+        .value(
+            "status",
+            serde_json::to_value(waba.status).unwrap_or(Value::Null),
+        )
+        .maybe(
+            "marketing_messages_onboarding_status",
+            status.map(|s| s.as_str()),
+        )
+        .maybe(
+            "marketing_messages_lite_api_status",
+            status.map(|s| s.legacy_status()),
+        )
+        .node(
+            "owner_business_info",
+            graph_owner.as_ref().map(business_info),
+        )
         .node("on_behalf_of_business_info", obo_client)
         .maybe("solution_id", waba.solution_id.map(|s| s.to_string()))
         .edge("phone_numbers", phones)
@@ -109,26 +162,44 @@ pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &W
 }
 
 /// `POST /{waba-id}`: rename, or change the timezone.
-pub async fn update(state: &AppState, req: &GraphRequest, caller: &Caller, mut waba: Waba) -> ApiResult {
-    authorize(req, caller, &waba, &[Permission::WhatsappBusinessManagement])?;
+pub async fn update(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    mut waba: Waba,
+) -> ApiResult {
+    authorize(
+        req,
+        caller,
+        &waba,
+        &[Permission::WhatsappBusinessManagement],
+    )?;
     let mut changed = Vec::new();
     if let Some(name) = req.params.str("name") {
         let name = name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(GraphError::invalid_parameter("Invalid parameter: name must be a non-empty string of at most 100 characters").into());
+            return Err(GraphError::invalid_parameter(
+                "Invalid parameter: name must be a non-empty string of at most 100 characters",
+            )
+            .into());
         }
         waba.name = name;
         changed.push("name");
     }
     if let Some(tz) = req.params.str("timezone_id") {
         if tz.is_empty() || !tz.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(GraphError::invalid_parameter("Invalid parameter: timezone_id must be a numeric string").into());
+            return Err(GraphError::invalid_parameter(
+                "Invalid parameter: timezone_id must be a numeric string",
+            )
+            .into());
         }
         waba.timezone_id = tz;
         changed.push("timezone_id");
     }
     if changed.is_empty() {
-        return Err(GraphError::invalid_parameter("Nothing to update: pass name or timezone_id").into());
+        return Err(
+            GraphError::invalid_parameter("Nothing to update: pass name or timezone_id").into(),
+        );
     }
     let event = NewEvent {
         at: state.clock.now(),
@@ -137,7 +208,10 @@ pub async fn update(state: &AppState, req: &GraphRequest, caller: &Caller, mut w
         detail: json!({ "fields": changed, "by_app": caller.app.id.to_string() }),
     };
     let id = waba.id;
-    state.store.commit(ChangeSet::new().put(Put::Waba(waba)).event(event)).await?;
+    state
+        .store
+        .commit(ChangeSet::new().put(Put::Waba(waba)).event(event))
+        .await?;
     Ok(Reply::success().about(id))
 }
 
@@ -157,7 +231,12 @@ fn subscription_json(state_app: Option<&wamm_domain::App>, sub: &WabaSubscriptio
 }
 
 /// `GET /{waba-id}/subscribed_apps`.
-pub async fn subscribed_apps(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+pub async fn subscribed_apps(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    waba: &Waba,
+) -> ApiResult {
     authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
     let mut data = Vec::new();
     for sub in state.store.subscriptions_of(waba.id).await? {
@@ -169,17 +248,30 @@ pub async fn subscribed_apps(state: &AppState, req: &GraphRequest, caller: &Call
 
 /// `POST /{waba-id}/subscribed_apps`: subscribes the caller's app, optionally overriding the
 /// callback for this WABA.
-pub async fn subscribe(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+pub async fn subscribe(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    waba: &Waba,
+) -> ApiResult {
     authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
-    let override_uri = req.params.str("override_callback_uri").filter(|u| !u.is_empty());
+    let override_uri = req
+        .params
+        .str("override_callback_uri")
+        .filter(|u| !u.is_empty());
     let verify_token = req.params.str("verify_token").filter(|t| !t.is_empty());
     if let Some(uri) = &override_uri {
-        let valid = (uri.starts_with("https://") || uri.starts_with("http://")) && uri.len() > 8 && !uri.contains(char::is_whitespace);
+        let valid = (uri.starts_with("https://") || uri.starts_with("http://"))
+            && uri.len() > 8
+            && !uri.contains(char::is_whitespace);
         if !valid {
             return Err(GraphError::invalid_parameter("Invalid callback URI format").into());
         }
         if verify_token.is_none() {
-            return Err(GraphError::invalid_parameter("The parameter verify_token is required with override_callback_uri").into());
+            return Err(GraphError::invalid_parameter(
+                "The parameter verify_token is required with override_callback_uri",
+            )
+            .into());
         }
     }
     let sub = WabaSubscription {
@@ -200,12 +292,20 @@ pub async fn subscribe(state: &AppState, req: &GraphRequest, caller: &Caller, wa
     } else {
         json!({ "success": true })
     };
-    state.store.commit(ChangeSet::new().put(Put::Subscription(sub)).event(event)).await?;
+    state
+        .store
+        .commit(ChangeSet::new().put(Put::Subscription(sub)).event(event))
+        .await?;
     Ok(Reply::json(body).about(waba.id))
 }
 
 /// `DELETE /{waba-id}/subscribed_apps`: unsubscribes the caller's app.
-pub async fn unsubscribe(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
+pub async fn unsubscribe(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    waba: &Waba,
+) -> ApiResult {
     authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
     let event = NewEvent {
         at: state.clock.now(),
@@ -215,7 +315,14 @@ pub async fn unsubscribe(state: &AppState, req: &GraphRequest, caller: &Caller, 
     };
     state
         .store
-        .commit(ChangeSet::new().delete(Delete::Subscription { waba: waba.id, app: caller.app.id }).event(event))
+        .commit(
+            ChangeSet::new()
+                .delete(Delete::Subscription {
+                    waba: waba.id,
+                    app: caller.app.id,
+                })
+                .event(event),
+        )
         .await?;
     Ok(Reply::success().about(waba.id))
 }

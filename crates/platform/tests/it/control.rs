@@ -7,55 +7,136 @@ use wamm_platform::PlatformConfig;
 use crate::support::*;
 
 async fn put_world(p: &TestPlatform, text: &str) -> Resp {
-    p.raw(Method::PUT, "/_wamm/world", "", "application/yaml", text.as_bytes().to_vec()).await
+    p.raw(
+        Method::PUT,
+        "/_wamm/world",
+        "",
+        "application/yaml",
+        text.as_bytes().to_vec(),
+    )
+    .await
 }
 
 async fn world_files_load_export_and_reset(backend: Backend) {
     let p = TestPlatform::start(backend).await;
-    let exported = p.call(Method::GET, "/_wamm/world?format=json", None, None).await;
+    let exported = p
+        .call(Method::GET, "/_wamm/world?format=json", None, None)
+        .await;
     let file = exported.ok().clone();
     assert_eq!(file["format"], "wamm-world/1");
     // Loading the export reproduces the world: the same tokens keep working.
     let r = put_world(&p, &file.to_string()).await;
-    assert_eq!(r.ok()["counts"]["wabas"], 8);
+    assert_eq!(r.ok()["counts"]["wabas"], 7);
     p.get("/v23.0/3001", FULL).await.ok();
     let yaml = p.call(Method::GET, "/_wamm/world", None, None).await;
-    assert!(yaml.status == 200 && yaml.text.contains("wamm-world/1") && yaml.text.contains("token_sha256"));
+    assert!(
+        yaml.status == 200
+            && yaml.text.contains("wamm-world/1")
+            && yaml.text.contains("token_sha256")
+    );
     assert!(!yaml.text.contains(FULL), "plain tokens are never exported");
-    let r = put_world(&p, "format: wamm-world/1\nbusinesses:\n  - key: b\n    name: B\n    country: XX1\n").await;
+    let r = put_world(
+        &p,
+        "format: wamm-world/1\nbusinesses:\n  - key: b\n    name: B\n    country: XX1\n",
+    )
+    .await;
     assert_eq!(r.status, 400);
-    assert!(r.json["error"]["message"].as_str().unwrap_or_default().contains("businesses[0].country"), "{}", r.text);
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("businesses[0].country"),
+        "{}",
+        r.text
+    );
     let r = put_world(&p, "format: [unclosed").await;
     assert_eq!(r.status, 400);
-    assert!(r.json["error"]["message"].as_str().unwrap_or_default().contains("line"), "{}", r.text);
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("line"),
+        "{}",
+        r.text
+    );
     // A refused file leaves the world as it was.
     p.get("/v23.0/3001", FULL).await.ok();
-    assert_eq!(p.call(Method::POST, "/_wamm/reset", None, None).await.ok(), &json!({"success": true}));
+    assert_eq!(
+        p.call(Method::POST, "/_wamm/reset", None, None).await.ok(),
+        &json!({"success": true})
+    );
     p.get("/v23.0/me", FULL).await.graph_error(401, 190, None);
     p.finish().await;
 }
 
 async fn events_and_clock(backend: Backend) {
     let p = TestPlatform::start(backend).await;
-    let clock = p.call(Method::POST, "/_wamm/clock", None, Some(&json!({"freeze": true, "set": "2030-01-01T00:00:00Z"}))).await;
+    let clock = p
+        .call(
+            Method::POST,
+            "/_wamm/clock",
+            None,
+            Some(&json!({"freeze": true, "set": "2030-01-01T00:00:00Z"})),
+        )
+        .await;
     assert_eq!(clock.ok()["now"], "2030-01-01T00:00:00.000Z");
     assert_eq!(clock.json["frozen"], true);
-    let clock = p.call(Method::POST, "/_wamm/clock", None, Some(&json!({"advance_seconds": 600}))).await;
+    let clock = p
+        .call(
+            Method::POST,
+            "/_wamm/clock",
+            None,
+            Some(&json!({"advance_seconds": 600})),
+        )
+        .await;
     assert_eq!(clock.ok()["now"], "2030-01-01T00:10:00.000Z");
-    assert_eq!(p.call(Method::GET, "/_wamm/clock", None, None).await.ok()["now"], "2030-01-01T00:10:00.000Z");
-    p.call(Method::POST, "/_wamm/clock", None, Some(&json!({"advance": 1}))).await;
-    let r = p.call(Method::POST, "/_wamm/clock", None, Some(&json!({"set": "tomorrow"}))).await;
+    assert_eq!(
+        p.call(Method::GET, "/_wamm/clock", None, None).await.ok()["now"],
+        "2030-01-01T00:10:00.000Z"
+    );
+    p.call(
+        Method::POST,
+        "/_wamm/clock",
+        None,
+        Some(&json!({"advance": 1})),
+    )
+    .await;
+    let r = p
+        .call(
+            Method::POST,
+            "/_wamm/clock",
+            None,
+            Some(&json!({"set": "tomorrow"})),
+        )
+        .await;
     assert_eq!(r.status, 400);
-    p.post("/v23.0/3001/subscribed_apps", FULL, &json!({})).await.ok();
-    let events = p.call(Method::GET, "/_wamm/events?limit=1000", None, None).await;
+    p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
+        .await
+        .ok();
+    let events = p
+        .call(Method::GET, "/_wamm/events?limit=1000", None, None)
+        .await;
     let list = events.ok()["data"].as_array().cloned().unwrap_or_default();
-    let sub = list.iter().find(|e| e["kind"] == "waba.app_subscribed").expect("subscription event");
+    let sub = list
+        .iter()
+        .find(|e| e["kind"] == "waba.app_subscribed")
+        .expect("subscription event");
     assert_eq!(sub["subject"], "waba:3001");
-    assert_eq!(sub["at"], 1_893_456_600_000_i64, "events carry platform time");
+    assert_eq!(
+        sub["at"], 1_893_456_600_000_i64,
+        "events carry platform time"
+    );
     let seqs: Vec<i64> = list.iter().filter_map(|e| e["seq"].as_i64()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
     let after = seqs[seqs.len() - 2];
-    let tail = p.call(Method::GET, &format!("/_wamm/events?after={after}"), None, None).await;
+    let tail = p
+        .call(
+            Method::GET,
+            &format!("/_wamm/events?after={after}"),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(tail.ok()["data"].as_array().map(Vec::len), Some(1));
     p.finish().await;
 }
@@ -64,41 +145,112 @@ async fn minted_tokens_and_health(backend: Backend) {
     let p = TestPlatform::start(backend).await;
     let health = p.call(Method::GET, "/_wamm/health", None, None).await;
     assert_eq!(health.ok()["status"], "ok");
-    let r = p.call(Method::POST, "/_wamm/tokens", None, Some(&json!({"system_user_id": "1100", "app_id": "2000"}))).await;
+    let r = p
+        .call(
+            Method::POST,
+            "/_wamm/tokens",
+            None,
+            Some(&json!({"system_user_id": "1100", "app_id": "2000"})),
+        )
+        .await;
     let token = r.ok()["access_token"].as_str().expect("token").to_owned();
     assert_eq!(p.get("/v23.0/me", &token).await.ok()["id"], "1100");
-    let r = p.call(Method::POST, "/_wamm/tokens", None, Some(&json!({"system_user_id": "42", "app_id": "2000"}))).await;
+    let r = p
+        .call(
+            Method::POST,
+            "/_wamm/tokens",
+            None,
+            Some(&json!({"system_user_id": "42", "app_id": "2000"})),
+        )
+        .await;
     assert_eq!(r.status, 404);
-    let r = p.call(Method::POST, "/_wamm/tokens", None, Some(&json!({"system_user_id": "1100", "app_id": "2000", "scopes": ["root"]}))).await;
+    let r = p
+        .call(
+            Method::POST,
+            "/_wamm/tokens",
+            None,
+            Some(&json!({"system_user_id": "1100", "app_id": "2000", "scopes": ["root"]})),
+        )
+        .await;
     assert_eq!(r.status, 400);
     p.finish().await;
 }
 
 async fn console_shows_the_world(backend: Backend) {
     let p = TestPlatform::start(backend).await;
-    p.post("/v23.0/3001/subscribed_apps", FULL, &json!({})).await.ok();
+    p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
+        .await
+        .ok();
     let r = p.call(Method::GET, "/", None, None).await;
     assert_eq!(r.status, 200);
-    assert!(r.header("content-type").is_some_and(|c| c.starts_with("text/html")));
-    for needle in ["Partner Connect", "Client A Bakery", "Client A Main", "INELIGIBLE_ON_BEHALF_OF_WABA", "ONBOARDED", "summer_sale", "+55 11 5555-0101", "waba.app_subscribed"] {
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
+    for needle in [
+        "Partner Connect",
+        "Client A Bakery",
+        "Client A Main",
+        "INELIGIBLE_ON_BEHALF_OF_WABA",
+        "ONBOARDED",
+        "summer_sale",
+        "+55 11 5555-0101",
+        "waba.app_subscribed",
+    ] {
         assert!(r.text.contains(needle), "console shows {needle}");
     }
     p.finish().await;
 }
 
+async fn export(p: &TestPlatform) -> Value {
+    let mut world = p
+        .call(Method::GET, "/_wamm/world?format=json", None, None)
+        .await
+        .ok()
+        .clone();
+    strip_times(&mut world);
+    world
+}
+
+/// Creation times default to the platform clock, which runs; the seed governs IDs and secrets.
+fn strip_times(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.ends_with("_at"));
+            map.values_mut().for_each(strip_times);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_times),
+        _ => {}
+    }
+}
+
+async fn load_demo(p: &TestPlatform) -> wamm_platform::control::WorldSummary {
+    wamm_platform::control::load_world(&p.running.state, wamm_world::DEMO_WORLD)
+        .await
+        .expect("demo loads")
+}
+
 async fn seeded_worlds_are_reproducible(backend: Backend) {
-    let config = PlatformConfig { seed: Some(42), ..PlatformConfig::default() };
-    let export = |p: &TestPlatform| {
-        let p = p;
-        async move { p.call(Method::GET, "/_wamm/world?format=json", None, None).await.ok().clone() }
+    let seeded = |seed| PlatformConfig {
+        seed: Some(seed),
+        ..PlatformConfig::default()
     };
-    let a = TestPlatform::start_with(backend, config.clone(), Some(wamm_world::DEMO_WORLD)).await;
-    let b = TestPlatform::start_with(backend, config, Some(wamm_world::DEMO_WORLD)).await;
-    let (wa, wb): (Value, Value) = (export(&a).await, export(&b).await);
-    assert_eq!(wa["apps"], wb["apps"], "same seed, same IDs and secrets");
-    assert_eq!(wa["businesses"], wb["businesses"]);
-    let c = TestPlatform::start_with(backend, PlatformConfig { seed: Some(43), ..PlatformConfig::default() }, Some(wamm_world::DEMO_WORLD)).await;
-    assert_ne!(export(&c).await["apps"], wa["apps"]);
+    let a = TestPlatform::start_with(backend, seeded(42), None).await;
+    let b = TestPlatform::start_with(backend, seeded(42), None).await;
+    let c = TestPlatform::start_with(backend, seeded(43), None).await;
+    let (ta, tb, tc) = (
+        load_demo(&a).await,
+        load_demo(&b).await,
+        load_demo(&c).await,
+    );
+    assert_eq!(
+        ta.tokens[0].token, tb.tokens[0].token,
+        "same seed, same tokens"
+    );
+    assert_ne!(ta.tokens[0].token, tc.tokens[0].token);
+    let (wa, wb, wc) = (export(&a).await, export(&b).await, export(&c).await);
+    assert_eq!(wa, wb, "same seed, same IDs, secrets and namespaces");
+    assert_ne!(wa["apps"], wc["apps"]);
     a.finish().await;
     b.finish().await;
     c.finish().await;
@@ -117,9 +269,14 @@ crate::on_both_backends!(
 async fn sqlite_file_persists_across_restarts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite:{}", dir.path().join("wamm.db").display());
-    let config = PlatformConfig { database_url: url, ..PlatformConfig::default() };
+    let config = PlatformConfig {
+        database_url: url,
+        ..PlatformConfig::default()
+    };
     let running = wamm_platform::start(config.clone()).await.expect("start");
-    wamm_platform::control::load_world(&running.state, WORLD).await.expect("world");
+    wamm_platform::control::load_world(&running.state, WORLD)
+        .await
+        .expect("world");
     running.state.clock.advance_ms(3_600_000);
     running.state.save_clock().await.expect("clock saved");
     let ahead = running.state.clock.now();
@@ -136,7 +293,10 @@ async fn sqlite_file_persists_across_restarts() {
         .expect("json");
     running.stop().await;
     let again = wamm_platform::start(config).await.expect("restart");
-    assert!(again.state.clock.now() >= ahead, "the clock keeps its offset");
+    assert!(
+        again.state.clock.now() >= ahead,
+        "the clock keeps its offset"
+    );
     let id = created["id"].as_str().expect("id");
     let r: Value = http
         .get(format!("{}/v23.0/{id}", again.base_url()))

@@ -40,7 +40,8 @@ pub enum Backend {
 }
 
 fn pg_admin_url() -> String {
-    std::env::var("WAMM_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("WAMM_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// A PostgreSQL database created for one test and dropped by [`TestPlatform::finish`].
@@ -56,24 +57,37 @@ impl PgDatabase {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
-        let name = format!("wamm_it_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
+        let name = format!(
+            "wamm_it_{}_{}_{}",
+            std::process::id(),
+            nanos,
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
         let admin = pg_admin_url();
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is required for this test and is unreachable at {admin}: {e}")
-        });
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL is required for this test and is unreachable at {admin}: {e}")
+            });
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
             .expect("create test database");
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(b, _)| b)
+            .to_owned();
         (Self { name: name.clone() }, format!("{base}/{name}"))
     }
 
     async fn drop_now(&self) {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-                .execute(&mut conn)
-                .await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            )))
+            .execute(&mut conn)
+            .await;
         }
     }
 }
@@ -108,11 +122,24 @@ impl Resp {
         let err = &self.json["error"];
         assert_eq!(self.status, status, "status of {}", self.text);
         assert_eq!(err["code"].as_i64(), Some(code), "code of {}", self.text);
-        assert_eq!(err["error_subcode"].as_i64(), subcode, "subcode of {}", self.text);
-        assert!(err["type"].is_string() && err["message"].is_string(), "type and message in {}", self.text);
+        assert_eq!(
+            err["error_subcode"].as_i64(),
+            subcode,
+            "subcode of {}",
+            self.text
+        );
+        assert!(
+            err["type"].is_string() && err["message"].is_string(),
+            "type and message in {}",
+            self.text
+        );
         let trace = err["fbtrace_id"].as_str().unwrap_or_default();
         assert!(!trace.is_empty(), "fbtrace_id in {}", self.text);
-        assert_eq!(self.header("x-fb-trace-id").as_deref(), Some(trace), "trace header matches body");
+        assert_eq!(
+            self.header("x-fb-trace-id").as_deref(),
+            Some(trace),
+            "trace header matches body"
+        );
         err
     }
 
@@ -125,12 +152,18 @@ impl Resp {
 
     /// A header as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
     }
 
     /// The error message.
     pub fn message(&self) -> String {
-        self.json["error"]["message"].as_str().unwrap_or_default().to_owned()
+        self.json["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -141,7 +174,11 @@ impl TestPlatform {
     }
 
     /// Starts a platform on `backend` with a config and an optional world.
-    pub async fn start_with(backend: Backend, mut config: PlatformConfig, world: Option<&str>) -> Self {
+    pub async fn start_with(
+        backend: Backend,
+        mut config: PlatformConfig,
+        world: Option<&str>,
+    ) -> Self {
         let pg = match backend {
             Backend::Sqlite => {
                 config.database_url = "sqlite::memory:".to_owned();
@@ -155,10 +192,17 @@ impl TestPlatform {
         };
         let running = wamm_platform::start(config).await.expect("platform starts");
         if let Some(world) = world {
-            wamm_platform::control::load_world(&running.state, world).await.expect("suite world loads");
+            wamm_platform::control::load_world(&running.state, world)
+                .await
+                .expect("suite world loads");
         }
         let base = running.base_url();
-        Self { running, base, http: reqwest::Client::new(), pg }
+        Self {
+            running,
+            base,
+            http: reqwest::Client::new(),
+            pg,
+        }
     }
 
     /// Stops the platform and drops its PostgreSQL database.
@@ -170,7 +214,13 @@ impl TestPlatform {
     }
 
     /// Sends a request. `path` starts with `/`; `token` goes in the Authorization header.
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, json: Option<&Value>) -> Resp {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        json: Option<&Value>,
+    ) -> Resp {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -183,26 +233,41 @@ impl TestPlatform {
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, json, text }
+        Resp {
+            status,
+            headers,
+            json,
+            text,
+        }
     }
 
     /// `GET path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> Resp {
-        self.call(reqwest::Method::GET, path, Some(token), None).await
+        self.call(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     /// `POST path` with a bearer token and JSON body.
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
-        self.call(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.call(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     /// `DELETE path` with a bearer token.
     pub async fn delete(&self, path: &str, token: &str) -> Resp {
-        self.call(reqwest::Method::DELETE, path, Some(token), None).await
+        self.call(reqwest::Method::DELETE, path, Some(token), None)
+            .await
     }
 
     /// Sends raw bytes with a content type.
-    pub async fn raw(&self, method: reqwest::Method, path: &str, token: &str, content_type: &str, body: Vec<u8>) -> Resp {
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
         let res = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -216,7 +281,12 @@ impl TestPlatform {
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, json, text }
+        Resp {
+            status,
+            headers,
+            json,
+            text,
+        }
     }
 }
 

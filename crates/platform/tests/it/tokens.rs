@@ -7,7 +7,9 @@ use crate::support::*;
 
 async fn debug_token_describes_tokens_of_the_same_app(backend: Backend) {
     let p = TestPlatform::start(backend).await;
-    let r = p.get(&format!("/v23.0/debug_token?input_token={ASSIGNED}"), FULL).await;
+    let r = p
+        .get(&format!("/v23.0/debug_token?input_token={ASSIGNED}"), FULL)
+        .await;
     let data = &r.ok()["data"];
     assert_eq!(data["app_id"], "2000");
     assert_eq!(data["type"], "SYSTEM_USER");
@@ -15,39 +17,74 @@ async fn debug_token_describes_tokens_of_the_same_app(backend: Backend) {
     assert_eq!(data["is_valid"], true);
     assert_eq!(data["expires_at"], 0);
     assert_eq!(data["user_id"], "1100");
-    assert_eq!(data["scopes"], json!(["whatsapp_business_management", "business_management"]));
-    assert_eq!(data["granular_scopes"][0], json!({"scope": "whatsapp_business_management", "target_ids": ["3001"]}));
-    let r = p.get(&format!("/v23.0/debug_token?input_token={REVOKED}"), FULL).await;
+    assert_eq!(
+        data["scopes"],
+        json!(["whatsapp_business_management", "business_management"])
+    );
+    assert_eq!(
+        data["granular_scopes"][0],
+        json!({"scope": "whatsapp_business_management", "target_ids": ["3001"]})
+    );
+    let r = p
+        .get(&format!("/v23.0/debug_token?input_token={REVOKED}"), FULL)
+        .await;
     assert_eq!(r.ok()["data"]["is_valid"], false);
-    let r = p.get("/v23.0/debug_token?input_token=EAAWnothing", FULL).await;
+    let r = p
+        .get("/v23.0/debug_token?input_token=EAAWnothing", FULL)
+        .await;
     assert_eq!(r.ok()["data"]["is_valid"], false);
     assert_eq!(r.json["data"]["error"]["code"], 190);
     // A token of another app cannot be inspected.
     let proof = wamm_wire::proof::appsecret_proof(STARTER_SECRET, STARTER);
-    p.get(&format!("/v23.0/debug_token?input_token={FULL}&appsecret_proof={proof}"), STARTER).await.graph_error(400, 100, None);
-    p.get("/v23.0/debug_token", FULL).await.graph_error(400, 100, None);
+    p.get(
+        &format!("/v23.0/debug_token?input_token={FULL}&appsecret_proof={proof}"),
+        STARTER,
+    )
+    .await
+    .graph_error(400, 100, None);
+    p.get("/v23.0/debug_token", FULL)
+        .await
+        .graph_error(400, 100, None);
     p.finish().await;
 }
 
 async fn app_tokens_from_client_credentials(backend: Backend) {
     let p = TestPlatform::start(backend).await;
-    let url = format!("/v23.0/oauth/access_token?grant_type=client_credentials&client_id=2000&client_secret={CONNECT_SECRET}");
+    let url = format!(
+        "/v23.0/oauth/access_token?grant_type=client_credentials&client_id=2000&client_secret={CONNECT_SECRET}"
+    );
     let r = p.call(Method::GET, &url, None, None).await;
     let token = r.ok()["access_token"].as_str().expect("token").to_owned();
     assert_eq!(r.json["token_type"], "bearer");
     assert!(token.starts_with("2000|"));
-    let r = p.get(&format!("/v23.0/debug_token?input_token={FULL}"), &token).await;
+    let r = p
+        .get(&format!("/v23.0/debug_token?input_token={FULL}"), &token)
+        .await;
     assert_eq!(r.ok()["data"]["is_valid"], true);
-    let r = p.get(&format!("/v23.0/debug_token?input_token={token}"), &token).await;
+    let r = p
+        .get(&format!("/v23.0/debug_token?input_token={token}"), &token)
+        .await;
     assert_eq!(r.ok()["data"]["type"], "APP");
     // The literal app_id|app_secret form is an app token too.
     let literal = format!("2000|{CONNECT_SECRET}");
-    assert_eq!(p.get("/v23.0/me", &literal).await.ok()["name"], "Partner Connect");
+    assert_eq!(
+        p.get("/v23.0/me", &literal).await.ok()["name"],
+        "Partner Connect"
+    );
     // App tokens reach no business asset.
-    p.get("/v23.0/3001", &token).await.graph_error(403, 200, Some(1_349_174));
+    p.get("/v23.0/3001", &token)
+        .await
+        .graph_error(403, 200, Some(1_349_174));
     let bad = p.call(Method::GET, "/v23.0/oauth/access_token?grant_type=client_credentials&client_id=2000&client_secret=nope", None, None).await;
     bad.graph_error(400, 1, None);
-    p.call(Method::GET, "/v23.0/oauth/access_token?grant_type=client_credentials", None, None).await.graph_error(400, 101, None);
+    p.call(
+        Method::GET,
+        "/v23.0/oauth/access_token?grant_type=client_credentials",
+        None,
+        None,
+    )
+    .await
+    .graph_error(400, 101, None);
     p.call(Method::GET, &format!("/v23.0/oauth/access_token?grant_type=password&client_id=2000&client_secret={CONNECT_SECRET}"), None, None)
         .await
         .graph_error(400, 100, None);
@@ -57,9 +94,23 @@ async fn app_tokens_from_client_credentials(backend: Backend) {
 async fn tokens_expire_on_the_platform_clock(backend: Backend) {
     let p = TestPlatform::start(backend).await;
     p.get("/v23.0/me", LATER).await.ok();
-    let moved = p.call(Method::POST, "/_wamm/clock", None, Some(&json!({"set": "2099-06-01T00:00:00Z"}))).await;
-    assert!(moved.ok()["now"].as_str().unwrap_or_default().starts_with("2099-06-01"));
-    p.get("/v23.0/me", LATER).await.graph_error(401, 190, Some(463));
+    let moved = p
+        .call(
+            Method::POST,
+            "/_wamm/clock",
+            None,
+            Some(&json!({"set": "2099-06-01T00:00:00Z"})),
+        )
+        .await;
+    assert!(
+        moved.ok()["now"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2099-06-01")
+    );
+    p.get("/v23.0/me", LATER)
+        .await
+        .graph_error(401, 190, Some(463));
     p.get("/v23.0/me", FULL).await.ok();
     p.finish().await;
 }

@@ -17,7 +17,16 @@ impl Drop for KillOnDrop {
 #[tokio::test]
 async fn up_prints_credentials_that_work_at_once() {
     let child = Command::new(env!("CARGO_BIN_EXE_wamm"))
-        .args(["up", "--json", "--listen", "127.0.0.1:0", "--database-url", "sqlite::memory:", "--seed", "7"])
+        .args([
+            "up",
+            "--json",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite::memory:",
+            "--seed",
+            "7",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -32,8 +41,19 @@ async fn up_prints_credentials_that_work_at_once() {
     .expect("reader")
     .expect("a line on stdout");
     let info: Value = serde_json::from_str(line.trim()).expect("one JSON object on a line");
-    for key in ["base_url", "graph_url", "console_url", "app_id", "app_secret", "partner_business_id", "access_token"] {
-        assert!(info[key].as_str().is_some_and(|v| !v.is_empty()), "{key} in {info}");
+    for key in [
+        "base_url",
+        "graph_url",
+        "console_url",
+        "app_id",
+        "app_secret",
+        "partner_business_id",
+        "access_token",
+    ] {
+        assert!(
+            info[key].as_str().is_some_and(|v| !v.is_empty()),
+            "{key} in {info}"
+        );
     }
     let http = reqwest::Client::new();
     let graph = info["graph_url"].as_str().unwrap_or_default();
@@ -47,7 +67,14 @@ async fn up_prints_credentials_that_work_at_once() {
         .expect("Graph call");
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
-    assert!(body["data"].as_array().is_some_and(|d| !d.is_empty()), "{body}");
-    let console = http.get(info["console_url"].as_str().unwrap_or_default()).send().await.expect("console");
+    assert!(
+        body["data"].as_array().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    let console = http
+        .get(info["console_url"].as_str().unwrap_or_default())
+        .send()
+        .await
+        .expect("console");
     assert_eq!(console.status(), 200);
 }

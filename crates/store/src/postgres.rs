@@ -1,0 +1,47 @@
+//! The PostgreSQL backend.
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+
+use crate::shared::impl_store;
+use crate::{Backend, StoreError};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections per store.
+const POOL_SIZE: u32 = 8;
+
+/// A [`Store`](crate::Store) on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `postgres://…` / `postgresql://…` and migrates the schema.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// A read-only transaction whose reads all see one snapshot.
+    async fn begin_read(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    /// PostgreSQL names the violated constraint.
+    fn constraint_name(err: &dyn sqlx::error::DatabaseError) -> String {
+        err.constraint().unwrap_or("unique").to_owned()
+    }
+}
+
+impl_store!(PgStore, Postgres, PgConnection, Backend::Postgres);

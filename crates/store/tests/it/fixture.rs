@@ -1,0 +1,217 @@
+//! A small world with every kind of entity, and builders for single entities.
+
+use serde_json::json;
+use wamm_domain::{
+    AccessLevel, App, AppPermission, Business, BusinessRole, NewEvent, PartnerAccess, PartnerType,
+    Permission, Person, PhoneNumber, QualityRating, SystemUser, Template, TemplateCategory,
+    TemplateStatus, TermsSigned, ThroughputLevel, Timestamp, TokenKind, TokenRecord, Waba,
+    WabaPartner, WabaStatus, WabaSubscription, WorldState,
+};
+use wamm_domain::{MigrationIntent, country::Country};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, UserId, WabaId};
+
+/// The partner (BSP) business.
+pub const PARTNER: BusinessId = BusinessId::new(1_000_000_000_001);
+/// A client business.
+pub const CLIENT: BusinessId = BusinessId::new(1_000_000_000_002);
+/// The partner's app.
+pub const APP: AppId = AppId::new(2_000_000_000_001);
+/// The client's WABA, shared with the partner.
+pub const WABA: WabaId = WabaId::new(3_000_000_000_001);
+
+fn country(code: &str) -> Country {
+    code.parse().expect("country code")
+}
+
+/// A business portfolio.
+pub fn business(id: BusinessId, name: &str) -> Business {
+    Business {
+        id,
+        name: name.to_owned(),
+        country: country("US"),
+        verification_status: "verified".to_owned(),
+        people: vec![Person {
+            id: UserId::new(id.get() + 500),
+            name: format!("{name} admin"),
+            email: "admin@example.com".to_owned(),
+            role: BusinessRole::Admin,
+        }],
+        mm_terms: Some(TermsSigned {
+            at: Timestamp::from_millis(1_700_000_000_000),
+            by: None,
+        }),
+        created_at: Timestamp::from_millis(1_690_000_000_000),
+    }
+}
+
+/// An app owned by `business`.
+pub fn app(id: AppId, business: BusinessId) -> App {
+    App {
+        id,
+        name: format!("app {id}"),
+        secret: "s3cret".to_owned(),
+        business_id: business,
+        partner_type: PartnerType::Bsp,
+        require_app_secret: true,
+        permissions: vec![
+            AppPermission {
+                permission: Permission::WhatsappBusinessManagement,
+                access: AccessLevel::Advanced,
+            },
+            AppPermission {
+                permission: Permission::AdsRead,
+                access: AccessLevel::Standard,
+            },
+        ],
+    }
+}
+
+/// A system user of `business`.
+pub fn system_user(id: UserId, business: BusinessId) -> SystemUser {
+    SystemUser {
+        id,
+        business_id: business,
+        name: format!("su {id}"),
+        role: BusinessRole::Admin,
+    }
+}
+
+/// A WABA owned by `owner`, held by `partners` (shared).
+pub fn waba(id: WabaId, owner: BusinessId, partners: &[BusinessId]) -> Waba {
+    Waba {
+        id,
+        name: format!("waba {id}"),
+        owner_business_id: owner,
+        tax_country: country("BR"),
+        status: WabaStatus::Active,
+        currency: "USD".to_owned(),
+        timezone_id: "1".to_owned(),
+        message_template_namespace: "ns_1".to_owned(),
+        payment_method: true,
+        partners: partners
+            .iter()
+            .map(|&business_id| WabaPartner {
+                business_id,
+                access: PartnerAccess::Shared,
+                migration_intent: None,
+            })
+            .collect(),
+        solution_id: None,
+        mm_setup_complete_at: Some(Timestamp::from_millis(1_700_000_100_000)),
+        message_activity_sharing: false,
+        created_at: Timestamp::from_millis(1_695_000_000_000),
+    }
+}
+
+/// A phone number on `waba`.
+pub fn phone_number(id: PhoneNumberId, waba: WabaId) -> PhoneNumber {
+    PhoneNumber {
+        id,
+        waba_id: waba,
+        display_phone_number: "+1 555-010-0101".to_owned(),
+        verified_name: "Acme".to_owned(),
+        registered: true,
+        throughput: ThroughputLevel::Standard,
+        coexistence: false,
+        quality_rating: QualityRating::Green,
+    }
+}
+
+/// A template on `waba`.
+pub fn template(id: TemplateId, waba: WabaId, name: &str, language: &str) -> Template {
+    Template {
+        id,
+        waba_id: waba,
+        name: name.to_owned(),
+        language: language.to_owned(),
+        category: TemplateCategory::Marketing,
+        status: TemplateStatus::Approved,
+        parameter_format: "POSITIONAL".to_owned(),
+        components: json!([{ "type": "BODY", "text": "Hello {{1}}", "example": { "body_text": [["Ana"]] } }]),
+        message_send_ttl_seconds: Some(3600),
+        created_at: Timestamp::from_millis(1_700_000_200_000),
+    }
+}
+
+/// A token record issued to `app`.
+pub fn token(hash: &str, app: AppId, business: Option<BusinessId>) -> TokenRecord {
+    TokenRecord {
+        hash: hash.to_owned(),
+        kind: TokenKind::SystemUser,
+        app_id: app,
+        business_id: business,
+        user_id: Some(UserId::new(4_000_000_000_001)),
+        scopes: vec![
+            Permission::WhatsappBusinessManagement,
+            Permission::BusinessManagement,
+        ],
+        target_wabas: vec![WABA],
+        issued_at: Timestamp::from_millis(1_700_000_300_000),
+        expires_at: None,
+        revoked_at: None,
+        hint: hash.chars().rev().take(4).collect(),
+    }
+}
+
+/// `app` subscribed to `waba`.
+pub fn subscription(waba: WabaId, app: AppId) -> WabaSubscription {
+    WabaSubscription {
+        waba_id: waba,
+        app_id: app,
+        override_callback_uri: Some("https://example.com/hook".to_owned()),
+        verify_token: Some("verify".to_owned()),
+        subscribed_at: Timestamp::from_millis(1_700_000_400_000),
+    }
+}
+
+/// An event about `subject`.
+pub fn event(subject: &str) -> NewEvent {
+    NewEvent {
+        at: Timestamp::from_millis(1_700_000_500_000),
+        kind: "test.happened".to_owned(),
+        subject: subject.to_owned(),
+        detail: json!({ "subject": subject, "n": [1, 2, 3] }),
+    }
+}
+
+/// A world with every kind of entity, each list sorted as `export_world` returns it.
+pub fn world() -> WorldState {
+    let mut obo = waba(WabaId::new(3_000_000_000_002), CLIENT, &[]);
+    obo.partners.push(WabaPartner {
+        business_id: PARTNER,
+        access: PartnerAccess::Obo,
+        migration_intent: Some(MigrationIntent {
+            set_at: Timestamp::from_millis(1_700_000_600_000),
+            solution_id: Some(SolutionId::new(9_000_000_000_001)),
+        }),
+    });
+    obo.status = WabaStatus::Restricted;
+    WorldState {
+        apps: vec![
+            app(APP, PARTNER),
+            app(AppId::new(2_000_000_000_002), CLIENT),
+        ],
+        businesses: vec![business(PARTNER, "Partner"), business(CLIENT, "Client")],
+        system_users: vec![
+            system_user(UserId::new(4_000_000_000_001), PARTNER),
+            system_user(UserId::new(4_000_000_000_002), CLIENT),
+        ],
+        wabas: vec![waba(WABA, CLIENT, &[PARTNER]), obo],
+        phone_numbers: vec![
+            phone_number(PhoneNumberId::new(5_000_000_000_001), WABA),
+            phone_number(PhoneNumberId::new(5_000_000_000_002), WABA),
+        ],
+        templates: vec![
+            template(TemplateId::new(6_000_000_000_001), WABA, "welcome", "en_US"),
+            template(TemplateId::new(6_000_000_000_002), WABA, "welcome", "pt_BR"),
+        ],
+        tokens: vec![
+            token("0a1b2c3d", APP, Some(CLIENT)),
+            token("ffee0011", APP, None),
+        ],
+        subscriptions: vec![
+            subscription(WABA, APP),
+            subscription(WabaId::new(3_000_000_000_002), APP),
+        ],
+    }
+}
