@@ -152,7 +152,7 @@ impl GraphClient {
         match serde_json::from_slice::<ErrorEnvelope>(&bytes) {
             Ok(env) => Err(ClientError::Graph(GraphError {
                 status,
-                body: env.error,
+                body: Box::new(env.error),
             })),
             Err(e) => Err(ClientError::Decode {
                 status,

@@ -146,7 +146,7 @@ async fn main() -> Result<()> {
                 );
             }
             let running = wamm_platform::start(args.serve.config()?).await?;
-            up::run(&running, &args.serve.world, args.fresh, args.json).await?;
+            up::run(&running, args.serve.world.as_ref(), args.fresh, args.json).await?;
             wait_for_shutdown(running).await
         }
     }

@@ -11,7 +11,7 @@ use wamm_platform::control::{ensure_demo, load_world, mint_token};
 /// Loads the world `up` needs, then prints where to reach the platform and how to call it.
 pub async fn run(
     running: &Running,
-    world: &Option<PathBuf>,
+    world: Option<&PathBuf>,
     fresh: bool,
     as_json: bool,
 ) -> Result<()> {

@@ -116,8 +116,8 @@ fn lenient_error_data<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ErrorDat
 pub struct GraphError {
     /// HTTP status code of the response.
     pub status: u16,
-    /// The error object.
-    pub body: GraphErrorBody,
+    /// The error object (boxed: errors travel in `Result`s on every call path, kept small).
+    pub body: Box<GraphErrorBody>,
 }
 
 /// The JSON envelope `{"error": {...}}`.
@@ -132,7 +132,7 @@ impl GraphError {
     pub fn new(status: u16, kind: &str, code: i64, message: impl Into<String>) -> Self {
         Self {
             status,
-            body: GraphErrorBody {
+            body: Box::new(GraphErrorBody {
                 message: message.into(),
                 kind: kind.to_owned(),
                 code,
@@ -142,7 +142,7 @@ impl GraphError {
                 error_user_msg: None,
                 error_data: None,
                 fbtrace_id: String::new(),
-            },
+            }),
         }
     }
 
@@ -197,7 +197,7 @@ impl GraphError {
 
     /// Serialises the `{"error": {...}}` envelope.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({ "error": &self.body })
+        serde_json::json!({ "error": &*self.body })
     }
 
     /// Code 104, HTTP 401: no access token on a call that needs one.

@@ -55,15 +55,11 @@ pub fn page(
             "after": slice.after.as_ref().map(|c| c.as_str()).unwrap_or_default(),
         }
     });
-    if slice.has_next {
-        if let Some(after) = &slice.after {
-            paging["next"] = Value::String(req.page_url("after", after.as_str()));
-        }
+    if let (true, Some(after)) = (slice.has_next, &slice.after) {
+        paging["next"] = Value::String(req.page_url("after", after.as_str()));
     }
-    if slice.has_previous {
-        if let Some(before) = &slice.before {
-            paging["previous"] = Value::String(req.page_url("before", before.as_str()));
-        }
+    if let (true, Some(before)) = (slice.has_previous, &slice.before) {
+        paging["previous"] = Value::String(req.page_url("before", before.as_str()));
     }
     Ok(json!({ "data": data, "paging": paging }))
 }

@@ -93,7 +93,7 @@ pub async fn dispatch(
         .path()
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(s))
+        .map(percent_decode)
         .collect();
     let mut version = state.config.versions.oldest();
     let mut app_usage = None;
@@ -122,7 +122,7 @@ pub async fn dispatch(
         route(&state, &req, &mut app_usage).await
     }
     .await;
-    respond(&state, outcome, version, &trace, app_usage)
+    respond(&state, outcome, version, &trace, app_usage.as_deref())
 }
 
 fn percent_decode(segment: &str) -> String {
@@ -135,12 +135,14 @@ fn percent_decode(segment: &str) -> String {
             .and_then(|d| u8::try_from(d).ok())
     };
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push(hi * 16 + lo);
-                i += 3;
-                continue;
-            }
+        if let (b'%', Some(hi), Some(lo)) = (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            out.push(hi * 16 + lo);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -230,7 +232,7 @@ fn respond(
     outcome: ApiResult,
     version: GraphVersion,
     trace: &str,
-    app_usage: Option<String>,
+    app_usage: Option<&str>,
 ) -> Response {
     let (status, body, business_object) = match outcome {
         Ok(Reply {
@@ -262,7 +264,7 @@ fn respond(
         "private, no-cache, no-store, must-revalidate",
     );
     put("access-control-allow-origin", "*");
-    if let Some(usage) = &app_usage {
+    if let Some(usage) = app_usage {
         put("x-app-usage", usage);
     }
     if let Some(object) = business_object {

@@ -25,7 +25,7 @@ impl Reply {
 
     /// Marks the business object the call used.
     #[must_use]
-    pub fn about(mut self, object_id: impl ToString) -> Self {
+    pub fn about(mut self, object_id: impl std::fmt::Display) -> Self {
         self.business_object = Some(object_id.to_string());
         self
     }

@@ -210,10 +210,9 @@ impl GraphRequest {
                     "after" | "before" | "access_token" | "appsecret_proof"
                 )
             })
-            .filter_map(|(k, v)| match v {
-                Value::String(s) => Some((k.clone(), s.clone())),
-                Value::Number(_) | Value::Bool(_) => Some((k.clone(), v.to_string())),
-                _ => Some((k.clone(), v.to_string())),
+            .map(|(k, v)| match v {
+                Value::String(s) => (k.clone(), s.clone()),
+                other => (k.clone(), other.to_string()),
             })
             .collect();
         pairs.push((cursor_param.to_owned(), cursor.to_owned()));
