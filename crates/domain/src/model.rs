@@ -382,6 +382,44 @@ pub struct TokenRecord {
 }
 
 impl TokenRecord {
+    /// A live, unscoped token of `kind` for `app_id`, acting for no business yet.
+    pub fn new(
+        hash: String,
+        hint: String,
+        kind: TokenKind,
+        app_id: AppId,
+        issued_at: Timestamp,
+    ) -> Self {
+        Self {
+            hash,
+            kind,
+            app_id,
+            business_id: None,
+            user_id: None,
+            scopes: Vec::new(),
+            target_wabas: Vec::new(),
+            issued_at,
+            expires_at: None,
+            revoked_at: None,
+            hint,
+        }
+    }
+
+    /// The token acts as `user` of `business`.
+    #[must_use]
+    pub fn acting_as(mut self, business: BusinessId, user: UserId) -> Self {
+        self.business_id = Some(business);
+        self.user_id = Some(user);
+        self
+    }
+
+    /// The token carries `scopes`.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Vec<Permission>) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
     /// Whether the token carries `scope`.
     pub fn has_scope(&self, scope: Permission) -> bool {
         self.scopes.contains(&scope)

@@ -12,10 +12,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wamm_domain::{NewEvent, Permission, TokenKind, TokenRecord, WorldState};
+use wamm_domain::{NewEvent, Permission, TokenKind, WorldState};
 use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::{AppId, UserId};
-use wamm_world::{IssuedToken, Mint, WorldError, hash_token};
+use wamm_world::{IssuedToken, Mint, WorldError};
 
 use crate::state::AppState;
 
@@ -146,19 +146,9 @@ pub async fn mint_token(
     let mut block = state.minter.block(1).await?;
     let token = block.new_token();
     let now = state.clock.now();
-    let record = TokenRecord {
-        hash: hash_token(&token),
-        kind: TokenKind::SystemUser,
-        app_id: app,
-        business_id: Some(su.business_id),
-        user_id: Some(user),
-        scopes,
-        target_wabas: Vec::new(),
-        issued_at: now,
-        expires_at: None,
-        revoked_at: None,
-        hint: token[token.len() - 4..].to_owned(),
-    };
+    let record = crate::mint::token_record(&token, TokenKind::SystemUser, app, now)
+        .acting_as(su.business_id, user)
+        .with_scopes(scopes);
     let event = NewEvent {
         at: now,
         kind: "token.issued".into(),

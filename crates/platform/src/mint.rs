@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use wamm_domain::{Timestamp, TokenKind, TokenRecord};
 use wamm_store::{Store, StoreError};
+use wamm_wire::ids::AppId;
 
 const ID_BASE: u64 = 100_000_000_000_000;
 const ID_SPACE: u64 = 900_000_000_000_000;
@@ -135,6 +137,16 @@ impl Keys {
             .map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()]))
             .collect()
     }
+}
+
+/// The stored record of a newly issued plain token: its hash and last four characters, never
+/// the token itself.
+pub fn token_record(plain: &str, kind: TokenKind, app: AppId, now: Timestamp) -> TokenRecord {
+    let hint = plain
+        .get(plain.len().saturating_sub(4)..)
+        .unwrap_or_default()
+        .to_owned();
+    TokenRecord::new(wamm_world::hash_token(plain), hint, kind, app, now)
 }
 
 /// A reserved block of counter values, handing out IDs, secrets and tokens synchronously.

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -38,7 +40,25 @@ pub fn router(state: AppState) -> Router {
         .nest("/_wamm", control::router())
         .fallback(graph::dispatch)
         .layer(DefaultBodyLimit::max(graph::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Logs each request once, at the boundary. Only the path is logged, never the query string:
+/// Graph clients put `access_token` and `appsecret_proof` there.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    tracing::debug!(
+        http.method = %method,
+        http.path = %path,
+        http.status = response.status().as_u16(),
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
 }
 
 /// A running platform.

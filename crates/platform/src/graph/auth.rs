@@ -70,7 +70,7 @@ pub async fn authenticate(state: &AppState, req: &GraphRequest) -> ApiResult<Cal
         .await?
     {
         Some(record) => record,
-        None => app_secret_token(state, &plain, now)
+        None => literal_app_token(state, &plain)
             .await?
             .ok_or_else(GraphError::invalid_token)?,
     };
@@ -89,12 +89,8 @@ pub async fn authenticate(state: &AppState, req: &GraphRequest) -> ApiResult<Cal
     Ok(Caller { token: record, app })
 }
 
-/// `app_id|app_secret`: Graph's literal app access token.
-async fn app_secret_token(
-    state: &AppState,
-    plain: &str,
-    now: wamm_domain::Timestamp,
-) -> ApiResult<Option<TokenRecord>> {
+/// `app_id|app_secret`: Graph's literal app access token, checked in constant time.
+pub async fn literal_app_token(state: &AppState, plain: &str) -> ApiResult<Option<TokenRecord>> {
     let Some((id, secret)) = plain.split_once('|') else {
         return Ok(None);
     };
@@ -107,19 +103,14 @@ async fn app_secret_token(
     if !bool::from(app.secret.as_bytes().ct_eq(secret.as_bytes())) {
         return Ok(None);
     }
-    Ok(Some(TokenRecord {
-        hash: String::new(),
-        kind: TokenKind::App,
+    // Nothing is stored for it: the record lives for this request only.
+    Ok(Some(TokenRecord::new(
+        String::new(),
+        String::new(),
+        TokenKind::App,
         app_id,
-        business_id: None,
-        user_id: None,
-        scopes: Vec::new(),
-        target_wabas: Vec::new(),
-        issued_at: now,
-        expires_at: None,
-        revoked_at: None,
-        hint: String::new(),
-    }))
+        state.clock.now(),
+    )))
 }
 
 fn check_proof(

@@ -61,19 +61,7 @@ pub async fn oauth_access_token(state: &AppState, req: &GraphRequest) -> ApiResu
     // Graph's app tokens look like `app_id|opaque`; the opaque part is what we hash and keep.
     let token = format!("{}|{}", app.id, &block.new_token()[4..31]);
     let now = state.clock.now();
-    let record = TokenRecord {
-        hash: hash_token(&token),
-        kind: TokenKind::App,
-        app_id: app.id,
-        business_id: None,
-        user_id: None,
-        scopes: Vec::new(),
-        target_wabas: Vec::new(),
-        issued_at: now,
-        expires_at: None,
-        revoked_at: None,
-        hint: token[token.len() - 4..].to_owned(),
-    };
+    let record = crate::mint::token_record(&token, TokenKind::App, app.id, now);
     let event = NewEvent {
         at: now,
         kind: "token.app_issued".into(),
@@ -138,7 +126,7 @@ pub async fn debug_token(state: &AppState, req: &GraphRequest, caller: &Caller) 
     let now = state.clock.now();
     let record = match state.store.token_by_hash(&hash_token(&input)).await? {
         Some(r) => Some(r),
-        None => literal_app_token(state, &input).await?,
+        None => super::auth::literal_app_token(state, &input).await?,
     };
     let Some(record) = record else {
         return Ok(Reply::json(
@@ -154,34 +142,6 @@ pub async fn debug_token(state: &AppState, req: &GraphRequest, caller: &Caller) 
     Ok(Reply::json(
         json!({ "data": debug_data(&record, &caller.app, now) }),
     ))
-}
-
-async fn literal_app_token(state: &AppState, input: &str) -> ApiResult<Option<TokenRecord>> {
-    let Some((id, secret)) = input.split_once('|') else {
-        return Ok(None);
-    };
-    let Ok(app_id) = id.parse::<AppId>() else {
-        return Ok(None);
-    };
-    let Some(app) = state.store.app(app_id).await? else {
-        return Ok(None);
-    };
-    if !bool::from(app.secret.as_bytes().ct_eq(secret.as_bytes())) {
-        return Ok(None);
-    }
-    Ok(Some(TokenRecord {
-        hash: String::new(),
-        kind: TokenKind::App,
-        app_id,
-        business_id: None,
-        user_id: None,
-        scopes: Vec::new(),
-        target_wabas: Vec::new(),
-        issued_at: state.clock.now(),
-        expires_at: None,
-        revoked_at: None,
-        hint: String::new(),
-    }))
 }
 
 fn user_node(user: &SystemUser) -> Node {

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod browser;
 mod business;
 mod control;
 mod conventions;

@@ -1,0 +1,133 @@
+//! The console in a real browser: headless Chromium driven over WebDriver (ChromeDriver).
+//!
+//! These tests need Debian's `chromium` and `chromium-driver`; `scripts/test.sh` installs them.
+//! When they are missing the tests fail with a message saying so, never skip.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::support::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn browser() -> (Driver, fantoccini::Client) {
+    let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
+    assert!(
+        std::path::Path::new(&driver).exists() && std::path::Path::new(&chromium).exists(),
+        "browser tests need {chromium} and {driver}: apt-get install -y chromium chromium-driver (scripts/test.sh does)"
+    );
+    let port = free_port();
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver {
+        child,
+        url,
+        _profile: profile,
+    };
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                "--window-size=1400,1000",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ]
+        }
+    });
+    let caps = caps.as_object().cloned().expect("an object");
+    let mut last = None;
+    // ChromeDriver takes a moment to listen; poll its port rather than sleeping a fixed time.
+    for _ in 0..100 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return (driver, client),
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("could not open a Chromium session through ChromeDriver: {last:?}");
+}
+
+#[tokio::test]
+async fn console_lists_the_world_and_follows_changes() {
+    let p = TestPlatform::start(Backend::Sqlite).await;
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/", p.base))
+        .await
+        .expect("console loads");
+    assert_eq!(client.title().await.expect("title"), "wamm console");
+    let row = client
+        .find(Locator::Css(r#"tr[data-waba="3003"]"#))
+        .await
+        .expect("the OBO WABA's row");
+    let text = row.text().await.expect("row text");
+    assert!(
+        text.contains("Client B OBO") && text.contains("INELIGIBLE_ON_BEHALF_OF_WABA"),
+        "{text}"
+    );
+    let row = client
+        .find(Locator::Css(r#"tr[data-waba="3005"]"#))
+        .await
+        .expect("the onboarded WABA's row");
+    assert!(row.text().await.expect("text").contains("ONBOARDED"));
+    // A change made through Graph shows on the next load.
+    p.post("/v23.0/3001", FULL, &json!({"name": "Renamed In Graph"}))
+        .await
+        .ok();
+    client.refresh().await.expect("reload");
+    let row = client
+        .find(Locator::Css(r#"tr[data-waba="3001"]"#))
+        .await
+        .expect("row");
+    assert!(row.text().await.expect("text").contains("Renamed In Graph"));
+    let events = client
+        .find(Locator::Id("events"))
+        .await
+        .expect("events section");
+    assert!(events.text().await.expect("text").contains("waba.updated"));
+    if let Ok(path) = std::env::var("WAMM_SCREENSHOT") {
+        let png = client.screenshot().await.expect("screenshot");
+        std::fs::write(path, png).expect("screenshot written");
+    }
+    client.close().await.expect("session closes");
+    p.finish().await;
+}
