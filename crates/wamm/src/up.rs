@@ -30,11 +30,24 @@ pub async fn run(
         None => ensure_demo(state).await?,
     };
     let world_state = state.store.export_world().await?;
-    // The partner: the first app of a solution partner or tech provider, by ID.
+    // The partner's app: a solution partner's or tech provider's app with advanced access to
+    // WhatsApp management (the one that can reach clients), preferring one that does not
+    // require appsecret_proof so the printed curl works as is.
+    let partner_app = |a: &&wamm_domain::App| {
+        a.partner_type != PartnerType::Direct
+            && a.has_advanced(Permission::WhatsappBusinessManagement)
+    };
     let app = world_state
         .apps
         .iter()
-        .find(|a| a.partner_type != PartnerType::Direct)
+        .filter(partner_app)
+        .min_by_key(|a| a.require_app_secret)
+        .or_else(|| {
+            world_state
+                .apps
+                .iter()
+                .find(|a| a.partner_type != PartnerType::Direct)
+        })
         .or_else(|| world_state.apps.first())
         .context("the world has no app")?;
     let user = world_state
