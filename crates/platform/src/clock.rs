@@ -17,6 +17,9 @@ pub struct ClockState {
     pub offset_ms: i64,
     /// When set, the clock stands still at this instant.
     pub frozen_at: Option<i64>,
+    /// Bumped on every move, so replicas sharing a database adopt only newer states.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// The platform clock.
@@ -56,14 +59,28 @@ impl Clock {
         *guard
     }
 
+    fn moved(&self, f: impl FnOnce(&mut ClockState)) -> ClockState {
+        self.write(|s| {
+            f(s);
+            s.version += 1;
+        })
+    }
+
     /// The current state.
     pub fn state(&self) -> ClockState {
         self.read()
     }
 
-    /// Replaces the state (used when loading it from the store).
-    pub fn restore(&self, state: ClockState) {
-        self.write(|s| *s = state);
+    /// Adopts a state read from the store if it is newer than ours; returns whether it was.
+    pub fn adopt(&self, state: ClockState) -> bool {
+        let mut adopted = false;
+        self.write(|s| {
+            if state.version > s.version {
+                *s = state;
+                adopted = true;
+            }
+        });
+        adopted
     }
 
     /// Now, on the platform clock.
@@ -77,7 +94,7 @@ impl Clock {
 
     /// Moves the clock forward (or back, with a negative value).
     pub fn advance_ms(&self, ms: i64) -> ClockState {
-        self.write(|s| match &mut s.frozen_at {
+        self.moved(|s| match &mut s.frozen_at {
             Some(at) => *at = at.saturating_add(ms),
             None => s.offset_ms = s.offset_ms.saturating_add(ms),
         })
@@ -85,7 +102,7 @@ impl Clock {
 
     /// Jumps to an instant, keeping the frozen/running mode.
     pub fn set(&self, to: Timestamp) -> ClockState {
-        self.write(|s| match &mut s.frozen_at {
+        self.moved(|s| match &mut s.frozen_at {
             Some(at) => *at = to.millis(),
             None => s.offset_ms = to.millis() - wall_ms(),
         })
@@ -94,7 +111,7 @@ impl Clock {
     /// Freezes the clock at the current instant, or lets it run again from there.
     pub fn freeze(&self, frozen: bool) -> ClockState {
         let now = self.now().millis();
-        self.write(|s| {
+        self.moved(|s| {
             if frozen {
                 s.frozen_at = Some(now);
             } else if s.frozen_at.take().is_some() {
@@ -113,12 +130,31 @@ mod tests {
         let clock = Clock::new(ClockState {
             offset_ms: 0,
             frozen_at: Some(1_000),
+            version: 0,
         });
         assert_eq!(clock.now().millis(), 1_000);
         clock.advance_ms(600_000);
         assert_eq!(clock.now().millis(), 601_000);
         clock.set(Timestamp::from_millis(5));
         assert_eq!(clock.now().millis(), 5);
+    }
+
+    #[test]
+    fn adopts_only_newer_states() {
+        let clock = Clock::default();
+        let moved = clock.advance_ms(5_000);
+        assert_eq!(moved.version, 1);
+        assert!(!clock.adopt(ClockState {
+            offset_ms: 0,
+            frozen_at: None,
+            version: 1
+        }));
+        assert!(clock.adopt(ClockState {
+            offset_ms: 0,
+            frozen_at: Some(7),
+            version: 2
+        }));
+        assert_eq!(clock.now().millis(), 7);
     }
 
     #[test]

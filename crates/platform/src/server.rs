@@ -70,6 +70,7 @@ pub struct Running {
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Running {
@@ -84,13 +85,20 @@ impl Running {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        for task in &self.background {
+            task.abort();
+        }
     }
 
     /// Waits until the server ends (it ends on its own only on an I/O failure).
-    pub async fn wait(self) -> std::io::Result<()> {
-        self.task
+    pub async fn wait(mut self) -> std::io::Result<()> {
+        let result = (&mut self.task)
             .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        for task in &self.background {
+            task.abort();
+        }
+        result
     }
 }
 
@@ -117,11 +125,23 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
             })
             .await
     });
+    // Replicas sharing a database follow each other's clock moves.
+    let follower = state.clone();
+    let clock_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if let Err(e) = follower.sync_clock().await {
+                tracing::warn!(error = %e, "could not read the shared clock");
+            }
+        }
+    });
     tracing::info!(%addr, backend = %state.store.backend(), "wamm platform listening");
     Ok(Running {
         addr,
         state,
         stop: Some(tx),
         task,
+        background: vec![clock_task],
     })
 }

@@ -50,6 +50,14 @@ impl AppState {
         })
     }
 
+    /// Adopts a newer clock state saved by another replica sharing the database.
+    pub async fn sync_clock(&self) -> Result<bool, StoreError> {
+        let Some(text) = self.store.meta(CLOCK_KEY).await? else {
+            return Ok(false);
+        };
+        Ok(serde_json::from_str(&text).is_ok_and(|state| self.clock.adopt(state)))
+    }
+
     /// Persists the clock after the control API moved it.
     pub async fn save_clock(&self) -> Result<(), StoreError> {
         let text = serde_json::to_string(&self.clock.state())?;

@@ -310,3 +310,59 @@ async fn sqlite_file_persists_across_restarts() {
     assert_eq!(r["name"], "kept");
     again.stop().await;
 }
+
+/// Two replicas on one PostgreSQL database share IDs without collision and follow each
+/// other's clock.
+#[tokio::test]
+async fn replicas_share_one_postgres_database() {
+    let a = TestPlatform::start(Backend::Postgres).await;
+    let url = a.running.state.config.database_url.clone();
+    let b = wamm_platform::start(PlatformConfig {
+        database_url: url,
+        ..PlatformConfig::default()
+    })
+    .await
+    .expect("second replica starts");
+    a.call(
+        Method::POST,
+        "/_wamm/clock",
+        None,
+        Some(&json!({"set": "2031-02-03T04:05:06Z", "freeze": true})),
+    )
+    .await
+    .ok();
+    assert!(
+        b.state.sync_clock().await.expect("shared clock read"),
+        "the replica adopts the newer clock"
+    );
+    assert_eq!(b.state.clock.now().rfc3339(), "2031-02-03T04:05:06.000Z");
+    assert!(
+        !b.state.sync_clock().await.expect("read again"),
+        "nothing newer the second time"
+    );
+    let http = reqwest::Client::new();
+    let mut ids = std::collections::HashSet::new();
+    for (i, base) in [a.base.clone(), b.base_url()]
+        .iter()
+        .cycle()
+        .take(6)
+        .enumerate()
+    {
+        let created: Value = http
+            .post(format!("{base}/v23.0/3001/message_templates"))
+            .bearer_auth(FULL)
+            .json(&json!({"name": format!("replica_{i}"), "language": "en_US", "category": "MARKETING", "components": [{"type": "BODY", "text": "x"}]}))
+            .send()
+            .await
+            .expect("create")
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            ids.insert(created["id"].as_str().expect("id").to_owned()),
+            "IDs never repeat across replicas"
+        );
+    }
+    b.stop().await;
+    a.finish().await;
+}
