@@ -461,6 +461,9 @@ pub struct WorldState {
     pub tokens: Vec<TokenRecord>,
     /// WABA webhook subscriptions.
     pub subscriptions: Vec<WabaSubscription>,
+    /// App-level webhook subscriptions.
+    #[serde(default)]
+    pub app_subscriptions: Vec<AppSubscription>,
 }
 
 /// Something that happened on the platform, for the event log.
@@ -489,4 +492,124 @@ pub struct NewEvent {
     pub subject: String,
     /// Details.
     pub detail: serde_json::Value,
+}
+
+/// An app's webhook subscription for one object (`/{app-id}/subscriptions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSubscription {
+    /// The app.
+    pub app_id: AppId,
+    /// The subscribed object, e.g. `whatsapp_business_account`.
+    pub object: String,
+    /// Where deliveries go.
+    pub callback_url: String,
+    /// The token echoed in the verification handshake.
+    pub verify_token: String,
+    /// Subscribed fields, e.g. `account_update`, `messages`.
+    pub fields: Vec<String>,
+    /// Whether the callback passed the verification handshake.
+    pub active: bool,
+    /// When last changed.
+    pub updated_at: Timestamp,
+}
+
+impl AppSubscription {
+    /// Whether deliveries of `field` go to this subscription.
+    pub fn wants(&self, field: &str) -> bool {
+        self.active && self.fields.iter().any(|f| f == field)
+    }
+}
+
+/// A webhook change to deliver: one `entry` with one `changes` item, to one endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewWebhook {
+    /// The app whose secret signs the delivery.
+    pub app_id: AppId,
+    /// The callback URL.
+    pub endpoint: String,
+    /// `entry.id` (the WABA ID for WhatsApp fields).
+    pub object_id: String,
+    /// `changes[].field`.
+    pub field: String,
+    /// `changes[].value`.
+    pub value: serde_json::Value,
+    /// When the change happened (platform clock); `entry.time` when included.
+    pub time: Timestamp,
+    /// Whether `entry.time` is sent (Meta omits it for `messages`).
+    pub include_time: bool,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for a (first or further) attempt.
+    Pending,
+    /// Acknowledged with a 2xx.
+    Delivered,
+    /// Given up after the retry window.
+    Dropped,
+}
+
+/// A webhook delivery in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    /// Outbox ID, increasing in commit order.
+    pub id: i64,
+    /// What to deliver.
+    pub webhook: NewWebhook,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (platform clock).
+    pub next_attempt_at: Timestamp,
+    /// When it was enqueued (platform clock).
+    pub created_at: Timestamp,
+    /// When a 2xx acknowledged it.
+    pub delivered_at: Option<Timestamp>,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+}
+
+/// One delivery attempt of one outbox item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// The outbox item.
+    pub outbox_id: i64,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// When it started (platform clock).
+    pub at: Timestamp,
+    /// How long it took, in milliseconds of wall time.
+    pub duration_ms: i64,
+    /// The HTTP status, when an answer came.
+    pub status_code: Option<u16>,
+    /// The failure, when there was one (timeout, connection refused, non-2xx).
+    pub error: Option<String>,
+    /// The first bytes of the answer.
+    pub response_snippet: String,
+}
+
+/// What happens to an outbox item after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Acknowledged.
+    Delivered,
+    /// Try again at this instant (platform clock).
+    Retry {
+        /// When.
+        next_attempt_at: Timestamp,
+    },
+    /// Give up.
+    Drop,
+}
+
+/// The result of one attempt, to record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryResult {
+    /// The attempt.
+    pub attempt: Attempt,
+    /// What follows.
+    pub outcome: Outcome,
 }

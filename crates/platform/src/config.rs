@@ -104,6 +104,8 @@ pub struct PlatformConfig {
     pub versions: VersionPolicy,
     /// MM API country policy.
     pub countries: CountryPolicy,
+    /// Webhook delivery.
+    pub webhooks: crate::webhooks::WebhookConfig,
 }
 
 impl Default for PlatformConfig {
@@ -115,6 +117,7 @@ impl Default for PlatformConfig {
             timing: Timing::Real,
             versions: VersionPolicy::default(),
             countries: CountryPolicy::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }

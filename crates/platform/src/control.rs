@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wamm_domain::{NewEvent, Permission, TokenKind, WorldState};
+use wamm_domain::{DeliveryStatus, NewEvent, Permission, TokenKind, WorldState};
 use wamm_store::{ChangeSet, Put, StoreError};
-use wamm_wire::ids::{AppId, UserId};
+use wamm_wire::ids::{AppId, UserId, WabaId};
 use wamm_world::{IssuedToken, Mint, WorldError};
 
 use crate::state::AppState;
@@ -171,6 +171,12 @@ pub fn router() -> Router<AppState> {
         .route("/clock", get(get_clock).post(move_clock))
         .route("/events", get(events))
         .route("/tokens", post(create_token))
+        .route("/webhooks", get(list_webhooks))
+        .route("/webhooks/emit", post(emit_webhooks))
+        .route("/webhooks/stats", get(webhook_stats))
+        .route("/webhooks/faults", get(get_faults).put(put_fault))
+        .route("/webhooks/{id}", get(get_webhook))
+        .route("/webhooks/{id}/redeliver", post(redeliver_webhook))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -343,4 +349,159 @@ async fn create_token(
     };
     let token = mint_token(&state, user, app, scopes).await?;
     Ok(axum::Json(json!({ "access_token": token })).into_response())
+}
+
+/// `{waba_id, field, value}` or `{waba_id, field, values: [...]}`: changes to deliver as if the
+/// platform had made them (for partners' tests and the benchmark).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Emit {
+    waba_id: String,
+    field: String,
+    value: Option<Value>,
+    values: Option<Vec<Value>>,
+}
+
+async fn emit_webhooks(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let emit: Emit = serde_json::from_slice(&body).map_err(|e| {
+        ControlError::BadRequest(format!("expected {{waba_id, field, value|values}}: {e}"))
+    })?;
+    let waba: WabaId = emit
+        .waba_id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("waba_id: {e}")))?;
+    if state.store.waba(waba).await?.is_none() {
+        return Err(ControlError::NotFound(format!("no WABA {waba}")));
+    }
+    if !wamm_world::WEBHOOK_FIELDS.contains(&emit.field.as_str()) {
+        return Err(ControlError::BadRequest(format!(
+            "field: '{}' is not a webhook field",
+            emit.field
+        )));
+    }
+    let values: Vec<Value> = emit
+        .values
+        .unwrap_or_default()
+        .into_iter()
+        .chain(emit.value)
+        .collect();
+    if values.is_empty() {
+        return Err(ControlError::BadRequest(
+            "value or values is required".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let mut hooks = Vec::new();
+    for value in &values {
+        hooks.extend(
+            crate::webhooks::fanout::for_waba(&state, waba, &emit.field, value, now).await?,
+        );
+    }
+    let queued = hooks.len();
+    let event = NewEvent {
+        at: now,
+        kind: "webhook.emitted".into(),
+        subject: format!("waba:{waba}"),
+        detail: json!({ "field": emit.field, "changes": values.len(), "deliveries": queued }),
+    };
+    state
+        .commit(ChangeSet::new().webhooks(hooks).event(event))
+        .await?;
+    Ok(axum::Json(json!({ "changes": values.len(), "deliveries": queued })).into_response())
+}
+
+#[derive(Deserialize)]
+struct OutboxQuery {
+    status: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+fn parse_status(text: &str) -> Result<DeliveryStatus, ControlError> {
+    serde_json::from_value(Value::String(text.to_owned())).map_err(|_| {
+        ControlError::BadRequest(format!(
+            "status: '{text}' is not pending, delivered or dropped"
+        ))
+    })
+}
+
+async fn list_webhooks(
+    State(state): State<AppState>,
+    Query(q): Query<OutboxQuery>,
+) -> Result<Response, ControlError> {
+    let status = q.status.as_deref().map(parse_status).transpose()?;
+    let items = state
+        .store
+        .outbox(
+            status,
+            q.after.unwrap_or(0),
+            q.limit.unwrap_or(100).clamp(1, 1000),
+        )
+        .await?;
+    let next = items.last().map(|i| i.id);
+    Ok(axum::Json(json!({ "data": items, "next_after": next })).into_response())
+}
+
+async fn get_webhook(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, ControlError> {
+    let item = state
+        .store
+        .outbox_item(id)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no delivery {id}")))?;
+    let attempts = state.store.attempts_of(id).await?;
+    Ok(axum::Json(json!({ "delivery": item, "attempts": attempts })).into_response())
+}
+
+async fn redeliver_webhook(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Response, ControlError> {
+    if !state.store.redeliver(id, state.clock.now()).await? {
+        return Err(ControlError::NotFound(format!("no delivery {id}")));
+    }
+    state.webhooks.wake.notify_one();
+    record(
+        &state,
+        "webhook.redelivery_requested",
+        &format!("outbox:{id}"),
+        json!({}),
+    )
+    .await?;
+    Ok(axum::Json(json!({ "success": true })).into_response())
+}
+
+async fn webhook_stats(State(state): State<AppState>) -> Result<Response, ControlError> {
+    Ok(axum::Json(
+        serde_json::to_value(state.store.outbox_counts().await?).map_err(StoreError::from)?,
+    )
+    .into_response())
+}
+
+async fn get_faults(State(state): State<AppState>) -> Response {
+    axum::Json(json!(state.webhooks.faults.all())).into_response()
+}
+
+/// `{endpoint, duplicate?, delay_ms?, reorder?}`; all false/0 clears the endpoint's faults.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultRequest {
+    endpoint: String,
+    #[serde(flatten)]
+    fault: crate::webhooks::faults::Fault,
+}
+
+async fn put_fault(State(state): State<AppState>, body: Bytes) -> Result<Response, ControlError> {
+    let req: FaultRequest = serde_json::from_slice(&body).map_err(|e| {
+        ControlError::BadRequest(format!(
+            "expected {{endpoint, duplicate?, delay_ms?, reorder?}}: {e}"
+        ))
+    })?;
+    state.webhooks.faults.set(req.endpoint, req.fault);
+    Ok(axum::Json(json!(state.webhooks.faults.all())).into_response())
 }

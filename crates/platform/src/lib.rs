@@ -6,6 +6,7 @@
 //!   handlers parse, authorise, call the domain and render.
 //! - [`control`]: the control API under `/_wamm/` (worlds, clock, event log).
 //! - [`console`]: the server-rendered console page.
+//! - [`webhooks`]: subscriptions with Meta's handshake, the durable outbox and its dispatcher.
 //! - [`clock`], [`mint`]: the platform clock tests can move, and seeded ID/token generation.
 //!
 //! Rules live in `wamm-domain`, storage in `wamm-store`, world files in `wamm-world`.
@@ -18,6 +19,7 @@ pub mod graph;
 pub mod mint;
 pub mod server;
 pub mod state;
+pub mod webhooks;
 
 pub use config::{PlatformConfig, Timing, VersionPolicy};
 pub use server::{Running, start};

@@ -136,12 +136,18 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
             }
         }
     });
+    let mut background = vec![clock_task];
+    if state.config.webhooks.dispatch {
+        background.push(tokio::spawn(crate::webhooks::dispatcher::run(
+            state.clone(),
+        )));
+    }
     tracing::info!(%addr, backend = %state.store.backend(), "wamm platform listening");
     Ok(Running {
         addr,
         state,
         stop: Some(tx),
         task,
-        background: vec![clock_task],
+        background,
     })
 }

@@ -8,6 +8,39 @@ use crate::clock::{Clock, ClockState};
 use crate::config::PlatformConfig;
 use crate::graph::usage::Usage;
 use crate::mint::Minter;
+use crate::webhooks::WebhookConfig;
+use crate::webhooks::faults::Faults;
+use crate::webhooks::outbound::Outbound;
+
+/// What webhook delivery needs at run time.
+#[derive(Debug)]
+pub struct WebhookRuntime {
+    /// Settings.
+    pub config: WebhookConfig,
+    /// The guarded HTTP client.
+    pub outbound: Outbound,
+    /// Per-endpoint faults.
+    pub faults: Faults,
+    /// Wakes the dispatcher when this process enqueued deliveries.
+    pub wake: tokio::sync::Notify,
+}
+
+impl WebhookRuntime {
+    fn new(config: WebhookConfig) -> Self {
+        let outbound = Outbound::new(
+            config.destinations.clone(),
+            config.connect_timeout,
+            config.request_timeout,
+            config.response_cap_bytes,
+        );
+        Self {
+            config,
+            outbound,
+            faults: Faults::default(),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
 
 const CLOCK_KEY: &str = "clock";
 
@@ -24,6 +57,8 @@ pub struct AppState {
     pub config: Arc<PlatformConfig>,
     /// Per-app and per-business call counters for the usage headers.
     pub usage: Arc<Usage>,
+    /// Webhook delivery.
+    pub webhooks: Arc<WebhookRuntime>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -45,9 +80,20 @@ impl AppState {
             minter: Minter::new(Arc::clone(&store), config.seed),
             store,
             clock: Arc::new(Clock::new(clock)),
+            webhooks: Arc::new(WebhookRuntime::new(config.webhooks.clone())),
             config: Arc::new(config),
             usage: Arc::new(Usage::default()),
         })
+    }
+
+    /// Commits `changes` and, when they enqueue deliveries, wakes this process's dispatcher.
+    pub async fn commit(&self, changes: wamm_store::ChangeSet) -> Result<Vec<i64>, StoreError> {
+        let wake = !changes.webhooks.is_empty();
+        let seqs = self.store.commit(changes).await?;
+        if wake {
+            self.webhooks.wake.notify_one();
+        }
+        Ok(seqs)
     }
 
     /// Adopts a newer clock state saved by another replica sharing the database.

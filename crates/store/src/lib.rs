@@ -2,8 +2,12 @@
 //!
 //! Aggregates (apps, businesses, WABAs, …) are stored as JSON documents beside the key columns
 //! that lookups use; rules never query inside the JSON. Every write goes through a
-//! [`ChangeSet`], applied atomically by [`Store::commit`], so a rule's puts, deletes, settings
-//! and event-log entries land together or not at all.
+//! [`ChangeSet`], applied atomically by [`Store::commit`], so a rule's puts, deletes, settings,
+//! event-log entries and enqueued webhooks land together or not at all.
+//!
+//! Webhook deliveries live in an outbox: [`ChangeSet::webhook`] enqueues them with the change
+//! that caused them, dispatchers [`claim`](Store::claim_webhooks) due rows under a lease and
+//! [`record`](Store::finish_deliveries) what each attempt did.
 
 mod postgres;
 mod shared;
@@ -13,7 +17,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use wamm_domain::{
-    App, Business, Event, NewEvent, PhoneNumber, SystemUser, Template, TokenRecord, Waba,
+    App, AppSubscription, Attempt, Business, DeliveryResult, DeliveryStatus, Event, NewEvent,
+    NewWebhook, OutboxItem, PhoneNumber, SystemUser, Template, Timestamp, TokenRecord, Waba,
     WabaSubscription, WorldState,
 };
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, TemplateId, UserId, WabaId};
@@ -82,11 +87,13 @@ pub enum Put {
     Token(TokenRecord),
     /// Insert or replace a WABA webhook subscription (by WABA and app).
     Subscription(WabaSubscription),
+    /// Insert or replace an app's webhook subscription (by app and object).
+    AppSubscription(AppSubscription),
 }
 
 /// One removal, applied atomically with the rest of a [`ChangeSet`]; removing a missing row is
 /// not an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delete {
     /// Remove a template.
     Template(TemplateId),
@@ -97,9 +104,17 @@ pub enum Delete {
         /// The subscribed app.
         app: AppId,
     },
+    /// Remove an app's webhook subscription for one object.
+    AppSubscription {
+        /// The app.
+        app: AppId,
+        /// The subscribed object, e.g. `whatsapp_business_account`.
+        object: String,
+    },
 }
 
-/// Writes that land together or not at all: puts, then deletes, then settings, then events.
+/// Writes that land together or not at all: puts, then deletes, then settings, then events,
+/// then webhooks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
     /// Upserts, in order.
@@ -110,6 +125,8 @@ pub struct ChangeSet {
     pub events: Vec<NewEvent>,
     /// Settings to write (key, value).
     pub meta: Vec<(String, String)>,
+    /// Webhook deliveries to enqueue, in order (outbox IDs increase in this order).
+    pub webhooks: Vec<NewWebhook>,
 }
 
 impl ChangeSet {
@@ -147,13 +164,39 @@ impl ChangeSet {
         self
     }
 
+    /// Adds a webhook delivery to enqueue.
+    #[must_use]
+    pub fn webhook(mut self, webhook: NewWebhook) -> Self {
+        self.webhooks.push(webhook);
+        self
+    }
+
+    /// Adds webhook deliveries to enqueue, in order.
+    #[must_use]
+    pub fn webhooks(mut self, webhooks: impl IntoIterator<Item = NewWebhook>) -> Self {
+        self.webhooks.extend(webhooks);
+        self
+    }
+
     /// Whether the change set writes nothing.
     pub fn is_empty(&self) -> bool {
         self.puts.is_empty()
             && self.deletes.is_empty()
             && self.events.is_empty()
             && self.meta.is_empty()
+            && self.webhooks.is_empty()
     }
+}
+
+/// How many outbox rows are in each delivery status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct OutboxCounts {
+    /// Waiting for a (first or further) attempt.
+    pub pending: i64,
+    /// Acknowledged.
+    pub delivered: i64,
+    /// Given up.
+    pub dropped: i64,
 }
 
 /// The world's storage. Lists come back sorted ascending by ID (tokens by hash, subscriptions
@@ -163,17 +206,18 @@ pub trait Store: Send + Sync + 'static {
     /// Which database engine this is.
     fn backend(&self) -> Backend;
 
-    /// Applies every put (upsert by primary key), delete, setting write and event insert in one
-    /// transaction. A unique violation rolls everything back and is
-    /// [`StoreError::Conflict`] with the constraint name. Returns the sequence numbers assigned
-    /// to the events, in order.
+    /// Applies every put (upsert by primary key), delete, setting write, event insert and
+    /// webhook enqueue (pending, due at its `time`) in one transaction. A unique violation
+    /// rolls everything back and is [`StoreError::Conflict`] with the constraint name. Returns
+    /// the sequence numbers assigned to the events, in order.
     async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError>;
 
-    /// Replaces the whole world in one transaction: removes every entity and every event (keeps
-    /// settings), then inserts `world`.
+    /// Replaces the whole world in one transaction: removes every entity, every event and the
+    /// whole webhook outbox with its attempts (keeps settings), then inserts `world`.
     async fn replace_world(&self, world: &WorldState) -> Result<(), StoreError>;
 
-    /// Every entity, each list sorted (by ID; tokens by hash; subscriptions by WABA, app).
+    /// Every entity, each list sorted (by ID; tokens by hash; subscriptions by WABA, app; app
+    /// subscriptions by app, object).
     async fn export_world(&self) -> Result<WorldState, StoreError>;
 
     /// Whether the store holds no businesses and no apps.
@@ -230,6 +274,9 @@ pub trait Store: Send + Sync + 'static {
     /// The apps subscribed to a WABA's webhooks, by app ID.
     async fn subscriptions_of(&self, waba: WabaId) -> Result<Vec<WabaSubscription>, StoreError>;
 
+    /// An app's webhook subscriptions, by object.
+    async fn app_subscriptions(&self, app: AppId) -> Result<Vec<AppSubscription>, StoreError>;
+
     /// Up to `limit` events with `seq > after_seq`, oldest first.
     async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError>;
 
@@ -242,6 +289,50 @@ pub trait Store: Send + Sync + 'static {
     /// Atomically adds `n` to the integer setting `key` (missing counts as 0) and returns the
     /// value before the add; safe with concurrent callers and processes.
     async fn reserve(&self, key: &str, n: i64) -> Result<i64, StoreError>;
+
+    /// Atomically leases up to `limit` deliveries that are pending, due (`next_attempt_at <=
+    /// now`, platform clock) and not leased (`lease_until` missing or before `wall_ms`, real
+    /// time), lowest ID first, until `wall_ms + lease_ms`; returns them by ID. Safe with
+    /// concurrent claimers in any number of processes: no row goes to two claimers while its
+    /// lease lives.
+    async fn claim_webhooks(
+        &self,
+        now: Timestamp,
+        wall_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
+
+    /// Records attempts and their outcomes in one transaction, releasing the leases.
+    ///
+    /// `Delivered` always marks the row delivered; `Retry` and `Drop` only change rows still
+    /// pending, so a late result never downgrades a delivered (or dropped) row. An attempt
+    /// already recorded under the same (outbox ID, attempt number) is kept, not replaced.
+    async fn finish_deliveries(&self, results: Vec<DeliveryResult>) -> Result<(), StoreError>;
+
+    /// Up to `limit` outbox rows with `id > after_id` (in `status` when given), by ID.
+    async fn outbox(
+        &self,
+        status: Option<DeliveryStatus>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
+
+    /// An outbox row by ID.
+    async fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>, StoreError>;
+
+    /// The attempts of an outbox row, by attempt number.
+    async fn attempts_of(&self, outbox_id: i64) -> Result<Vec<Attempt>, StoreError>;
+
+    /// Makes a row pending again, due at `now`, unleased (its attempt count stays); `false`
+    /// when there is no such row.
+    async fn redeliver(&self, id: i64, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// How many outbox rows are in each status.
+    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+
+    /// When the earliest pending delivery is due (platform clock), if any is pending.
+    async fn next_due_webhook(&self) -> Result<Option<Timestamp>, StoreError>;
 }
 
 /// Connects by URL and migrates the schema.

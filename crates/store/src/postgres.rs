@@ -44,4 +44,10 @@ impl PgStore {
     }
 }
 
-impl_store!(PgStore, Postgres, PgConnection, Backend::Postgres);
+impl_store!(
+    PgStore,
+    Postgres,
+    PgConnection,
+    Backend::Postgres,
+    crate::shared::claim::POSTGRES
+);

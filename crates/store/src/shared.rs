@@ -7,7 +7,10 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wamm_domain::{Event, PartnerAccess, Timestamp};
+use wamm_domain::{
+    Attempt, DeliveryStatus, Event, NewWebhook, OutboxItem, PartnerAccess, Timestamp,
+};
+use wamm_wire::ids::AppId;
 
 use crate::StoreError;
 
@@ -41,6 +44,65 @@ pub(crate) mod put {
         ON CONFLICT (key) DO UPDATE SET value = excluded.value";
     pub(crate) const EVENT: &str = "INSERT INTO events (at, kind, subject, detail) \
         VALUES ($1, $2, $3, $4) RETURNING seq";
+    pub(crate) const APP_SUBSCRIPTION: &str = "INSERT INTO app_subscriptions (app_id, object, doc) \
+        VALUES ($1, $2, $3) ON CONFLICT (app_id, object) DO UPDATE SET doc = excluded.doc";
+}
+
+/// Multi-row webhook statements, completed by a `QueryBuilder` with one `VALUES` tuple per row
+/// (at most [`ROWS_PER_STATEMENT`](super::ROWS_PER_STATEMENT) of them).
+pub(crate) mod webhook {
+    /// Enqueues: then `VALUES (app_id, endpoint, object_id, field, value, time_ms,
+    /// include_time, 'pending', 0, next_attempt_at, created_at), …`.
+    pub(crate) const ENQUEUE: &str = "INSERT INTO webhook_outbox (app_id, endpoint, object_id, \
+        field, value, time_ms, include_time, status, attempts, next_attempt_at, created_at) ";
+    /// Records attempts: then `VALUES (outbox_id, attempt, at, duration_ms, status_code, error,
+    /// response_snippet), …` and [`ATTEMPTS_TAIL`]. An attempt already recorded is kept.
+    pub(crate) const ATTEMPTS: &str = "INSERT INTO webhook_attempts (outbox_id, attempt, at, \
+        duration_ms, status_code, error, response_snippet) ";
+    /// Ends [`ATTEMPTS`].
+    pub(crate) const ATTEMPTS_TAIL: &str = " ON CONFLICT (outbox_id, attempt) DO NOTHING";
+    /// Marks delivered: then `VALUES (id, delivered_at, attempts), …` and [`UPDATE_TAIL`];
+    /// whatever
+    /// the row's status.
+    pub(crate) const DELIVERED: &str = "UPDATE webhook_outbox SET status = 'delivered', \
+        delivered_at = v.column2, attempts = v.column3, lease_until = NULL, last_error = NULL \
+        FROM (";
+    /// Schedules a retry: then `VALUES (id, attempts, next_attempt_at, last_error), …` and
+    /// [`UPDATE_PENDING_TAIL`].
+    pub(crate) const RETRY: &str = "UPDATE webhook_outbox SET attempts = v.column2, \
+        next_attempt_at = v.column3, lease_until = NULL, last_error = v.column4 FROM (";
+    /// Gives up: then `VALUES (id, attempts, last_error), …` and [`UPDATE_PENDING_TAIL`].
+    pub(crate) const DROP: &str = "UPDATE webhook_outbox SET status = 'dropped', \
+        attempts = v.column2, lease_until = NULL, last_error = v.column3 FROM (";
+    /// Ends [`DELIVERED`].
+    pub(crate) const UPDATE_TAIL: &str = ") AS v WHERE webhook_outbox.id = v.column1";
+    /// Ends [`RETRY`] and [`DROP`]: rows no longer pending are left alone.
+    pub(crate) const UPDATE_PENDING_TAIL: &str =
+        ") AS v WHERE webhook_outbox.id = v.column1 AND webhook_outbox.status = 'pending'";
+    /// Makes a row pending again: `$1` due at, `$2` the ID.
+    pub(crate) const REDELIVER: &str = "UPDATE webhook_outbox SET status = 'pending', \
+        next_attempt_at = $1, lease_until = NULL WHERE id = $2";
+}
+
+/// How to lease due webhooks: `$1` lease until, `$2` now (platform clock), `$3` wall time,
+/// `$4` limit; returns the leased rows as an [`OutboxRow`](super::OutboxRow), in no order.
+pub(crate) mod claim {
+    /// SQLite: one `UPDATE` takes the database's single write lock before it reads, so two
+    /// claimers never see the same unleased row.
+    pub(crate) const SQLITE: &str = "UPDATE webhook_outbox SET lease_until = $1 \
+        WHERE id IN (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $3) \
+        ORDER BY id LIMIT $4) \
+        RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
+        attempts, next_attempt_at, created_at, delivered_at, last_error";
+    /// PostgreSQL: rows another claimer holds are skipped, and rows it leased meanwhile fail
+    /// the re-checked condition.
+    pub(crate) const POSTGRES: &str = "UPDATE webhook_outbox SET lease_until = $1 \
+        WHERE id IN (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $3) \
+        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+        RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
+        attempts, next_attempt_at, created_at, delivered_at, last_error";
 }
 
 /// Removal statements.
@@ -48,8 +110,11 @@ pub(crate) mod delete {
     pub(crate) const TEMPLATE: &str = "DELETE FROM templates WHERE id = $1";
     pub(crate) const SUBSCRIPTION: &str =
         "DELETE FROM subscriptions WHERE waba_id = $1 AND app_id = $2";
-    /// Everything `replace_world` clears: every world table and the event log, not `meta`.
-    pub(crate) const WORLD: [&str; 10] = [
+    pub(crate) const APP_SUBSCRIPTION: &str =
+        "DELETE FROM app_subscriptions WHERE app_id = $1 AND object = $2";
+    /// Everything `replace_world` clears: every world table, the event log and the webhook
+    /// outbox, not `meta`.
+    pub(crate) const WORLD: [&str; 13] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -60,6 +125,9 @@ pub(crate) mod delete {
         "DELETE FROM tokens",
         "DELETE FROM subscriptions",
         "DELETE FROM events",
+        "DELETE FROM app_subscriptions",
+        "DELETE FROM webhook_outbox",
+        "DELETE FROM webhook_attempts",
     ];
 }
 
@@ -93,6 +161,27 @@ pub(crate) mod get {
     pub(crate) const SUBSCRIPTIONS: &str = "SELECT doc FROM subscriptions ORDER BY waba_id, app_id";
     pub(crate) const SUBSCRIPTIONS_OF: &str =
         "SELECT doc FROM subscriptions WHERE waba_id = $1 ORDER BY app_id";
+    pub(crate) const APP_SUBSCRIPTIONS: &str =
+        "SELECT doc FROM app_subscriptions ORDER BY app_id, object";
+    pub(crate) const APP_SUBSCRIPTIONS_OF: &str =
+        "SELECT doc FROM app_subscriptions WHERE app_id = $1 ORDER BY object";
+    pub(crate) const OUTBOX_AFTER: &str = "SELECT id, app_id, endpoint, object_id, field, \
+        value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
+        delivered_at, last_error FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2";
+    pub(crate) const OUTBOX_IN_STATUS_AFTER: &str = "SELECT id, app_id, endpoint, object_id, \
+        field, value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
+        delivered_at, last_error FROM webhook_outbox WHERE status = $1 AND id > $2 \
+        ORDER BY id LIMIT $3";
+    pub(crate) const OUTBOX_ITEM: &str = "SELECT id, app_id, endpoint, object_id, field, value, \
+        time_ms, include_time, status, attempts, next_attempt_at, created_at, delivered_at, \
+        last_error FROM webhook_outbox WHERE id = $1";
+    pub(crate) const ATTEMPTS_OF: &str = "SELECT outbox_id, attempt, at, duration_ms, \
+        status_code, error, response_snippet FROM webhook_attempts WHERE outbox_id = $1 \
+        ORDER BY attempt";
+    pub(crate) const OUTBOX_COUNTS: &str =
+        "SELECT status, COUNT(*) FROM webhook_outbox GROUP BY status";
+    pub(crate) const NEXT_DUE_WEBHOOK: &str =
+        "SELECT MIN(next_attempt_at) FROM webhook_outbox WHERE status = 'pending'";
     pub(crate) const ENTITY_COUNT: &str =
         "SELECT (SELECT COUNT(*) FROM businesses) + (SELECT COUNT(*) FROM apps)";
     pub(crate) const EVENTS_AFTER: &str = "SELECT seq, at, kind, subject, detail FROM events \
@@ -110,6 +199,199 @@ pub(crate) mod get {
 
 /// An event row: seq, at, kind, subject, detail (JSON text).
 pub(crate) type EventRow = (i64, i64, String, String, String);
+
+/// Rows per multi-row statement: 500 rows of at most 11 parameters stay far below both
+/// SQLite's (32766) and PostgreSQL's (65535) bound-parameter limits.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
+/// An outbox row: `id`, `app_id`, `endpoint`, `object_id`, `field`, `value` (JSON text),
+/// `time_ms`, `include_time`, `status`, `attempts`, `next_attempt_at`, `created_at`,
+/// `delivered_at`, `last_error`.
+pub(crate) type OutboxRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    bool,
+    String,
+    i32,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+);
+
+/// An attempt row: `outbox_id`, `attempt`, `at`, `duration_ms`, `status_code`, `error`,
+/// `response_snippet`.
+pub(crate) type AttemptRow = (i64, i32, i64, i64, Option<i32>, Option<String>, String);
+
+/// A webhook as the columns its outbox row is enqueued with.
+pub(crate) struct EnqueueRow {
+    pub(crate) app_id: i64,
+    pub(crate) endpoint: String,
+    pub(crate) object_id: String,
+    pub(crate) field: String,
+    pub(crate) value: String,
+    pub(crate) time_ms: i64,
+    pub(crate) include_time: bool,
+}
+
+impl EnqueueRow {
+    /// The columns of `w`.
+    pub(crate) fn of(w: &NewWebhook) -> Result<Self, StoreError> {
+        Ok(Self {
+            app_id: db_id(w.app_id.get())?,
+            endpoint: w.endpoint.clone(),
+            object_id: w.object_id.clone(),
+            field: w.field.clone(),
+            value: to_doc(&w.value)?,
+            time_ms: w.time.millis(),
+            include_time: w.include_time,
+        })
+    }
+}
+
+/// An attempt as the columns it is recorded with.
+pub(crate) struct AttemptColumns {
+    pub(crate) outbox_id: i64,
+    pub(crate) attempt: i32,
+    pub(crate) at: i64,
+    pub(crate) duration_ms: i64,
+    pub(crate) status_code: Option<i32>,
+    pub(crate) error: Option<String>,
+    pub(crate) response_snippet: String,
+}
+
+impl AttemptColumns {
+    /// The columns of `a`.
+    pub(crate) fn of(a: &Attempt) -> Result<Self, StoreError> {
+        Ok(Self {
+            outbox_id: a.outbox_id,
+            attempt: db_count(a.attempt)?,
+            at: a.at.millis(),
+            duration_ms: a.duration_ms,
+            status_code: a.status_code.map(i32::from),
+            error: a.error.clone(),
+            response_snippet: a.response_snippet.clone(),
+        })
+    }
+}
+
+/// An attempt count as the database stores it.
+pub(crate) fn db_count(n: u32) -> Result<i32, StoreError> {
+    i32::try_from(n)
+        .map_err(|_| StoreError::Invalid(format!("attempt {n} exceeds the INTEGER range")))
+}
+
+/// A stored attempt count.
+fn count_from_db(n: i32) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|_| StoreError::Invalid(format!("negative attempt count {n}")))
+}
+
+/// A stored ID.
+fn id_from_db(id: i64) -> Result<u64, StoreError> {
+    u64::try_from(id).map_err(|_| StoreError::Invalid(format!("negative id {id}")))
+}
+
+/// The `status` column of `webhook_outbox`.
+pub(crate) const fn status_text(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::Pending => "pending",
+        DeliveryStatus::Delivered => "delivered",
+        DeliveryStatus::Dropped => "dropped",
+    }
+}
+
+/// A stored `status` column.
+pub(crate) fn status_from_text(status: &str) -> Result<DeliveryStatus, StoreError> {
+    match status {
+        "pending" => Ok(DeliveryStatus::Pending),
+        "delivered" => Ok(DeliveryStatus::Delivered),
+        "dropped" => Ok(DeliveryStatus::Dropped),
+        other => Err(StoreError::Invalid(format!(
+            "unknown delivery status {other:?}"
+        ))),
+    }
+}
+
+/// An outbox row as the item.
+pub(crate) fn outbox_from_row(
+    (
+        id,
+        app_id,
+        endpoint,
+        object_id,
+        field,
+        value,
+        time_ms,
+        include_time,
+        status,
+        attempts,
+        next_attempt_at,
+        created_at,
+        delivered_at,
+        last_error,
+    ): OutboxRow,
+) -> Result<OutboxItem, StoreError> {
+    Ok(OutboxItem {
+        id,
+        webhook: NewWebhook {
+            app_id: AppId::new(id_from_db(app_id)?),
+            endpoint,
+            object_id,
+            field,
+            value: from_doc(&value)?,
+            time: Timestamp::from_millis(time_ms),
+            include_time,
+        },
+        status: status_from_text(&status)?,
+        attempts: count_from_db(attempts)?,
+        next_attempt_at: Timestamp::from_millis(next_attempt_at),
+        created_at: Timestamp::from_millis(created_at),
+        delivered_at: delivered_at.map(Timestamp::from_millis),
+        last_error,
+    })
+}
+
+/// Outbox rows as items, by ID.
+pub(crate) fn outbox_from_rows(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, StoreError> {
+    let mut items = rows
+        .into_iter()
+        .map(outbox_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    items.sort_by_key(|item| item.id);
+    Ok(items)
+}
+
+/// An attempt row as the attempt.
+pub(crate) fn attempt_from_row(
+    (outbox_id, attempt, at, duration_ms, status_code, error, response_snippet): AttemptRow,
+) -> Result<Attempt, StoreError> {
+    Ok(Attempt {
+        outbox_id,
+        attempt: count_from_db(attempt)?,
+        at: Timestamp::from_millis(at),
+        duration_ms,
+        status_code: status_code
+            .map(|code| {
+                u16::try_from(code)
+                    .map_err(|_| StoreError::Invalid(format!("HTTP status {code} out of range")))
+            })
+            .transpose()?,
+        error,
+        response_snippet,
+    })
+}
+
+/// The end of a lease of `lease_ms` taken at `wall_ms`.
+pub(crate) fn lease_end(wall_ms: i64, lease_ms: i64) -> Result<i64, StoreError> {
+    wall_ms
+        .checked_add(lease_ms)
+        .ok_or_else(|| StoreError::Invalid(format!("lease {wall_ms} + {lease_ms} overflows")))
+}
 
 /// An ID as the database stores it.
 pub(crate) fn db_id(id: u64) -> Result<i64, StoreError> {
@@ -190,9 +472,10 @@ pub(crate) fn write_error(
 /// `$store` must have a `pool: sqlx::Pool<$db>` field and provide
 /// `async fn begin_read(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError>` (a
 /// transaction whose reads see one snapshot) and
-/// `fn constraint_name(&dyn sqlx::error::DatabaseError) -> String`.
+/// `fn constraint_name(&dyn sqlx::error::DatabaseError) -> String`; `$claim` is the backend's
+/// statement from [`claim`].
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $conn:ty, $backend:expr) => {
+    ($store:ty, $db:ty, $conn:ty, $backend:expr, $claim:expr) => {
         impl $store {
             async fn put_app(
                 conn: &mut $conn,
@@ -313,6 +596,131 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_app_subscription(
+                conn: &mut $conn,
+                v: &wamm_domain::AppSubscription,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::APP_SUBSCRIPTION)
+                    .bind($crate::shared::db_id(v.app_id.get())?)
+                    .bind(v.object.as_str())
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            /// Enqueues webhooks, pending and due at their time, a chunk of rows per statement.
+            async fn enqueue_webhooks(
+                conn: &mut $conn,
+                webhooks: &[wamm_domain::NewWebhook],
+            ) -> Result<(), $crate::StoreError> {
+                let rows = webhooks
+                    .iter()
+                    .map($crate::shared::EnqueueRow::of)
+                    .collect::<Result<Vec<_>, _>>()?;
+                for chunk in rows.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let mut query =
+                        sqlx::QueryBuilder::<$db>::new($crate::shared::webhook::ENQUEUE);
+                    query.push_values(chunk, |mut row, w| {
+                        row.push_bind(w.app_id)
+                            .push_bind(w.endpoint.as_str())
+                            .push_bind(w.object_id.as_str())
+                            .push_bind(w.field.as_str())
+                            .push_bind(w.value.as_str())
+                            .push_bind(w.time_ms)
+                            .push_bind(w.include_time)
+                            .push("'pending'")
+                            .push("0")
+                            .push_bind(w.time_ms)
+                            .push_bind(w.time_ms);
+                    });
+                    query.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Records attempts (keeping any already recorded), a chunk per statement.
+            async fn record_attempts(
+                conn: &mut $conn,
+                attempts: &[($crate::shared::AttemptColumns, wamm_domain::Outcome)],
+            ) -> Result<(), $crate::StoreError> {
+                for chunk in attempts.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let mut query =
+                        sqlx::QueryBuilder::<$db>::new($crate::shared::webhook::ATTEMPTS);
+                    query.push_values(chunk, |mut row, (a, _)| {
+                        row.push_bind(a.outbox_id)
+                            .push_bind(a.attempt)
+                            .push_bind(a.at)
+                            .push_bind(a.duration_ms)
+                            .push_bind(a.status_code)
+                            .push_bind(a.error.as_deref())
+                            .push_bind(a.response_snippet.as_str());
+                    });
+                    query.push($crate::shared::webhook::ATTEMPTS_TAIL);
+                    query.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Applies the outcomes of `attempts`: deliveries first, so a retry or drop of the
+            /// same row in the same batch finds it no longer pending.
+            async fn apply_outcomes(
+                conn: &mut $conn,
+                attempts: &[($crate::shared::AttemptColumns, wamm_domain::Outcome)],
+            ) -> Result<(), $crate::StoreError> {
+                use wamm_domain::Outcome;
+                let delivered: Vec<&$crate::shared::AttemptColumns> = attempts
+                    .iter()
+                    .filter(|(_, o)| matches!(o, Outcome::Delivered))
+                    .map(|(a, _)| a)
+                    .collect();
+                let retried: Vec<(&$crate::shared::AttemptColumns, i64)> = attempts
+                    .iter()
+                    .filter_map(|(a, o)| match o {
+                        Outcome::Retry { next_attempt_at } => Some((a, next_attempt_at.millis())),
+                        Outcome::Delivered | Outcome::Drop => None,
+                    })
+                    .collect();
+                let dropped: Vec<&$crate::shared::AttemptColumns> = attempts
+                    .iter()
+                    .filter(|(_, o)| matches!(o, Outcome::Drop))
+                    .map(|(a, _)| a)
+                    .collect();
+                for chunk in delivered.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let mut query =
+                        sqlx::QueryBuilder::<$db>::new($crate::shared::webhook::DELIVERED);
+                    query.push_values(chunk, |mut row, a| {
+                        row.push_bind(a.outbox_id)
+                            .push_bind(a.at)
+                            .push_bind(a.attempt);
+                    });
+                    query.push($crate::shared::webhook::UPDATE_TAIL);
+                    query.build().execute(&mut *conn).await?;
+                }
+                for chunk in retried.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new($crate::shared::webhook::RETRY);
+                    query.push_values(chunk, |mut row, (a, next_attempt_at)| {
+                        row.push_bind(a.outbox_id)
+                            .push_bind(a.attempt)
+                            .push_bind(*next_attempt_at)
+                            .push_bind(a.error.as_deref());
+                    });
+                    query.push($crate::shared::webhook::UPDATE_PENDING_TAIL);
+                    query.build().execute(&mut *conn).await?;
+                }
+                for chunk in dropped.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new($crate::shared::webhook::DROP);
+                    query.push_values(chunk, |mut row, a| {
+                        row.push_bind(a.outbox_id)
+                            .push_bind(a.attempt)
+                            .push_bind(a.error.as_deref());
+                    });
+                    query.push($crate::shared::webhook::UPDATE_PENDING_TAIL);
+                    query.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
             async fn put(conn: &mut $conn, put: &$crate::Put) -> Result<(), $crate::StoreError> {
                 use $crate::Put;
                 match put {
@@ -324,6 +732,7 @@ macro_rules! impl_store {
                     Put::Template(v) => Self::put_template(conn, v).await,
                     Put::Token(v) => Self::put_token(conn, v).await,
                     Put::Subscription(v) => Self::put_subscription(conn, v).await,
+                    Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                 }
             }
 
@@ -343,6 +752,13 @@ macro_rules! impl_store {
                         sqlx::query($crate::shared::delete::SUBSCRIPTION)
                             .bind($crate::shared::db_id(waba.get())?)
                             .bind($crate::shared::db_id(app.get())?)
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Delete::AppSubscription { app, object } => {
+                        sqlx::query($crate::shared::delete::APP_SUBSCRIPTION)
+                            .bind($crate::shared::db_id(app.get())?)
+                            .bind(object)
                             .execute(&mut *conn)
                             .await?;
                     }
@@ -378,6 +794,7 @@ macro_rules! impl_store {
                         .await?;
                     seqs.push(seq);
                 }
+                Self::enqueue_webhooks(conn, &changes.webhooks).await?;
                 Ok(seqs)
             }
 
@@ -411,6 +828,9 @@ macro_rules! impl_store {
                 }
                 for v in &world.subscriptions {
                     Self::put_subscription(conn, v).await?;
+                }
+                for v in &world.app_subscriptions {
+                    Self::put_app_subscription(conn, v).await?;
                 }
                 Ok(())
             }
@@ -498,6 +918,11 @@ macro_rules! impl_store {
                     tokens: Self::all_docs(&mut tx, $crate::shared::get::TOKENS).await?,
                     subscriptions: Self::all_docs(&mut tx, $crate::shared::get::SUBSCRIPTIONS)
                         .await?,
+                    app_subscriptions: Self::all_docs(
+                        &mut tx,
+                        $crate::shared::get::APP_SUBSCRIPTIONS,
+                    )
+                    .await?,
                 };
                 tx.rollback().await?;
                 Ok(world)
@@ -638,6 +1063,14 @@ macro_rules! impl_store {
                     .await
             }
 
+            async fn app_subscriptions(
+                &self,
+                app: wamm_wire::ids::AppId,
+            ) -> Result<Vec<wamm_domain::AppSubscription>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::APP_SUBSCRIPTIONS_OF, app.get())
+                    .await
+            }
+
             async fn events(
                 &self,
                 after_seq: i64,
@@ -683,6 +1116,135 @@ macro_rules! impl_store {
                     .fetch_one(&self.pool)
                     .await?;
                 $crate::shared::before_reserve(after, n)
+            }
+
+            async fn claim_webhooks(
+                &self,
+                now: wamm_domain::Timestamp,
+                wall_ms: i64,
+                lease_ms: i64,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::OutboxItem>, $crate::StoreError> {
+                let rows: Vec<$crate::shared::OutboxRow> = sqlx::query_as($claim)
+                    .bind($crate::shared::lease_end(wall_ms, lease_ms)?)
+                    .bind(now.millis())
+                    .bind(wall_ms)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::outbox_from_rows(rows)
+            }
+
+            async fn finish_deliveries(
+                &self,
+                results: Vec<wamm_domain::DeliveryResult>,
+            ) -> Result<(), $crate::StoreError> {
+                if results.is_empty() {
+                    return Ok(());
+                }
+                let attempts = results
+                    .iter()
+                    .map(|r| {
+                        Ok::<_, $crate::StoreError>((
+                            $crate::shared::AttemptColumns::of(&r.attempt)?,
+                            r.outcome,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut tx = self.pool.begin().await?;
+                Self::record_attempts(&mut tx, &attempts).await?;
+                Self::apply_outcomes(&mut tx, &attempts).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn outbox(
+                &self,
+                status: Option<wamm_domain::DeliveryStatus>,
+                after_id: i64,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::OutboxItem>, $crate::StoreError> {
+                let rows: Vec<$crate::shared::OutboxRow> = match status {
+                    Some(status) => {
+                        sqlx::query_as($crate::shared::get::OUTBOX_IN_STATUS_AFTER)
+                            .bind($crate::shared::status_text(status))
+                            .bind(after_id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                    None => {
+                        sqlx::query_as($crate::shared::get::OUTBOX_AFTER)
+                            .bind(after_id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                };
+                $crate::shared::outbox_from_rows(rows)
+            }
+
+            async fn outbox_item(
+                &self,
+                id: i64,
+            ) -> Result<Option<wamm_domain::OutboxItem>, $crate::StoreError> {
+                let row: Option<$crate::shared::OutboxRow> =
+                    sqlx::query_as($crate::shared::get::OUTBOX_ITEM)
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::shared::outbox_from_row).transpose()
+            }
+
+            async fn attempts_of(
+                &self,
+                outbox_id: i64,
+            ) -> Result<Vec<wamm_domain::Attempt>, $crate::StoreError> {
+                let rows: Vec<$crate::shared::AttemptRow> =
+                    sqlx::query_as($crate::shared::get::ATTEMPTS_OF)
+                        .bind(outbox_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter()
+                    .map($crate::shared::attempt_from_row)
+                    .collect()
+            }
+
+            async fn redeliver(
+                &self,
+                id: i64,
+                now: wamm_domain::Timestamp,
+            ) -> Result<bool, $crate::StoreError> {
+                let done = sqlx::query($crate::shared::webhook::REDELIVER)
+                    .bind(now.millis())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn outbox_counts(&self) -> Result<$crate::OutboxCounts, $crate::StoreError> {
+                let rows: Vec<(String, i64)> = sqlx::query_as($crate::shared::get::OUTBOX_COUNTS)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut counts = $crate::OutboxCounts::default();
+                for (status, n) in rows {
+                    match $crate::shared::status_from_text(&status)? {
+                        wamm_domain::DeliveryStatus::Pending => counts.pending = n,
+                        wamm_domain::DeliveryStatus::Delivered => counts.delivered = n,
+                        wamm_domain::DeliveryStatus::Dropped => counts.dropped = n,
+                    }
+                }
+                Ok(counts)
+            }
+
+            async fn next_due_webhook(
+                &self,
+            ) -> Result<Option<wamm_domain::Timestamp>, $crate::StoreError> {
+                let due: Option<i64> = sqlx::query_scalar($crate::shared::get::NEXT_DUE_WEBHOOK)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(due.map(wamm_domain::Timestamp::from_millis))
             }
         }
     };

@@ -73,4 +73,10 @@ fn is_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
 
-impl_store!(SqliteStore, Sqlite, SqliteConnection, Backend::Sqlite);
+impl_store!(
+    SqliteStore,
+    Sqlite,
+    SqliteConnection,
+    Backend::Sqlite,
+    crate::shared::claim::SQLITE
+);

@@ -49,6 +49,22 @@ struct ServeArgs {
     /// Supported Graph versions, comma-separated (default v22.0 through v26.0).
     #[arg(long, value_delimiter = ',')]
     graph_versions: Vec<String>,
+    /// Networks webhook deliveries may reach besides public addresses (repeatable), e.g.
+    /// `127.0.0.0/8` for a receiver on this machine. `up` always allows loopback.
+    #[arg(long = "webhook-allow", value_name = "CIDR")]
+    webhook_allow: Vec<String>,
+    /// Refuse public destinations: deliver only to `--webhook-allow` networks.
+    #[arg(long)]
+    webhook_private_only: bool,
+    /// Give up on a delivery this many seconds after it was enqueued (Meta: 7 days).
+    #[arg(long, default_value_t = 7 * 24 * 3600)]
+    webhook_max_age_secs: u64,
+    /// Most entries in one webhook POST (Meta: up to 1000).
+    #[arg(long, default_value_t = 1000)]
+    webhook_batch: usize,
+    /// Do not run the webhook dispatcher in this process (another replica does).
+    #[arg(long)]
+    no_dispatch: bool,
 }
 
 /// Flags of `up`.
@@ -81,7 +97,21 @@ impl ServeArgs {
             list.dedup();
             versions.supported = list;
         }
+        let mut webhooks = wamm_platform::webhooks::WebhookConfig {
+            dispatch: !self.no_dispatch,
+            batch_max: self.webhook_batch.clamp(1, 1000),
+            ..wamm_platform::webhooks::WebhookConfig::default()
+        };
+        webhooks.retry.max_age = std::time::Duration::from_secs(self.webhook_max_age_secs);
+        webhooks.destinations.allow_public = !self.webhook_private_only;
+        for cidr in &self.webhook_allow {
+            webhooks.destinations.allow.push(
+                cidr.parse()
+                    .map_err(|e| anyhow::anyhow!("--webhook-allow {cidr}: {e}"))?,
+            );
+        }
         Ok(PlatformConfig {
+            webhooks,
             listen: self.listen,
             database_url: self.database_url.clone(),
             seed: self.seed,
@@ -145,7 +175,10 @@ async fn main() -> Result<()> {
                     "--world and --fresh cannot be combined: --world already replaces the stored world"
                 );
             }
-            let running = wamm_platform::start(args.serve.config()?).await?;
+            let mut config = args.serve.config()?;
+            // The demo's receivers run on this machine.
+            config.webhooks.destinations = config.webhooks.destinations.with_loopback();
+            let running = wamm_platform::start(config).await?;
             up::run(&running, args.serve.world.as_ref(), args.fresh, args.json).await?;
             wait_for_shutdown(running).await
         }

@@ -4,16 +4,19 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use wamm_domain::model::{
-    App, AppPermission, Business, MigrationIntent, PartnerAccess, Person, PhoneNumber, SystemUser,
-    Template, TermsSigned, TokenKind, TokenRecord, Waba, WabaPartner, WabaSubscription, WorldState,
+    App, AppPermission, AppSubscription, Business, MigrationIntent, PartnerAccess, Person,
+    PhoneNumber, SystemUser, Template, TermsSigned, TokenKind, TokenRecord, Waba, WabaPartner,
+    WabaSubscription, WorldState,
 };
 use wamm_domain::template::{validate_components, validate_language, validate_name, validate_ttl};
 use wamm_domain::{Permission, Timestamp};
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, TemplateId, UserId, WabaId};
 
+use crate::WEBHOOK_FIELDS;
 use crate::export::normalize;
 use crate::file::{
-    BusinessEntry, MigrationIntentEntry, TemplateEntry, Time, TokenEntry, WabaEntry, WorldFile,
+    AppEntry, BusinessEntry, MigrationIntentEntry, TemplateEntry, Time, TokenEntry, WabaEntry,
+    WebhookEntry, WorldFile,
 };
 use crate::mint::{Mint, hash_token, namespace};
 use crate::text::{WorldError, check_format};
@@ -354,6 +357,7 @@ impl Builder<'_> {
                     .map(|(&permission, &access)| AppPermission { permission, access })
                     .collect(),
             });
+            self.webhooks(i, entry)?;
         }
         for (bi, entry) in file.businesses.iter().enumerate() {
             self.business(bi, entry)?;
@@ -381,6 +385,35 @@ impl Builder<'_> {
                 .map(|key| self.ids.user_keys.resolve(key, &format!("{path}.user")))
                 .transpose()?;
             self.token(entry, &path, business_id, user_id)?;
+        }
+        Ok(())
+    }
+
+    /// The app-level webhook subscriptions of `apps[i]`.
+    fn webhooks(&mut self, i: usize, app: &AppEntry) -> Result<(), WorldError> {
+        let mut objects: HashMap<&str, String> = HashMap::new();
+        for (wi, entry) in app.webhooks.iter().enumerate() {
+            let path = format!("apps[{i}].webhooks[{wi}]");
+            check_webhook(entry, &path)?;
+            if let Some(first) = objects.get(entry.object.as_str()) {
+                return Err(invalid(
+                    format!("{path}.object"),
+                    format!(
+                        "app '{}' already subscribes to '{}' at {first}",
+                        app.key, entry.object
+                    ),
+                ));
+            }
+            objects.insert(&entry.object, path);
+            self.state.app_subscriptions.push(AppSubscription {
+                app_id: self.ids.apps[i],
+                object: entry.object.clone(),
+                callback_url: entry.callback_url.clone(),
+                verify_token: entry.verify_token.clone(),
+                fields: entry.fields.clone(),
+                active: entry.active,
+                updated_at: self.time(entry.updated_at),
+            });
         }
         Ok(())
     }
@@ -735,6 +768,110 @@ fn last_chars(text: &str, n: usize) -> String {
     text.chars().skip(count.saturating_sub(n)).collect()
 }
 
+/// Checks one app webhook subscription on its own (not against the app's others).
+fn check_webhook(entry: &WebhookEntry, path: &str) -> Result<(), WorldError> {
+    let object_ok = !entry.object.is_empty()
+        && entry
+            .object
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !object_ok {
+        return Err(invalid(
+            format!("{path}.object"),
+            format!(
+                "'{}' is not a webhook object (lower case letters, digits and underscores, e.g. whatsapp_business_account)",
+                entry.object
+            ),
+        ));
+    }
+    check_callback_url(&entry.callback_url)
+        .map_err(|message| invalid(format!("{path}.callback_url"), message))?;
+    if entry.verify_token.trim().is_empty() {
+        return Err(invalid(
+            format!("{path}.verify_token"),
+            "a verify token must not be empty",
+        ));
+    }
+    if entry.fields.is_empty() {
+        return Err(invalid(
+            format!("{path}.fields"),
+            "subscribe to at least one field",
+        ));
+    }
+    for (fi, field) in entry.fields.iter().enumerate() {
+        let at = format!("{path}.fields[{fi}]");
+        if !WEBHOOK_FIELDS.contains(&field.as_str()) {
+            return Err(invalid(
+                at,
+                format!(
+                    "unknown webhook field '{field}' (known fields: {})",
+                    WEBHOOK_FIELDS.join(", ")
+                ),
+            ));
+        }
+        if let Some(first) = entry.fields[..fi].iter().position(|f| f == field) {
+            return Err(invalid(
+                at,
+                format!("field '{field}' is already listed at {path}.fields[{first}]"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `url` is an absolute `http://` or `https://` URL with a host; the reason when
+/// it is not.
+fn check_callback_url(url: &str) -> Result<(), String> {
+    if url.is_empty() {
+        return Err("a callback URL is required".to_owned());
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("'{url}' is not a URL: it contains white space"));
+    }
+    let rest = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| {
+            let head = url.get(..scheme.len())?;
+            head.eq_ignore_ascii_case(scheme)
+                .then(|| url.get(scheme.len()..))
+                .flatten()
+        })
+        .ok_or_else(|| format!("'{url}' is not an http:// or https:// URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+    let (host, port) = match host_port.strip_prefix('[') {
+        // An IPv6 literal: `[::1]` or `[::1]:8080`.
+        Some(bracketed) => {
+            let (ip, after) = bracketed
+                .split_once(']')
+                .ok_or_else(|| format!("'{url}' has an unclosed [ in its host"))?;
+            match after {
+                "" => (ip, None),
+                _ => (
+                    ip,
+                    Some(
+                        after
+                            .strip_prefix(':')
+                            .ok_or_else(|| format!("'{url}' has a malformed host"))?,
+                    ),
+                ),
+            }
+        }
+        None => match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() {
+        return Err(format!("'{url}' has no host"));
+    }
+    let port_ok = |p: &str| p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok();
+    if port.is_some_and(|p| !port_ok(p)) {
+        return Err(format!("'{url}' has an invalid port"));
+    }
+    Ok(())
+}
+
 /// Checks a template with the platform's own rules; returns its TTL.
 fn check_template(template: &TemplateEntry, path: &str) -> Result<Option<u32>, WorldError> {
     let at =
@@ -917,6 +1054,40 @@ businesses:
         ];
         for (text, expected) in cases {
             assert_eq!(path_of(&text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn callback_urls_need_an_http_scheme_and_a_host() {
+        for good in [
+            "https://hooks.partner.example/whatsapp",
+            "http://localhost:8080",
+            "HTTPS://Hooks.Example?x=1",
+            "https://user:pw@hooks.example:443/a#b",
+            "http://[::1]:9000/hook",
+            "http://127.0.0.1",
+        ] {
+            assert_eq!(check_callback_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "hooks.partner.example/whatsapp",
+            "ftp://hooks.example",
+            "https://",
+            "https:///path",
+            "https://:8080/x",
+            "https://user@/x",
+            "https://hooks.example:port",
+            "https://hooks.example:+80",
+            "https://hooks.example:99999",
+            "https://hooks.example:",
+            "http://[::1/x",
+            "http://[]:80",
+            "http://[::1]x",
+            "https://hooks example",
+            "https:/hooks.example",
+        ] {
+            assert!(check_callback_url(bad).is_err(), "{bad}");
         }
     }
 

@@ -13,12 +13,12 @@ use wamm_wire::ids::{BusinessId, UserId};
 use crate::file::{
     AppEntry, BusinessEntry, FORMAT, IntentDetails, MigrationIntentEntry, PartnerEntry,
     PersonEntry, PhoneEntry, SubscriptionEntry, SystemUserEntry, TemplateEntry, Time, TokenEntry,
-    WabaEntry, WorldFile,
+    WabaEntry, WebhookEntry, WorldFile,
 };
 
 /// Sorts every list of a state into the order [`WorldFile::build`] produces: objects by ID,
 /// WABA partners by business, tokens by hash (their scopes and target WABAs sorted too),
-/// subscriptions by WABA then app.
+/// WABA subscriptions by WABA then app, app subscriptions by app then object.
 pub fn normalize(state: &mut WorldState) {
     state.apps.sort_by_key(|a| a.id);
     for app in &mut state.apps {
@@ -41,6 +41,9 @@ pub fn normalize(state: &mut WorldState) {
         token.target_wabas.sort();
     }
     state.subscriptions.sort_by_key(|s| (s.waba_id, s.app_id));
+    state
+        .app_subscriptions
+        .sort_by(|a, b| (a.app_id, &a.object).cmp(&(b.app_id, &b.object)));
 }
 
 fn app_key(id: impl std::fmt::Display) -> String {
@@ -93,6 +96,19 @@ pub fn export(state: &WorldState) -> WorldFile {
                 .permissions
                 .iter()
                 .map(|p| (p.permission, p.access))
+                .collect(),
+            webhooks: state
+                .app_subscriptions
+                .iter()
+                .filter(|s| s.app_id == app.id)
+                .map(|s| WebhookEntry {
+                    object: s.object.clone(),
+                    callback_url: s.callback_url.clone(),
+                    verify_token: s.verify_token.clone(),
+                    fields: s.fields.clone(),
+                    active: s.active,
+                    updated_at: Some(Time(s.updated_at)),
+                })
                 .collect(),
         })
         .collect();

@@ -95,6 +95,41 @@ pub struct AppEntry {
     /// Granted permissions and their access levels.
     #[serde(default)]
     pub permissions: BTreeMap<Permission, AccessLevel>,
+    /// App-level webhook subscriptions (`/{app-id}/subscriptions`), at most one per object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub webhooks: Vec<WebhookEntry>,
+}
+
+/// The object an app webhook subscription is for when the entry does not say.
+pub const DEFAULT_WEBHOOK_OBJECT: &str = "whatsapp_business_account";
+
+fn default_webhook_object() -> String {
+    DEFAULT_WEBHOOK_OBJECT.to_owned()
+}
+
+/// An app's webhook subscription for one object, as `POST /{app-id}/subscriptions` leaves it.
+///
+/// A world file states the result of a verification handshake that already happened, so an
+/// entry is `active` unless it says otherwise and loading a world calls no callback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEntry {
+    /// The subscribed object ([`DEFAULT_WEBHOOK_OBJECT`] by default).
+    #[serde(default = "default_webhook_object")]
+    pub object: String,
+    /// Where deliveries go: an `http://` or `https://` URL with a host.
+    pub callback_url: String,
+    /// The token echoed in the verification handshake; not empty.
+    pub verify_token: String,
+    /// Subscribed fields, each one of [`WEBHOOK_FIELDS`](crate::WEBHOOK_FIELDS), without
+    /// duplicates; at least one.
+    pub fields: Vec<String>,
+    /// Whether the callback passed the verification handshake (default true).
+    #[serde(default = "yes")]
+    pub active: bool,
+    /// When the subscription last changed; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Time>,
 }
 
 fn default_verification() -> String {

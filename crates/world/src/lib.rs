@@ -7,7 +7,25 @@
 //! a state back as a file that builds to the same state. Every error names the field path it is
 //! about (`businesses[2].wabas[0].tax_country: …`), or the line when the YAML itself is broken.
 //!
-//! The format, by example, is [`DEMO_WORLD`] (`crates/world/worlds/demo.yaml`).
+//! The format, by example, is [`DEMO_WORLD`] (`crates/world/worlds/demo.yaml`). The demo
+//! leaves out one part, app-level webhook subscriptions (`/{app-id}/subscriptions`), since it
+//! has no receiver to deliver to. An app declares them in `webhooks`
+//! ([`WebhookEntry`](file::WebhookEntry)):
+//!
+//! ```yaml
+//! apps:
+//!   - key: connect
+//!     # name, business, partner_type, permissions, …
+//!     webhooks:
+//!       - object: whatsapp_business_account   # the default
+//!         callback_url: https://hooks.partner.example/whatsapp   # http(s), with a host
+//!         verify_token: s3cret-verify                            # not empty
+//!         fields: [account_update, messages]   # from WEBHOOK_FIELDS, no duplicates
+//!         active: true                         # the default: the handshake already happened
+//!         updated_at: 2025-10-07               # the load time when absent
+//! ```
+//!
+//! An app has at most one entry per `object`.
 
 mod build;
 mod export;
@@ -24,3 +42,29 @@ pub use text::{Format, WorldError, parse, parse_as};
 /// The demo world: a partner with two apps and eight client businesses that exercise the
 /// interesting onboarding cases. Everything (IDs, secrets, tokens) is generated.
 pub const DEMO_WORLD: &str = include_str!("../worlds/demo.yaml");
+
+/// The webhook fields an app can subscribe to (`fields` of `/{app-id}/subscriptions`), sorted.
+pub const WEBHOOK_FIELDS: &[&str] = &[
+    "account_alerts",
+    "account_review_update",
+    "account_update",
+    "business_capability_update",
+    "business_status_update",
+    "calls",
+    "flows",
+    "history",
+    "message_echoes",
+    "message_template_components_update",
+    "message_template_quality_update",
+    "message_template_status_update",
+    "messages",
+    "partner_solutions",
+    "payment_configuration_update",
+    "phone_number_name_update",
+    "phone_number_quality_update",
+    "security",
+    "smb_app_state_sync",
+    "smb_message_echoes",
+    "template_category_update",
+    "user_preferences",
+];

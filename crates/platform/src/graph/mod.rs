@@ -33,6 +33,7 @@ use self::request::{GraphRequest, Params};
 use crate::config::VersionOutcome;
 use crate::mint::Minter;
 use crate::state::AppState;
+use crate::webhooks::subscriptions;
 
 /// Largest request body accepted on Graph routes (Graph's own limit for JSON bodies is far
 /// below what any MM API call needs).
@@ -222,6 +223,12 @@ async fn node(
             tokens::system_user(state, req, caller, &u).await
         }
         (Object::App(a), None) if m == Method::GET => tokens::app(state, req, caller, &a).await,
+        (Object::App(a), Some("subscriptions")) => match *m {
+            Method::GET => subscriptions::list(state, req, caller, &a).await,
+            Method::POST => subscriptions::create(state, req, caller, &a).await,
+            Method::DELETE => subscriptions::delete(state, req, caller, &a).await,
+            _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
+        },
         (_, Some(edge)) => Err(GraphError::unknown_path(&format!("/{edge}")).into()),
         (_, None) => Err(GraphError::unsupported_request(req.method_name(), id).into()),
     }

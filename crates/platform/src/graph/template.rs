@@ -172,9 +172,30 @@ pub async fn create(
     };
     let body = json!({ "id": template.id.to_string(), "status": enum_text(template.status), "category": enum_text(cat) });
     let (name, language) = (template.name.clone(), template.language.clone());
+    // Meta tells subscribed apps about the review outcome.
+    let status_update = json!({
+        "event": enum_text(template.status),
+        "message_template_id": template.id.get(),
+        "message_template_name": template.name,
+        "message_template_language": template.language,
+        "message_template_category": enum_text(cat),
+        "reason": "NONE",
+    });
+    let hooks = crate::webhooks::fanout::for_waba(
+        state,
+        waba.id,
+        "message_template_status_update",
+        &status_update,
+        template.created_at,
+    )
+    .await?;
     match state
-        .store
-        .commit(ChangeSet::new().put(Put::Template(template)).event(event))
+        .commit(
+            ChangeSet::new()
+                .put(Put::Template(template))
+                .event(event)
+                .webhooks(hooks),
+        )
         .await
     {
         Ok(_) => Ok(Reply::json(body).about(waba.id)),

@@ -267,12 +267,16 @@ pub async fn subscribe(
         if !valid {
             return Err(GraphError::invalid_parameter("Invalid callback URI format").into());
         }
-        if verify_token.is_none() {
+        let Some(token) = &verify_token else {
             return Err(GraphError::invalid_parameter(
                 "The parameter verify_token is required with override_callback_uri",
             )
             .into());
-        }
+        };
+        // An override is used only once it passes Meta's verification handshake.
+        crate::webhooks::handshake::verify(&state.webhooks.outbound, uri, token)
+            .await
+            .map_err(|e| crate::webhooks::subscriptions::handshake_error(&e))?;
     }
     let sub = WabaSubscription {
         waba_id: waba.id,

@@ -11,3 +11,4 @@ mod conventions;
 mod templates;
 mod tokens;
 mod waba;
+mod webhooks;

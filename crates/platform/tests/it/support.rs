@@ -179,6 +179,9 @@ impl TestPlatform {
         mut config: PlatformConfig,
         world: Option<&str>,
     ) -> Self {
+        // Receivers in tests listen on loopback.
+        config.webhooks.destinations =
+            wamm_platform::webhooks::outbound::Destinations::default().with_loopback();
         let pg = match backend {
             Backend::Sqlite => {
                 config.database_url = "sqlite::memory:".to_owned();
@@ -301,4 +304,173 @@ macro_rules! on_both_backends {
             $(#[tokio::test] async fn $name() { super::$name($crate::support::Backend::Postgres).await })*
         }
     };
+}
+
+/// How a [`Receiver`] answers.
+#[derive(Debug, Clone)]
+pub struct ReceiverBehaviour {
+    /// The verify token it accepts in the handshake.
+    pub verify_token: String,
+    /// Handshake answer: `None` echoes the challenge; `Some((status, body))` answers that instead.
+    pub handshake: Option<(u16, String)>,
+    /// Fail this many POSTs with HTTP 500 before accepting.
+    pub fail_first: usize,
+    /// Never answer POSTs (hang until the client gives up).
+    pub hang: bool,
+}
+
+impl Default for ReceiverBehaviour {
+    fn default() -> Self {
+        Self {
+            verify_token: "verify-me".to_owned(),
+            handshake: None,
+            fail_first: 0,
+            hang: false,
+        }
+    }
+}
+
+/// One POST a receiver got.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The raw body, exactly as sent.
+    pub body: Vec<u8>,
+    /// The `X-Hub-Signature-256` header.
+    pub signature: Option<String>,
+    /// The content type.
+    pub content_type: Option<String>,
+    /// Its JSON.
+    pub json: Value,
+}
+
+#[derive(Default)]
+struct ReceiverState {
+    behaviour: ReceiverBehaviour,
+    posts: Vec<Delivery>,
+    handshakes: usize,
+    refused: usize,
+}
+
+/// A webhook receiver on a real socket, recording what it gets.
+#[derive(Clone)]
+pub struct Receiver {
+    /// Its callback URL.
+    pub url: String,
+    state: std::sync::Arc<std::sync::Mutex<ReceiverState>>,
+}
+
+impl Receiver {
+    /// Starts a receiver.
+    pub async fn start(behaviour: ReceiverBehaviour) -> Self {
+        use axum::extract::{Query, State};
+        use axum::routing::get;
+        type Shared = std::sync::Arc<std::sync::Mutex<ReceiverState>>;
+        async fn handshake(
+            State(s): State<Shared>,
+            Query(q): Query<std::collections::HashMap<String, String>>,
+        ) -> (axum::http::StatusCode, String) {
+            let mut s = s.lock().expect("receiver lock");
+            s.handshakes += 1;
+            if let Some((status, body)) = s.behaviour.handshake.clone() {
+                return (
+                    axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK),
+                    body,
+                );
+            }
+            let ok = q.get("hub.mode").map(String::as_str) == Some("subscribe")
+                && q.get("hub.verify_token") == Some(&s.behaviour.verify_token);
+            if ok {
+                (
+                    axum::http::StatusCode::OK,
+                    q.get("hub.challenge").cloned().unwrap_or_default(),
+                )
+            } else {
+                (
+                    axum::http::StatusCode::FORBIDDEN,
+                    "wrong verify token".to_owned(),
+                )
+            }
+        }
+        async fn post(
+            State(s): State<Shared>,
+            headers: HeaderMap,
+            body: axum::body::Bytes,
+        ) -> axum::http::StatusCode {
+            let hang = s.lock().expect("receiver lock").behaviour.hang;
+            if hang {
+                std::future::pending::<()>().await;
+            }
+            let mut s = s.lock().expect("receiver lock");
+            if s.refused < s.behaviour.fail_first {
+                s.refused += 1;
+                return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            let header = |n: &str| {
+                headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            s.posts.push(Delivery {
+                json: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                body: body.to_vec(),
+                signature: header("x-hub-signature-256"),
+                content_type: header("content-type"),
+            });
+            axum::http::StatusCode::OK
+        }
+        let state: Shared = std::sync::Arc::new(std::sync::Mutex::new(ReceiverState {
+            behaviour,
+            ..ReceiverState::default()
+        }));
+        let app = axum::Router::new()
+            .route("/hook", get(handshake).post(post))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("receiver binds");
+        let addr = listener.local_addr().expect("receiver address");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url: format!("http://{addr}/hook"),
+            state,
+        }
+    }
+
+    /// Every accepted POST so far.
+    pub fn posts(&self) -> Vec<Delivery> {
+        self.state.lock().expect("receiver lock").posts.clone()
+    }
+
+    /// How many handshakes it answered.
+    pub fn handshakes(&self) -> usize {
+        self.state.lock().expect("receiver lock").handshakes
+    }
+
+    /// How many POSTs it refused.
+    pub fn refused(&self) -> usize {
+        self.state.lock().expect("receiver lock").refused
+    }
+
+    /// Every entry of every accepted POST, in arrival order.
+    pub fn entries(&self) -> Vec<Value> {
+        self.posts()
+            .iter()
+            .flat_map(|p| p.json["entry"].as_array().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    /// Waits (bounded) until at least `n` entries arrived; returns them.
+    pub async fn wait_for_entries(&self, n: usize) -> Vec<Value> {
+        for _ in 0..200 {
+            let entries = self.entries();
+            if entries.len() >= n {
+                return entries;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("expected {n} webhook entries, got {}", self.entries().len());
+    }
 }

@@ -172,12 +172,31 @@ async fn subscribed_apps(backend: Backend) {
         r.json["data"][0]["whatsapp_business_api_data"]["name"],
         "Partner Connect"
     );
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
     let r = p
-        .post("/v23.0/3001/subscribed_apps", FULL, &json!({"override_callback_uri": "https://hooks.partner.test/wa", "verify_token": "vt"}))
+        .post(
+            "/v23.0/3001/subscribed_apps",
+            FULL,
+            &json!({"override_callback_uri": receiver.url, "verify_token": "verify-me"}),
+        )
         .await;
     assert_eq!(
         r.ok()["data"][0]["override_callback_uri"],
-        "https://hooks.partner.test/wa"
+        receiver.url.as_str()
+    );
+    assert_eq!(receiver.handshakes(), 1, "the override was verified first");
+    // An override that fails the handshake is refused and not stored.
+    let r = p
+        .post(
+            "/v23.0/3002/subscribed_apps",
+            FULL,
+            &json!({"override_callback_uri": receiver.url, "verify_token": "wrong"}),
+        )
+        .await;
+    r.graph_error(400, 2200, None);
+    assert_eq!(
+        p.get("/v23.0/3002/subscribed_apps", FULL).await.ok(),
+        &json!({"data": []})
     );
     p.post(
         "/v23.0/3001/subscribed_apps",

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use wamm_domain::WorldState;
-use wamm_store::{Backend, ChangeSet, Delete, Put, Store, StoreError};
+use wamm_domain::{DeliveryStatus, OutboxItem, Outcome, Timestamp, WorldState};
+use wamm_store::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, TemplateId, UserId, WabaId};
 
 use crate::fixture::{self, APP, CLIENT, PARTNER, WABA};
@@ -49,6 +49,9 @@ pub async fn commits_and_reads_back_every_kind(store: &dyn Store) {
     }
     for v in &world.subscriptions {
         changes = changes.put(Put::Subscription(v.clone()));
+    }
+    for v in &world.app_subscriptions {
+        changes = changes.put(Put::AppSubscription(v.clone()));
     }
     assert!(!changes.is_empty());
     let seqs = commit(store, changes.event(fixture::event("world"))).await;
@@ -666,7 +669,7 @@ pub async fn token_by_hash_finds_exactly_that_token(store: &dyn Store) {
 
     // Revoking is a re-put by hash.
     let mut revoked = a;
-    revoked.revoked_at = Some(wamm_domain::Timestamp::from_millis(1_800_000_000_000));
+    revoked.revoked_at = Some(Timestamp::from_millis(1_800_000_000_000));
     commit(store, ChangeSet::new().put(Put::Token(revoked.clone()))).await;
     assert_eq!(
         store.token_by_hash(&revoked.hash).await.expect("token"),
@@ -702,4 +705,711 @@ pub async fn concurrent_commits_all_land(store: Arc<dyn Store>) {
     assert_eq!(seqs.len(), total);
     assert_eq!(store.businesses().await.expect("businesses").len(), total);
     assert_eq!(store.events(0, 1000).await.expect("events").len(), total);
+}
+
+/// The IDs of outbox items.
+fn outbox_ids(items: &[OutboxItem]) -> Vec<i64> {
+    items.iter().map(|i| i.id).collect()
+}
+
+/// Every outbox row, by ID.
+async fn all_outbox(store: &dyn Store) -> Vec<OutboxItem> {
+    store.outbox(None, 0, 100_000).await.expect("outbox")
+}
+
+/// The outbox counts.
+async fn counts(store: &dyn Store) -> OutboxCounts {
+    store.outbox_counts().await.expect("counts")
+}
+
+/// Enqueues one webhook per time, returning their outbox IDs.
+async fn enqueue(store: &dyn Store, times: &[i64]) -> Vec<i64> {
+    let before = all_outbox(store).await.last().map_or(0, |i| i.id);
+    let webhooks = times
+        .iter()
+        .enumerate()
+        .map(|(n, t)| fixture::webhook(u64::try_from(n).expect("small"), *t));
+    commit(store, ChangeSet::new().webhooks(webhooks)).await;
+    let added = outbox_ids(&store.outbox(None, before, 100_000).await.expect("outbox"));
+    assert_eq!(added.len(), times.len());
+    added
+}
+
+/// Claims everything due by `now` at wall time `wall`, under a 1000 ms lease.
+async fn claim(store: &dyn Store, now: i64, wall: i64) -> Vec<i64> {
+    outbox_ids(
+        &store
+            .claim_webhooks(Timestamp::from_millis(now), wall, 1000, 100)
+            .await
+            .expect("claim"),
+    )
+}
+
+/// An outbox row that must exist.
+async fn item(store: &dyn Store, id: i64) -> OutboxItem {
+    store
+        .outbox_item(id)
+        .await
+        .expect("outbox item")
+        .expect("outbox row exists")
+}
+
+pub async fn commit_enqueues_webhooks_with_the_rest(store: &dyn Store) {
+    assert!(all_outbox(store).await.is_empty());
+    let hooks = [
+        fixture::webhook(0, 1_000),
+        fixture::webhook(1, 2_000),
+        fixture::webhook(2, 1_500),
+    ];
+    let changes = ChangeSet::new()
+        .put(Put::App(fixture::app(APP, PARTNER)))
+        .event(fixture::event("a"))
+        .webhook(hooks[0].clone())
+        .webhooks(hooks[1..].iter().cloned())
+        .event(fixture::event("b"));
+    assert!(!ChangeSet::new().webhook(hooks[0].clone()).is_empty());
+    let seqs = commit(store, changes).await;
+    assert_eq!(seqs.len(), 2);
+    assert!(store.app(APP).await.expect("app").is_some());
+
+    let items = all_outbox(store).await;
+    assert_eq!(items.len(), 3);
+    assert!(items.windows(2).all(|w| w[0].id < w[1].id));
+    for (item, hook) in items.iter().zip(&hooks) {
+        assert_eq!(&item.webhook, hook);
+        assert_eq!(item.status, DeliveryStatus::Pending);
+        assert_eq!(item.attempts, 0);
+        assert_eq!(item.next_attempt_at, hook.time);
+        assert_eq!(item.created_at, hook.time);
+        assert_eq!(item.delivered_at, None);
+        assert_eq!(item.last_error, None);
+        assert_eq!(
+            store.outbox_item(item.id).await.expect("item").as_ref(),
+            Some(item)
+        );
+    }
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 3,
+            delivered: 0,
+            dropped: 0
+        }
+    );
+
+    // A change set that fails enqueues nothing.
+    let first = fixture::template(TemplateId::new(61), WABA, "welcome", "en_US");
+    commit(store, ChangeSet::new().put(Put::Template(first))).await;
+    let clash = fixture::template(TemplateId::new(62), WABA, "welcome", "en_US");
+    let result = store
+        .commit(
+            ChangeSet::new()
+                .webhook(fixture::webhook(9, 3_000))
+                .put(Put::Template(clash))
+                .event(fixture::event("c")),
+        )
+        .await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    assert_eq!(outbox_ids(&all_outbox(store).await), outbox_ids(&items));
+    assert_eq!(
+        store.outbox_item(items[2].id + 1).await.expect("item"),
+        None
+    );
+}
+
+pub async fn app_subscriptions_put_delete_and_list(store: &dyn Store) {
+    let other = AppId::new(2_000_000_000_002);
+    assert!(store.app_subscriptions(APP).await.expect("subs").is_empty());
+    let waba_sub = fixture::app_subscription(APP, "whatsapp_business_account");
+    let app_sub = fixture::app_subscription(APP, "application");
+    let other_sub = fixture::app_subscription(other, "whatsapp_business_account");
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::AppSubscription(waba_sub.clone()))
+            .put(Put::AppSubscription(other_sub.clone()))
+            .put(Put::AppSubscription(app_sub.clone())),
+    )
+    .await;
+    assert_eq!(
+        store.app_subscriptions(APP).await.expect("subs"),
+        [app_sub.clone(), waba_sub.clone()]
+    );
+    assert_eq!(
+        store.app_subscriptions(other).await.expect("subs"),
+        std::slice::from_ref(&other_sub)
+    );
+    assert_eq!(
+        store
+            .export_world()
+            .await
+            .expect("export")
+            .app_subscriptions,
+        [app_sub.clone(), waba_sub.clone(), other_sub.clone()]
+    );
+
+    // A put of the same (app, object) replaces it.
+    let mut changed = waba_sub;
+    changed.fields = vec!["messages".to_owned()];
+    changed.active = false;
+    commit(
+        store,
+        ChangeSet::new().put(Put::AppSubscription(changed.clone())),
+    )
+    .await;
+    assert_eq!(
+        store.app_subscriptions(APP).await.expect("subs"),
+        [app_sub, changed]
+    );
+
+    commit(
+        store,
+        ChangeSet::new()
+            .delete(Delete::AppSubscription {
+                app: APP,
+                object: "application".to_owned(),
+            })
+            .delete(Delete::AppSubscription {
+                app: APP,
+                object: "missing".to_owned(),
+            }),
+    )
+    .await;
+    let left: Vec<String> = store
+        .app_subscriptions(APP)
+        .await
+        .expect("subs")
+        .into_iter()
+        .map(|s| s.object)
+        .collect();
+    assert_eq!(left, ["whatsapp_business_account"]);
+    assert_eq!(
+        store.app_subscriptions(other).await.expect("subs"),
+        [other_sub]
+    );
+    // App subscriptions alone do not make the store non-empty.
+    assert!(store.is_empty().await.expect("empty"));
+}
+
+pub async fn replace_world_clears_the_outbox(store: &dyn Store) {
+    let ids = enqueue(store, &[10, 20]).await;
+    store
+        .finish_deliveries(vec![fixture::result(
+            fixture::attempt(ids[0], 1, 10, Some(200)),
+            Outcome::Delivered,
+        )])
+        .await
+        .expect("finish");
+    assert_eq!(store.attempts_of(ids[0]).await.expect("attempts").len(), 1);
+
+    store
+        .replace_world(&fixture::world())
+        .await
+        .expect("replace");
+    assert!(all_outbox(store).await.is_empty());
+    assert!(
+        store
+            .attempts_of(ids[0])
+            .await
+            .expect("attempts")
+            .is_empty()
+    );
+    assert_eq!(counts(store).await, OutboxCounts::default());
+    assert_eq!(store.next_due_webhook().await.expect("due"), None);
+    assert!(claim(store, i64::MAX, 0).await.is_empty());
+    assert_eq!(
+        store
+            .export_world()
+            .await
+            .expect("export")
+            .app_subscriptions,
+        fixture::world().app_subscriptions
+    );
+
+    // New rows get fresh IDs that never collide with old attempts.
+    let again = enqueue(store, &[30]).await;
+    assert!(
+        store
+            .attempts_of(again[0])
+            .await
+            .expect("attempts")
+            .is_empty()
+    );
+}
+
+pub async fn claims_respect_due_time_and_leases(store: &dyn Store) {
+    let ids = enqueue(store, &[100, 200, 300]).await;
+    // Nothing is due before its time.
+    assert!(claim(store, 99, 1_000).await.is_empty());
+    assert_eq!(claim(store, 150, 1_000).await, ids[..1]);
+    // Leased until 2000: a second claim at the same wall time gets nothing more.
+    assert!(claim(store, 150, 1_000).await.is_empty());
+    assert_eq!(claim(store, 250, 1_000).await, ids[1..2]);
+    assert_eq!(claim(store, 10_000, 1_999).await, ids[2..]);
+    // A lease ending exactly now still holds.
+    assert!(claim(store, 10_000, 2_000).await.is_empty());
+    // Expired: claimable again, lowest ID first, up to the limit.
+    let limited = store
+        .claim_webhooks(Timestamp::from_millis(10_000), 2_001, 1000, 1)
+        .await
+        .expect("claim");
+    assert_eq!(outbox_ids(&limited), ids[..1]);
+    assert_eq!(limited[0].status, DeliveryStatus::Pending);
+    assert_eq!(limited[0].attempts, 0);
+    assert_eq!(claim(store, 10_000, 2_001).await, ids[1..2]);
+    assert_eq!(claim(store, 10_000, 3_000).await, ids[2..]);
+    assert_eq!(claim(store, 10_000, 5_000).await, ids);
+    // Claiming changes nothing else.
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 3,
+            delivered: 0,
+            dropped: 0
+        }
+    );
+    assert_eq!(
+        item(store, ids[0]).await.next_attempt_at,
+        Timestamp::from_millis(100)
+    );
+}
+
+pub async fn finishing_records_attempts_and_outcomes(store: &dyn Store) {
+    let ids = enqueue(store, &[100, 100, 100, 100]).await;
+    assert_eq!(claim(store, 100, 1_000).await, ids);
+    store
+        .finish_deliveries(vec![
+            fixture::result(
+                fixture::attempt(ids[0], 1, 110, Some(200)),
+                Outcome::Delivered,
+            ),
+            fixture::result(
+                fixture::attempt(ids[1], 1, 120, Some(500)),
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(5_000),
+                },
+            ),
+            fixture::result(fixture::attempt(ids[2], 1, 130, None), Outcome::Drop),
+        ])
+        .await
+        .expect("finish");
+    store
+        .finish_deliveries(Vec::new())
+        .await
+        .expect("finish nothing");
+
+    let delivered = item(store, ids[0]).await;
+    assert_eq!(delivered.status, DeliveryStatus::Delivered);
+    assert_eq!(delivered.attempts, 1);
+    assert_eq!(delivered.delivered_at, Some(Timestamp::from_millis(110)));
+    assert_eq!(delivered.last_error, None);
+
+    let retried = item(store, ids[1]).await;
+    assert_eq!(retried.status, DeliveryStatus::Pending);
+    assert_eq!(retried.attempts, 1);
+    assert_eq!(retried.next_attempt_at, Timestamp::from_millis(5_000));
+    assert_eq!(retried.delivered_at, None);
+    assert_eq!(retried.last_error.as_deref(), Some("HTTP 500"));
+
+    let dropped = item(store, ids[2]).await;
+    assert_eq!(dropped.status, DeliveryStatus::Dropped);
+    assert_eq!(dropped.attempts, 1);
+    assert_eq!(dropped.last_error.as_deref(), Some("timeout"));
+
+    assert_eq!(
+        store.attempts_of(ids[0]).await.expect("attempts"),
+        [fixture::attempt(ids[0], 1, 110, Some(200))]
+    );
+    assert_eq!(
+        store.attempts_of(ids[2]).await.expect("attempts"),
+        [fixture::attempt(ids[2], 1, 130, None)]
+    );
+    assert!(
+        store
+            .attempts_of(ids[3])
+            .await
+            .expect("attempts")
+            .is_empty()
+    );
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 2,
+            delivered: 1,
+            dropped: 1
+        }
+    );
+
+    // The retry's lease is released, but it is due again only at next_attempt_at; the
+    // unfinished row stays leased until its lease ends.
+    assert_eq!(
+        store.next_due_webhook().await.expect("due"),
+        Some(Timestamp::from_millis(100))
+    );
+    assert!(claim(store, 4_999, 1_500).await.is_empty());
+    assert_eq!(claim(store, 5_000, 1_500).await, ids[1..2]);
+    assert_eq!(claim(store, 5_000, 2_500).await, ids[3..]);
+
+    // A second attempt succeeds.
+    store
+        .finish_deliveries(vec![fixture::result(
+            fixture::attempt(ids[1], 2, 5_010, Some(204)),
+            Outcome::Delivered,
+        )])
+        .await
+        .expect("finish");
+    let delivered = item(store, ids[1]).await;
+    assert_eq!(delivered.status, DeliveryStatus::Delivered);
+    assert_eq!(delivered.attempts, 2);
+    assert_eq!(delivered.delivered_at, Some(Timestamp::from_millis(5_010)));
+    assert_eq!(delivered.last_error, None);
+    assert_eq!(
+        store.attempts_of(ids[1]).await.expect("attempts"),
+        [
+            fixture::attempt(ids[1], 1, 120, Some(500)),
+            fixture::attempt(ids[1], 2, 5_010, Some(204)),
+        ]
+    );
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 1,
+            delivered: 2,
+            dropped: 1
+        }
+    );
+}
+
+pub async fn late_failures_never_downgrade_a_delivery(store: &dyn Store) {
+    let ids = enqueue(store, &[100, 100]).await;
+    assert_eq!(claim(store, 100, 1_000).await, ids);
+    store
+        .finish_deliveries(vec![fixture::result(
+            fixture::attempt(ids[0], 1, 110, Some(200)),
+            Outcome::Delivered,
+        )])
+        .await
+        .expect("finish");
+    let delivered = item(store, ids[0]).await;
+
+    // A worker whose lease expired reports the same attempt number failing, then a drop.
+    store
+        .finish_deliveries(vec![
+            fixture::result(
+                fixture::attempt(ids[0], 1, 120, Some(503)),
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(9_000),
+                },
+            ),
+            fixture::result(fixture::attempt(ids[0], 2, 130, None), Outcome::Drop),
+        ])
+        .await
+        .expect("late finish");
+    assert_eq!(item(store, ids[0]).await, delivered);
+    // The first record of attempt 1 is kept; attempt 2 is recorded.
+    let attempts = store.attempts_of(ids[0]).await.expect("attempts");
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0], fixture::attempt(ids[0], 1, 110, Some(200)));
+
+    // In one batch, a retry listed before the delivery of the same row loses too.
+    store
+        .finish_deliveries(vec![
+            fixture::result(
+                fixture::attempt(ids[1], 1, 140, Some(500)),
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(9_000),
+                },
+            ),
+            fixture::result(
+                fixture::attempt(ids[1], 2, 150, Some(200)),
+                Outcome::Delivered,
+            ),
+        ])
+        .await
+        .expect("finish");
+    let second = item(store, ids[1]).await;
+    assert_eq!(second.status, DeliveryStatus::Delivered);
+    assert_eq!(second.delivered_at, Some(Timestamp::from_millis(150)));
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 0,
+            delivered: 2,
+            dropped: 0
+        }
+    );
+    assert_eq!(store.next_due_webhook().await.expect("due"), None);
+}
+
+pub async fn redeliver_makes_a_row_pending_again(store: &dyn Store) {
+    let ids = enqueue(store, &[100, 100]).await;
+    assert_eq!(claim(store, 100, 1_000).await, ids);
+    store
+        .finish_deliveries(vec![
+            fixture::result(fixture::attempt(ids[0], 1, 110, None), Outcome::Drop),
+            fixture::result(
+                fixture::attempt(ids[1], 1, 110, Some(200)),
+                Outcome::Delivered,
+            ),
+        ])
+        .await
+        .expect("finish");
+    assert!(
+        store
+            .redeliver(ids[0], Timestamp::from_millis(9_000))
+            .await
+            .expect("redeliver")
+    );
+    assert!(
+        store
+            .redeliver(ids[1], Timestamp::from_millis(9_500))
+            .await
+            .expect("redeliver")
+    );
+    assert!(
+        !store
+            .redeliver(ids[1] + 1000, Timestamp::from_millis(1))
+            .await
+            .expect("redeliver")
+    );
+
+    let again = item(store, ids[0]).await;
+    assert_eq!(again.status, DeliveryStatus::Pending);
+    assert_eq!(again.attempts, 1);
+    assert_eq!(again.next_attempt_at, Timestamp::from_millis(9_000));
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 2,
+            delivered: 0,
+            dropped: 0
+        }
+    );
+    assert_eq!(
+        store.next_due_webhook().await.expect("due"),
+        Some(Timestamp::from_millis(9_000))
+    );
+    // Due at `now`, and unleased even though the old lease (until 2000) would still hold.
+    assert!(claim(store, 8_999, 1_500).await.is_empty());
+    assert_eq!(claim(store, 9_000, 1_500).await, ids[..1]);
+    assert_eq!(claim(store, 9_500, 1_500).await, ids[1..]);
+    store
+        .finish_deliveries(vec![fixture::result(
+            fixture::attempt(ids[0], 2, 9_010, Some(200)),
+            Outcome::Delivered,
+        )])
+        .await
+        .expect("finish");
+    assert_eq!(item(store, ids[0]).await.attempts, 2);
+    assert_eq!(store.attempts_of(ids[0]).await.expect("attempts").len(), 2);
+}
+
+pub async fn outbox_pages_by_status_and_id(store: &dyn Store) {
+    let ids = enqueue(store, &[100; 10]).await;
+    assert_eq!(claim(store, 100, 1_000).await, ids);
+    let results = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| match i % 3 {
+            0 => fixture::result(fixture::attempt(*id, 1, 110, Some(200)), Outcome::Delivered),
+            1 => fixture::result(fixture::attempt(*id, 1, 110, None), Outcome::Drop),
+            _ => fixture::result(
+                fixture::attempt(*id, 1, 110, Some(500)),
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(500),
+                },
+            ),
+        })
+        .collect();
+    store.finish_deliveries(results).await.expect("finish");
+    let pick = |r: usize| -> Vec<i64> {
+        ids.iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == r)
+            .map(|(_, id)| *id)
+            .collect()
+    };
+    let delivered = pick(0);
+    assert_eq!(delivered.len(), 4);
+
+    let page = |status, after, limit| async move {
+        outbox_ids(&store.outbox(status, after, limit).await.expect("outbox"))
+    };
+    let first = page(Some(DeliveryStatus::Delivered), 0, 3).await;
+    assert_eq!(first, delivered[..3]);
+    assert_eq!(
+        page(Some(DeliveryStatus::Delivered), first[2], 3).await,
+        delivered[3..]
+    );
+    assert!(
+        page(Some(DeliveryStatus::Delivered), delivered[3], 3)
+            .await
+            .is_empty()
+    );
+    assert_eq!(page(Some(DeliveryStatus::Dropped), 0, 100).await, pick(1));
+    assert_eq!(page(Some(DeliveryStatus::Pending), 0, 100).await, pick(2));
+    assert_eq!(page(None, ids[4], 3).await, ids[5..8]);
+    assert_eq!(page(None, 0, 100).await, ids);
+    assert!(page(None, ids[9], 100).await.is_empty());
+    for item in store
+        .outbox(Some(DeliveryStatus::Dropped), 0, 100)
+        .await
+        .expect("outbox")
+    {
+        assert_eq!(item.status, DeliveryStatus::Dropped);
+    }
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 3,
+            delivered: 4,
+            dropped: 3
+        }
+    );
+}
+
+pub async fn next_due_webhook_is_the_earliest_pending(store: &dyn Store) {
+    assert_eq!(store.next_due_webhook().await.expect("due"), None);
+    let ids = enqueue(store, &[300, 100, 200]).await;
+    assert_eq!(
+        store.next_due_webhook().await.expect("due"),
+        Some(Timestamp::from_millis(100))
+    );
+    // Leases do not hide a row from the wake-up time.
+    assert_eq!(claim(store, 100, 1_000).await, ids[1..2]);
+    assert_eq!(
+        store.next_due_webhook().await.expect("due"),
+        Some(Timestamp::from_millis(100))
+    );
+    store
+        .finish_deliveries(vec![fixture::result(
+            fixture::attempt(ids[1], 1, 100, Some(200)),
+            Outcome::Delivered,
+        )])
+        .await
+        .expect("finish");
+    assert_eq!(
+        store.next_due_webhook().await.expect("due"),
+        Some(Timestamp::from_millis(200))
+    );
+    assert_eq!(claim(store, 1_000, 1_000).await, [ids[0], ids[2]]);
+    store
+        .finish_deliveries(vec![
+            fixture::result(fixture::attempt(ids[0], 1, 1_000, None), Outcome::Drop),
+            fixture::result(
+                fixture::attempt(ids[2], 1, 1_000, None),
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(7_000),
+                },
+            ),
+        ])
+        .await
+        .expect("finish");
+    assert_eq!(
+        store.next_due_webhook().await.expect("due"),
+        Some(Timestamp::from_millis(7_000))
+    );
+}
+
+pub async fn a_large_webhook_commit_lands(store: &dyn Store) {
+    const N: u64 = 5_000;
+    let webhooks = (0..N).map(|n| fixture::webhook(n, 1_000 + i64::try_from(n).expect("small")));
+    let seqs = commit(
+        store,
+        ChangeSet::new()
+            .event(fixture::event("bulk"))
+            .webhooks(webhooks),
+    )
+    .await;
+    assert_eq!(seqs.len(), 1);
+    let total = i64::try_from(N).expect("small");
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: total,
+            delivered: 0,
+            dropped: 0
+        }
+    );
+    let items = all_outbox(store).await;
+    assert_eq!(items.len(), 5_000);
+    assert!(items.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(items[4_321].webhook, fixture::webhook(4_321, 5_321));
+
+    // Finishing thousands at once works too.
+    assert_eq!(
+        store
+            .claim_webhooks(Timestamp::from_millis(i64::MAX), 0, 1_000, 10_000)
+            .await
+            .expect("claim")
+            .len(),
+        5_000
+    );
+    let results = items
+        .iter()
+        .map(|i| {
+            if i.id % 2 == 0 {
+                fixture::result(
+                    fixture::attempt(i.id, 1, 9_000, Some(200)),
+                    Outcome::Delivered,
+                )
+            } else {
+                fixture::result(
+                    fixture::attempt(i.id, 1, 9_000, Some(500)),
+                    Outcome::Retry {
+                        next_attempt_at: Timestamp::from_millis(10_000),
+                    },
+                )
+            }
+        })
+        .collect();
+    store.finish_deliveries(results).await.expect("finish");
+    let c = counts(store).await;
+    assert_eq!(c.pending + c.delivered, total);
+    assert_eq!(c.dropped, 0);
+    assert!(c.delivered >= 2_499 && c.delivered <= 2_501, "{c:?}");
+}
+
+/// Four claimers, each with its own store handle on the same database, drain 2000 due rows:
+/// no ID goes to two of them, and together they get every row.
+pub async fn claims_are_exclusive_under_concurrency(stores: Vec<Arc<dyn Store>>) {
+    const ROWS: u64 = 2_000;
+    let webhooks = (0..ROWS).map(|n| fixture::webhook(n, 100));
+    stores[0]
+        .commit(ChangeSet::new().webhooks(webhooks))
+        .await
+        .expect("enqueue");
+    let mut handles = Vec::new();
+    for store in stores {
+        handles.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                // A lease far longer than the test, at one wall time: nothing expires.
+                let claimed = store
+                    .claim_webhooks(Timestamp::from_millis(1_000), 5_000, 3_600_000, 37)
+                    .await
+                    .expect("claim");
+                if claimed.is_empty() {
+                    break;
+                }
+                got.extend(claimed.into_iter().map(|i| i.id));
+                tokio::task::yield_now().await;
+            }
+            got
+        }));
+    }
+    let mut seen = BTreeSet::new();
+    let mut per_task = Vec::new();
+    for handle in handles {
+        let got = handle.await.expect("task");
+        per_task.push(got.len());
+        for id in got {
+            assert!(seen.insert(id), "outbox row {id} claimed twice");
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        usize::try_from(ROWS).expect("small"),
+        "{per_task:?}"
+    );
 }

@@ -2,10 +2,11 @@
 
 use serde_json::json;
 use wamm_domain::{
-    AccessLevel, App, AppPermission, Business, BusinessRole, NewEvent, PartnerAccess, PartnerType,
-    Permission, Person, PhoneNumber, QualityRating, SystemUser, Template, TemplateCategory,
-    TemplateStatus, TermsSigned, ThroughputLevel, Timestamp, TokenKind, TokenRecord, Waba,
-    WabaPartner, WabaStatus, WabaSubscription, WorldState,
+    AccessLevel, App, AppPermission, AppSubscription, Attempt, Business, BusinessRole,
+    DeliveryResult, NewEvent, NewWebhook, Outcome, PartnerAccess, PartnerType, Permission, Person,
+    PhoneNumber, QualityRating, SystemUser, Template, TemplateCategory, TemplateStatus,
+    TermsSigned, ThroughputLevel, Timestamp, TokenKind, TokenRecord, Waba, WabaPartner, WabaStatus,
+    WabaSubscription, WorldState,
 };
 use wamm_domain::{MigrationIntent, country::Country};
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, UserId, WabaId};
@@ -164,6 +165,56 @@ pub fn subscription(waba: WabaId, app: AppId) -> WabaSubscription {
     }
 }
 
+/// `app`'s webhook subscription for `object`.
+pub fn app_subscription(app: AppId, object: &str) -> AppSubscription {
+    AppSubscription {
+        app_id: app,
+        object: object.to_owned(),
+        callback_url: format!("https://example.com/{app}/{object}"),
+        verify_token: "verify".to_owned(),
+        fields: vec!["account_update".to_owned(), "messages".to_owned()],
+        active: true,
+        updated_at: Timestamp::from_millis(1_700_000_450_000),
+    }
+}
+
+/// The `n`th webhook of a test, happening at `time_ms`.
+pub fn webhook(n: u64, time_ms: i64) -> NewWebhook {
+    NewWebhook {
+        app_id: APP,
+        endpoint: "https://example.com/hook".to_owned(),
+        object_id: WABA.to_string(),
+        field: "account_update".to_owned(),
+        value: json!({ "n": n, "event": "VERIFIED_ACCOUNT", "nested": { "ok": true } }),
+        time: Timestamp::from_millis(time_ms),
+        include_time: n.is_multiple_of(2),
+    }
+}
+
+/// Attempt number `attempt` of outbox row `outbox_id`, at `at`, answered with `status_code`
+/// (a 2xx is a success; anything else, or no answer, an error).
+pub fn attempt(outbox_id: i64, attempt: u32, at: i64, status_code: Option<u16>) -> Attempt {
+    let error = match status_code {
+        Some(code) if (200..300).contains(&code) => None,
+        Some(code) => Some(format!("HTTP {code}")),
+        None => Some("timeout".to_owned()),
+    };
+    Attempt {
+        outbox_id,
+        attempt,
+        at: Timestamp::from_millis(at),
+        duration_ms: 12,
+        status_code,
+        error,
+        response_snippet: status_code.map_or_else(String::new, |c| format!("answer {c}")),
+    }
+}
+
+/// The result of `attempt`, followed by `outcome`.
+pub fn result(attempt: Attempt, outcome: Outcome) -> DeliveryResult {
+    DeliveryResult { attempt, outcome }
+}
+
 /// An event about `subject`.
 pub fn event(subject: &str) -> NewEvent {
     NewEvent {
@@ -212,6 +263,11 @@ pub fn world() -> WorldState {
         subscriptions: vec![
             subscription(WABA, APP),
             subscription(WabaId::new(3_000_000_000_002), APP),
+        ],
+        app_subscriptions: vec![
+            app_subscription(APP, "application"),
+            app_subscription(APP, "whatsapp_business_account"),
+            app_subscription(AppId::new(2_000_000_000_002), "whatsapp_business_account"),
         ],
     }
 }

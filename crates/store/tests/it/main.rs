@@ -50,7 +50,36 @@ contract_tests!(
     reserve_counts_from_zero,
     is_empty_tracks_businesses_and_apps,
     token_by_hash_finds_exactly_that_token,
+    commit_enqueues_webhooks_with_the_rest,
+    app_subscriptions_put_delete_and_list,
+    replace_world_clears_the_outbox,
+    claims_respect_due_time_and_leases,
+    finishing_records_attempts_and_outcomes,
+    late_failures_never_downgrade_a_delivery,
+    redeliver_makes_a_row_pending_again,
+    outbox_pages_by_status_and_id,
+    next_due_webhook_is_the_earliest_pending,
+    a_large_webhook_commit_lands,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_claims_are_exclusive_under_concurrency() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("claims.db").display());
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(wamm_store::connect(&url).await.expect("open sqlite file"));
+    }
+    contract::claims_are_exclusive_under_concurrency(stores).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_claims_are_exclusive_under_concurrency() {
+    let db = support::PgTestDb::create().await;
+    let other = wamm_store::connect(&db.url).await.expect("second pool");
+    let stores = vec![db.store.clone(), other.clone(), db.store.clone(), other];
+    contract::claims_are_exclusive_under_concurrency(stores).await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_file_reserve_is_atomic_under_concurrency() {

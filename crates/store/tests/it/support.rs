@@ -41,6 +41,8 @@ fn with_database(url: &str, name: &str) -> String {
 pub struct PgTestDb {
     /// The store on the test's database.
     pub store: Arc<dyn Store>,
+    /// The test database's URL, for opening more stores on it.
+    pub url: String,
     admin_url: String,
     name: String,
 }
@@ -71,11 +73,13 @@ impl PgTestDb {
             .await
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         admin.close().await.ok();
-        let store = wamm_store::connect(&with_database(&admin_url, &name))
+        let url = with_database(&admin_url, &name);
+        let store = wamm_store::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open store on test database {name}: {e}"));
         Self {
             store,
+            url,
             admin_url,
             name,
         }

@@ -1,13 +1,13 @@
 //! Integration tests of world files: the demo world, determinism, export roundtrips, the JSON
-//! form and the errors bad files get.
+//! form, app webhook subscriptions and the errors bad files get.
 
 use std::collections::HashSet;
 
 use wamm_domain::Timestamp;
 use wamm_domain::model::{PartnerAccess, TokenKind, WabaStatus, WorldState};
 use wamm_world::{
-    DEMO_WORLD, Format, Loaded, Mint, SeqMint, WorldError, WorldFile, export, hash_token,
-    normalize, parse,
+    DEMO_WORLD, Format, Loaded, Mint, SeqMint, WEBHOOK_FIELDS, WorldError, WorldFile, export,
+    hash_token, normalize, parse,
 };
 
 const NOW: Timestamp = Timestamp::from_millis(1_761_000_000_000);
@@ -467,4 +467,209 @@ fn loose_tokens_roundtrip_through_the_top_level_list() {
         .expect("builds");
     assert_eq!(rebuilt.state, state);
     assert_eq!(WorldFile::default().format, wamm_world::FORMAT);
+}
+
+/// [`SMALL`] with app webhook subscriptions on two apps, written out of order.
+fn with_webhooks() -> String {
+    SMALL.replace(
+        "    partner_type: BSP\n",
+        "    partner_type: BSP
+    webhooks:
+      - object: whatsapp_business_account
+        callback_url: https://hooks.partner.example/whatsapp
+        verify_token: s3cret-verify
+        fields: [account_update, messages, message_template_status_update]
+        updated_at: 2025-10-07
+      - object: business
+        callback_url: http://localhost:9000/hooks?src=wamm
+        verify_token: other
+        fields: [security]
+        active: false
+  - key: second
+    name: Second
+    business: partner
+    partner_type: BSP
+    webhooks:
+      - callback_url: https://second.example
+        verify_token: v
+        fields: [messages]
+",
+    )
+}
+
+#[test]
+fn webhook_fields_are_sorted_and_distinct() {
+    assert!(WEBHOOK_FIELDS.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(WEBHOOK_FIELDS.len(), 22);
+    assert!(WEBHOOK_FIELDS.contains(&"messages"));
+}
+
+#[test]
+fn app_webhooks_build_and_roundtrip() {
+    let text = with_webhooks();
+    let loaded = parse(&text)
+        .expect("parses")
+        .build(&mut SeqMint::default(), NOW)
+        .expect("builds");
+    let state = &loaded.state;
+    let subs = &state.app_subscriptions;
+    assert_eq!(subs.len(), 3);
+    // Sorted by (app, object).
+    assert!(
+        subs.windows(2)
+            .all(|w| (w[0].app_id, &w[0].object) < (w[1].app_id, &w[1].object))
+    );
+    let connect = state
+        .apps
+        .iter()
+        .find(|a| a.name == "Connect")
+        .expect("connect")
+        .id;
+    let second = state
+        .apps
+        .iter()
+        .find(|a| a.name == "Second")
+        .expect("second")
+        .id;
+    let find = |app, object: &str| {
+        subs.iter()
+            .find(|s| s.app_id == app && s.object == object)
+            .unwrap_or_else(|| panic!("{object}"))
+    };
+    let waba = find(connect, "whatsapp_business_account");
+    assert_eq!(waba.callback_url, "https://hooks.partner.example/whatsapp");
+    assert_eq!(waba.verify_token, "s3cret-verify");
+    assert_eq!(
+        waba.fields,
+        [
+            "account_update",
+            "messages",
+            "message_template_status_update"
+        ]
+    );
+    assert!(waba.active);
+    assert!(waba.wants("messages"));
+    assert_eq!(Some(waba.updated_at), Timestamp::parse("2025-10-07"));
+    let business = find(connect, "business");
+    assert!(!business.active);
+    assert!(!business.wants("security"));
+    assert_eq!(business.updated_at, NOW);
+    // The object defaults to whatsapp_business_account, and active to true.
+    let defaulted = find(second, "whatsapp_business_account");
+    assert!(defaulted.active);
+    assert_eq!(defaulted.fields, ["messages"]);
+
+    // Export and rebuild, directly and through YAML and JSON text.
+    let exported = export(state);
+    let rebuilt = exported
+        .build(&mut SeqMint::new(1), Timestamp::from_millis(0))
+        .expect("export builds");
+    assert_eq!(&rebuilt.state, state);
+    for text in [
+        exported.to_yaml().expect("yaml"),
+        exported.to_json().expect("json"),
+    ] {
+        let reparsed = parse(&text).expect("export parses");
+        assert_eq!(reparsed, exported);
+        let rebuilt = reparsed.build(&mut SeqMint::new(1), NOW).expect("builds");
+        assert_eq!(&rebuilt.state, state);
+    }
+
+    // A state in any order exports to the normalized one.
+    let mut shuffled = state.clone();
+    shuffled.app_subscriptions.reverse();
+    let rebuilt = export(&shuffled)
+        .build(&mut SeqMint::new(1), NOW)
+        .expect("builds");
+    normalize(&mut shuffled);
+    assert_eq!(rebuilt.state, shuffled);
+    assert_eq!(&shuffled, state);
+}
+
+#[test]
+fn worlds_without_webhooks_export_none() {
+    let loaded = demo(&mut SeqMint::default());
+    assert!(loaded.state.app_subscriptions.is_empty());
+    let yaml = export(&loaded.state).to_yaml().expect("serialises");
+    assert!(!yaml.contains("webhooks"), "{yaml}");
+}
+
+#[test]
+fn bad_webhooks_name_the_field_path() {
+    let text = with_webhooks();
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            text.replace(
+                "https://hooks.partner.example/whatsapp",
+                "hooks.partner.example/whatsapp",
+            ),
+            "apps[0].webhooks[0].callback_url",
+            "not an http:// or https:// URL",
+        ),
+        (
+            text.replace("https://second.example", "https:///path"),
+            "apps[1].webhooks[0].callback_url",
+            "has no host",
+        ),
+        (
+            text.replace(
+                "[account_update, messages, message_template_status_update]",
+                "[account_update, mesages]",
+            ),
+            "apps[0].webhooks[0].fields[1]",
+            "unknown webhook field 'mesages'",
+        ),
+        (
+            text.replace("fields: [security]", "fields: []"),
+            "apps[0].webhooks[1].fields",
+            "at least one field",
+        ),
+        (
+            text.replace("fields: [security]", "fields: [security, calls, security]"),
+            "apps[0].webhooks[1].fields[2]",
+            "already listed at apps[0].webhooks[1].fields[0]",
+        ),
+        (
+            text.replace("object: business", "object: whatsapp_business_account"),
+            "apps[0].webhooks[1].object",
+            "already subscribes to 'whatsapp_business_account' at apps[0].webhooks[0]",
+        ),
+        (
+            // The default object counts too.
+            text.replace("fields: [messages]\n", "fields: [messages]\n      - callback_url: https://x.example\n        verify_token: t\n        fields: [calls]\n"),
+            "apps[1].webhooks[1].object",
+            "already subscribes to 'whatsapp_business_account' at apps[1].webhooks[0]",
+        ),
+        (
+            text.replace("verify_token: other", "verify_token: ''"),
+            "apps[0].webhooks[1].verify_token",
+            "must not be empty",
+        ),
+        (
+            text.replace("        verify_token: v\n", ""),
+            "apps[1].webhooks[0]",
+            "missing field `verify_token`",
+        ),
+        (
+            text.replace("        fields: [messages]\n", ""),
+            "apps[1].webhooks[0]",
+            "missing field `fields`",
+        ),
+        (
+            text.replace("        active: false\n", "        activ: false\n"),
+            "apps[0].webhooks[1].activ",
+            "unknown field `activ`",
+        ),
+        (
+            text.replace("object: business", "object: Business Account"),
+            "apps[0].webhooks[1].object",
+            "not a webhook object",
+        ),
+    ];
+    for (text, path, message) in cases {
+        let err = error_of(&text);
+        assert_eq!(err.path(), Some(path), "{err}\n{text}");
+        assert!(err.to_string().starts_with(&format!("{path}: ")), "{err}");
+        assert!(err.to_string().contains(message), "{err}");
+    }
 }

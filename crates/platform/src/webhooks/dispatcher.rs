@@ -1,0 +1,222 @@
+//! The delivery worker.
+//!
+//! It claims due outbox rows with a lease (several processes may run it against one
+//! database), groups them per endpoint, and posts batches of up to `batch_max` entries, each
+//! endpoint behind its own concurrency gate so that a slow or dead receiver never delays the
+//! others. Every attempt is recorded; failures are rescheduled on the platform clock by the
+//! retry policy, and dropped when the window closes. A crash loses nothing: unfinished rows are
+//! claimed again when their lease runs out, so delivery is at least once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use wamm_domain::{Attempt, DeliveryResult, NewEvent, OutboxItem, Outcome};
+use wamm_store::ChangeSet;
+use wamm_wire::ids::AppId;
+
+use super::fanout::WABA_OBJECT;
+use crate::state::AppState;
+
+/// Milliseconds of wall time, for leases.
+pub fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A small, fast generator for retry jitter; jitter needs spread, not secrecy.
+struct Jitter(u64);
+
+impl Jitter {
+    fn new() -> Self {
+        let mut seed = [0u8; 8];
+        getrandom::fill(&mut seed).expect("invariant: the OS provides randomness");
+        Self(u64::from_le_bytes(seed) | 1)
+    }
+
+    fn unit(&mut self) -> f64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "53 bits of a random word are plenty for jitter"
+        )]
+        let unit = (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64;
+        unit
+    }
+}
+
+/// The JSON `entry` for one outbox item.
+pub fn entry(item: &OutboxItem) -> Value {
+    let w = &item.webhook;
+    let mut entry =
+        json!({ "id": w.object_id, "changes": [{ "field": w.field, "value": w.value }] });
+    if w.include_time {
+        entry["time"] = json!(w.time.unix_seconds());
+    }
+    entry
+}
+
+/// Runs the worker until the task is aborted.
+pub async fn run(state: AppState) {
+    let rt = Arc::clone(&state.webhooks);
+    let config = rt.config.clone();
+    let lease = config.lease();
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let mut gates: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    loop {
+        let claimed = state
+            .store
+            .claim_webhooks(state.clock.now(), wall_ms(), lease_ms, config.claim_max)
+            .await;
+        let deadline = Instant::now() + lease;
+        let mut full = false;
+        match claimed {
+            Ok(items) => {
+                full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= config.claim_max;
+                let mut groups: BTreeMap<(String, AppId), Vec<OutboxItem>> = BTreeMap::new();
+                for item in items {
+                    groups
+                        .entry((item.webhook.endpoint.clone(), item.webhook.app_id))
+                        .or_default()
+                        .push(item);
+                }
+                for ((endpoint, _), group) in groups {
+                    let gate = Arc::clone(gates.entry(endpoint).or_insert_with(|| {
+                        Arc::new(Semaphore::new(config.per_endpoint_concurrency.max(1)))
+                    }));
+                    for batch in group.chunks(config.batch_max.max(1)) {
+                        tokio::spawn(deliver(
+                            state.clone(),
+                            batch.to_vec(),
+                            Arc::clone(&gate),
+                            deadline,
+                        ));
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not claim webhook deliveries"),
+        }
+        if full {
+            continue;
+        }
+        tokio::select! {
+            () = rt.wake.notified() => {}
+            () = tokio::time::sleep(config.poll_interval) => {}
+        }
+    }
+}
+
+/// Delivers one batch (same endpoint, same app) and records the outcome of every item.
+async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, deadline: Instant) {
+    let Ok(_permit) = gate.acquire_owned().await else {
+        return;
+    };
+    if Instant::now() >= deadline {
+        // The lease ran out while this batch queued behind a slow endpoint: another worker may
+        // own these rows now. Leave them to it (or to our own next claim).
+        return;
+    }
+    let rt = Arc::clone(&state.webhooks);
+    let Some(first) = items.first() else { return };
+    let endpoint = first.webhook.endpoint.clone();
+    let app_id = first.webhook.app_id;
+    let secret = match state.store.app(app_id).await {
+        Ok(Some(app)) => Some(app.secret),
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not load the app of a webhook batch; it will be claimed again");
+            return;
+        }
+    };
+    let at = state.clock.now();
+    let fault = rt.faults.get(&endpoint);
+    let answer = match &secret {
+        None => Err("the app no longer exists".to_owned()),
+        Some(secret) => {
+            if fault.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+            }
+            let mut entries: Vec<Value> = items.iter().map(entry).collect();
+            if fault.reorder {
+                entries.reverse();
+            }
+            let body = serde_json::to_vec(&json!({ "object": WABA_OBJECT, "entry": entries }))
+                .unwrap_or_default();
+            let signature = wamm_wire::signature::sign(secret, &body);
+            let headers = [("x-hub-signature-256", signature)];
+            let first = rt
+                .outbound
+                .post_json(&endpoint, body.clone(), &headers)
+                .await;
+            if fault.duplicate {
+                let _ = rt.outbound.post_json(&endpoint, body, &headers).await;
+            }
+            first.map_err(|e| e.to_string())
+        }
+    };
+    let mut jitter = Jitter::new();
+    let mut dropped = Vec::new();
+    let results: Vec<DeliveryResult> = items
+        .iter()
+        .map(|item| {
+            let attempt_no = item.attempts + 1;
+            let (status_code, error, snippet, duration_ms) = match &answer {
+                Ok(a) => {
+                    let ok = (200..300).contains(&a.status);
+                    (
+                        Some(a.status),
+                        (!ok).then(|| format!("HTTP {}", a.status)),
+                        String::from_utf8_lossy(&a.body).chars().take(256).collect(),
+                        i64::try_from(a.elapsed.as_millis()).unwrap_or(i64::MAX),
+                    )
+                }
+                Err(e) => (None, Some(e.clone()), String::new(), 0),
+            };
+            let outcome = if error.is_none() {
+                Outcome::Delivered
+            } else if secret.is_none() {
+                Outcome::Drop
+            } else {
+                rt.config
+                    .retry
+                    .after_failure(item.created_at, at, attempt_no, jitter.unit())
+            };
+            if outcome == Outcome::Drop {
+                dropped.push(item.id);
+            }
+            DeliveryResult {
+                attempt: Attempt {
+                    outbox_id: item.id,
+                    attempt: attempt_no,
+                    at,
+                    duration_ms,
+                    status_code,
+                    error,
+                    response_snippet: snippet,
+                },
+                outcome,
+            }
+        })
+        .collect();
+    if let Err(e) = state.store.finish_deliveries(results).await {
+        tracing::warn!(error = %e, endpoint = %endpoint, "could not record webhook attempts; the rows will be claimed again");
+        return;
+    }
+    if !dropped.is_empty() {
+        let event = NewEvent {
+            at,
+            kind: "webhook.dropped".into(),
+            subject: format!("app:{app_id}"),
+            detail: json!({ "outbox_ids": dropped, "endpoint": endpoint }),
+        };
+        if let Err(e) = state.store.commit(ChangeSet::new().event(event)).await {
+            tracing::warn!(error = %e, "could not log dropped webhooks");
+        }
+    }
+}

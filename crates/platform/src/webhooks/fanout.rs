@@ -1,0 +1,49 @@
+//! Which endpoints a change goes to.
+//!
+//! Meta delivers a WABA's change to every app subscribed to that WABA (`subscribed_apps`) whose
+//! app-level subscription includes the field, at the WABA's override callback when one is set,
+//! else at the app's callback.
+
+use serde_json::Value;
+use wamm_domain::{NewWebhook, Timestamp};
+use wamm_store::StoreError;
+use wamm_wire::ids::WabaId;
+
+use crate::state::AppState;
+
+/// The object WhatsApp webhooks are delivered under.
+pub const WABA_OBJECT: &str = "whatsapp_business_account";
+
+/// The deliveries a change of `field` on `waba` causes; write them in the change's `ChangeSet`.
+pub async fn for_waba(
+    state: &AppState,
+    waba: WabaId,
+    field: &str,
+    value: &Value,
+    now: Timestamp,
+) -> Result<Vec<NewWebhook>, StoreError> {
+    let mut out = Vec::new();
+    for sub in state.store.subscriptions_of(waba).await? {
+        let app_subs = state.store.app_subscriptions(sub.app_id).await?;
+        let Some(app_sub) = app_subs
+            .iter()
+            .find(|s| s.object == WABA_OBJECT && s.wants(field))
+        else {
+            continue;
+        };
+        out.push(NewWebhook {
+            app_id: sub.app_id,
+            endpoint: sub
+                .override_callback_uri
+                .clone()
+                .unwrap_or_else(|| app_sub.callback_url.clone()),
+            object_id: waba.to_string(),
+            field: field.to_owned(),
+            value: value.clone(),
+            time: now,
+            // Meta sends entry.time for account and template changes, not for messages.
+            include_time: field != "messages",
+        });
+    }
+    Ok(out)
+}
