@@ -14,14 +14,21 @@ use crate::state::AppState;
 /// The object WhatsApp webhooks are delivered under.
 pub const WABA_OBJECT: &str = "whatsapp_business_account";
 
-/// The deliveries a change of `field` on `waba` causes; write them in the change's `ChangeSet`.
-pub async fn for_waba(
+/// Where changes of one field on one WABA go: an app and its endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The app whose secret signs the delivery.
+    pub app_id: wamm_wire::ids::AppId,
+    /// The callback URL.
+    pub endpoint: String,
+}
+
+/// The endpoints changes of `field` on `waba` go to.
+pub async fn targets(
     state: &AppState,
     waba: WabaId,
     field: &str,
-    value: &Value,
-    now: Timestamp,
-) -> Result<Vec<NewWebhook>, StoreError> {
+) -> Result<Vec<Target>, StoreError> {
     let mut out = Vec::new();
     for sub in state.store.subscriptions_of(waba).await? {
         let app_subs = state.store.app_subscriptions(sub.app_id).await?;
@@ -31,19 +38,53 @@ pub async fn for_waba(
         else {
             continue;
         };
-        out.push(NewWebhook {
+        out.push(Target {
             app_id: sub.app_id,
             endpoint: sub
                 .override_callback_uri
                 .clone()
                 .unwrap_or_else(|| app_sub.callback_url.clone()),
+        });
+    }
+    Ok(out)
+}
+
+/// The deliveries of one change to `targets`.
+pub fn deliveries(
+    targets: &[Target],
+    waba: WabaId,
+    field: &str,
+    value: &Value,
+    now: Timestamp,
+) -> Vec<NewWebhook> {
+    targets
+        .iter()
+        .map(|t| NewWebhook {
+            app_id: t.app_id,
+            endpoint: t.endpoint.clone(),
             object_id: waba.to_string(),
             field: field.to_owned(),
             value: value.clone(),
             time: now,
             // Meta sends entry.time for account and template changes, not for messages.
             include_time: field != "messages",
-        });
-    }
-    Ok(out)
+        })
+        .collect()
+}
+
+/// The deliveries a change of `field` on `waba` causes; write them in the change's `ChangeSet`.
+pub async fn for_waba(
+    state: &AppState,
+    waba: WabaId,
+    field: &str,
+    value: &Value,
+    now: Timestamp,
+) -> Result<Vec<NewWebhook>, StoreError> {
+    Ok(deliveries(
+        &targets(state, waba, field).await?,
+        waba,
+        field,
+        value,
+        now,
+    ))
 }
