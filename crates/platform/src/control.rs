@@ -394,12 +394,13 @@ async fn emit_webhooks(
         ));
     }
     let now = state.clock.now();
-    let mut hooks = Vec::new();
-    for value in &values {
-        hooks.extend(
-            crate::webhooks::fanout::for_waba(&state, waba, &emit.field, value, now).await?,
-        );
-    }
+    let targets = crate::webhooks::fanout::targets(&state, waba, &emit.field).await?;
+    let hooks: Vec<_> = values
+        .iter()
+        .flat_map(|value| {
+            crate::webhooks::fanout::deliveries(&targets, waba, &emit.field, value, now)
+        })
+        .collect();
     let queued = hooks.len();
     let event = NewEvent {
         at: now,
