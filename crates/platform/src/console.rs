@@ -62,6 +62,17 @@ pub struct TemplateRow {
     ttl: String,
 }
 
+/// One webhook delivery row.
+pub struct DeliveryRow {
+    id: i64,
+    field: String,
+    object_id: String,
+    endpoint: String,
+    status: String,
+    attempts: u32,
+    last_error: String,
+}
+
 /// One event row.
 pub struct EventRow {
     seq: i64,
@@ -81,6 +92,8 @@ pub struct ConsolePage {
     wabas: Vec<WabaRow>,
     phones: Vec<PhoneRow>,
     templates: Vec<TemplateRow>,
+    deliveries: Vec<DeliveryRow>,
+    outbox_counts: String,
     events: Vec<EventRow>,
 }
 
@@ -199,6 +212,26 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
                 .unwrap_or_default(),
         })
         .collect();
+    let deliveries = state
+        .store
+        .recent_outbox(50)
+        .await?
+        .into_iter()
+        .map(|d| DeliveryRow {
+            id: d.id,
+            field: d.webhook.field,
+            object_id: d.webhook.object_id,
+            endpoint: d.webhook.endpoint,
+            status: text(d.status),
+            attempts: d.attempts,
+            last_error: d.last_error.unwrap_or_default(),
+        })
+        .collect();
+    let counts = state.store.outbox_counts().await?;
+    let outbox_counts = format!(
+        "{} pending, {} delivered, {} dropped",
+        counts.pending, counts.delivered, counts.dropped
+    );
     let events = state
         .store
         .recent_events(50)
@@ -219,6 +252,8 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
         wabas,
         phones,
         templates,
+        deliveries,
+        outbox_counts,
         events,
     })
 }

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod control;
+pub mod dashboard;
 pub mod graph;
 pub mod mint;
 pub mod server;

@@ -14,7 +14,7 @@ use wamm_store::StoreError;
 
 use crate::config::PlatformConfig;
 use crate::state::AppState;
-use crate::{console, control, graph};
+use crate::{console, control, dashboard, graph};
 
 /// Why the platform could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(console::page))
         .route("/_wamm/console", get(console::page))
+        .route("/_wamm/apps/{id}", get(dashboard::page))
+        .route(
+            "/_wamm/apps/{id}/webhooks",
+            axum::routing::post(dashboard::save),
+        )
         .nest("/_wamm", control::router())
         .fallback(graph::dispatch)
         .layer(DefaultBodyLimit::max(graph::MAX_BODY_BYTES))

@@ -318,6 +318,9 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError>;
 
+    /// The newest `limit` outbox rows, newest first (for the console).
+    async fn recent_outbox(&self, limit: i64) -> Result<Vec<OutboxItem>, StoreError>;
+
     /// An outbox row by ID.
     async fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>, StoreError>;
 

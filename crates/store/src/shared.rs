@@ -168,6 +168,9 @@ pub(crate) mod get {
     pub(crate) const OUTBOX_AFTER: &str = "SELECT id, app_id, endpoint, object_id, field, \
         value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
         delivered_at, last_error FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2";
+    pub(crate) const OUTBOX_RECENT: &str = "SELECT id, app_id, endpoint, object_id, field, \
+        value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
+        delivered_at, last_error FROM webhook_outbox ORDER BY id DESC LIMIT $1";
     pub(crate) const OUTBOX_IN_STATUS_AFTER: &str = "SELECT id, app_id, endpoint, object_id, \
         field, value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
         delivered_at, last_error FROM webhook_outbox WHERE status = $1 AND id > $2 \
@@ -1182,6 +1185,21 @@ macro_rules! impl_store {
                     }
                 };
                 $crate::shared::outbox_from_rows(rows)
+            }
+
+            async fn recent_outbox(
+                &self,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::OutboxItem>, $crate::StoreError> {
+                let rows: Vec<$crate::shared::OutboxRow> =
+                    sqlx::query_as($crate::shared::get::OUTBOX_RECENT)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?;
+                // Decoding sorts by ID; the console wants the newest first.
+                let mut items = $crate::shared::outbox_from_rows(rows)?;
+                items.reverse();
+                Ok(items)
             }
 
             async fn outbox_item(

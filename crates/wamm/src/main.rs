@@ -1,7 +1,8 @@
-//! `wamm`: run the MM API platform (`serve`, `up`).
+//! `wamm`: run the MM API platform (`serve`, `up`) and measure it (`bench`).
 //!
 //! The binary only wires things together: every behaviour lives in the library crates.
 
+mod bench;
 mod up;
 
 use std::net::SocketAddr;
@@ -26,6 +27,8 @@ enum Command {
     Serve(ServeArgs),
     /// Run the platform with a ready demo world and print credentials to use at once.
     Up(UpArgs),
+    /// Measure the platform against what this machine can do (e.g. `bench webhooks`).
+    Bench(bench::BenchArgs),
 }
 
 /// Flags shared by `serve` and `up`.
@@ -169,6 +172,7 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Up(args) => {
             if args.serve.world.is_some() && args.fresh {
                 bail!(

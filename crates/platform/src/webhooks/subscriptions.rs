@@ -106,13 +106,24 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, app: &A
     Ok(Reply::json(json!({ "data": data })))
 }
 
-/// The outcome of setting a subscription, for the Graph call and the console form alike.
+/// How new fields combine with those already subscribed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldsMode {
+    /// Add to the subscribed fields (what `POST /{app-id}/subscriptions` does).
+    Merge,
+    /// Subscribe exactly these fields (the App Dashboard form).
+    Replace,
+}
+
+/// Sets the app's subscription, running the handshake when the callback changes; for the
+/// Graph call and the console form alike.
 pub async fn set(
     state: &AppState,
     app: &App,
     callback_url: Option<String>,
     verify_token: Option<String>,
     fields: Vec<String>,
+    mode: FieldsMode,
 ) -> Result<AppSubscription, GraphError> {
     let existing = state
         .store
@@ -127,10 +138,13 @@ pub async fn set(
     let token = verify_token
         .or_else(|| existing.as_ref().map(|s| s.verify_token.clone()))
         .ok_or_else(|| GraphError::invalid_parameter("The parameter verify_token is required"))?;
-    let mut all_fields = existing
-        .as_ref()
-        .map(|s| s.fields.clone())
-        .unwrap_or_default();
+    let mut all_fields = match mode {
+        FieldsMode::Merge => existing
+            .as_ref()
+            .map(|s| s.fields.clone())
+            .unwrap_or_default(),
+        FieldsMode::Replace => Vec::new(),
+    };
     all_fields.extend(fields);
     all_fields.sort();
     all_fields.dedup();
@@ -201,6 +215,7 @@ pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, app: 
         req.params.str("callback_url"),
         req.params.str("verify_token"),
         fields,
+        FieldsMode::Merge,
     )
     .await?;
     Ok(Reply::success())

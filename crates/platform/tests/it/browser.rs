@@ -131,3 +131,109 @@ async fn console_lists_the_world_and_follows_changes() {
     client.close().await.expect("session closes");
     p.finish().await;
 }
+
+#[tokio::test]
+async fn app_dashboard_sets_a_verified_callback() {
+    let p = TestPlatform::start(Backend::Sqlite).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/", p.base))
+        .await
+        .expect("console loads");
+    client
+        .find(Locator::LinkText("Partner Connect"))
+        .await
+        .expect("app link")
+        .click()
+        .await
+        .expect("open the app");
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/_wamm/apps/2000")
+    );
+    let status = client
+        .find(Locator::Id("subscription-status"))
+        .await
+        .expect("status");
+    assert!(status.text().await.expect("text").contains("No callback"));
+    let fill = |id: &'static str, value: String| {
+        let client = client.clone();
+        async move {
+            let input = client.find(Locator::Id(id)).await.expect("input");
+            input.clear().await.expect("clear");
+            input.send_keys(&value).await.expect("type");
+        }
+    };
+    // A wrong verify token fails the handshake and says so.
+    fill("callback_url", receiver.url.clone()).await;
+    fill("verify_token", "not-it".into()).await;
+    tick(&client, "account_update").await;
+    submit_and_wait(&client, "error=").await;
+    let message = client.find(Locator::Id("message")).await.expect("message");
+    assert!(message.text().await.expect("text").contains("Not saved"));
+    let status = client
+        .find(Locator::Id("subscription-status"))
+        .await
+        .expect("status");
+    assert!(status.text().await.expect("text").contains("inactive"));
+    // The right one passes; the subscription is active and serves Graph too.
+    fill("verify_token", "verify-me".into()).await;
+    tick(&client, "account_update").await;
+    submit_and_wait(&client, "saved=1").await;
+    let message = client.find(Locator::Id("message")).await.expect("message");
+    assert!(message.text().await.expect("text").contains("Saved"));
+    let status = client
+        .find(Locator::Id("subscription-status"))
+        .await
+        .expect("status");
+    assert_eq!(status.text().await.expect("text"), "active");
+    let graph = p
+        .get(
+            "/v23.0/2000/subscriptions",
+            "2000|connect-secret-0000000000000000",
+        )
+        .await;
+    assert_eq!(
+        graph.ok()["data"][0]["fields"],
+        json!([{"name": "account_update", "version": "v23.0"}])
+    );
+    assert_eq!(receiver.handshakes(), 2);
+    client.close().await.expect("session closes");
+    p.finish().await;
+}
+
+/// Makes sure a field's checkbox is ticked.
+async fn tick(client: &fantoccini::Client, field: &str) {
+    let checkbox = client
+        .find(Locator::Css(&format!(r#"input[value="{field}"]"#)))
+        .await
+        .expect("checkbox");
+    if !checkbox.is_selected().await.expect("state") {
+        checkbox.click().await.expect("tick");
+    }
+}
+
+/// Submits the webhook form and waits (bounded) for the page it redirects to.
+async fn submit_and_wait(client: &fantoccini::Client, query_part: &str) {
+    let before = client.current_url().await.expect("url");
+    client
+        .find(Locator::Css("#webhook-form button"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("submit");
+    for _ in 0..100 {
+        let now = client.current_url().await.expect("url");
+        if now != before && now.query().unwrap_or_default().contains(query_part) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the form did not land on a page with {query_part}");
+}

@@ -188,6 +188,8 @@ async fn console_shows_the_world(backend: Backend) {
             .is_some_and(|c| c.starts_with("text/html"))
     );
     for needle in [
+        "Webhook deliveries (0 pending, 0 delivered, 0 dropped)",
+        "/_wamm/apps/2000",
         "Partner Connect",
         "Client A Bakery",
         "Client A Main",
@@ -331,10 +333,8 @@ async fn replicas_share_one_postgres_database() {
     )
     .await
     .ok();
-    assert!(
-        b.state.sync_clock().await.expect("shared clock read"),
-        "the replica adopts the newer clock"
-    );
+    // The replica's follower may already have adopted it; either way it has it now.
+    b.state.sync_clock().await.expect("shared clock read");
     assert_eq!(b.state.clock.now().rfc3339(), "2031-02-03T04:05:06.000Z");
     assert!(
         !b.state.sync_clock().await.expect("read again"),

@@ -1206,6 +1206,14 @@ pub async fn redeliver_makes_a_row_pending_again(store: &dyn Store) {
 
 pub async fn outbox_pages_by_status_and_id(store: &dyn Store) {
     let ids = enqueue(store, &[100; 10]).await;
+    let recent: Vec<i64> = store
+        .recent_outbox(3)
+        .await
+        .expect("recent")
+        .iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(recent, [ids[9], ids[8], ids[7]], "newest first");
     assert_eq!(claim(store, 100, 1_000).await, ids);
     let results = ids
         .iter()
