@@ -97,10 +97,12 @@ pub(crate) mod claim {
         attempts, next_attempt_at, created_at, delivered_at, last_error";
     /// PostgreSQL: rows another claimer holds are skipped, and rows it leased meanwhile fail
     /// the re-checked condition.
+    /// The ids come as an array so the planner probes the primary key for each instead of
+    /// joining against a scan of the whole outbox.
     pub(crate) const POSTGRES: &str = "UPDATE webhook_outbox SET lease_until = $1 \
-        WHERE id IN (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        WHERE id = ANY(ARRAY(SELECT id FROM webhook_outbox WHERE status = 'pending' \
         AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $3) \
-        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)) \
         RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
         attempts, next_attempt_at, created_at, delivered_at, last_error";
 }

@@ -81,6 +81,14 @@ struct WebhooksArgs {
     /// Skip the baseline.
     #[arg(long)]
     no_baseline: bool,
+    /// Enqueue every event before the dispatcher starts, and time from its start: the
+    /// dispatcher's drain rate alone (latencies then include the wait for the enqueue).
+    #[arg(long)]
+    preload: bool,
+    /// Like `--preload`, but drain the outbox with a sequential copy of the dispatcher's steps
+    /// (claim, build, sign, post, record) and print what each step cost in all.
+    #[arg(long)]
+    probe: bool,
 }
 
 /// Runs `wamm bench …`.
@@ -459,9 +467,12 @@ businesses:
 #[derive(Debug)]
 struct PlatformRun {
     phase: Phase,
+    /// With `--probe`, what each delivery step cost.
+    steps: Option<Steps>,
     /// How long the commits took.
     enqueued_in: Duration,
-    /// From the first enqueue until no row was pending, when that happened.
+    /// From the first enqueue (with `--preload`, the dispatcher's start) until no row was
+    /// pending, when that happened.
     settled_in: Option<Duration>,
     counts: OutboxCounts,
 }
@@ -482,7 +493,7 @@ async fn through_platform(
         targets.len()
     );
     rx.reset(args.events);
-    let started = Instant::now();
+    let mut started = Instant::now();
     for first in (0..args.events).step_by(args.batch) {
         let now = state.clock.now();
         let last = (first + args.batch).min(args.events);
@@ -495,6 +506,15 @@ async fn through_platform(
             .context("enqueueing")?;
     }
     let enqueued_in = started.elapsed();
+    let mut steps = None;
+    if args.probe {
+        started = Instant::now();
+        steps = Some(probe(running).await?);
+    }
+    let dispatcher = (args.preload && !args.probe).then(|| {
+        started = Instant::now();
+        tokio::spawn(wamm_platform::webhooks::dispatcher::run(state.clone()))
+    });
     let phase = finish_phase(rx, args.events, started, idle).await;
     // Rows are marked delivered after the receiver answered: give the bookkeeping a moment.
     let deadline = Instant::now() + idle;
@@ -508,12 +528,114 @@ async fn through_platform(
         tokio::time::sleep(Duration::from_millis(20)).await;
         counts = state.store.outbox_counts().await?;
     }
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.abort();
+    }
     Ok(PlatformRun {
         phase,
+        steps,
         enqueued_in,
         settled_in,
         counts,
     })
+}
+
+// ------------------------------------------------------------------------------ probe
+
+/// Total wall time and number of calls of each delivery step, over a drained outbox.
+#[derive(Debug, Default)]
+struct Steps {
+    claim: (Duration, u32),
+    app: (Duration, u32),
+    build: (Duration, u32),
+    sign: (Duration, u32),
+    post: (Duration, u32),
+    finish: (Duration, u32),
+}
+
+/// Adds the time since `from` to `step`.
+fn charge(step: &mut (Duration, u32), from: Instant) {
+    step.0 += from.elapsed();
+    step.1 += 1;
+}
+
+/// Drains the outbox doing what the dispatcher does for each batch, one step at a time, with
+/// nothing in parallel, timing each step.
+async fn probe(running: &Running) -> Result<Steps> {
+    use wamm_domain::{Attempt, DeliveryResult, Outcome};
+    use wamm_platform::webhooks::dispatcher::{entry, wall_ms};
+
+    let state = &running.state;
+    let rt = &state.webhooks;
+    let lease_ms = i64::try_from(rt.config.lease().as_millis()).unwrap_or(i64::MAX);
+    let mut steps = Steps::default();
+    loop {
+        let t = Instant::now();
+        let items = state
+            .store
+            .claim_webhooks(state.clock.now(), wall_ms(), lease_ms, rt.config.claim_max)
+            .await?;
+        charge(&mut steps.claim, t);
+        if items.is_empty() {
+            return Ok(steps);
+        }
+        for batch in items.chunks(rt.config.batch_max.max(1)) {
+            let Some(first) = batch.first() else { continue };
+            let t = Instant::now();
+            let secret = state
+                .store
+                .app(first.webhook.app_id)
+                .await?
+                .context("the benchmark app is gone")?
+                .secret;
+            charge(&mut steps.app, t);
+            let at = state.clock.now();
+            let t = Instant::now();
+            let entries: Vec<Value> = batch.iter().map(entry).collect();
+            let body =
+                serde_json::to_vec(&json!({ "object": fanout::WABA_OBJECT, "entry": entries }))?;
+            charge(&mut steps.build, t);
+            let t = Instant::now();
+            let signature = wamm_wire::signature::sign(&secret, &body);
+            charge(&mut steps.sign, t);
+            let t = Instant::now();
+            let answer = rt
+                .outbound
+                .post_json(
+                    &first.webhook.endpoint,
+                    body,
+                    &[("x-hub-signature-256", signature)],
+                )
+                .await?;
+            charge(&mut steps.post, t);
+            ensure!(
+                answer.status == 200,
+                "the receiver answered {}",
+                answer.status
+            );
+            let t = Instant::now();
+            let results = batch
+                .iter()
+                .map(|item| DeliveryResult {
+                    attempt: Attempt {
+                        outbox_id: item.id,
+                        attempt: item.attempts + 1,
+                        at,
+                        duration_ms: i64::try_from(answer.elapsed.as_millis()).unwrap_or(i64::MAX),
+                        status_code: Some(answer.status),
+                        error: None,
+                        response_snippet: String::from_utf8_lossy(&answer.body)
+                            .chars()
+                            .take(256)
+                            .collect(),
+                    },
+                    outcome: Outcome::Delivered,
+                })
+                .collect();
+            state.store.finish_deliveries(results).await?;
+            charge(&mut steps.finish, t);
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------ databases
@@ -530,10 +652,11 @@ impl Scratch {
         let mut conn = sqlx::PgConnection::connect(&self.admin_url)
             .await
             .context("connecting to drop the scratch database")?;
-        sqlx::query(&format!(
+        // The name is ours: `wamm_bench_` and digits.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
             self.name
-        ))
+        )))
         .execute(&mut conn)
         .await
         .with_context(|| format!("dropping database {}", self.name))?;
@@ -565,7 +688,7 @@ async fn prepare_database(
     let mut conn = sqlx::PgConnection::connect(url)
         .await
         .with_context(|| format!("connecting to {url}"))?;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
         .execute(&mut conn)
         .await
         .with_context(|| format!("creating database {name}"))?;
@@ -590,6 +713,9 @@ async fn webhooks(args: WebhooksArgs) -> Result<()> {
     let url = start_receiver(Arc::clone(&rx)).await?;
     let mut config = WebhookConfig {
         batch_max: args.webhook_batch.clamp(1, 1000),
+        // With `--preload` the benchmark starts the dispatcher itself once all is enqueued;
+        // with `--probe` it does the dispatcher's work itself.
+        dispatch: !(args.preload || args.probe),
         ..WebhookConfig::default()
     };
     config.destinations = Destinations::default().with_loopback();
@@ -637,8 +763,15 @@ async fn webhooks(args: WebhooksArgs) -> Result<()> {
     }
     let run = result?;
     out.line(format!(
-        "platform on {} (commit -> outbox -> dispatcher -> receiver):",
-        redact(&database_url)
+        "platform on {} (commit -> outbox -> dispatcher -> receiver{}):",
+        redact(&database_url),
+        if args.probe {
+            "; sequential probe, timed from its start, after the whole enqueue"
+        } else if args.preload {
+            "; timed from the dispatcher's start, after the whole enqueue"
+        } else {
+            ""
+        }
     ));
     out.line(format!(
         "  enqueue       {:.3} s ({:.0} events/s committed)",
@@ -646,6 +779,23 @@ async fn webhooks(args: WebhooksArgs) -> Result<()> {
         rate(args.events, run.enqueued_in)
     ));
     out.phase(&run.phase);
+    if let Some(steps) = &run.steps {
+        out.line("  steps (sequential, nothing in parallel; total and per call):".to_owned());
+        for (name, (total, calls)) in [
+            ("claim", steps.claim),
+            ("load app", steps.app),
+            ("build body", steps.build),
+            ("sign", steps.sign),
+            ("post", steps.post),
+            ("finish", steps.finish),
+        ] {
+            out.line(format!(
+                "    {name:<12} {:>8.1} ms in {calls:>4} calls, {:>7.2} ms each",
+                total.as_secs_f64() * 1000.0,
+                total.as_secs_f64() * 1000.0 / f64::from(calls.max(1))
+            ));
+        }
+    }
     out.line(format!(
         "  outbox        pending {}, delivered {}, dropped {}; {}",
         run.counts.pending,
@@ -653,10 +803,7 @@ async fn webhooks(args: WebhooksArgs) -> Result<()> {
         run.counts.dropped,
         run.settled_in.map_or_else(
             || "still pending when the wait ended".to_owned(),
-            |d| format!(
-                "all settled {:.3} s after the first enqueue",
-                d.as_secs_f64()
-            )
+            |d| format!("all settled after {:.3} s", d.as_secs_f64())
         )
     ));
     let met = run.phase.complete
