@@ -62,6 +62,10 @@ struct ServeArgs {
     /// Give up on a delivery this many seconds after it was enqueued (Meta: 7 days).
     #[arg(long, default_value_t = 7 * 24 * 3600)]
     webhook_max_age_secs: u64,
+    /// Seconds a webhook delivery or handshake may take before it counts as failed. Claimed
+    /// deliveries stay leased for twice this plus 5 s, so after a crash they are retried then.
+    #[arg(long, default_value_t = 10)]
+    webhook_timeout_secs: u64,
     /// Most entries in one webhook POST (Meta: up to 1000).
     #[arg(long, default_value_t = 1000)]
     webhook_batch: usize,
@@ -103,6 +107,7 @@ impl ServeArgs {
         let mut webhooks = wamm_platform::webhooks::WebhookConfig {
             dispatch: !self.no_dispatch,
             batch_max: self.webhook_batch.clamp(1, 1000),
+            request_timeout: std::time::Duration::from_secs(self.webhook_timeout_secs.max(1)),
             ..wamm_platform::webhooks::WebhookConfig::default()
         };
         webhooks.retry.max_age = std::time::Duration::from_secs(self.webhook_max_age_secs);
