@@ -1,11 +1,8 @@
 //! The test harness: a platform on a real socket, on SQLite or PostgreSQL, loaded with the
 //! suite's world, and a small HTTP helper that keeps status, headers and JSON together.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use sqlx::Connection as _;
 use wamm_platform::{PlatformConfig, Running};
 
 /// The suite's world, with fixed IDs and known tokens.
@@ -39,59 +36,6 @@ pub enum Backend {
     Postgres,
 }
 
-fn pg_admin_url() -> String {
-    std::env::var("WAMM_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// A PostgreSQL database created for one test and dropped by [`TestPlatform::finish`].
-pub struct PgDatabase {
-    name: String,
-}
-
-impl PgDatabase {
-    /// Creates a uniquely named database; panics loudly when PostgreSQL is unreachable.
-    pub async fn create() -> (Self, String) {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let name = format!(
-            "wamm_it_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let admin = pg_admin_url();
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL is required for this test and is unreachable at {admin}: {e}")
-            });
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .expect("create test database");
-        let base = admin
-            .rsplit_once('/')
-            .map_or(admin.as_str(), |(b, _)| b)
-            .to_owned();
-        (Self { name: name.clone() }, format!("{base}/{name}"))
-    }
-
-    async fn drop_now(&self) {
-        if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            )))
-            .execute(&mut conn)
-            .await;
-        }
-    }
-}
-
 /// A running platform for one test.
 pub struct TestPlatform {
     /// The server.
@@ -99,7 +43,7 @@ pub struct TestPlatform {
     /// Its base URL.
     pub base: String,
     http: reqwest::Client,
-    pg: Option<PgDatabase>,
+    pg: Option<wamm_testkit::TestDatabase>,
 }
 
 /// An HTTP answer.
@@ -188,8 +132,8 @@ impl TestPlatform {
                 None
             }
             Backend::Postgres => {
-                let (db, url) = PgDatabase::create().await;
-                config.database_url = url;
+                let db = wamm_testkit::TestDatabase::create("wamm_it").await;
+                config.database_url = db.url.clone();
                 Some(db)
             }
         };

@@ -3,27 +3,15 @@
 
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use reqwest::Method;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use wamm_platform::PlatformConfig;
 
 use crate::support::*;
 
-/// The suite's own signature check: HMAC-SHA256 straight from the `hmac` crate, not the platform's code.
+/// Checks a delivery's signature with the suite's own HMAC, not the platform's code.
 fn assert_signed(d: &Delivery, secret: &str) {
-    let header = d.signature.as_deref().expect("X-Hub-Signature-256 is sent");
-    let hex_digest = header.strip_prefix("sha256=").expect("sha256= prefix");
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(&d.body);
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(hex_digest, expected, "signature over the raw body");
+    wamm_testkit::assert_hub_signature(d.signature.as_deref(), &d.body, secret);
     assert_eq!(d.content_type.as_deref(), Some("application/json"));
 }
 

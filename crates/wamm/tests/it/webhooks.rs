@@ -7,14 +7,11 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
-use sqlx::Connection as _;
 
 /// The secret of app 2000 in [`world`]: every delivery must be signed with it.
 const APP_SECRET: &str = "connect-secret-0000000000000000";
@@ -193,7 +190,7 @@ impl Receiver {
     }
 }
 
-/// Checks a POST's signature with HMAC-SHA256 straight from the `hmac` crate, not wamm's code,
+/// Checks a POST's signature with the shared test kit's own HMAC, not wamm's code,
 /// and that its entries are the emitted `account_update` changes of the WABA.
 fn assert_signed(post: &Post) {
     for e in &post.entries {
@@ -201,20 +198,7 @@ fn assert_signed(post: &Post) {
         assert_eq!(e["changes"][0]["field"], "account_update", "entry {e}");
         assert!(e["changes"][0]["value"]["n"].is_u64(), "entry {e}");
     }
-    let header = post
-        .signature
-        .as_deref()
-        .expect("X-Hub-Signature-256 is sent");
-    let hex_digest = header.strip_prefix("sha256=").expect("sha256= prefix");
-    let mut mac = Hmac::<Sha256>::new_from_slice(APP_SECRET.as_bytes()).expect("key");
-    mac.update(&post.body);
-    let expected: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(hex_digest, expected, "signature over the raw body");
+    wamm_testkit::assert_hub_signature(post.signature.as_deref(), &post.body, APP_SECRET);
 }
 
 /// How many deliveries beyond the first each `n` got, in total.
@@ -530,55 +514,6 @@ async fn a_killed_server_loses_nothing() {
 
 // ------------------------------------------------------------------------------ two replicas
 
-fn pg_admin_url() -> String {
-    std::env::var("WAMM_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-/// Creates a uniquely named database; panics loudly when PostgreSQL is unreachable.
-async fn create_database() -> (String, String) {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let name = format!(
-        "wamm_e2e_{}_{}_{}",
-        std::process::id(),
-        nanos,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
-    let admin = pg_admin_url();
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL is required for this test and is unreachable at {admin}: {e}")
-        });
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create test database");
-    let base = admin
-        .rsplit_once('/')
-        .map_or(admin.as_str(), |(b, _)| b)
-        .to_owned();
-    let url = format!("{base}/{name}");
-    (name, url)
-}
-
-async fn drop_database(name: &str) {
-    let admin = pg_admin_url();
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("PostgreSQL reachable to drop the test database");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut conn)
-    .await
-    .expect("drop test database");
-}
-
 /// The local ports of `pid`'s TCP connections to `remote_port` on this machine, from
 /// `/proc` (Linux): which process a receiver's peer address belongs to.
 fn client_ports(pid: u32, remote_port: u16) -> HashSet<u16> {
@@ -621,11 +556,11 @@ fn client_ports(pid: u32, remote_port: u16) -> HashSet<u16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_share_one_postgres_database() {
-    let (name, url) = create_database().await;
+    let db = wamm_testkit::TestDatabase::create("wamm_e2e").await;
     // The body runs as its own task so that the database is dropped even when it panics
     // (its servers are killed as the panic unwinds).
-    let outcome = tokio::spawn(two_replicas(url)).await;
-    drop_database(&name).await;
+    let outcome = tokio::spawn(two_replicas(db.url.clone())).await;
+    db.drop_now().await;
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
