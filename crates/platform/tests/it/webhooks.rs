@@ -505,7 +505,65 @@ async fn destinations_are_allow_listed(backend: Backend) {
     running.stop().await;
 }
 
+/// A receiver that passes the handshake but answers every delivery with a redirect.
+async fn redirecting_receiver(to: String) -> String {
+    use axum::extract::Query;
+    use axum::routing::get;
+    let app = axum::Router::new().route(
+        "/hook",
+        get(
+            |Query(q): Query<std::collections::HashMap<String, String>>| async move {
+                q.get("hub.challenge").cloned().unwrap_or_default()
+            },
+        )
+        .post(move || {
+            let to = to.clone();
+            async move {
+                (
+                    axum::http::StatusCode::FOUND,
+                    [(axum::http::header::LOCATION, to)],
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}/hook")
+}
+
+async fn redirects_are_not_followed(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let target = Receiver::start(ReceiverBehaviour::default()).await;
+    let redirecting = redirecting_receiver(target.url.clone()).await;
+    let r = p
+        .post(
+            "/v23.0/2000/subscriptions",
+            APP_TOKEN,
+            &json!({"object": "whatsapp_business_account", "callback_url": redirecting, "verify_token": "any", "fields": "account_update"}),
+        )
+        .await;
+    r.ok();
+    p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
+        .await
+        .ok();
+    emit(&p, "3001", "account_update", vec![json!({"n": 1})]).await;
+    let items = wait_outbox(&p, |i| i.first().is_some_and(|x| x["attempts"] == 1)).await;
+    assert_eq!(
+        items[0]["status"], "pending",
+        "a redirect is a failed attempt, retried later"
+    );
+    assert_eq!(items[0]["last_error"], "HTTP 302");
+    assert!(target.posts().is_empty(), "the redirect was not followed");
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    redirects_are_not_followed,
     handshake_accepts_and_refuses,
     signed_envelopes_only_for_subscribed_fields,
     waba_override_callback,
