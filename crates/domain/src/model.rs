@@ -613,3 +613,73 @@ pub struct DeliveryResult {
     /// What follows.
     pub outcome: Outcome,
 }
+
+/// Where an MM API onboarding request (Intent API) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RequestStatus {
+    /// Waiting for an admin of the client business.
+    Pending,
+    /// An admin accepted: the terms are signed.
+    Accepted,
+    /// An admin rejected it.
+    Rejected,
+}
+
+/// A business-agreement request of type `MM_LITE_ONBOARDING`, made through the Intent API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnboardingRequest {
+    /// The `request_id` returned to the partner.
+    pub id: wamm_wire::ids::RequestId,
+    /// The end business asked to onboard.
+    pub client_business_id: BusinessId,
+    /// The partner that asked.
+    pub partner_business_id: BusinessId,
+    /// The partner's app that called the Intent API.
+    pub app_id: AppId,
+    /// Multi-Partner Solution the OBO WABAs move to, if given.
+    pub solution_id: Option<SolutionId>,
+    /// Where it stands.
+    pub status: RequestStatus,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When an admin decided.
+    pub decided_at: Option<Timestamp>,
+    /// Who decided.
+    pub decided_by: Option<UserId>,
+    /// OBO WABAs whose migration intent this request set.
+    pub obo_intents_set: Vec<WabaId>,
+    /// Reminder emails sent after the first.
+    pub reminders_sent: u32,
+    /// When the next reminder is due, while pending.
+    pub next_reminder_at: Option<Timestamp>,
+}
+
+/// An email the platform sent (to a business admin), kept in a mailbox tests and people read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEmail {
+    /// Recipient address.
+    pub to: String,
+    /// The business it concerns.
+    pub business_id: BusinessId,
+    /// The request it is about, if any.
+    pub request_id: Option<wamm_wire::ids::RequestId>,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// The link the email points to (a console page).
+    pub link: String,
+    /// When it was sent (platform clock).
+    pub sent_at: Timestamp,
+}
+
+/// A sent email, with its mailbox sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    /// Sequence number, increasing.
+    pub id: i64,
+    /// The email.
+    #[serde(flatten)]
+    pub email: NewEmail,
+}

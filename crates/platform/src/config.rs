@@ -25,6 +25,14 @@ impl Timing {
         }
     }
 
+    /// Seconds between reminder emails about a pending onboarding request.
+    pub const fn reminder_seconds(self) -> i64 {
+        match self {
+            Self::Real => 24 * 3600,
+            Self::Fast => 60,
+        }
+    }
+
     /// Seconds Meta takes to finish MM internal setup (ad account and template sync).
     pub const fn mm_setup_seconds(self) -> i64 {
         match self {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use wamm_domain::{DeliveryStatus, NewEvent, Permission, TokenKind, WorldState};
 use wamm_store::{ChangeSet, Put, StoreError};
-use wamm_wire::ids::{AppId, UserId, WabaId};
+use wamm_wire::ids::{AppId, RequestId, UserId, WabaId};
 use wamm_world::{IssuedToken, Mint, WorldError};
 
 use crate::state::AppState;
@@ -177,6 +177,11 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/faults", get(get_faults).put(put_fault))
         .route("/webhooks/{id}", get(get_webhook))
         .route("/webhooks/{id}/redeliver", post(redeliver_webhook))
+        .route("/emails", get(list_emails))
+        .route("/requests", get(list_requests))
+        .route("/requests/{id}/accept", post(accept_request))
+        .route("/requests/{id}/reject", post(reject_request))
+        .route("/reminders", post(run_reminders))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -505,4 +510,97 @@ async fn put_fault(State(state): State<AppState>, body: Bytes) -> Result<Respons
     })?;
     state.webhooks.faults.set(req.endpoint, req.fault);
     Ok(axum::Json(json!(state.webhooks.faults.all())).into_response())
+}
+
+#[derive(Deserialize)]
+struct EmailQuery {
+    to: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The mailbox: every email the platform sent, oldest first.
+async fn list_emails(
+    State(state): State<AppState>,
+    Query(q): Query<EmailQuery>,
+) -> Result<Response, ControlError> {
+    let list = state
+        .store
+        .emails(
+            q.to.as_deref(),
+            q.after.unwrap_or(0),
+            q.limit.unwrap_or(100).clamp(1, 1000),
+        )
+        .await?;
+    let next = list.last().map(|e| e.id);
+    Ok(axum::Json(json!({ "data": list, "next_after": next })).into_response())
+}
+
+async fn list_requests(State(state): State<AppState>) -> Result<Response, ControlError> {
+    Ok(axum::Json(json!({ "data": state.store.requests().await? })).into_response())
+}
+
+/// `{"user_id": "…"}` names the admin deciding; the business's first admin by default.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    user_id: Option<String>,
+}
+
+fn decision(body: &[u8]) -> Result<Option<UserId>, ControlError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let d: Decision = serde_json::from_slice(body)
+        .map_err(|e| ControlError::BadRequest(format!("expected {{user_id?}}: {e}")))?;
+    d.user_id
+        .map(|u| {
+            u.parse::<UserId>()
+                .map_err(|e| ControlError::BadRequest(format!("user_id: {e}")))
+        })
+        .transpose()
+}
+
+fn onboarding_error(e: crate::onboarding::OnboardingError) -> ControlError {
+    use crate::onboarding::OnboardingError as E;
+    match e {
+        E::NotFound(m) => ControlError::NotFound(m),
+        E::NotAllowed(m) => ControlError::BadRequest(m),
+        E::Refused(r) => ControlError::BadRequest(format!("refused: {r:?}")),
+        E::Store(s) => ControlError::Store(s),
+    }
+}
+
+async fn accept_request(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let id: RequestId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("request id: {e}")))?;
+    let request = crate::onboarding::accept(&state, id, decision(&body)?)
+        .await
+        .map_err(onboarding_error)?;
+    Ok(axum::Json(json!(request)).into_response())
+}
+
+async fn reject_request(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let id: RequestId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("request id: {e}")))?;
+    let request = crate::onboarding::reject(&state, id, decision(&body)?)
+        .await
+        .map_err(onboarding_error)?;
+    Ok(axum::Json(json!(request)).into_response())
+}
+
+/// Sends the reminders due now (the platform also does so on its own every second).
+async fn run_reminders(State(state): State<AppState>) -> Result<Response, ControlError> {
+    let reminded = crate::onboarding::send_reminders(&state).await?;
+    Ok(axum::Json(json!({ "reminded": reminded })).into_response())
 }

@@ -18,6 +18,7 @@ pub mod control;
 pub mod dashboard;
 pub mod graph;
 pub mod mint;
+pub mod onboarding;
 pub mod server;
 pub mod state;
 pub mod webhooks;

@@ -141,7 +141,18 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
             }
         }
     });
-    let mut background = vec![clock_task];
+    // Pending onboarding requests remind their admins on the platform clock.
+    let reminder = state.clone();
+    let reminder_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            if let Err(e) = crate::onboarding::send_reminders(&reminder).await {
+                tracing::warn!(error = %e, "could not send onboarding reminders");
+            }
+        }
+    });
+    let mut background = vec![clock_task, reminder_task];
     if state.config.webhooks.dispatch {
         background.push(tokio::spawn(crate::webhooks::dispatcher::run(
             state.clone(),

@@ -8,6 +8,10 @@
 //! Webhook deliveries live in an outbox: [`ChangeSet::webhook`] enqueues them with the change
 //! that caused them, dispatchers [`claim`](Store::claim_webhooks) due rows under a lease and
 //! [`record`](Store::finish_deliveries) what each attempt did.
+//!
+//! Onboarding requests (Intent API) are stored beside the world, at most one pending per client
+//! business; emails the platform sends land in a mailbox, committed with the change that sent
+//! them.
 
 mod postgres;
 mod shared;
@@ -17,11 +21,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use wamm_domain::{
-    App, AppSubscription, Attempt, Business, DeliveryResult, DeliveryStatus, Event, NewEvent,
-    NewWebhook, OutboxItem, PhoneNumber, SystemUser, Template, Timestamp, TokenRecord, Waba,
-    WabaSubscription, WorldState,
+    App, AppSubscription, Attempt, Business, DeliveryResult, DeliveryStatus, Email, Event,
+    NewEmail, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
+    Template, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -48,7 +52,8 @@ impl fmt::Display for Backend {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint was violated; carries the constraint name (e.g.
-    /// `templates_name_language`), or `unique` when the database does not say which.
+    /// `templates_name_language`, `onboarding_requests_one_pending`), or `unique` when the
+    /// database does not say which.
     #[error("unique constraint {0} violated")]
     Conflict(String),
     /// A stored or given value does not fit (e.g. an ID beyond the database's integer range).
@@ -89,6 +94,9 @@ pub enum Put {
     Subscription(WabaSubscription),
     /// Insert or replace an app's webhook subscription (by app and object).
     AppSubscription(AppSubscription),
+    /// Insert or replace an onboarding request; a second pending request for the same client
+    /// business is the conflict `onboarding_requests_one_pending`.
+    Request(OnboardingRequest),
 }
 
 /// One removal, applied atomically with the rest of a [`ChangeSet`]; removing a missing row is
@@ -114,7 +122,7 @@ pub enum Delete {
 }
 
 /// Writes that land together or not at all: puts, then deletes, then settings, then events,
-/// then webhooks.
+/// then webhooks, then emails.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
     /// Upserts, in order.
@@ -127,6 +135,8 @@ pub struct ChangeSet {
     pub meta: Vec<(String, String)>,
     /// Webhook deliveries to enqueue, in order (outbox IDs increase in this order).
     pub webhooks: Vec<NewWebhook>,
+    /// Emails to put in the mailbox, in order (mailbox IDs increase in this order).
+    pub emails: Vec<NewEmail>,
 }
 
 impl ChangeSet {
@@ -178,6 +188,20 @@ impl ChangeSet {
         self
     }
 
+    /// Adds an email to send.
+    #[must_use]
+    pub fn email(mut self, email: NewEmail) -> Self {
+        self.emails.push(email);
+        self
+    }
+
+    /// Adds emails to send, in order.
+    #[must_use]
+    pub fn emails(mut self, emails: impl IntoIterator<Item = NewEmail>) -> Self {
+        self.emails.extend(emails);
+        self
+    }
+
     /// Whether the change set writes nothing.
     pub fn is_empty(&self) -> bool {
         self.puts.is_empty()
@@ -185,6 +209,7 @@ impl ChangeSet {
             && self.events.is_empty()
             && self.meta.is_empty()
             && self.webhooks.is_empty()
+            && self.emails.is_empty()
     }
 }
 
@@ -206,14 +231,15 @@ pub trait Store: Send + Sync + 'static {
     /// Which database engine this is.
     fn backend(&self) -> Backend;
 
-    /// Applies every put (upsert by primary key), delete, setting write, event insert and
-    /// webhook enqueue (pending, due at its `time`) in one transaction. A unique violation
+    /// Applies every put (upsert by primary key), delete, setting write, event insert, webhook
+    /// enqueue (pending, due at its `time`) and email in one transaction. A unique violation
     /// rolls everything back and is [`StoreError::Conflict`] with the constraint name. Returns
     /// the sequence numbers assigned to the events, in order.
     async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError>;
 
-    /// Replaces the whole world in one transaction: removes every entity, every event and the
-    /// whole webhook outbox with its attempts (keeps settings), then inserts `world`.
+    /// Replaces the whole world in one transaction: removes every entity, every event, the
+    /// whole webhook outbox with its attempts, every onboarding request and every email (keeps
+    /// settings), then inserts `world`.
     async fn replace_world(&self, world: &WorldState) -> Result<(), StoreError>;
 
     /// Every entity, each list sorted (by ID; tokens by hash; subscriptions by WABA, app; app
@@ -336,6 +362,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// When the earliest pending delivery is due (platform clock), if any is pending.
     async fn next_due_webhook(&self) -> Result<Option<Timestamp>, StoreError>;
+
+    /// An onboarding request by ID.
+    async fn request(&self, id: RequestId) -> Result<Option<OnboardingRequest>, StoreError>;
+
+    /// The onboarding requests made to a client business, by ID.
+    async fn requests_of(&self, client: BusinessId) -> Result<Vec<OnboardingRequest>, StoreError>;
+
+    /// Every onboarding request, by ID.
+    async fn requests(&self) -> Result<Vec<OnboardingRequest>, StoreError>;
+
+    /// The pending onboarding requests whose next reminder is due (`next_reminder_at <= now`),
+    /// by ID.
+    async fn due_reminders(&self, now: Timestamp) -> Result<Vec<OnboardingRequest>, StoreError>;
+
+    /// Up to `limit` emails with `id > after_id` (sent to `to` when given), by ID.
+    async fn emails(
+        &self,
+        to: Option<&str>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Email>, StoreError>;
 }
 
 /// Connects by URL and migrates the schema.

@@ -8,9 +8,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wamm_domain::{
-    Attempt, DeliveryStatus, Event, NewWebhook, OutboxItem, PartnerAccess, Timestamp,
+    Attempt, DeliveryStatus, Email, Event, NewEmail, NewWebhook, OutboxItem, PartnerAccess,
+    RequestStatus, Timestamp,
 };
-use wamm_wire::ids::AppId;
+use wamm_wire::ids::{AppId, BusinessId, RequestId};
 
 use crate::StoreError;
 
@@ -46,6 +47,15 @@ pub(crate) mod put {
         VALUES ($1, $2, $3, $4) RETURNING seq";
     pub(crate) const APP_SUBSCRIPTION: &str = "INSERT INTO app_subscriptions (app_id, object, doc) \
         VALUES ($1, $2, $3) ON CONFLICT (app_id, object) DO UPDATE SET doc = excluded.doc";
+    pub(crate) const REQUEST: &str = "INSERT INTO onboarding_requests (id, client_business_id, \
+        partner_business_id, status, next_reminder_at, doc) VALUES ($1, $2, $3, $4, $5, $6) \
+        ON CONFLICT (id) DO UPDATE SET client_business_id = excluded.client_business_id, \
+        partner_business_id = excluded.partner_business_id, status = excluded.status, \
+        next_reminder_at = excluded.next_reminder_at, doc = excluded.doc";
+    /// Sends emails: then `VALUES (to_address, business_id, request_id, subject, body, link,
+    /// sent_at), …`.
+    pub(crate) const EMAILS: &str = "INSERT INTO emails (to_address, business_id, request_id, \
+        subject, body, link, sent_at) ";
 }
 
 /// Multi-row webhook statements, completed by a `QueryBuilder` with one `VALUES` tuple per row
@@ -114,9 +124,9 @@ pub(crate) mod delete {
         "DELETE FROM subscriptions WHERE waba_id = $1 AND app_id = $2";
     pub(crate) const APP_SUBSCRIPTION: &str =
         "DELETE FROM app_subscriptions WHERE app_id = $1 AND object = $2";
-    /// Everything `replace_world` clears: every world table, the event log and the webhook
-    /// outbox, not `meta`.
-    pub(crate) const WORLD: [&str; 13] = [
+    /// Everything `replace_world` clears: every world table, the event log, the webhook
+    /// outbox, onboarding requests and emails, not `meta`.
+    pub(crate) const WORLD: [&str; 15] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -130,6 +140,8 @@ pub(crate) mod delete {
         "DELETE FROM app_subscriptions",
         "DELETE FROM webhook_outbox",
         "DELETE FROM webhook_attempts",
+        "DELETE FROM onboarding_requests",
+        "DELETE FROM emails",
     ];
 }
 
@@ -194,6 +206,17 @@ pub(crate) mod get {
     pub(crate) const EVENTS_RECENT: &str =
         "SELECT seq, at, kind, subject, detail FROM events ORDER BY seq DESC LIMIT $1";
     pub(crate) const META: &str = "SELECT value FROM meta WHERE key = $1";
+    pub(crate) const REQUEST: &str = "SELECT doc FROM onboarding_requests WHERE id = $1";
+    pub(crate) const REQUESTS: &str = "SELECT doc FROM onboarding_requests ORDER BY id";
+    pub(crate) const REQUESTS_OF: &str =
+        "SELECT doc FROM onboarding_requests WHERE client_business_id = $1 ORDER BY id";
+    pub(crate) const DUE_REMINDERS: &str = "SELECT doc FROM onboarding_requests \
+        WHERE status = 'PENDING' AND next_reminder_at <= $1 ORDER BY id";
+    pub(crate) const EMAILS_AFTER: &str = "SELECT id, to_address, business_id, request_id, \
+        subject, body, link, sent_at FROM emails WHERE id > $1 ORDER BY id LIMIT $2";
+    pub(crate) const EMAILS_TO_AFTER: &str = "SELECT id, to_address, business_id, request_id, \
+        subject, body, link, sent_at FROM emails WHERE to_address = $1 AND id > $2 \
+        ORDER BY id LIMIT $3";
     /// Adds `$3` to the integer under `$1` (inserting `$2`, the text of `$3`, when missing) in
     /// one statement, and returns the new value.
     pub(crate) const RESERVE: &str = "INSERT INTO meta (key, value) VALUES ($1, $2) \
@@ -256,6 +279,63 @@ impl EnqueueRow {
             time_ms: w.time.millis(),
             include_time: w.include_time,
         })
+    }
+}
+
+/// An email row: `id`, `to_address`, `business_id`, `request_id`, `subject`, `body`, `link`,
+/// `sent_at`.
+pub(crate) type EmailRow = (i64, String, i64, Option<i64>, String, String, String, i64);
+
+/// An email as the columns it is inserted with (all but `id`).
+pub(crate) struct EmailColumns<'a> {
+    pub(crate) to_address: &'a str,
+    pub(crate) business_id: i64,
+    pub(crate) request_id: Option<i64>,
+    pub(crate) subject: &'a str,
+    pub(crate) body: &'a str,
+    pub(crate) link: &'a str,
+    pub(crate) sent_at: i64,
+}
+
+impl<'a> EmailColumns<'a> {
+    /// The columns of `e`.
+    pub(crate) fn of(e: &'a NewEmail) -> Result<Self, StoreError> {
+        Ok(Self {
+            to_address: &e.to,
+            business_id: db_id(e.business_id.get())?,
+            request_id: db_id_opt(e.request_id.map(RequestId::get))?,
+            subject: &e.subject,
+            body: &e.body,
+            link: &e.link,
+            sent_at: e.sent_at.millis(),
+        })
+    }
+}
+
+/// An email row as the email.
+pub(crate) fn email_from_row(
+    (id, to, business_id, request_id, subject, body, link, sent_at): EmailRow,
+) -> Result<Email, StoreError> {
+    Ok(Email {
+        id,
+        email: NewEmail {
+            to,
+            business_id: BusinessId::new(id_from_db(business_id)?),
+            request_id: request_id.map(id_from_db).transpose()?.map(RequestId::new),
+            subject,
+            body,
+            link,
+            sent_at: Timestamp::from_millis(sent_at),
+        },
+    })
+}
+
+/// The `status` column of `onboarding_requests`: the status's serde text.
+pub(crate) const fn request_status_text(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Pending => "PENDING",
+        RequestStatus::Accepted => "ACCEPTED",
+        RequestStatus::Rejected => "REJECTED",
     }
 }
 
@@ -614,6 +694,47 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_request(
+                conn: &mut $conn,
+                v: &wamm_domain::OnboardingRequest,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::REQUEST)
+                    .bind($crate::shared::db_id(v.id.get())?)
+                    .bind($crate::shared::db_id(v.client_business_id.get())?)
+                    .bind($crate::shared::db_id(v.partner_business_id.get())?)
+                    .bind($crate::shared::request_status_text(v.status))
+                    .bind(v.next_reminder_at.map(|t| t.millis()))
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            /// Puts emails in the mailbox, in order, a chunk of rows per statement.
+            async fn send_emails(
+                conn: &mut $conn,
+                emails: &[wamm_domain::NewEmail],
+            ) -> Result<(), $crate::StoreError> {
+                let rows = emails
+                    .iter()
+                    .map($crate::shared::EmailColumns::of)
+                    .collect::<Result<Vec<_>, _>>()?;
+                for chunk in rows.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let mut query = sqlx::QueryBuilder::<$db>::new($crate::shared::put::EMAILS);
+                    query.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.to_address)
+                            .push_bind(e.business_id)
+                            .push_bind(e.request_id)
+                            .push_bind(e.subject)
+                            .push_bind(e.body)
+                            .push_bind(e.link)
+                            .push_bind(e.sent_at);
+                    });
+                    query.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
             /// Enqueues webhooks, pending and due at their time, a chunk of rows per statement.
             async fn enqueue_webhooks(
                 conn: &mut $conn,
@@ -738,6 +859,7 @@ macro_rules! impl_store {
                     Put::Token(v) => Self::put_token(conn, v).await,
                     Put::Subscription(v) => Self::put_subscription(conn, v).await,
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
+                    Put::Request(v) => Self::put_request(conn, v).await,
                 }
             }
 
@@ -800,6 +922,7 @@ macro_rules! impl_store {
                     seqs.push(seq);
                 }
                 Self::enqueue_webhooks(conn, &changes.webhooks).await?;
+                Self::send_emails(conn, &changes.emails).await?;
                 Ok(seqs)
             }
 
@@ -1266,8 +1389,88 @@ macro_rules! impl_store {
                     .await?;
                 Ok(due.map(wamm_domain::Timestamp::from_millis))
             }
+
+            async fn request(
+                &self,
+                id: wamm_wire::ids::RequestId,
+            ) -> Result<Option<wamm_domain::OnboardingRequest>, $crate::StoreError> {
+                self.doc_by_id($crate::shared::get::REQUEST, id.get()).await
+            }
+
+            async fn requests_of(
+                &self,
+                client: wamm_wire::ids::BusinessId,
+            ) -> Result<Vec<wamm_domain::OnboardingRequest>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::REQUESTS_OF, client.get())
+                    .await
+            }
+
+            async fn requests(
+                &self,
+            ) -> Result<Vec<wamm_domain::OnboardingRequest>, $crate::StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                Self::all_docs(&mut conn, $crate::shared::get::REQUESTS).await
+            }
+
+            async fn due_reminders(
+                &self,
+                now: wamm_domain::Timestamp,
+            ) -> Result<Vec<wamm_domain::OnboardingRequest>, $crate::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::DUE_REMINDERS)
+                    .bind(now.millis())
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::from_docs(&docs)
+            }
+
+            async fn emails(
+                &self,
+                to: Option<&str>,
+                after_id: i64,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::Email>, $crate::StoreError> {
+                let rows: Vec<$crate::shared::EmailRow> = match to {
+                    Some(to) => {
+                        sqlx::query_as($crate::shared::get::EMAILS_TO_AFTER)
+                            .bind(to)
+                            .bind(after_id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                    None => {
+                        sqlx::query_as($crate::shared::get::EMAILS_AFTER)
+                            .bind(after_id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                };
+                rows.into_iter()
+                    .map($crate::shared::email_from_row)
+                    .collect()
+            }
         }
     };
 }
 
 pub(crate) use impl_store;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_status_text_is_the_serde_text() {
+        for status in [
+            RequestStatus::Pending,
+            RequestStatus::Accepted,
+            RequestStatus::Rejected,
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).expect("serialise"),
+                serde_json::Value::from(request_status_text(status))
+            );
+        }
+    }
+}

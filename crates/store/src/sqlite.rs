@@ -62,6 +62,8 @@ impl SqliteStore {
     fn constraint_name(err: &dyn sqlx::error::DatabaseError) -> String {
         if err.message().contains("templates.waba_id") {
             "templates_name_language".to_owned()
+        } else if err.message().contains("onboarding_requests") {
+            "onboarding_requests_one_pending".to_owned()
         } else {
             "unique".to_owned()
         }

@@ -52,6 +52,9 @@ pub async fn get(
             .check_business(business.id, is_client, Permission::BusinessManagement)
             .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
     }
+    let pending_since = crate::onboarding::pending_request(state, business.id)
+        .await?
+        .map(|r| r.created_at);
     let node = Node::new("Business", &["id", "name"])
         .value("id", business.id.to_string())
         .value("name", business.name.clone())
@@ -60,7 +63,7 @@ pub async fn get(
         .value("timezone_id", 0)
         .value(
             "marketing_messages_onboarding_status",
-            serde_json::to_value(business_status(business, None)).unwrap_or(Value::Null),
+            serde_json::to_value(business_status(business, pending_since)).unwrap_or(Value::Null),
         );
     Ok(Reply::json(node.project(sel.as_ref())?).about(business.id))
 }

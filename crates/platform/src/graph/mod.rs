@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod business;
+pub mod intent;
 pub mod lists;
 pub mod objects;
 pub mod phone;
@@ -194,6 +195,9 @@ async fn node(
         }
         (Object::Business(b), Some("owned_whatsapp_business_accounts")) if m == Method::GET => {
             business::owned_wabas(state, req, caller, &b).await
+        }
+        (Object::Business(b), Some("onboard_partners_to_mm_lite")) if m == Method::POST => {
+            intent::onboard(state, req, caller, &b).await
         }
         (Object::Waba(w), None) if m == Method::GET => waba::get(state, req, caller, &w).await,
         (Object::Waba(w), None) if m == Method::POST => waba::update(state, req, caller, w).await,

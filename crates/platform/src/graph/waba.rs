@@ -43,7 +43,7 @@ fn wants(sel: Option<&FieldSelection>, name: &str) -> bool {
     sel.is_some_and(|s| s.contains(name))
 }
 
-fn business_info(owner: &Business) -> Node {
+fn business_info(owner: &Business, pending_since: Option<wamm_domain::Timestamp>) -> Node {
     // Meta's guide shows the terms status among the default fields of this object.
     Node::new(
         "Business",
@@ -53,7 +53,7 @@ fn business_info(owner: &Business) -> Node {
     .value("name", owner.name.clone())
     .value(
         "marketing_messages_onboarding_status",
-        serde_json::to_value(business_status(owner, None)).unwrap_or(Value::Null),
+        serde_json::to_value(business_status(owner, pending_since)).unwrap_or(Value::Null),
     )
 }
 
@@ -89,6 +89,12 @@ pub async fn node(
         state.store.business(waba.graph_owner()).await?
     } else {
         owner.clone()
+    };
+    let pending_since = match &graph_owner {
+        Some(o) => crate::onboarding::pending_request(state, o.id)
+            .await?
+            .map(|r| r.created_at),
+        None => None,
     };
     let phones = if wants(sel, "phone_numbers") {
         let list = state.store.phone_numbers_of(waba.id).await?;
@@ -145,7 +151,9 @@ pub async fn node(
         )
         .node(
             "owner_business_info",
-            graph_owner.as_ref().map(business_info),
+            graph_owner
+                .as_ref()
+                .map(|o| business_info(o, pending_since)),
         )
         .node("on_behalf_of_business_info", obo_client)
         .maybe("solution_id", waba.solution_id.map(|s| s.to_string()))

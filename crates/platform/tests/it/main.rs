@@ -8,6 +8,7 @@ mod browser;
 mod business;
 mod control;
 mod conventions;
+mod onboarding;
 mod templates;
 mod tokens;
 mod waba;

@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use wamm_domain::{DeliveryStatus, OutboxItem, Outcome, Timestamp, WorldState};
+use wamm_domain::{DeliveryStatus, OutboxItem, Outcome, RequestStatus, Timestamp, WorldState};
 use wamm_store::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
 
 use crate::fixture::{self, APP, CLIENT, PARTNER, WABA};
 
@@ -1420,4 +1420,343 @@ pub async fn claims_are_exclusive_under_concurrency(stores: Vec<Arc<dyn Store>>)
         usize::try_from(ROWS).expect("small"),
         "{per_task:?}"
     );
+}
+
+/// Emails as their mailbox IDs.
+fn email_ids(emails: &[wamm_domain::Email]) -> Vec<i64> {
+    emails.iter().map(|e| e.id).collect()
+}
+
+pub async fn requests_and_emails_commit_together(store: &dyn Store) {
+    let other_client = BusinessId::new(1_000_000_000_009);
+    let pending = fixture::request(71, CLIENT, RequestStatus::Pending, Some(1_000));
+    let other = fixture::request(72, other_client, RequestStatus::Pending, None);
+    let mail = fixture::email(1, "admin@client.example", Some(71));
+    let changes = ChangeSet::new()
+        .put(Put::Request(other.clone()))
+        .put(Put::Request(pending.clone()))
+        .email(mail.clone())
+        .emails([fixture::email(2, "admin@other.example", None)]);
+    assert!(!changes.is_empty());
+    assert!(!ChangeSet::new().email(mail.clone()).is_empty());
+    commit(store, changes).await;
+
+    assert_eq!(
+        store.request(RequestId::new(71)).await.expect("request"),
+        Some(pending.clone())
+    );
+    assert_eq!(
+        store.request(RequestId::new(99)).await.expect("request"),
+        None
+    );
+    assert_eq!(
+        store.requests().await.expect("requests"),
+        [pending.clone(), other.clone()]
+    );
+    assert_eq!(
+        store.requests_of(CLIENT).await.expect("of client"),
+        std::slice::from_ref(&pending)
+    );
+    assert_eq!(
+        store.requests_of(other_client).await.expect("of other"),
+        [other]
+    );
+    assert!(
+        store
+            .requests_of(PARTNER)
+            .await
+            .expect("of partner")
+            .is_empty()
+    );
+
+    let emails = store.emails(None, 0, 10).await.expect("emails");
+    assert_eq!(emails.len(), 2);
+    assert!(emails[0].id < emails[1].id);
+    assert_eq!(emails[0].email, mail);
+    assert_eq!(emails[1].email.request_id, None);
+
+    // Re-putting is an update: the status column follows the document.
+    let mut accepted = pending;
+    accepted.status = RequestStatus::Accepted;
+    accepted.next_reminder_at = None;
+    commit(store, ChangeSet::new().put(Put::Request(accepted.clone()))).await;
+    assert_eq!(
+        store.request(RequestId::new(71)).await.expect("request"),
+        Some(accepted)
+    );
+    assert!(
+        store
+            .due_reminders(Timestamp::from_millis(i64::MAX))
+            .await
+            .expect("due")
+            .is_empty()
+    );
+}
+
+pub async fn one_pending_request_per_client(store: &dyn Store) {
+    let first = fixture::request(71, CLIENT, RequestStatus::Pending, Some(1_000));
+    commit(store, ChangeSet::new().put(Put::Request(first.clone()))).await;
+    let emails_before = store.emails(None, 0, 100).await.expect("emails");
+    let events_before = store.events(0, 100).await.expect("events").len();
+
+    let second = fixture::request(72, CLIENT, RequestStatus::Pending, Some(2_000));
+    let result = store
+        .commit(
+            ChangeSet::new()
+                .put(Put::Business(fixture::business(PARTNER, "Partner")))
+                .put(Put::Request(second))
+                .meta("touched", "yes")
+                .event(fixture::event("request.created"))
+                .email(fixture::email(1, "admin@client.example", Some(72))),
+        )
+        .await;
+    match result {
+        Err(StoreError::Conflict(name)) => assert_eq!(name, "onboarding_requests_one_pending"),
+        other => panic!("expected an onboarding_requests_one_pending conflict, got {other:?}"),
+    }
+
+    assert_eq!(
+        store.request(RequestId::new(72)).await.expect("request"),
+        None
+    );
+    assert_eq!(
+        store.requests().await.expect("requests"),
+        std::slice::from_ref(&first)
+    );
+    assert_eq!(
+        store.emails(None, 0, 100).await.expect("emails"),
+        emails_before
+    );
+    assert_eq!(
+        store.events(0, 100).await.expect("events").len(),
+        events_before
+    );
+    assert_eq!(store.business(PARTNER).await.expect("business"), None);
+    assert_eq!(store.meta("touched").await.expect("meta"), None);
+
+    // Turning a decided request back to pending beside a pending one clashes too.
+    let decided = fixture::request(73, CLIENT, RequestStatus::Rejected, None);
+    commit(store, ChangeSet::new().put(Put::Request(decided.clone()))).await;
+    let mut reopened = decided;
+    reopened.status = RequestStatus::Pending;
+    match store
+        .commit(ChangeSet::new().put(Put::Request(reopened)))
+        .await
+    {
+        Err(StoreError::Conflict(name)) => assert_eq!(name, "onboarding_requests_one_pending"),
+        other => panic!("expected an onboarding_requests_one_pending conflict, got {other:?}"),
+    }
+    // Re-putting the pending request itself is fine.
+    commit(store, ChangeSet::new().put(Put::Request(first))).await;
+}
+
+pub async fn decided_requests_do_not_block_a_new_pending_one(store: &dyn Store) {
+    let mut first = fixture::request(71, CLIENT, RequestStatus::Pending, Some(1_000));
+    commit(store, ChangeSet::new().put(Put::Request(first.clone()))).await;
+    first.status = RequestStatus::Rejected;
+    first.next_reminder_at = None;
+    commit(store, ChangeSet::new().put(Put::Request(first.clone()))).await;
+
+    let mut second = fixture::request(72, CLIENT, RequestStatus::Pending, Some(2_000));
+    commit(store, ChangeSet::new().put(Put::Request(second.clone()))).await;
+    second.status = RequestStatus::Accepted;
+    second.next_reminder_at = None;
+    // Deciding one and opening the next in the same change set works too.
+    let third = fixture::request(73, CLIENT, RequestStatus::Pending, Some(3_000));
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Request(second.clone()))
+            .put(Put::Request(third.clone())),
+    )
+    .await;
+
+    assert_eq!(
+        store.requests_of(CLIENT).await.expect("of client"),
+        [first, second, third]
+    );
+}
+
+pub async fn due_reminders_respect_time_and_status(store: &dyn Store) {
+    let due_early = fixture::request(71, CLIENT, RequestStatus::Pending, Some(1_000));
+    let due_late = fixture::request(
+        72,
+        BusinessId::new(1_000_000_000_009),
+        RequestStatus::Pending,
+        Some(2_000),
+    );
+    let never = fixture::request(
+        73,
+        BusinessId::new(1_000_000_000_010),
+        RequestStatus::Pending,
+        None,
+    );
+    // Decided requests are never due, whatever their column says.
+    let accepted = fixture::request(74, CLIENT, RequestStatus::Accepted, Some(500));
+    let rejected = fixture::request(75, CLIENT, RequestStatus::Rejected, Some(500));
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Request(due_late.clone()))
+            .put(Put::Request(never))
+            .put(Put::Request(accepted))
+            .put(Put::Request(rejected))
+            .put(Put::Request(due_early.clone())),
+    )
+    .await;
+
+    let due = |ms| async move {
+        store
+            .due_reminders(Timestamp::from_millis(ms))
+            .await
+            .expect("due reminders")
+    };
+    assert!(due(999).await.is_empty());
+    assert_eq!(due(1_000).await, std::slice::from_ref(&due_early));
+    assert_eq!(due(1_999).await, std::slice::from_ref(&due_early));
+    assert_eq!(due(2_000).await, [due_early.clone(), due_late.clone()]);
+    assert_eq!(due(i64::MAX).await, [due_early, due_late]);
+}
+
+pub async fn emails_filter_by_recipient_and_page(store: &dyn Store) {
+    let alice = "alice@client.example";
+    let bob = "bob@client.example";
+    let sent: Vec<_> = (1..=5)
+        .map(|n| fixture::email(n, if n % 2 == 1 { alice } else { bob }, Some(71)))
+        .collect();
+    commit(store, ChangeSet::new().emails(sent[..3].to_vec())).await;
+    commit(store, ChangeSet::new().emails(sent[3..].to_vec())).await;
+
+    let all = store.emails(None, 0, 100).await.expect("all");
+    assert_eq!(
+        all.iter().map(|e| e.email.clone()).collect::<Vec<_>>(),
+        sent
+    );
+    let ids = email_ids(&all);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    let to_alice = store.emails(Some(alice), 0, 100).await.expect("alice");
+    assert_eq!(email_ids(&to_alice), [ids[0], ids[2], ids[4]]);
+    assert!(to_alice.iter().all(|e| e.email.to == alice));
+    let to_bob = store.emails(Some(bob), 0, 100).await.expect("bob");
+    assert_eq!(email_ids(&to_bob), [ids[1], ids[3]]);
+    assert!(
+        store
+            .emails(Some("nobody@example.com"), 0, 100)
+            .await
+            .expect("nobody")
+            .is_empty()
+    );
+
+    // Paging: after an ID, up to a limit.
+    assert_eq!(
+        email_ids(&store.emails(None, 0, 2).await.expect("page 1")),
+        ids[..2]
+    );
+    assert_eq!(
+        email_ids(&store.emails(None, ids[1], 2).await.expect("page 2")),
+        ids[2..4]
+    );
+    assert_eq!(
+        email_ids(&store.emails(None, ids[3], 2).await.expect("page 3")),
+        ids[4..]
+    );
+    assert!(store.emails(None, ids[4], 2).await.expect("end").is_empty());
+    assert_eq!(
+        email_ids(
+            &store
+                .emails(Some(alice), ids[0], 1)
+                .await
+                .expect("alice page")
+        ),
+        [ids[2]]
+    );
+}
+
+pub async fn replace_world_clears_requests_and_emails(store: &dyn Store) {
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Request(fixture::request(
+                71,
+                CLIENT,
+                RequestStatus::Pending,
+                Some(1_000),
+            )))
+            .email(fixture::email(1, "admin@client.example", Some(71))),
+    )
+    .await;
+    store
+        .replace_world(&fixture::world())
+        .await
+        .expect("replace world");
+    assert!(store.requests().await.expect("requests").is_empty());
+    assert!(store.emails(None, 0, 100).await.expect("emails").is_empty());
+    assert!(
+        store
+            .due_reminders(Timestamp::from_millis(i64::MAX))
+            .await
+            .expect("due")
+            .is_empty()
+    );
+    // The client may be asked again.
+    commit(
+        store,
+        ChangeSet::new().put(Put::Request(fixture::request(
+            72,
+            CLIENT,
+            RequestStatus::Pending,
+            None,
+        ))),
+    )
+    .await;
+}
+
+/// Tasks racing to open a pending request for the same client: exactly one wins, the rest
+/// conflict, and the losers' emails are gone with them.
+pub async fn pending_requests_are_exclusive_under_concurrency(stores: Vec<Arc<dyn Store>>) {
+    const TASKS: u64 = 8;
+    let barrier = Arc::new(tokio::sync::Barrier::new(
+        usize::try_from(TASKS).expect("small"),
+    ));
+    let mut handles = Vec::new();
+    for task in 0..TASKS {
+        let store = Arc::clone(&stores[usize::try_from(task).expect("small") % stores.len()]);
+        let barrier = Arc::clone(&barrier);
+        handles.push(tokio::spawn(async move {
+            let id = 100 + task;
+            let changes = ChangeSet::new()
+                .put(Put::Request(fixture::request(
+                    id,
+                    CLIENT,
+                    RequestStatus::Pending,
+                    Some(1_000),
+                )))
+                .email(fixture::email(
+                    i64::try_from(id).expect("small"),
+                    "admin@client.example",
+                    Some(id),
+                ));
+            barrier.wait().await;
+            (id, store.commit(changes).await)
+        }));
+    }
+    let mut winners = Vec::new();
+    for handle in handles {
+        match handle.await.expect("task") {
+            (id, Ok(_)) => winners.push(id),
+            (_, Err(StoreError::Conflict(name))) => {
+                assert_eq!(name, "onboarding_requests_one_pending");
+            }
+            (_, Err(other)) => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let store = &stores[0];
+    let requests = store.requests_of(CLIENT).await.expect("requests");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].id, RequestId::new(winners[0]));
+    let emails = store.emails(None, 0, 100).await.expect("emails");
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0].email.request_id, Some(RequestId::new(winners[0])));
 }

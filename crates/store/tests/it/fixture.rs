@@ -3,13 +3,15 @@
 use serde_json::json;
 use wamm_domain::{
     AccessLevel, App, AppPermission, AppSubscription, Attempt, Business, BusinessRole,
-    DeliveryResult, NewEvent, NewWebhook, Outcome, PartnerAccess, PartnerType, Permission, Person,
-    PhoneNumber, QualityRating, SystemUser, Template, TemplateCategory, TemplateStatus,
-    TermsSigned, ThroughputLevel, Timestamp, TokenKind, TokenRecord, Waba, WabaPartner, WabaStatus,
-    WabaSubscription, WorldState,
+    DeliveryResult, NewEmail, NewEvent, NewWebhook, OnboardingRequest, Outcome, PartnerAccess,
+    PartnerType, Permission, Person, PhoneNumber, QualityRating, RequestStatus, SystemUser,
+    Template, TemplateCategory, TemplateStatus, TermsSigned, ThroughputLevel, Timestamp, TokenKind,
+    TokenRecord, Waba, WabaPartner, WabaStatus, WabaSubscription, WorldState,
 };
 use wamm_domain::{MigrationIntent, country::Country};
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{
+    AppId, BusinessId, PhoneNumberId, RequestId, SolutionId, TemplateId, UserId, WabaId,
+};
 
 /// The partner (BSP) business.
 pub const PARTNER: BusinessId = BusinessId::new(1_000_000_000_001);
@@ -213,6 +215,44 @@ pub fn attempt(outbox_id: i64, attempt: u32, at: i64, status_code: Option<u16>) 
 /// The result of `attempt`, followed by `outcome`.
 pub fn result(attempt: Attempt, outcome: Outcome) -> DeliveryResult {
     DeliveryResult { attempt, outcome }
+}
+
+/// An onboarding request from the partner to `client`, reminded at `next_reminder_ms` while
+/// pending.
+pub fn request(
+    id: u64,
+    client: BusinessId,
+    status: RequestStatus,
+    next_reminder_ms: Option<i64>,
+) -> OnboardingRequest {
+    let decided = status != RequestStatus::Pending;
+    OnboardingRequest {
+        id: RequestId::new(id),
+        client_business_id: client,
+        partner_business_id: PARTNER,
+        app_id: APP,
+        solution_id: Some(SolutionId::new(9_000_000_000_001)),
+        status,
+        created_at: Timestamp::from_millis(1_700_000_700_000),
+        decided_at: decided.then(|| Timestamp::from_millis(1_700_000_800_000)),
+        decided_by: decided.then_some(UserId::new(4_000_000_000_002)),
+        obo_intents_set: vec![WabaId::new(3_000_000_000_002)],
+        reminders_sent: 1,
+        next_reminder_at: next_reminder_ms.map(Timestamp::from_millis),
+    }
+}
+
+/// Email number `n` to `to`, about `request` when given.
+pub fn email(n: i64, to: &str, request: Option<u64>) -> NewEmail {
+    NewEmail {
+        to: to.to_owned(),
+        business_id: CLIENT,
+        request_id: request.map(RequestId::new),
+        subject: format!("Subject {n}"),
+        body: format!("Body {n}\nwith a second line"),
+        link: format!("http://localhost/console/requests/{n}"),
+        sent_at: Timestamp::from_millis(1_700_000_900_000 + n),
+    }
 }
 
 /// An event about `subject`.

@@ -60,6 +60,12 @@ contract_tests!(
     outbox_pages_by_status_and_id,
     next_due_webhook_is_the_earliest_pending,
     a_large_webhook_commit_lands,
+    requests_and_emails_commit_together,
+    one_pending_request_per_client,
+    decided_requests_do_not_block_a_new_pending_one,
+    due_reminders_respect_time_and_status,
+    emails_filter_by_recipient_and_page,
+    replace_world_clears_requests_and_emails,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -107,6 +113,24 @@ async fn sqlite_file_concurrent_commits_all_land() {
 async fn postgres_concurrent_commits_all_land() {
     let db = support::PgTestDb::create().await;
     contract::concurrent_commits_all_land(db.store.clone()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_file_pending_requests_are_exclusive_under_concurrency() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("requests.db").display());
+    let mut stores = Vec::new();
+    for _ in 0..2 {
+        stores.push(wamm_store::connect(&url).await.expect("open sqlite file"));
+    }
+    contract::pending_requests_are_exclusive_under_concurrency(stores).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_pending_requests_are_exclusive_under_concurrency() {
+    let db = support::PgTestDb::create().await;
+    let other = wamm_store::connect(&db.url).await.expect("second pool");
+    contract::pending_requests_are_exclusive_under_concurrency(vec![db.store.clone(), other]).await;
 }
 
 #[tokio::test]
