@@ -73,6 +73,14 @@ pub struct DeliveryRow {
     last_error: String,
 }
 
+/// One email in the mailbox.
+pub struct EmailRow {
+    sent: String,
+    to: String,
+    subject: String,
+    link: String,
+}
+
 /// One event row.
 pub struct EventRow {
     seq: i64,
@@ -94,6 +102,7 @@ pub struct ConsolePage {
     templates: Vec<TemplateRow>,
     deliveries: Vec<DeliveryRow>,
     outbox_counts: String,
+    emails: Vec<EmailRow>,
     events: Vec<EventRow>,
 }
 
@@ -116,6 +125,13 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
     for p in &world.phone_numbers {
         *phone_counts.entry(p.waba_id).or_default() += 1;
     }
+    let pending: Vec<_> = state
+        .store
+        .requests()
+        .await?
+        .into_iter()
+        .filter(|r| r.status == wamm_domain::RequestStatus::Pending)
+        .collect();
     let apps = world
         .apps
         .iter()
@@ -139,7 +155,16 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
             name: b.name.clone(),
             id: b.id.to_string(),
             country: b.country.to_string(),
-            terms: text(business_status(b, None).status),
+            terms: text(
+                business_status(
+                    b,
+                    pending
+                        .iter()
+                        .find(|r| r.client_business_id == b.id)
+                        .map(|r| r.created_at),
+                )
+                .status,
+            ),
             admins: b
                 .admins()
                 .map(|p| format!("{} <{}>", p.name, p.email))
@@ -232,6 +257,19 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
         "{} pending, {} delivered, {} dropped",
         counts.pending, counts.delivered, counts.dropped
     );
+    // Mailboxes are small (admins of a few businesses); the newest twenty are shown.
+    let all_emails = state.store.emails(None, 0, 10_000).await?;
+    let emails = all_emails
+        .into_iter()
+        .rev()
+        .take(20)
+        .map(|e| EmailRow {
+            sent: e.email.sent_at.rfc3339(),
+            to: e.email.to,
+            subject: e.email.subject,
+            link: e.email.link,
+        })
+        .collect();
     let events = state
         .store
         .recent_events(50)
@@ -254,6 +292,7 @@ async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {
         templates,
         deliveries,
         outbox_counts,
+        emails,
         events,
     })
 }

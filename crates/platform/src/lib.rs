@@ -19,6 +19,7 @@ pub mod dashboard;
 pub mod graph;
 pub mod mint;
 pub mod onboarding;
+pub mod requests_page;
 pub mod server;
 pub mod state;
 pub mod webhooks;

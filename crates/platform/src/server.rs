@@ -14,7 +14,7 @@ use wamm_store::StoreError;
 
 use crate::config::PlatformConfig;
 use crate::state::AppState;
-use crate::{console, control, dashboard, graph};
+use crate::{console, control, dashboard, graph, requests_page};
 
 /// Why the platform could not start.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,15 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/_wamm/apps/{id}/webhooks",
             axum::routing::post(dashboard::save),
+        )
+        .route("/_wamm/businesses/{id}/requests", get(requests_page::page))
+        .route(
+            "/_wamm/businesses/{id}/requests/{request}/accept",
+            axum::routing::post(requests_page::accept_form),
+        )
+        .route(
+            "/_wamm/businesses/{id}/requests/{request}/reject",
+            axum::routing::post(requests_page::reject_form),
         )
         .nest("/_wamm", control::router())
         .fallback(graph::dispatch)

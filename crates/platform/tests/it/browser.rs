@@ -237,3 +237,77 @@ async fn submit_and_wait(client: &fantoccini::Client, query_part: &str) {
     }
     panic!("the form did not land on a page with {query_part}");
 }
+
+#[tokio::test]
+async fn an_admin_accepts_a_request_from_the_mailbox_link() {
+    let p = TestPlatform::start(Backend::Sqlite).await;
+    // Client A (1001) asks nothing yet; the partner calls the Intent API for it.
+    let r = p
+        .post("/v23.0/1001/onboard_partners_to_mm_lite", FULL, &json!({}))
+        .await;
+    let request_id = r.ok()["request_id"]
+        .as_str()
+        .expect("request id")
+        .to_owned();
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/", p.base))
+        .await
+        .expect("console loads");
+    let mailbox = client.find(Locator::Id("mailbox")).await.expect("mailbox");
+    assert!(mailbox.text().await.expect("text").contains("ana@a.test"));
+    client
+        .find(Locator::Css("#mailbox a.email-link"))
+        .await
+        .expect("email link")
+        .click()
+        .await
+        .expect("open the request");
+    assert!(
+        client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/_wamm/businesses/1001/requests")
+    );
+    let request = client
+        .find(Locator::Css(&format!(
+            r#"section[data-request="{request_id}"]"#
+        )))
+        .await
+        .expect("the request");
+    let text = request.text().await.expect("text");
+    assert!(
+        text.contains("Partner Inc")
+            && text.contains("PENDING")
+            && text.contains("Terms of Service"),
+        "{text}"
+    );
+    // The admin (full control) is the default identity; accept.
+    client
+        .find(Locator::Css("button.accept"))
+        .await
+        .expect("accept")
+        .click()
+        .await
+        .expect("click");
+    let status = client
+        .wait()
+        .for_element(Locator::Css("section.request .status.ACCEPTED"))
+        .await
+        .expect("accepted");
+    assert_eq!(status.text().await.expect("text"), "ACCEPTED");
+    let biz = p
+        .get(
+            "/v23.0/1001?fields=marketing_messages_onboarding_status",
+            FULL,
+        )
+        .await;
+    assert_eq!(
+        biz.ok()["marketing_messages_onboarding_status"]["status"],
+        "TERM_OF_SERVICE_SIGNED"
+    );
+    client.close().await.expect("session closes");
+    p.finish().await;
+}

@@ -480,7 +480,71 @@ async fn rejection_closes_the_request(backend: Backend) {
     p.finish().await;
 }
 
+async fn the_requests_page_decides_as_the_chosen_person(backend: Backend) {
+    let p = start(backend).await;
+    let request_id = intent(&p, 808, BSP).await.ok()["request_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let page = p
+        .call(
+            Method::GET,
+            "/_wamm/businesses/808/requests?as=80802",
+            None,
+            None,
+        )
+        .await;
+    assert!(page.text.contains(&request_id) && page.text.contains("PENDING"));
+    let form = |who: &str| format!("as={who}");
+    let path = format!("/_wamm/businesses/808/requests/{request_id}/accept");
+    // Someone with partial access is refused, and the page says why.
+    let refused = p
+        .raw(
+            Method::POST,
+            &path,
+            "",
+            "application/x-www-form-urlencoded",
+            form("80802").into_bytes(),
+        )
+        .await;
+    assert_eq!(refused.status, 200, "the form lands back on the page");
+    assert!(refused.text.contains("partial access"), "{}", refused.text);
+    let biz = p
+        .get(
+            "/v23.0/808?fields=marketing_messages_onboarding_status",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        biz.ok()["marketing_messages_onboarding_status"]["status"],
+        "REQUEST_SENT"
+    );
+    // The admin accepts.
+    let accepted = p
+        .raw(
+            Method::POST,
+            &path,
+            "",
+            "application/x-www-form-urlencoded",
+            form("80801").into_bytes(),
+        )
+        .await;
+    assert!(accepted.text.contains("ACCEPTED"));
+    let biz = p
+        .get(
+            "/v23.0/808?fields=marketing_messages_onboarding_status",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        biz.ok()["marketing_messages_onboarding_status"]["status"],
+        "TERM_OF_SERVICE_SIGNED"
+    );
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    the_requests_page_decides_as_the_chosen_person,
     the_five_rows_of_the_obo_table,
     tech_providers_do_not_manage_obo,
     ineligible_businesses_and_permissions,

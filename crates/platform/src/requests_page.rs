@@ -1,0 +1,196 @@
+//! Business Settings > Requests: where an admin of a client business reads an MM API
+//! onboarding request with its terms, and accepts or rejects it, acting as a person of the
+//! business chosen in the page's identity switcher.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use wamm_domain::BusinessRole;
+use wamm_wire::ids::{BusinessId, RequestId, UserId};
+
+use crate::onboarding::{OnboardingError, accept, reject};
+use crate::state::AppState;
+
+/// A person in the identity switcher.
+pub struct PersonOption {
+    id: String,
+    label: String,
+    selected: bool,
+}
+
+/// A request as shown.
+pub struct RequestView {
+    id: String,
+    partner: String,
+    status: String,
+    created: String,
+    obo_count: usize,
+}
+
+/// The page.
+#[derive(Template)]
+#[template(path = "requests.html")]
+pub struct RequestsPage {
+    business: String,
+    business_id: String,
+    people: Vec<PersonOption>,
+    acting: String,
+    requests: Vec<RequestView>,
+    message: Option<String>,
+}
+
+/// `?as=<user id>` and `?error=…`.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(rename = "as")]
+    acting: Option<String>,
+    error: Option<String>,
+}
+
+fn failed(e: &impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "the requests page failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the page could not be rendered; see the server log",
+    )
+        .into_response()
+}
+
+/// `GET /_wamm/businesses/{business-id}/requests`.
+pub async fn page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Ok(business_id) = id.parse::<BusinessId>() else {
+        return (StatusCode::NOT_FOUND, "no such business").into_response();
+    };
+    let business = match state.store.business(business_id).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such business").into_response(),
+        Err(e) => return failed(&e),
+    };
+    let requests = match state.store.requests_of(business_id).await {
+        Ok(list) => list,
+        Err(e) => return failed(&e),
+    };
+    // Admins first: they are who the emails went to.
+    let mut people = business.people.clone();
+    people.sort_by_key(|p| p.role != BusinessRole::Admin);
+    let acting = q
+        .acting
+        .and_then(|a| a.parse::<UserId>().ok())
+        .filter(|a| people.iter().any(|p| p.id == *a))
+        .or_else(|| people.first().map(|p| p.id));
+    let mut views = Vec::new();
+    for r in requests.iter().rev() {
+        let partner = match state.store.business(r.partner_business_id).await {
+            Ok(b) => b.map_or_else(|| r.partner_business_id.to_string(), |b| b.name),
+            Err(e) => return failed(&e),
+        };
+        views.push(RequestView {
+            id: r.id.to_string(),
+            partner,
+            status: serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            created: r.created_at.rfc3339(),
+            obo_count: r.obo_intents_set.len(),
+        });
+    }
+    let page = RequestsPage {
+        business: business.name.clone(),
+        business_id: business.id.to_string(),
+        people: people
+            .iter()
+            .map(|p| PersonOption {
+                id: p.id.to_string(),
+                label: format!(
+                    "{} <{}> ({})",
+                    p.name,
+                    p.email,
+                    if p.role == BusinessRole::Admin {
+                        "full control"
+                    } else {
+                        "partial access"
+                    }
+                ),
+                selected: Some(p.id) == acting,
+            })
+            .collect(),
+        acting: acting.map(|a| a.to_string()).unwrap_or_default(),
+        requests: views,
+        message: q.error,
+    };
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => failed(&e),
+    }
+}
+
+async fn decide(
+    state: AppState,
+    business: String,
+    request: String,
+    body: Bytes,
+    accepting: bool,
+) -> Response {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let acting = pairs
+        .iter()
+        .find(|(k, _)| k == "as")
+        .and_then(|(_, v)| v.parse::<UserId>().ok());
+    let back = |extra: &str| {
+        let who = acting.map(|a| format!("as={a}")).unwrap_or_default();
+        (
+            StatusCode::SEE_OTHER,
+            [(
+                header::LOCATION,
+                format!("/_wamm/businesses/{business}/requests?{who}{extra}"),
+            )],
+        )
+            .into_response()
+    };
+    let Ok(id) = request.parse::<RequestId>() else {
+        return back("&error=no+such+request");
+    };
+    // Deciding needs someone: the page always names who acts.
+    let Some(user) = acting else {
+        return back("&error=choose+who+you+are");
+    };
+    let outcome = if accepting {
+        accept(&state, id, Some(user)).await
+    } else {
+        reject(&state, id, Some(user)).await
+    };
+    match outcome {
+        Ok(_) => back(""),
+        Err(OnboardingError::Store(e)) => failed(&e),
+        Err(e) => back(&format!(
+            "&{}",
+            serde_urlencoded::to_string([("error", e.to_string())]).unwrap_or_default()
+        )),
+    }
+}
+
+/// `POST /_wamm/businesses/{business-id}/requests/{request-id}/accept`.
+pub async fn accept_form(
+    State(state): State<AppState>,
+    Path((business, request)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    decide(state, business, request, body, true).await
+}
+
+/// `POST /_wamm/businesses/{business-id}/requests/{request-id}/reject`.
+pub async fn reject_form(
+    State(state): State<AppState>,
+    Path((business, request)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    decide(state, business, request, body, false).await
+}
