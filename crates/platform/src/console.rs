@@ -305,13 +305,16 @@ pub async fn page(State(state): State<AppState>) -> Response {
     };
     match rendered {
         Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "console failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the console could not be rendered; see the server log",
-            )
-                .into_response()
-        }
+        Err(e) => page_failed("console", &e),
     }
+}
+
+/// The answer when a page cannot be built: logged once with its cause, never shown.
+pub(crate) fn page_failed(page: &str, e: &impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, page, "a console page failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the page could not be rendered; see the server log",
+    )
+        .into_response()
 }

@@ -571,18 +571,27 @@ fn onboarding_error(e: crate::onboarding::OnboardingError) -> ControlError {
     }
 }
 
+async fn decide_request(
+    state: &AppState,
+    id: &str,
+    body: &[u8],
+    how: crate::onboarding::Decision,
+) -> Result<Response, ControlError> {
+    let id: RequestId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("request id: {e}")))?;
+    let request = crate::onboarding::decide(state, id, decision(body)?, how)
+        .await
+        .map_err(onboarding_error)?;
+    Ok(axum::Json(json!(request)).into_response())
+}
+
 async fn accept_request(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let id: RequestId = id
-        .parse()
-        .map_err(|e| ControlError::BadRequest(format!("request id: {e}")))?;
-    let request = crate::onboarding::accept(&state, id, decision(&body)?)
-        .await
-        .map_err(onboarding_error)?;
-    Ok(axum::Json(json!(request)).into_response())
+    decide_request(&state, &id, &body, crate::onboarding::Decision::Accept).await
 }
 
 async fn reject_request(
@@ -590,13 +599,7 @@ async fn reject_request(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    let id: RequestId = id
-        .parse()
-        .map_err(|e| ControlError::BadRequest(format!("request id: {e}")))?;
-    let request = crate::onboarding::reject(&state, id, decision(&body)?)
-        .await
-        .map_err(onboarding_error)?;
-    Ok(axum::Json(json!(request)).into_response())
+    decide_request(&state, &id, &body, crate::onboarding::Decision::Reject).await
 }
 
 /// Sends the reminders due now (the platform also does so on its own every second).

@@ -62,12 +62,7 @@ fn not_found() -> Response {
 }
 
 fn failed(e: &impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "the App Dashboard failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the page could not be rendered; see the server log",
-    )
-        .into_response()
+    crate::console::page_failed("App Dashboard", e)
 }
 
 /// `GET /_wamm/apps/{app-id}`.

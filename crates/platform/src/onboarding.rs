@@ -340,3 +340,25 @@ pub async fn send_reminders(state: &AppState) -> Result<usize, StoreError> {
     }
     Ok(count)
 }
+
+/// An admin's answer to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Accept: sign the terms.
+    Accept,
+    /// Reject: close the request.
+    Reject,
+}
+
+/// Applies an admin's decision to request `id`, acting as `by` (the first admin by default).
+pub async fn decide(
+    state: &AppState,
+    id: RequestId,
+    by: Option<UserId>,
+    decision: Decision,
+) -> Result<OnboardingRequest, OnboardingError> {
+    match decision {
+        Decision::Accept => accept(state, id, by).await,
+        Decision::Reject => reject(state, id, by).await,
+    }
+}

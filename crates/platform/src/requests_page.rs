@@ -11,7 +11,7 @@ use serde::Deserialize;
 use wamm_domain::BusinessRole;
 use wamm_wire::ids::{BusinessId, RequestId, UserId};
 
-use crate::onboarding::{OnboardingError, accept, reject};
+use crate::onboarding::{Decision, OnboardingError, decide};
 use crate::state::AppState;
 
 /// A person in the identity switcher.
@@ -51,12 +51,7 @@ pub struct PageQuery {
 }
 
 fn failed(e: &impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "the requests page failed");
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the page could not be rendered; see the server log",
-    )
-        .into_response()
+    crate::console::page_failed("requests", e)
 }
 
 /// `GET /_wamm/businesses/{business-id}/requests`.
@@ -132,12 +127,12 @@ pub async fn page(
     }
 }
 
-async fn decide(
+async fn decide_form(
     state: AppState,
     business: String,
     request: String,
     body: Bytes,
-    accepting: bool,
+    how: Decision,
 ) -> Response {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
     let acting = pairs
@@ -162,11 +157,7 @@ async fn decide(
     let Some(user) = acting else {
         return back("&error=choose+who+you+are");
     };
-    let outcome = if accepting {
-        accept(&state, id, Some(user)).await
-    } else {
-        reject(&state, id, Some(user)).await
-    };
+    let outcome = decide(&state, id, Some(user), how).await;
     match outcome {
         Ok(_) => back(""),
         Err(OnboardingError::Store(e)) => failed(&e),
@@ -183,7 +174,7 @@ pub async fn accept_form(
     Path((business, request)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    decide(state, business, request, body, true).await
+    decide_form(state, business, request, body, Decision::Accept).await
 }
 
 /// `POST /_wamm/businesses/{business-id}/requests/{request-id}/reject`.
@@ -192,5 +183,5 @@ pub async fn reject_form(
     Path((business, request)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    decide(state, business, request, body, false).await
+    decide_form(state, business, request, body, Decision::Reject).await
 }
