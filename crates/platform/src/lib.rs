@@ -22,6 +22,7 @@ pub mod onboarding;
 pub mod requests_page;
 pub mod server;
 pub mod state;
+pub mod wa_manager;
 pub mod webhooks;
 
 pub use config::{PlatformConfig, Timing, VersionPolicy};

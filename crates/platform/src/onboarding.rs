@@ -362,3 +362,59 @@ pub async fn decide(
         Decision::Reject => reject(state, id, by).await,
     }
 }
+
+/// WhatsApp Manager self-onboarding: an admin accepts the terms from the Alerts card. The
+/// outcome is the same as accepting an Intent API request, and any pending request closes.
+pub async fn self_onboard(
+    state: &AppState,
+    business: BusinessId,
+    by: UserId,
+) -> Result<(), OnboardingError> {
+    let client = state
+        .store
+        .business(business)
+        .await?
+        .ok_or_else(|| OnboardingError::NotFound(format!("no business {business}")))?;
+    if client.mm_terms.is_some() {
+        return Err(OnboardingError::NotAllowed(
+            "the terms are already accepted".into(),
+        ));
+    }
+    let person = client
+        .people
+        .iter()
+        .find(|p| p.id == by)
+        .ok_or_else(|| OnboardingError::NotAllowed("no such person in the business".into()))?;
+    if person.role != BusinessRole::Admin {
+        return Err(OnboardingError::NotAllowed(format!(
+            "{} has partial access; only an admin with full control may accept the terms",
+            person.name
+        )));
+    }
+    let now = state.clock.now();
+    let eligible = state.store.wabas_owned_by(business).await?.iter().any(|w| {
+        waba_status(w, &client, &state.config.countries, now) == WabaOnboardingStatus::Eligible
+    });
+    if !eligible {
+        return Err(OnboardingError::NotAllowed(
+            "no WhatsApp Business Account of this business is eligible".into(),
+        ));
+    }
+    let mut changes = sign_terms(state, client, Some(by), now)
+        .await?
+        .event(NewEvent {
+            at: now,
+            kind: "onboarding.self_onboarded".into(),
+            subject: format!("business:{business}"),
+            detail: json!({ "by": by.to_string() }),
+        });
+    if let Some(mut pending) = pending_request(state, business).await? {
+        pending.status = RequestStatus::Accepted;
+        pending.decided_at = Some(now);
+        pending.decided_by = Some(by);
+        pending.next_reminder_at = None;
+        changes = changes.put(Put::Request(pending));
+    }
+    state.commit(changes).await?;
+    Ok(())
+}

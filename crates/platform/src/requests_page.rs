@@ -16,9 +16,9 @@ use crate::state::AppState;
 
 /// A person in the identity switcher.
 pub struct PersonOption {
-    id: String,
-    label: String,
-    selected: bool,
+    pub(crate) id: String,
+    pub(crate) label: String,
+    pub(crate) selected: bool,
 }
 
 /// A request as shown.
@@ -46,8 +46,8 @@ pub struct RequestsPage {
 #[derive(Deserialize)]
 pub struct PageQuery {
     #[serde(rename = "as")]
-    acting: Option<String>,
-    error: Option<String>,
+    pub(crate) acting: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
 fn failed(e: &impl std::fmt::Display) -> Response {
@@ -72,14 +72,7 @@ pub async fn page(
         Ok(list) => list,
         Err(e) => return failed(&e),
     };
-    // Admins first: they are who the emails went to.
-    let mut people = business.people.clone();
-    people.sort_by_key(|p| p.role != BusinessRole::Admin);
-    let acting = q
-        .acting
-        .and_then(|a| a.parse::<UserId>().ok())
-        .filter(|a| people.iter().any(|p| p.id == *a))
-        .or_else(|| people.first().map(|p| p.id));
+    let (people, acting) = switcher(&business, q.acting.as_deref());
     let mut views = Vec::new();
     for r in requests.iter().rev() {
         let partner = match state.store.business(r.partner_business_id).await {
@@ -100,23 +93,7 @@ pub async fn page(
     let page = RequestsPage {
         business: business.name.clone(),
         business_id: business.id.to_string(),
-        people: people
-            .iter()
-            .map(|p| PersonOption {
-                id: p.id.to_string(),
-                label: format!(
-                    "{} <{}> ({})",
-                    p.name,
-                    p.email,
-                    if p.role == BusinessRole::Admin {
-                        "full control"
-                    } else {
-                        "partial access"
-                    }
-                ),
-                selected: Some(p.id) == acting,
-            })
-            .collect(),
+        people,
         acting: acting.map(|a| a.to_string()).unwrap_or_default(),
         requests: views,
         message: q.error,
@@ -184,4 +161,36 @@ pub async fn reject_form(
     body: Bytes,
 ) -> Response {
     decide_form(state, business, request, body, Decision::Reject).await
+}
+
+/// The identity switcher: the business's people (admins first) and who acts, from `?as=`
+/// when it names one of them, else the first admin.
+pub fn switcher(
+    business: &wamm_domain::Business,
+    acting: Option<&str>,
+) -> (Vec<PersonOption>, Option<UserId>) {
+    let mut people = business.people.clone();
+    people.sort_by_key(|p| p.role != BusinessRole::Admin);
+    let acting = acting
+        .and_then(|a| a.parse::<UserId>().ok())
+        .filter(|a| people.iter().any(|p| p.id == *a))
+        .or_else(|| people.first().map(|p| p.id));
+    let options = people
+        .iter()
+        .map(|p| PersonOption {
+            id: p.id.to_string(),
+            label: format!(
+                "{} <{}> ({})",
+                p.name,
+                p.email,
+                if p.role == BusinessRole::Admin {
+                    "full control"
+                } else {
+                    "partial access"
+                }
+            ),
+            selected: Some(p.id) == acting,
+        })
+        .collect();
+    (options, acting)
 }

@@ -14,7 +14,7 @@ use wamm_store::StoreError;
 
 use crate::config::PlatformConfig;
 use crate::state::AppState;
-use crate::{console, control, dashboard, graph, requests_page};
+use crate::{console, control, dashboard, graph, requests_page, wa_manager};
 
 /// Why the platform could not start.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/_wamm/businesses/{id}/requests/{request}/reject",
             axum::routing::post(requests_page::reject_form),
+        )
+        .route(
+            "/_wamm/businesses/{id}/whatsapp-manager",
+            get(wa_manager::page),
+        )
+        .route(
+            "/_wamm/businesses/{id}/whatsapp-manager/accept-terms",
+            axum::routing::post(wa_manager::accept_terms),
         )
         .nest("/_wamm", control::router())
         .fallback(graph::dispatch)

@@ -543,7 +543,138 @@ async fn the_requests_page_decides_as_the_chosen_person(backend: Backend) {
     p.finish().await;
 }
 
+async fn whatsapp_manager_self_onboarding(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    p.post(
+        "/v23.0/700/subscriptions",
+        &format!("700|{BSP_SECRET}"),
+        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"}),
+    )
+    .await
+    .ok();
+    p.post("/v23.0/8080/subscribed_apps", BSP, &json!({}))
+        .await
+        .ok();
+    // A pending Intent API request closes when the business signs on its own.
+    let request_id = intent(&p, 808, BSP).await.ok()["request_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    p.call(
+        Method::POST,
+        "/_wamm/clock",
+        None,
+        Some(&json!({"freeze": true})),
+    )
+    .await
+    .ok();
+    let page = p
+        .call(
+            Method::GET,
+            "/_wamm/businesses/808/whatsapp-manager",
+            None,
+            None,
+        )
+        .await;
+    assert!(
+        page.text.contains("Accept terms to get started"),
+        "{}",
+        page.text
+    );
+    let path = "/_wamm/businesses/808/whatsapp-manager/accept-terms";
+    let refused = p
+        .raw(
+            Method::POST,
+            path,
+            "",
+            "application/x-www-form-urlencoded",
+            b"as=80802".to_vec(),
+        )
+        .await;
+    assert!(refused.text.contains("partial access"), "{}", refused.text);
+    let done = p
+        .raw(
+            Method::POST,
+            path,
+            "",
+            "application/x-www-form-urlencoded",
+            b"as=80801".to_vec(),
+        )
+        .await;
+    assert!(done.text.contains("terms accepted on"), "{}", done.text);
+    let biz = p
+        .get(
+            "/v23.0/808?fields=marketing_messages_onboarding_status",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        biz.ok()["marketing_messages_onboarding_status"]["status"],
+        "TERM_OF_SERVICE_SIGNED"
+    );
+    let requests = p
+        .call(Method::GET, "/_wamm/requests", None, None)
+        .await
+        .ok()["data"]
+        .clone();
+    let closed = requests
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["id"] == request_id.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(closed["status"], "ACCEPTED");
+    assert_eq!(
+        p.get(
+            "/v23.0/8080?fields=marketing_messages_onboarding_status",
+            BSP
+        )
+        .await
+        .ok()["marketing_messages_onboarding_status"],
+        "PENDING_INTERNAL_SETUP"
+    );
+    p.call(
+        Method::POST,
+        "/_wamm/clock",
+        None,
+        Some(&json!({"advance_seconds": 600})),
+    )
+    .await
+    .ok();
+    assert_eq!(
+        p.get(
+            "/v23.0/8080?fields=marketing_messages_onboarding_status",
+            BSP
+        )
+        .await
+        .ok()["marketing_messages_onboarding_status"],
+        "ONBOARDED"
+    );
+    let entries = receiver.wait_for_entries(1).await;
+    assert_eq!(
+        entries[0]["changes"][0]["value"]["event"],
+        "MM_LITE_TERMS_SIGNED"
+    );
+    assert_eq!(
+        entries[0]["changes"][0]["value"]["waba_info"]["waba_id"],
+        "8080"
+    );
+    // Signed already: the card is gone.
+    let again = p
+        .raw(
+            Method::POST,
+            path,
+            "",
+            "application/x-www-form-urlencoded",
+            b"as=80801".to_vec(),
+        )
+        .await;
+    assert!(again.text.contains("already accepted"), "{}", again.text);
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    whatsapp_manager_self_onboarding,
     the_requests_page_decides_as_the_chosen_person,
     the_five_rows_of_the_obo_table,
     tech_providers_do_not_manage_obo,
