@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod business;
+pub mod business_tokens;
 pub mod intent;
 pub mod lists;
 pub mod objects;
@@ -195,6 +196,9 @@ async fn node(
         }
         (Object::Business(b), Some("owned_whatsapp_business_accounts")) if m == Method::GET => {
             business::owned_wabas(state, req, caller, &b).await
+        }
+        (Object::Business(b), Some("system_user_access_tokens")) if m == Method::POST => {
+            business_tokens::create(state, req, caller, &b).await
         }
         (Object::Business(b), Some("onboard_partners_to_mm_lite")) if m == Method::POST => {
             intent::onboard(state, req, caller, &b).await

@@ -115,7 +115,85 @@ async fn tokens_expire_on_the_platform_clock(backend: Backend) {
     p.finish().await;
 }
 
+async fn business_tokens_need_a_proof_and_can_be_fetched_again(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let proof = wamm_wire::proof::appsecret_proof(CONNECT_SECRET, FULL);
+    let path = |q: &str| format!("/v23.0/1001/system_user_access_tokens?{q}");
+    // The proof is mandatory here, and checked.
+    p.post(&path("fetch_only=true"), FULL, &json!({}))
+        .await
+        .graph_error(400, 100, None);
+    p.post(
+        &path("fetch_only=true&appsecret_proof=00"),
+        FULL,
+        &json!({}),
+    )
+    .await
+    .graph_error(400, 100, None);
+    let first = p
+        .post(
+            &path(&format!("fetch_only=true&appsecret_proof={proof}")),
+            FULL,
+            &json!({}),
+        )
+        .await;
+    let token = first.ok()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let again = p
+        .post(
+            &path(&format!("fetch_only=true&appsecret_proof={proof}")),
+            FULL,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        again.ok()["access_token"],
+        token.as_str(),
+        "fetch_only returns the existing token"
+    );
+    let minted = p
+        .post(&path(&format!("appsecret_proof={proof}")), FULL, &json!({}))
+        .await;
+    assert_ne!(
+        minted.ok()["access_token"],
+        token.as_str(),
+        "without fetch_only a new token is minted"
+    );
+    // The business token reaches the client's WABAs shared with the partner, and only those.
+    p.get("/v23.0/3001?fields=name", &token).await.ok();
+    let info = p
+        .get(&format!("/v23.0/debug_token?input_token={token}"), FULL)
+        .await;
+    assert_eq!(info.ok()["data"]["type"], "SYSTEM_USER");
+    assert!(
+        info.json["data"]["granular_scopes"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|s| s["target_ids"] == json!(["3001"])))
+    );
+    // Not the partner's client: as if it did not exist. No business_management: refused.
+    let stranger = p
+        .post(
+            &format!("/v23.0/1005/system_user_access_tokens?appsecret_proof={proof}"),
+            FULL,
+            &json!({}),
+        )
+        .await;
+    stranger.graph_error(400, 100, Some(33));
+    let narrow_proof = wamm_wire::proof::appsecret_proof(CONNECT_SECRET, NARROW);
+    p.post(
+        &format!("/v23.0/1001/system_user_access_tokens?appsecret_proof={narrow_proof}"),
+        NARROW,
+        &json!({}),
+    )
+    .await
+    .graph_error(403, 200, Some(1_349_174));
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    business_tokens_need_a_proof_and_can_be_fetched_again,
     debug_token_describes_tokens_of_the_same_app,
     app_tokens_from_client_credentials,
     tokens_expire_on_the_platform_clock,
