@@ -123,6 +123,8 @@ mod tests {
             business_id: PARTNER,
             partner_type: PartnerType::Bsp,
             require_app_secret: false,
+            mm_enrolment: None,
+            review_requests: Vec::new(),
             permissions: vec![AppPermission {
                 permission: Permission::WhatsappBusinessManagement,
                 access: level,

@@ -147,6 +147,8 @@ mod tests {
             business_id: PARTNER,
             partner_type: kind,
             require_app_secret: false,
+            mm_enrolment: None,
+            review_requests: Vec::new(),
             permissions: [
                 Permission::WhatsappBusinessMessaging,
                 Permission::WhatsappBusinessManagement,

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod country;
+pub mod enrolment;
 pub mod intent;
 pub mod model;
 pub mod onboarding;

@@ -48,6 +48,46 @@ pub struct App {
     pub require_app_secret: bool,
     /// Granted permissions.
     pub permissions: Vec<AppPermission>,
+    /// The partner's own MM API enrolment ("Onboarding yourself"), once started.
+    #[serde(default)]
+    pub mm_enrolment: Option<MmEnrolment>,
+    /// App Review requests for advanced access.
+    #[serde(default)]
+    pub review_requests: Vec<ReviewRequest>,
+}
+
+/// A partner's enrolment in MM API from the App Dashboard's Quickstart card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MmEnrolment {
+    /// When "Get started" was clicked.
+    pub started_at: Timestamp,
+    /// When the Terms of Service were accepted: the partner is enrolled.
+    pub terms_accepted_at: Option<Timestamp>,
+}
+
+/// Where an App Review request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReviewStatus {
+    /// Submitted, not decided.
+    Pending,
+    /// Advanced access granted.
+    Approved,
+    /// Refused.
+    Rejected,
+}
+
+/// An App Review request for advanced access to one permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRequest {
+    /// The permission.
+    pub permission: Permission,
+    /// When submitted.
+    pub requested_at: Timestamp,
+    /// Where it stands.
+    pub status: ReviewStatus,
+    /// When decided.
+    pub decided_at: Option<Timestamp>,
 }
 
 impl App {

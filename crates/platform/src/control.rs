@@ -182,6 +182,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/accept", post(accept_request))
         .route("/requests/{id}/reject", post(reject_request))
         .route("/reminders", post(run_reminders))
+        .route("/apps/{id}/reviews/{permission}", post(decide_review))
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -606,4 +607,36 @@ async fn reject_request(
 async fn run_reminders(State(state): State<AppState>) -> Result<Response, ControlError> {
     let reminded = crate::onboarding::send_reminders(&state).await?;
     Ok(axum::Json(json!({ "reminded": reminded })).into_response())
+}
+
+/// `{"approve": bool}`: App Review's decision on an app's request for advanced access.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewDecision {
+    approve: bool,
+}
+
+async fn decide_review(
+    State(state): State<AppState>,
+    axum::extract::Path((id, permission)): axum::extract::Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let decision: ReviewDecision = serde_json::from_slice(&body)
+        .map_err(|e| ControlError::BadRequest(format!("expected {{approve}}: {e}")))?;
+    let app: AppId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("app id: {e}")))?;
+    let permission: Permission =
+        permission
+            .parse()
+            .map_err(|e: wamm_domain::permission::UnknownPermission| {
+                ControlError::BadRequest(e.to_string())
+            })?;
+    crate::dashboard::enrolment_step(&state, app, "app.review_decided", |a, now| {
+        wamm_domain::enrolment::decide_review(a, permission, decision.approve, now)
+    })
+    .await?
+    .map_err(ControlError::BadRequest)?;
+    let app = state.store.app(app).await?;
+    Ok(axum::Json(json!({ "permissions": app.map(|a| a.permissions) })).into_response())
 }

@@ -20,6 +20,12 @@ pub struct SubscriptionView {
     active: bool,
 }
 
+/// A required permission's review state on the Quickstart card.
+pub struct ReviewRow {
+    name: &'static str,
+    state: &'static str,
+}
+
 /// A field checkbox.
 pub struct FieldBox {
     name: &'static str,
@@ -41,6 +47,11 @@ pub struct AppPage {
     wabas: Vec<(String, String)>,
     message: Option<String>,
     message_class: &'static str,
+    enrolment_state: &'static str,
+    enrolled_on: String,
+    review_rows: Vec<ReviewRow>,
+    ready: bool,
+    guide: bool,
 }
 
 /// `?saved=1` or `?error=…` after the form posts.
@@ -48,6 +59,7 @@ pub struct AppPage {
 pub struct Outcome {
     saved: Option<String>,
     error: Option<String>,
+    guide: Option<String>,
 }
 
 fn text<T: serde::Serialize>(v: T) -> String {
@@ -109,6 +121,35 @@ pub async fn page(
         ),
         (None, None) => (None, ""),
     };
+    let enrolment_state = match app.mm_enrolment {
+        None => "not_started",
+        Some(e) if e.terms_accepted_at.is_some() => "enrolled",
+        Some(_) => "started",
+    };
+    let enrolled_on = app
+        .mm_enrolment
+        .and_then(|e| e.terms_accepted_at)
+        .map(|t| t.date())
+        .unwrap_or_default();
+    let review_rows: Vec<ReviewRow> = wamm_domain::enrolment::REQUIRED
+        .into_iter()
+        .map(|p| ReviewRow {
+            name: p.as_str(),
+            state: if app.has_advanced(p) {
+                "advanced access"
+            } else if app
+                .review_requests
+                .iter()
+                .any(|r| r.permission == p && r.status == wamm_domain::ReviewStatus::Pending)
+            {
+                "in review"
+            } else {
+                "missing"
+            },
+        })
+        .collect();
+    let ready = wamm_domain::enrolment::missing(&app).is_empty();
+    let guide = outcome.guide.is_some();
     let page = AppPage {
         id: app.id.to_string(),
         name: app.name.clone(),
@@ -139,6 +180,11 @@ pub async fn page(
         wabas,
         message,
         message_class,
+        enrolment_state,
+        enrolled_on,
+        review_rows,
+        ready,
+        guide,
     };
     match page.render() {
         Ok(html) => Html(html).into_response(),
@@ -201,5 +247,131 @@ pub async fn save(State(state): State<AppState>, Path(id): Path<String>, body: B
                 .unwrap_or_default();
             back(&id, &q)
         }
+    }
+}
+
+/// Applies an enrolment step to the app and stores it with an event, in one transaction.
+pub async fn enrolment_step(
+    state: &AppState,
+    app_id: AppId,
+    kind: &str,
+    step: impl FnOnce(
+        &mut wamm_domain::App,
+        wamm_domain::Timestamp,
+    ) -> Result<(), wamm_domain::enrolment::EnrolmentError>,
+) -> Result<Result<(), String>, wamm_store::StoreError> {
+    let Some(mut app) = state.store.app(app_id).await? else {
+        return Ok(Err(format!("no app {app_id}")));
+    };
+    let now = state.clock.now();
+    if let Err(e) = step(&mut app, now) {
+        return Ok(Err(e.to_string()));
+    }
+    let event = wamm_domain::NewEvent {
+        at: now,
+        kind: kind.to_owned(),
+        subject: format!("app:{app_id}"),
+        detail: serde_json::json!({ "enrolment": app.mm_enrolment, "permissions": app.permissions }),
+    };
+    state
+        .store
+        .commit(
+            wamm_store::ChangeSet::new()
+                .put(wamm_store::Put::App(app))
+                .event(event),
+        )
+        .await?;
+    Ok(Ok(()))
+}
+
+fn permission_of(text: &str) -> Result<wamm_domain::Permission, String> {
+    text.parse::<wamm_domain::Permission>()
+        .map_err(|e| e.to_string())
+}
+
+async fn finish(
+    state: &AppState,
+    id: &str,
+    kind: &str,
+    step: impl FnOnce(
+        &mut wamm_domain::App,
+        wamm_domain::Timestamp,
+    ) -> Result<(), wamm_domain::enrolment::EnrolmentError>,
+) -> Response {
+    let Ok(app_id) = id.parse::<AppId>() else {
+        return not_found();
+    };
+    match enrolment_step(state, app_id, kind, step).await {
+        Ok(Ok(())) => back(id, ""),
+        Ok(Err(message)) => back(
+            id,
+            &serde_urlencoded::to_string([("error", message)]).unwrap_or_default(),
+        ),
+        Err(e) => failed(&e),
+    }
+}
+
+/// `POST /_wamm/apps/{app-id}/mm/{start|review|accept-terms}` (the Quickstart card's buttons).
+pub async fn mm_step(
+    State(state): State<AppState>,
+    Path((id, step)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    use wamm_domain::enrolment;
+    match step.as_str() {
+        "start" => {
+            finish(&state, &id, "app.mm_enrolment_started", |app, now| {
+                enrolment::start(app, now);
+                Ok(())
+            })
+            .await
+        }
+        "accept-terms" => finish(&state, &id, "app.mm_enrolled", enrolment::accept_terms).await,
+        "review" => {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            let permission = pairs
+                .iter()
+                .find(|(k, _)| k == "permission")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            match permission_of(&permission) {
+                Ok(p) => {
+                    finish(&state, &id, "app.review_requested", move |app, now| {
+                        enrolment::request_review(app, p, now)
+                    })
+                    .await
+                }
+                Err(e) => back(
+                    &id,
+                    &serde_urlencoded::to_string([("error", e)]).unwrap_or_default(),
+                ),
+            }
+        }
+        _ => not_found(),
+    }
+}
+
+/// `POST /_wamm/apps/{app-id}/mm/review/{permission}/{approve|reject}`: App Review decides.
+pub async fn review_decision(
+    State(state): State<AppState>,
+    Path((id, permission, decision)): Path<(String, String, String)>,
+) -> Response {
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return not_found(),
+    };
+    match permission_of(&permission) {
+        Ok(p) => {
+            finish(&state, &id, "app.review_decided", move |app, now| {
+                wamm_domain::enrolment::decide_review(app, p, approve, now)
+            })
+            .await
+        }
+        Err(e) => back(
+            &id,
+            &serde_urlencoded::to_string([("error", e)]).unwrap_or_default(),
+        ),
     }
 }

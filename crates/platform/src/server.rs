@@ -59,6 +59,14 @@ pub fn router(state: AppState) -> Router {
             "/_wamm/businesses/{id}/whatsapp-manager/accept-terms",
             axum::routing::post(wa_manager::accept_terms),
         )
+        .route(
+            "/_wamm/apps/{id}/mm/{step}",
+            axum::routing::post(dashboard::mm_step),
+        )
+        .route(
+            "/_wamm/apps/{id}/mm/review/{permission}/{decision}",
+            axum::routing::post(dashboard::review_decision),
+        )
         .nest("/_wamm", control::router())
         .fallback(graph::dispatch)
         .layer(DefaultBodyLimit::max(graph::MAX_BODY_BYTES))

@@ -351,6 +351,8 @@ impl Builder<'_> {
                 business_id,
                 partner_type: entry.partner_type,
                 require_app_secret: entry.require_app_secret,
+                mm_enrolment: entry.mm_enrolment,
+                review_requests: entry.review_requests.clone(),
                 permissions: entry
                     .permissions
                     .iter()

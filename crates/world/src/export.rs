@@ -92,6 +92,8 @@ pub fn export(state: &WorldState) -> WorldFile {
             business: business_key(app.business_id),
             partner_type: app.partner_type,
             require_app_secret: app.require_app_secret,
+            mm_enrolment: app.mm_enrolment,
+            review_requests: app.review_requests.clone(),
             permissions: app
                 .permissions
                 .iter()

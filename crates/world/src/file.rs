@@ -98,6 +98,12 @@ pub struct AppEntry {
     /// App-level webhook subscriptions (`/{app-id}/subscriptions`), at most one per object.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<WebhookEntry>,
+    /// The partner's own MM API enrolment, once started (times in milliseconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mm_enrolment: Option<wamm_domain::MmEnrolment>,
+    /// App Review requests for advanced access (times in milliseconds since the epoch).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub review_requests: Vec<wamm_domain::ReviewRequest>,
 }
 
 /// The object an app webhook subscription is for when the entry does not say.

@@ -311,3 +311,84 @@ async fn an_admin_accepts_a_request_from_the_mailbox_link() {
     client.close().await.expect("session closes");
     p.finish().await;
 }
+
+#[tokio::test]
+async fn a_partner_enrols_on_the_app_dashboard() {
+    let p = TestPlatform::start(Backend::Sqlite).await;
+    let proof = wamm_wire::proof::appsecret_proof(STARTER_SECRET, STARTER);
+    // Standard access only: a client's WABA is out of reach.
+    p.get(&format!("/v23.0/3001?appsecret_proof={proof}"), STARTER)
+        .await
+        .graph_error(403, 10, None);
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/_wamm/apps/2001", p.base))
+        .await
+        .expect("App Dashboard");
+    press(&client, "#get-started").await;
+    wait_text(&client, "#enrolment-status", "Advanced access needed").await;
+    for permission in [
+        "whatsapp_business_messaging",
+        "whatsapp_business_management",
+    ] {
+        let row = format!(r#"tr[data-permission="{permission}"]"#);
+        press(&client, &format!("{row} .request-permission")).await;
+        wait_text(&client, &format!("{row} .state"), "in review").await;
+        press(&client, &format!("{row} .approve")).await;
+        wait_text(&client, &format!("{row} .state"), "advanced access").await;
+    }
+    press(&client, "#continue").await;
+    press(&client, "#accept-tos").await;
+    wait_text(&client, "#enrolment-status", "Enrolled").await;
+    // App Review granted advanced access: the client's WABA is reachable now.
+    p.get(&format!("/v23.0/3001?appsecret_proof={proof}"), STARTER)
+        .await
+        .ok();
+    let world = p
+        .call(reqwest::Method::GET, "/_wamm/world?format=json", None, None)
+        .await;
+    let app = world.ok()["apps"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["id"] == "2001"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        app["mm_enrolment"]["terms_accepted_at"].is_i64(),
+        "enrolment is in the state: {app}"
+    );
+    client.close().await.expect("session closes");
+    p.finish().await;
+}
+
+/// Clicks `css`, retrying (bounded) while the page is still being replaced.
+async fn press(client: &fantoccini::Client, css: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        match client.find(Locator::Css(css)).await {
+            Ok(el) => match el.click().await {
+                Ok(()) => return,
+                Err(e) => last = e.to_string(),
+            },
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("could not click {css}: {last}");
+}
+
+/// Waits (bounded) until the element `css` shows `needle`: pages reload after each form.
+async fn wait_text(client: &fantoccini::Client, css: &str, needle: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = client.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+        {
+            if text.contains(needle) {
+                return;
+            }
+            last = text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never showed {needle:?}; last seen {last:?}");
+}

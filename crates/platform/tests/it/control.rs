@@ -258,7 +258,53 @@ async fn seeded_worlds_are_reproducible(backend: Backend) {
     c.finish().await;
 }
 
+async fn app_review_is_decided_through_the_control_api(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let form = "permission=whatsapp_business_management";
+    p.raw(
+        Method::POST,
+        "/_wamm/apps/2001/mm/start",
+        "",
+        "application/x-www-form-urlencoded",
+        Vec::new(),
+    )
+    .await;
+    p.raw(
+        Method::POST,
+        "/_wamm/apps/2001/mm/review",
+        "",
+        "application/x-www-form-urlencoded",
+        form.as_bytes().to_vec(),
+    )
+    .await;
+    let r = p
+        .call(
+            Method::POST,
+            "/_wamm/apps/2001/reviews/whatsapp_business_management",
+            None,
+            Some(&json!({"approve": true})),
+        )
+        .await;
+    let granted = r.ok()["permissions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(granted.iter().any(|g| g["permission"] == "whatsapp_business_management" && g["access"] == "advanced"), "{granted:?}");
+    // Nothing pending any more: a second decision is refused.
+    let again = p
+        .call(
+            Method::POST,
+            "/_wamm/apps/2001/reviews/whatsapp_business_management",
+            None,
+            Some(&json!({"approve": false})),
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    app_review_is_decided_through_the_control_api,
     world_files_load_export_and_reset,
     events_and_clock,
     minted_tokens_and_health,

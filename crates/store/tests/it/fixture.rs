@@ -56,6 +56,8 @@ pub fn app(id: AppId, business: BusinessId) -> App {
         business_id: business,
         partner_type: PartnerType::Bsp,
         require_app_secret: true,
+        mm_enrolment: None,
+        review_requests: Vec::new(),
         permissions: vec![
             AppPermission {
                 permission: Permission::WhatsappBusinessManagement,
