@@ -199,6 +199,7 @@ mod tests {
             solution_id: None,
             mm_setup_complete_at: None,
             message_activity_sharing: true,
+            ad_account_id: None,
             created_at: Timestamp(0),
         }
     }

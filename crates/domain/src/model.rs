@@ -247,6 +247,9 @@ pub struct Waba {
     pub mm_setup_complete_at: Option<Timestamp>,
     /// Whether message activity (reads, clicks) is shared with Meta.
     pub message_activity_sharing: bool,
+    /// The read-only ad account Meta links to the WABA when MM API setup starts.
+    #[serde(default)]
+    pub ad_account_id: Option<String>,
     /// When the WABA was created.
     pub created_at: Timestamp,
 }
@@ -365,6 +368,9 @@ pub struct Template {
     pub components: serde_json::Value,
     /// Time to live for undelivered messages, in seconds.
     pub message_send_ttl_seconds: Option<u32>,
+    /// The read-only ad entity chain Meta mirrors a MARKETING template onto after onboarding.
+    #[serde(default)]
+    pub ad: Option<AdEntities>,
     /// When the template was created.
     pub created_at: Timestamp,
 }
@@ -722,4 +728,18 @@ pub struct Email {
     /// The email.
     #[serde(flatten)]
     pub email: NewEmail,
+}
+
+/// The ad entities behind an onboarded WABA's MARKETING template (Ad account → Campaign →
+/// Ad set ("message set") → Ad), as the template's `ad_*` fields report them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdEntities {
+    /// The WABA's ad account.
+    pub ad_account_id: String,
+    /// The campaign.
+    pub ad_campaign_id: String,
+    /// The ad set.
+    pub ad_adset_id: String,
+    /// The ad.
+    pub ad_id: String,
 }

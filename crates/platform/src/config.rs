@@ -114,6 +114,9 @@ pub struct PlatformConfig {
     pub countries: CountryPolicy,
     /// Webhook delivery.
     pub webhooks: crate::webhooks::WebhookConfig,
+    /// Whether each onboarded WABA also gets the legacy `AD_ACCOUNT_LINKED` webhook (Meta
+    /// announced its retirement; turn it off to model Meta after it).
+    pub ad_account_linked_webhook: bool,
 }
 
 impl Default for PlatformConfig {
@@ -126,6 +129,7 @@ impl Default for PlatformConfig {
             versions: VersionPolicy::default(),
             countries: CountryPolicy::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
+            ad_account_linked_webhook: true,
         }
     }
 }

@@ -213,7 +213,17 @@ pub async fn sign_terms(
     business.mm_terms = Some(TermsSigned { at: now, by });
     let setup_done = now.plus_seconds(state.config.timing.mm_setup_seconds());
     let mut changes = ChangeSet::new();
-    for mut waba in state.store.wabas_owned_by(business.id).await? {
+    let wabas = state.store.wabas_owned_by(business.id).await?;
+    let mut templates = Vec::new();
+    for waba in &wabas {
+        templates.extend(state.store.templates_of(waba.id).await?);
+    }
+    // One ad account per WABA and three entities per template at most.
+    let mut block = state
+        .minter
+        .block(wabas.len() + 3 * templates.len() + 1)
+        .await?;
+    for mut waba in wabas {
         if waba.mm_setup_complete_at.is_none() {
             waba.mm_setup_complete_at = Some(setup_done);
         }
@@ -229,16 +239,43 @@ pub async fn sign_terms(
             "event": "MM_LITE_TERMS_SIGNED",
             "waba_info": { "waba_id": waba.id.to_string(), "owner_business_id": business.id.to_string() }
         });
+        // Meta links a read-only ad account and mirrors each marketing template onto an ad.
+        let ad_account = waba
+            .ad_account_id
+            .get_or_insert_with(|| block.next_id().to_string())
+            .clone();
+        for mut template in templates
+            .iter()
+            .filter(|t| t.waba_id == waba.id && t.ad.is_none())
+            .cloned()
+        {
+            if let Some(ad) = crate::graph::template::ad_chain(&template, &ad_account, &mut block) {
+                template.ad = Some(ad);
+                changes = changes.put(Put::Template(template));
+            }
+        }
         let targets = fanout::targets(state, waba.id, "account_update").await?;
-        // Due when Meta's setup completes: the dispatcher sends it once the clock gets there.
-        changes = changes
-            .webhooks(fanout::deliveries(
+        let mut hooks = fanout::deliveries(&targets, waba.id, "account_update", &value, setup_done);
+        if state.config.ad_account_linked_webhook {
+            let linked = json!({
+                "event": "AD_ACCOUNT_LINKED",
+                "waba_info": {
+                    "waba_id": waba.id.to_string(),
+                    "owner_business_id": business.id.to_string(),
+                    "ad_account_linked": ad_account,
+                }
+            });
+            hooks.extend(fanout::deliveries(
                 &targets,
                 waba.id,
                 "account_update",
-                &value,
+                &linked,
                 setup_done,
-            ))
+            ));
+        }
+        // Due when Meta's setup completes: the dispatcher sends them once the clock gets there.
+        changes = changes
+            .webhooks(hooks)
             .event(NewEvent {
                 at: now,
                 kind: "waba.mm_setup_started".into(),

@@ -72,6 +72,9 @@ struct ServeArgs {
     /// Do not run the webhook dispatcher in this process (another replica does).
     #[arg(long)]
     no_dispatch: bool,
+    /// Do not send the legacy `AD_ACCOUNT_LINKED` webhook after onboarding (Meta retired it).
+    #[arg(long)]
+    no_ad_account_linked: bool,
 }
 
 /// Flags of `up`.
@@ -120,6 +123,7 @@ impl ServeArgs {
         }
         Ok(PlatformConfig {
             webhooks,
+            ad_account_linked_webhook: !self.no_ad_account_linked,
             listen: self.listen,
             database_url: self.database_url.clone(),
             seed: self.seed,

@@ -585,6 +585,7 @@ impl Builder<'_> {
             solution_id: entry.solution_id,
             mm_setup_complete_at,
             message_activity_sharing: entry.message_activity_sharing,
+            ad_account_id: entry.ad_account_id.clone(),
             created_at: self.time(entry.created_at),
         });
         for (ni, phone) in entry.phone_numbers.iter().enumerate() {
@@ -623,6 +624,7 @@ impl Builder<'_> {
                 parameter_format: template.parameter_format.clone(),
                 components: template.components.clone(),
                 message_send_ttl_seconds: ttl,
+                ad: template.ad.clone(),
                 created_at: self.time(template.created_at),
             });
         }

@@ -216,6 +216,7 @@ fn wabas_of(state: &WorldState, owner: BusinessId) -> Vec<WabaEntry> {
             message_template_namespace: Some(waba.message_template_namespace.clone()),
             payment_method: waba.payment_method,
             message_activity_sharing: waba.message_activity_sharing,
+            ad_account_id: waba.ad_account_id.clone(),
             // Absent means "when the owner signed"; write `null` when that default is wrong.
             mm_setup_complete_at: match waba.mm_setup_complete_at {
                 Some(at) => Some(Some(Time(at))),
@@ -267,6 +268,7 @@ fn wabas_of(state: &WorldState, owner: BusinessId) -> Vec<WabaEntry> {
                     parameter_format: t.parameter_format.clone(),
                     components: t.components.clone(),
                     message_send_ttl_seconds: t.message_send_ttl_seconds.map(i64::from),
+                    ad: t.ad.clone(),
                     created_at: Some(Time(t.created_at)),
                 })
                 .collect(),

@@ -313,6 +313,9 @@ pub struct WabaEntry {
     /// Whether message activity is shared with Meta (default true).
     #[serde(default = "yes")]
     pub message_activity_sharing: bool,
+    /// The linked read-only ad account, once MM API setup started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_account_id: Option<String>,
     /// When Meta's MM setup completes. Absent: the owner's terms signing time, if it signed;
     /// `null`: never.
     #[serde(
@@ -501,6 +504,9 @@ pub struct TemplateEntry {
     /// Time to live for undelivered messages, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_send_ttl_seconds: Option<i64>,
+    /// The ad entity chain of a MARKETING template of an onboarded WABA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad: Option<wamm_domain::AdEntities>,
     /// When the template was created; the load time when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<Time>,

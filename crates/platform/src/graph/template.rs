@@ -36,8 +36,28 @@ fn enum_text<T: serde::Serialize>(v: T) -> String {
         .unwrap_or_default()
 }
 
-/// The template node.
-pub fn node(t: &Template) -> Node {
+/// The ad entity chain for a MARKETING template under `ad_account` (other categories get none).
+pub fn ad_chain(
+    t: &Template,
+    ad_account: &str,
+    mint: &mut impl Mint,
+) -> Option<wamm_domain::AdEntities> {
+    (t.category == TemplateCategory::Marketing).then(|| wamm_domain::AdEntities {
+        ad_account_id: ad_account.to_owned(),
+        ad_campaign_id: mint.next_id().to_string(),
+        ad_adset_id: mint.next_id().to_string(),
+        ad_id: mint.next_id().to_string(),
+    })
+}
+
+/// Whether Meta's ad sync for `waba` is done by `now` (its ad fields are readable then).
+pub fn synced(waba: &Waba, now: wamm_domain::Timestamp) -> bool {
+    waba.mm_setup_complete_at.is_some_and(|t| t <= now)
+}
+
+/// The template node; `synced` says whether its ad entities are readable yet.
+pub fn node(t: &Template, synced: bool) -> Node {
+    let ad = t.ad.as_ref().filter(|_| synced);
     Node::new("WhatsAppMessageTemplate", DEFAULTS)
         .value("id", t.id.to_string())
         .value("name", t.name.clone())
@@ -56,6 +76,10 @@ pub fn node(t: &Template) -> Node {
             },
         )
         .maybe("previous_category", None::<String>)
+        .maybe("ad_account_id", ad.map(|a| a.ad_account_id.clone()))
+        .maybe("ad_campaign_id", ad.map(|a| a.ad_campaign_id.clone()))
+        .maybe("ad_adset_id", ad.map(|a| a.ad_adset_id.clone()))
+        .maybe("ad_id", ad.map(|a| a.ad_id.clone()))
 }
 
 fn invalid(e: &TemplateError) -> GraphError {
@@ -89,6 +113,7 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &
     let status = req.params.str("status").map(|s| s.to_ascii_uppercase());
     let cat = req.params.str("category").map(|s| s.to_ascii_uppercase());
     let language = req.params.str("language");
+    let ready = synced(waba, state.clock.now());
     let nodes = state
         .store
         .templates_of(waba.id)
@@ -98,7 +123,7 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &
         .filter(|t| status.as_ref().is_none_or(|s| enum_text(t.status) == *s))
         .filter(|t| cat.as_ref().is_none_or(|c| enum_text(t.category) == *c))
         .filter(|t| language.as_ref().is_none_or(|l| t.language == *l))
-        .map(|t| (id_key(t.id.get()), node(t)))
+        .map(|t| (id_key(t.id.get()), node(t, ready)))
         .collect();
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(waba.id))
 }
@@ -151,8 +176,8 @@ pub async fn create(
     {
         return Err(duplicate(&name, &language).into());
     }
-    let mut block = state.minter.block(1).await?;
-    let template = Template {
+    let mut block = state.minter.block(4).await?;
+    let mut template = Template {
         id: TemplateId::new(block.next_id()),
         waba_id: waba.id,
         name,
@@ -162,8 +187,14 @@ pub async fn create(
         parameter_format,
         components,
         message_send_ttl_seconds: to_u32(ttl),
+        ad: None,
         created_at: state.clock.now(),
     };
+    // On an onboarded WABA a new marketing template gets its ad entities right away.
+    template.ad = waba
+        .ad_account_id
+        .as_deref()
+        .and_then(|account| ad_chain(&template, account, &mut block));
     let event = NewEvent {
         at: template.created_at,
         kind: "template.created".into(),
@@ -218,7 +249,8 @@ pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, t: &Temp
     let waba = waba_of(state, req, t).await?;
     authorize(req, caller, &waba, SCOPES)?;
     let sel = req.params.fields()?;
-    Ok(Reply::json(node(t).project(sel.as_ref())?).about(waba.id))
+    let ready = synced(&waba, state.clock.now());
+    Ok(Reply::json(node(t, ready).project(sel.as_ref())?).about(waba.id))
 }
 
 /// `POST /{template-id}`: edits components, category or TTL.

@@ -104,7 +104,8 @@ pub async fn node(
     };
     let templates = if wants(sel, "message_templates") {
         let list = state.store.templates_of(waba.id).await?;
-        Some(list.iter().map(template::node).collect())
+        let ready = template::synced(waba, now);
+        Some(list.iter().map(|t| template::node(t, ready)).collect())
     } else {
         None
     };

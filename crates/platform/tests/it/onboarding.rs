@@ -296,6 +296,17 @@ async fn acceptance_signs_terms_and_onboards_each_waba(backend: Backend) {
             .await
             .ok();
     }
+    let template = p
+        .post(
+            "/v23.0/8080/message_templates",
+            BSP,
+            &json!({"name": "promo", "language": "en_US", "category": "MARKETING", "components": [{"type": "BODY", "text": "Sale"}]}),
+        )
+        .await;
+    let template_id = template.ok()["id"]
+        .as_str()
+        .expect("template id")
+        .to_owned();
     p.call(
         Method::POST,
         "/_wamm/clock",
@@ -377,6 +388,14 @@ async fn acceptance_signs_terms_and_onboards_each_waba(backend: Backend) {
         waba.ok()["marketing_messages_onboarding_status"],
         "PENDING_INTERNAL_SETUP"
     );
+    let syncing = p
+        .get(&format!("/v23.0/{template_id}?fields=name,ad_id"), BSP)
+        .await;
+    assert!(
+        syncing.ok().get("ad_id").is_none(),
+        "no ad fields while the sync runs: {}",
+        syncing.text
+    );
     // No more reminders once decided.
     p.call(
         Method::POST,
@@ -401,23 +420,47 @@ async fn acceptance_signs_terms_and_onboards_each_waba(backend: Backend) {
         waba.ok()["marketing_messages_onboarding_status"],
         "ONBOARDED"
     );
-    let entries = receiver.wait_for_entries(2).await;
-    let mut ids: Vec<String> = entries
-        .iter()
-        .filter_map(|e| {
-            e["changes"][0]["value"]["waba_info"]["waba_id"]
-                .as_str()
-                .map(str::to_owned)
-        })
-        .collect();
-    ids.sort();
-    assert_eq!(ids, ["8080", "8081"]);
+    let entries = receiver.wait_for_entries(4).await;
+    let of = |event: &str| {
+        let mut ids: Vec<String> = entries
+            .iter()
+            .filter(|e| e["changes"][0]["value"]["event"] == event)
+            .filter_map(|e| {
+                e["changes"][0]["value"]["waba_info"]["waba_id"]
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(of("MM_LITE_TERMS_SIGNED"), ["8080", "8081"]);
+    assert_eq!(of("AD_ACCOUNT_LINKED"), ["8080", "8081"]);
     for e in &entries {
         assert_eq!(e["changes"][0]["field"], "account_update");
-        assert_eq!(e["changes"][0]["value"]["event"], "MM_LITE_TERMS_SIGNED");
         assert_eq!(
             e["changes"][0]["value"]["waba_info"]["owner_business_id"],
             "808"
+        );
+    }
+    // The marketing template now has its read-only ad entity chain under the linked account.
+    let ad = p
+        .get(
+            &format!("/v23.0/{template_id}?fields=ad_id,ad_adset_id,ad_campaign_id,ad_account_id"),
+            BSP,
+        )
+        .await;
+    let linked = entries
+        .iter()
+        .find(|e| e["changes"][0]["value"]["event"] == "AD_ACCOUNT_LINKED" && e["id"] == "8080")
+        .map(|e| e["changes"][0]["value"]["waba_info"]["ad_account_linked"].clone())
+        .unwrap_or_default();
+    assert_eq!(ad.ok()["ad_account_id"], linked);
+    for f in ["ad_id", "ad_adset_id", "ad_campaign_id"] {
+        assert!(
+            ad.json[f].as_str().is_some_and(|v| v.len() == 15),
+            "{f} in {}",
+            ad.text
         );
     }
     for post in receiver.posts() {

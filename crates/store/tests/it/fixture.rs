@@ -104,6 +104,7 @@ pub fn waba(id: WabaId, owner: BusinessId, partners: &[BusinessId]) -> Waba {
         solution_id: None,
         mm_setup_complete_at: Some(Timestamp::from_millis(1_700_000_100_000)),
         message_activity_sharing: false,
+        ad_account_id: None,
         created_at: Timestamp::from_millis(1_695_000_000_000),
     }
 }
@@ -134,6 +135,7 @@ pub fn template(id: TemplateId, waba: WabaId, name: &str, language: &str) -> Tem
         parameter_format: "POSITIONAL".to_owned(),
         components: json!([{ "type": "BODY", "text": "Hello {{1}}", "example": { "body_text": [["Ana"]] } }]),
         message_send_ttl_seconds: Some(3600),
+        ad: None,
         created_at: Timestamp::from_millis(1_700_000_200_000),
     }
 }
