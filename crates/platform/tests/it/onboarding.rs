@@ -716,7 +716,72 @@ async fn whatsapp_manager_self_onboarding(backend: Backend) {
     p.finish().await;
 }
 
+async fn ad_account_linked_can_be_turned_off(backend: Backend) {
+    let config = wamm_platform::PlatformConfig {
+        ad_account_linked_webhook: false,
+        ..wamm_platform::PlatformConfig::default()
+    };
+    let p = TestPlatform::start_with(backend, config, Some(&world())).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    p.post(
+        "/v23.0/700/subscriptions",
+        &format!("700|{BSP_SECRET}"),
+        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"}),
+    )
+    .await
+    .ok();
+    p.post("/v23.0/8080/subscribed_apps", BSP, &json!({}))
+        .await
+        .ok();
+    p.call(
+        Method::POST,
+        "/_wamm/clock",
+        None,
+        Some(&json!({"freeze": true})),
+    )
+    .await
+    .ok();
+    let path = "/_wamm/businesses/808/whatsapp-manager/accept-terms";
+    p.raw(
+        Method::POST,
+        path,
+        "",
+        "application/x-www-form-urlencoded",
+        b"as=80801".to_vec(),
+    )
+    .await;
+    p.call(
+        Method::POST,
+        "/_wamm/clock",
+        None,
+        Some(&json!({"advance_seconds": 600})),
+    )
+    .await
+    .ok();
+    receiver.wait_for_entries(1).await;
+    // Wait for the dispatcher to record the attempt, then count what went out.
+    let mut stats = Value::Null;
+    for _ in 0..200 {
+        stats = p
+            .call(Method::GET, "/_wamm/webhooks/stats", None, None)
+            .await
+            .ok()
+            .clone();
+        if stats["pending"] == 0 && stats["delivered"] != 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(stats["delivered"], 1, "only MM_LITE_TERMS_SIGNED: {stats}");
+    assert_eq!(
+        receiver.entries()[0]["changes"][0]["value"]["event"],
+        "MM_LITE_TERMS_SIGNED"
+    );
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    ad_account_linked_can_be_turned_off,
     whatsapp_manager_self_onboarding,
     the_requests_page_decides_as_the_chosen_person,
     the_five_rows_of_the_obo_table,
