@@ -28,7 +28,8 @@ pub struct Clock {
     state: RwLock<ClockState>,
 }
 
-fn wall_ms() -> i64 {
+/// Milliseconds of wall time since the epoch: the clock's base, and the time base of leases.
+pub fn wall_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

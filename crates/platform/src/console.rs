@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use wamm_domain::onboarding::{business_status, waba_status};
 use wamm_store::StoreError;
 
+use crate::graph::render::enum_text as text;
 use crate::state::AppState;
 
 /// One app row.
@@ -104,13 +105,6 @@ pub struct ConsolePage {
     outbox_counts: String,
     emails: Vec<EmailRow>,
     events: Vec<EventRow>,
-}
-
-fn text<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 async fn build(state: &AppState) -> Result<ConsolePage, StoreError> {

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use wamm_wire::ids::AppId;
 
+use crate::graph::render::enum_text as text;
 use crate::state::AppState;
 use crate::webhooks::fanout::WABA_OBJECT;
 use crate::webhooks::subscriptions::{FieldsMode, set};
@@ -60,13 +61,6 @@ pub struct Outcome {
     saved: Option<String>,
     error: Option<String>,
     guide: Option<String>,
-}
-
-fn text<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn not_found() -> Response {

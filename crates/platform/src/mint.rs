@@ -17,6 +17,14 @@ const ID_BASE: u64 = 100_000_000_000_000;
 const ID_SPACE: u64 = 900_000_000_000_000;
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
+/// Letters and digits for `bytes`, one character per byte: the shape of Graph's tokens and IDs.
+pub(crate) fn base62(bytes: impl IntoIterator<Item = u8>) -> String {
+    bytes
+        .into_iter()
+        .map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()]))
+        .collect()
+}
+
 /// Where generated values come from.
 #[derive(Clone)]
 pub struct Minter {
@@ -69,10 +77,7 @@ impl Minter {
     pub fn trace_id() -> String {
         let mut bytes = [0u8; 11];
         getrandom::fill(&mut bytes).expect("invariant: the OS provides randomness");
-        bytes
-            .iter()
-            .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-            .collect()
+        base62(bytes)
     }
 }
 
@@ -132,10 +137,7 @@ impl Keys {
     }
 
     fn text(&self, label: &str, counter: i64, len: usize) -> String {
-        self.bytes_for(label, counter, len)
-            .into_iter()
-            .map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()]))
-            .collect()
+        base62(self.bytes_for(label, counter, len))
     }
 }
 

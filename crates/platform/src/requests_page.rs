@@ -60,14 +60,11 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let Ok(business_id) = id.parse::<BusinessId>() else {
-        return (StatusCode::NOT_FOUND, "no such business").into_response();
+    let business = match business_of(&state, &id, "requests").await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
-    let business = match state.store.business(business_id).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such business").into_response(),
-        Err(e) => return failed(&e),
-    };
+    let business_id = business.id;
     let requests = match state.store.requests_of(business_id).await {
         Ok(list) => list,
         Err(e) => return failed(&e),
@@ -82,10 +79,7 @@ pub async fn page(
         views.push(RequestView {
             id: r.id.to_string(),
             partner,
-            status: serde_json::to_value(r.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            status: crate::graph::render::enum_text(r.status),
             created: r.created_at.rfc3339(),
             obo_count: r.obo_intents_set.len(),
         });
@@ -193,4 +187,20 @@ pub fn switcher(
         })
         .collect();
     (options, acting)
+}
+
+/// The business a console page is about, or the answer when there is none (404) or the store
+/// failed.
+pub(crate) async fn business_of(
+    state: &AppState,
+    id: &str,
+    page: &str,
+) -> Result<wamm_domain::Business, Response> {
+    let not_found = || (StatusCode::NOT_FOUND, "no such business").into_response();
+    let business_id = id.parse::<BusinessId>().map_err(|_| not_found())?;
+    match state.store.business(business_id).await {
+        Ok(Some(b)) => Ok(b),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(crate::console::page_failed(page, &e)),
+    }
 }

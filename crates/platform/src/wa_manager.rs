@@ -37,14 +37,11 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Response {
-    let Ok(business_id) = id.parse::<BusinessId>() else {
-        return (StatusCode::NOT_FOUND, "no such business").into_response();
+    let business = match crate::requests_page::business_of(&state, &id, "WhatsApp Manager").await {
+        Ok(b) => b,
+        Err(response) => return response,
     };
-    let business = match state.store.business(business_id).await {
-        Ok(Some(b)) => b,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such business").into_response(),
-        Err(e) => return failed(&e),
-    };
+    let business_id = business.id;
     let wabas = match state.store.wabas_owned_by(business_id).await {
         Ok(w) => w,
         Err(e) => return failed(&e),

@@ -563,7 +563,8 @@ fn charge(step: &mut (Duration, u32), from: Instant) {
 /// nothing in parallel, timing each step.
 async fn probe(running: &Running) -> Result<Steps> {
     use wamm_domain::{Attempt, DeliveryResult, Outcome};
-    use wamm_platform::webhooks::dispatcher::{entry, wall_ms};
+    use wamm_platform::clock::wall_ms;
+    use wamm_platform::webhooks::dispatcher::entry;
 
     let state = &running.state;
     let rt = &state.webhooks;

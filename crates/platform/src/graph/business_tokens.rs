@@ -20,7 +20,6 @@ use super::request::GraphRequest;
 use crate::state::AppState;
 
 const KEY_META: &str = "business_token_key";
-const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 async fn key(state: &AppState) -> Result<Vec<u8>, wamm_store::StoreError> {
     if let Some(k) = state.store.meta(KEY_META).await? {
@@ -47,12 +46,7 @@ fn derive(key: &[u8], app: &str, client: &str, generation: u32) -> String {
     while out.len() < 124 {
         let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("invariant: any key length");
         mac.update(format!("bisuat:{app}:{client}:{generation}:{round}").as_bytes());
-        out.extend(
-            mac.finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])),
-        );
+        out.push_str(&crate::mint::base62(mac.finalize().into_bytes()));
         round += 1;
     }
     out.truncate(124);

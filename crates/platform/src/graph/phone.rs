@@ -6,7 +6,7 @@ use wamm_wire::GraphError;
 
 use super::auth::Caller;
 use super::lists::{id_key, page};
-use super::render::Node;
+use super::render::{Node, enum_text};
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use super::waba::authorize;
@@ -33,15 +33,11 @@ const LIST_DEFAULTS: &[&str] = &[
 ];
 
 fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
-    let enum_text = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
     Node::new("WhatsAppBusinessPhoneNumber", defaults)
         .value("id", phone.id.to_string())
         .value("display_phone_number", phone.display_phone_number.clone())
         .value("verified_name", phone.verified_name.clone())
-        .value(
-            "quality_rating",
-            enum_text(serde_json::to_value(phone.quality_rating).unwrap_or_default()),
-        )
+        .value("quality_rating", enum_text(phone.quality_rating))
         .value(
             "code_verification_status",
             if phone.registered {

@@ -7,6 +7,14 @@
 use serde_json::{Map, Value};
 use wamm_wire::{FieldSelection, GraphError};
 
+/// The text of a unit enum as serde writes it (`APPROVED`, `advanced`, …).
+pub fn enum_text<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A field's content.
 #[derive(Debug, Clone)]
 pub enum Field {

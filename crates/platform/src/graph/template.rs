@@ -12,7 +12,7 @@ use wamm_world::Mint;
 
 use super::auth::Caller;
 use super::lists::{id_key, page};
-use super::render::Node;
+use super::render::{Node, enum_text};
 use super::reply::{ApiError, ApiResult, Reply};
 use super::request::GraphRequest;
 use super::waba::authorize;
@@ -28,13 +28,6 @@ const DEFAULTS: &[&str] = &[
     "category",
     "id",
 ];
-
-fn enum_text<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 /// The ad entity chain for a MARKETING template under `ad_account` (other categories get none).
 pub fn ad_chain(

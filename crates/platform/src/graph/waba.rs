@@ -270,10 +270,11 @@ pub async fn subscribe(
         .filter(|u| !u.is_empty());
     let verify_token = req.params.str("verify_token").filter(|t| !t.is_empty());
     if let Some(uri) = &override_uri {
-        let valid = (uri.starts_with("https://") || uri.starts_with("http://"))
-            && uri.len() > 8
-            && !uri.contains(char::is_whitespace);
-        if !valid {
+        // The form is the outbound client's to judge; an unreachable or forbidden destination
+        // fails the handshake below instead.
+        if let Err(crate::webhooks::outbound::OutboundError::BadUrl(_)) =
+            state.webhooks.outbound.check(uri)
+        {
             return Err(GraphError::invalid_parameter("Invalid callback URI format").into());
         }
         let Some(token) = &verify_token else {

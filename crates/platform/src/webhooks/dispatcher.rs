@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -18,14 +18,8 @@ use wamm_store::ChangeSet;
 use wamm_wire::ids::AppId;
 
 use super::fanout::WABA_OBJECT;
+use crate::clock::wall_ms;
 use crate::state::AppState;
-
-/// Milliseconds of wall time, for leases.
-pub fn wall_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
 
 /// A small, fast generator for retry jitter; jitter needs spread, not secrecy.
 struct Jitter(u64);
