@@ -90,6 +90,17 @@ async fn start(backend: Backend) -> TestPlatform {
     .await
 }
 
+/// Subscribes the BSP app's `account_update` webhooks to `receiver` (which passes the handshake).
+async fn subscribe_bsp(p: &TestPlatform, receiver: &Receiver) {
+    p.post(
+        "/v23.0/700/subscriptions",
+        &format!("700|{BSP_SECRET}"),
+        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"}),
+    )
+    .await
+    .ok();
+}
+
 async fn intent(p: &TestPlatform, business: u64, token: &str) -> Resp {
     p.post(
         &format!("/v23.0/{business}/onboard_partners_to_mm_lite"),
@@ -284,13 +295,7 @@ async fn emails(p: &TestPlatform, to: &str) -> Vec<Value> {
 async fn acceptance_signs_terms_and_onboards_each_waba(backend: Backend) {
     let p = start(backend).await;
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
-    p.post(
-        "/v23.0/700/subscriptions",
-        &format!("700|{BSP_SECRET}"),
-        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"}),
-    )
-    .await
-    .ok();
+    subscribe_bsp(&p, &receiver).await;
     for waba in [8080, 8081] {
         p.post(&format!("/v23.0/{waba}/subscribed_apps"), BSP, &json!({}))
             .await
@@ -307,14 +312,8 @@ async fn acceptance_signs_terms_and_onboards_each_waba(backend: Backend) {
         .as_str()
         .expect("template id")
         .to_owned();
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"freeze": true, "set": "2030-03-01T09:00:00Z"})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"freeze": true, "set": "2030-03-01T09:00:00Z"}))
+        .await;
     let request_id = intent(&p, 808, BSP).await.ok()["request_id"]
         .as_str()
         .expect("id")
@@ -331,14 +330,7 @@ async fn acceptance_signs_terms_and_onboards_each_waba(backend: Backend) {
     assert_eq!(mail[0]["link"], "/_wamm/businesses/808/requests");
     assert!(emails(&p, "staff@busy.test").await.is_empty());
     // Reminders follow on the platform clock until someone decides.
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"advance_seconds": 24 * 3600 + 1})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"advance_seconds": 24 * 3600 + 1})).await;
     p.call(Method::POST, "/_wamm/reminders", None, None)
         .await
         .ok();
@@ -397,14 +389,7 @@ async fn acceptance_signs_terms_and_onboards_each_waba(backend: Backend) {
         syncing.text
     );
     // No more reminders once decided.
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"advance_seconds": 3 * 24 * 3600})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"advance_seconds": 3 * 24 * 3600})).await;
     p.call(Method::POST, "/_wamm/reminders", None, None)
         .await
         .ok();
@@ -589,13 +574,7 @@ async fn the_requests_page_decides_as_the_chosen_person(backend: Backend) {
 async fn whatsapp_manager_self_onboarding(backend: Backend) {
     let p = start(backend).await;
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
-    p.post(
-        "/v23.0/700/subscriptions",
-        &format!("700|{BSP_SECRET}"),
-        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"}),
-    )
-    .await
-    .ok();
+    subscribe_bsp(&p, &receiver).await;
     p.post("/v23.0/8080/subscribed_apps", BSP, &json!({}))
         .await
         .ok();
@@ -604,14 +583,7 @@ async fn whatsapp_manager_self_onboarding(backend: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"freeze": true})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"freeze": true})).await;
     let page = p
         .call(
             Method::GET,
@@ -676,14 +648,7 @@ async fn whatsapp_manager_self_onboarding(backend: Backend) {
         .ok()["marketing_messages_onboarding_status"],
         "PENDING_INTERNAL_SETUP"
     );
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"advance_seconds": 600})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"advance_seconds": 600})).await;
     assert_eq!(
         p.get(
             "/v23.0/8080?fields=marketing_messages_onboarding_status",
@@ -723,24 +688,11 @@ async fn ad_account_linked_can_be_turned_off(backend: Backend) {
     };
     let p = TestPlatform::start_with(backend, config, Some(&world())).await;
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
-    p.post(
-        "/v23.0/700/subscriptions",
-        &format!("700|{BSP_SECRET}"),
-        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"}),
-    )
-    .await
-    .ok();
+    subscribe_bsp(&p, &receiver).await;
     p.post("/v23.0/8080/subscribed_apps", BSP, &json!({}))
         .await
         .ok();
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"freeze": true})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"freeze": true})).await;
     let path = "/_wamm/businesses/808/whatsapp-manager/accept-terms";
     p.raw(
         Method::POST,
@@ -750,14 +702,7 @@ async fn ad_account_linked_can_be_turned_off(backend: Backend) {
         b"as=80801".to_vec(),
     )
     .await;
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"advance_seconds": 600})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"advance_seconds": 600})).await;
     receiver.wait_for_entries(1).await;
     // Wait for the dispatcher to record the attempt, then count what went out.
     let mut stats = Value::Null;

@@ -188,6 +188,14 @@ impl TestPlatform {
         }
     }
 
+    /// Moves the platform clock through the control API (`advance_seconds`, `set`, `freeze`).
+    pub async fn clock(&self, change: Value) -> Value {
+        self.call(reqwest::Method::POST, "/_wamm/clock", None, Some(&change))
+            .await
+            .ok()
+            .clone()
+    }
+
     /// `GET path` with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> Resp {
         self.call(reqwest::Method::GET, path, Some(token), None)

@@ -248,14 +248,8 @@ async fn retries_follow_the_platform_clock(backend: Backend) {
     p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
         .await
         .ok();
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"freeze": true, "set": "2030-01-01T00:00:00Z"})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"freeze": true, "set": "2030-01-01T00:00:00Z"}))
+        .await;
     emit(
         &p,
         "3001",
@@ -271,28 +265,14 @@ async fn retries_follow_the_platform_clock(backend: Backend) {
         "first retry ~5 s later: {first_due}"
     );
     assert_eq!(items[0]["status"], "pending");
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"advance_seconds": 6})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"advance_seconds": 6})).await;
     let items = wait_outbox(&p, |i| i.first().is_some_and(|x| x["attempts"] == 2)).await;
     let second_due = items[0]["next_attempt_at"].as_i64().expect("due");
     assert!(
         (start + 6_000 + 8_000..=start + 6_000 + 12_000).contains(&second_due),
         "then ~10 s: {second_due}"
     );
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"advance_seconds": 12})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"advance_seconds": 12})).await;
     let items = wait_outbox(&p, |i| {
         i.first().is_some_and(|x| x["status"] == "delivered")
     })
@@ -337,14 +317,7 @@ async fn deliveries_are_dropped_after_the_window(backend: Backend) {
     p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
         .await
         .ok();
-    p.call(
-        Method::POST,
-        "/_wamm/clock",
-        None,
-        Some(&json!({"freeze": true})),
-    )
-    .await
-    .ok();
+    p.clock(json!({"freeze": true})).await;
     emit(
         &p,
         "3001",
@@ -355,14 +328,7 @@ async fn deliveries_are_dropped_after_the_window(backend: Backend) {
     let mut attempts = 1;
     wait_outbox(&p, |i| i.first().is_some_and(|x| x["attempts"] == 1)).await;
     loop {
-        p.call(
-            Method::POST,
-            "/_wamm/clock",
-            None,
-            Some(&json!({"advance_seconds": 30})),
-        )
-        .await
-        .ok();
+        p.clock(json!({"advance_seconds": 30})).await;
         attempts += 1;
         let items = wait_outbox(&p, |i| {
             i.first()
