@@ -46,6 +46,13 @@ pub fn handshake_error(e: &HandshakeError) -> GraphError {
     }
 }
 
+/// A storage failure while setting a subscription: logged once here, answered as Graph's
+/// unknown error like every other storage failure.
+fn storage_failure(e: &wamm_store::StoreError) -> GraphError {
+    tracing::error!(error = %e, "storage failure while setting a webhook subscription");
+    GraphError::unknown()
+}
+
 /// Parses `fields` given as `a,b`, as a JSON array, or as a JSON array in text.
 pub fn parse_fields(req: &GraphRequest) -> Result<Vec<String>, GraphError> {
     let raw: Vec<String> = match req.params.get("fields") {
@@ -129,7 +136,7 @@ pub async fn set(
         .store
         .app_subscriptions(app.id)
         .await
-        .map_err(|_| GraphError::unknown())?
+        .map_err(|e| storage_failure(&e))?
         .into_iter()
         .find(|s| s.object == WABA_OBJECT);
     let url = callback_url
@@ -194,7 +201,7 @@ pub async fn set(
                 .event(event),
         )
         .await
-        .map_err(|_| GraphError::unknown())?;
+        .map_err(|e| storage_failure(&e))?;
     verified.map(|()| sub).map_err(|e| handshake_error(&e))
 }
 
