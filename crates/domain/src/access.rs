@@ -125,6 +125,7 @@ mod tests {
             require_app_secret: false,
             mm_enrolment: None,
             review_requests: Vec::new(),
+            login_configs: Vec::new(),
             permissions: vec![AppPermission {
                 permission: Permission::WhatsappBusinessManagement,
                 access: level,
@@ -141,6 +142,7 @@ mod tests {
             user_id: Some(UserId::new(5)),
             scopes,
             target_wabas: targets,
+            target_ad_accounts: Vec::new(),
             issued_at: Timestamp(0),
             expires_at: None,
             revoked_at: None,
@@ -171,6 +173,8 @@ mod tests {
             mm_setup_complete_at: None,
             message_activity_sharing: true,
             ad_account_id: None,
+            mm_setup_webhook_pending: false,
+            mm_offboarded_at: None,
             created_at: Timestamp(0),
         }
     }

@@ -154,6 +154,7 @@ mod tests {
             }],
             mm_enrolment: None,
             review_requests: Vec::new(),
+            login_configs: Vec::new(),
         }
     }
 

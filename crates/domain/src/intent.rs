@@ -149,6 +149,7 @@ mod tests {
             require_app_secret: false,
             mm_enrolment: None,
             review_requests: Vec::new(),
+            login_configs: Vec::new(),
             permissions: [
                 Permission::WhatsappBusinessMessaging,
                 Permission::WhatsappBusinessManagement,
@@ -200,6 +201,8 @@ mod tests {
             mm_setup_complete_at: None,
             message_activity_sharing: true,
             ad_account_id: None,
+            mm_setup_webhook_pending: false,
+            mm_offboarded_at: None,
             created_at: Timestamp(0),
         }
     }

@@ -54,6 +54,34 @@ pub struct App {
     /// App Review requests for advanced access.
     #[serde(default)]
     pub review_requests: Vec<ReviewRequest>,
+    /// Facebook Login for Business configurations Embedded Signup runs with.
+    #[serde(default)]
+    pub login_configs: Vec<LoginConfig>,
+}
+
+impl App {
+    /// The Login for Business configuration `id`, if the app has it.
+    pub fn login_config(&self, id: u64) -> Option<&LoginConfig> {
+        self.login_configs.iter().find(|c| c.id == id)
+    }
+}
+
+/// A Facebook Login for Business configuration (App Dashboard > Facebook Login for Business >
+/// Configurations): what Embedded Signup asks the business for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginConfig {
+    /// The `config_id` partners pass to `FB.login`.
+    pub id: u64,
+    /// Name shown on the App Dashboard.
+    pub name: String,
+    /// Permissions the business token gets.
+    pub permissions: Vec<Permission>,
+    /// Whether "Marketing Messages Lite API (MM Lite)" is selected as a product (Embedded
+    /// Signup v4): the flow then offers the MM API terms without the `features` extra.
+    #[serde(default)]
+    pub marketing_messages: bool,
+    /// When created.
+    pub created_at: Timestamp,
 }
 
 /// A partner's enrolment in MM API from the App Dashboard's Quickstart card.
@@ -250,6 +278,14 @@ pub struct Waba {
     /// The read-only ad account Meta links to the WABA when MM API setup starts.
     #[serde(default)]
     pub ad_account_id: Option<String>,
+    /// Whether the `MM_LITE_TERMS_SIGNED` webhook is still owed for the current setup: set when
+    /// setup starts on the platform, cleared when the webhook is enqueued at completion. Worlds
+    /// loaded from files describe the past and owe nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mm_setup_webhook_pending: bool,
+    /// When the business disconnected its coexistence number, offboarding the WABA from MM API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mm_offboarded_at: Option<Timestamp>,
     /// When the WABA was created.
     pub created_at: Timestamp,
 }
@@ -417,6 +453,10 @@ pub struct TokenRecord {
     pub scopes: Vec<Permission>,
     /// WABAs the token is limited to; empty means every WABA its business may reach.
     pub target_wabas: Vec<WabaId>,
+    /// Ad accounts `ads_read` reaches: a business token is scoped to its client's linked ad
+    /// accounts once the client is onboarded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_ad_accounts: Vec<String>,
     /// When issued.
     pub issued_at: Timestamp,
     /// When it expires; `None` never.
@@ -444,6 +484,7 @@ impl TokenRecord {
             user_id: None,
             scopes: Vec::new(),
             target_wabas: Vec::new(),
+            target_ad_accounts: Vec::new(),
             issued_at,
             expires_at: None,
             revoked_at: None,
@@ -742,4 +783,32 @@ pub struct AdEntities {
     pub ad_adset_id: String,
     /// The ad.
     pub ad_id: String,
+}
+
+/// A single-use authorization code Embedded Signup hands the partner's page, exchanged at
+/// `GET /oauth/access_token` for a business token. Stored by hash, like tokens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthCode {
+    /// Lowercase hex SHA-256 of the code.
+    pub hash: String,
+    /// The app whose Embedded Signup issued it.
+    pub app_id: AppId,
+    /// The Login for Business configuration it ran with.
+    pub config_id: Option<u64>,
+    /// The client business that signed up.
+    pub business_id: BusinessId,
+    /// The business integration system user the token will act as.
+    pub system_user_id: UserId,
+    /// WABAs the business granted.
+    pub wabas: Vec<WabaId>,
+    /// Permissions the token will carry.
+    pub scopes: Vec<Permission>,
+    /// The `redirect_uri` of a redirect-flow dialog; the exchange must repeat it.
+    pub redirect_uri: Option<String>,
+    /// When issued.
+    pub issued_at: Timestamp,
+    /// When it stops being exchangeable (30 seconds after issue).
+    pub expires_at: Timestamp,
+    /// When it was exchanged, if it was.
+    pub used_at: Option<Timestamp>,
 }

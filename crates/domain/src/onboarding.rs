@@ -174,6 +174,8 @@ mod tests {
             mm_setup_complete_at: None,
             message_activity_sharing: true,
             ad_account_id: None,
+            mm_setup_webhook_pending: false,
+            mm_offboarded_at: None,
             created_at: Timestamp(0),
         }
     }

@@ -297,6 +297,7 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> Result<Respon
     }
     state.save_clock().await?;
     record(&state, "clock.moved", "clock", clock_json(&state)).await?;
+    crate::state::run_due_work(&state).await;
     Ok(axum::Json(clock_json(&state)).into_response())
 }
 

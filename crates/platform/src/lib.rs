@@ -21,6 +21,7 @@ pub mod mint;
 pub mod onboarding;
 pub mod requests_page;
 pub mod server;
+pub mod setup;
 pub mod state;
 pub mod wa_manager;
 pub mod webhooks;

@@ -1,10 +1,9 @@
 //! MM API onboarding of end businesses: the Intent API's request, the admin emails that
 //! follow it (repeated on the platform clock), and an admin's acceptance or rejection.
 //!
-//! Acceptance signs the portfolio's terms, starts Meta's internal setup for each eligible WABA
-//! (finishing `--timing` later on the platform clock), and enqueues one `account_update`
-//! `MM_LITE_TERMS_SIGNED` webhook per WABA, due when its setup completes — all in one
-//! transaction.
+//! Acceptance signs the portfolio's terms and starts Meta's internal setup for each eligible
+//! WABA in one transaction; [`crate::setup`] sends one `account_update` `MM_LITE_TERMS_SIGNED`
+//! webhook per WABA when its setup completes on the platform clock.
 
 use serde_json::json;
 use wamm_domain::intent::{IntentPlan, IntentRefusal, plan};
@@ -18,7 +17,6 @@ use wamm_wire::ids::{BusinessId, RequestId, SolutionId, UserId};
 use wamm_world::Mint;
 
 use crate::state::AppState;
-use crate::webhooks::fanout;
 
 /// Why an onboarding action failed.
 #[derive(Debug, thiserror::Error)]
@@ -203,7 +201,8 @@ async fn decidable(
 }
 
 /// Signs `business`'s terms at `now` by `by`, starting setup for every WABA that becomes
-/// onboardable, and returns the changes (for the acceptance's transaction).
+/// onboardable, and returns the changes (for the acceptance's transaction). The webhooks
+/// follow when each setup completes ([`crate::setup::complete_due`]).
 pub async fn sign_terms(
     state: &AppState,
     mut business: Business,
@@ -211,80 +210,8 @@ pub async fn sign_terms(
     now: Timestamp,
 ) -> Result<ChangeSet, StoreError> {
     business.mm_terms = Some(TermsSigned { at: now, by });
-    let setup_done = now.plus_seconds(state.config.timing.mm_setup_seconds());
-    let mut changes = ChangeSet::new();
-    let wabas = state.store.wabas_owned_by(business.id).await?;
-    let mut templates = Vec::new();
-    for waba in &wabas {
-        templates.extend(state.store.templates_of(waba.id).await?);
-    }
-    // One ad account per WABA and three entities per template at most.
-    let mut block = state
-        .minter
-        .block(wabas.len() + 3 * templates.len() + 1)
-        .await?;
-    for mut waba in wabas {
-        if waba.mm_setup_complete_at.is_none() {
-            waba.mm_setup_complete_at = Some(setup_done);
-        }
-        let status = waba_status(&waba, &business, &state.config.countries, now);
-        if !matches!(
-            status,
-            WabaOnboardingStatus::PendingInternalSetup
-                | WabaOnboardingStatus::PendingValidPaymentMethod
-        ) {
-            continue;
-        }
-        let value = json!({
-            "event": "MM_LITE_TERMS_SIGNED",
-            "waba_info": { "waba_id": waba.id.to_string(), "owner_business_id": business.id.to_string() }
-        });
-        // Meta links a read-only ad account and mirrors each marketing template onto an ad.
-        let ad_account = waba
-            .ad_account_id
-            .get_or_insert_with(|| block.next_id().to_string())
-            .clone();
-        for mut template in templates
-            .iter()
-            .filter(|t| t.waba_id == waba.id && t.ad.is_none())
-            .cloned()
-        {
-            if let Some(ad) = crate::graph::template::ad_chain(&template, &ad_account, &mut block) {
-                template.ad = Some(ad);
-                changes = changes.put(Put::Template(template));
-            }
-        }
-        let targets = fanout::targets(state, waba.id, "account_update").await?;
-        let mut hooks = fanout::deliveries(&targets, waba.id, "account_update", &value, setup_done);
-        if state.config.ad_account_linked_webhook {
-            let linked = json!({
-                "event": "AD_ACCOUNT_LINKED",
-                "waba_info": {
-                    "waba_id": waba.id.to_string(),
-                    "owner_business_id": business.id.to_string(),
-                    "ad_account_linked": ad_account,
-                }
-            });
-            hooks.extend(fanout::deliveries(
-                &targets,
-                waba.id,
-                "account_update",
-                &linked,
-                setup_done,
-            ));
-        }
-        // Due when Meta's setup completes: the dispatcher sends them once the clock gets there.
-        changes = changes
-            .webhooks(hooks)
-            .event(NewEvent {
-                at: now,
-                kind: "waba.mm_setup_started".into(),
-                subject: format!("waba:{}", waba.id),
-                detail: json!({ "completes_at": setup_done.rfc3339(), "webhooks": targets.len() }),
-            })
-            .put(Put::Waba(waba));
-    }
-    Ok(changes
+    Ok(crate::setup::start_for_business(state, &business, now)
+        .await?
         .event(NewEvent {
             at: now,
             kind: "business.mm_terms_signed".into(),

@@ -166,18 +166,16 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
             }
         }
     });
-    // Pending onboarding requests remind their admins on the platform clock.
-    let reminder = state.clone();
-    let reminder_task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    // Work due on the platform clock: reminders to admins, MM API setups completing.
+    let scheduler = state.clone();
+    let scheduler_task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
         loop {
             tick.tick().await;
-            if let Err(e) = crate::onboarding::send_reminders(&reminder).await {
-                tracing::warn!(error = %e, "could not send onboarding reminders");
-            }
+            crate::state::run_due_work(&scheduler).await;
         }
     });
-    let mut background = vec![clock_task, reminder_task];
+    let mut background = vec![clock_task, scheduler_task];
     if state.config.webhooks.dispatch {
         background.push(tokio::spawn(crate::webhooks::dispatcher::run(
             state.clone(),

@@ -113,3 +113,15 @@ impl AppState {
             .map(|_| ())
     }
 }
+
+/// Runs what the platform clock has made due: onboarding reminders and MM API setup
+/// completions. Called on a timer and right after the clock moves, so a moved clock's effects
+/// are committed by the time the move is answered.
+pub async fn run_due_work(state: &AppState) {
+    if let Err(e) = crate::onboarding::send_reminders(state).await {
+        tracing::warn!(error = %e, "could not send onboarding reminders");
+    }
+    if let Err(e) = crate::setup::complete_due(state).await {
+        tracing::warn!(error = %e, "could not complete MM API setups");
+    }
+}

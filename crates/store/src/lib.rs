@@ -21,7 +21,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use wamm_domain::{
-    App, AppSubscription, Attempt, Business, DeliveryResult, DeliveryStatus, Email, Event,
+    App, AppSubscription, AuthCode, Attempt, Business, DeliveryResult, DeliveryStatus, Email, Event,
     NewEmail, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
     Template, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
@@ -97,6 +97,35 @@ pub enum Put {
     /// Insert or replace an onboarding request; a second pending request for the same client
     /// business is the conflict `onboarding_requests_one_pending`.
     Request(OnboardingRequest),
+    /// Insert or replace an Embedded Signup authorization code (by hash).
+    AuthCode(AuthCode),
+}
+
+/// A condition checked and claimed first in a [`ChangeSet`]: when it does not hold, nothing
+/// is written and the commit is [`StoreError::Conflict`] with the guard's name. Guards make
+/// "only once" work across replicas without locks held between reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Guard {
+    /// The WABA still owes its setup webhook; claims it (`waba_setup_claimed` otherwise).
+    WabaSetupPending(WabaId),
+    /// The authorization code was never exchanged; marks it used at the time given
+    /// (`auth_code_used` otherwise).
+    CodeUnused {
+        /// The code's hash.
+        hash: String,
+        /// When it is being used.
+        at: Timestamp,
+    },
+}
+
+impl Guard {
+    /// The conflict name a failed guard commits with.
+    pub const fn conflict_name(&self) -> &'static str {
+        match self {
+            Self::WabaSetupPending(_) => "waba_setup_claimed",
+            Self::CodeUnused { .. } => "auth_code_used",
+        }
+    }
 }
 
 /// One removal, applied atomically with the rest of a [`ChangeSet`]; removing a missing row is
@@ -121,10 +150,12 @@ pub enum Delete {
     },
 }
 
-/// Writes that land together or not at all: puts, then deletes, then settings, then events,
-/// then webhooks, then emails.
+/// Writes that land together or not at all: guards, then puts, then deletes, then settings,
+/// then events, then webhooks, then emails.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
+    /// Conditions that must hold (and are claimed) before anything is written.
+    pub guards: Vec<Guard>,
     /// Upserts, in order.
     pub puts: Vec<Put>,
     /// Removals, in order.
@@ -150,6 +181,13 @@ impl ChangeSet {
     #[must_use]
     pub fn put(mut self, put: Put) -> Self {
         self.puts.push(put);
+        self
+    }
+
+    /// Adds a guard.
+    #[must_use]
+    pub fn guard(mut self, guard: Guard) -> Self {
+        self.guards.push(guard);
         self
     }
 
@@ -204,7 +242,8 @@ impl ChangeSet {
 
     /// Whether the change set writes nothing.
     pub fn is_empty(&self) -> bool {
-        self.puts.is_empty()
+        self.guards.is_empty()
+            && self.puts.is_empty()
             && self.deletes.is_empty()
             && self.events.is_empty()
             && self.meta.is_empty()
@@ -383,6 +422,12 @@ pub trait Store: Send + Sync + 'static {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<Email>, StoreError>;
+
+    /// The WABAs still owing their setup webhook whose setup completes by `now`, by ID.
+    async fn setups_due(&self, now: Timestamp) -> Result<Vec<Waba>, StoreError>;
+
+    /// An Embedded Signup authorization code by hash.
+    async fn auth_code(&self, hash: &str) -> Result<Option<AuthCode>, StoreError>;
 }
 
 /// Connects by URL and migrates the schema.

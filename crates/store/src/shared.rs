@@ -24,9 +24,13 @@ pub(crate) mod put {
     pub(crate) const SYSTEM_USER: &str = "INSERT INTO system_users (id, business_id, doc) \
         VALUES ($1, $2, $3) \
         ON CONFLICT (id) DO UPDATE SET business_id = excluded.business_id, doc = excluded.doc";
-    pub(crate) const WABA: &str = "INSERT INTO wabas (id, owner_business_id, doc) \
-        VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE \
-        SET owner_business_id = excluded.owner_business_id, doc = excluded.doc";
+    pub(crate) const WABA: &str = "INSERT INTO wabas (id, owner_business_id, \
+        setup_pending_at, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
+        SET owner_business_id = excluded.owner_business_id, \
+        setup_pending_at = excluded.setup_pending_at, doc = excluded.doc";
+    pub(crate) const AUTH_CODE: &str = "INSERT INTO auth_codes (hash, app_id, used_at, doc) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE SET app_id = excluded.app_id, \
+        used_at = excluded.used_at, doc = excluded.doc";
     pub(crate) const WABA_PARTNERS_CLEAR: &str = "DELETE FROM waba_partners WHERE waba_id = $1";
     pub(crate) const WABA_PARTNER: &str =
         "INSERT INTO waba_partners (waba_id, partner_business_id, access) VALUES ($1, $2, $3)";
@@ -126,7 +130,7 @@ pub(crate) mod delete {
         "DELETE FROM app_subscriptions WHERE app_id = $1 AND object = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 15] = [
+    pub(crate) const WORLD: [&str; 16] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -142,7 +146,16 @@ pub(crate) mod delete {
         "DELETE FROM webhook_attempts",
         "DELETE FROM onboarding_requests",
         "DELETE FROM emails",
+        "DELETE FROM auth_codes",
     ];
+}
+
+/// Guard statements: each claims its condition and must touch exactly one row.
+pub(crate) mod guard {
+    pub(crate) const WABA_SETUP_PENDING: &str = "UPDATE wabas SET setup_pending_at = NULL \
+        WHERE id = $1 AND setup_pending_at IS NOT NULL";
+    pub(crate) const CODE_UNUSED: &str =
+        "UPDATE auth_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL";
 }
 
 /// Read statements; every one selects the `doc` column (events: the event's columns).
@@ -156,6 +169,9 @@ pub(crate) mod get {
     pub(crate) const SYSTEM_USERS_OF: &str =
         "SELECT doc FROM system_users WHERE business_id = $1 ORDER BY id";
     pub(crate) const WABA: &str = "SELECT doc FROM wabas WHERE id = $1";
+    pub(crate) const SETUPS_DUE: &str = "SELECT doc FROM wabas \
+        WHERE setup_pending_at IS NOT NULL AND setup_pending_at <= $1 ORDER BY id";
+    pub(crate) const AUTH_CODE: &str = "SELECT doc FROM auth_codes WHERE hash = $1";
     pub(crate) const WABAS: &str = "SELECT doc FROM wabas ORDER BY id";
     pub(crate) const WABAS_OWNED_BY: &str =
         "SELECT doc FROM wabas WHERE owner_business_id = $1 ORDER BY id";
@@ -605,9 +621,14 @@ macro_rules! impl_store {
                 v: &wamm_domain::Waba,
             ) -> Result<(), $crate::StoreError> {
                 let id = $crate::shared::db_id(v.id.get())?;
+                let setup_pending_at = v
+                    .mm_setup_complete_at
+                    .filter(|_| v.mm_setup_webhook_pending)
+                    .map(wamm_domain::Timestamp::millis);
                 sqlx::query($crate::shared::put::WABA)
                     .bind(id)
                     .bind($crate::shared::db_id(v.owner_business_id.get())?)
+                    .bind(setup_pending_at)
                     .bind($crate::shared::to_doc(v)?)
                     .execute(&mut *conn)
                     .await?;
@@ -860,6 +881,43 @@ macro_rules! impl_store {
                     Put::Subscription(v) => Self::put_subscription(conn, v).await,
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                     Put::Request(v) => Self::put_request(conn, v).await,
+                    Put::AuthCode(v) => {
+                        sqlx::query($crate::shared::put::AUTH_CODE)
+                            .bind(v.hash.as_str())
+                            .bind($crate::shared::db_id(v.app_id.get())?)
+                            .bind(v.used_at.map(wamm_domain::Timestamp::millis))
+                            .bind($crate::shared::to_doc(v)?)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                }
+            }
+
+            async fn guard(
+                conn: &mut $conn,
+                guard: &$crate::Guard,
+            ) -> Result<(), $crate::StoreError> {
+                use $crate::Guard;
+                let done = match guard {
+                    Guard::WabaSetupPending(waba) => {
+                        sqlx::query($crate::shared::guard::WABA_SETUP_PENDING)
+                            .bind($crate::shared::db_id(waba.get())?)
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                    Guard::CodeUnused { hash, at } => {
+                        sqlx::query($crate::shared::guard::CODE_UNUSED)
+                            .bind(hash.as_str())
+                            .bind(at.millis())
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                };
+                if done.rows_affected() == 1 {
+                    Ok(())
+                } else {
+                    Err($crate::StoreError::Conflict(guard.conflict_name().to_owned()))
                 }
             }
 
@@ -897,6 +955,9 @@ macro_rules! impl_store {
                 conn: &mut $conn,
                 changes: $crate::ChangeSet,
             ) -> Result<Vec<i64>, $crate::StoreError> {
+                for g in &changes.guards {
+                    Self::guard(conn, g).await?;
+                }
                 for p in &changes.puts {
                     Self::put(conn, p).await?;
                 }
@@ -1410,6 +1471,28 @@ macro_rules! impl_store {
             ) -> Result<Vec<wamm_domain::OnboardingRequest>, $crate::StoreError> {
                 let mut conn = self.pool.acquire().await?;
                 Self::all_docs(&mut conn, $crate::shared::get::REQUESTS).await
+            }
+
+            async fn setups_due(
+                &self,
+                now: wamm_domain::Timestamp,
+            ) -> Result<Vec<wamm_domain::Waba>, $crate::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::SETUPS_DUE)
+                    .bind(now.millis())
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::from_docs(&docs)
+            }
+
+            async fn auth_code(
+                &self,
+                hash: &str,
+            ) -> Result<Option<wamm_domain::AuthCode>, $crate::StoreError> {
+                let doc: Option<String> = sqlx::query_scalar($crate::shared::get::AUTH_CODE)
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                doc.as_deref().map($crate::shared::from_doc).transpose()
             }
 
             async fn due_reminders(

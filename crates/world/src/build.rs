@@ -344,6 +344,18 @@ impl Builder<'_> {
                 Some(secret) => secret.clone(),
                 None => self.mint.new_secret(),
             };
+            let created_at = self.time(None);
+            let login_configs = entry
+                .login_configs
+                .iter()
+                .map(|c| wamm_domain::LoginConfig {
+                    id: c.id.unwrap_or_else(|| self.mint.next_id()),
+                    name: c.name.clone(),
+                    permissions: c.permissions.clone(),
+                    marketing_messages: c.marketing_messages,
+                    created_at,
+                })
+                .collect();
             self.state.apps.push(App {
                 id: self.ids.apps[i],
                 name: entry.name.clone(),
@@ -353,6 +365,7 @@ impl Builder<'_> {
                 require_app_secret: entry.require_app_secret,
                 mm_enrolment: entry.mm_enrolment,
                 review_requests: entry.review_requests.clone(),
+                login_configs,
                 permissions: entry
                     .permissions
                     .iter()
@@ -586,6 +599,8 @@ impl Builder<'_> {
             mm_setup_complete_at,
             message_activity_sharing: entry.message_activity_sharing,
             ad_account_id: entry.ad_account_id.clone(),
+            mm_setup_webhook_pending: false,
+            mm_offboarded_at: entry.mm_offboarded_at.map(|Time(t)| t),
             created_at: self.time(entry.created_at),
         });
         for (ni, phone) in entry.phone_numbers.iter().enumerate() {
@@ -742,6 +757,7 @@ impl Builder<'_> {
             user_id,
             scopes,
             target_wabas,
+            target_ad_accounts: Vec::new(),
             issued_at: self.time(entry.issued_at),
             expires_at: entry.expires_at.map(|Time(t)| t),
             revoked_at: entry.revoked_at.map(|Time(t)| t),

@@ -94,6 +94,16 @@ pub fn export(state: &WorldState) -> WorldFile {
             require_app_secret: app.require_app_secret,
             mm_enrolment: app.mm_enrolment,
             review_requests: app.review_requests.clone(),
+            login_configs: app
+                .login_configs
+                .iter()
+                .map(|c| crate::file::LoginConfigEntry {
+                    id: Some(c.id),
+                    name: c.name.clone(),
+                    permissions: c.permissions.clone(),
+                    marketing_messages: c.marketing_messages,
+                })
+                .collect(),
             permissions: app
                 .permissions
                 .iter()
@@ -217,6 +227,7 @@ fn wabas_of(state: &WorldState, owner: BusinessId) -> Vec<WabaEntry> {
             payment_method: waba.payment_method,
             message_activity_sharing: waba.message_activity_sharing,
             ad_account_id: waba.ad_account_id.clone(),
+            mm_offboarded_at: waba.mm_offboarded_at.map(Time),
             // Absent means "when the owner signed"; write `null` when that default is wrong.
             mm_setup_complete_at: match waba.mm_setup_complete_at {
                 Some(at) => Some(Some(Time(at))),

@@ -104,6 +104,25 @@ pub struct AppEntry {
     /// App Review requests for advanced access (times in milliseconds since the epoch).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub review_requests: Vec<wamm_domain::ReviewRequest>,
+    /// Facebook Login for Business configurations for Embedded Signup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub login_configs: Vec<LoginConfigEntry>,
+}
+
+/// A Facebook Login for Business configuration of an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginConfigEntry {
+    /// The `config_id`; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u64>,
+    /// Name.
+    pub name: String,
+    /// Permissions the business token gets.
+    pub permissions: Vec<Permission>,
+    /// Whether the "Marketing Messages Lite API (MM Lite)" product is selected.
+    #[serde(default)]
+    pub marketing_messages: bool,
 }
 
 /// The object an app webhook subscription is for when the entry does not say.
@@ -316,6 +335,9 @@ pub struct WabaEntry {
     /// The linked read-only ad account, once MM API setup started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_account_id: Option<String>,
+    /// When the business disconnected its coexistence number (MM API offboarded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mm_offboarded_at: Option<Time>,
     /// When Meta's MM setup completes. Absent: the owner's terms signing time, if it signed;
     /// `null`: never.
     #[serde(

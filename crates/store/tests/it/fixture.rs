@@ -58,6 +58,7 @@ pub fn app(id: AppId, business: BusinessId) -> App {
         require_app_secret: true,
         mm_enrolment: None,
         review_requests: Vec::new(),
+            login_configs: Vec::new(),
         permissions: vec![
             AppPermission {
                 permission: Permission::WhatsappBusinessManagement,
@@ -105,6 +106,8 @@ pub fn waba(id: WabaId, owner: BusinessId, partners: &[BusinessId]) -> Waba {
         mm_setup_complete_at: Some(Timestamp::from_millis(1_700_000_100_000)),
         message_activity_sharing: false,
         ad_account_id: None,
+            mm_setup_webhook_pending: false,
+            mm_offboarded_at: None,
         created_at: Timestamp::from_millis(1_695_000_000_000),
     }
 }
@@ -153,6 +156,7 @@ pub fn token(hash: &str, app: AppId, business: Option<BusinessId>) -> TokenRecor
             Permission::BusinessManagement,
         ],
         target_wabas: vec![WABA],
+        target_ad_accounts: Vec::new(),
         issued_at: Timestamp::from_millis(1_700_000_300_000),
         expires_at: None,
         revoked_at: None,

@@ -455,6 +455,7 @@ fn loose_tokens_roundtrip_through_the_top_level_list() {
         user_id: None,
         scopes: Vec::new(),
         target_wabas: Vec::new(),
+        target_ad_accounts: Vec::new(),
         issued_at: NOW,
         expires_at: Some(NOW.plus_seconds(3600)),
         revoked_at: None,

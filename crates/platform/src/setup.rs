@@ -1,0 +1,198 @@
+//! Meta's internal MM API setup of a WABA, from the signed terms to `ONBOARDED`.
+//!
+//! Setup *starts* when a portfolio's terms are signed (for each of its onboardable WABAs) or
+//! when a WABA joins a portfolio whose terms are already signed: Meta links a read-only ad
+//! account and mirrors each marketing template onto an ad. It *completes* `--timing` later on
+//! the platform clock; only then is the `account_update` `MM_LITE_TERMS_SIGNED` webhook
+//! enqueued, to the apps subscribed to the WABA *at that moment*, since a partner that onboarded
+//! a business through Embedded Signup subscribes to the new WABA only after the flow.
+//!
+//! Completion is claimed by a store guard, so replicas sharing a database send each WABA's
+//! webhook once, and the claim commits together with the webhooks it enqueues.
+
+use serde_json::json;
+use wamm_domain::onboarding::{WabaOnboardingStatus, waba_status};
+use wamm_domain::{Business, NewEvent, Template, Timestamp, Waba};
+use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_world::Mint;
+
+use crate::mint::Block;
+use crate::state::AppState;
+use crate::webhooks::fanout;
+
+/// Whether `waba` (of `owner`) waits for a setup that has not started: its owner signed, it is
+/// eligible, and no setup is scheduled or done.
+pub fn needs_setup(state: &AppState, waba: &Waba, owner: &Business, now: Timestamp) -> bool {
+    waba.mm_setup_complete_at.is_none()
+        && !waba.mm_setup_webhook_pending
+        && matches!(
+            waba_status(waba, owner, &state.config.countries, now),
+            WabaOnboardingStatus::PendingInternalSetup
+                | WabaOnboardingStatus::PendingValidPaymentMethod
+        )
+}
+
+/// Starts setup of `waba` at `now`: the completion time, the owed webhook, the linked ad
+/// account, and an ad chain for each of `templates` (the WABA's) that lacks one. Returns the
+/// template writes; the caller puts the WABA.
+pub fn start(
+    state: &AppState,
+    waba: &mut Waba,
+    templates: &[Template],
+    now: Timestamp,
+    block: &mut Block,
+) -> Vec<Put> {
+    waba.mm_setup_complete_at = Some(now.plus_seconds(state.config.timing.mm_setup_seconds()));
+    waba.mm_setup_webhook_pending = true;
+    waba.mm_offboarded_at = None;
+    let ad_account = waba
+        .ad_account_id
+        .get_or_insert_with(|| block.next_id().to_string())
+        .clone();
+    templates
+        .iter()
+        .filter(|t| t.waba_id == waba.id && t.ad.is_none())
+        .filter_map(|t| {
+            let ad = crate::graph::template::ad_chain(t, &ad_account, block)?;
+            let mut template = t.clone();
+            template.ad = Some(ad);
+            Some(Put::Template(template))
+        })
+        .collect()
+}
+
+/// IDs [`start`] may take for a WABA with `templates` templates: an ad account and three ad
+/// entities per template.
+pub const fn ids_needed(templates: usize) -> usize {
+    1 + 3 * templates
+}
+
+/// Starts setup for every WABA of `business` (terms signed) that waits for it, returning
+/// the writes and events; an empty set when none does.
+pub async fn start_for_business(
+    state: &AppState,
+    business: &Business,
+    now: Timestamp,
+) -> Result<ChangeSet, StoreError> {
+    let mut changes = ChangeSet::new();
+    for waba in state.store.wabas_owned_by(business.id).await? {
+        changes = merge(changes, start_for_waba(state, waba, business, now).await?);
+    }
+    Ok(changes)
+}
+
+/// Starts setup for `waba` when it waits for it (its owner `business` signed the terms);
+/// otherwise returns no changes.
+pub async fn start_for_waba(
+    state: &AppState,
+    mut waba: Waba,
+    business: &Business,
+    now: Timestamp,
+) -> Result<ChangeSet, StoreError> {
+    if !needs_setup(state, &waba, business, now) {
+        return Ok(ChangeSet::new());
+    }
+    let templates = state.store.templates_of(waba.id).await?;
+    let mut block = state.minter.block(ids_needed(templates.len())).await?;
+    let puts = start(state, &mut waba, &templates, now, &mut block);
+    let mut changes = ChangeSet::new().event(NewEvent {
+        at: now,
+        kind: "waba.mm_setup_started".into(),
+        subject: format!("waba:{}", waba.id),
+        detail: json!({
+            "completes_at": waba.mm_setup_complete_at.map(Timestamp::rfc3339),
+            "ad_account_id": waba.ad_account_id,
+        }),
+    });
+    for put in puts {
+        changes = changes.put(put);
+    }
+    Ok(changes.put(Put::Waba(waba)))
+}
+
+fn merge(mut into: ChangeSet, from: ChangeSet) -> ChangeSet {
+    into.guards.extend(from.guards);
+    into.puts.extend(from.puts);
+    into.deletes.extend(from.deletes);
+    into.events.extend(from.events);
+    into.meta.extend(from.meta);
+    into.webhooks.extend(from.webhooks);
+    into.emails.extend(from.emails);
+    into
+}
+
+/// The `account_update` values a completed setup sends for `waba`.
+fn completion_values(state: &AppState, waba: &Waba) -> Vec<serde_json::Value> {
+    let info = |extra: Option<(&str, &str)>| {
+        let mut info = json!({
+            "waba_id": waba.id.to_string(),
+            "owner_business_id": waba.owner_business_id.to_string(),
+        });
+        if let Some((k, v)) = extra {
+            info[k] = json!(v);
+        }
+        info
+    };
+    let mut values = vec![json!({ "event": "MM_LITE_TERMS_SIGNED", "waba_info": info(None) })];
+    if state.config.ad_account_linked_webhook
+        && let Some(ad) = &waba.ad_account_id
+    {
+        values.push(json!({
+            "event": "AD_ACCOUNT_LINKED",
+            "waba_info": info(Some(("ad_account_linked", ad))),
+        }));
+    }
+    values
+}
+
+/// Completes every setup due by now: enqueues each WABA's webhooks and clears what it owed.
+/// A WABA still waiting for a payment method stays owed; one that became ineligible owes
+/// nothing more. Returns how many WABAs completed.
+pub async fn complete_due(state: &AppState) -> Result<usize, StoreError> {
+    let now = state.clock.now();
+    let mut completed = 0;
+    for mut waba in state.store.setups_due(now).await? {
+        let Some(owner) = state.store.business(waba.owner_business_id).await? else {
+            continue;
+        };
+        let status = waba_status(&waba, &owner, &state.config.countries, now);
+        if status == WabaOnboardingStatus::PendingValidPaymentMethod {
+            continue;
+        }
+        waba.mm_setup_webhook_pending = false;
+        let mut changes = ChangeSet::new().guard(Guard::WabaSetupPending(waba.id));
+        if status == WabaOnboardingStatus::Onboarded {
+            let targets = fanout::targets(state, waba.id, "account_update").await?;
+            for value in completion_values(state, &waba) {
+                changes = changes.webhooks(fanout::deliveries(
+                    &targets,
+                    waba.id,
+                    "account_update",
+                    &value,
+                    now,
+                ));
+            }
+            changes = changes.event(NewEvent {
+                at: now,
+                kind: "waba.mm_onboarded".into(),
+                subject: format!("waba:{}", waba.id),
+                detail: json!({ "webhooks": targets.len(), "ad_account_id": waba.ad_account_id }),
+            });
+            completed += 1;
+        } else {
+            changes = changes.event(NewEvent {
+                at: now,
+                kind: "waba.mm_setup_abandoned".into(),
+                subject: format!("waba:{}", waba.id),
+                detail: json!({ "status": status.as_str() }),
+            });
+        }
+        match state.commit(changes.put(Put::Waba(waba))).await {
+            Ok(_) => {}
+            // Another replica completed it first.
+            Err(StoreError::Conflict(name)) if name == "waba_setup_claimed" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(completed)
+}
