@@ -182,6 +182,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/accept", post(accept_request))
         .route("/requests/{id}/reject", post(reject_request))
         .route("/reminders", post(run_reminders))
+        .route("/businesses/{id}/wabas", post(add_waba))
         .route("/apps/{id}/reviews/{permission}", post(decide_review))
 }
 
@@ -640,4 +641,98 @@ async fn decide_review(
     .map_err(ControlError::BadRequest)?;
     let app = state.store.app(app).await?;
     Ok(axum::Json(json!({ "permissions": app.map(|a| a.permissions) })).into_response())
+}
+
+/// A WABA to add to a business portfolio.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewWaba {
+    name: String,
+    tax_country: Option<String>,
+    currency: Option<String>,
+    payment_method: Option<bool>,
+    /// A partner business to share the WABA with.
+    shared_with: Option<String>,
+    phone_number: Option<NewPhone>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPhone {
+    display_phone_number: String,
+    verified_name: Option<String>,
+    #[serde(default)]
+    coexistence: bool,
+}
+
+/// `POST /_wamm/businesses/{id}/wabas`: a WABA (and phone number) joins the portfolio, as when
+/// the business creates one in WhatsApp Manager. In a portfolio whose MM API terms are signed
+/// it is onboarded on its own and gets its own `MM_LITE_TERMS_SIGNED`.
+async fn add_waba(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let id: wamm_wire::ids::BusinessId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("business id: {e}")))?;
+    let new: NewWaba = serde_json::from_slice(&body)
+        .map_err(|e| ControlError::BadRequest(format!("expected {{name, tax_country?, currency?, payment_method?, shared_with?, phone_number?}}: {e}")))?;
+    let business = state
+        .store
+        .business(id)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no business {id}")))?;
+    let shared_with = match new.shared_with.as_deref() {
+        None => None,
+        Some(p) => {
+            let partner: wamm_wire::ids::BusinessId = p
+                .parse()
+                .map_err(|e| ControlError::BadRequest(format!("shared_with: {e}")))?;
+            if partner == id || state.store.business(partner).await?.is_none() {
+                return Err(ControlError::BadRequest(format!(
+                    "shared_with: no partner business {partner}"
+                )));
+            }
+            Some(partner)
+        }
+    };
+    let mut spec = crate::assets::WabaSpec::named(new.name);
+    spec.tax_country = new
+        .tax_country
+        .map(|c| {
+            c.parse()
+                .map_err(|e| ControlError::BadRequest(format!("tax_country: {e:?}")))
+        })
+        .transpose()?;
+    if let Some(currency) = new.currency {
+        spec.currency = currency;
+    }
+    spec.payment_method = new.payment_method.unwrap_or(true);
+    spec.shared_with = shared_with;
+    let phone = new.phone_number.map(|p| crate::assets::PhoneSpec {
+        verified_name: p.verified_name.unwrap_or_else(|| business.name.clone()),
+        display_phone_number: p.display_phone_number,
+        coexistence: p.coexistence,
+    });
+    let now = state.clock.now();
+    let added = crate::assets::add_waba(&state, &business, spec, phone, now).await?;
+    state.commit(added.changes).await?;
+    let waba = state
+        .store
+        .waba(added.waba)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no WABA {}", added.waba)))?;
+    let status =
+        wamm_domain::onboarding::waba_status(&waba, &business, &state.config.countries, now);
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "waba_id": added.waba.to_string(),
+            "phone_number_id": added.phone_number.map(|p| p.to_string()),
+            "marketing_messages_onboarding_status": status.as_str(),
+            "mm_setup_complete_at": waba.mm_setup_complete_at.map(wamm_domain::Timestamp::rfc3339),
+        })),
+    )
+        .into_response())
 }

@@ -11,6 +11,7 @@
 //!
 //! Rules live in `wamm-domain`, storage in `wamm-store`, world files in `wamm-world`.
 
+pub mod assets;
 pub mod clock;
 pub mod config;
 pub mod console;

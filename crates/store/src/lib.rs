@@ -21,8 +21,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use wamm_domain::{
-    App, AppSubscription, AuthCode, Attempt, Business, DeliveryResult, DeliveryStatus, Email, Event,
-    NewEmail, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
+    App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
+    Event, NewEmail, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
     Template, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};

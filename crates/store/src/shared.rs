@@ -917,7 +917,9 @@ macro_rules! impl_store {
                 if done.rows_affected() == 1 {
                     Ok(())
                 } else {
-                    Err($crate::StoreError::Conflict(guard.conflict_name().to_owned()))
+                    Err($crate::StoreError::Conflict(
+                        guard.conflict_name().to_owned(),
+                    ))
                 }
             }
 

@@ -36,7 +36,7 @@ mod text;
 pub use build::{IssuedToken, Loaded};
 pub use export::{export, normalize};
 pub use file::{FORMAT, WorldFile};
-pub use mint::{Mint, SeqMint, hash_token};
+pub use mint::{Mint, SeqMint, hash_token, namespace};
 pub use text::{Format, WorldError, parse, parse_as};
 
 /// The demo world: a partner with two apps and eight client businesses that exercise the

@@ -68,7 +68,8 @@ pub fn hash_token(plain: &str) -> String {
 }
 
 /// A template namespace (`8_4_4_4_12` lowercase hex) derived from a minted secret.
-pub(crate) fn namespace(mint: &mut dyn Mint) -> String {
+/// A new template namespace in Meta's format (`xxxxxxxx_xxxx_xxxx_xxxx_xxxxxxxxxxxx`).
+pub fn namespace(mint: &mut dyn Mint) -> String {
     let digest = hex::encode(Sha256::digest(mint.new_secret().as_bytes()));
     let (a, rest) = digest.split_at(8);
     let (b, rest) = rest.split_at(4);

@@ -725,7 +725,166 @@ async fn ad_account_linked_can_be_turned_off(backend: Backend) {
     p.finish().await;
 }
 
+async fn a_waba_added_later_is_onboarded_on_its_own(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    subscribe_bsp(&p, &receiver).await;
+    p.post("/v23.0/8070/subscribed_apps", BSP, &json!({}))
+        .await
+        .ok();
+    p.clock(json!({"freeze": true, "set": "2030-05-01T09:00:00Z"}))
+        .await;
+    // 807 signed the terms long ago; a new WABA joins it and is shared with the partner.
+    let added = p
+        .call(
+            Method::POST,
+            "/_wamm/businesses/807/wabas",
+            None,
+            Some(&json!({"name": "Later", "shared_with": "600",
+                         "phone_number": {"display_phone_number": "+55 11 4000-0199"}})),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    assert_eq!(
+        added.json["marketing_messages_onboarding_status"],
+        "PENDING_INTERNAL_SETUP"
+    );
+    let waba = added.json["waba_id"].as_str().expect("waba id").to_owned();
+    // One without a payment method waits for one, and owes nothing yet.
+    let unpaid = p
+        .call(
+            Method::POST,
+            "/_wamm/businesses/807/wabas",
+            None,
+            Some(&json!({"name": "Unpaid", "shared_with": "600", "payment_method": false})),
+        )
+        .await;
+    assert_eq!(
+        unpaid.json["marketing_messages_onboarding_status"],
+        "PENDING_VALID_PAYMENT_METHOD"
+    );
+    let unpaid = unpaid.json["waba_id"].as_str().expect("id").to_owned();
+    // A WABA of a business that never signed is only eligible.
+    let unsigned = p
+        .call(
+            Method::POST,
+            "/_wamm/businesses/808/wabas",
+            None,
+            Some(&json!({"name": "Unsigned", "shared_with": "600"})),
+        )
+        .await;
+    assert_eq!(
+        unsigned.json["marketing_messages_onboarding_status"],
+        "ELIGIBLE"
+    );
+    // The partner subscribes to the new WABAs after they were created, before setup ends.
+    for w in [&waba, &unpaid] {
+        p.post(&format!("/v23.0/{w}/subscribed_apps"), BSP, &json!({}))
+            .await
+            .ok();
+    }
+    let listed = p
+        .get(
+            "/v23.0/600/client_whatsapp_business_accounts?fields=id,marketing_messages_onboarding_status&limit=100",
+            BSP,
+        )
+        .await;
+    assert!(
+        listed.ok()["data"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|w| w["id"] == waba.as_str())),
+        "{}",
+        listed.text
+    );
+    p.clock(json!({"advance_seconds": 599})).await;
+    assert_eq!(
+        p.get(
+            &format!("/v23.0/{waba}?fields=marketing_messages_onboarding_status"),
+            BSP
+        )
+        .await
+        .ok()["marketing_messages_onboarding_status"],
+        "PENDING_INTERNAL_SETUP"
+    );
+    p.clock(json!({"advance_seconds": 1})).await;
+    assert_eq!(
+        p.get(
+            &format!("/v23.0/{waba}?fields=marketing_messages_onboarding_status"),
+            BSP
+        )
+        .await
+        .ok()["marketing_messages_onboarding_status"],
+        "ONBOARDED"
+    );
+    receiver.wait_for_entries(2).await;
+    // Anything else owed would have been enqueued with these; give it time to arrive.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let entries = receiver.entries();
+    let events: Vec<(String, String)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["changes"][0]["value"]["event"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                e["changes"][0]["value"]["waba_info"]["waba_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect();
+    // Its own webhooks, and none for the WABA onboarded long ago or the one awaiting payment.
+    assert_eq!(
+        events,
+        [
+            ("MM_LITE_TERMS_SIGNED".to_owned(), waba.clone()),
+            ("AD_ACCOUNT_LINKED".to_owned(), waba.clone())
+        ]
+    );
+    for post in receiver.posts() {
+        wamm_testkit::assert_hub_signature(post.signature.as_deref(), &post.body, BSP_SECRET);
+    }
+    assert_eq!(
+        p.get(
+            &format!("/v23.0/{unpaid}?fields=marketing_messages_onboarding_status"),
+            BSP
+        )
+        .await
+        .ok()["marketing_messages_onboarding_status"],
+        "PENDING_VALID_PAYMENT_METHOD"
+    );
+    // Bad input is refused plainly.
+    for (body, status) in [
+        (json!({"name": "X", "shared_with": "999999"}), 400),
+        (json!({"name": "X", "tax_country": "ZZZ"}), 400),
+        (json!({"nom": "X"}), 400),
+    ] {
+        let r = p
+            .call(
+                Method::POST,
+                "/_wamm/businesses/807/wabas",
+                None,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(r.status, status, "{body}: {}", r.text);
+    }
+    let r = p
+        .call(
+            Method::POST,
+            "/_wamm/businesses/123/wabas",
+            None,
+            Some(&json!({"name": "X"})),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    a_waba_added_later_is_onboarded_on_its_own,
     ad_account_linked_can_be_turned_off,
     whatsapp_manager_self_onboarding,
     the_requests_page_decides_as_the_chosen_person,

@@ -1760,3 +1760,117 @@ pub async fn pending_requests_are_exclusive_under_concurrency(stores: Vec<Arc<dy
     assert_eq!(emails.len(), 1);
     assert_eq!(emails[0].email.request_id, Some(RequestId::new(winners[0])));
 }
+
+pub async fn setups_due_follow_the_owed_webhook(store: &dyn Store) {
+    let mut owed = fixture::waba(WABA, CLIENT, &[PARTNER]);
+    owed.mm_setup_complete_at = Some(Timestamp::from_millis(5_000));
+    owed.mm_setup_webhook_pending = true;
+    let mut later = fixture::waba(WabaId::new(3_000_000_000_002), CLIENT, &[]);
+    later.mm_setup_complete_at = Some(Timestamp::from_millis(9_000));
+    later.mm_setup_webhook_pending = true;
+    // Complete long ago and owing nothing: never due.
+    let settled = fixture::waba(WabaId::new(3_000_000_000_003), CLIENT, &[]);
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Waba(owed.clone()))
+            .put(Put::Waba(later))
+            .put(Put::Waba(settled)),
+    )
+    .await;
+    let due = |ms| async move {
+        store
+            .setups_due(Timestamp::from_millis(ms))
+            .await
+            .expect("due")
+            .into_iter()
+            .map(|w| w.id.get())
+            .collect::<Vec<_>>()
+    };
+    assert!(due(4_999).await.is_empty());
+    assert_eq!(due(5_000).await, [WABA.get()]);
+    assert_eq!(due(10_000).await, [WABA.get(), 3_000_000_000_002]);
+    // The first claim wins and lands with its writes; a second conflicts and writes nothing.
+    owed.mm_setup_webhook_pending = false;
+    commit(
+        store,
+        ChangeSet::new()
+            .guard(wamm_store::Guard::WabaSetupPending(WABA))
+            .put(Put::Waba(owed.clone()))
+            .webhook(fixture::webhook(1, 5_000)),
+    )
+    .await;
+    let again = store
+        .commit(
+            ChangeSet::new()
+                .guard(wamm_store::Guard::WabaSetupPending(WABA))
+                .put(Put::Waba(owed))
+                .webhook(fixture::webhook(2, 5_000)),
+        )
+        .await;
+    assert!(
+        matches!(&again, Err(StoreError::Conflict(n)) if n == "waba_setup_claimed"),
+        "{again:?}"
+    );
+    assert_eq!(store.outbox_counts().await.expect("counts").pending, 1);
+    assert_eq!(due(10_000).await, [3_000_000_000_002]);
+}
+
+pub async fn auth_codes_are_used_once(store: &dyn Store) {
+    let code = wamm_domain::AuthCode {
+        hash: "c0de".into(),
+        app_id: APP,
+        config_id: Some(77),
+        business_id: CLIENT,
+        system_user_id: UserId::new(42),
+        wabas: vec![WABA],
+        scopes: vec![wamm_domain::Permission::WhatsappBusinessMessaging],
+        redirect_uri: None,
+        issued_at: Timestamp::from_millis(1_000),
+        expires_at: Timestamp::from_millis(31_000),
+        used_at: None,
+    };
+    commit(store, ChangeSet::new().put(Put::AuthCode(code.clone()))).await;
+    assert_eq!(
+        store.auth_code("c0de").await.expect("read"),
+        Some(code.clone())
+    );
+    assert_eq!(store.auth_code("other").await.expect("read"), None);
+    let at = Timestamp::from_millis(2_000);
+    let used = wamm_domain::AuthCode {
+        used_at: Some(at),
+        ..code
+    };
+    let exchange = |token: &str| {
+        ChangeSet::new()
+            .guard(wamm_store::Guard::CodeUnused {
+                hash: "c0de".into(),
+                at,
+            })
+            .put(Put::AuthCode(used.clone()))
+            .put(Put::Token(fixture::token(token, APP, Some(CLIENT))))
+    };
+    commit(store, exchange("first")).await;
+    let again = store.commit(exchange("second")).await;
+    assert!(
+        matches!(&again, Err(StoreError::Conflict(n)) if n == "auth_code_used"),
+        "{again:?}"
+    );
+    assert!(store.token_by_hash("second").await.expect("read").is_none());
+    assert_eq!(
+        store
+            .auth_code("c0de")
+            .await
+            .expect("read")
+            .and_then(|c| c.used_at),
+        Some(at)
+    );
+    // A missing code is no code to use.
+    let missing = store
+        .commit(ChangeSet::new().guard(wamm_store::Guard::CodeUnused {
+            hash: "nope".into(),
+            at,
+        }))
+        .await;
+    assert!(matches!(missing, Err(StoreError::Conflict(_))));
+}

@@ -58,7 +58,7 @@ pub fn app(id: AppId, business: BusinessId) -> App {
         require_app_secret: true,
         mm_enrolment: None,
         review_requests: Vec::new(),
-            login_configs: Vec::new(),
+        login_configs: Vec::new(),
         permissions: vec![
             AppPermission {
                 permission: Permission::WhatsappBusinessManagement,
@@ -106,8 +106,8 @@ pub fn waba(id: WabaId, owner: BusinessId, partners: &[BusinessId]) -> Waba {
         mm_setup_complete_at: Some(Timestamp::from_millis(1_700_000_100_000)),
         message_activity_sharing: false,
         ad_account_id: None,
-            mm_setup_webhook_pending: false,
-            mm_offboarded_at: None,
+        mm_setup_webhook_pending: false,
+        mm_offboarded_at: None,
         created_at: Timestamp::from_millis(1_695_000_000_000),
     }
 }

@@ -66,6 +66,8 @@ contract_tests!(
     due_reminders_respect_time_and_status,
     emails_filter_by_recipient_and_page,
     replace_world_clears_requests_and_emails,
+    setups_due_follow_the_owed_webhook,
+    auth_codes_are_used_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
