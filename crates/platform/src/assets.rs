@@ -115,16 +115,7 @@ pub async fn add_waba(
         }),
     });
     let phone_number = phone.map(|p| {
-        let number = PhoneNumber {
-            id: PhoneNumberId::new(block.next_id()),
-            waba_id: waba.id,
-            display_phone_number: p.display_phone_number,
-            verified_name: p.verified_name,
-            registered: p.coexistence,
-            throughput: ThroughputLevel::Standard,
-            coexistence: p.coexistence,
-            quality_rating: QualityRating::Unknown,
-        };
+        let number = new_phone(&mut block, waba.id, p);
         let id = number.id;
         changes.puts.push(Put::PhoneNumber(number));
         id
@@ -149,4 +140,19 @@ pub async fn add_waba(
         waba: id,
         phone_number,
     })
+}
+
+/// A new phone number on `waba`. A coexistence number is registered already: it keeps
+/// working in the WhatsApp Business app, and Cloud API registration is skipped.
+pub fn new_phone(mint: &mut impl Mint, waba: WabaId, spec: PhoneSpec) -> PhoneNumber {
+    PhoneNumber {
+        id: PhoneNumberId::new(mint.next_id()),
+        waba_id: waba,
+        display_phone_number: spec.display_phone_number,
+        verified_name: spec.verified_name,
+        registered: spec.coexistence,
+        throughput: ThroughputLevel::Standard,
+        coexistence: spec.coexistence,
+        quality_rating: QualityRating::Unknown,
+    }
 }

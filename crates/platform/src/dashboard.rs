@@ -53,6 +53,15 @@ pub struct AppPage {
     review_rows: Vec<ReviewRow>,
     ready: bool,
     guide: bool,
+    login_configs: Vec<LoginConfigRow>,
+}
+
+/// A Facebook Login for Business configuration as listed.
+pub struct LoginConfigRow {
+    id: String,
+    name: String,
+    permissions: String,
+    marketing_messages: bool,
 }
 
 /// `?saved=1` or `?error=…` after the form posts.
@@ -144,7 +153,23 @@ pub async fn page(
         .collect();
     let ready = wamm_domain::enrolment::missing(&app).is_empty();
     let guide = outcome.guide.is_some();
+    let login_configs = app
+        .login_configs
+        .iter()
+        .map(|c| LoginConfigRow {
+            id: c.id.to_string(),
+            name: c.name.clone(),
+            permissions: c
+                .permissions
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            marketing_messages: c.marketing_messages,
+        })
+        .collect();
     let page = AppPage {
+        login_configs,
         id: app.id.to_string(),
         name: app.name.clone(),
         partner_type: text(app.partner_type),
@@ -367,5 +392,86 @@ pub async fn review_decision(
             &id,
             &serde_urlencoded::to_string([("error", e)]).unwrap_or_default(),
         ),
+    }
+}
+
+/// `POST /_wamm/apps/{app-id}/login-configs`: creates a Facebook Login for Business
+/// configuration for Embedded Signup (assets: WhatsApp accounts).
+pub async fn add_login_config(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(app_id) = id.parse::<AppId>() else {
+        return not_found();
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let name = pairs
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default();
+    let permissions: Result<Vec<wamm_domain::Permission>, String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "permissions")
+        .map(|(_, v)| permission_of(v))
+        .collect();
+    let marketing_messages = pairs.iter().any(|(k, _)| k == "marketing_messages");
+    let refuse = |message: &str| {
+        back(
+            &id,
+            &serde_urlencoded::to_string([("error", message)]).unwrap_or_default(),
+        )
+    };
+    let permissions = match permissions {
+        Ok(p) => p,
+        Err(e) => return refuse(&e),
+    };
+    if name.is_empty() {
+        return refuse("Name the configuration.");
+    }
+    // Embedded Signup needs both WhatsApp permissions; ads_read is optional.
+    if !permissions.contains(&wamm_domain::Permission::WhatsappBusinessManagement)
+        || !permissions.contains(&wamm_domain::Permission::WhatsappBusinessMessaging)
+    {
+        return refuse(
+            "Select whatsapp_business_management and whatsapp_business_messaging: Embedded Signup needs both.",
+        );
+    }
+    let result = async {
+        let Some(mut app) = state.store.app(app_id).await? else {
+            return Ok(None);
+        };
+        let mut block = state.minter.block(1).await?;
+        let now = state.clock.now();
+        let config = wamm_domain::LoginConfig {
+            id: wamm_world::Mint::next_id(&mut block),
+            name,
+            permissions,
+            marketing_messages,
+            created_at: now,
+        };
+        let event = wamm_domain::NewEvent {
+            at: now,
+            kind: "app.login_config_created".into(),
+            subject: format!("app:{app_id}"),
+            detail: serde_json::json!({ "config_id": config.id.to_string(), "name": config.name }),
+        };
+        app.login_configs.push(config);
+        state
+            .store
+            .commit(
+                wamm_store::ChangeSet::new()
+                    .put(wamm_store::Put::App(app))
+                    .event(event),
+            )
+            .await?;
+        Ok::<_, wamm_store::StoreError>(Some(()))
+    }
+    .await;
+    match result {
+        Ok(Some(())) => back(&id, "saved=1"),
+        Ok(None) => not_found(),
+        Err(e) => failed(&e),
     }
 }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod console;
 pub mod control;
 pub mod dashboard;
+pub mod embedded_signup;
 pub mod graph;
 pub mod mint;
 pub mod onboarding;

@@ -14,7 +14,7 @@ use wamm_store::StoreError;
 
 use crate::config::PlatformConfig;
 use crate::state::AppState;
-use crate::{console, control, dashboard, graph, requests_page, wa_manager};
+use crate::{console, control, dashboard, embedded_signup, graph, requests_page, wa_manager};
 
 /// Why the platform could not start.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +66,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/_wamm/apps/{id}/mm/review/{permission}/{decision}",
             axum::routing::post(dashboard::review_decision),
+        )
+        .route("/en_US/sdk.js", get(embedded_signup::sdk_js))
+        .route("/sdk.js", get(embedded_signup::sdk_js))
+        .route("/dialog/oauth", get(embedded_signup::dialog))
+        .route("/{version}/dialog/oauth", get(embedded_signup::dialog))
+        .route(
+            "/_wamm/embedded-signup",
+            axum::routing::post(embedded_signup::step),
+        )
+        .route(
+            "/_wamm/apps/{id}/login-configs",
+            axum::routing::post(dashboard::add_login_config),
+        )
+        .route(
+            "/_wamm/apps/{id}/embedded-signup",
+            get(embedded_signup::sample),
         )
         .nest("/_wamm", control::router())
         .fallback(graph::dispatch)

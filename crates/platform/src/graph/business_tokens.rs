@@ -10,9 +10,10 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 use wamm_domain::access::Denial;
-use wamm_domain::{Business, NewEvent, Permission, TokenKind};
-use wamm_store::{ChangeSet, Put};
+use wamm_domain::{App, Business, NewEvent, Permission, Timestamp, TokenKind};
+use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::GraphError;
+use wamm_wire::ids::{BusinessId, UserId, WabaId};
 
 use super::auth::{Caller, deny};
 use super::reply::{ApiResult, Reply};
@@ -21,7 +22,7 @@ use crate::state::AppState;
 
 const KEY_META: &str = "business_token_key";
 
-async fn key(state: &AppState) -> Result<Vec<u8>, wamm_store::StoreError> {
+async fn key(state: &AppState) -> Result<Vec<u8>, StoreError> {
     if let Some(k) = state.store.meta(KEY_META).await? {
         return Ok(hex::decode(k).unwrap_or_default());
     }
@@ -102,51 +103,127 @@ pub async fn create(
         .into());
     }
     let fetch_only = req.params.bool("fetch_only")?.unwrap_or(false);
+    let scopes: Vec<Permission> = [
+        Permission::WhatsappBusinessMessaging,
+        Permission::WhatsappBusinessManagement,
+        Permission::BusinessManagement,
+        Permission::AdsRead,
+    ]
+    .into_iter()
+    .filter(|p| caller.app.access(*p).is_some())
+    .collect();
+    let issued = issue(
+        state,
+        &caller.app,
+        client.id,
+        None,
+        scopes,
+        linked,
+        fetch_only,
+    )
+    .await?;
+    state.store.commit(issued.changes).await?;
+    Ok(Reply::json(json!({ "access_token": issued.token })).about(client.id))
+}
+
+/// A business token and the writes that record it.
+#[derive(Debug)]
+pub struct Issued {
+    /// The plain token, shown once to the caller.
+    pub token: String,
+    /// The token record (new, or refreshed targets) and its event.
+    pub changes: ChangeSet,
+}
+
+/// The ad accounts Meta linked to `wabas` whose MM API setup has completed by `now`.
+async fn linked_ad_accounts(
+    state: &AppState,
+    wabas: &[WabaId],
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    let mut out = Vec::new();
+    for id in wabas {
+        if let Some(waba) = state.store.waba(*id).await?
+            && waba.mm_offboarded_at.is_none()
+            && waba.mm_setup_complete_at.is_some_and(|at| at <= now)
+            && let Some(ad) = waba.ad_account_id
+        {
+            out.push(ad);
+        }
+    }
+    Ok(out)
+}
+
+/// The business token of `app` for `client`, reaching `wabas` with `scopes`, and scoped to the
+/// ad accounts linked to those WABAs once they are onboarded.
+///
+/// With `fetch_only`, the newest live token is returned, its targets brought up to date (the
+/// "updated" token the guide asks partners to fetch after onboarding); otherwise, or when none
+/// is live, the next generation is minted.
+pub async fn issue(
+    state: &AppState,
+    app: &App,
+    client: BusinessId,
+    system_user: Option<UserId>,
+    scopes: Vec<Permission>,
+    wabas: Vec<WabaId>,
+    fetch_only: bool,
+) -> Result<Issued, StoreError> {
     let key = key(state).await?;
-    let (app, client_id) = (caller.app.id.to_string(), client.id.to_string());
-    for generation in 0..1000 {
-        let token = derive(&key, &app, &client_id, generation);
+    let now = state.clock.now();
+    let (app_text, client_text) = (app.id.to_string(), client.to_string());
+    let ad_accounts = if scopes.contains(&Permission::AdsRead) {
+        linked_ad_accounts(state, &wabas, now).await?
+    } else {
+        Vec::new()
+    };
+    let mut newest_live = None;
+    let mut generation = 0;
+    let free = loop {
+        let token = derive(&key, &app_text, &client_text, generation);
         match state
             .store
             .token_by_hash(&wamm_world::hash_token(&token))
             .await?
         {
-            Some(record) if fetch_only && record.revoked_at.is_none() => {
-                return Ok(Reply::json(json!({ "access_token": token })).about(client.id));
+            Some(record) => {
+                if record.revoked_at.is_none() {
+                    newest_live = Some((token, record));
+                }
             }
-            Some(_) => {}
-            None => {
-                let scopes: Vec<Permission> = [
-                    Permission::WhatsappBusinessMessaging,
-                    Permission::WhatsappBusinessManagement,
-                    Permission::BusinessManagement,
-                    Permission::AdsRead,
-                ]
-                .into_iter()
-                .filter(|p| caller.app.access(*p).is_some())
-                .collect();
-                let mut record = crate::mint::token_record(
-                    &token,
-                    TokenKind::BusinessIntegration,
-                    caller.app.id,
-                    state.clock.now(),
-                )
-                .with_scopes(scopes);
-                record.business_id = Some(client.id);
-                record.target_wabas.clone_from(&linked);
-                let event = NewEvent {
-                    at: record.issued_at,
-                    kind: "token.business_issued".into(),
-                    subject: format!("business:{}", client.id),
-                    detail: json!({ "app_id": app, "generation": generation, "hint": record.hint }),
-                };
-                state
-                    .store
-                    .commit(ChangeSet::new().put(Put::Token(record)).event(event))
-                    .await?;
-                return Ok(Reply::json(json!({ "access_token": token })).about(client.id));
-            }
+            None => break generation,
         }
+        generation += 1;
+    };
+    if fetch_only && let Some((token, mut record)) = newest_live {
+        record.target_wabas = wabas;
+        record.target_ad_accounts = ad_accounts;
+        let event = NewEvent {
+            at: now,
+            kind: "token.business_fetched".into(),
+            subject: format!("business:{client}"),
+            detail: json!({ "app_id": app_text, "hint": record.hint, "ad_accounts": record.target_ad_accounts }),
+        };
+        return Ok(Issued {
+            token,
+            changes: ChangeSet::new().put(Put::Token(record)).event(event),
+        });
     }
-    Err(GraphError::unknown().into())
+    let token = derive(&key, &app_text, &client_text, free);
+    let mut record = crate::mint::token_record(&token, TokenKind::BusinessIntegration, app.id, now)
+        .with_scopes(scopes);
+    record.business_id = Some(client);
+    record.user_id = system_user;
+    record.target_wabas = wabas;
+    record.target_ad_accounts = ad_accounts;
+    let event = NewEvent {
+        at: now,
+        kind: "token.business_issued".into(),
+        subject: format!("business:{client}"),
+        detail: json!({ "app_id": app_text, "generation": free, "hint": record.hint }),
+    };
+    Ok(Issued {
+        token,
+        changes: ChangeSet::new().put(Put::Token(record)).event(event),
+    })
 }

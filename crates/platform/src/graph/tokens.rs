@@ -36,13 +36,11 @@ pub async fn oauth_access_token(state: &AppState, req: &GraphRequest) -> ApiResu
     if !bool::from(app.secret.as_bytes().ct_eq(secret.as_bytes())) {
         return Err(oauth_error(1, "Error validating client secret.").into());
     }
-    if req.params.has("code") {
-        // Embedded Signup codes are issued by the signup flow; none is outstanding here.
-        return Err(
-            oauth_error(100, "This authorization code has expired or is invalid.")
-                .with_subcode(36_007)
-                .into(),
-        );
+    if let Some(code) = req.params.str("code") {
+        let redirect_uri = req.params.str("redirect_uri");
+        let body =
+            crate::embedded_signup::exchange(state, &app, &code, redirect_uri.as_deref()).await?;
+        return Ok(Reply::json(body));
     }
     match req.params.str("grant_type").as_deref() {
         Some("client_credentials") => {}
@@ -83,21 +81,26 @@ fn debug_data(record: &TokenRecord, app: &App, now: wamm_domain::Timestamp) -> V
     }
     let valid =
         record.revoked_at.is_none_or(|at| at > now) && record.expires_at.is_none_or(|at| at > now);
-    let targeted = |scope: Permission| {
-        matches!(
-            scope,
-            Permission::WhatsappBusinessManagement | Permission::WhatsappBusinessMessaging
-        ) && !record.target_wabas.is_empty()
+    // WhatsApp scopes name the WABAs a token reaches; `ads_read` the linked ad accounts.
+    let targets = |scope: Permission| -> Vec<String> {
+        match scope {
+            Permission::WhatsappBusinessManagement | Permission::WhatsappBusinessMessaging => {
+                record
+                    .target_wabas
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            }
+            Permission::AdsRead => record.target_ad_accounts.clone(),
+            _ => Vec::new(),
+        }
     };
     let granular: Vec<Value> = record
         .scopes
         .iter()
-        .map(|scope| {
-            if targeted(*scope) {
-                json!({ "scope": scope.as_str(), "target_ids": record.target_wabas.iter().map(ToString::to_string).collect::<Vec<_>>() })
-            } else {
-                json!({ "scope": scope.as_str() })
-            }
+        .map(|scope| match targets(*scope) {
+            ids if ids.is_empty() => json!({ "scope": scope.as_str() }),
+            ids => json!({ "scope": scope.as_str(), "target_ids": ids }),
         })
         .collect();
     let mut data = json!({

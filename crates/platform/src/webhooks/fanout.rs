@@ -49,6 +49,27 @@ pub async fn targets(
     Ok(out)
 }
 
+/// Where an app's own changes of `field` go: its app-level callback, when it subscribed to
+/// the field. Meta sends partner events (`PARTNER_APP_INSTALLED`, `PARTNER_ADDED`) this way,
+/// before the partner has subscribed to the client's WABA.
+pub async fn app_targets(
+    state: &AppState,
+    app: wamm_wire::ids::AppId,
+    field: &str,
+) -> Result<Vec<Target>, StoreError> {
+    Ok(state
+        .store
+        .app_subscriptions(app)
+        .await?
+        .into_iter()
+        .filter(|s| s.object == WABA_OBJECT && s.wants(field))
+        .map(|s| Target {
+            app_id: app,
+            endpoint: s.callback_url,
+        })
+        .collect())
+}
+
 /// The deliveries of one change to `targets`.
 pub fn deliveries(
     targets: &[Target],
