@@ -8,6 +8,7 @@ mod browser;
 mod business;
 mod control;
 mod conventions;
+mod embedded_signup;
 mod onboarding;
 mod templates;
 mod tokens;
