@@ -392,3 +392,136 @@ async fn wait_text(client: &fantoccini::Client, css: &str, needle: &str) {
     }
     panic!("{css} never showed {needle:?}; last seen {last:?}");
 }
+
+/// Types `text` into the input `css`, replacing what it held.
+async fn fill(client: &fantoccini::Client, css: &str, text: &str) {
+    let el = client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"));
+    el.clear().await.expect("clear");
+    el.send_keys(text).await.expect("type");
+}
+
+/// Waits (bounded) for the popup's screen `name`.
+async fn on_screen(client: &fantoccini::Client, name: &str) {
+    let css = format!(r#"form[data-screen="{name}"]"#);
+    client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css(&css))
+        .await
+        .unwrap_or_else(|e| panic!("never reached {name}: {e}"));
+}
+
+#[tokio::test]
+async fn embedded_signup_from_the_sample_partner_page_to_the_code_exchange() {
+    let p = TestPlatform::start_with(
+        Backend::Sqlite,
+        wamm_platform::PlatformConfig::default(),
+        Some(&crate::embedded_signup::world()),
+    )
+    .await;
+    let (_driver, client) = browser().await;
+    client
+        .goto(&format!("{}/_wamm/apps/900/embedded-signup", p.base))
+        .await
+        .expect("sample page");
+    // The SDK loads asynchronously and calls fbAsyncInit, as Meta's does.
+    for _ in 0..100 {
+        let ready = client
+            .execute(
+                "return typeof FB !== 'undefined' && FB.__wamm === true;",
+                vec![],
+            )
+            .await
+            .expect("script runs");
+        if ready == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let opener = client.window().await.expect("window");
+    press(&client, "#launch").await;
+    let mut popup = None;
+    for _ in 0..100 {
+        let windows = client.windows().await.expect("windows");
+        if let Some(w) = windows.into_iter().find(|w| *w != opener) {
+            popup = Some(w);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    client
+        .switch_to_window(popup.expect("FB.login opened the popup"))
+        .await
+        .expect("switch to popup");
+    on_screen(&client, "LOGIN").await;
+    press(&client, "#person-new").await;
+    fill(&client, "#person-name", "Bea Browser").await;
+    fill(&client, "#person-email", "bea@browser.test").await;
+    press(&client, "#next").await;
+    on_screen(&client, "BUSINESS_ACCOUNT_SELECTION").await;
+    fill(&client, "#business-name", "Browser Bakery").await;
+    fill(&client, "#business-country", "BR").await;
+    press(&client, "#next").await;
+    on_screen(&client, "WABA_SELECTION").await;
+    press(&client, "#next").await;
+    on_screen(&client, "PHONE_NUMBER_SETUP").await;
+    fill(&client, "#phone-number", "+55 21 4000-7777").await;
+    press(&client, "#next").await;
+    on_screen(&client, "MARKETING_MESSAGES_TERMS").await;
+    press(&client, "#terms-accept").await;
+    press(&client, "#next").await;
+    on_screen(&client, "PERMISSIONS_REVIEW").await;
+    press(&client, "#next").await;
+    // The popup posts to the opener and closes itself.
+    client
+        .switch_to_window(opener)
+        .await
+        .expect("back to the partner page");
+    wait_text(&client, "#events", "\"event\":\"FINISH\"").await;
+    wait_text(&client, "#response", "\"status\":\"connected\"").await;
+    let events = client
+        .find(Locator::Css("#events"))
+        .await
+        .expect("events")
+        .text()
+        .await
+        .expect("text");
+    let finish: serde_json::Value =
+        serde_json::from_str(events.lines().next().unwrap_or_default()).expect("event JSON");
+    let waba = finish["data"]["waba_id"].as_str().expect("waba").to_owned();
+    // The partner's "server" exchanges the code within 30 seconds.
+    press(&client, "#exchange").await;
+    wait_text(&client, "#token", "access_token").await;
+    let token: serde_json::Value = serde_json::from_str(
+        &client
+            .find(Locator::Css("#token"))
+            .await
+            .expect("token")
+            .text()
+            .await
+            .expect("text"),
+    )
+    .expect("token JSON");
+    let bisuat = token["access_token"].as_str().expect("a business token");
+    let node = p
+        .get(
+            &format!("/v23.0/{waba}?fields=name,marketing_messages_onboarding_status"),
+            bisuat,
+        )
+        .await;
+    assert_eq!(node.ok()["name"], "Browser Bakery");
+    assert_eq!(
+        node.json["marketing_messages_onboarding_status"],
+        "PENDING_INTERNAL_SETUP"
+    );
+    // The code was single use: the page's second exchange is refused.
+    press(&client, "#exchange").await;
+    wait_text(&client, "#token", "36009").await;
+    client.close().await.expect("session closes");
+    p.finish().await;
+}

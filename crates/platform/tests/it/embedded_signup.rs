@@ -14,7 +14,7 @@ const SECRET: &str = "es-bsp-secret-000000000000000000";
 const OTHER_SECRET: &str = "es-other-secret-0000000000000000";
 const ORIGIN: &str = "https://partner.example";
 
-fn world() -> String {
+pub(crate) fn world() -> String {
     format!(
         r#"format: wamm-world/1
 apps:
