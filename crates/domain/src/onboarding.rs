@@ -74,6 +74,10 @@ pub fn waba_status(
     if waba.obo_owner().is_some() {
         return S::IneligibleOnBehalfOfWaba;
     }
+    // Disconnecting a coexistence number offboards the WABA until it is connected again.
+    if waba.mm_offboarded_at.is_some() {
+        return S::IneligibleUsingWhatsappBusinessApp;
+    }
     if !policy.allows(waba.tax_country) || !policy.allows(owner.country) {
         return S::IneligibleCountryNotSupported;
     }
@@ -87,6 +91,16 @@ pub fn waba_status(
         Some(done) if done <= now => S::Onboarded,
         _ => S::PendingInternalSetup,
     }
+}
+
+/// Offboards `waba` from MM API at `now`, as disconnecting its coexistence number does: setup
+/// is undone and the linked ad account is disabled and unlinked (conversion tracking stops).
+/// Returns the ad account that was unlinked, if there was one.
+pub fn offboard(waba: &mut Waba, now: Timestamp) -> Option<String> {
+    waba.mm_offboarded_at = Some(now);
+    waba.mm_setup_complete_at = None;
+    waba.mm_setup_webhook_pending = false;
+    waba.ad_account_id.take()
 }
 
 /// The business-level status object's `status`.
@@ -209,6 +223,28 @@ mod tests {
             waba_status(&w, &signed, &policy, now),
             S::PendingValidPaymentMethod
         );
+    }
+
+    #[test]
+    fn offboarding_undoes_setup_and_unlinks_the_ad_account() {
+        use WabaOnboardingStatus as S;
+        let policy = CountryPolicy::default();
+        let signed = business("BR", Some(1_000));
+        let mut w = waba("BR");
+        w.mm_setup_complete_at = Some(Timestamp(2_000));
+        w.ad_account_id = Some("act".into());
+        assert_eq!(
+            waba_status(&w, &signed, &policy, Timestamp(3_000)),
+            S::Onboarded
+        );
+        assert_eq!(offboard(&mut w, Timestamp(4_000)).as_deref(), Some("act"));
+        assert_eq!(w.ad_account_id, None);
+        assert_eq!(
+            waba_status(&w, &signed, &policy, Timestamp(5_000)),
+            S::IneligibleUsingWhatsappBusinessApp
+        );
+        // Nothing left to unlink the second time.
+        assert_eq!(offboard(&mut w, Timestamp(6_000)), None);
     }
 
     #[test]

@@ -183,6 +183,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/reject", post(reject_request))
         .route("/reminders", post(run_reminders))
         .route("/businesses/{id}/wabas", post(add_waba))
+        .route("/phone_numbers/{id}/disconnect", post(disconnect_number))
         .route("/apps/{id}/reviews/{permission}", post(decide_review))
 }
 
@@ -735,4 +736,42 @@ async fn add_waba(
         })),
     )
         .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Disconnect {
+    reason: Option<crate::offboarding::DisconnectReason>,
+}
+
+/// `POST /_wamm/phone_numbers/{id}/disconnect` `{"reason"?}`: a coexistence number leaves the
+/// Business Platform, offboarding its WABA from MM API.
+async fn disconnect_number(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let id: wamm_wire::ids::PhoneNumberId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("phone number id: {e}")))?;
+    let ask: Disconnect = if body.iter().all(u8::is_ascii_whitespace) {
+        Disconnect::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ControlError::BadRequest(format!(
+                "expected {{reason?: ACCOUNT_DISCONNECTED|BUSINESS_DOWNGRADE|CHANGE_NUMBER|COMPANION_INACTIVITY|PRIMARY_INACTIVITY|USER_RE_REGISTERED}}: {e}"
+            ))
+        })?
+    };
+    let reason = ask
+        .reason
+        .unwrap_or(crate::offboarding::DisconnectReason::AccountDisconnected);
+    match crate::offboarding::disconnect(&state, id, reason).await {
+        Ok(done) => Ok(axum::Json(json!(done)).into_response()),
+        Err(crate::offboarding::OffboardError::NotFound(p)) => {
+            Err(ControlError::NotFound(format!("no phone number {p}")))
+        }
+        Err(crate::offboarding::OffboardError::Store(e)) => Err(e.into()),
+        Err(e) => Err(ControlError::BadRequest(e.to_string())),
+    }
 }

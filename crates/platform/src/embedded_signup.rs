@@ -273,22 +273,21 @@ pub async fn step(State(state): State<AppState>, body: Bytes) -> Response {
 /// Drops answers that do not hold (with the reason shown on their screen).
 async fn check(state: &AppState, mut flow: Flow) -> Result<(Flow, Option<String>), StoreError> {
     let mut problem = None;
-    match flow.get("person") {
+    let person_ok = match flow.get("person") {
         Some("new") => {
-            if flow.get("person_name").is_none()
-                || !flow.get("person_email").is_some_and(|e| e.contains('@'))
-            {
-                problem = Some("Enter your name and email address.".to_owned());
-                flow.clear(&["person"]);
-            }
+            flow.get("person_name").is_some()
+                && flow.get("person_email").is_some_and(|e| e.contains('@'))
         }
-        Some(id) => {
-            if person_by_id(state, id).await?.is_none() {
-                problem = Some("Choose who you are.".to_owned());
-                flow.clear(&["person"]);
-            }
-        }
-        None => {}
+        Some(id) => person_by_id(state, id).await?.is_some(),
+        None => true,
+    };
+    if !person_ok {
+        problem = Some(if flow.get("person") == Some("new") {
+            "Enter your name and email address.".to_owned()
+        } else {
+            "Choose who you are.".to_owned()
+        });
+        flow.clear(&["person"]);
     }
     let person = flow.get("person").map(str::to_owned);
     match flow.get("business") {
@@ -316,29 +315,24 @@ async fn check(state: &AppState, mut flow: Flow) -> Result<(Flow, Option<String>
         None => {}
     }
     let business = chosen_business(state, &flow).await?;
-    match flow.get("waba") {
-        Some("new") => {
-            if flow.get("waba_name").is_none() {
-                problem = Some("Name the WhatsApp Business Account.".to_owned());
-                flow.clear(&["waba"]);
-            }
-        }
-        Some(id) => {
-            let ok = match &business {
-                Some(b) => choosable_wabas(state, b)
-                    .await?
-                    .iter()
-                    .any(|w| w.id.to_string() == id),
-                None => false,
-            };
-            if !ok {
-                problem = Some(
-                    "Choose a WhatsApp Business Account of this business portfolio.".to_owned(),
-                );
-                flow.clear(&["waba"]);
-            }
-        }
-        None => {}
+    let waba_ok = match flow.get("waba") {
+        Some("new") => flow.get("waba_name").is_some(),
+        Some(id) => match &business {
+            Some(b) => choosable_wabas(state, b)
+                .await?
+                .iter()
+                .any(|w| w.id.to_string() == id),
+            None => false,
+        },
+        None => true,
+    };
+    if !waba_ok {
+        problem = Some(if flow.get("waba") == Some("new") {
+            "Name the WhatsApp Business Account.".to_owned()
+        } else {
+            "Choose a WhatsApp Business Account of this business portfolio.".to_owned()
+        });
+        flow.clear(&["waba"]);
     }
     match flow.get("phone") {
         Some("new") => {
@@ -361,7 +355,7 @@ async fn check(state: &AppState, mut flow: Flow) -> Result<(Flow, Option<String>
             problem = Some("Connect your WhatsApp Business app number to continue.".to_owned());
             flow.clear(&["phone"]);
         }
-        Some("skip") => {}
+        Some("skip") | None => {}
         Some(id) => {
             let ok = match flow.get("waba") {
                 Some("new") | None => false,
@@ -380,7 +374,6 @@ async fn check(state: &AppState, mut flow: Flow) -> Result<(Flow, Option<String>
                 flow.clear(&["phone"]);
             }
         }
-        None => {}
     }
     if let Some(t) = flow.get("terms")
         && t != "accept"
@@ -604,7 +597,7 @@ fn end(
     title: &str,
     session_event: Option<Value>,
     login_response: &Value,
-    redirect: Vec<(&str, String)>,
+    redirect: &[(&str, String)],
 ) -> Response {
     if flow.origin().is_none()
         && let Some(uri) = flow.redirect_uri()
@@ -633,7 +626,7 @@ fn end(
     }
 }
 
-fn session_event(flow: &Flow, event: &str, data: Value) -> Value {
+fn session_event(flow: &Flow, event: &str, data: &Value) -> Value {
     let mut message = json!({ "type": "WA_EMBEDDED_SIGNUP", "event": event, "data": data });
     if flow.options.session_version >= 3 {
         message["version"] = json!(3);
@@ -658,10 +651,10 @@ async fn cancelled(state: &AppState, flow: &Flow, screen: Screen) -> Response {
         Some(session_event(
             flow,
             "CANCEL",
-            json!({ "current_step": screen.as_str() }),
+            &json!({ "current_step": screen.as_str() }),
         )),
         &json!({ "authResponse": null, "status": "unknown" }),
-        vec![
+        &[
             ("error", "access_denied".into()),
             ("error_code", "200".into()),
             ("error_description", "Permissions error".into()),
@@ -688,7 +681,7 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
         },
         Some(id) => person_by_id(state, id)
             .await?
-            .unwrap_or_else(|| unreachable_person()),
+            .unwrap_or_else(unreachable_person),
         None => unreachable_person(),
     };
     let mut changes = ChangeSet::new();
@@ -767,6 +760,8 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
             }
             let phone_id = match flow.get("phone") {
                 Some("new") => {
+                    // A newly connected number brings an offboarded WABA back.
+                    waba.mm_offboarded_at = None;
                     let number = crate::assets::new_phone(
                         &mut block,
                         waba.id,
@@ -898,9 +893,9 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
     Ok(end(
         flow,
         "Done",
-        Some(session_event(flow, finish.as_str(), data)),
+        Some(session_event(flow, finish.as_str(), &data)),
         &login,
-        vec![("code", plain.clone())],
+        &[("code", plain.clone())],
     ))
 }
 

@@ -20,6 +20,7 @@ pub mod dashboard;
 pub mod embedded_signup;
 pub mod graph;
 pub mod mint;
+pub mod offboarding;
 pub mod onboarding;
 pub mod requests_page;
 pub mod server;

@@ -60,6 +60,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(wa_manager::accept_terms),
         )
         .route(
+            "/_wamm/businesses/{id}/whatsapp-manager/disconnect",
+            axum::routing::post(wa_manager::disconnect),
+        )
+        .route(
             "/_wamm/apps/{id}/mm/{step}",
             axum::routing::post(dashboard::mm_step),
         )

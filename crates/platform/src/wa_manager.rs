@@ -24,6 +24,7 @@ pub struct WaManagerPage {
     signed_on: Option<String>,
     can_accept: bool,
     wabas: Vec<(String, String, String)>,
+    coexistence_numbers: Vec<(String, String, String)>,
     message: Option<String>,
 }
 
@@ -51,6 +52,18 @@ pub async fn page(
         .iter()
         .map(|w| waba_status(w, &business, &state.config.countries, now))
         .collect();
+    let mut coexistence_numbers = Vec::new();
+    for w in &wabas {
+        match state.store.phone_numbers_of(w.id).await {
+            Ok(numbers) => coexistence_numbers.extend(
+                numbers
+                    .into_iter()
+                    .filter(|n| n.coexistence && n.registered)
+                    .map(|n| (n.id.to_string(), n.display_phone_number, w.name.clone())),
+            ),
+            Err(e) => return failed(&e),
+        }
+    }
     let (people, acting) = crate::requests_page::switcher(&business, q.acting.as_deref());
     let page = WaManagerPage {
         business: business.name.clone(),
@@ -64,6 +77,7 @@ pub async fn page(
             .zip(&statuses)
             .map(|(w, s)| (w.id.to_string(), w.name.clone(), s.as_str().to_owned()))
             .collect(),
+        coexistence_numbers,
         message: q.error,
     };
     match page.render() {
@@ -100,6 +114,67 @@ pub async fn accept_terms(
     match self_onboard(&state, business, user).await {
         Ok(()) => back(String::new()),
         Err(OnboardingError::Store(e)) => failed(&e),
+        Err(e) => back(format!(
+            "&{}",
+            serde_urlencoded::to_string([("error", e.to_string())]).unwrap_or_default()
+        )),
+    }
+}
+
+/// `POST /_wamm/businesses/{business-id}/whatsapp-manager/disconnect` (`phone`): the business
+/// disconnects its WhatsApp Business app number from the Business Platform, as the app's
+/// Settings › Account › Business Platform › Disconnect does.
+pub async fn disconnect(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let who = field("as").map(|a| format!("as={a}")).unwrap_or_default();
+    let back = |extra: String| {
+        (
+            StatusCode::SEE_OTHER,
+            [(
+                header::LOCATION,
+                format!("/_wamm/businesses/{id}/whatsapp-manager?{who}{extra}"),
+            )],
+        )
+            .into_response()
+    };
+    let Some(phone) = field("phone").and_then(|p| p.parse::<wamm_wire::ids::PhoneNumberId>().ok())
+    else {
+        return back("&error=choose+a+number".to_owned());
+    };
+    // The number must belong to this business.
+    let owned = match (
+        state.store.phone_number(phone).await,
+        id.parse::<BusinessId>(),
+    ) {
+        (Ok(Some(n)), Ok(business)) => match state.store.waba(n.waba_id).await {
+            Ok(w) => w.is_some_and(|w| w.owner_business_id == business),
+            Err(e) => return failed(&e),
+        },
+        (Err(e), _) => return failed(&e),
+        _ => false,
+    };
+    if !owned {
+        return back("&error=no+such+number+in+this+business".to_owned());
+    }
+    match crate::offboarding::disconnect(
+        &state,
+        phone,
+        crate::offboarding::DisconnectReason::AccountDisconnected,
+    )
+    .await
+    {
+        Ok(_) => back(String::new()),
+        Err(crate::offboarding::OffboardError::Store(e)) => failed(&e),
         Err(e) => back(format!(
             "&{}",
             serde_urlencoded::to_string([("error", e.to_string())]).unwrap_or_default()

@@ -344,7 +344,6 @@ impl Builder<'_> {
                 Some(secret) => secret.clone(),
                 None => self.mint.new_secret(),
             };
-            let created_at = self.time(None);
             let login_configs = entry
                 .login_configs
                 .iter()
@@ -353,7 +352,7 @@ impl Builder<'_> {
                     name: c.name.clone(),
                     permissions: c.permissions.clone(),
                     marketing_messages: c.marketing_messages,
-                    created_at,
+                    created_at: self.time(c.created_at),
                 })
                 .collect();
             self.state.apps.push(App {

@@ -102,6 +102,7 @@ pub fn export(state: &WorldState) -> WorldFile {
                     name: c.name.clone(),
                     permissions: c.permissions.clone(),
                     marketing_messages: c.marketing_messages,
+                    created_at: Some(Time(c.created_at)),
                 })
                 .collect(),
             permissions: app

@@ -123,6 +123,9 @@ pub struct LoginConfigEntry {
     /// Whether the "Marketing Messages Lite API (MM Lite)" product is selected.
     #[serde(default)]
     pub marketing_messages: bool,
+    /// When created; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
 }
 
 /// The object an app webhook subscription is for when the entry does not say.

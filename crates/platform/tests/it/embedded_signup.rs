@@ -740,7 +740,201 @@ async fn the_dialog_refuses_what_it_cannot_run(backend: Backend) {
     p.finish().await;
 }
 
+async fn mm_status(p: &TestPlatform, waba: &str, token: &str) -> Value {
+    p.get(
+        &format!("/v23.0/{waba}?fields=marketing_messages_onboarding_status"),
+        token,
+    )
+    .await
+    .ok()["marketing_messages_onboarding_status"]
+        .clone()
+}
+
+async fn disconnecting_a_coexistence_number_offboards_mm(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    subscribe_app(&p, &receiver).await;
+    p.clock(json!({"freeze": true, "set": "2030-07-01T10:00:00Z"}))
+        .await;
+    let coex = json!({"featureType": "whatsapp_business_app_onboarding", "sessionInfoVersion": "3", "features": [{"name": "marketing_messages_lite"}], "version": "v3"});
+    let mut f = newcomer("9001", &coex);
+    f.insert("qr_scanned", "yes".into());
+    f.insert("phone_number", "+1 555-078-3881".into());
+    let done = post(&p, &f).await;
+    let data = done.session_event()["data"].clone();
+    let (waba, phone, business) = (
+        data["waba_id"].as_str().expect("waba").to_owned(),
+        data["phone_number_id"].as_str().expect("phone").to_owned(),
+        data["business_id"].as_str().expect("business").to_owned(),
+    );
+    let bisuat = exchange(&p, "900", SECRET, &done.code(), None).await.ok()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    p.post(
+        &format!("/v23.0/{waba}/subscribed_apps"),
+        &bisuat,
+        &json!({}),
+    )
+    .await
+    .ok();
+    let template = p
+        .post(
+            &format!("/v23.0/{waba}/message_templates"),
+            &bisuat,
+            &json!({"name": "deal", "language": "en_US", "category": "MARKETING", "components": [{"type": "BODY", "text": "Deal"}]}),
+        )
+        .await;
+    let template = template.ok()["id"].as_str().expect("template").to_owned();
+    p.clock(json!({"advance_seconds": 600})).await;
+    assert_eq!(mm_status(&p, &waba, &bisuat).await, "ONBOARDED");
+    let ad = p
+        .get(
+            &format!("/v23.0/{template}?fields=ad_id,ad_account_id"),
+            &bisuat,
+        )
+        .await;
+    let ad_account = ad.ok()["ad_account_id"]
+        .as_str()
+        .expect("linked")
+        .to_owned();
+    let proof = wamm_wire::proof::appsecret_proof(SECRET, BSP);
+    p.post(
+        &format!(
+            "/v23.0/{business}/system_user_access_tokens?fetch_only=true&appsecret_proof={proof}"
+        ),
+        BSP,
+        &json!({}),
+    )
+    .await
+    .ok();
+    let before = receiver.wait_for_entries(4).await.len();
+    // The business disconnects in the app (here: the WhatsApp Manager page's button).
+    let page = browserless()
+        .post(format!(
+            "{}/_wamm/businesses/{business}/whatsapp-manager/disconnect",
+            p.base
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("phone={phone}"))
+        .send()
+        .await
+        .expect("disconnect");
+    assert_eq!(page.status().as_u16(), 303);
+    assert!(
+        !page.headers()["location"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("error")
+    );
+    assert_eq!(
+        mm_status(&p, &waba, &bisuat).await,
+        "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP"
+    );
+    let ad = p
+        .get(
+            &format!("/v23.0/{template}?fields=name,ad_id,ad_account_id"),
+            &bisuat,
+        )
+        .await;
+    assert!(
+        ad.ok().get("ad_id").is_none() && ad.json.get("ad_account_id").is_none(),
+        "{}",
+        ad.text
+    );
+    let debug = p
+        .get(
+            &format!("/v23.0/debug_token?input_token={bisuat}"),
+            &format!("900|{SECRET}"),
+        )
+        .await;
+    assert_eq!(
+        debug.ok()["data"]["granular_scopes"][2],
+        json!({"scope": "ads_read"}),
+        "the ad account is unlinked"
+    );
+    let entries = receiver.wait_for_entries(before + 1).await;
+    let removed = &entries[before];
+    assert_eq!(removed["id"], waba.as_str());
+    assert_eq!(
+        removed["changes"][0],
+        json!({"field": "account_update", "value": {"phone_number": "15550783881", "event": "PARTNER_REMOVED"}})
+    );
+    for post in receiver.posts() {
+        wamm_testkit::assert_hub_signature(post.signature.as_deref(), &post.body, SECRET);
+    }
+    assert!(!ad_account.is_empty());
+    // Not twice; not for numbers that are not coexistence numbers; not for unknown numbers.
+    let again = p
+        .call(
+            Method::POST,
+            &format!("/_wamm/phone_numbers/{phone}/disconnect"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 400, "{}", again.text);
+    let unknown = p
+        .call(
+            Method::POST,
+            "/_wamm/phone_numbers/12345/disconnect",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, 404);
+    let cloud = p
+        .call(
+            Method::POST,
+            "/_wamm/phone_numbers/92000/disconnect",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(cloud.status, 400);
+    // WhatsApp disconnecting an inactive companion: ACCOUNT_OFFBOARDED, initiated by the system.
+    let mut f = newcomer("9001", &coex);
+    f.insert("qr_scanned", "yes".into());
+    f.insert("phone_number", "+1 555-078-3882".into());
+    let data = post(&p, &f).await.session_event()["data"].clone();
+    let (waba2, phone2) = (
+        data["waba_id"].as_str().expect("waba").to_owned(),
+        data["phone_number_id"].as_str().expect("phone").to_owned(),
+    );
+    p.post(&format!("/v23.0/{waba2}/subscribed_apps"), BSP, &json!({}))
+        .await
+        .ok();
+    let before = receiver.entries().len();
+    let r = p
+        .call(
+            Method::POST,
+            &format!("/_wamm/phone_numbers/{phone2}/disconnect"),
+            None,
+            Some(&json!({"reason": "COMPANION_INACTIVITY"})),
+        )
+        .await;
+    assert_eq!(r.ok()["event"], "ACCOUNT_OFFBOARDED");
+    let entries = receiver.wait_for_entries(before + 1).await;
+    assert_eq!(
+        entries.last().map(|e| e["changes"][0]["value"].clone()),
+        Some(
+            json!({"event": "ACCOUNT_OFFBOARDED", "phone_number": "15550783882", "disconnection_info": {"reason": "COMPANION_INACTIVITY", "initiated_by": "SYSTEM"}})
+        )
+    );
+    let bad = p
+        .call(
+            Method::POST,
+            &format!("/_wamm/phone_numbers/{phone2}/disconnect"),
+            None,
+            Some(&json!({"reason": "BORED"})),
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    disconnecting_a_coexistence_number_offboards_mm,
     the_screens_come_in_order,
     finishing_creates_the_assets_and_a_code_for_the_business_token,
     codes_expire_and_belong_to_their_app,
