@@ -86,6 +86,7 @@ pub async fn run(
         "base_url": base,
         "graph_url": format!("{base}/{version}"),
         "console_url": format!("{base}/"),
+        "embedded_signup_url": format!("{base}/_wamm/apps/{}/embedded-signup", app.id),
         "backend": state.store.backend().to_string(),
         "app_id": app.id.to_string(),
         "app_secret": app.secret,
@@ -97,7 +98,7 @@ pub async fn run(
         format!("{info}\n")
     } else {
         format!(
-            "\nwamm is up ({backend}).\n\n  Graph API        {graph}\n  Console          {console}\n  Control API      {base}/_wamm/\n  App Dashboard    {base}/_wamm/apps/{app_id} (webhook callback)\n\n  App ID           {app_id}\n  App secret       {secret}\n  Partner business {biz}\n  System user      {user}\n  Access token     {token}\n\nTry:\n  curl -s '{graph}/{biz}/client_whatsapp_business_accounts?fields=id,name,marketing_messages_onboarding_status' \\\n    -H 'Authorization: Bearer {token}'\n\nPress Ctrl-C to stop.\n",
+            "\nwamm is up ({backend}).\n\n  Graph API        {graph}\n  Console          {console}\n  Control API      {base}/_wamm/\n  App Dashboard    {base}/_wamm/apps/{app_id} (webhook callback, login configurations)\n  Embedded Signup  {base}/_wamm/apps/{app_id}/embedded-signup (sample partner page)\n\n  App ID           {app_id}\n  App secret       {secret}\n  Partner business {biz}\n  System user      {user}\n  Access token     {token}\n\nTry:\n  curl -s '{graph}/{biz}/client_whatsapp_business_accounts?fields=id,name,marketing_messages_onboarding_status' \\\n    -H 'Authorization: Bearer {token}'\n\nPress Ctrl-C to stop.\n",
             backend = info["backend"].as_str().unwrap_or_default(),
             graph = info["graph_url"].as_str().unwrap_or_default(),
             console = info["console_url"].as_str().unwrap_or_default(),
