@@ -123,16 +123,11 @@ pub async fn add_waba(
     if crate::setup::needs_setup(state, &waba, business, now) {
         // A new WABA has no templates yet.
         let _ = crate::setup::start(state, &mut waba, &[], now, &mut block);
-        changes = changes.event(NewEvent {
-            at: now,
-            kind: "waba.mm_setup_started".into(),
-            subject: format!("waba:{}", waba.id),
-            detail: json!({
-                "completes_at": waba.mm_setup_complete_at.map(Timestamp::rfc3339),
-                "ad_account_id": waba.ad_account_id,
-                "reason": "added to a portfolio whose terms are signed",
-            }),
-        });
+        changes = changes.event(crate::setup::started(
+            &waba,
+            now,
+            "added to a portfolio whose terms are signed",
+        ));
     }
     let id = waba.id;
     Ok(Added {

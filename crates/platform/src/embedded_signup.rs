@@ -742,7 +742,7 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
             spec.shared_with = Some(partner);
             let phone = new_phone.then(|| phone_spec(flow.options.coexistence));
             let added = crate::assets::add_waba(state, &business, spec, phone, now).await?;
-            changes = merge(changes, added.changes);
+            changes = changes.merge(added.changes);
             (added.waba, added.phone_number)
         }
         Some(id) => {
@@ -779,7 +779,7 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
             changes = if setup.puts.is_empty() {
                 changes.put(Put::Waba(waba))
             } else {
-                merge(changes, setup)
+                changes.merge(setup)
             };
             (id, phone_id)
         }
@@ -788,10 +788,8 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
     if signs_terms {
         for waba in state.store.wabas_owned_by(business.id).await? {
             if waba.id != waba_id {
-                changes = merge(
-                    changes,
-                    crate::setup::start_for_waba(state, waba, &business, now).await?,
-                );
+                changes =
+                    changes.merge(crate::setup::start_for_waba(state, waba, &business, now).await?);
             }
         }
     }
@@ -907,17 +905,6 @@ fn unreachable_person() -> Person {
         email: String::new(),
         role: BusinessRole::Employee,
     }
-}
-
-fn merge(mut into: ChangeSet, from: ChangeSet) -> ChangeSet {
-    into.guards.extend(from.guards);
-    into.puts.extend(from.puts);
-    into.deletes.extend(from.deletes);
-    into.events.extend(from.events);
-    into.meta.extend(from.meta);
-    into.webhooks.extend(from.webhooks);
-    into.emails.extend(from.emails);
-    into
 }
 
 fn error_page(e: &DialogError) -> Response {

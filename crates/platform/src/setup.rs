@@ -76,9 +76,23 @@ pub async fn start_for_business(
 ) -> Result<ChangeSet, StoreError> {
     let mut changes = ChangeSet::new();
     for waba in state.store.wabas_owned_by(business.id).await? {
-        changes = merge(changes, start_for_waba(state, waba, business, now).await?);
+        changes = changes.merge(start_for_waba(state, waba, business, now).await?);
     }
     Ok(changes)
+}
+
+/// The event log entry of a setup [`start`]ed at `now`, saying why.
+pub fn started(waba: &Waba, now: Timestamp, reason: &str) -> NewEvent {
+    NewEvent {
+        at: now,
+        kind: "waba.mm_setup_started".into(),
+        subject: format!("waba:{}", waba.id),
+        detail: json!({
+            "completes_at": waba.mm_setup_complete_at.map(Timestamp::rfc3339),
+            "ad_account_id": waba.ad_account_id,
+            "reason": reason,
+        }),
+    }
 }
 
 /// Starts setup for `waba` when it waits for it (its owner `business` signed the terms);
@@ -95,30 +109,11 @@ pub async fn start_for_waba(
     let templates = state.store.templates_of(waba.id).await?;
     let mut block = state.minter.block(ids_needed(templates.len())).await?;
     let puts = start(state, &mut waba, &templates, now, &mut block);
-    let mut changes = ChangeSet::new().event(NewEvent {
-        at: now,
-        kind: "waba.mm_setup_started".into(),
-        subject: format!("waba:{}", waba.id),
-        detail: json!({
-            "completes_at": waba.mm_setup_complete_at.map(Timestamp::rfc3339),
-            "ad_account_id": waba.ad_account_id,
-        }),
-    });
+    let mut changes = ChangeSet::new().event(started(&waba, now, "the terms were signed"));
     for put in puts {
         changes = changes.put(put);
     }
     Ok(changes.put(Put::Waba(waba)))
-}
-
-fn merge(mut into: ChangeSet, from: ChangeSet) -> ChangeSet {
-    into.guards.extend(from.guards);
-    into.puts.extend(from.puts);
-    into.deletes.extend(from.deletes);
-    into.events.extend(from.events);
-    into.meta.extend(from.meta);
-    into.webhooks.extend(from.webhooks);
-    into.emails.extend(from.emails);
-    into
 }
 
 /// The `account_update` values a completed setup sends for `waba`.

@@ -184,6 +184,19 @@ impl ChangeSet {
         self
     }
 
+    /// Appends everything `other` holds, after what this one holds.
+    #[must_use]
+    pub fn merge(mut self, other: Self) -> Self {
+        self.guards.extend(other.guards);
+        self.puts.extend(other.puts);
+        self.deletes.extend(other.deletes);
+        self.events.extend(other.events);
+        self.meta.extend(other.meta);
+        self.webhooks.extend(other.webhooks);
+        self.emails.extend(other.emails);
+        self
+    }
+
     /// Adds a guard.
     #[must_use]
     pub fn guard(mut self, guard: Guard) -> Self {
