@@ -11,6 +11,7 @@ pub mod intent;
 pub mod model;
 pub mod onboarding;
 pub mod permission;
+pub mod sending;
 pub mod signup;
 pub mod template;
 pub mod time;

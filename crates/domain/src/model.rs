@@ -812,3 +812,45 @@ pub struct AuthCode {
     /// When it was exchanged, if it was.
     pub used_at: Option<Timestamp>,
 }
+
+/// A message accepted for sending, with the rest of its planned life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The `wamid.…` ID.
+    pub id: String,
+    /// The sending number.
+    pub phone_number_id: PhoneNumberId,
+    /// Its WABA.
+    pub waba_id: WabaId,
+    /// The app whose token sent it.
+    pub app_id: AppId,
+    /// The recipient's WhatsApp ID (digits).
+    pub to: String,
+    /// How it travels.
+    pub route: crate::sending::Route,
+    /// The template's category; `None` for text.
+    pub category: Option<TemplateCategory>,
+    /// The template sent, if any.
+    pub template_id: Option<TemplateId>,
+    /// `biz_opaque_callback_data`, echoed in status webhooks.
+    pub biz_opaque_callback_data: Option<String>,
+    /// The Graph major version of the send (status webhooks render by it).
+    pub graph_major: u32,
+    /// When accepted.
+    pub accepted_at: Timestamp,
+    /// The last status reached (`sent`, `delivered`, `read`, `failed`, `expired`), if any.
+    pub status: Option<String>,
+    /// Steps done so far; the store claims the next one by this count.
+    pub steps_done: u32,
+    /// What happens next and when, in order.
+    pub plan: Vec<(Timestamp, crate::sending::Step)>,
+}
+
+impl Message {
+    /// When the next step is due, if any is left.
+    pub fn next_at(&self) -> Option<Timestamp> {
+        self.plan
+            .get(usize::try_from(self.steps_done).unwrap_or(usize::MAX))
+            .map(|(at, _)| *at)
+    }
+}

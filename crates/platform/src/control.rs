@@ -184,6 +184,8 @@ pub fn router() -> Router<AppState> {
         .route("/reminders", post(run_reminders))
         .route("/businesses/{id}/wabas", post(add_waba))
         .route("/phone_numbers/{id}/disconnect", post(disconnect_number))
+        .route("/messages/{id}", get(get_message))
+        .route("/messages/{id}/{action}", post(act_on_message))
         .route("/apps/{id}/reviews/{permission}", post(decide_review))
 }
 
@@ -774,4 +776,63 @@ async fn disconnect_number(
         Err(crate::offboarding::OffboardError::Store(e)) => Err(e.into()),
         Err(e) => Err(ControlError::BadRequest(e.to_string())),
     }
+}
+
+/// `GET /_wamm/messages/{wamid}`: a message, its status and the rest of its plan.
+async fn get_message(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, ControlError> {
+    let message = state
+        .store
+        .message(&id)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no message {id}")))?;
+    Ok(axum::Json(json!(message)).into_response())
+}
+
+/// `POST /_wamm/messages/{wamid}/read|click`: the recipient reads the message, or clicks its
+/// link, now. A message that failed or expired cannot be read; a click implies a read.
+async fn act_on_message(
+    State(state): State<AppState>,
+    axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
+) -> Result<Response, ControlError> {
+    use wamm_domain::sending::Step;
+    let step = match action.as_str() {
+        "read" => Step::Read,
+        "click" => Step::Click,
+        other => {
+            return Err(ControlError::NotFound(format!(
+                "no action {other}: read or click"
+            )));
+        }
+    };
+    let mut message = state
+        .store
+        .message(&id)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no message {id}")))?;
+    if matches!(message.status.as_deref(), Some("failed" | "expired") | None) {
+        return Err(ControlError::BadRequest(format!(
+            "message {id} is {}: only a delivered message can be read or clicked",
+            message.status.as_deref().unwrap_or("not sent yet")
+        )));
+    }
+    let now = state.clock.now();
+    let already_read = message.status.as_deref() == Some("read")
+        || message.plan[..usize::try_from(message.steps_done)
+            .unwrap_or(0)
+            .min(message.plan.len())]
+            .iter()
+            .any(|(_, s)| *s == Step::Read);
+    if step == Step::Click && !already_read {
+        crate::lifecycle::schedule(&mut message, Step::Read, now);
+    }
+    crate::lifecycle::schedule(&mut message, step, now);
+    state
+        .commit(ChangeSet::new().put(Put::Message(message)))
+        .await?;
+    crate::lifecycle::run_due(&state).await?;
+    let message = state.store.message(&id).await?;
+    Ok(axum::Json(json!(message)).into_response())
 }

@@ -19,6 +19,7 @@ pub mod control;
 pub mod dashboard;
 pub mod embedded_signup;
 pub mod graph;
+pub mod lifecycle;
 pub mod mint;
 pub mod offboarding;
 pub mod onboarding;

@@ -25,6 +25,12 @@ pub(crate) fn base62(bytes: impl IntoIterator<Item = u8>) -> String {
         .collect()
 }
 
+/// A new message ID in Meta's shape: `wamid.` and an opaque base64-like body.
+pub fn wamid(mint: &mut impl wamm_world::Mint, to: &str) -> String {
+    let token = mint.new_token();
+    format!("wamid.HBgL{to}FQIAERgS{}", &token[4..36])
+}
+
 /// Where generated values come from.
 #[derive(Clone)]
 pub struct Minter {

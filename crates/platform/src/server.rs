@@ -190,8 +190,13 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
     let scheduler = state.clone();
     let scheduler_task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        let wake = std::sync::Arc::clone(&scheduler.lifecycle_wake);
         loop {
-            tick.tick().await;
+            // Accepted messages wake it at once: `sent` follows a send without waiting a tick.
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = wake.notified() => {}
+            }
             crate::state::run_due_work(&scheduler).await;
         }
     });

@@ -59,6 +59,10 @@ pub struct AppState {
     pub usage: Arc<Usage>,
     /// Webhook delivery.
     pub webhooks: Arc<WebhookRuntime>,
+    /// Send limits (throughput per number, pair rate per recipient).
+    pub limits: Arc<crate::graph::messages::SendLimits>,
+    /// Wakes the message lifecycle when this process accepted a message.
+    pub lifecycle_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -83,6 +87,8 @@ impl AppState {
             webhooks: Arc::new(WebhookRuntime::new(config.webhooks.clone())),
             config: Arc::new(config),
             usage: Arc::new(Usage::default()),
+            limits: Arc::default(),
+            lifecycle_wake: Arc::default(),
         })
     }
 
@@ -123,5 +129,8 @@ pub async fn run_due_work(state: &AppState) {
     }
     if let Err(e) = crate::setup::complete_due(state).await {
         tracing::warn!(error = %e, "could not complete MM API setups");
+    }
+    if let Err(e) = crate::lifecycle::run_due(state).await {
+        tracing::warn!(error = %e, "could not advance messages");
     }
 }

@@ -22,8 +22,8 @@ use std::sync::Arc;
 
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
-    Event, NewEmail, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
-    Template, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
+    Event, Message, NewEmail, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber,
+    SystemUser, Template, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
 
@@ -99,6 +99,8 @@ pub enum Put {
     Request(OnboardingRequest),
     /// Insert or replace an Embedded Signup authorization code (by hash).
     AuthCode(AuthCode),
+    /// Insert or replace a message (by ID).
+    Message(Message),
 }
 
 /// A condition checked and claimed first in a [`ChangeSet`]: when it does not hold, nothing
@@ -116,6 +118,14 @@ pub enum Guard {
         /// When it is being used.
         at: Timestamp,
     },
+    /// The message has done exactly this many steps; claims the next one
+    /// (`message_step_claimed` otherwise).
+    MessageStep {
+        /// The message ID.
+        id: String,
+        /// Steps done before this one.
+        done: u32,
+    },
 }
 
 impl Guard {
@@ -124,6 +134,7 @@ impl Guard {
         match self {
             Self::WabaSetupPending(_) => "waba_setup_claimed",
             Self::CodeUnused { .. } => "auth_code_used",
+            Self::MessageStep { .. } => "message_step_claimed",
         }
     }
 }
@@ -441,6 +452,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// An Embedded Signup authorization code by hash.
     async fn auth_code(&self, hash: &str) -> Result<Option<AuthCode>, StoreError>;
+
+    /// A message by ID.
+    async fn message(&self, id: &str) -> Result<Option<Message>, StoreError>;
+
+    /// Up to `limit` messages whose next step is due by `now`, earliest first.
+    async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError>;
 }
 
 /// Connects by URL and migrates the schema.

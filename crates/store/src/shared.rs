@@ -28,6 +28,9 @@ pub(crate) mod put {
         setup_pending_at, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
         SET owner_business_id = excluded.owner_business_id, \
         setup_pending_at = excluded.setup_pending_at, doc = excluded.doc";
+    pub(crate) const MESSAGE: &str = "INSERT INTO messages (id, waba_id, steps_done, next_at, \
+        doc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+        steps_done = excluded.steps_done, next_at = excluded.next_at, doc = excluded.doc";
     pub(crate) const AUTH_CODE: &str = "INSERT INTO auth_codes (hash, app_id, used_at, doc) \
         VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE SET app_id = excluded.app_id, \
         used_at = excluded.used_at, doc = excluded.doc";
@@ -130,7 +133,7 @@ pub(crate) mod delete {
         "DELETE FROM app_subscriptions WHERE app_id = $1 AND object = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 16] = [
+    pub(crate) const WORLD: [&str; 17] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -147,6 +150,7 @@ pub(crate) mod delete {
         "DELETE FROM onboarding_requests",
         "DELETE FROM emails",
         "DELETE FROM auth_codes",
+        "DELETE FROM messages",
     ];
 }
 
@@ -154,6 +158,8 @@ pub(crate) mod delete {
 pub(crate) mod guard {
     pub(crate) const WABA_SETUP_PENDING: &str = "UPDATE wabas SET setup_pending_at = NULL \
         WHERE id = $1 AND setup_pending_at IS NOT NULL";
+    pub(crate) const MESSAGE_STEP: &str = "UPDATE messages SET steps_done = steps_done + 1 \
+        WHERE id = $1 AND steps_done = $2";
     pub(crate) const CODE_UNUSED: &str =
         "UPDATE auth_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL";
 }
@@ -172,6 +178,9 @@ pub(crate) mod get {
     pub(crate) const SETUPS_DUE: &str = "SELECT doc FROM wabas \
         WHERE setup_pending_at IS NOT NULL AND setup_pending_at <= $1 ORDER BY id";
     pub(crate) const AUTH_CODE: &str = "SELECT doc FROM auth_codes WHERE hash = $1";
+    pub(crate) const MESSAGE: &str = "SELECT doc FROM messages WHERE id = $1";
+    pub(crate) const MESSAGES_DUE: &str = "SELECT doc FROM messages \
+        WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT $2";
     pub(crate) const WABAS: &str = "SELECT doc FROM wabas ORDER BY id";
     pub(crate) const WABAS_OWNED_BY: &str =
         "SELECT doc FROM wabas WHERE owner_business_id = $1 ORDER BY id";
@@ -881,6 +890,17 @@ macro_rules! impl_store {
                     Put::Subscription(v) => Self::put_subscription(conn, v).await,
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                     Put::Request(v) => Self::put_request(conn, v).await,
+                    Put::Message(v) => {
+                        sqlx::query($crate::shared::put::MESSAGE)
+                            .bind(v.id.as_str())
+                            .bind($crate::shared::db_id(v.waba_id.get())?)
+                            .bind(i64::from(v.steps_done))
+                            .bind(v.next_at().map(wamm_domain::Timestamp::millis))
+                            .bind($crate::shared::to_doc(v)?)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
                     Put::AuthCode(v) => {
                         sqlx::query($crate::shared::put::AUTH_CODE)
                             .bind(v.hash.as_str())
@@ -903,6 +923,13 @@ macro_rules! impl_store {
                     Guard::WabaSetupPending(waba) => {
                         sqlx::query($crate::shared::guard::WABA_SETUP_PENDING)
                             .bind($crate::shared::db_id(waba.get())?)
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                    Guard::MessageStep { id, done } => {
+                        sqlx::query($crate::shared::guard::MESSAGE_STEP)
+                            .bind(id.as_str())
+                            .bind(i64::from(*done))
                             .execute(&mut *conn)
                             .await?
                     }
@@ -1495,6 +1522,30 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 doc.as_deref().map($crate::shared::from_doc).transpose()
+            }
+
+            async fn message(
+                &self,
+                id: &str,
+            ) -> Result<Option<wamm_domain::Message>, $crate::StoreError> {
+                let doc: Option<String> = sqlx::query_scalar($crate::shared::get::MESSAGE)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                doc.as_deref().map($crate::shared::from_doc).transpose()
+            }
+
+            async fn messages_due(
+                &self,
+                now: wamm_domain::Timestamp,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::Message>, $crate::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::MESSAGES_DUE)
+                    .bind(now.millis())
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::from_docs(&docs)
             }
 
             async fn due_reminders(

@@ -65,11 +65,39 @@ impl WorldFile {
         };
         builder.run()?;
         let mut state = builder.state;
+        link_ad_entities(&mut state, builder.mint);
         normalize(&mut state);
         Ok(Loaded {
             state,
             issued: builder.issued,
         })
+    }
+}
+
+/// WABAs whose MM API setup has started get what Meta's setup makes, unless the file gives
+/// it: a linked ad account, and an ad entity chain for each MARKETING template.
+fn link_ad_entities(state: &mut WorldState, mint: &mut dyn Mint) {
+    for waba in state
+        .wabas
+        .iter_mut()
+        .filter(|w| w.mm_setup_complete_at.is_some())
+    {
+        let account = waba
+            .ad_account_id
+            .get_or_insert_with(|| mint.next_id().to_string())
+            .clone();
+        for template in state.templates.iter_mut().filter(|t| {
+            t.waba_id == waba.id
+                && t.category == wamm_domain::TemplateCategory::Marketing
+                && t.ad.is_none()
+        }) {
+            template.ad = Some(wamm_domain::AdEntities {
+                ad_account_id: account.clone(),
+                ad_campaign_id: mint.next_id().to_string(),
+                ad_adset_id: mint.next_id().to_string(),
+                ad_id: mint.next_id().to_string(),
+            });
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod business;
 pub mod business_tokens;
 pub mod intent;
 pub mod lists;
+pub mod messages;
 pub mod objects;
 pub mod phone;
 pub mod render;
@@ -26,6 +27,7 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
+use wamm_domain::sending::Endpoint;
 use wamm_wire::{GraphError, GraphVersion};
 
 use self::auth::{Caller, authenticate};
@@ -221,6 +223,12 @@ async fn node(
             _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
         },
         (Object::Phone(p), None) if m == Method::GET => phone::get(state, req, caller, &p).await,
+        (Object::Phone(p), Some("marketing_messages")) if m == Method::POST => {
+            messages::send(state, req, caller, &p, Endpoint::MarketingMessages).await
+        }
+        (Object::Phone(p), Some("messages")) if m == Method::POST => {
+            messages::send(state, req, caller, &p, Endpoint::Messages).await
+        }
         (Object::Template(t), None) if m == Method::GET => {
             template::get(state, req, caller, &t).await
         }

@@ -10,6 +10,7 @@ mod control;
 mod conventions;
 mod embedded_signup;
 mod onboarding;
+mod sending;
 mod templates;
 mod tokens;
 mod waba;

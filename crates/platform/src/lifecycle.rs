@@ -1,0 +1,216 @@
+//! The life of an accepted message on the platform clock: `sent`, `delivered`, `read` or
+//! `failed`, link clicks, and expiry at the TTL, each step with its `messages` webhook.
+//!
+//! Every step is claimed by a store guard on the message's step count, in the transaction that
+//! records it and enqueues its webhook, so replicas never send a status twice and a restart
+//! picks up where the last commit left off.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use wamm_domain::sending::{Route, Step, failure_text};
+use wamm_domain::{Message, TemplateCategory, Timestamp};
+use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_wire::ids::PhoneNumberId;
+
+use crate::state::AppState;
+use crate::webhooks::fanout;
+
+/// How many due messages one pass takes.
+const BATCH: i64 = 500;
+
+/// The `pricing.category` (and `conversation.origin.type`) of a message.
+pub fn pricing_category(message: &Message) -> &'static str {
+    match (message.route, message.category) {
+        (Route::MarketingLite, _) => "marketing_lite",
+        (Route::CloudApi, Some(TemplateCategory::Marketing)) => "marketing",
+        (Route::CloudApi, Some(TemplateCategory::Utility)) => "utility",
+        (Route::CloudApi, Some(TemplateCategory::Authentication)) => "authentication",
+        (Route::CloudApi, None) => "service",
+    }
+}
+
+fn pricing(message: &Message) -> Value {
+    let category = pricing_category(message);
+    let service = category == "service";
+    json!({
+        "billable": !service,
+        "pricing_model": "PMP",
+        "type": if service { "free_customer_service" } else { "regular" },
+        "category": category,
+    })
+}
+
+/// The `messages` change for `step` of `message`, sent from `display` (digits), or `None`
+/// when the step is silent (expiry; clicks on messages that did not go through MM API).
+pub fn change(message: &Message, display: &str, step: Step, at: Timestamp) -> Option<Value> {
+    let metadata = json!({
+        "display_phone_number": display,
+        "phone_number_id": message.phone_number_id.to_string(),
+    });
+    let timestamp = at.unix_seconds().to_string();
+    let status = match step {
+        Step::Expired => return None,
+        Step::Click if message.route != Route::MarketingLite => return None,
+        Step::Click => {
+            return Some(json!({
+                "messaging_product": "whatsapp",
+                "metadata": metadata,
+                "user_actions": [{
+                    "action_type": "marketing_messages_link_click",
+                    "timestamp": timestamp,
+                    "marketing_messages_link_click_data": {
+                        "click_component": "cta",
+                        "click_id": format!("{}.{}", message.id.trim_start_matches("wamid."), at.unix_seconds()),
+                    },
+                }],
+            }));
+        }
+        Step::Sent => "sent",
+        Step::Delivered => "delivered",
+        Step::Read => "read",
+        Step::Failed(_) => "failed",
+    };
+    let mut item = json!({
+        "id": message.id,
+        "status": status,
+        "timestamp": timestamp,
+        "recipient_id": message.to,
+    });
+    if let Some(data) = &message.biz_opaque_callback_data {
+        item["biz_opaque_callback_data"] = json!(data);
+    }
+    if let Step::Failed(code) = step {
+        let (title, details) = failure_text(code);
+        item["errors"] = json!([{
+            "code": code,
+            "title": title,
+            "message": title,
+            "error_data": { "details": details },
+            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+        }]);
+    } else if matches!(step, Step::Sent | Step::Delivered) {
+        // Pricing comes with `sent` and with `delivered`; Graph v24.0 dropped the
+        // per-message conversation object.
+        if message.graph_major <= 23 {
+            let mut conversation = json!({
+                "id": format!("{:x}", fxhash(&message.id)),
+                "origin": { "type": pricing_category(message) },
+            });
+            if step == Step::Sent {
+                conversation["expiration_timestamp"] = json!(
+                    message
+                        .accepted_at
+                        .plus_seconds(86_400)
+                        .unix_seconds()
+                        .to_string()
+                );
+            }
+            item["conversation"] = conversation;
+        }
+        item["pricing"] = pricing(message);
+    }
+    Some(json!({
+        "messaging_product": "whatsapp",
+        "metadata": metadata,
+        "statuses": [item],
+    }))
+}
+
+/// A stable 64-bit hash for conversation IDs (FNV-1a).
+fn fxhash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+const fn status_text(step: Step) -> Option<&'static str> {
+    match step {
+        Step::Sent => Some("sent"),
+        Step::Delivered => Some("delivered"),
+        Step::Read => Some("read"),
+        Step::Failed(_) => Some("failed"),
+        Step::Expired => Some("expired"),
+        Step::Click => None,
+    }
+}
+
+/// Applies every message step due by now; returns how many steps were taken.
+pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
+    let mut taken = 0;
+    let mut displays: HashMap<PhoneNumberId, String> = HashMap::new();
+    loop {
+        let now = state.clock.now();
+        let due = state.store.messages_due(now, BATCH).await?;
+        if due.is_empty() {
+            return Ok(taken);
+        }
+        let count = due.len();
+        for message in due {
+            let display = match displays.entry(message.phone_number_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let digits = state
+                        .store
+                        .phone_number(message.phone_number_id)
+                        .await?
+                        .map(|p| {
+                            p.display_phone_number
+                                .chars()
+                                .filter(char::is_ascii_digit)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    e.insert(digits)
+                }
+            };
+            if advance(state, message, display).await? {
+                taken += 1;
+            }
+        }
+        if i64::try_from(count).unwrap_or(i64::MAX) < BATCH {
+            return Ok(taken);
+        }
+    }
+}
+
+/// Takes the next step of `message`; `false` when another replica took it first.
+async fn advance(
+    state: &AppState,
+    mut message: Message,
+    display: &str,
+) -> Result<bool, StoreError> {
+    let index = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
+    let Some(&(at, step)) = message.plan.get(index) else {
+        return Ok(false);
+    };
+    let done = message.steps_done;
+    message.steps_done += 1;
+    if let Some(text) = status_text(step) {
+        message.status = Some(text.to_owned());
+    }
+    let mut changes = ChangeSet::new().guard(Guard::MessageStep {
+        id: message.id.clone(),
+        done,
+    });
+    if let Some(value) = change(&message, display, step, at) {
+        changes = changes
+            .webhooks(fanout::for_waba(state, message.waba_id, "messages", &value, at).await?);
+    }
+    match state.commit(changes.put(Put::Message(message))).await {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict(name)) if name == "message_step_claimed" => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Adds `step` for `message` to happen at `at` (a control API action: the recipient reads or
+/// clicks now), keeping the plan in time order. Steps already done stay as they are.
+pub fn schedule(message: &mut Message, step: Step, at: Timestamp) {
+    let done = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
+    let pending = message.plan.split_off(done.min(message.plan.len()));
+    let mut pending: Vec<_> = pending.into_iter().filter(|(_, s)| *s != step).collect();
+    pending.push((at, step));
+    pending.sort_by_key(|(t, _)| *t);
+    message.plan.extend(pending);
+}

@@ -1,0 +1,618 @@
+//! `/marketing_messages` and `/messages` over HTTP: every check with Meta's status, code and
+//! details, routing and pricing, the lifecycle on the platform clock with its signed webhooks,
+//! the reserved recipients, TTL expiry, and the send limits.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const BSP: &str = "TOK-SEND-BSP-00000000000";
+const STANDARD: &str = "TOK-SEND-STD-00000000000";
+const SECRET: &str = "send-bsp-secret-0000000000000000";
+
+fn world() -> String {
+    format!(
+        r##"format: wamm-world/1
+apps:
+  - {{ key: bsp, id: "700", name: BSP App, secret: {SECRET}, business: partner, partner_type: BSP,
+       permissions: {{ whatsapp_business_messaging: advanced, whatsapp_business_management: advanced, business_management: advanced }} }}
+  - {{ key: std, id: "701", name: Standard App, business: partner, partner_type: BSP,
+       permissions: {{ whatsapp_business_messaging: standard, whatsapp_business_management: standard }} }}
+businesses:
+  - key: partner
+    id: "600"
+    name: Partner Co
+    country: US
+    system_users:
+      - key: ops
+        id: "601"
+        name: Ops
+        role: ADMIN
+        tokens:
+          - {{ app: bsp, token: {BSP}, scopes: [whatsapp_business_messaging, whatsapp_business_management, business_management] }}
+          - {{ app: std, token: {STANDARD}, scopes: [whatsapp_business_messaging, whatsapp_business_management] }}
+  - key: onb
+    id: "810"
+    name: Onboarded Shop
+    country: BR
+    mm_terms_signed_at: 2025-10-07
+    wabas:
+      - key: onb-waba
+        id: "8100"
+        name: Onboarded WABA
+        tax_country: BR
+        partners: [{{ business: partner, access: SHARED }}]
+        subscribed_apps: [{{ app: bsp }}]
+        phone_numbers:
+          - {{ id: "81000", display_phone_number: "+55 11 4000-0001", verified_name: Shop }}
+          - {{ id: "81001", display_phone_number: "+55 11 4000-0002", verified_name: Shop App, coexistence: true }}
+          - {{ id: "81002", display_phone_number: "+55 11 4000-0003", verified_name: Shop New, registered: false }}
+        templates:
+          - {{ name: promo, language: en_US, category: MARKETING, created_at: 2025-10-01,
+               components: [{{ type: BODY, text: "Hi {{{{1}}}}, {{{{2}}}} off", example: {{ body_text: [[Ana, 10%]] }} }}] }}
+          - {{ name: receipt, language: en_US, category: UTILITY, created_at: 2025-10-01,
+               components: [{{ type: BODY, text: "Order {{{{1}}}} is ready", example: {{ body_text: [["#1"]] }} }}] }}
+          - {{ name: paused_one, language: en_US, category: MARKETING, status: PAUSED, created_at: 2025-10-01, components: [{{ type: BODY, text: Hello }}] }}
+          - {{ name: disabled_one, language: en_US, category: MARKETING, status: DISABLED, created_at: 2025-10-01, components: [{{ type: BODY, text: Hello }}] }}
+          - {{ name: short_ttl, language: en_US, category: MARKETING, created_at: 2025-10-01, message_send_ttl_seconds: 43200, components: [{{ type: BODY, text: Flash sale }}] }}
+          - {{ name: fresh, language: en_US, category: MARKETING, components: [{{ type: BODY, text: Brand new }}] }}
+  - key: new
+    id: "820"
+    name: Not Yet Shop
+    country: MX
+    wabas:
+      - key: new-waba
+        id: "8200"
+        name: Not Yet WABA
+        tax_country: MX
+        partners: [{{ business: partner, access: SHARED }}]
+        subscribed_apps: [{{ app: bsp }}]
+        phone_numbers: [{{ id: "82000", display_phone_number: "+52 55 4000-0001", verified_name: Not Yet }}]
+        templates:
+          - {{ name: promo, language: en_US, category: MARKETING, created_at: 2025-10-01, components: [{{ type: BODY, text: Sale }}] }}
+  - key: stranger
+    id: "830"
+    name: Stranger
+    country: US
+    wabas:
+      - key: stranger-waba
+        id: "8300"
+        name: Stranger WABA
+        tax_country: US
+        phone_numbers: [{{ id: "83000", display_phone_number: "+1 555 400 0001", verified_name: Stranger }}]
+"##
+    )
+}
+
+async fn start(backend: Backend) -> TestPlatform {
+    TestPlatform::start_with(
+        backend,
+        wamm_platform::PlatformConfig::default(),
+        Some(&world()),
+    )
+    .await
+}
+
+fn promo(to: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
+        "template": {"name": "promo", "language": {"code": "en_US"}, "components": [
+            {"type": "body", "parameters": [{"type": "text", "text": "Ana"}, {"type": "text", "text": "10%"}]}
+        ]}
+    })
+}
+
+fn template(name: &str, to: &str) -> Value {
+    json!({
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
+        "template": {"name": name, "language": {"code": "en_US"}}
+    })
+}
+
+async fn mm(p: &TestPlatform, phone: &str, body: &Value) -> Resp {
+    p.post(&format!("/v23.0/{phone}/marketing_messages"), BSP, body)
+        .await
+}
+
+/// Asserts a Cloud API-style error: status, code, and `error_data.details` containing `details`.
+fn refused(r: &Resp, status: u16, code: i64, details: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(r.json["error"]["code"], code, "{}", r.text);
+    assert_eq!(r.json["error"]["type"], "OAuthException");
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(&format!("(#{code}) "))),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.json["error"]["error_data"]["messaging_product"],
+        "whatsapp"
+    );
+    assert!(
+        r.json["error"]["error_data"]["details"]
+            .as_str()
+            .is_some_and(|d| d.contains(details)),
+        "{details:?} in {}",
+        r.text
+    );
+    assert_eq!(
+        r.json["error"]["fbtrace_id"].as_str(),
+        r.header("x-fb-trace-id").as_deref()
+    );
+}
+
+async fn subscribe(p: &TestPlatform, receiver: &Receiver) {
+    p.post(
+        "/v23.0/700/subscriptions",
+        &format!("700|{SECRET}"),
+        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "messages"}),
+    )
+    .await
+    .ok();
+}
+
+async fn every_check_answers_with_meta_codes(backend: Backend) {
+    let p = start(backend).await;
+    // Token and permission: a standard-access app cannot send for a client.
+    let r = p
+        .post(
+            "/v23.0/81000/marketing_messages",
+            STANDARD,
+            &promo("16315552222"),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json["error"]["code"].clone()),
+        (403, json!(10)),
+        "{}",
+        r.text
+    );
+    // A number of a business that shares nothing with the partner does not exist for it.
+    mm(&p, "83000", &promo("16315552222"))
+        .await
+        .graph_error(400, 100, Some(33));
+    refused(
+        &mm(&p, "81002", &promo("16315552222")).await,
+        400,
+        133_010,
+        "register",
+    );
+    // Payload.
+    let mut no_to = promo("1");
+    no_to.as_object_mut().map(|o| o.remove("to"));
+    refused(&mm(&p, "81000", &no_to).await, 400, 100, "to is required");
+    refused(
+        &mm(&p, "81000", &json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": "16315552222", "type": "text", "text": {"body": "hi"}})).await,
+        400,
+        100,
+        "Message must be a template message.",
+    );
+    let mut strict_bad = promo("16315552222");
+    strict_bad["product_policy"] = json!("SOMETIMES");
+    refused(
+        &mm(&p, "81000", &strict_bad).await,
+        400,
+        100,
+        "product_policy",
+    );
+    // The template.
+    refused(
+        &mm(&p, "81000", &template("nope", "16315552222")).await,
+        404,
+        132_001,
+        "template name (nope) does not exist in en_US",
+    );
+    refused(
+        &mm(&p, "81000", &template("receipt", "16315552222")).await,
+        400,
+        134_100,
+        "Only marketing template messages",
+    );
+    refused(
+        &p.post(
+            "/v22.0/81000/marketing_messages",
+            BSP,
+            &template("receipt", "16315552222"),
+        )
+        .await,
+        400,
+        131_055,
+        "Only marketing template messages are supported",
+    );
+    refused(
+        &mm(&p, "81000", &template("paused_one", "16315552222")).await,
+        400,
+        132_015,
+        "paused",
+    );
+    refused(
+        &mm(&p, "81000", &template("disabled_one", "16315552222")).await,
+        400,
+        132_016,
+        "disabled",
+    );
+    refused(
+        &mm(&p, "81000", &template("promo", "16315552222")).await,
+        400,
+        132_000,
+        "number of localizable_params (0) does not match the expected number of params (2)",
+    );
+    let mut bad_param = promo("16315552222");
+    bad_param["template"]["components"][0]["parameters"][0] = json!({"type": "text"});
+    refused(&mm(&p, "81000", &bad_param).await, 400, 132_012, "body");
+    // Routing: STRICT refuses a business that has not accepted the terms.
+    let mut strict = template("promo", "16315552222");
+    strict["product_policy"] = json!("STRICT");
+    refused(
+        &mm(&p, "82000", &strict).await,
+        400,
+        131_055,
+        "Marketing Messages Lite API terms",
+    );
+    // A template still syncing with its ad is refused on the MM route only.
+    refused(
+        &mm(&p, "81000", &template("fresh", "16315552222")).await,
+        400,
+        134_101,
+        "syncing",
+    );
+    p.clock(json!({"advance_seconds": 600})).await;
+    mm(&p, "81000", &template("fresh", "16315552222"))
+        .await
+        .ok();
+    // Accepted: Meta's response shape, no top-level success.
+    let ok = mm(&p, "81000", &promo("+1 631-555-2222")).await;
+    let body = ok.ok();
+    assert_eq!(body["messaging_product"], "whatsapp");
+    assert_eq!(
+        body["contacts"],
+        json!([{"input": "+1 631-555-2222", "wa_id": "16315552222"}])
+    );
+    assert_eq!(body["messages"][0]["message_status"], "accepted");
+    assert!(
+        body["messages"][0]["id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("wamid."))
+    );
+    assert!(body.get("success").is_none());
+    // Form bodies work too (template as a JSON string, as SDKs send nested objects).
+    let form = serde_urlencoded::to_string([
+        ("messaging_product", "whatsapp"),
+        ("recipient_type", "individual"),
+        ("to", "16315553333"),
+        ("type", "template"),
+        (
+            "template",
+            &template("short_ttl", "x")["template"].to_string(),
+        ),
+        ("product_policy", "STRICT"),
+        ("message_activity_sharing", "false"),
+    ])
+    .expect("form");
+    let r = p
+        .raw(
+            Method::POST,
+            "/v23.0/81000/marketing_messages",
+            BSP,
+            "application/x-www-form-urlencoded",
+            form.into_bytes(),
+        )
+        .await;
+    r.ok();
+    // Cloud API /messages takes text and any category.
+    let text = p
+        .post(
+            "/v23.0/81000/messages",
+            BSP,
+            &json!({"messaging_product": "whatsapp", "to": "16315554444", "type": "text", "text": {"body": "Hello"}}),
+        )
+        .await;
+    assert!(text.ok()["messages"][0].get("message_status").is_none());
+    p.post("/v23.0/81000/messages", BSP, &{
+        let mut r = template("receipt", "16315554444");
+        r["template"]["components"] =
+            json!([{"type": "body", "parameters": [{"type": "text", "text": "#9"}]}]);
+        r
+    })
+    .await
+    .ok();
+    p.finish().await;
+}
+
+/// The `statuses[0]` (or `user_actions[0]`) of each `messages` entry received, in order.
+fn items(receiver: &Receiver) -> Vec<Value> {
+    receiver
+        .entries()
+        .iter()
+        .filter(|e| e["changes"][0]["field"] == "messages")
+        .map(|e| {
+            let v = &e["changes"][0]["value"];
+            v["statuses"][0].clone().as_object().map_or_else(
+                || v["user_actions"][0].clone(),
+                |_| v["statuses"][0].clone(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_items(receiver: &Receiver, n: usize) -> Vec<Value> {
+    for _ in 0..200 {
+        let got = items(receiver);
+        if got.len() >= n {
+            return got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("expected {n} message webhooks, got {:?}", items(receiver));
+}
+
+async fn one_message_through_every_status(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    subscribe(&p, &receiver).await;
+    p.clock(json!({"freeze": true, "set": "2030-01-01T12:00:00Z"}))
+        .await;
+    // …5550006 reads, then clicks.
+    let mut body = promo("15555550006");
+    body["biz_opaque_callback_data"] = json!("campaign-7");
+    let wamid = mm(&p, "81000", &body).await.ok()["messages"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let sent = wait_items(&receiver, 1).await;
+    assert_eq!(sent[0]["status"], "sent");
+    assert_eq!(sent[0]["id"], wamid.as_str());
+    assert_eq!(sent[0]["recipient_id"], "15555550006");
+    assert_eq!(sent[0]["timestamp"], "1893499200");
+    assert_eq!(sent[0]["biz_opaque_callback_data"], "campaign-7");
+    assert_eq!(
+        sent[0]["pricing"],
+        json!({"billable": true, "pricing_model": "PMP", "type": "regular", "category": "marketing_lite"})
+    );
+    assert_eq!(sent[0]["conversation"]["origin"]["type"], "marketing_lite");
+    p.clock(json!({"advance_seconds": 1})).await;
+    let got = wait_items(&receiver, 2).await;
+    assert_eq!(got[1]["status"], "delivered");
+    assert!(got[1]["pricing"].is_object());
+    p.clock(json!({"advance_seconds": 29})).await;
+    let got = wait_items(&receiver, 3).await;
+    assert_eq!(got[2]["status"], "read");
+    assert!(
+        got[2].get("pricing").is_none(),
+        "pricing comes with sent and delivered only"
+    );
+    p.clock(json!({"advance_seconds": 15})).await;
+    let got = wait_items(&receiver, 4).await;
+    assert_eq!(got[3]["action_type"], "marketing_messages_link_click");
+    assert_eq!(
+        got[3]["marketing_messages_link_click_data"]["click_component"],
+        "cta"
+    );
+    // Each entry is the WABA's, with the number's metadata, signed with the app secret.
+    for e in receiver.entries() {
+        assert_eq!(e["id"], "8100");
+        assert_eq!(
+            e["changes"][0]["value"]["metadata"],
+            json!({"display_phone_number": "551140000001", "phone_number_id": "81000"})
+        );
+        assert!(e.get("time").is_none(), "messages entries carry no time");
+    }
+    for post in receiver.posts() {
+        wamm_testkit::assert_hub_signature(post.signature.as_deref(), &post.body, SECRET);
+    }
+    let state = p
+        .call(Method::GET, &format!("/_wamm/messages/{wamid}"), None, None)
+        .await;
+    assert_eq!(state.ok()["status"], "read");
+    p.finish().await;
+}
+
+async fn routing_and_pricing(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    subscribe(&p, &receiver).await;
+    p.clock(json!({"freeze": true})).await;
+    // Not onboarded: falls back to Cloud API, priced as marketing.
+    mm(&p, "82000", &template("promo", "16315550101"))
+        .await
+        .ok();
+    let got = wait_items(&receiver, 1).await;
+    assert_eq!(got[0]["pricing"]["category"], "marketing");
+    assert_eq!(got[0]["conversation"]["origin"]["type"], "marketing");
+    // A coexistence number sends through MM API too.
+    mm(&p, "81001", &promo("16315550102")).await.ok();
+    let got = wait_items(&receiver, 2).await;
+    assert_eq!(got[1]["pricing"]["category"], "marketing_lite");
+    // v24.0 drops the conversation object.
+    p.post(
+        "/v24.0/81000/marketing_messages",
+        BSP,
+        &promo("16315550103"),
+    )
+    .await
+    .ok();
+    let got = wait_items(&receiver, 3).await;
+    assert!(got[2].get("conversation").is_none(), "{}", got[2]);
+    assert_eq!(got[2]["pricing"]["category"], "marketing_lite");
+    // Cloud API: utility by category, text as service.
+    let mut receipt = template("receipt", "16315550104");
+    receipt["template"]["components"] =
+        json!([{"type": "body", "parameters": [{"type": "text", "text": "#9"}]}]);
+    p.post("/v23.0/81000/messages", BSP, &receipt).await.ok();
+    let got = wait_items(&receiver, 4).await;
+    assert_eq!(got[3]["pricing"]["category"], "utility");
+    p.post(
+        "/v23.0/81000/messages",
+        BSP,
+        &json!({"messaging_product": "whatsapp", "to": "16315550105", "type": "text", "text": {"body": "Hi"}}),
+    )
+    .await
+    .ok();
+    let got = wait_items(&receiver, 5).await;
+    assert_eq!(
+        got[4]["pricing"],
+        json!({"billable": false, "pricing_model": "PMP", "type": "free_customer_service", "category": "service"})
+    );
+    p.finish().await;
+}
+
+async fn reserved_recipients(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    subscribe(&p, &receiver).await;
+    p.clock(json!({"freeze": true})).await;
+    mm(&p, "81000", &promo("15555550001")).await.ok();
+    let got = wait_items(&receiver, 1).await;
+    assert_eq!(got[0]["status"], "failed");
+    assert_eq!(got[0]["errors"][0]["code"], 131_026);
+    assert!(got[0].get("pricing").is_none(), "failures are not billed");
+    for (to, code) in [("15555550002", 131_050), ("15555550003", 131_049)] {
+        let before = items(&receiver).len();
+        mm(&p, "81000", &promo(to)).await.ok();
+        p.clock(json!({"advance_seconds": 1})).await;
+        let got = wait_items(&receiver, before + 2).await;
+        assert_eq!(got[before]["status"], "sent");
+        assert_eq!(got[before + 1]["status"], "failed");
+        assert_eq!(got[before + 1]["errors"][0]["code"], code);
+        assert!(got[before + 1]["errors"][0]["error_data"]["details"].is_string());
+    }
+    // Opting out of marketing does not stop a utility message.
+    let before = items(&receiver).len();
+    let mut receipt = template("receipt", "15555550002");
+    receipt["template"]["components"] =
+        json!([{"type": "body", "parameters": [{"type": "text", "text": "#9"}]}]);
+    p.post("/v23.0/81000/messages", BSP, &receipt).await.ok();
+    p.clock(json!({"advance_seconds": 1})).await;
+    let got = wait_items(&receiver, before + 2).await;
+    assert_eq!(got[before + 1]["status"], "delivered");
+    // A recipient who never reads: delivered, then nothing; reading it through the control API.
+    let wamid = mm(&p, "81000", &promo("15555550004")).await.ok()["messages"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    p.clock(json!({"advance_seconds": 3600})).await;
+    // 1 + 2 + 2 + 2 + 2 statuses so far: the last is this message's `delivered`.
+    let got = wait_items(&receiver, 9).await;
+    assert_eq!(
+        (got[8]["id"].clone(), got[8]["status"].clone()),
+        (json!(wamid), json!("delivered"))
+    );
+    let read = p
+        .call(
+            Method::POST,
+            &format!("/_wamm/messages/{wamid}/read"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(read.ok()["status"], "read", "{}", read.text);
+    let got = wait_items(&receiver, 10).await;
+    assert_eq!(got[9]["id"], wamid.as_str());
+    assert_eq!(got.last().map(|g| g["status"].clone()), Some(json!("read")));
+    p.finish().await;
+}
+
+async fn marketing_ttl_expires_undelivered_messages(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    subscribe(&p, &receiver).await;
+    p.clock(json!({"freeze": true})).await;
+    // …5550008 is offline; the template lives 12 hours on MM API.
+    let wamid = mm(&p, "81000", &template("short_ttl", "15555550008"))
+        .await
+        .ok()["messages"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    wait_items(&receiver, 1).await;
+    p.clock(json!({"advance_seconds": 43_199})).await;
+    let message = p
+        .call(Method::GET, &format!("/_wamm/messages/{wamid}"), None, None)
+        .await;
+    assert_eq!(message.ok()["status"], "sent");
+    p.clock(json!({"advance_seconds": 1})).await;
+    let message = p
+        .call(Method::GET, &format!("/_wamm/messages/{wamid}"), None, None)
+        .await;
+    assert_eq!(message.ok()["status"], "expired");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        items(&receiver).len(),
+        1,
+        "dropped at the TTL: no delivered, no webhook"
+    );
+    let read = p
+        .call(
+            Method::POST,
+            &format!("/_wamm/messages/{wamid}/read"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(read.status, 400);
+    // Through Cloud API (not onboarded) the marketing TTL is not honoured: still waiting.
+    p.post(
+        "/v23.0/82000/marketing_messages",
+        BSP,
+        &template("promo", "15555550008"),
+    )
+    .await
+    .ok();
+    p.finish().await;
+}
+
+async fn pair_rate_and_throughput(backend: Backend) {
+    let p = start(backend).await;
+    p.clock(json!({"freeze": true})).await;
+    for _ in 0..45 {
+        mm(&p, "81000", &promo("16315559999")).await.ok();
+    }
+    refused(
+        &mm(&p, "81000", &promo("16315559999")).await,
+        400,
+        131_056,
+        "same phone number",
+    );
+    mm(&p, "81000", &promo("16315558888")).await.ok();
+    p.clock(json!({"advance_seconds": 6})).await;
+    mm(&p, "81000", &promo("16315559999")).await.ok();
+    // A coexistence number sends 20 messages a second: a burst of 60 is partly refused.
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let url = format!("{}/v23.0/81001/marketing_messages", p.base);
+        tasks.push(tokio::spawn(async move {
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(BSP)
+                .json(&promo(&format!("1631556{i:04}")))
+                .send()
+                .await
+                .expect("send");
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap_or_default();
+            (status, body["error"]["code"].clone())
+        }));
+    }
+    let mut accepted = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            (200, _) => accepted += 1,
+            (400, code) => assert_eq!(code, 130_429),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!((20..60).contains(&accepted), "{accepted} accepted");
+    p.finish().await;
+}
+
+crate::on_both_backends!(
+    every_check_answers_with_meta_codes,
+    one_message_through_every_status,
+    routing_and_pricing,
+    reserved_recipients,
+    marketing_ttl_expires_undelivered_messages,
+    pair_rate_and_throughput,
+);
