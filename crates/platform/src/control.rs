@@ -185,6 +185,8 @@ pub fn router() -> Router<AppState> {
         .route("/businesses/{id}/wabas", post(add_waba))
         .route("/phone_numbers/{id}/disconnect", post(disconnect_number))
         .route("/messages/{id}", get(get_message))
+        .route("/templates/{id}/status", post(template_status))
+        .route("/templates/{id}/category", post(template_category))
         .route("/messages/{id}/{action}", post(act_on_message))
         .route("/apps/{id}/reviews/{permission}", post(decide_review))
 }
@@ -835,4 +837,71 @@ async fn act_on_message(
     crate::lifecycle::run_due(&state).await?;
     let message = state.store.message(&id).await?;
     Ok(axum::Json(json!(message)).into_response())
+}
+
+/// `{"status", "reason"?}`: Meta's review sets a template's status.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    status: wamm_domain::TemplateStatus,
+    reason: Option<String>,
+}
+
+/// `{"category", "impending"?}`: Meta recategorises a template (or announces it will).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryChange {
+    category: wamm_domain::TemplateCategory,
+    #[serde(default)]
+    impending: bool,
+}
+
+fn template_id(id: &str) -> Result<wamm_wire::ids::TemplateId, ControlError> {
+    id.parse()
+        .map_err(|e| ControlError::BadRequest(format!("template id: {e}")))
+}
+
+fn review_error(e: crate::template_review::ReviewError) -> ControlError {
+    match e {
+        crate::template_review::ReviewError::NotFound(id) => {
+            ControlError::NotFound(format!("no template {id}"))
+        }
+        crate::template_review::ReviewError::Store(s) => ControlError::Store(s),
+    }
+}
+
+/// `POST /_wamm/templates/{id}/status`: sends `message_template_status_update`.
+async fn template_status(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let id = template_id(&id)?;
+    let change: StatusChange = serde_json::from_slice(&body).map_err(|e| {
+        ControlError::BadRequest(format!(
+            "expected {{status: APPROVED|PENDING|REJECTED|PAUSED|DISABLED, reason?}}: {e}"
+        ))
+    })?;
+    let value = crate::template_review::set_status(&state, id, change.status, change.reason)
+        .await
+        .map_err(review_error)?;
+    Ok(axum::Json(value).into_response())
+}
+
+/// `POST /_wamm/templates/{id}/category`: sends `template_category_update`.
+async fn template_category(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    let id = template_id(&id)?;
+    let change: CategoryChange = serde_json::from_slice(&body).map_err(|e| {
+        ControlError::BadRequest(format!(
+            "expected {{category: MARKETING|UTILITY|AUTHENTICATION, impending?}}: {e}"
+        ))
+    })?;
+    let value = crate::template_review::recategorise(&state, id, change.category, change.impending)
+        .await
+        .map_err(review_error)?;
+    Ok(axum::Json(value).into_response())
 }

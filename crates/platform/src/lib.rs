@@ -27,6 +27,7 @@ pub mod requests_page;
 pub mod server;
 pub mod setup;
 pub mod state;
+pub mod template_review;
 pub mod wa_manager;
 pub mod webhooks;
 

@@ -608,7 +608,99 @@ async fn pair_rate_and_throughput(backend: Backend) {
     p.finish().await;
 }
 
+async fn template_review_sends_its_webhooks(backend: Backend) {
+    let p = start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    p.post(
+        "/v23.0/700/subscriptions",
+        &format!("700|{SECRET}"),
+        &json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me",
+                "fields": "message_template_status_update,template_category_update"}),
+    )
+    .await
+    .ok();
+    let list = p
+        .get("/v23.0/8100/message_templates?fields=id,name&limit=50", BSP)
+        .await;
+    let id_of = |name: &str| {
+        list.json["data"]
+            .as_array()
+            .and_then(|d| d.iter().find(|t| t["name"] == name))
+            .and_then(|t| t["id"].as_str())
+            .map(str::to_owned)
+            .expect("template")
+    };
+    let (promo_id, receipt_id) = (id_of("promo"), id_of("receipt"));
+    let status = |id: &str, body: Value| {
+        let path = format!("/_wamm/templates/{id}/status");
+        let p = &p;
+        async move { p.call(Method::POST, &path, None, Some(&body)).await }
+    };
+    status(&promo_id, json!({"status": "PAUSED"})).await.ok();
+    refused(
+        &mm(&p, "81000", &promo("16315550201")).await,
+        400,
+        132_015,
+        "paused",
+    );
+    status(&promo_id, json!({"status": "APPROVED"})).await.ok();
+    mm(&p, "81000", &promo("16315550201")).await.ok();
+    // Impending, then completed recategorisation of the utility template to marketing.
+    let category = |body: Value| {
+        let path = format!("/_wamm/templates/{receipt_id}/category");
+        let p = &p;
+        async move { p.call(Method::POST, &path, None, Some(&body)).await }
+    };
+    category(json!({"category": "MARKETING", "impending": true}))
+        .await
+        .ok();
+    let mut receipt = template("receipt", "16315550202");
+    receipt["template"]["components"] =
+        json!([{"type": "body", "parameters": [{"type": "text", "text": "#9"}]}]);
+    refused(&mm(&p, "81000", &receipt).await, 400, 134_100, "marketing");
+    category(json!({"category": "MARKETING"})).await.ok();
+    mm(&p, "81000", &receipt).await.ok();
+    let values: Vec<Value> = receiver
+        .wait_for_entries(4)
+        .await
+        .iter()
+        .map(|e| e["changes"][0].clone())
+        .collect();
+    assert_eq!(values[0]["field"], "message_template_status_update");
+    assert_eq!(values[0]["value"]["event"], "PAUSED");
+    assert_eq!(values[0]["value"]["other_info"]["title"], "FIRST_PAUSE");
+    assert_eq!(values[1]["value"]["event"], "APPROVED");
+    assert_eq!(values[1]["value"]["message_template_category"], "MARKETING");
+    assert_eq!(values[2]["field"], "template_category_update");
+    assert_eq!(values[2]["value"]["correct_category"], "MARKETING");
+    assert_eq!(values[2]["value"]["new_category"], "UTILITY");
+    assert!(values[2]["value"]["category_update_timestamp"].is_i64());
+    assert_eq!(
+        (
+            values[3]["value"]["previous_category"].clone(),
+            values[3]["value"]["new_category"].clone()
+        ),
+        (json!("UTILITY"), json!("MARKETING"))
+    );
+    for post in receiver.posts() {
+        wamm_testkit::assert_hub_signature(post.signature.as_deref(), &post.body, SECRET);
+    }
+    // The recategorised template now has its ad entities on the onboarded WABA.
+    let ad = p
+        .get(&format!("/v23.0/{receipt_id}?fields=category,ad_id"), BSP)
+        .await;
+    assert_eq!(ad.ok()["category"], "MARKETING");
+    assert!(ad.json["ad_id"].is_string(), "{}", ad.text);
+    assert_eq!(status("1", json!({"status": "PAUSED"})).await.status, 404);
+    assert_eq!(
+        status(&promo_id, json!({"status": "SLEEPY"})).await.status,
+        400
+    );
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    template_review_sends_its_webhooks,
     every_check_answers_with_meta_codes,
     one_message_through_every_status,
     routing_and_pricing,
