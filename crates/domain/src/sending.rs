@@ -432,43 +432,43 @@ pub fn pair_rate_hit() -> SendError {
     )
 }
 
-/// What a recipient does with messages, from the reserved test numbers (any country code,
-/// the last seven digits decide) or normal behaviour otherwise.
+/// What a recipient does with messages, from the reserved test numbers `+1 555-099-000X`
+/// (any country code: the last ten digits decide) or normal behaviour otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipient {
     /// Delivered a moment after sending; read only when asked through the control API.
     Normal,
-    /// `…5550001`: not on WhatsApp — `failed` 131026.
+    /// `…555-099-0001`: not on WhatsApp — `failed` 131026.
     NotOnWhatsapp,
-    /// `…5550002`: stopped marketing messages — marketing `failed` 131050.
+    /// `…555-099-0002`: stopped marketing messages — marketing `failed` 131050.
     OptedOut,
-    /// `…5550003`: per-user marketing limit — marketing `failed` 131049.
+    /// `…555-099-0003`: per-user marketing limit — marketing `failed` 131049.
     MarketingLimit,
-    /// `…5550004`: delivered, never read.
+    /// `…555-099-0004`: delivered, never read.
     NeverReads,
-    /// `…5550005`: delivered, then read a little later.
+    /// `…555-099-0005`: delivered, then read a little later.
     Reads,
-    /// `…5550006`: delivered, read, then clicks the message's link.
+    /// `…555-099-0006`: delivered, read, then clicks the message's link.
     Clicks,
-    /// `…5550007`: a slow device — delivered an hour later.
+    /// `…555-099-0007`: a slow device — delivered an hour later.
     SlowDevice,
-    /// `…5550008`: offline — never delivered (the message expires at its TTL).
+    /// `…555-099-0008`: offline — never delivered (the message expires at its TTL).
     Offline,
 }
 
 impl Recipient {
     /// The behaviour of the recipient `to` (digits).
     pub fn of(to: &str) -> Self {
-        match to.get(to.len().saturating_sub(7)..) {
-            Some("5550001") => Self::NotOnWhatsapp,
-            Some("5550002") => Self::OptedOut,
-            Some("5550003") => Self::MarketingLimit,
-            Some("5550004") => Self::NeverReads,
-            Some("5550005") => Self::Reads,
-            Some("5550006") => Self::Clicks,
-            Some("5550007") => Self::SlowDevice,
-            Some("5550008") => Self::Offline,
+        match to.get(to.len().saturating_sub(10)..) {
+            Some("5550990001") => Self::NotOnWhatsapp,
+            Some("5550990002") => Self::OptedOut,
+            Some("5550990003") => Self::MarketingLimit,
+            Some("5550990004") => Self::NeverReads,
+            Some("5550990005") => Self::Reads,
+            Some("5550990006") => Self::Clicks,
+            Some("5550990007") => Self::SlowDevice,
+            Some("5550990008") => Self::Offline,
             _ => Self::Normal,
         }
     }
@@ -646,8 +646,9 @@ mod tests {
 
     #[test]
     fn reserved_recipients_and_their_plans() {
-        assert_eq!(Recipient::of("15555550001"), Recipient::NotOnWhatsapp);
-        assert_eq!(Recipient::of("445550006"), Recipient::Clicks);
+        assert_eq!(Recipient::of("15550990001"), Recipient::NotOnWhatsapp);
+        assert_eq!(Recipient::of("445550990006"), Recipient::Clicks);
+        assert_eq!(Recipient::of("16315550001"), Recipient::Normal);
         assert_eq!(Recipient::of("16315552222"), Recipient::Normal);
         assert_eq!(
             plan(Recipient::OptedOut, true, 100).last(),

@@ -355,8 +355,8 @@ async fn one_message_through_every_status(backend: Backend) {
     subscribe(&p, &receiver).await;
     p.clock(json!({"freeze": true, "set": "2030-01-01T12:00:00Z"}))
         .await;
-    // …5550006 reads, then clicks.
-    let mut body = promo("15555550006");
+    // …555-099-0006 reads, then clicks.
+    let mut body = promo("15550990006");
     body["biz_opaque_callback_data"] = json!("campaign-7");
     let wamid = mm(&p, "81000", &body).await.ok()["messages"][0]["id"]
         .as_str()
@@ -365,7 +365,7 @@ async fn one_message_through_every_status(backend: Backend) {
     let sent = wait_items(&receiver, 1).await;
     assert_eq!(sent[0]["status"], "sent");
     assert_eq!(sent[0]["id"], wamid.as_str());
-    assert_eq!(sent[0]["recipient_id"], "15555550006");
+    assert_eq!(sent[0]["recipient_id"], "15550990006");
     assert_eq!(sent[0]["timestamp"], "1893499200");
     assert_eq!(sent[0]["biz_opaque_callback_data"], "campaign-7");
     assert_eq!(
@@ -464,12 +464,12 @@ async fn reserved_recipients(backend: Backend) {
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
     subscribe(&p, &receiver).await;
     p.clock(json!({"freeze": true})).await;
-    mm(&p, "81000", &promo("15555550001")).await.ok();
+    mm(&p, "81000", &promo("15550990001")).await.ok();
     let got = wait_items(&receiver, 1).await;
     assert_eq!(got[0]["status"], "failed");
     assert_eq!(got[0]["errors"][0]["code"], 131_026);
     assert!(got[0].get("pricing").is_none(), "failures are not billed");
-    for (to, code) in [("15555550002", 131_050), ("15555550003", 131_049)] {
+    for (to, code) in [("15550990002", 131_050), ("15550990003", 131_049)] {
         let before = items(&receiver).len();
         mm(&p, "81000", &promo(to)).await.ok();
         p.clock(json!({"advance_seconds": 1})).await;
@@ -481,7 +481,7 @@ async fn reserved_recipients(backend: Backend) {
     }
     // Opting out of marketing does not stop a utility message.
     let before = items(&receiver).len();
-    let mut receipt = template("receipt", "15555550002");
+    let mut receipt = template("receipt", "15550990002");
     receipt["template"]["components"] =
         json!([{"type": "body", "parameters": [{"type": "text", "text": "#9"}]}]);
     p.post("/v23.0/81000/messages", BSP, &receipt).await.ok();
@@ -489,7 +489,7 @@ async fn reserved_recipients(backend: Backend) {
     let got = wait_items(&receiver, before + 2).await;
     assert_eq!(got[before + 1]["status"], "delivered");
     // A recipient who never reads: delivered, then nothing; reading it through the control API.
-    let wamid = mm(&p, "81000", &promo("15555550004")).await.ok()["messages"][0]["id"]
+    let wamid = mm(&p, "81000", &promo("15550990004")).await.ok()["messages"][0]["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -520,8 +520,8 @@ async fn marketing_ttl_expires_undelivered_messages(backend: Backend) {
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
     subscribe(&p, &receiver).await;
     p.clock(json!({"freeze": true})).await;
-    // …5550008 is offline; the template lives 12 hours on MM API.
-    let wamid = mm(&p, "81000", &template("short_ttl", "15555550008"))
+    // …555-099-0008 is offline; the template lives 12 hours on MM API.
+    let wamid = mm(&p, "81000", &template("short_ttl", "15550990008"))
         .await
         .ok()["messages"][0]["id"]
         .as_str()
@@ -557,7 +557,7 @@ async fn marketing_ttl_expires_undelivered_messages(backend: Backend) {
     p.post(
         "/v23.0/82000/marketing_messages",
         BSP,
-        &template("promo", "15555550008"),
+        &template("promo", "15550990008"),
     )
     .await
     .ok();

@@ -3,4 +3,6 @@
 
 mod cli;
 mod client;
+mod sending;
+mod support;
 mod webhooks;

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::support::{Server, http};
+
 /// The secret of app 2000 in [`world`]: every delivery must be signed with it.
 const APP_SECRET: &str = "connect-secret-0000000000000000";
 /// The WABA events are emitted for.
@@ -204,118 +206,6 @@ fn assert_signed(post: &Post) {
 /// How many deliveries beyond the first each `n` got, in total.
 fn duplicates(ns: &[u64]) -> usize {
     ns.len() - ns.iter().collect::<HashSet<_>>().len()
-}
-
-// ------------------------------------------------------------------------------ the servers
-
-/// A `wamm serve` child process, killed (SIGKILL) and reaped when dropped, panics included.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<VecDeque<String>>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    /// Starts `wamm serve` on a free port with `args`, and waits (bounded) until it has
-    /// loaded its world (if any), announced its address and answers `/_wamm/health`.
-    async fn start(database_url: &str, world: Option<&Path>, extra: &[&str]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wamm"));
-        cmd.args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            database_url,
-        ])
-        .args(["--webhook-allow", "127.0.0.0/8"])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-        if let Some(world) = world {
-            cmd.arg("--world").arg(world);
-        }
-        let mut child = cmd.spawn().expect("wamm starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let log = Arc::new(Mutex::new(VecDeque::new()));
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let thread_log = Arc::clone(&log);
-        // Drains stderr for the whole life of the process (a full pipe would stall it),
-        // keeping the last lines for failure messages.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(base) = line.strip_prefix("wamm platform listening on ")
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(base.trim().to_owned());
-                }
-                let mut log = thread_log.lock().expect("log lock");
-                if log.len() == 40 {
-                    log.pop_front();
-                }
-                log.push_back(line);
-            }
-        });
-        let mut server = Self {
-            child,
-            base: String::new(),
-            log,
-        };
-        let announced = tokio::time::timeout(Duration::from_secs(30), rx).await;
-        match announced {
-            Ok(Ok(base)) => server.base = base,
-            _ => panic!("wamm serve did not start; its stderr:\n{}", server.log()),
-        }
-        let health = http()
-            .get(format!("{}/_wamm/health", server.base))
-            .send()
-            .await
-            .expect("health answers");
-        assert_eq!(health.status(), 200, "health of {}", server.base);
-        server
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn log(&self) -> String {
-        Vec::from(self.log.lock().expect("log lock").clone()).join("\n")
-    }
-
-    /// A real crash: SIGKILL, no shutdown code runs.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    /// `GET /_wamm/webhooks/stats`: `{pending, delivered, dropped}`.
-    async fn stats(&self) -> Value {
-        http()
-            .get(format!("{}/_wamm/webhooks/stats", self.base))
-            .send()
-            .await
-            .expect("stats answer")
-            .json()
-            .await
-            .expect("stats JSON")
-    }
-}
-
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("HTTP client")
 }
 
 /// `POST /_wamm/webhooks/emit` of `n` in `ns`: whether the server acknowledged it.

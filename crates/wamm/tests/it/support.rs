@@ -1,0 +1,122 @@
+//! What the end-to-end suites share: a real `wamm serve` child process.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// A `wamm serve` child process, killed (SIGKILL) and reaped when dropped, panics included.
+pub(crate) struct Server {
+    child: Child,
+    /// `http://addr` of the server.
+    pub(crate) base: String,
+    log: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `wamm serve` on a free port with `args`, and waits (bounded) until it has
+    /// loaded its world (if any), announced its address and answers `/_wamm/health`.
+    pub(crate) async fn start(database_url: &str, world: Option<&Path>, extra: &[&str]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wamm"));
+        cmd.args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .args(["--webhook-allow", "127.0.0.0/8"])
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        if let Some(world) = world {
+            cmd.arg("--world").arg(world);
+        }
+        let mut child = cmd.spawn().expect("wamm starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(VecDeque::new()));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let thread_log = Arc::clone(&log);
+        // Drains stderr for the whole life of the process (a full pipe would stall it),
+        // keeping the last lines for failure messages.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(base) = line.strip_prefix("wamm platform listening on ")
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(base.trim().to_owned());
+                }
+                let mut log = thread_log.lock().expect("log lock");
+                if log.len() == 40 {
+                    log.pop_front();
+                }
+                log.push_back(line);
+            }
+        });
+        let mut server = Self {
+            child,
+            base: String::new(),
+            log,
+        };
+        let announced = tokio::time::timeout(Duration::from_secs(30), rx).await;
+        match announced {
+            Ok(Ok(base)) => server.base = base,
+            _ => panic!("wamm serve did not start; its stderr:\n{}", server.log()),
+        }
+        let health = http()
+            .get(format!("{}/_wamm/health", server.base))
+            .send()
+            .await
+            .expect("health answers");
+        assert_eq!(health.status(), 200, "health of {}", server.base);
+        server
+    }
+
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub(crate) fn log(&self) -> String {
+        Vec::from(self.log.lock().expect("log lock").clone()).join("\n")
+    }
+
+    /// A real crash: SIGKILL, no shutdown code runs.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// `GET /_wamm/webhooks/stats`: `{pending, delivered, dropped}`.
+    pub(crate) async fn stats(&self) -> Value {
+        http()
+            .get(format!("{}/_wamm/webhooks/stats", self.base))
+            .send()
+            .await
+            .expect("stats answer")
+            .json()
+            .await
+            .expect("stats JSON")
+    }
+}
+
+/// An HTTP client with a bounded timeout.
+pub(crate) fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("HTTP client")
+}
