@@ -2,11 +2,8 @@
 //! middle of a burst loses no acknowledged event once restarted on the same SQLite file, and
 //! two replicas dispatching from one PostgreSQL database deliver every event exactly once.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::io::{BufRead, BufReader};
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
