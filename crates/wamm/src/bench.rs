@@ -56,6 +56,8 @@ pub struct BenchArgs {
 enum BenchCommand {
     /// Webhook delivery throughput: enqueue N events, count what a local receiver gets.
     Webhooks(WebhooksArgs),
+    /// Accepted sends per second through `POST /{phone}/marketing_messages`, with latency.
+    Send(crate::bench_send::SendArgs),
 }
 
 /// Flags of `wamm bench webhooks`.
@@ -95,6 +97,7 @@ struct WebhooksArgs {
 pub async fn run(args: BenchArgs) -> Result<()> {
     match args.what {
         BenchCommand::Webhooks(args) => webhooks(args).await,
+        BenchCommand::Send(args) => crate::bench_send::run(args).await,
     }
 }
 
@@ -189,7 +192,7 @@ impl Tally {
 }
 
 /// The nearest-rank `p`th percentile (0 < p ≤ 100) of ascending `sorted`; `None` when empty.
-fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
+pub(crate) fn percentile(sorted: &[i64], p: f64) -> Option<i64> {
     if sorted.is_empty() {
         return None;
     }
@@ -643,13 +646,13 @@ async fn probe(running: &Running) -> Result<Steps> {
 
 /// A database made for the run, dropped by [`Scratch::drop_database`].
 #[derive(Debug)]
-struct Scratch {
+pub(crate) struct Scratch {
     admin_url: String,
     name: String,
 }
 
 impl Scratch {
-    async fn drop_database(self) -> Result<()> {
+    pub(crate) async fn drop_database(self) -> Result<()> {
         let mut conn = sqlx::PgConnection::connect(&self.admin_url)
             .await
             .context("connecting to drop the scratch database")?;
@@ -667,7 +670,7 @@ impl Scratch {
 
 /// The database URL to run on, the temporary directory holding it (kept alive by the caller)
 /// and the scratch database to drop afterwards.
-async fn prepare_database(
+pub(crate) async fn prepare_database(
     url: Option<&str>,
 ) -> Result<(String, Option<tempfile::TempDir>, Option<Scratch>)> {
     let Some(url) = url else {
@@ -828,7 +831,7 @@ fn rate(events: usize, elapsed: Duration) -> f64 {
 }
 
 /// A URL without its password, for printing.
-fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));
@@ -840,12 +843,13 @@ fn redact(url: &str) -> String {
 
 /// The report, printed on stdout at the end (the log goes to stderr).
 #[derive(Debug, Default)]
-struct Report {
+pub(crate) struct Report {
     lines: Vec<String>,
 }
 
 impl Report {
-    fn line(&mut self, line: String) {
+    /// Adds a line.
+    pub(crate) fn line(&mut self, line: String) {
         self.lines.push(line);
     }
 
@@ -885,7 +889,8 @@ impl Report {
         ));
     }
 
-    fn print(&self) -> Result<()> {
+    /// Writes every line to stdout.
+    pub(crate) fn print(&self) -> Result<()> {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
         for line in &self.lines {

@@ -3,6 +3,7 @@
 //! The binary only wires things together: every behaviour lives in the library crates.
 
 mod bench;
+mod bench_send;
 mod up;
 
 use std::net::SocketAddr;

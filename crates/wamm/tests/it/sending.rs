@@ -164,7 +164,12 @@ async fn accepted_messages_survive_a_kill() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "statuses after the restart: {:?} for {} messages\n{}",
-            statuses.lock().expect("lock").values().take(3).collect::<Vec<_>>(),
+            statuses
+                .lock()
+                .expect("lock")
+                .values()
+                .take(3)
+                .collect::<Vec<_>>(),
             accepted.len(),
             second.log()
         );
