@@ -38,6 +38,15 @@ impl PgStore {
         Ok(tx)
     }
 
+    /// Applies `changes` in a transaction of their own: PostgreSQL runs concurrent writers
+    /// side by side, so there is nothing to gain from queueing them.
+    async fn write(&self, changes: crate::ChangeSet) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let seqs = Self::apply(&mut tx, changes).await?;
+        tx.commit().await?;
+        Ok(seqs)
+    }
+
     /// PostgreSQL names the violated constraint.
     fn constraint_name(err: &dyn sqlx::error::DatabaseError) -> String {
         err.constraint().unwrap_or("unique").to_owned()

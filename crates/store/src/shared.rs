@@ -1096,13 +1096,7 @@ macro_rules! impl_store {
                 &self,
                 changes: $crate::ChangeSet,
             ) -> Result<Vec<i64>, $crate::StoreError> {
-                let written = async {
-                    let mut tx = self.pool.begin().await?;
-                    let seqs = Self::apply(&mut tx, changes).await?;
-                    tx.commit().await?;
-                    Ok::<_, $crate::StoreError>(seqs)
-                };
-                written
+                self.write(changes)
                     .await
                     .map_err(|e| $crate::shared::write_error(e, Self::constraint_name))
             }
