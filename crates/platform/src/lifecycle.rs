@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use wamm_domain::sending::{Route, Step, failure_text};
 use wamm_domain::{Message, TemplateCategory, Timestamp};
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
-use wamm_wire::ids::PhoneNumberId;
+use wamm_wire::ids::{PhoneNumberId, WabaId};
 
 use crate::state::AppState;
 use crate::webhooks::fanout;
@@ -136,9 +136,13 @@ const fn status_text(step: Step) -> Option<&'static str> {
 }
 
 /// Applies every message step due by now; returns how many steps were taken.
+///
+/// A pass commits its steps together (one transaction, one guard per message); when another
+/// replica took one of them first, the pass falls back to committing message by message.
 pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
     let mut taken = 0;
     let mut displays: HashMap<PhoneNumberId, String> = HashMap::new();
+    let mut targets: HashMap<WabaId, Vec<fanout::Target>> = HashMap::new();
     loop {
         let now = state.clock.now();
         let due = state.store.messages_due(now, BATCH).await?;
@@ -146,27 +150,49 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
             return Ok(taken);
         }
         let count = due.len();
+        let mut steps = Vec::with_capacity(count);
         for message in due {
-            let display = match displays.entry(message.phone_number_id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    let digits = state
-                        .store
-                        .phone_number(message.phone_number_id)
-                        .await?
-                        .map(|p| {
-                            p.display_phone_number
-                                .chars()
-                                .filter(char::is_ascii_digit)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    e.insert(digits)
-                }
-            };
-            if advance(state, message, display).await? {
-                taken += 1;
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                displays.entry(message.phone_number_id)
+            {
+                let digits = state
+                    .store
+                    .phone_number(message.phone_number_id)
+                    .await?
+                    .map(|p| {
+                        p.display_phone_number
+                            .chars()
+                            .filter(char::is_ascii_digit)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                slot.insert(digits);
             }
+            if let std::collections::hash_map::Entry::Vacant(slot) = targets.entry(message.waba_id)
+            {
+                slot.insert(fanout::targets(state, message.waba_id, "messages").await?);
+            }
+            let display = &displays[&message.phone_number_id];
+            if let Some(changes) = step_changes(message, display, &targets) {
+                steps.push(changes);
+            }
+        }
+        let together = steps
+            .iter()
+            .cloned()
+            .fold(ChangeSet::new(), ChangeSet::merge);
+        match state.commit(together).await {
+            Ok(_) => taken += steps.len(),
+            Err(StoreError::Conflict(name)) if name == "message_step_claimed" => {
+                for changes in steps {
+                    match state.commit(changes).await {
+                        Ok(_) => taken += 1,
+                        Err(StoreError::Conflict(name)) if name == "message_step_claimed" => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(e) => return Err(e),
         }
         if i64::try_from(count).unwrap_or(i64::MAX) < BATCH {
             return Ok(taken);
@@ -174,16 +200,15 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
     }
 }
 
-/// Takes the next step of `message`; `false` when another replica took it first.
-async fn advance(
-    state: &AppState,
+/// The next step of `message` as a change set claimed by its guard, with its webhook to the
+/// WABA's `targets`; `None` when nothing is left to do.
+fn step_changes(
     mut message: Message,
     display: &str,
-) -> Result<bool, StoreError> {
+    targets: &HashMap<WabaId, Vec<fanout::Target>>,
+) -> Option<ChangeSet> {
     let index = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
-    let Some(&(at, step)) = message.plan.get(index) else {
-        return Ok(false);
-    };
+    let &(at, step) = message.plan.get(index)?;
     let done = message.steps_done;
     message.steps_done += 1;
     if let Some(text) = status_text(step) {
@@ -193,15 +218,18 @@ async fn advance(
         id: message.id.clone(),
         done,
     });
-    if let Some(value) = change(&message, display, step, at) {
-        changes = changes
-            .webhooks(fanout::for_waba(state, message.waba_id, "messages", &value, at).await?);
+    if let Some(value) = change(&message, display, step, at)
+        && let Some(to) = targets.get(&message.waba_id)
+    {
+        changes = changes.webhooks(fanout::deliveries(
+            to,
+            message.waba_id,
+            "messages",
+            &value,
+            at,
+        ));
     }
-    match state.commit(changes.put(Put::Message(message))).await {
-        Ok(_) => Ok(true),
-        Err(StoreError::Conflict(name)) if name == "message_step_claimed" => Ok(false),
-        Err(e) => Err(e),
-    }
+    Some(changes.put(Put::Message(message)))
 }
 
 /// Adds `step` for `message` to happen at `at` (a control API action: the recipient reads or
