@@ -472,6 +472,8 @@ async fn reserved_recipients(backend: Backend) {
     for (to, code) in [("15550990002", 131_050), ("15550990003", 131_049)] {
         let before = items(&receiver).len();
         mm(&p, "81000", &promo(to)).await.ok();
+        // Statuses of one message travel in separate POSTs: let `sent` land first.
+        wait_items(&receiver, before + 1).await;
         p.clock(json!({"advance_seconds": 1})).await;
         let got = wait_items(&receiver, before + 2).await;
         assert_eq!(got[before]["status"], "sent");
@@ -485,6 +487,7 @@ async fn reserved_recipients(backend: Backend) {
     receipt["template"]["components"] =
         json!([{"type": "body", "parameters": [{"type": "text", "text": "#9"}]}]);
     p.post("/v23.0/81000/messages", BSP, &receipt).await.ok();
+    wait_items(&receiver, before + 1).await;
     p.clock(json!({"advance_seconds": 1})).await;
     let got = wait_items(&receiver, before + 2).await;
     assert_eq!(got[before + 1]["status"], "delivered");
@@ -493,6 +496,7 @@ async fn reserved_recipients(backend: Backend) {
         .as_str()
         .expect("id")
         .to_owned();
+    wait_items(&receiver, 8).await;
     p.clock(json!({"advance_seconds": 3600})).await;
     // 1 + 2 + 2 + 2 + 2 statuses so far: the last is this message's `delivered`.
     let got = wait_items(&receiver, 9).await;
@@ -637,6 +641,8 @@ async fn template_review_sends_its_webhooks(backend: Backend) {
         async move { p.call(Method::POST, &path, None, Some(&body)).await }
     };
     status(&promo_id, json!({"status": "PAUSED"})).await.ok();
+    // Each change travels in its own POST: wait for one before causing the next.
+    receiver.wait_for_entries(1).await;
     refused(
         &mm(&p, "81000", &promo("16315550201")).await,
         400,
@@ -644,6 +650,7 @@ async fn template_review_sends_its_webhooks(backend: Backend) {
         "paused",
     );
     status(&promo_id, json!({"status": "APPROVED"})).await.ok();
+    receiver.wait_for_entries(2).await;
     mm(&p, "81000", &promo("16315550201")).await.ok();
     // Impending, then completed recategorisation of the utility template to marketing.
     let category = |body: Value| {
@@ -654,6 +661,7 @@ async fn template_review_sends_its_webhooks(backend: Backend) {
     category(json!({"category": "MARKETING", "impending": true}))
         .await
         .ok();
+    receiver.wait_for_entries(3).await;
     let mut receipt = template("receipt", "16315550202");
     receipt["template"]["components"] =
         json!([{"type": "body", "parameters": [{"type": "text", "text": "#9"}]}]);
