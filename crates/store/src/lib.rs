@@ -13,6 +13,7 @@
 //! business; emails the platform sends land in a mailbox, committed with the change that sent
 //! them.
 
+mod cached;
 mod postgres;
 mod shared;
 mod sqlite;
@@ -27,6 +28,7 @@ use wamm_domain::{
 };
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
 
+pub use cached::CachedStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -463,15 +465,16 @@ pub trait Store: Send + Sync + 'static {
 /// Connects by URL and migrates the schema.
 ///
 /// Accepts `sqlite::memory:`, `sqlite:path.db` and `sqlite://path.db` (the file is created if
-/// missing, in WAL mode) or `postgres://…` / `postgresql://…`.
+/// missing, in WAL mode) or `postgres://…` / `postgresql://…`, behind a [`CachedStore`].
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::connect(url).await?))
+    let inner: Box<dyn Store> = if url.starts_with("sqlite:") {
+        Box::new(SqliteStore::connect(url).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url).await?))
+        Box::new(PgStore::connect(url).await?)
     } else {
-        Err(StoreError::Url(redact(url)))
-    }
+        return Err(StoreError::Url(redact(url)));
+    };
+    Ok(Arc::new(CachedStore::new(inner)))
 }
 
 /// The URL without any password, for error messages.

@@ -1,0 +1,374 @@
+//! A read cache in front of a [`Store`]: the objects every Graph call looks up (tokens, apps,
+//! businesses, WABAs, phone numbers, a WABA's templates) are served from memory.
+//!
+//! Staying correct within a process: every commit through the cache evicts the objects it
+//! wrote, and bumps a generation; a read that started before a commit finished is not cached
+//! (it may have seen the old row). Across replicas sharing a database an entry lives at most
+//! [`TTL`], so another replica's change is seen within that time.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wamm_domain::{
+    App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
+    Event, Message, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser, Template, Timestamp,
+    TokenRecord, Waba, WabaSubscription, WorldState,
+};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
+
+use crate::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
+
+/// How long an entry may serve reads (bounds staleness across replicas).
+pub const TTL: Duration = Duration::from_secs(1);
+/// Entries per map before it is emptied (bounds memory; the hot set refills at once).
+const MAX_ENTRIES: usize = 100_000;
+
+/// One map of cached reads.
+struct Map<K, V> {
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+}
+
+impl<K: Eq + Hash + Clone, V: Clone> Map<K, V> {
+    fn new() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (V, Instant)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        let map = self.lock();
+        let (value, at) = map.get(key)?;
+        (at.elapsed() < TTL).then(|| value.clone())
+    }
+
+    fn put(&self, key: K, value: V) {
+        let mut map = self.lock();
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(key, (value, Instant::now()));
+    }
+
+    fn evict(&self, key: &K) {
+        self.lock().remove(key);
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// A [`Store`] with a read cache; see the module docs.
+pub struct CachedStore {
+    inner: Box<dyn Store>,
+    generation: AtomicU64,
+    tokens: Map<String, Option<TokenRecord>>,
+    apps: Map<AppId, Option<App>>,
+    businesses: Map<BusinessId, Option<Business>>,
+    wabas: Map<WabaId, Option<Waba>>,
+    phones: Map<PhoneNumberId, Option<PhoneNumber>>,
+    templates_of: Map<WabaId, Vec<Template>>,
+}
+
+impl std::fmt::Debug for CachedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedStore")
+            .field("backend", &self.inner.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachedStore {
+    /// Puts a cache in front of `inner`.
+    pub fn new(inner: Box<dyn Store>) -> Self {
+        Self {
+            inner,
+            generation: AtomicU64::new(0),
+            tokens: Map::new(),
+            apps: Map::new(),
+            businesses: Map::new(),
+            wabas: Map::new(),
+            phones: Map::new(),
+            templates_of: Map::new(),
+        }
+    }
+
+    /// Reads through `map`: a hit, or `load` cached unless a commit landed meanwhile.
+    async fn through<K, V, F>(&self, map: &Map<K, V>, key: K, load: F) -> Result<V, StoreError>
+    where
+        K: Eq + Hash + Clone,
+        V: Clone,
+        F: Future<Output = Result<V, StoreError>>,
+    {
+        if let Some(v) = map.get(&key) {
+            return Ok(v);
+        }
+        let before = self.generation.load(Ordering::Acquire);
+        let value = load.await?;
+        if self.generation.load(Ordering::Acquire) == before {
+            map.put(key, value.clone());
+        }
+        Ok(value)
+    }
+
+    fn evict(&self, changes: &ChangeSet) {
+        for put in &changes.puts {
+            match put {
+                Put::App(v) => self.apps.evict(&v.id),
+                Put::Business(v) => self.businesses.evict(&v.id),
+                Put::Waba(v) => self.wabas.evict(&v.id),
+                Put::PhoneNumber(v) => self.phones.evict(&v.id),
+                Put::Template(v) => self.templates_of.evict(&v.waba_id),
+                Put::Token(v) => self.tokens.evict(&v.hash),
+                Put::SystemUser(_)
+                | Put::Subscription(_)
+                | Put::AppSubscription(_)
+                | Put::Request(_)
+                | Put::AuthCode(_)
+                | Put::Message(_) => {}
+            }
+        }
+        for delete in &changes.deletes {
+            // A deleted template's WABA is not named; forget every WABA's list.
+            if matches!(delete, Delete::Template(_)) {
+                self.templates_of.clear();
+            }
+        }
+    }
+
+    fn clear(&self) {
+        self.tokens.clear();
+        self.apps.clear();
+        self.businesses.clear();
+        self.wabas.clear();
+        self.phones.clear();
+        self.templates_of.clear();
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for CachedStore {
+    fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError> {
+        // Evict before (no reader keeps the old value) and after (nor re-reads it meanwhile).
+        self.evict(&changes);
+        let result = self.inner.commit(changes.clone()).await;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.evict(&changes);
+        result
+    }
+
+    async fn replace_world(&self, world: &WorldState) -> Result<(), StoreError> {
+        self.clear();
+        let result = self.inner.replace_world(world).await;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.clear();
+        result
+    }
+
+    async fn export_world(&self) -> Result<WorldState, StoreError> {
+        self.inner.export_world().await
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        self.inner.is_empty().await
+    }
+
+    async fn app(&self, id: AppId) -> Result<Option<App>, StoreError> {
+        self.through(&self.apps, id, self.inner.app(id)).await
+    }
+
+    async fn apps(&self) -> Result<Vec<App>, StoreError> {
+        self.inner.apps().await
+    }
+
+    async fn business(&self, id: BusinessId) -> Result<Option<Business>, StoreError> {
+        self.through(&self.businesses, id, self.inner.business(id))
+            .await
+    }
+
+    async fn businesses(&self) -> Result<Vec<Business>, StoreError> {
+        self.inner.businesses().await
+    }
+
+    async fn system_user(&self, id: UserId) -> Result<Option<SystemUser>, StoreError> {
+        self.inner.system_user(id).await
+    }
+
+    async fn system_users_of(&self, business: BusinessId) -> Result<Vec<SystemUser>, StoreError> {
+        self.inner.system_users_of(business).await
+    }
+
+    async fn waba(&self, id: WabaId) -> Result<Option<Waba>, StoreError> {
+        self.through(&self.wabas, id, self.inner.waba(id)).await
+    }
+
+    async fn wabas(&self) -> Result<Vec<Waba>, StoreError> {
+        self.inner.wabas().await
+    }
+
+    async fn wabas_owned_by(&self, business: BusinessId) -> Result<Vec<Waba>, StoreError> {
+        self.inner.wabas_owned_by(business).await
+    }
+
+    async fn wabas_held_by_partner(&self, partner: BusinessId) -> Result<Vec<Waba>, StoreError> {
+        self.inner.wabas_held_by_partner(partner).await
+    }
+
+    async fn phone_number(&self, id: PhoneNumberId) -> Result<Option<PhoneNumber>, StoreError> {
+        self.through(&self.phones, id, self.inner.phone_number(id))
+            .await
+    }
+
+    async fn phone_numbers_of(&self, waba: WabaId) -> Result<Vec<PhoneNumber>, StoreError> {
+        self.inner.phone_numbers_of(waba).await
+    }
+
+    async fn template(&self, id: TemplateId) -> Result<Option<Template>, StoreError> {
+        self.inner.template(id).await
+    }
+
+    async fn templates_of(&self, waba: WabaId) -> Result<Vec<Template>, StoreError> {
+        self.through(&self.templates_of, waba, self.inner.templates_of(waba))
+            .await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.through(
+            &self.tokens,
+            hash.to_owned(),
+            self.inner.token_by_hash(hash),
+        )
+        .await
+    }
+
+    async fn tokens_of_app(&self, app: AppId) -> Result<Vec<TokenRecord>, StoreError> {
+        self.inner.tokens_of_app(app).await
+    }
+
+    async fn subscriptions_of(&self, waba: WabaId) -> Result<Vec<WabaSubscription>, StoreError> {
+        self.inner.subscriptions_of(waba).await
+    }
+
+    async fn app_subscriptions(&self, app: AppId) -> Result<Vec<AppSubscription>, StoreError> {
+        self.inner.app_subscriptions(app).await
+    }
+
+    async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        self.inner.events(after_seq, limit).await
+    }
+
+    async fn recent_events(&self, limit: i64) -> Result<Vec<Event>, StoreError> {
+        self.inner.recent_events(limit).await
+    }
+
+    async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.meta(key).await
+    }
+
+    async fn reserve(&self, key: &str, n: i64) -> Result<i64, StoreError> {
+        self.inner.reserve(key, n).await
+    }
+
+    async fn claim_webhooks(
+        &self,
+        now: Timestamp,
+        wall_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.inner
+            .claim_webhooks(now, wall_ms, lease_ms, limit)
+            .await
+    }
+
+    async fn finish_deliveries(&self, results: Vec<DeliveryResult>) -> Result<(), StoreError> {
+        self.inner.finish_deliveries(results).await
+    }
+
+    async fn outbox(
+        &self,
+        status: Option<DeliveryStatus>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.inner.outbox(status, after_id, limit).await
+    }
+
+    async fn recent_outbox(&self, limit: i64) -> Result<Vec<OutboxItem>, StoreError> {
+        self.inner.recent_outbox(limit).await
+    }
+
+    async fn outbox_item(&self, id: i64) -> Result<Option<OutboxItem>, StoreError> {
+        self.inner.outbox_item(id).await
+    }
+
+    async fn attempts_of(&self, outbox_id: i64) -> Result<Vec<Attempt>, StoreError> {
+        self.inner.attempts_of(outbox_id).await
+    }
+
+    async fn redeliver(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        self.inner.redeliver(id, now).await
+    }
+
+    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        self.inner.outbox_counts().await
+    }
+
+    async fn next_due_webhook(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.inner.next_due_webhook().await
+    }
+
+    async fn request(&self, id: RequestId) -> Result<Option<OnboardingRequest>, StoreError> {
+        self.inner.request(id).await
+    }
+
+    async fn requests_of(&self, client: BusinessId) -> Result<Vec<OnboardingRequest>, StoreError> {
+        self.inner.requests_of(client).await
+    }
+
+    async fn requests(&self) -> Result<Vec<OnboardingRequest>, StoreError> {
+        self.inner.requests().await
+    }
+
+    async fn due_reminders(&self, now: Timestamp) -> Result<Vec<OnboardingRequest>, StoreError> {
+        self.inner.due_reminders(now).await
+    }
+
+    async fn emails(
+        &self,
+        to: Option<&str>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Email>, StoreError> {
+        self.inner.emails(to, after_id, limit).await
+    }
+
+    async fn setups_due(&self, now: Timestamp) -> Result<Vec<Waba>, StoreError> {
+        self.inner.setups_due(now).await
+    }
+
+    async fn auth_code(&self, hash: &str) -> Result<Option<AuthCode>, StoreError> {
+        self.inner.auth_code(hash).await
+    }
+
+    async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
+        self.inner.message(id).await
+    }
+
+    async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError> {
+        self.inner.messages_due(now, limit).await
+    }
+}
