@@ -1874,3 +1874,122 @@ pub async fn auth_codes_are_used_once(store: &dyn Store) {
         .await;
     assert!(matches!(missing, Err(StoreError::Conflict(_))));
 }
+
+/// Reads after a commit see it, whatever was read (and may be cached) before.
+pub async fn reads_see_every_commit(store: &dyn Store) {
+    let phone = PhoneNumberId::new(5_000_000_000_001);
+    let mut app = fixture::app(APP, PARTNER);
+    let mut business = fixture::business(CLIENT, "Before");
+    let mut waba = fixture::waba(WABA, CLIENT, &[PARTNER]);
+    let mut number = fixture::phone_number(phone, WABA);
+    let mut token = fixture::token("cached-hash", APP, Some(CLIENT));
+    let template = fixture::template(TemplateId::new(6_000_000_000_001), WABA, "first", "en_US");
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::App(app.clone()))
+            .put(Put::Business(business.clone()))
+            .put(Put::Waba(waba.clone()))
+            .put(Put::PhoneNumber(number.clone()))
+            .put(Put::Token(token.clone()))
+            .put(Put::Template(template.clone())),
+    )
+    .await;
+    // Read everything once (a cache would now hold it), then change everything.
+    assert_eq!(
+        store.app(APP).await.expect("read").map(|a| a.name),
+        Some(app.name.clone())
+    );
+    assert!(store.business(CLIENT).await.expect("read").is_some());
+    assert!(store.waba(WABA).await.expect("read").is_some());
+    assert!(store.phone_number(phone).await.expect("read").is_some());
+    assert!(
+        store
+            .token_by_hash("cached-hash")
+            .await
+            .expect("read")
+            .is_some()
+    );
+    assert_eq!(store.templates_of(WABA).await.expect("read").len(), 1);
+    app.name = "renamed".into();
+    business.name = "After".into();
+    waba.name = "renamed waba".into();
+    number.verified_name = "renamed number".into();
+    token.revoked_at = Some(Timestamp::from_millis(9));
+    let second = fixture::template(TemplateId::new(6_000_000_000_002), WABA, "second", "en_US");
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::App(app))
+            .put(Put::Business(business))
+            .put(Put::Waba(waba))
+            .put(Put::PhoneNumber(number))
+            .put(Put::Token(token))
+            .put(Put::Template(second)),
+    )
+    .await;
+    assert_eq!(
+        store
+            .app(APP)
+            .await
+            .expect("read")
+            .map(|a| a.name)
+            .as_deref(),
+        Some("renamed")
+    );
+    assert_eq!(
+        store
+            .business(CLIENT)
+            .await
+            .expect("read")
+            .map(|b| b.name)
+            .as_deref(),
+        Some("After")
+    );
+    assert_eq!(
+        store
+            .waba(WABA)
+            .await
+            .expect("read")
+            .map(|w| w.name)
+            .as_deref(),
+        Some("renamed waba")
+    );
+    assert_eq!(
+        store
+            .phone_number(phone)
+            .await
+            .expect("read")
+            .map(|p| p.verified_name)
+            .as_deref(),
+        Some("renamed number")
+    );
+    assert!(
+        store
+            .token_by_hash("cached-hash")
+            .await
+            .expect("read")
+            .and_then(|t| t.revoked_at)
+            .is_some()
+    );
+    assert_eq!(store.templates_of(WABA).await.expect("read").len(), 2);
+    commit(
+        store,
+        ChangeSet::new().delete(Delete::Template(template.id)),
+    )
+    .await;
+    assert_eq!(store.templates_of(WABA).await.expect("read").len(), 1);
+    // A new world replaces what was read.
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(store.app(APP).await.expect("read").is_none());
+    assert!(
+        store
+            .token_by_hash("cached-hash")
+            .await
+            .expect("read")
+            .is_none()
+    );
+}

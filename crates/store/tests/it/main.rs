@@ -68,6 +68,7 @@ contract_tests!(
     replace_world_clears_requests_and_emails,
     setups_due_follow_the_owed_webhook,
     auth_codes_are_used_once,
+    reads_see_every_commit,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
