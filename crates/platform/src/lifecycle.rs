@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::webhooks::fanout;
 
 /// How many due messages one pass takes.
-const BATCH: i64 = 500;
+const BATCH: i64 = 100;
 
 /// The `pricing.category` (and `conversation.origin.type`) of a message.
 pub fn pricing_category(message: &Message) -> &'static str {

@@ -31,11 +31,17 @@ pub fn wamid(mint: &mut impl wamm_world::Mint, to: &str) -> String {
     format!("wamid.HBgL{to}FQIAERgS{}", &token[4..36])
 }
 
+/// Counters reserved from the store at a time: most blocks are then served from memory, so
+/// a send does not write to the database just to number itself.
+const RESERVE_CHUNK: i64 = 1024;
+
 /// Where generated values come from.
 #[derive(Clone)]
 pub struct Minter {
     store: Arc<dyn Store>,
     keys: Keys,
+    /// Reserved counters not handed out yet: `next..end`.
+    pool: Arc<tokio::sync::Mutex<(i64, i64)>>,
 }
 
 impl std::fmt::Debug for Minter {
@@ -65,13 +71,23 @@ impl Minter {
         Self {
             store,
             keys: Keys::new(seed),
+            pool: Arc::new(tokio::sync::Mutex::new((0, 0))),
         }
     }
 
-    /// Reserves a block of `n` values and returns a synchronous minter over it.
+    /// Hands out a block of `n` values and returns a synchronous minter over it. Counters come
+    /// from a chunk this process reserved in the store (replicas reserve disjoint chunks; what
+    /// a stopped process had not handed out is simply never used).
     pub async fn block(&self, n: usize) -> Result<Block, StoreError> {
         let n = i64::try_from(n.max(1)).unwrap_or(i64::MAX);
-        let start = self.store.reserve("mint_counter", n).await?;
+        let mut pool = self.pool.lock().await;
+        if pool.1 - pool.0 < n {
+            let size = n.max(RESERVE_CHUNK);
+            let start = self.store.reserve("mint_counter", size).await?;
+            *pool = (start, start.saturating_add(size));
+        }
+        let start = pool.0;
+        pool.0 += n;
         Ok(Block {
             keys: self.keys.clone(),
             next: start,
