@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::model::TemplateCategory;
+use crate::model::{AdEntities, Template, TemplateCategory};
 
 /// Marketing TTL bounds in seconds (12 h to 30 d).
 pub const MARKETING_TTL: (i64, i64) = (43_200, 2_592_000);
@@ -44,6 +44,21 @@ fn err(param: impl Into<String>, message: impl Into<String>) -> TemplateError {
         param: param.into(),
         message: message.into(),
     }
+}
+
+/// The ad entity chain Meta mirrors a MARKETING template onto under `ad_account` (campaign,
+/// ad set, ad, numbered by `next_id`); other categories get none.
+pub fn ad_chain(
+    t: &Template,
+    ad_account: &str,
+    mut next_id: impl FnMut() -> u64,
+) -> Option<AdEntities> {
+    (t.category == TemplateCategory::Marketing).then(|| AdEntities {
+        ad_account_id: ad_account.to_owned(),
+        ad_campaign_id: next_id().to_string(),
+        ad_adset_id: next_id().to_string(),
+        ad_id: next_id().to_string(),
+    })
 }
 
 /// Checks a template name.

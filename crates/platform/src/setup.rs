@@ -53,7 +53,7 @@ pub fn start(
         .iter()
         .filter(|t| t.waba_id == waba.id && t.ad.is_none())
         .filter_map(|t| {
-            let ad = crate::graph::template::ad_chain(t, &ad_account, block)?;
+            let ad = wamm_domain::template::ad_chain(t, &ad_account, || block.next_id())?;
             let mut template = t.clone();
             template.ad = Some(ad);
             Some(Put::Template(template))

@@ -118,7 +118,9 @@ pub async fn recategorise(
             && let Some(account) = waba.ad_account_id
         {
             let mut block = state.minter.block(3).await?;
-            template.ad = crate::graph::template::ad_chain(&template, &account, &mut block);
+            template.ad = wamm_domain::template::ad_chain(&template, &account, || {
+                wamm_world::Mint::next_id(&mut block)
+            });
         }
         if category != TemplateCategory::Marketing {
             template.ad = None;

@@ -86,17 +86,12 @@ fn link_ad_entities(state: &mut WorldState, mint: &mut dyn Mint) {
             .ad_account_id
             .get_or_insert_with(|| mint.next_id().to_string())
             .clone();
-        for template in state.templates.iter_mut().filter(|t| {
-            t.waba_id == waba.id
-                && t.category == wamm_domain::TemplateCategory::Marketing
-                && t.ad.is_none()
-        }) {
-            template.ad = Some(wamm_domain::AdEntities {
-                ad_account_id: account.clone(),
-                ad_campaign_id: mint.next_id().to_string(),
-                ad_adset_id: mint.next_id().to_string(),
-                ad_id: mint.next_id().to_string(),
-            });
+        for template in state
+            .templates
+            .iter_mut()
+            .filter(|t| t.waba_id == waba.id && t.ad.is_none())
+        {
+            template.ad = wamm_domain::template::ad_chain(template, &account, || mint.next_id());
         }
     }
 }

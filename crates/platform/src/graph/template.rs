@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 use wamm_domain::template::{
-    TemplateError, validate_components, validate_language, validate_name, validate_ttl,
+    TemplateError, ad_chain, validate_components, validate_language, validate_name, validate_ttl,
 };
 use wamm_domain::{NewEvent, Permission, Template, TemplateCategory, TemplateStatus, Waba};
 use wamm_store::{ChangeSet, Delete, Put, StoreError};
@@ -28,20 +28,6 @@ const DEFAULTS: &[&str] = &[
     "category",
     "id",
 ];
-
-/// The ad entity chain for a MARKETING template under `ad_account` (other categories get none).
-pub fn ad_chain(
-    t: &Template,
-    ad_account: &str,
-    mint: &mut impl Mint,
-) -> Option<wamm_domain::AdEntities> {
-    (t.category == TemplateCategory::Marketing).then(|| wamm_domain::AdEntities {
-        ad_account_id: ad_account.to_owned(),
-        ad_campaign_id: mint.next_id().to_string(),
-        ad_adset_id: mint.next_id().to_string(),
-        ad_id: mint.next_id().to_string(),
-    })
-}
 
 /// Whether Meta's ad sync for `waba` is done by `now` (its ad fields are readable then).
 pub fn synced(waba: &Waba, now: wamm_domain::Timestamp) -> bool {
@@ -187,7 +173,7 @@ pub async fn create(
     template.ad = waba
         .ad_account_id
         .as_deref()
-        .and_then(|account| ad_chain(&template, account, &mut block));
+        .and_then(|account| ad_chain(&template, account, || block.next_id()));
     let event = NewEvent {
         at: template.created_at,
         kind: "template.created".into(),
