@@ -76,9 +76,9 @@ pub async fn add_waba(
     phone: Option<PhoneSpec>,
     now: Timestamp,
 ) -> Result<Added, StoreError> {
-    // The WABA, its namespace, a phone number, and what setup may mint.
-    let mut block = state.minter.block(3 + crate::setup::ids_needed(0)).await?;
-    let mut waba = Waba {
+    // The WABA, its namespace and a phone number (setup reserves its own).
+    let mut block = state.minter.block(3).await?;
+    let waba = Waba {
         id: WabaId::new(block.next_id()),
         name: spec.name,
         owner_business_id: business.id,
@@ -120,18 +120,17 @@ pub async fn add_waba(
         changes.puts.push(Put::PhoneNumber(number));
         id
     });
-    if crate::setup::needs_setup(state, &waba, business, now) {
-        // A new WABA has no templates yet.
-        let _ = crate::setup::start(state, &mut waba, &[], now, &mut block);
-        changes = changes.event(crate::setup::started(
-            &waba,
-            now,
-            "added to a portfolio whose terms are signed",
-        ));
-    }
     let id = waba.id;
+    let written = crate::setup::put_waba(
+        state,
+        waba,
+        business,
+        now,
+        "added to a portfolio whose terms are signed",
+    )
+    .await?;
     Ok(Added {
-        changes: changes.put(Put::Waba(waba)),
+        changes: changes.merge(written),
         waba: id,
         phone_number,
     })

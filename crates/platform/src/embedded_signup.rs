@@ -670,8 +670,9 @@ fn integration_user_name(app: &App) -> String {
 
 async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
     let now = state.clock.now();
-    // A person, a business, a system user, a WABA (namespace, phone), a code, setup ids.
-    let mut block = state.minter.block(8 + crate::setup::ids_needed(0)).await?;
+    // A person, a business, a system user, a phone on an existing WABA and a code (a new
+    // WABA and its setup reserve their own).
+    let mut block = state.minter.block(5).await?;
     let person = match flow.get("person") {
         Some("new") => Person {
             id: UserId::new(block.next_id()),
@@ -775,23 +776,23 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
                 Some(p) => p.parse::<PhoneNumberId>().ok(),
             };
             let id = waba.id;
-            let setup = crate::setup::start_for_waba(state, waba.clone(), &business, now).await?;
-            changes = if setup.puts.is_empty() {
-                changes.put(Put::Waba(waba))
-            } else {
-                changes.merge(setup)
-            };
+            changes = changes.merge(
+                crate::setup::put_waba(
+                    state,
+                    waba,
+                    &business,
+                    now,
+                    "connected through Embedded Signup",
+                )
+                .await?,
+            );
             (id, phone_id)
         }
         None => return Err(StoreError::Invalid("no WABA chosen".into())),
     };
     if signs_terms {
-        for waba in state.store.wabas_owned_by(business.id).await? {
-            if waba.id != waba_id {
-                changes =
-                    changes.merge(crate::setup::start_for_waba(state, waba, &business, now).await?);
-            }
-        }
+        changes = changes
+            .merge(crate::setup::start_for_business(state, &business, now, Some(waba_id)).await?);
     }
     if !created_business && !business.people.iter().any(|p| p.id == person.id) {
         business.people.push(person.clone());

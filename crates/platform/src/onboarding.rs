@@ -210,15 +210,17 @@ pub async fn sign_terms(
     now: Timestamp,
 ) -> Result<ChangeSet, StoreError> {
     business.mm_terms = Some(TermsSigned { at: now, by });
-    Ok(crate::setup::start_for_business(state, &business, now)
-        .await?
-        .event(NewEvent {
-            at: now,
-            kind: "business.mm_terms_signed".into(),
-            subject: format!("business:{}", business.id),
-            detail: json!({ "by": by.map(|u| u.to_string()) }),
-        })
-        .put(Put::Business(business)))
+    Ok(
+        crate::setup::start_for_business(state, &business, now, None)
+            .await?
+            .event(NewEvent {
+                at: now,
+                kind: "business.mm_terms_signed".into(),
+                subject: format!("business:{}", business.id),
+                detail: json!({ "by": by.map(|u| u.to_string()) }),
+            })
+            .put(Put::Business(business)),
+    )
 }
 
 /// An admin accepts the request: the portfolio's terms are signed.

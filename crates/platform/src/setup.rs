@@ -14,6 +14,7 @@ use serde_json::json;
 use wamm_domain::onboarding::{WabaOnboardingStatus, waba_status};
 use wamm_domain::{Business, NewEvent, Template, Timestamp, Waba};
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_wire::ids::WabaId;
 use wamm_world::Mint;
 
 use crate::mint::Block;
@@ -63,20 +64,26 @@ pub fn start(
 
 /// IDs [`start`] may take for a WABA with `templates` templates: an ad account and three ad
 /// entities per template.
-pub const fn ids_needed(templates: usize) -> usize {
+const fn ids_needed(templates: usize) -> usize {
     1 + 3 * templates
 }
 
-/// Starts setup for every WABA of `business` (terms signed) that waits for it, returning
-/// the writes and events; an empty set when none does.
+/// Starts setup for every WABA of `business` (terms signed) that waits for it, but `except`
+/// (one the caller writes itself), returning the writes and events; an empty set when none
+/// does.
 pub async fn start_for_business(
     state: &AppState,
     business: &Business,
     now: Timestamp,
+    except: Option<WabaId>,
 ) -> Result<ChangeSet, StoreError> {
     let mut changes = ChangeSet::new();
     for waba in state.store.wabas_owned_by(business.id).await? {
-        changes = changes.merge(start_for_waba(state, waba, business, now).await?);
+        if Some(waba.id) == except {
+            continue;
+        }
+        changes = changes
+            .merge(start_for_waba(state, waba, business, now, "the terms were signed").await?);
     }
     Ok(changes)
 }
@@ -95,13 +102,14 @@ pub fn started(waba: &Waba, now: Timestamp, reason: &str) -> NewEvent {
     }
 }
 
-/// Starts setup for `waba` when it waits for it (its owner `business` signed the terms);
-/// otherwise returns no changes.
+/// Starts setup for `waba` when it waits for it (its owner `business` signed the terms),
+/// logging `reason`; otherwise returns no changes.
 pub async fn start_for_waba(
     state: &AppState,
     mut waba: Waba,
     business: &Business,
     now: Timestamp,
+    reason: &str,
 ) -> Result<ChangeSet, StoreError> {
     if !needs_setup(state, &waba, business, now) {
         return Ok(ChangeSet::new());
@@ -109,11 +117,28 @@ pub async fn start_for_waba(
     let templates = state.store.templates_of(waba.id).await?;
     let mut block = state.minter.block(ids_needed(templates.len())).await?;
     let puts = start(state, &mut waba, &templates, now, &mut block);
-    let mut changes = ChangeSet::new().event(started(&waba, now, "the terms were signed"));
+    let mut changes = ChangeSet::new().event(started(&waba, now, reason));
     for put in puts {
         changes = changes.put(put);
     }
     Ok(changes.put(Put::Waba(waba)))
+}
+
+/// Writes a new or changed `waba` of `business`, starting its setup when it now waits for
+/// one (a WABA joining, or reconnected to, a portfolio whose terms are signed).
+pub async fn put_waba(
+    state: &AppState,
+    waba: Waba,
+    business: &Business,
+    now: Timestamp,
+    reason: &str,
+) -> Result<ChangeSet, StoreError> {
+    let setup = start_for_waba(state, waba.clone(), business, now, reason).await?;
+    Ok(if setup.puts.is_empty() {
+        ChangeSet::new().put(Put::Waba(waba))
+    } else {
+        setup
+    })
 }
 
 /// The `account_update` values a completed setup sends for `waba`.
