@@ -310,6 +310,12 @@ impl Waba {
     }
 }
 
+/// The digits of a phone number as WhatsApp IDs and webhooks carry it: `+1 555-078-3881` is
+/// `15550783881`.
+pub fn phone_digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
 /// Phone number throughput level (`throughput.level`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

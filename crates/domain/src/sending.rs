@@ -140,7 +140,7 @@ pub fn parse(body: &Map<String, Value>, endpoint: Endpoint) -> Result<SendReques
         return Err(invalid("The parameter recipient_type is required."));
     }
     let input = required(body, "to")?;
-    let to: String = input.chars().filter(char::is_ascii_digit).collect();
+    let to = crate::model::phone_digits(input);
     let only_phone_chars = input
         .chars()
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
@@ -642,6 +642,11 @@ mod tests {
             route(false, ProductPolicy::Strict).map_err(|e| e.code),
             Err(131_055)
         );
+    }
+
+    #[test]
+    fn webhook_numbers_are_digits() {
+        assert_eq!(crate::model::phone_digits("+1 555-078-3881"), "15550783881");
     }
 
     #[test]

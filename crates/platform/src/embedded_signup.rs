@@ -680,10 +680,11 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
             email: flow.get("person_email").unwrap_or_default().to_owned(),
             role: BusinessRole::Admin,
         },
+        // `check` kept only a person that exists; one gone since is refused like a lost WABA.
         Some(id) => person_by_id(state, id)
             .await?
-            .unwrap_or_else(unreachable_person),
-        None => unreachable_person(),
+            .ok_or_else(|| StoreError::Invalid(format!("no person {id}")))?,
+        None => return Err(StoreError::Invalid("no person chosen".into())),
     };
     let mut changes = ChangeSet::new();
     let (mut business, created_business) = match chosen_business(state, flow).await? {
@@ -898,35 +899,28 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
     ))
 }
 
-fn unreachable_person() -> Person {
-    // `check` made sure a person was chosen; this placeholder is never stored.
-    Person {
-        id: UserId::new(0),
-        name: String::new(),
-        email: String::new(),
-        role: BusinessRole::Employee,
-    }
+/// The dialog's error page (Facebook's "Sorry, something went wrong.").
+#[derive(Template)]
+#[template(
+    source = "<!doctype html><title>Error</title><h1>Sorry, something went wrong.</h1><p id=\"dialog-error\">{{ message }}</p>",
+    ext = "html"
+)]
+struct ErrorPage {
+    message: String,
 }
 
 fn error_page(e: &DialogError) -> Response {
     if let DialogError::Store(s) = e {
         return failed(s);
     }
-    (
-        StatusCode::BAD_REQUEST,
-        Html(format!(
-            "<!doctype html><title>Error</title><h1>Sorry, something went wrong.</h1><p id=\"dialog-error\">{}</p>",
-            askama_escape(&e.to_string())
-        )),
-    )
-        .into_response()
-}
-
-fn askama_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    match (ErrorPage {
+        message: e.to_string(),
+    })
+    .render()
+    {
+        Ok(html) => (StatusCode::BAD_REQUEST, Html(html)).into_response(),
+        Err(e) => failed(&e),
+    }
 }
 
 fn failed(e: &impl std::fmt::Display) -> Response {

@@ -66,10 +66,7 @@ pub fn change(message: &Message, display: &str, step: Step, at: Timestamp) -> Op
                 }],
             }));
         }
-        Step::Sent => "sent",
-        Step::Delivered => "delivered",
-        Step::Read => "read",
-        Step::Failed(_) => "failed",
+        Step::Sent | Step::Delivered | Step::Read | Step::Failed(_) => status_text(step)?,
     };
     let mut item = json!({
         "id": message.id,
@@ -124,6 +121,7 @@ fn fxhash(text: &str) -> u64 {
     })
 }
 
+/// The status a step leaves the message in (a click leaves it as it was).
 const fn status_text(step: Step) -> Option<&'static str> {
     match step {
         Step::Sent => Some("sent"),
@@ -159,12 +157,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
                     .store
                     .phone_number(message.phone_number_id)
                     .await?
-                    .map(|p| {
-                        p.display_phone_number
-                            .chars()
-                            .filter(char::is_ascii_digit)
-                            .collect()
-                    })
+                    .map(|p| wamm_domain::phone_digits(&p.display_phone_number))
                     .unwrap_or_default();
                 slot.insert(digits);
             }

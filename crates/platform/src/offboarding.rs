@@ -74,11 +74,6 @@ pub struct Offboarded {
     pub webhooks: usize,
 }
 
-/// The digits of a display number, as Meta's webhooks carry it (`15550783881`).
-fn digits(display: &str) -> String {
-    display.chars().filter(char::is_ascii_digit).collect()
-}
-
 /// Disconnects coexistence number `phone` for `reason`.
 pub async fn disconnect(
     state: &AppState,
@@ -118,7 +113,7 @@ pub async fn disconnect(
             }
         }
     }
-    let phone_digits = digits(&number.display_phone_number);
+    let phone_digits = wamm_domain::phone_digits(&number.display_phone_number);
     let event = if reason == DisconnectReason::AccountDisconnected {
         "PARTNER_REMOVED"
     } else {
@@ -164,11 +159,6 @@ pub async fn disconnect(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn webhook_numbers_are_digits() {
-        assert_eq!(digits("+1 555-078-3881"), "15550783881");
-    }
 
     #[test]
     fn who_initiated() {

@@ -22,6 +22,14 @@ pub enum ReviewError {
     Store(#[from] StoreError),
 }
 
+async fn load(state: &AppState, id: TemplateId) -> Result<wamm_domain::Template, ReviewError> {
+    state
+        .store
+        .template(id)
+        .await?
+        .ok_or(ReviewError::NotFound(id))
+}
+
 /// Sets template `id`'s status (with Meta's `reason`, e.g. `INCORRECT_CATEGORY` for a
 /// rejection) and tells subscribed apps. Returns the webhook value sent.
 pub async fn set_status(
@@ -30,11 +38,7 @@ pub async fn set_status(
     status: TemplateStatus,
     reason: Option<String>,
 ) -> Result<Value, ReviewError> {
-    let mut template = state
-        .store
-        .template(id)
-        .await?
-        .ok_or(ReviewError::NotFound(id))?;
+    let mut template = load(state, id).await?;
     let now = state.clock.now();
     let previous = template.status;
     template.status = status;
@@ -92,11 +96,7 @@ pub async fn recategorise(
     category: TemplateCategory,
     impending: bool,
 ) -> Result<Value, ReviewError> {
-    let mut template = state
-        .store
-        .template(id)
-        .await?
-        .ok_or(ReviewError::NotFound(id))?;
+    let mut template = load(state, id).await?;
     let now = state.clock.now();
     let mut value = json!({
         "message_template_id": template.id.get(),

@@ -22,7 +22,6 @@ use wamm_wire::ids::PhoneNumberId;
 use super::auth::Caller;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
-use super::waba::authorize;
 use crate::state::AppState;
 
 /// The default TTL of a message whose template sets none (30 days).
@@ -70,32 +69,44 @@ pub struct SendLimits {
     pairs: Mutex<HashMap<(PhoneNumberId, String), Bucket>>,
 }
 
+/// Takes one token from the bucket of `key` in `map`.
+fn take_from<K: Eq + std::hash::Hash>(
+    map: &Mutex<HashMap<K, Bucket>>,
+    key: K,
+    capacity: f64,
+    refill_ms: f64,
+    now_ms: i64,
+) -> bool {
+    let mut map = map
+        .lock()
+        .expect("invariant: limits lock is never poisoned");
+    let mut slot = map.get(&key).copied();
+    let ok = Bucket::take(&mut slot, capacity, refill_ms, now_ms);
+    if let Some(b) = slot {
+        map.insert(key, b);
+    }
+    ok
+}
+
 impl SendLimits {
     fn number(&self, phone: PhoneNumberId, mps: u32, now_ms: i64) -> bool {
-        let mut map = self
-            .numbers
-            .lock()
-            .expect("invariant: limits lock is never poisoned");
-        let mut slot = map.get(&phone).copied();
-        let ok = Bucket::take(&mut slot, f64::from(mps), 1_000.0 / f64::from(mps), now_ms);
-        if let Some(b) = slot {
-            map.insert(phone, b);
-        }
-        ok
+        take_from(
+            &self.numbers,
+            phone,
+            f64::from(mps),
+            1_000.0 / f64::from(mps),
+            now_ms,
+        )
     }
 
     fn pair(&self, phone: PhoneNumberId, to: &str, now_ms: i64) -> bool {
-        let mut map = self
-            .pairs
-            .lock()
-            .expect("invariant: limits lock is never poisoned");
-        let key = (phone, to.to_owned());
-        let mut slot = map.get(&key).copied();
-        let ok = Bucket::take(&mut slot, PAIR_BURST, PAIR_REFILL_MS, now_ms);
-        if let Some(b) = slot {
-            map.insert(key, b);
-        }
-        ok
+        take_from(
+            &self.pairs,
+            (phone, to.to_owned()),
+            PAIR_BURST,
+            PAIR_REFILL_MS,
+            now_ms,
+        )
     }
 }
 
@@ -150,19 +161,14 @@ pub async fn send(
     phone: &PhoneNumber,
     endpoint: Endpoint,
 ) -> ApiResult {
-    let id = phone.id.to_string();
-    let waba = state
-        .store
-        .waba(phone.waba_id)
-        .await?
-        .ok_or_else(|| GraphError::unsupported_request(req.method_name(), &id))?;
-    authorize(req, caller, &waba, &[Permission::WhatsappBusinessMessaging]).map_err(|e| {
-        if e.subcode() == Some(wamm_wire::error::subcode::UNSUPPORTED_REQUEST) {
-            GraphError::unsupported_request(req.method_name(), &id)
-        } else {
-            e
-        }
-    })?;
+    let waba = super::phone::authorized_waba(
+        state,
+        req,
+        caller,
+        phone,
+        &[Permission::WhatsappBusinessMessaging],
+    )
+    .await?;
     if !phone.registered {
         return Err(GraphError::new(
             400,

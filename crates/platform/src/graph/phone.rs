@@ -77,6 +77,27 @@ pub fn node(phone: &PhoneNumber) -> Node {
     build(phone, LIST_DEFAULTS)
 }
 
+/// The WABA of `phone`, once `caller` may use the number with one of `scopes`. A number the
+/// caller cannot see is hidden as itself, not as its WABA.
+pub async fn authorized_waba(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    phone: &PhoneNumber,
+    scopes: &[Permission],
+) -> ApiResult<Waba> {
+    let hidden = || GraphError::unsupported_request(req.method_name(), &phone.id.to_string());
+    let waba = state.store.waba(phone.waba_id).await?.ok_or_else(hidden)?;
+    authorize(req, caller, &waba, scopes).map_err(|e| {
+        if e.subcode() == Some(wamm_wire::error::subcode::UNSUPPORTED_REQUEST) {
+            hidden()
+        } else {
+            e
+        }
+    })?;
+    Ok(waba)
+}
+
 /// `GET /{phone-number-id}`.
 pub async fn get(
     state: &AppState,
@@ -84,18 +105,7 @@ pub async fn get(
     caller: &Caller,
     phone: &PhoneNumber,
 ) -> ApiResult {
-    let waba =
-        state.store.waba(phone.waba_id).await?.ok_or_else(|| {
-            GraphError::unsupported_request(req.method_name(), &phone.id.to_string())
-        })?;
-    authorize(req, caller, &waba, SCOPES).map_err(|e| {
-        // Hide the number, not the WABA, when the caller cannot see it.
-        if e.subcode() == Some(wamm_wire::error::subcode::UNSUPPORTED_REQUEST) {
-            GraphError::unsupported_request(req.method_name(), &phone.id.to_string())
-        } else {
-            e
-        }
-    })?;
+    let waba = authorized_waba(state, req, caller, phone, SCOPES).await?;
     let sel = req.params.fields()?;
     Ok(Reply::json(build(phone, GET_DEFAULTS).project(sel.as_ref())?).about(waba.id))
 }
