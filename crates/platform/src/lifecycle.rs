@@ -17,7 +17,7 @@ use crate::state::AppState;
 use crate::webhooks::fanout;
 
 /// How many due messages one pass takes.
-const BATCH: i64 = 100;
+const BATCH: i64 = 500;
 
 /// The `pricing.category` (and `conversation.origin.type`) of a message.
 pub fn pricing_category(message: &Message) -> &'static str {
@@ -200,29 +200,37 @@ fn step_changes(
     display: &str,
     targets: &HashMap<WabaId, Vec<fanout::Target>>,
 ) -> Option<ChangeSet> {
+    let done = message.steps_done;
+    let to = targets.get(&message.waba_id).map_or(&[][..], Vec::as_slice);
+    let webhooks = advance(&mut message, display, to)?;
+    Some(
+        ChangeSet::new()
+            .guard(Guard::MessageStep {
+                id: message.id.clone(),
+                done,
+            })
+            .webhooks(webhooks)
+            .put(Put::Message(message)),
+    )
+}
+
+/// Takes the next step of `message`: counts it done, sets the status it leaves, and returns
+/// its webhooks to `targets` (none for a silent step); `None` when nothing is left to do.
+pub fn advance(
+    message: &mut Message,
+    display: &str,
+    targets: &[fanout::Target],
+) -> Option<Vec<wamm_domain::NewWebhook>> {
     let index = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
     let &(at, step) = message.plan.get(index)?;
-    let done = message.steps_done;
     message.steps_done += 1;
     if let Some(text) = status_text(step) {
         message.status = Some(text.to_owned());
     }
-    let mut changes = ChangeSet::new().guard(Guard::MessageStep {
-        id: message.id.clone(),
-        done,
-    });
-    if let Some(value) = change(&message, display, step, at)
-        && let Some(to) = targets.get(&message.waba_id)
-    {
-        changes = changes.webhooks(fanout::deliveries(
-            to,
-            message.waba_id,
-            "messages",
-            &value,
-            at,
-        ));
-    }
-    Some(changes.put(Put::Message(message)))
+    Some(match change(message, display, step, at) {
+        Some(value) => fanout::deliveries(targets, message.waba_id, "messages", &value, at),
+        None => Vec::new(),
+    })
 }
 
 /// Adds `step` for `message` to happen at `at` (a control API action: the recipient reads or

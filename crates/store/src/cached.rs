@@ -1,5 +1,6 @@
 //! A read cache in front of a [`Store`]: the objects every Graph call looks up (tokens, apps,
-//! businesses, WABAs, phone numbers, a WABA's templates) are served from memory.
+//! businesses, WABAs, phone numbers, a WABA's templates) and where a WABA's webhooks go (its
+//! subscribed apps, their subscriptions) are served from memory.
 //!
 //! Staying correct within a process: every commit through the cache evicts the objects it
 //! wrote, and bumps a generation; a read that started before a commit finished is not cached
@@ -67,6 +68,48 @@ impl<K: Eq + Hash + Clone, V: Clone> Map<K, V> {
     }
 }
 
+/// The cached entries a change set makes stale.
+#[derive(Debug, Default)]
+struct Stale {
+    apps: Vec<AppId>,
+    businesses: Vec<BusinessId>,
+    wabas: Vec<WabaId>,
+    phones: Vec<PhoneNumberId>,
+    tokens: Vec<String>,
+    templates_of: Vec<WabaId>,
+    subscriptions_of: Vec<WabaId>,
+    app_subscriptions: Vec<AppId>,
+    /// A deleted template's WABA is not named: every WABA's list goes.
+    every_template_list: bool,
+}
+
+impl Stale {
+    fn of(changes: &ChangeSet) -> Self {
+        let mut stale = Self::default();
+        for put in &changes.puts {
+            match put {
+                Put::App(v) => stale.apps.push(v.id),
+                Put::Business(v) => stale.businesses.push(v.id),
+                Put::Waba(v) => stale.wabas.push(v.id),
+                Put::PhoneNumber(v) => stale.phones.push(v.id),
+                Put::Template(v) => stale.templates_of.push(v.waba_id),
+                Put::Token(v) => stale.tokens.push(v.hash.clone()),
+                Put::Subscription(v) => stale.subscriptions_of.push(v.waba_id),
+                Put::AppSubscription(v) => stale.app_subscriptions.push(v.app_id),
+                Put::SystemUser(_) | Put::Request(_) | Put::AuthCode(_) | Put::Message(_) => {}
+            }
+        }
+        for delete in &changes.deletes {
+            match delete {
+                Delete::Template(_) => stale.every_template_list = true,
+                Delete::Subscription { waba, .. } => stale.subscriptions_of.push(*waba),
+                Delete::AppSubscription { app, .. } => stale.app_subscriptions.push(*app),
+            }
+        }
+        stale
+    }
+}
+
 /// A [`Store`] with a read cache; see the module docs.
 pub struct CachedStore {
     inner: Box<dyn Store>,
@@ -77,6 +120,8 @@ pub struct CachedStore {
     wabas: Map<WabaId, Option<Waba>>,
     phones: Map<PhoneNumberId, Option<PhoneNumber>>,
     templates_of: Map<WabaId, Vec<Template>>,
+    subscriptions_of: Map<WabaId, Vec<WabaSubscription>>,
+    app_subscriptions: Map<AppId, Vec<AppSubscription>>,
 }
 
 impl std::fmt::Debug for CachedStore {
@@ -99,6 +144,8 @@ impl CachedStore {
             wabas: Map::new(),
             phones: Map::new(),
             templates_of: Map::new(),
+            subscriptions_of: Map::new(),
+            app_subscriptions: Map::new(),
         }
     }
 
@@ -120,27 +167,33 @@ impl CachedStore {
         Ok(value)
     }
 
-    fn evict(&self, changes: &ChangeSet) {
-        for put in &changes.puts {
-            match put {
-                Put::App(v) => self.apps.evict(&v.id),
-                Put::Business(v) => self.businesses.evict(&v.id),
-                Put::Waba(v) => self.wabas.evict(&v.id),
-                Put::PhoneNumber(v) => self.phones.evict(&v.id),
-                Put::Template(v) => self.templates_of.evict(&v.waba_id),
-                Put::Token(v) => self.tokens.evict(&v.hash),
-                Put::SystemUser(_)
-                | Put::Subscription(_)
-                | Put::AppSubscription(_)
-                | Put::Request(_)
-                | Put::AuthCode(_)
-                | Put::Message(_) => {}
-            }
+    fn evict(&self, stale: &Stale) {
+        for id in &stale.apps {
+            self.apps.evict(id);
         }
-        for delete in &changes.deletes {
-            // A deleted template's WABA is not named; forget every WABA's list.
-            if matches!(delete, Delete::Template(_)) {
-                self.templates_of.clear();
+        for id in &stale.businesses {
+            self.businesses.evict(id);
+        }
+        for id in &stale.wabas {
+            self.wabas.evict(id);
+        }
+        for id in &stale.phones {
+            self.phones.evict(id);
+        }
+        for hash in &stale.tokens {
+            self.tokens.evict(hash);
+        }
+        for id in &stale.subscriptions_of {
+            self.subscriptions_of.evict(id);
+        }
+        for id in &stale.app_subscriptions {
+            self.app_subscriptions.evict(id);
+        }
+        if stale.every_template_list {
+            self.templates_of.clear();
+        } else {
+            for id in &stale.templates_of {
+                self.templates_of.evict(id);
             }
         }
     }
@@ -152,6 +205,8 @@ impl CachedStore {
         self.wabas.clear();
         self.phones.clear();
         self.templates_of.clear();
+        self.subscriptions_of.clear();
+        self.app_subscriptions.clear();
     }
 }
 
@@ -163,10 +218,11 @@ impl Store for CachedStore {
 
     async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError> {
         // Evict before (no reader keeps the old value) and after (nor re-reads it meanwhile).
-        self.evict(&changes);
-        let result = self.inner.commit(changes.clone()).await;
+        let stale = Stale::of(&changes);
+        self.evict(&stale);
+        let result = self.inner.commit(changes).await;
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.evict(&changes);
+        self.evict(&stale);
         result
     }
 
@@ -259,11 +315,21 @@ impl Store for CachedStore {
     }
 
     async fn subscriptions_of(&self, waba: WabaId) -> Result<Vec<WabaSubscription>, StoreError> {
-        self.inner.subscriptions_of(waba).await
+        self.through(
+            &self.subscriptions_of,
+            waba,
+            self.inner.subscriptions_of(waba),
+        )
+        .await
     }
 
     async fn app_subscriptions(&self, app: AppId) -> Result<Vec<AppSubscription>, StoreError> {
-        self.inner.app_subscriptions(app).await
+        self.through(
+            &self.app_subscriptions,
+            app,
+            self.inner.app_subscriptions(app),
+        )
+        .await
     }
 
     async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {

@@ -4,7 +4,7 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use crate::shared::impl_store;
+use crate::shared::{Write, Written, impl_store};
 use crate::{Backend, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -38,13 +38,17 @@ impl PgStore {
         Ok(tx)
     }
 
-    /// Applies `changes` in a transaction of their own: PostgreSQL runs concurrent writers
-    /// side by side, so there is nothing to gain from queueing them.
-    async fn write(&self, changes: crate::ChangeSet) -> Result<Vec<i64>, StoreError> {
+    /// Applies `write` in a transaction of its own (one statement needs none): PostgreSQL
+    /// runs concurrent writers side by side, so there is nothing to gain from queueing them.
+    async fn write(&self, write: Write) -> Result<Written, StoreError> {
+        if write.is_one_statement() {
+            let mut conn = self.pool.acquire().await?;
+            return Self::run(&mut conn, write).await;
+        }
         let mut tx = self.pool.begin().await?;
-        let seqs = Self::apply(&mut tx, changes).await?;
+        let written = Self::run(&mut tx, write).await?;
         tx.commit().await?;
-        Ok(seqs)
+        Ok(written)
     }
 
     /// PostgreSQL names the violated constraint.

@@ -28,8 +28,11 @@ pub(crate) mod put {
         setup_pending_at, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
         SET owner_business_id = excluded.owner_business_id, \
         setup_pending_at = excluded.setup_pending_at, doc = excluded.doc";
-    pub(crate) const MESSAGE: &str = "INSERT INTO messages (id, waba_id, steps_done, next_at, \
-        doc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET \
+    /// Followed by `VALUES` rows of (`id`, `waba_id`, `steps_done`, `next_at`, `doc`) and
+    /// [`MESSAGES_TAIL`].
+    pub(crate) const MESSAGES: &str =
+        "INSERT INTO messages (id, waba_id, steps_done, next_at, doc) ";
+    pub(crate) const MESSAGES_TAIL: &str = " ON CONFLICT (id) DO UPDATE SET \
         steps_done = excluded.steps_done, next_at = excluded.next_at, doc = excluded.doc";
     pub(crate) const AUTH_CODE: &str = "INSERT INTO auth_codes (hash, app_id, used_at, doc) \
         VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE SET app_id = excluded.app_id, \
@@ -50,8 +53,8 @@ pub(crate) mod put {
         VALUES ($1, $2, $3) ON CONFLICT (waba_id, app_id) DO UPDATE SET doc = excluded.doc";
     pub(crate) const META: &str = "INSERT INTO meta (key, value) VALUES ($1, $2) \
         ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-    pub(crate) const EVENT: &str = "INSERT INTO events (at, kind, subject, detail) \
-        VALUES ($1, $2, $3, $4) RETURNING seq";
+    /// Followed by `VALUES` rows of (at, kind, subject, detail) and `RETURNING seq`.
+    pub(crate) const EVENTS: &str = "INSERT INTO events (at, kind, subject, detail) ";
     pub(crate) const APP_SUBSCRIPTION: &str = "INSERT INTO app_subscriptions (app_id, object, doc) \
         VALUES ($1, $2, $3) ON CONFLICT (app_id, object) DO UPDATE SET doc = excluded.doc";
     pub(crate) const REQUEST: &str = "INSERT INTO onboarding_requests (id, client_business_id, \
@@ -158,8 +161,9 @@ pub(crate) mod delete {
 pub(crate) mod guard {
     pub(crate) const WABA_SETUP_PENDING: &str = "UPDATE wabas SET setup_pending_at = NULL \
         WHERE id = $1 AND setup_pending_at IS NOT NULL";
-    pub(crate) const MESSAGE_STEP: &str = "UPDATE messages SET steps_done = steps_done + 1 \
-        WHERE id = $1 AND steps_done = $2";
+    /// Followed by `VALUES` rows of (id, steps done) and `)`.
+    pub(crate) const MESSAGE_STEPS: &str = "UPDATE messages SET steps_done = steps_done + 1 \
+        WHERE (id, steps_done) IN (";
     pub(crate) const CODE_UNUSED: &str =
         "UPDATE auth_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL";
 }
@@ -252,6 +256,110 @@ pub(crate) mod get {
 
 /// An event row: seq, at, kind, subject, detail (JSON text).
 pub(crate) type EventRow = (i64, i64, String, String, String);
+
+/// The messages of `puts` with each ID once, as the last put of it left it (one statement
+/// may not upsert a row twice), in first-put order.
+pub(crate) fn last_of_each(puts: Vec<&wamm_domain::Message>) -> Vec<&wamm_domain::Message> {
+    let mut at = std::collections::HashMap::with_capacity(puts.len());
+    let mut out: Vec<&wamm_domain::Message> = Vec::with_capacity(puts.len());
+    for m in puts {
+        match at.entry(m.id.as_str()) {
+            std::collections::hash_map::Entry::Occupied(slot) => out[*slot.get()] = m,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(out.len());
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// A write to the database, applied in one transaction: by the SQLite writer in its turn (so
+/// nothing else races for SQLite's single write lock), by PostgreSQL at once.
+pub(crate) enum Write {
+    /// A [`ChangeSet`](crate::ChangeSet); answers the sequence numbers of its events.
+    Commit(crate::ChangeSet),
+    /// Reserves `n` values of the counter `key`; answers the last value before them.
+    Reserve { key: String, n: i64 },
+    /// Leases due webhooks (see [`claim`]).
+    Claim {
+        now: Timestamp,
+        wall_ms: i64,
+        lease_ms: i64,
+        limit: i64,
+    },
+    /// Records delivery attempts and their outcomes.
+    Finish(Vec<(AttemptColumns, wamm_domain::Outcome)>),
+    /// Puts an outbox row back to pending; answers whether it existed.
+    Redeliver { id: i64, now: Timestamp },
+    /// Replaces the whole world.
+    World(Box<wamm_domain::WorldState>),
+}
+
+impl Write {
+    /// Whether the write is one statement, which needs no transaction of its own.
+    pub(crate) const fn is_one_statement(&self) -> bool {
+        matches!(
+            self,
+            Self::Reserve { .. } | Self::Claim { .. } | Self::Redeliver { .. }
+        )
+    }
+}
+
+/// What a [`Write`] answers.
+pub(crate) enum Written {
+    /// The sequence numbers of a commit's events.
+    Seqs(Vec<i64>),
+    /// The counter value before a reservation.
+    Reserved(i64),
+    /// Leased webhooks.
+    Claimed(Vec<OutboxItem>),
+    /// Whether a row changed.
+    Changed(bool),
+    /// Nothing to answer.
+    Done,
+}
+
+impl Written {
+    fn other(self) -> StoreError {
+        StoreError::Invalid("the writer answered a different kind of write".into())
+    }
+
+    pub(crate) fn seqs(self) -> Result<Vec<i64>, StoreError> {
+        match self {
+            Self::Seqs(v) => Ok(v),
+            other => Err(other.other()),
+        }
+    }
+
+    pub(crate) fn reserved(self) -> Result<i64, StoreError> {
+        match self {
+            Self::Reserved(v) => Ok(v),
+            other => Err(other.other()),
+        }
+    }
+
+    pub(crate) fn claimed(self) -> Result<Vec<OutboxItem>, StoreError> {
+        match self {
+            Self::Claimed(v) => Ok(v),
+            other => Err(other.other()),
+        }
+    }
+
+    pub(crate) fn changed(self) -> Result<bool, StoreError> {
+        match self {
+            Self::Changed(v) => Ok(v),
+            other => Err(other.other()),
+        }
+    }
+
+    pub(crate) fn done(self) -> Result<(), StoreError> {
+        match self {
+            Self::Done => Ok(()),
+            other => Err(other.other()),
+        }
+    }
+}
 
 /// Rows per multi-row statement: 500 rows of at most 11 parameters stay far below both
 /// SQLite's (32766) and PostgreSQL's (65535) bound-parameter limits.
@@ -581,12 +689,24 @@ pub(crate) fn write_error(
 ///
 /// `$store` must have a `pool: sqlx::Pool<$db>` field and provide
 /// `async fn begin_read(&self) -> Result<sqlx::Transaction<'static, $db>, StoreError>` (a
-/// transaction whose reads see one snapshot) and
+/// transaction whose reads see one snapshot),
+/// `async fn write(&self, Write) -> Result<Written, StoreError>` (applies a [`Write`] with
+/// `Self::run`, in a transaction) and
 /// `fn constraint_name(&dyn sqlx::error::DatabaseError) -> String`; `$claim` is the backend's
 /// statement from [`claim`].
 macro_rules! impl_store {
     ($store:ty, $db:ty, $conn:ty, $backend:expr, $claim:expr) => {
         impl $store {
+            /// Applies `write` (see the backend's `write`), naming unique violations.
+            async fn written(
+                &self,
+                write: $crate::shared::Write,
+            ) -> Result<$crate::shared::Written, $crate::StoreError> {
+                self.write(write)
+                    .await
+                    .map_err(|e| $crate::shared::write_error(e, Self::constraint_name))
+            }
+
             async fn put_app(
                 conn: &mut $conn,
                 v: &wamm_domain::App,
@@ -768,11 +888,11 @@ macro_rules! impl_store {
             /// Enqueues webhooks, pending and due at their time, a chunk of rows per statement.
             async fn enqueue_webhooks(
                 conn: &mut $conn,
-                webhooks: &[wamm_domain::NewWebhook],
+                webhooks: &[&wamm_domain::NewWebhook],
             ) -> Result<(), $crate::StoreError> {
                 let rows = webhooks
                     .iter()
-                    .map($crate::shared::EnqueueRow::of)
+                    .map(|w| $crate::shared::EnqueueRow::of(w))
                     .collect::<Result<Vec<_>, _>>()?;
                 for chunk in rows.chunks($crate::shared::ROWS_PER_STATEMENT) {
                     let mut query =
@@ -890,17 +1010,7 @@ macro_rules! impl_store {
                     Put::Subscription(v) => Self::put_subscription(conn, v).await,
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                     Put::Request(v) => Self::put_request(conn, v).await,
-                    Put::Message(v) => {
-                        sqlx::query($crate::shared::put::MESSAGE)
-                            .bind(v.id.as_str())
-                            .bind($crate::shared::db_id(v.waba_id.get())?)
-                            .bind(i64::from(v.steps_done))
-                            .bind(v.next_at().map(wamm_domain::Timestamp::millis))
-                            .bind($crate::shared::to_doc(v)?)
-                            .execute(&mut *conn)
-                            .await?;
-                        Ok(())
-                    }
+                    Put::Message(v) => Self::put_messages(conn, &[v]).await,
                     Put::AuthCode(v) => {
                         sqlx::query($crate::shared::put::AUTH_CODE)
                             .bind(v.hash.as_str())
@@ -927,11 +1037,7 @@ macro_rules! impl_store {
                             .await?
                     }
                     Guard::MessageStep { id, done } => {
-                        sqlx::query($crate::shared::guard::MESSAGE_STEP)
-                            .bind(id.as_str())
-                            .bind(i64::from(*done))
-                            .execute(&mut *conn)
-                            .await?
+                        return Self::claim_steps(conn, &[(id.as_str(), *done)]).await;
                     }
                     Guard::CodeUnused { hash, at } => {
                         sqlx::query($crate::shared::guard::CODE_UNUSED)
@@ -952,7 +1058,7 @@ macro_rules! impl_store {
 
             async fn delete(
                 conn: &mut $conn,
-                delete: $crate::Delete,
+                delete: &$crate::Delete,
             ) -> Result<(), $crate::StoreError> {
                 use $crate::Delete;
                 match delete {
@@ -972,7 +1078,7 @@ macro_rules! impl_store {
                     Delete::AppSubscription { app, object } => {
                         sqlx::query($crate::shared::delete::APP_SUBSCRIPTION)
                             .bind($crate::shared::db_id(app.get())?)
-                            .bind(object)
+                            .bind(object.as_str())
                             .execute(&mut *conn)
                             .await?;
                     }
@@ -980,40 +1086,196 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            /// Applies change sets as if one after another, each's guards first, then puts
+            /// (messages last, many to a statement), deletes, settings, events (many to a
+            /// statement), webhooks and emails. Returns each set's event sequence numbers.
+            ///
+            /// Several sets at once run each kind of write for all of them together: callers
+            /// pass several only when none deletes, and take a failure as a failure of all.
             async fn apply(
                 conn: &mut $conn,
-                changes: $crate::ChangeSet,
-            ) -> Result<Vec<i64>, $crate::StoreError> {
-                for g in &changes.guards {
-                    Self::guard(conn, g).await?;
+                sets: &[$crate::ChangeSet],
+            ) -> Result<Vec<Vec<i64>>, $crate::StoreError> {
+                use $crate::{Guard, Put};
+                let mut steps = Vec::new();
+                for g in sets.iter().flat_map(|c| &c.guards) {
+                    match g {
+                        Guard::MessageStep { id, done } => steps.push((id.as_str(), *done)),
+                        other => Self::guard(conn, other).await?,
+                    }
                 }
-                for p in &changes.puts {
-                    Self::put(conn, p).await?;
+                Self::claim_steps(conn, &steps).await?;
+                let mut messages = Vec::new();
+                for p in sets.iter().flat_map(|c| &c.puts) {
+                    match p {
+                        Put::Message(m) => messages.push(m),
+                        other => Self::put(conn, other).await?,
+                    }
                 }
-                for d in changes.deletes {
+                Self::put_messages(conn, &$crate::shared::last_of_each(messages)).await?;
+                for d in sets.iter().flat_map(|c| &c.deletes) {
                     Self::delete(conn, d).await?;
                 }
-                for (key, value) in &changes.meta {
+                for (key, value) in sets.iter().flat_map(|c| &c.meta) {
                     sqlx::query($crate::shared::put::META)
                         .bind(key.as_str())
                         .bind(value.as_str())
                         .execute(&mut *conn)
                         .await?;
                 }
-                let mut seqs = Vec::with_capacity(changes.events.len());
-                for e in &changes.events {
-                    let seq: i64 = sqlx::query_scalar($crate::shared::put::EVENT)
-                        .bind(e.at.millis())
-                        .bind(e.kind.as_str())
-                        .bind(e.subject.as_str())
-                        .bind($crate::shared::to_doc(&e.detail)?)
-                        .fetch_one(&mut *conn)
-                        .await?;
-                    seqs.push(seq);
+                let events: Vec<&wamm_domain::NewEvent> =
+                    sets.iter().flat_map(|c| &c.events).collect();
+                let mut seqs = Self::insert_events(conn, &events).await?.into_iter();
+                let webhooks: Vec<&wamm_domain::NewWebhook> =
+                    sets.iter().flat_map(|c| &c.webhooks).collect();
+                Self::enqueue_webhooks(conn, &webhooks).await?;
+                for c in sets {
+                    Self::send_emails(conn, &c.emails).await?;
                 }
-                Self::enqueue_webhooks(conn, &changes.webhooks).await?;
-                Self::send_emails(conn, &changes.emails).await?;
+                Ok(sets
+                    .iter()
+                    .map(|c| seqs.by_ref().take(c.events.len()).collect())
+                    .collect())
+            }
+
+            /// Claims message steps, many to a statement; every one must match exactly.
+            async fn claim_steps(
+                conn: &mut $conn,
+                steps: &[(&str, u32)],
+            ) -> Result<(), $crate::StoreError> {
+                for chunk in steps.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let mut query =
+                        sqlx::QueryBuilder::<$db>::new($crate::shared::guard::MESSAGE_STEPS);
+                    query.push_values(chunk, |mut row, (id, done)| {
+                        row.push_bind(*id).push_bind(i64::from(*done));
+                    });
+                    query.push(")");
+                    let done = query.build().execute(&mut *conn).await?;
+                    if usize::try_from(done.rows_affected()).ok() != Some(chunk.len()) {
+                        return Err($crate::StoreError::Conflict(
+                            "message_step_claimed".to_owned(),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+
+            /// Upserts messages (each ID at most once), many to a statement.
+            async fn put_messages(
+                conn: &mut $conn,
+                messages: &[&wamm_domain::Message],
+            ) -> Result<(), $crate::StoreError> {
+                for chunk in messages.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let rows = chunk
+                        .iter()
+                        .map(|m| {
+                            Ok::<_, $crate::StoreError>((
+                                m.id.as_str(),
+                                $crate::shared::db_id(m.waba_id.get())?,
+                                i64::from(m.steps_done),
+                                m.next_at().map(wamm_domain::Timestamp::millis),
+                                $crate::shared::to_doc(m)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let mut query = sqlx::QueryBuilder::<$db>::new($crate::shared::put::MESSAGES);
+                    query.push_values(rows, |mut row, (id, waba, steps, next_at, doc)| {
+                        row.push_bind(id)
+                            .push_bind(waba)
+                            .push_bind(steps)
+                            .push_bind(next_at)
+                            .push_bind(doc);
+                    });
+                    query.push($crate::shared::put::MESSAGES_TAIL);
+                    query.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Appends events, many to a statement; returns their sequence numbers in order.
+            async fn insert_events(
+                conn: &mut $conn,
+                events: &[&wamm_domain::NewEvent],
+            ) -> Result<Vec<i64>, $crate::StoreError> {
+                let mut seqs = Vec::with_capacity(events.len());
+                for chunk in events.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let rows = chunk
+                        .iter()
+                        .map(|e| {
+                            Ok::<_, $crate::StoreError>((e, $crate::shared::to_doc(&e.detail)?))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let mut query = sqlx::QueryBuilder::<$db>::new($crate::shared::put::EVENTS);
+                    query.push_values(rows, |mut row, (e, detail)| {
+                        row.push_bind(e.at.millis())
+                            .push_bind(e.kind.as_str())
+                            .push_bind(e.subject.as_str())
+                            .push_bind(detail);
+                    });
+                    query.push(" RETURNING seq");
+                    let mut got: Vec<i64> =
+                        query.build_query_scalar().fetch_all(&mut *conn).await?;
+                    // Rows take increasing sequence numbers in the order they are listed,
+                    // whatever order the database returns them in.
+                    got.sort_unstable();
+                    seqs.extend(got);
+                }
                 Ok(seqs)
+            }
+
+            /// Applies `write` on `conn` (inside whatever transaction the caller holds).
+            async fn run(
+                conn: &mut $conn,
+                write: $crate::shared::Write,
+            ) -> Result<$crate::shared::Written, $crate::StoreError> {
+                use $crate::shared::{Write, Written};
+                match write {
+                    Write::Commit(changes) => {
+                        let mut seqs = Self::apply(conn, std::slice::from_ref(&changes)).await?;
+                        Ok(Written::Seqs(seqs.pop().unwrap_or_default()))
+                    }
+                    Write::Reserve { key, n } => {
+                        let after: i64 = sqlx::query_scalar($crate::shared::get::RESERVE)
+                            .bind(key)
+                            .bind(n.to_string())
+                            .bind(n)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                        $crate::shared::before_reserve(after, n).map(Written::Reserved)
+                    }
+                    Write::Claim {
+                        now,
+                        wall_ms,
+                        lease_ms,
+                        limit,
+                    } => {
+                        let rows: Vec<$crate::shared::OutboxRow> = sqlx::query_as($claim)
+                            .bind($crate::shared::lease_end(wall_ms, lease_ms)?)
+                            .bind(now.millis())
+                            .bind(wall_ms)
+                            .bind(limit)
+                            .fetch_all(&mut *conn)
+                            .await?;
+                        $crate::shared::outbox_from_rows(rows).map(Written::Claimed)
+                    }
+                    Write::Finish(attempts) => {
+                        Self::record_attempts(conn, &attempts).await?;
+                        Self::apply_outcomes(conn, &attempts).await?;
+                        Ok(Written::Done)
+                    }
+                    Write::Redeliver { id, now } => {
+                        let done = sqlx::query($crate::shared::webhook::REDELIVER)
+                            .bind(now.millis())
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(Written::Changed(done.rows_affected() > 0))
+                    }
+                    Write::World(world) => {
+                        Self::load_world(conn, &world).await?;
+                        Ok(Written::Done)
+                    }
+                }
             }
 
             async fn load_world(
@@ -1096,24 +1358,18 @@ macro_rules! impl_store {
                 &self,
                 changes: $crate::ChangeSet,
             ) -> Result<Vec<i64>, $crate::StoreError> {
-                self.write(changes)
-                    .await
-                    .map_err(|e| $crate::shared::write_error(e, Self::constraint_name))
+                self.written($crate::shared::Write::Commit(changes))
+                    .await?
+                    .seqs()
             }
 
             async fn replace_world(
                 &self,
                 world: &wamm_domain::WorldState,
             ) -> Result<(), $crate::StoreError> {
-                let written = async {
-                    let mut tx = self.pool.begin().await?;
-                    Self::load_world(&mut tx, world).await?;
-                    tx.commit().await?;
-                    Ok::<_, $crate::StoreError>(())
-                };
-                written
-                    .await
-                    .map_err(|e| $crate::shared::write_error(e, Self::constraint_name))
+                self.written($crate::shared::Write::World(Box::new(world.clone())))
+                    .await?
+                    .done()
             }
 
             async fn export_world(&self) -> Result<wamm_domain::WorldState, $crate::StoreError> {
@@ -1321,13 +1577,12 @@ macro_rules! impl_store {
             }
 
             async fn reserve(&self, key: &str, n: i64) -> Result<i64, $crate::StoreError> {
-                let after: i64 = sqlx::query_scalar($crate::shared::get::RESERVE)
-                    .bind(key)
-                    .bind(n.to_string())
-                    .bind(n)
-                    .fetch_one(&self.pool)
-                    .await?;
-                $crate::shared::before_reserve(after, n)
+                self.written($crate::shared::Write::Reserve {
+                    key: key.to_owned(),
+                    n,
+                })
+                .await?
+                .reserved()
             }
 
             async fn claim_webhooks(
@@ -1337,14 +1592,14 @@ macro_rules! impl_store {
                 lease_ms: i64,
                 limit: i64,
             ) -> Result<Vec<wamm_domain::OutboxItem>, $crate::StoreError> {
-                let rows: Vec<$crate::shared::OutboxRow> = sqlx::query_as($claim)
-                    .bind($crate::shared::lease_end(wall_ms, lease_ms)?)
-                    .bind(now.millis())
-                    .bind(wall_ms)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await?;
-                $crate::shared::outbox_from_rows(rows)
+                self.written($crate::shared::Write::Claim {
+                    now,
+                    wall_ms,
+                    lease_ms,
+                    limit,
+                })
+                .await?
+                .claimed()
             }
 
             async fn finish_deliveries(
@@ -1363,11 +1618,9 @@ macro_rules! impl_store {
                         ))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                let mut tx = self.pool.begin().await?;
-                Self::record_attempts(&mut tx, &attempts).await?;
-                Self::apply_outcomes(&mut tx, &attempts).await?;
-                tx.commit().await?;
-                Ok(())
+                self.written($crate::shared::Write::Finish(attempts))
+                    .await?
+                    .done()
             }
 
             async fn outbox(
@@ -1442,12 +1695,9 @@ macro_rules! impl_store {
                 id: i64,
                 now: wamm_domain::Timestamp,
             ) -> Result<bool, $crate::StoreError> {
-                let done = sqlx::query($crate::shared::webhook::REDELIVER)
-                    .bind(now.millis())
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() > 0)
+                self.written($crate::shared::Write::Redeliver { id, now })
+                    .await?
+                    .changed()
             }
 
             async fn outbox_counts(&self) -> Result<$crate::OutboxCounts, $crate::StoreError> {

@@ -10,7 +10,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use sqlx::Acquire;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::shared::impl_store;
+use crate::shared::{Write, Written, impl_store};
 use crate::{Backend, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -21,22 +21,23 @@ const FILE_POOL_SIZE: u32 = 4;
 /// How long a connection waits for another's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How often the log is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 /// Most change sets one group commit takes.
 const GROUP_MAX: usize = 256;
 
-/// A change set waiting for the writer, and where its outcome goes.
-type Job = (
-    crate::ChangeSet,
-    oneshot::Sender<Result<Vec<i64>, StoreError>>,
-);
+/// A write waiting for the writer, and where its outcome goes.
+type Job = (Write, oneshot::Sender<Result<Written, StoreError>>);
 
 /// A [`Store`](crate::Store) on SQLite.
 ///
-/// SQLite has one writer at a time. Rather than let concurrent commits race for its lock (and
-/// sleep in the busy handler), every [`ChangeSet`](crate::ChangeSet) goes to one writer task,
-/// which applies whatever is queued in one transaction, each change set inside a savepoint of
-/// its own: a change set that fails (a unique conflict, a guard) rolls back alone and gets its
-/// error; the rest commit together, with one sync. Nobody is answered before the commit.
+/// SQLite has one writer at a time. Rather than let concurrent writes race for its lock (and
+/// sleep in the busy handler), every write (change sets, webhook claims and outcomes, counter
+/// reservations) goes to one writer task, which applies whatever is queued in one
+/// transaction, each write inside a savepoint of its own: a write that fails (a unique
+/// conflict, a guard) rolls back alone and gets its error; the rest commit together, with one
+/// sync. Nobody is answered before the commit.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -71,21 +72,37 @@ impl SqliteStore {
                 .connect_with(
                     options
                         .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Normal),
+                        .synchronous(SqliteSynchronous::Normal)
+                        // Checkpoints run beside the writer (see `checkpoint_loop`); the
+                        // writer itself checkpoints only if the log grows past ~40 MB.
+                        .pragma("wal_autocheckpoint", "10000"),
                 )
                 .await?
         };
         MIGRATOR.run(&pool).await?;
         let (writer, jobs) = mpsc::channel(GROUP_MAX * 4);
-        tokio::spawn(write_loop(pool.clone(), jobs));
+        if !is_memory(url) {
+            tokio::spawn(checkpoint_loop(pool.clone(), writer.downgrade()));
+        }
+        // The writer runs on a thread of its own: on the shared runtime each of its statements
+        // would wait behind every request in the queue, and everyone waits for the writer.
+        let writer_pool = pool.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Invalid(format!("cannot start the SQLite writer: {e}")))?;
+        std::thread::Builder::new()
+            .name("wamm-sqlite-writer".into())
+            .spawn(move || runtime.block_on(write_loop(writer_pool, jobs)))
+            .map_err(|e| StoreError::Invalid(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Self { pool, writer })
     }
 
-    /// Queues `changes` for the writer and waits for their commit.
-    async fn write(&self, changes: crate::ChangeSet) -> Result<Vec<i64>, StoreError> {
+    /// Queues `write` for the writer and waits for its commit.
+    async fn write(&self, write: Write) -> Result<Written, StoreError> {
         let (done, outcome) = oneshot::channel();
         self.writer
-            .send((changes, done))
+            .send((write, done))
             .await
             .map_err(|_| StoreError::Invalid("the SQLite writer has stopped".into()))?;
         outcome
@@ -110,6 +127,24 @@ impl SqliteStore {
     }
 }
 
+/// Copies the write-ahead log into the database on a connection of its own, a passive
+/// checkpoint at a time (it never waits for the writer, nor the writer for it), until the
+/// store is gone.
+async fn checkpoint_loop(pool: SqlitePool, writer: mpsc::WeakSender<Job>) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if writer.upgrade().is_none() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "could not checkpoint the SQLite log");
+        }
+    }
+}
+
 /// The writer: takes every queued change set (up to [`GROUP_MAX`]) and commits them together.
 /// Ends when every [`SqliteStore`] clone is gone.
 async fn write_loop(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
@@ -125,6 +160,9 @@ async fn write_loop(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
+/// What a write's sender gets.
+type Outcome = Result<Written, StoreError>;
+
 async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
     let mut tx = match pool.begin().await {
         Ok(tx) => tx,
@@ -136,24 +174,57 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
             return;
         }
     };
-    let mut landed = Vec::with_capacity(group.len());
-    for (changes, done) in group {
-        let outcome = async {
-            let mut savepoint = tx.begin().await?;
-            match SqliteStore::apply(&mut savepoint, changes).await {
-                Ok(seqs) => {
-                    savepoint.commit().await?;
-                    Ok(seqs)
+    // Change sets that delete nothing go together, each kind of row many to a statement; if
+    // that fails (a guard, a conflict), they go again one by one so only the culprit fails.
+    let mut together = Vec::new();
+    let mut alone = Vec::new();
+    for (write, done) in group {
+        match write {
+            Write::Commit(changes) if changes.deletes.is_empty() => {
+                together.push((changes, done));
+            }
+            write => alone.push((write, done)),
+        }
+    }
+    let mut landed: Vec<(Outcome, oneshot::Sender<Outcome>)> = Vec::new();
+    if together.len() > 1 {
+        let (sets, senders): (Vec<_>, Vec<_>) = together.into_iter().unzip();
+        let applied = match tx.begin().await {
+            Ok(mut savepoint) => {
+                let applied = SqliteStore::apply(&mut savepoint, &sets).await;
+                settle(savepoint, applied).await
+            }
+            Err(e) => Err(e.into()),
+        };
+        match applied {
+            Ok(seqs) => {
+                for (seqs, done) in seqs.into_iter().zip(senders) {
+                    landed.push((Ok(Written::Seqs(seqs)), done));
                 }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    Err(e)
+            }
+            Err(_) => {
+                for (changes, done) in sets.into_iter().zip(senders) {
+                    alone.push((Write::Commit(changes), done));
                 }
             }
         }
-        .await;
-        match outcome {
-            Ok(seqs) => landed.push((seqs, done)),
+    } else {
+        alone.extend(
+            together
+                .into_iter()
+                .map(|(changes, done)| (Write::Commit(changes), done)),
+        );
+    }
+    for (write, done) in alone {
+        let written = match tx.begin().await {
+            Ok(mut savepoint) => {
+                let written = SqliteStore::run(&mut savepoint, write).await;
+                settle(savepoint, written).await
+            }
+            Err(e) => Err(e.into()),
+        };
+        match written {
+            Ok(written) => landed.push((Ok(written), done)),
             Err(e) => {
                 let _ = done.send(Err(e));
             }
@@ -161,8 +232,8 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
     }
     match tx.commit().await {
         Ok(()) => {
-            for (seqs, done) in landed {
-                let _ = done.send(Ok(seqs));
+            for (written, done) in landed {
+                let _ = done.send(written);
             }
         }
         Err(e) => {
@@ -170,6 +241,23 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
             for (_, done) in landed {
                 let _ = done.send(Err(StoreError::Invalid(format!("commit failed: {text}"))));
             }
+        }
+    }
+}
+
+/// Keeps a savepoint's work when it succeeded, rolls it back when it failed.
+async fn settle<T>(
+    savepoint: Transaction<'_, Sqlite>,
+    result: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match result {
+        Ok(value) => {
+            savepoint.commit().await?;
+            Ok(value)
+        }
+        Err(e) => {
+            savepoint.rollback().await?;
+            Err(e)
         }
     }
 }

@@ -14,6 +14,11 @@ use clap::{Args, Parser, Subcommand};
 use wamm_platform::{PlatformConfig, Timing, VersionPolicy};
 use wamm_wire::GraphVersion;
 
+/// The server allocates and frees many small JSON values per request from several threads;
+/// mimalloc's per-thread heaps serve that pattern far better than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// wamm: Meta's Marketing Messages API onboarding system, runnable anywhere.
 #[derive(Debug, Parser)]
 #[command(name = "wamm", version, about)]

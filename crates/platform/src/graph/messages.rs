@@ -3,8 +3,9 @@
 //! A handler that reads like the guide: authorise the token on the number's WABA, parse the
 //! payload, check the template, route (MM API when onboarded, else Cloud API unless `STRICT`),
 //! check the template's ad sync on the MM route, take the number's throughput and the
-//! recipient pair's rate, then persist the message with its planned life before answering.
-//! The statuses follow on the platform clock ([`crate::lifecycle`]).
+//! recipient pair's rate, then persist the message with its planned life (and the steps due at
+//! once, with their webhooks) before answering. Later statuses follow on the platform clock
+//! ([`crate::lifecycle`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -23,6 +24,7 @@ use super::auth::Caller;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use crate::state::AppState;
+use crate::webhooks::fanout;
 
 /// The default TTL of a message whose template sets none (30 days).
 const DEFAULT_TTL_SECONDS: i64 = 2_592_000;
@@ -253,7 +255,7 @@ pub async fn send(
     .collect();
     let mut block = state.minter.block(1).await?;
     let wamid = crate::mint::wamid(&mut block, &request.to);
-    let message = Message {
+    let mut message = Message {
         id: wamid.clone(),
         phone_number_id: phone.id,
         waba_id: waba.id,
@@ -281,9 +283,25 @@ pub async fn send(
             "recipient": recipient,
         }),
     };
+    // Steps due at once (`sent`, or an immediate failure) are taken in the same commit, so
+    // their webhooks need no second write.
+    let targets = fanout::targets(state, waba.id, "messages").await?;
+    let display = wamm_domain::phone_digits(&phone.display_phone_number);
+    let mut webhooks = Vec::new();
+    while message.next_at().is_some_and(|at| at <= now) {
+        match crate::lifecycle::advance(&mut message, &display, &targets) {
+            Some(more) => webhooks.extend(more),
+            None => break,
+        }
+    }
     // Persisted before the answer: a crash after a 200 keeps the message and its statuses.
     state
-        .commit(ChangeSet::new().put(Put::Message(message)).event(event))
+        .commit(
+            ChangeSet::new()
+                .put(Put::Message(message))
+                .event(event)
+                .webhooks(webhooks),
+        )
         .await?;
     state.lifecycle_wake.notify_one();
     let mut entry = json!({ "id": wamid });

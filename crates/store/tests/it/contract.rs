@@ -1993,3 +1993,113 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
             .is_none()
     );
 }
+
+/// Polls every future to completion together (the writes land in the store side by side).
+async fn all<T>(futures: Vec<std::pin::Pin<Box<dyn Future<Output = T> + Send + '_>>>) -> Vec<T> {
+    let mut futures: Vec<_> = futures.into_iter().map(Some).collect();
+    let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, result) in futures.iter_mut().zip(out.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        *result = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+pub async fn concurrent_commits_fail_alone(store: &dyn Store) {
+    let claimed = fixture::message("wamid.claimed", "15550001");
+    commit(store, ChangeSet::new().put(Put::Message(claimed.clone()))).await;
+    let step = |n: usize| {
+        let mut next = claimed.clone();
+        next.steps_done = 1;
+        next.status = Some(format!("claimer {n}"));
+        ChangeSet::new()
+            .guard(wamm_store::Guard::MessageStep {
+                id: claimed.id.clone(),
+                done: 0,
+            })
+            .put(Put::Message(next))
+            .event(fixture::event(&format!("step:{n}")))
+    };
+    let send = |n: usize| {
+        ChangeSet::new()
+            .put(Put::Message(fixture::message(
+                &format!("wamid.{n}"),
+                &format!("1555000{n:04}"),
+            )))
+            .event(fixture::event(&format!("send:{n}")))
+    };
+    // Sends and rival claims of one step, interleaved, all in flight at once.
+    let mut futures: Vec<std::pin::Pin<Box<dyn Future<Output = _> + Send + '_>>> = Vec::new();
+    for n in 0..40 {
+        futures.push(Box::pin(store.commit(send(n))));
+        if n % 8 == 0 {
+            futures.push(Box::pin(store.commit(step(n))));
+        }
+    }
+    let outcomes = all(futures).await;
+    let mut seqs = BTreeSet::new();
+    let mut conflicts = 0;
+    for outcome in outcomes {
+        match outcome {
+            Ok(got) => {
+                assert_eq!(got.len(), 1, "one event, one sequence number");
+                assert!(seqs.insert(got[0]), "sequence numbers are distinct");
+            }
+            Err(StoreError::Conflict(name)) => {
+                assert_eq!(name, "message_step_claimed");
+                conflicts += 1;
+            }
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert_eq!(conflicts, 4, "five rivals, one claim");
+    assert_eq!(seqs.len(), 41);
+    // Each answered sequence number is the event that commit wrote; the losers wrote none.
+    let events = store.events(0, 1_000).await.expect("events");
+    assert_eq!(events.len(), 41);
+    let steps: Vec<_> = events
+        .iter()
+        .filter(|e| e.subject.starts_with("step:"))
+        .collect();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(events.iter().map(|e| e.seq).collect::<BTreeSet<_>>(), seqs);
+    let winner = steps[0].subject.trim_start_matches("step:");
+    let stored = store
+        .message(&claimed.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(stored.steps_done, 1);
+    assert_eq!(stored.status, Some(format!("claimer {winner}")));
+    for n in 0..40 {
+        let sent = store
+            .message(&format!("wamid.{n}"))
+            .await
+            .expect("read")
+            .expect("every send landed");
+        assert_eq!(sent.to, format!("1555000{n:04}"));
+    }
+    // The claimed step is due no more; every send's first step is.
+    let due = store
+        .messages_due(Timestamp::from_millis(1_000), 100)
+        .await
+        .expect("due");
+    assert_eq!(due.len(), 40);
+    assert!(due.iter().all(|m| m.id != claimed.id));
+}

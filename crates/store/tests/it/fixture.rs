@@ -319,3 +319,27 @@ pub fn world() -> WorldState {
         ],
     }
 }
+
+/// A message to `to` on [`WABA`] with two steps planned (`sent` at 1 s, `delivered` at 2 s).
+pub fn message(id: &str, to: &str) -> wamm_domain::Message {
+    use wamm_domain::sending::{Route, Step};
+    wamm_domain::Message {
+        id: id.to_owned(),
+        phone_number_id: PhoneNumberId::new(5_000_000_000_001),
+        waba_id: WABA,
+        app_id: APP,
+        to: to.to_owned(),
+        route: Route::MarketingLite,
+        category: Some(wamm_domain::TemplateCategory::Marketing),
+        template_id: None,
+        biz_opaque_callback_data: None,
+        graph_major: 23,
+        accepted_at: Timestamp::from_millis(0),
+        status: None,
+        steps_done: 0,
+        plan: vec![
+            (Timestamp::from_millis(1_000), Step::Sent),
+            (Timestamp::from_millis(2_000), Step::Delivered),
+        ],
+    }
+}

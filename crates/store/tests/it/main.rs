@@ -69,6 +69,7 @@ contract_tests!(
     setups_due_follow_the_owed_webhook,
     auth_codes_are_used_once,
     reads_see_every_commit,
+    concurrent_commits_fail_alone,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
