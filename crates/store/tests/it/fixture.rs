@@ -330,7 +330,7 @@ pub fn message(id: &str, to: &str) -> wamm_domain::Message {
         app_id: APP,
         to: to.to_owned(),
         route: Route::MarketingLite,
-        category: Some(wamm_domain::TemplateCategory::Marketing),
+        category: Some(TemplateCategory::Marketing),
         template_id: None,
         biz_opaque_callback_data: None,
         graph_major: 23,
