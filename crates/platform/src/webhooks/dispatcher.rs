@@ -56,6 +56,9 @@ pub fn entry(item: &OutboxItem) -> Value {
     entry
 }
 
+/// How long a woken worker waits before it claims.
+const GATHER: Duration = Duration::from_millis(5);
+
 /// Runs the worker until the task is aborted.
 pub async fn run(state: AppState) {
     let rt = Arc::clone(&state.webhooks);
@@ -100,7 +103,11 @@ pub async fn run(state: AppState) {
             continue;
         }
         tokio::select! {
-            () = rt.wake.notified() => {}
+            () = rt.wake.notified() => {
+                // Commits wake the worker one by one; a moment's wait lets one claim take
+                // what a burst of them enqueued.
+                tokio::time::sleep(GATHER).await;
+            }
             () = tokio::time::sleep(config.poll_interval) => {}
         }
     }
