@@ -108,21 +108,31 @@ pub(crate) mod webhook {
 /// `$4` limit; returns the leased rows as an [`OutboxRow`](super::OutboxRow), in no order.
 pub(crate) mod claim {
     /// SQLite: one `UPDATE` takes the database's single write lock before it reads, so two
-    /// claimers never see the same unleased row.
+    /// claimers never see the same unleased row. Unleased and lapsed rows are found through
+    /// their own indexes, so rows in flight cost nothing.
     pub(crate) const SQLITE: &str = "UPDATE webhook_outbox SET lease_until = $1 \
-        WHERE id IN (SELECT id FROM webhook_outbox WHERE status = 'pending' \
-        AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $3) \
+        WHERE id IN (SELECT id FROM ( \
+        SELECT id FROM (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND lease_until IS NULL AND next_attempt_at <= $2 ORDER BY id LIMIT $4) \
+        UNION ALL \
+        SELECT id FROM (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND lease_until IS NOT NULL AND lease_until < $3 AND next_attempt_at <= $2 \
+        ORDER BY lease_until LIMIT $4)) \
         ORDER BY id LIMIT $4) \
         RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
         attempts, next_attempt_at, created_at, delivered_at, last_error";
     /// PostgreSQL: rows another claimer holds are skipped, and rows it leased meanwhile fail
-    /// the re-checked condition.
-    /// The ids come as an array so the planner probes the primary key for each instead of
-    /// joining against a scan of the whole outbox.
-    pub(crate) const POSTGRES: &str = "UPDATE webhook_outbox SET lease_until = $1 \
-        WHERE id = ANY(ARRAY(SELECT id FROM webhook_outbox WHERE status = 'pending' \
-        AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $3) \
-        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)) \
+    /// the re-checked condition. The ids come as an array so the planner probes the primary
+    /// key for each instead of joining against a scan of the whole outbox.
+    pub(crate) const POSTGRES: &str = "WITH fresh AS (SELECT id FROM webhook_outbox \
+        WHERE status = 'pending' AND lease_until IS NULL AND next_attempt_at <= $2 \
+        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED), \
+        lapsed AS (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND lease_until IS NOT NULL AND lease_until < $3 AND next_attempt_at <= $2 \
+        ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) \
+        UPDATE webhook_outbox SET lease_until = $1 \
+        WHERE id = ANY(ARRAY(SELECT id FROM (SELECT id FROM fresh UNION ALL \
+        SELECT id FROM lapsed) AS due ORDER BY id LIMIT $4)) \
         RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
         attempts, next_attempt_at, created_at, delivered_at, last_error";
 }

@@ -164,16 +164,6 @@ async fn write_loop(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
 type Outcome = Result<Written, StoreError>;
 
 async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
-    let mut tx = match pool.begin().await {
-        Ok(tx) => tx,
-        Err(e) => {
-            let text = e.to_string();
-            for (_, done) in group {
-                let _ = done.send(Err(StoreError::Invalid(format!("cannot begin: {text}"))));
-            }
-            return;
-        }
-    };
     // Change sets that delete nothing go together, each kind of row many to a statement; if
     // that fails (a guard, a conflict), they go again one by one so only the culprit fails.
     let mut together = Vec::new();
@@ -186,42 +176,53 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
             write => alone.push((write, done)),
         }
     }
+    let Some(mut tx) = begin(pool, &mut together, &mut alone).await else {
+        return;
+    };
     let mut landed: Vec<(Outcome, oneshot::Sender<Outcome>)> = Vec::new();
-    if together.len() > 1 {
-        let (sets, senders): (Vec<_>, Vec<_>) = together.into_iter().unzip();
-        let applied = match tx.begin().await {
-            Ok(mut savepoint) => {
-                let applied = SqliteStore::apply(&mut savepoint, &sets).await;
-                settle(savepoint, applied).await
-            }
-            Err(e) => Err(e.into()),
-        };
-        match applied {
+    if !together.is_empty() {
+        let (sets, senders): (Vec<_>, Vec<_>) = together.drain(..).unzip();
+        // First in the transaction: a failure rolls back the whole of it, no savepoint needed.
+        match SqliteStore::apply(&mut tx, &sets).await {
             Ok(seqs) => {
                 for (seqs, done) in seqs.into_iter().zip(senders) {
                     landed.push((Ok(Written::Seqs(seqs)), done));
                 }
             }
-            Err(_) => {
-                for (changes, done) in sets.into_iter().zip(senders) {
-                    alone.push((Write::Commit(changes), done));
+            Err(e) => {
+                if let Err(e) = tx.rollback().await {
+                    tracing::warn!(error = %e, "could not roll back a failed group");
                 }
+                let mut sets: Vec<_> = sets.into_iter().zip(senders).collect();
+                if sets.len() == 1
+                    && let Some((_, done)) = sets.pop()
+                {
+                    // It was alone: the failure is its own.
+                    let _ = done.send(Err(e));
+                }
+                alone.extend(
+                    sets.into_iter()
+                        .map(|(changes, done)| (Write::Commit(changes), done)),
+                );
+                let Some(again) = begin(pool, &mut together, &mut alone).await else {
+                    return;
+                };
+                tx = again;
             }
         }
-    } else {
-        alone.extend(
-            together
-                .into_iter()
-                .map(|(changes, done)| (Write::Commit(changes), done)),
-        );
     }
     for (write, done) in alone {
-        let written = match tx.begin().await {
-            Ok(mut savepoint) => {
-                let written = SqliteStore::run(&mut savepoint, write).await;
-                settle(savepoint, written).await
+        let written = if write.is_one_statement() {
+            // SQLite undoes a failed statement by itself; the transaction goes on.
+            SqliteStore::run(&mut tx, write).await
+        } else {
+            match tx.begin().await {
+                Ok(mut savepoint) => {
+                    let written = SqliteStore::run(&mut savepoint, write).await;
+                    settle(savepoint, written).await
+                }
+                Err(e) => Err(e.into()),
             }
-            Err(e) => Err(e.into()),
         };
         match written {
             Ok(written) => landed.push((Ok(written), done)),
@@ -241,6 +242,29 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
             for (_, done) in landed {
                 let _ = done.send(Err(StoreError::Invalid(format!("commit failed: {text}"))));
             }
+        }
+    }
+}
+
+/// Begins the group's transaction; when that fails, answers every waiting write with the
+/// error and returns `None`.
+async fn begin(
+    pool: &SqlitePool,
+    together: &mut Vec<(crate::ChangeSet, oneshot::Sender<Outcome>)>,
+    alone: &mut Vec<Job>,
+) -> Option<Transaction<'static, Sqlite>> {
+    match pool.begin().await {
+        Ok(tx) => Some(tx),
+        Err(e) => {
+            let text = e.to_string();
+            let cannot = || Err(StoreError::Invalid(format!("cannot begin: {text}")));
+            for (_, done) in together.drain(..) {
+                let _ = done.send(cannot());
+            }
+            for (_, done) in alone.drain(..) {
+                let _ = done.send(cannot());
+            }
+            None
         }
     }
 }
