@@ -186,17 +186,14 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
             }
         }
     });
-    // Work due on the platform clock: reminders to admins, MM API setups completing.
+    // Work due on the platform clock: reminders to admins, MM API setups completing, message
+    // steps.
     let scheduler = state.clone();
     let scheduler_task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
-        let wake = std::sync::Arc::clone(&scheduler.lifecycle_wake);
+        // A send takes its immediate steps itself; later ones wait at most a tick.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
         loop {
-            // Accepted messages wake it at once: `sent` follows a send without waiting a tick.
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = wake.notified() => {}
-            }
+            tick.tick().await;
             crate::state::run_due_work(&scheduler).await;
         }
     });

@@ -61,8 +61,6 @@ pub struct AppState {
     pub webhooks: Arc<WebhookRuntime>,
     /// Send limits (throughput per number, pair rate per recipient).
     pub limits: Arc<crate::graph::messages::SendLimits>,
-    /// Wakes the message lifecycle when this process accepted a message.
-    pub lifecycle_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -88,7 +86,6 @@ impl AppState {
             config: Arc::new(config),
             usage: Arc::new(Usage::default()),
             limits: Arc::default(),
-            lifecycle_wake: Arc::default(),
         })
     }
 

@@ -303,7 +303,6 @@ pub async fn send(
                 .webhooks(webhooks),
         )
         .await?;
-    state.lifecycle_wake.notify_one();
     let mut entry = json!({ "id": wamid });
     if template.is_some() {
         entry["message_status"] = json!("accepted");
