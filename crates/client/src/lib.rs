@@ -4,6 +4,8 @@
 //! such as a wamm platform, when told. It knows nothing of the platform's internals: only the
 //! wire contract in `wamm-wire`. Graph errors come back decoded, with their HTTP status.
 
+pub mod receiver;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

@@ -1,0 +1,1 @@
+//! The Graph client against a mock Graph server.

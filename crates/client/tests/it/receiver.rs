@@ -1,0 +1,1 @@
+//! The webhook receiver: handshake, signatures, typed events.
