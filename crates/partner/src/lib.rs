@@ -1,0 +1,7 @@
+//! The partner's onboarding orchestrator: it keeps what it knows of each client business and
+//! WABA (synced from Graph, learned from webhooks, remembered from its own calls) and derives
+//! where each one stands in the MM API funnel.
+//!
+//! - [`stage`]: the funnel as a pure rule over those facts.
+
+pub mod stage;

@@ -1,0 +1,523 @@
+//! Where a client WABA stands in the MM API funnel, as a pure rule over what the partner knows
+//! of it.
+//!
+//! The partner learns facts from three places: Graph reads (the WABA's
+//! `marketing_messages_onboarding_status`, its owner's portfolio-level status), its own calls
+//! (the Intent API's `request_id`, the business token it fetched and checked, the messages it
+//! sent) and webhooks (`MM_LITE_TERMS_SIGNED`). [`stage`] turns them into one [`Stage`] with a
+//! reason a person can read. Meta sends nothing when an admin rejects a request, so a rejection
+//! is inferred: the portfolio left `REQUEST_SENT` without signing.
+
+use serde::{Deserialize, Serialize};
+
+/// A WABA's `marketing_messages_onboarding_status`, as Graph spells it; a value Meta adds
+/// later is kept, not refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum WabaStatus {
+    /// `ELIGIBLE`.
+    Eligible,
+    /// `ONBOARDED`.
+    Onboarded,
+    /// `PENDING_INTERNAL_SETUP`: terms signed, Meta's setup running.
+    PendingInternalSetup,
+    /// `PENDING_VALID_PAYMENT_METHOD`.
+    PendingValidPaymentMethod,
+    /// `INELIGIBLE_ON_BEHALF_OF_WABA`.
+    IneligibleOnBehalfOfWaba,
+    /// `INELIGIBLE_INACTIVE_OR_RESTRICTED`.
+    IneligibleInactiveOrRestricted,
+    /// `INELIGIBLE_COUNTRY_NOT_SUPPORTED`.
+    IneligibleCountryNotSupported,
+    /// `INELIGIBLE_USING_WHATSAPP_BUSINESS_APP`.
+    IneligibleUsingWhatsappBusinessApp,
+    /// Any other value.
+    Other(String),
+}
+
+impl WabaStatus {
+    /// Graph's spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Eligible => "ELIGIBLE",
+            Self::Onboarded => "ONBOARDED",
+            Self::PendingInternalSetup => "PENDING_INTERNAL_SETUP",
+            Self::PendingValidPaymentMethod => "PENDING_VALID_PAYMENT_METHOD",
+            Self::IneligibleOnBehalfOfWaba => "INELIGIBLE_ON_BEHALF_OF_WABA",
+            Self::IneligibleInactiveOrRestricted => "INELIGIBLE_INACTIVE_OR_RESTRICTED",
+            Self::IneligibleCountryNotSupported => "INELIGIBLE_COUNTRY_NOT_SUPPORTED",
+            Self::IneligibleUsingWhatsappBusinessApp => "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP",
+            Self::Other(text) => text,
+        }
+    }
+
+    /// Why the WABA cannot onboard, when its status says it cannot.
+    pub fn ineligibility(&self) -> Option<&'static str> {
+        match self {
+            Self::IneligibleOnBehalfOfWaba => Some(
+                "owned on behalf of the client (OBO): transfer it to the client, or request \
+                 onboarding so Meta sets a migration intent",
+            ),
+            Self::IneligibleInactiveOrRestricted => {
+                Some("inactive or restricted by policy enforcement")
+            }
+            Self::IneligibleCountryNotSupported => Some("its country is not supported"),
+            Self::IneligibleUsingWhatsappBusinessApp => {
+                Some("its number is in use with the WhatsApp Business app")
+            }
+            Self::Eligible
+            | Self::Onboarded
+            | Self::PendingInternalSetup
+            | Self::PendingValidPaymentMethod
+            | Self::Other(_) => None,
+        }
+    }
+}
+
+impl From<String> for WabaStatus {
+    fn from(text: String) -> Self {
+        match text.as_str() {
+            "ELIGIBLE" => Self::Eligible,
+            "ONBOARDED" => Self::Onboarded,
+            "PENDING_INTERNAL_SETUP" => Self::PendingInternalSetup,
+            "PENDING_VALID_PAYMENT_METHOD" => Self::PendingValidPaymentMethod,
+            "INELIGIBLE_ON_BEHALF_OF_WABA" => Self::IneligibleOnBehalfOfWaba,
+            "INELIGIBLE_INACTIVE_OR_RESTRICTED" => Self::IneligibleInactiveOrRestricted,
+            "INELIGIBLE_COUNTRY_NOT_SUPPORTED" => Self::IneligibleCountryNotSupported,
+            "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP" => Self::IneligibleUsingWhatsappBusinessApp,
+            _ => Self::Other(text),
+        }
+    }
+}
+
+impl From<WabaStatus> for String {
+    fn from(status: WabaStatus) -> Self {
+        match status {
+            WabaStatus::Other(text) => text,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
+/// A portfolio's `marketing_messages_onboarding_status.status`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum BusinessStatus {
+    /// `NOT_STARTED`.
+    NotStarted,
+    /// `REQUEST_SENT`: an Intent API request is pending.
+    RequestSent,
+    /// `TERM_OF_SERVICE_SIGNED`.
+    TermsSigned,
+    /// Any other value.
+    Other(String),
+}
+
+impl From<String> for BusinessStatus {
+    fn from(text: String) -> Self {
+        match text.as_str() {
+            "NOT_STARTED" => Self::NotStarted,
+            "REQUEST_SENT" => Self::RequestSent,
+            "TERM_OF_SERVICE_SIGNED" => Self::TermsSigned,
+            _ => Self::Other(text),
+        }
+    }
+}
+
+impl From<BusinessStatus> for String {
+    fn from(status: BusinessStatus) -> Self {
+        match status {
+            BusinessStatus::NotStarted => "NOT_STARTED".to_owned(),
+            BusinessStatus::RequestSent => "REQUEST_SENT".to_owned(),
+            BusinessStatus::TermsSigned => "TERM_OF_SERVICE_SIGNED".to_owned(),
+            BusinessStatus::Other(text) => text,
+        }
+    }
+}
+
+/// The partner's Intent API request for a client, as it remembers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The `request_id` Graph answered; `None` when Graph said the client was already
+    /// invited (1752041) without naming the request.
+    pub request_id: Option<String>,
+    /// When it was made (Unix seconds).
+    pub at: i64,
+}
+
+/// Everything the partner knows of one client WABA.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Facts {
+    /// The WABA's status at the last sync, if synced.
+    pub waba_status: Option<WabaStatus>,
+    /// Its owner portfolio's status at the last sync, if known.
+    pub business_status: Option<BusinessStatus>,
+    /// The partner's onboarding request for the owner, if it made one.
+    pub request: Option<Request>,
+    /// When `MM_LITE_TERMS_SIGNED` arrived for this WABA (Unix seconds).
+    pub terms_signed_at: Option<i64>,
+    /// The business token was fetched and `debug_token` confirmed it covers this WABA.
+    pub token_ok: bool,
+    /// The WABA has a number registered on Cloud API to send from.
+    pub can_send: bool,
+    /// When the partner's first message from this WABA was accepted (Unix seconds).
+    pub first_sent_at: Option<i64>,
+}
+
+/// A stage of the funnel, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Not synced from Graph yet.
+    Unknown,
+    /// Cannot onboard as things stand.
+    Ineligible,
+    /// Can be asked to onboard.
+    Eligible,
+    /// The admins declined the request (inferred: the portfolio left `REQUEST_SENT` unsigned).
+    Rejected,
+    /// Asked, no answer within the configured time.
+    Unanswered,
+    /// Asked, waiting for an admin.
+    IntentRequested,
+    /// Terms signed; Meta's setup or the partner's token fetch still to come.
+    TermsSigned,
+    /// The business token is fetched and checked.
+    TokenFetched,
+    /// Onboarded, token in hand, a number to send from.
+    ReadyToSend,
+    /// A first message went out.
+    FirstMessageSent,
+}
+
+impl Stage {
+    /// Every stage, in funnel order.
+    pub const ALL: [Self; 10] = [
+        Self::Unknown,
+        Self::Ineligible,
+        Self::Eligible,
+        Self::Rejected,
+        Self::Unanswered,
+        Self::IntentRequested,
+        Self::TermsSigned,
+        Self::TokenFetched,
+        Self::ReadyToSend,
+        Self::FirstMessageSent,
+    ];
+
+    /// The snake-case name (as in JSON and on the dashboard).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Ineligible => "ineligible",
+            Self::Eligible => "eligible",
+            Self::Rejected => "rejected",
+            Self::Unanswered => "unanswered",
+            Self::IntentRequested => "intent_requested",
+            Self::TermsSigned => "terms_signed",
+            Self::TokenFetched => "token_fetched",
+            Self::ReadyToSend => "ready_to_send",
+            Self::FirstMessageSent => "first_message_sent",
+        }
+    }
+}
+
+/// A stage and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Standing {
+    /// Where the WABA stands.
+    pub stage: Stage,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl Standing {
+    fn new(stage: Stage, reason: impl Into<String>) -> Self {
+        Self {
+            stage,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Where a WABA with `facts` stands at `now` (Unix seconds), a request counting as unanswered
+/// once `unanswered_after` seconds have passed without a decision.
+pub fn stage(facts: &Facts, now: i64, unanswered_after: i64) -> Standing {
+    let signed = facts.terms_signed_at.is_some()
+        || matches!(
+            facts.waba_status,
+            Some(WabaStatus::Onboarded | WabaStatus::PendingInternalSetup)
+        );
+    if signed {
+        return signed_standing(facts);
+    }
+    let Some(status) = &facts.waba_status else {
+        return Standing::new(Stage::Unknown, "not synced from Graph yet");
+    };
+    if let Some(request) = &facts.request {
+        return requested_standing(facts, request, now, unanswered_after);
+    }
+    if let Some(why) = status.ineligibility() {
+        return Standing::new(Stage::Ineligible, why);
+    }
+    match status {
+        WabaStatus::PendingValidPaymentMethod => Standing::new(
+            Stage::Eligible,
+            "can be asked; the WABA needs a valid payment method before setup completes",
+        ),
+        WabaStatus::Other(text) => Standing::new(
+            Stage::Eligible,
+            format!("status {text} is new to this tool; treated as eligible"),
+        ),
+        _ => Standing::new(Stage::Eligible, "can be asked to onboard"),
+    }
+}
+
+/// After the terms: Meta's setup, the partner's token, a number, a first message.
+fn signed_standing(facts: &Facts) -> Standing {
+    if let Some(at) = facts.first_sent_at {
+        return Standing::new(Stage::FirstMessageSent, format!("first message at {at}"));
+    }
+    let onboarded = facts.waba_status == Some(WabaStatus::Onboarded);
+    if !facts.token_ok {
+        let why = if onboarded {
+            "onboarded; the business token is still to be fetched and checked"
+        } else {
+            "terms signed; waiting for Meta's setup and the business token"
+        };
+        return Standing::new(Stage::TermsSigned, why);
+    }
+    if !onboarded {
+        return Standing::new(
+            Stage::TokenFetched,
+            "token checked; waiting for Meta's setup to finish (PENDING_INTERNAL_SETUP)",
+        );
+    }
+    if !facts.can_send {
+        return Standing::new(
+            Stage::TokenFetched,
+            "onboarded with a token; no number registered to send from",
+        );
+    }
+    Standing::new(
+        Stage::ReadyToSend,
+        "onboarded, token checked, number registered",
+    )
+}
+
+/// Asked but not signed: waiting, unanswered, or rejected.
+fn requested_standing(facts: &Facts, request: &Request, now: i64, after: i64) -> Standing {
+    let id = request.request_id.as_deref().map_or_else(
+        || "already requested".to_owned(),
+        |id| format!("request {id}"),
+    );
+    match facts.business_status {
+        // The portfolio is no longer waiting and did not sign: an admin declined.
+        Some(BusinessStatus::NotStarted) => Standing::new(
+            Stage::Rejected,
+            format!("{id} was declined by the client's admins"),
+        ),
+        _ if now.saturating_sub(request.at) >= after => Standing::new(
+            Stage::Unanswered,
+            format!("{id} unanswered for {} s", now.saturating_sub(request.at)),
+        ),
+        _ => Standing::new(Stage::IntentRequested, format!("{id} waiting for an admin")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn facts(status: &str) -> Facts {
+        Facts {
+            waba_status: Some(WabaStatus::from(status.to_owned())),
+            ..Facts::default()
+        }
+    }
+
+    #[test]
+    fn statuses_round_trip_and_keep_new_values() {
+        for text in [
+            "ELIGIBLE",
+            "ONBOARDED",
+            "PENDING_INTERNAL_SETUP",
+            "PENDING_VALID_PAYMENT_METHOD",
+            "INELIGIBLE_ON_BEHALF_OF_WABA",
+            "INELIGIBLE_INACTIVE_OR_RESTRICTED",
+            "INELIGIBLE_COUNTRY_NOT_SUPPORTED",
+            "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP",
+            "SOMETHING_NEW",
+        ] {
+            assert_eq!(String::from(WabaStatus::from(text.to_owned())), text);
+        }
+        assert_eq!(
+            WabaStatus::from("SOMETHING_NEW".to_owned()),
+            WabaStatus::Other("SOMETHING_NEW".into())
+        );
+    }
+
+    #[test]
+    fn the_funnel_in_order() {
+        let mut f = facts("ELIGIBLE");
+        assert_eq!(stage(&f, 0, DAY).stage, Stage::Eligible);
+        f.request = Some(Request {
+            request_id: Some("893".into()),
+            at: 0,
+        });
+        f.business_status = Some(BusinessStatus::RequestSent);
+        let s = stage(&f, 10, DAY);
+        assert_eq!(s.stage, Stage::IntentRequested);
+        assert!(s.reason.contains("893"), "{}", s.reason);
+        f.terms_signed_at = Some(20);
+        f.waba_status = Some(WabaStatus::PendingInternalSetup);
+        assert_eq!(stage(&f, 20, DAY).stage, Stage::TermsSigned);
+        f.token_ok = true;
+        assert_eq!(stage(&f, 20, DAY).stage, Stage::TokenFetched);
+        f.waba_status = Some(WabaStatus::Onboarded);
+        assert_eq!(
+            stage(&f, 30, DAY).stage,
+            Stage::TokenFetched,
+            "no number yet"
+        );
+        f.can_send = true;
+        assert_eq!(stage(&f, 30, DAY).stage, Stage::ReadyToSend);
+        f.first_sent_at = Some(40);
+        assert_eq!(stage(&f, 40, DAY).stage, Stage::FirstMessageSent);
+    }
+
+    #[test]
+    fn every_ineligibility_has_its_reason() {
+        for (status, words) in [
+            ("INELIGIBLE_ON_BEHALF_OF_WABA", "OBO"),
+            ("INELIGIBLE_INACTIVE_OR_RESTRICTED", "restricted"),
+            ("INELIGIBLE_COUNTRY_NOT_SUPPORTED", "country"),
+            (
+                "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP",
+                "WhatsApp Business app",
+            ),
+        ] {
+            let s = stage(&facts(status), 0, DAY);
+            assert_eq!(s.stage, Stage::Ineligible, "{status}");
+            assert!(s.reason.contains(words), "{status}: {}", s.reason);
+        }
+    }
+
+    #[test]
+    fn an_obo_waba_with_a_request_is_in_the_funnel() {
+        // The Intent API sets a migration intent on OBO WABAs: asking is the way forward.
+        let mut f = facts("INELIGIBLE_ON_BEHALF_OF_WABA");
+        f.request = Some(Request {
+            request_id: Some("1".into()),
+            at: 0,
+        });
+        assert_eq!(stage(&f, 1, DAY).stage, Stage::IntentRequested);
+    }
+
+    #[test]
+    fn silence_and_refusal() {
+        let mut f = facts("ELIGIBLE");
+        f.request = Some(Request {
+            request_id: None,
+            at: 100,
+        });
+        f.business_status = Some(BusinessStatus::RequestSent);
+        let waiting = stage(&f, 100 + DAY - 1, DAY);
+        assert_eq!(waiting.stage, Stage::IntentRequested);
+        assert!(waiting.reason.contains("already requested"));
+        assert_eq!(stage(&f, 100 + DAY, DAY).stage, Stage::Unanswered);
+        f.business_status = Some(BusinessStatus::NotStarted);
+        assert_eq!(stage(&f, 200, DAY).stage, Stage::Rejected);
+    }
+
+    #[test]
+    fn signing_wins_over_everything_before_it() {
+        // Self-onboarding in WhatsApp Manager signs without any request of ours.
+        let mut f = facts("ONBOARDED");
+        assert_eq!(stage(&f, 0, DAY).stage, Stage::TermsSigned);
+        f.business_status = Some(BusinessStatus::NotStarted);
+        f.request = Some(Request {
+            request_id: Some("1".into()),
+            at: 0,
+        });
+        assert_eq!(stage(&f, 10 * DAY, DAY).stage, Stage::TermsSigned);
+    }
+
+    #[test]
+    fn unsynced_is_unknown_unless_a_webhook_said_more() {
+        assert_eq!(stage(&Facts::default(), 0, DAY).stage, Stage::Unknown);
+        let f = Facts {
+            terms_signed_at: Some(5),
+            ..Facts::default()
+        };
+        assert_eq!(stage(&f, 5, DAY).stage, Stage::TermsSigned);
+    }
+
+    fn any_status() -> impl Strategy<Value = WabaStatus> {
+        prop_oneof![
+            Just(WabaStatus::Eligible),
+            Just(WabaStatus::Onboarded),
+            Just(WabaStatus::PendingInternalSetup),
+            Just(WabaStatus::PendingValidPaymentMethod),
+            Just(WabaStatus::IneligibleOnBehalfOfWaba),
+            Just(WabaStatus::IneligibleCountryNotSupported),
+            "[A-Z_]{1,12}".prop_map(WabaStatus::from),
+        ]
+    }
+
+    fn any_facts() -> impl Strategy<Value = Facts> {
+        (
+            proptest::option::of(any_status()),
+            proptest::option::of(prop_oneof![
+                Just(BusinessStatus::NotStarted),
+                Just(BusinessStatus::RequestSent),
+                Just(BusinessStatus::TermsSigned),
+            ]),
+            proptest::option::of((proptest::option::of("[0-9]{1,6}"), 0..1_000i64)),
+            proptest::option::of(0..1_000i64),
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of(0..1_000i64),
+        )
+            .prop_map(
+                |(waba_status, business_status, request, terms, token_ok, can_send, first)| Facts {
+                    waba_status,
+                    business_status,
+                    request: request.map(|(request_id, at)| Request { request_id, at }),
+                    terms_signed_at: terms,
+                    token_ok,
+                    can_send,
+                    first_sent_at: first,
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn learning_more_after_signing_never_moves_back(f in any_facts(), now in 0..2_000i64) {
+            let mut signed = f;
+            signed.terms_signed_at = Some(0);
+            let before = stage(&signed, now, DAY).stage;
+            prop_assert!(before >= Stage::TermsSigned);
+            let mut more = signed;
+            more.token_ok = true;
+            prop_assert!(stage(&more, now, DAY).stage >= before);
+            more.first_sent_at = Some(now);
+            prop_assert_eq!(stage(&more, now, DAY).stage, Stage::FirstMessageSent);
+        }
+
+        #[test]
+        fn every_standing_has_a_reason(f in any_facts(), now in 0..2_000i64) {
+            let s = stage(&f, now, DAY);
+            prop_assert!(!s.reason.is_empty());
+            // A first message only counts once the terms are signed.
+            if s.stage == Stage::FirstMessageSent {
+                prop_assert!(f.first_sent_at.is_some());
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The orchestrator from the outside.
+
+mod stage;
