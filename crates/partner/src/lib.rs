@@ -3,5 +3,7 @@
 //! where each one stands in the MM API funnel.
 //!
 //! - [`stage`]: the funnel as a pure rule over those facts.
+//! - [`vault`]: business tokens sealed at rest under a key from configuration.
 
 pub mod stage;
+pub mod vault;
