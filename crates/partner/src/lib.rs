@@ -4,6 +4,8 @@
 //!
 //! - [`stage`]: the funnel as a pure rule over those facts.
 //! - [`vault`]: business tokens sealed at rest under a key from configuration.
+//! - [`store`]: what the orchestrator keeps, on SQLite or PostgreSQL.
 
 pub mod stage;
+pub mod store;
 pub mod vault;

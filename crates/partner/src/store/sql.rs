@@ -1,0 +1,264 @@
+//! The SQL both backends run (written once, with `$n` placeholders both engines accept), and
+//! the [`PartnerStore`](super::PartnerStore) implementation, expanded per backend by
+//! [`impl_partner_store!`].
+
+/// Upserts and updates.
+pub(super) const PUT_BUSINESS: &str = "INSERT INTO businesses (id, doc) VALUES ($1, $2) \
+    ON CONFLICT (id) DO UPDATE SET doc = excluded.doc";
+pub(super) const RECORD_REQUEST: &str =
+    "UPDATE businesses SET request = $2 WHERE id = $1 AND request IS NULL";
+pub(super) const PUT_WABA: &str = "INSERT INTO wabas (id, business_id, doc) VALUES ($1, $2, $3) \
+    ON CONFLICT (id) DO UPDATE SET business_id = excluded.business_id, doc = excluded.doc";
+pub(super) const PUT_TOKEN: &str = "INSERT INTO tokens (business_id, doc) VALUES ($1, $2) \
+    ON CONFLICT (business_id) DO UPDATE SET doc = excluded.doc";
+pub(super) const RECORD_MESSAGE: &str = "INSERT INTO messages (id, waba_id, status, doc) \
+    VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+/// `$3` is the new status's rank; the `CASE` ranks the stored one the same way as
+/// [`status_rank`](super::status_rank).
+pub(super) const ADVANCE_MESSAGE: &str = "UPDATE messages SET status = $2 WHERE id = $1 AND \
+    (CASE status WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 \
+    WHEN 'failed' THEN 4 ELSE 0 END) < $3";
+pub(super) const SET_CATEGORY: &str = "INSERT INTO template_categories \
+    (waba_id, name, language, category) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (waba_id, name, language) DO UPDATE SET category = excluded.category";
+
+/// Reads.
+pub(super) const BUSINESS: &str = "SELECT doc, request FROM businesses WHERE id = $1";
+pub(super) const BUSINESSES: &str = "SELECT doc, request FROM businesses ORDER BY id";
+pub(super) const WABA: &str = "SELECT doc FROM wabas WHERE id = $1";
+pub(super) const WABAS: &str = "SELECT doc FROM wabas ORDER BY id";
+pub(super) const TOKEN: &str = "SELECT doc FROM tokens WHERE business_id = $1";
+pub(super) const TOKENS: &str = "SELECT doc FROM tokens ORDER BY business_id";
+pub(super) const MESSAGE: &str = "SELECT doc, status FROM messages WHERE id = $1";
+pub(super) const MESSAGE_COUNTS: &str = "SELECT waba_id, status, COUNT(*) FROM messages \
+    GROUP BY waba_id, status ORDER BY waba_id, status";
+pub(super) const CATEGORY: &str = "SELECT category FROM template_categories \
+    WHERE waba_id = $1 AND name = $2 AND language = $3";
+
+/// A business from its document and its request column.
+pub(super) fn business_of(
+    doc: &str,
+    request: Option<&str>,
+) -> Result<super::ClientBusiness, super::StoreError> {
+    let mut business: super::ClientBusiness = serde_json::from_str(doc)?;
+    business.request = request.map(serde_json::from_str).transpose()?;
+    Ok(business)
+}
+
+/// Implements [`PartnerStore`](super::PartnerStore) for `$store` (which has a
+/// `pool: sqlx::Pool<$db>`).
+macro_rules! impl_partner_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::PartnerStore for $store {
+            async fn put_business(
+                &self,
+                business: &$crate::store::ClientBusiness,
+            ) -> Result<(), $crate::store::StoreError> {
+                // The request lives in its own column, written once by `record_request`.
+                let doc = serde_json::to_string(&$crate::store::ClientBusiness {
+                    request: None,
+                    ..business.clone()
+                })?;
+                sqlx::query(super::sql::PUT_BUSINESS)
+                    .bind(&business.id)
+                    .bind(doc)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn business(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::store::ClientBusiness>, $crate::store::StoreError> {
+                let row: Option<(String, Option<String>)> = sqlx::query_as(super::sql::BUSINESS)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|(doc, request)| super::sql::business_of(&doc, request.as_deref()))
+                    .transpose()
+            }
+
+            async fn businesses(
+                &self,
+            ) -> Result<Vec<$crate::store::ClientBusiness>, $crate::store::StoreError> {
+                let rows: Vec<(String, Option<String>)> = sqlx::query_as(super::sql::BUSINESSES)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|(doc, request)| super::sql::business_of(doc, request.as_deref()))
+                    .collect()
+            }
+
+            async fn record_request(
+                &self,
+                business: &str,
+                request: &$crate::stage::Request,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query(super::sql::RECORD_REQUEST)
+                    .bind(business)
+                    .bind(serde_json::to_string(request)?)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn put_waba(
+                &self,
+                waba: &$crate::store::ClientWaba,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(super::sql::PUT_WABA)
+                    .bind(&waba.id)
+                    .bind(&waba.business_id)
+                    .bind(serde_json::to_string(waba)?)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn waba(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::store::ClientWaba>, $crate::store::StoreError> {
+                let doc: Option<String> = sqlx::query_scalar(super::sql::WABA)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(doc.as_deref().map(serde_json::from_str).transpose()?)
+            }
+
+            async fn wabas(
+                &self,
+            ) -> Result<Vec<$crate::store::ClientWaba>, $crate::store::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar(super::sql::WABAS)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(docs
+                    .iter()
+                    .map(|d| serde_json::from_str(d))
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn put_token(
+                &self,
+                token: &$crate::store::StoredToken,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(super::sql::PUT_TOKEN)
+                    .bind(&token.business_id)
+                    .bind(serde_json::to_string(token)?)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn token(
+                &self,
+                business: &str,
+            ) -> Result<Option<$crate::store::StoredToken>, $crate::store::StoreError> {
+                let doc: Option<String> = sqlx::query_scalar(super::sql::TOKEN)
+                    .bind(business)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(doc.as_deref().map(serde_json::from_str).transpose()?)
+            }
+
+            async fn tokens(
+                &self,
+            ) -> Result<Vec<$crate::store::StoredToken>, $crate::store::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar(super::sql::TOKENS)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(docs
+                    .iter()
+                    .map(|d| serde_json::from_str(d))
+                    .collect::<Result<_, _>>()?)
+            }
+
+            async fn record_message(
+                &self,
+                message: &$crate::store::SentMessage,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(super::sql::RECORD_MESSAGE)
+                    .bind(&message.id)
+                    .bind(&message.waba_id)
+                    .bind(&message.status)
+                    .bind(serde_json::to_string(message)?)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_message_status(
+                &self,
+                id: &str,
+                status: &str,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query(super::sql::ADVANCE_MESSAGE)
+                    .bind(id)
+                    .bind(status)
+                    .bind(i32::from($crate::store::status_rank(status)))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn message(
+                &self,
+                id: &str,
+            ) -> Result<Option<$crate::store::SentMessage>, $crate::store::StoreError> {
+                let row: Option<(String, String)> = sqlx::query_as(super::sql::MESSAGE)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|(doc, status)| {
+                    let mut message: $crate::store::SentMessage = serde_json::from_str(&doc)?;
+                    message.status = status;
+                    Ok(message)
+                })
+                .transpose()
+            }
+
+            async fn message_counts(
+                &self,
+            ) -> Result<Vec<(String, String, i64)>, $crate::store::StoreError> {
+                Ok(sqlx::query_as(super::sql::MESSAGE_COUNTS)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            async fn set_category(
+                &self,
+                waba: &str,
+                name: &str,
+                language: &str,
+                category: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(super::sql::SET_CATEGORY)
+                    .bind(waba)
+                    .bind(name)
+                    .bind(language)
+                    .bind(category)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn category(
+                &self,
+                waba: &str,
+                name: &str,
+                language: &str,
+            ) -> Result<Option<String>, $crate::store::StoreError> {
+                Ok(sqlx::query_scalar(super::sql::CATEGORY)
+                    .bind(waba)
+                    .bind(name)
+                    .bind(language)
+                    .fetch_optional(&self.pool)
+                    .await?)
+            }
+        }
+    };
+}
+
+pub(super) use impl_partner_store;

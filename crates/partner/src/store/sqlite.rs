@@ -1,0 +1,48 @@
+//! The SQLite backend (the default): a file in WAL mode, or memory for tests.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+
+use super::StoreError;
+use super::sql::impl_partner_store;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The orchestrator's store on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqlitePartnerStore {
+    pool: SqlitePool,
+}
+
+impl SqlitePartnerStore {
+    /// Opens `sqlite:path` (created when missing) or `sqlite::memory:` and migrates it.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = if memory {
+            // Each connection to `:memory:` is a database of its own: keep exactly one.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
+                .await?
+        };
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+impl_partner_store!(SqlitePartnerStore);

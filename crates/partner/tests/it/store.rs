@@ -1,0 +1,231 @@
+//! The orchestrator store's contract, on in-memory SQLite and on a fresh PostgreSQL database
+//! (which must be reachable: these tests fail, never skip, without it).
+
+use wamm_partner::stage::{BusinessStatus, Request, WabaStatus};
+use wamm_partner::store::{ClientBusiness, ClientWaba, PartnerStore, SentMessage, StoredToken};
+
+/// Runs each contract test on both backends.
+macro_rules! contract {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite_memory {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let store = wamm_partner::store::connect("sqlite::memory:")
+                        .await
+                        .expect("sqlite opens");
+                    super::$name(&*store).await;
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = wamm_testkit::TestDatabase::create("wamm_partner").await;
+                    let store = wamm_partner::store::connect(&db.url)
+                        .await
+                        .expect("postgres opens");
+                    super::$name(&*store).await;
+                    drop(store);
+                    db.drop_now().await;
+                }
+            )+
+        }
+    };
+}
+
+contract!(
+    businesses_keep_their_first_request,
+    wabas_and_tokens_round_trip,
+    message_statuses_only_move_forward,
+    template_categories_follow_the_last_word,
+);
+
+fn business(id: &str, status: Option<BusinessStatus>) -> ClientBusiness {
+    ClientBusiness {
+        id: id.to_owned(),
+        name: format!("Business {id}"),
+        status,
+        request: None,
+    }
+}
+
+async fn businesses_keep_their_first_request(store: &dyn PartnerStore) {
+    store.put_business(&business("2", None)).await.expect("put");
+    store
+        .put_business(&business("1", Some(BusinessStatus::NotStarted)))
+        .await
+        .expect("put");
+    let first = Request {
+        request_id: Some("893".into()),
+        at: 10,
+    };
+    assert!(store.record_request("1", &first).await.expect("record"));
+    // A re-run never asks twice: the first request stays.
+    let again = Request {
+        request_id: Some("999".into()),
+        at: 20,
+    };
+    assert!(!store.record_request("1", &again).await.expect("record"));
+    assert!(
+        !store.record_request("404", &again).await.expect("record"),
+        "an unknown business records nothing"
+    );
+    // A sync that rewrites the business keeps the request.
+    store
+        .put_business(&business("1", Some(BusinessStatus::RequestSent)))
+        .await
+        .expect("put");
+    let stored = store.business("1").await.expect("read").expect("kept");
+    assert_eq!(stored.request, Some(first));
+    assert_eq!(stored.status, Some(BusinessStatus::RequestSent));
+    let all = store.businesses().await.expect("list");
+    assert_eq!(
+        all.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(),
+        ["1", "2"]
+    );
+    assert!(store.business("404").await.expect("read").is_none());
+}
+
+async fn wabas_and_tokens_round_trip(store: &dyn PartnerStore) {
+    let waba = ClientWaba {
+        id: "100".into(),
+        business_id: "1".into(),
+        name: "Main".into(),
+        status: Some(WabaStatus::from("SOMETHING_NEW".to_owned())),
+        terms_signed_at: Some(5),
+        phone_number_id: Some("555".into()),
+        first_sent_at: None,
+        last_event: Some(("MM_LITE_TERMS_SIGNED".into(), 5)),
+    };
+    store.put_waba(&waba).await.expect("put");
+    assert_eq!(store.waba("100").await.expect("read"), Some(waba.clone()));
+    let mut moved = waba.clone();
+    moved.status = Some(WabaStatus::Onboarded);
+    store.put_waba(&moved).await.expect("update");
+    assert_eq!(store.wabas().await.expect("list"), vec![moved]);
+    let token = StoredToken {
+        business_id: "1".into(),
+        sealed: "v1.k.AAAA".into(),
+        wabas: vec!["100".into()],
+        fetched_at: 7,
+    };
+    store.put_token(&token).await.expect("put");
+    let newer = StoredToken {
+        sealed: "v1.k.BBBB".into(),
+        fetched_at: 8,
+        ..token
+    };
+    store.put_token(&newer).await.expect("replace");
+    assert_eq!(store.token("1").await.expect("read"), Some(newer.clone()));
+    assert_eq!(store.tokens().await.expect("list"), vec![newer]);
+    assert!(store.token("2").await.expect("read").is_none());
+}
+
+fn message(id: &str, waba: &str) -> SentMessage {
+    SentMessage {
+        id: id.to_owned(),
+        waba_id: waba.to_owned(),
+        phone_number_id: "555".into(),
+        route: "marketing_messages".into(),
+        template: Some("summer_sale".into()),
+        status: "accepted".into(),
+        at: 1,
+    }
+}
+
+async fn message_statuses_only_move_forward(store: &dyn PartnerStore) {
+    store
+        .record_message(&message("wamid.1", "100"))
+        .await
+        .expect("record");
+    store
+        .record_message(&message("wamid.2", "100"))
+        .await
+        .expect("record");
+    store
+        .record_message(&message("wamid.3", "200"))
+        .await
+        .expect("record");
+    // Recording again changes nothing.
+    store
+        .record_message(&message("wamid.1", "999"))
+        .await
+        .expect("again");
+    assert!(
+        store
+            .set_message_status("wamid.1", "delivered")
+            .await
+            .expect("set")
+    );
+    // A late `sent` does not undo `delivered`.
+    assert!(
+        !store
+            .set_message_status("wamid.1", "sent")
+            .await
+            .expect("set")
+    );
+    assert!(
+        store
+            .set_message_status("wamid.1", "read")
+            .await
+            .expect("set")
+    );
+    assert!(
+        store
+            .set_message_status("wamid.2", "failed")
+            .await
+            .expect("set")
+    );
+    assert!(
+        !store
+            .set_message_status("wamid.2", "read")
+            .await
+            .expect("set")
+    );
+    assert!(
+        !store
+            .set_message_status("wamid.404", "read")
+            .await
+            .expect("set")
+    );
+    let one = store.message("wamid.1").await.expect("read").expect("kept");
+    assert_eq!((one.status.as_str(), one.waba_id.as_str()), ("read", "100"));
+    assert_eq!(
+        store.message_counts().await.expect("counts"),
+        vec![
+            ("100".to_owned(), "failed".to_owned(), 1),
+            ("100".to_owned(), "read".to_owned(), 1),
+            ("200".to_owned(), "accepted".to_owned(), 1),
+        ]
+    );
+}
+
+async fn template_categories_follow_the_last_word(store: &dyn PartnerStore) {
+    assert_eq!(
+        store.category("100", "sale", "en_US").await.expect("read"),
+        None
+    );
+    store
+        .set_category("100", "sale", "en_US", "MARKETING")
+        .await
+        .expect("set");
+    store
+        .set_category("100", "sale", "en_US", "UTILITY")
+        .await
+        .expect("set");
+    store
+        .set_category("100", "sale", "pt_BR", "MARKETING")
+        .await
+        .expect("set");
+    assert_eq!(
+        store.category("100", "sale", "en_US").await.expect("read"),
+        Some("UTILITY".into())
+    );
+    assert_eq!(
+        store.category("100", "sale", "pt_BR").await.expect("read"),
+        Some("MARKETING".into())
+    );
+}
