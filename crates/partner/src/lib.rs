@@ -5,7 +5,9 @@
 //! - [`stage`]: the funnel as a pure rule over those facts.
 //! - [`vault`]: business tokens sealed at rest under a key from configuration.
 //! - [`store`]: what the orchestrator keeps, on SQLite or PostgreSQL.
+//! - [`funnel`]: the dashboard's view: a row per WABA and counts per stage.
 
+pub mod funnel;
 pub mod stage;
 pub mod store;
 pub mod vault;
