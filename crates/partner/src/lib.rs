@@ -6,8 +6,10 @@
 //! - [`vault`]: business tokens sealed at rest under a key from configuration.
 //! - [`store`]: what the orchestrator keeps, on SQLite or PostgreSQL.
 //! - [`funnel`]: the dashboard's view: a row per WABA and counts per stage.
+//! - [`web`]: the live dashboard and its JSON.
 
 pub mod funnel;
 pub mod stage;
 pub mod store;
 pub mod vault;
+pub mod web;

@@ -254,7 +254,11 @@ pub fn stage(facts: &Facts, now: i64, unanswered_after: i64) -> Standing {
     let Some(status) = &facts.waba_status else {
         return Standing::new(Stage::Unknown, "not synced from Graph yet");
     };
-    if let Some(request) = &facts.request {
+    // A request covers the portfolio's eligible WABAs and, through migration intents, its OBO
+    // ones; any other ineligible WABA stays out of it.
+    let asked_for =
+        *status == WabaStatus::IneligibleOnBehalfOfWaba || status.ineligibility().is_none();
+    if let Some(request) = facts.request.as_ref().filter(|_| asked_for) {
         return requested_standing(facts, request, now, unanswered_after);
     }
     if let Some(why) = status.ineligibility() {
@@ -416,6 +420,16 @@ mod tests {
             at: 0,
         });
         assert_eq!(stage(&f, 1, DAY).stage, Stage::IntentRequested);
+    }
+
+    #[test]
+    fn a_request_leaves_other_ineligible_wabas_out() {
+        let mut f = facts("INELIGIBLE_COUNTRY_NOT_SUPPORTED");
+        f.request = Some(Request {
+            request_id: Some("1".into()),
+            at: 0,
+        });
+        assert_eq!(stage(&f, 1, DAY).stage, Stage::Ineligible);
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! The orchestrator from the outside: the funnel rule, and its store on both backends.
+//! The orchestrator from the outside: the funnel rule, its store on both backends, and the
+//! dashboard over a socket.
 
+mod dashboard;
 mod stage;
 mod store;
