@@ -7,8 +7,11 @@
 //! - [`store`]: what the orchestrator keeps, on SQLite or PostgreSQL.
 //! - [`funnel`]: the dashboard's view: a row per WABA and counts per stage.
 //! - [`web`]: the live dashboard and its JSON.
+//! - [`graph`]: the Graph calls the orchestrator makes, as a port; [`orchestrate`]: its moves.
 
 pub mod funnel;
+pub mod graph;
+pub mod orchestrate;
 pub mod stage;
 pub mod store;
 pub mod vault;

@@ -1,6 +1,7 @@
-//! The orchestrator from the outside: the funnel rule, its store on both backends, and the
-//! dashboard over a socket.
+//! The orchestrator from the outside: the funnel rule, its store on both backends, its moves
+//! against a fake Graph, and the dashboard over a socket.
 
 mod dashboard;
+mod orchestrate;
 mod stage;
 mod store;

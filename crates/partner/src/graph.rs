@@ -1,0 +1,61 @@
+//! What the orchestrator asks of Graph, as a port: the calls it makes, in its own terms.
+//!
+//! [`crate::orchestrate`] works against this trait, so its rules are tested with a fake and run
+//! against real Graph or a wamm platform through `wamm-client`.
+
+use crate::stage::{BusinessStatus, WabaStatus};
+use crate::vault::Secret;
+
+/// A Graph call that failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Graph: {message} (code {code})")]
+pub struct GraphFailure {
+    /// Graph's error code (0 when the call never got an answer).
+    pub code: i64,
+    /// What Graph (or the transport) said.
+    pub message: String,
+}
+
+/// A client WABA as Graph reports it to the partner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteWaba {
+    /// The WABA's ID.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its `marketing_messages_onboarding_status`.
+    pub status: WabaStatus,
+    /// The owner portfolio's ID.
+    pub business_id: String,
+    /// The owner portfolio's name.
+    pub business_name: String,
+    /// The owner portfolio's `marketing_messages_onboarding_status.status`, when readable.
+    pub business_status: Option<BusinessStatus>,
+    /// A phone number registered on Cloud API, to send from.
+    pub phone_number_id: Option<String>,
+}
+
+/// How the Intent API answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IntentOutcome {
+    /// A request was made (or the pending one returned).
+    Requested {
+        /// Its `request_id`.
+        request_id: String,
+    },
+    /// The client was already invited (1752041): asked before, by us or another partner.
+    AlreadyRequested,
+}
+
+/// The Graph calls the orchestrator makes.
+#[async_trait::async_trait]
+pub trait PartnerGraph: Send + Sync {
+    /// Every WABA the partner's clients shared with it, with statuses.
+    async fn client_wabas(&self) -> Result<Vec<RemoteWaba>, GraphFailure>;
+    /// `POST /{business}/onboard_partners_to_mm_lite`.
+    async fn request_onboarding(&self, business: &str) -> Result<IntentOutcome, GraphFailure>;
+    /// `POST /{business}/system_user_access_tokens?fetch_only=true`, with `appsecret_proof`.
+    async fn business_token(&self, business: &str) -> Result<Secret, GraphFailure>;
+    /// The WABAs `debug_token` shows `token` may act on.
+    async fn token_wabas(&self, token: &Secret) -> Result<Vec<String>, GraphFailure>;
+}

@@ -1,0 +1,219 @@
+//! The orchestrator's moves against a fake Graph: sync, onboard (bounded, idempotent, 1752041
+//! as asked), and the token taken when a client signs.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use wamm_partner::graph::{GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use wamm_partner::orchestrate::{self, Asked, OrchestrateError};
+use wamm_partner::stage::{BusinessStatus, WabaStatus};
+use wamm_partner::store::PartnerStore;
+use wamm_partner::vault::{Key, Secret, Vault};
+
+#[derive(Default)]
+struct FakeGraph {
+    wabas: Mutex<Vec<RemoteWaba>>,
+    /// Business → the error code its Intent API call fails with.
+    refuse: HashMap<String, i64>,
+    asked: Mutex<Vec<String>>,
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
+    /// Business → WABAs its token covers.
+    covers: HashMap<String, Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl PartnerGraph for FakeGraph {
+    async fn client_wabas(&self) -> Result<Vec<RemoteWaba>, GraphFailure> {
+        Ok(self.wabas.lock().expect("lock").clone())
+    }
+
+    async fn request_onboarding(&self, business: &str) -> Result<IntentOutcome, GraphFailure> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.asked.lock().expect("lock").push(business.to_owned());
+        match self.refuse.get(business) {
+            Some(&code) => Err(GraphFailure {
+                code,
+                message: format!("refused with {code}"),
+            }),
+            None => Ok(IntentOutcome::Requested {
+                request_id: format!("req-{business}"),
+            }),
+        }
+    }
+
+    async fn business_token(&self, business: &str) -> Result<Secret, GraphFailure> {
+        Ok(Secret::new(format!("EAAG-token-of-{business}")))
+    }
+
+    async fn token_wabas(&self, token: &Secret) -> Result<Vec<String>, GraphFailure> {
+        let business = token.expose().trim_start_matches("EAAG-token-of-");
+        Ok(self.covers.get(business).cloned().unwrap_or_default())
+    }
+}
+
+fn remote(id: &str, business: &str, status: WabaStatus) -> RemoteWaba {
+    RemoteWaba {
+        id: id.into(),
+        name: format!("WABA {id}"),
+        status,
+        business_id: business.into(),
+        business_name: format!("Business {business}"),
+        business_status: Some(BusinessStatus::NotStarted),
+        phone_number_id: Some(format!("p{id}")),
+    }
+}
+
+async fn store() -> Arc<dyn PartnerStore> {
+    wamm_partner::store::connect("sqlite::memory:")
+        .await
+        .expect("store")
+}
+
+#[tokio::test]
+async fn sync_records_and_notes_changes() {
+    let graph = FakeGraph::default();
+    *graph.wabas.lock().expect("lock") = vec![
+        remote("10", "1", WabaStatus::Eligible),
+        remote("11", "1", WabaStatus::IneligibleOnBehalfOfWaba),
+        remote("20", "2", WabaStatus::Onboarded),
+    ];
+    let store = store().await;
+    let first = orchestrate::sync(&graph, &*store, 100).await.expect("sync");
+    assert_eq!((first.businesses, first.wabas, first.changed), (2, 3, 3));
+    let again = orchestrate::sync(&graph, &*store, 200).await.expect("sync");
+    assert_eq!(again.changed, 0);
+    graph.wabas.lock().expect("lock")[0].status = WabaStatus::PendingInternalSetup;
+    let moved = orchestrate::sync(&graph, &*store, 300).await.expect("sync");
+    assert_eq!(moved.changed, 1);
+    let waba = store.waba("10").await.expect("read").expect("kept");
+    assert_eq!(
+        waba.last_event,
+        Some(("status ELIGIBLE → PENDING_INTERNAL_SETUP".into(), 300))
+    );
+    assert_eq!(store.businesses().await.expect("list").len(), 2);
+}
+
+#[tokio::test]
+async fn onboarding_asks_each_eligible_client_once_with_bounded_concurrency() {
+    let mut graph = FakeGraph::default();
+    let mut wabas = Vec::new();
+    for b in 0..12 {
+        wabas.push(remote(
+            &format!("{b}0"),
+            &format!("b{b}"),
+            WabaStatus::Eligible,
+        ));
+    }
+    // Only OBO: asked (the Intent API sets a migration intent). Only ineligible: not asked.
+    wabas.push(remote("900", "obo", WabaStatus::IneligibleOnBehalfOfWaba));
+    wabas.push(remote(
+        "901",
+        "far",
+        WabaStatus::IneligibleCountryNotSupported,
+    ));
+    // Signed already: not asked.
+    let mut signed = remote("902", "signed", WabaStatus::Onboarded);
+    signed.business_status = Some(BusinessStatus::TermsSigned);
+    wabas.push(signed);
+    *graph.wabas.lock().expect("lock") = wabas;
+    graph.refuse.insert("b3".into(), 1_752_041);
+    graph.refuse.insert("b4".into(), 4);
+    let graph = Arc::new(graph);
+    let store = store().await;
+    orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
+
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&ticks);
+    let progress = move |_: usize, _: usize| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    };
+    let run = orchestrate::onboard(
+        Arc::clone(&graph) as Arc<dyn PartnerGraph>,
+        Arc::clone(&store),
+        &[],
+        3,
+        10,
+        &progress,
+    )
+    .await
+    .expect("onboard");
+    assert_eq!(run.asked.len(), 13, "12 eligible and the OBO client");
+    assert_eq!(run.not_eligible, 2);
+    assert_eq!(ticks.load(Ordering::SeqCst), 13);
+    assert!(graph.most_in_flight.load(Ordering::SeqCst) <= 3);
+    assert!(run.asked.contains(&Asked::AlreadyRequested {
+        business: "b3".into()
+    }));
+    assert!(
+        run.asked
+            .iter()
+            .any(|a| matches!(a, Asked::Failed { business, .. } if business == "b4"))
+    );
+    assert!(run.asked.contains(&Asked::Requested {
+        business: "obo".into(),
+        request_id: "req-obo".into()
+    }));
+    let b3 = store.business("b3").await.expect("read").expect("kept");
+    assert_eq!(b3.request.map(|r| r.request_id), Some(None));
+
+    // The second run asks only the one that failed.
+    graph.asked.lock().expect("lock").clear();
+    let rerun = orchestrate::onboard(
+        Arc::clone(&graph) as Arc<dyn PartnerGraph>,
+        Arc::clone(&store),
+        &[],
+        3,
+        20,
+        &|_, _| {},
+    )
+    .await
+    .expect("onboard");
+    assert_eq!(*graph.asked.lock().expect("lock"), ["b4"]);
+    assert_eq!(rerun.already_asked, 12);
+}
+
+#[tokio::test]
+async fn signing_stores_a_sealed_token_that_covers_the_waba() {
+    let mut graph = FakeGraph::default();
+    *graph.wabas.lock().expect("lock") = vec![
+        remote("10", "1", WabaStatus::PendingInternalSetup),
+        remote("20", "2", WabaStatus::PendingInternalSetup),
+    ];
+    graph.covers.insert("1".into(), vec!["10".into()]);
+    let store = store().await;
+    orchestrate::sync(&graph, &*store, 1).await.expect("sync");
+    let vault = Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault");
+
+    orchestrate::terms_signed(&graph, &*store, &vault, "10", 50)
+        .await
+        .expect("signed");
+    let token = store.token("1").await.expect("read").expect("stored");
+    assert!(!token.sealed.contains("EAAG"), "sealed at rest");
+    assert_eq!(token.wabas, ["10"]);
+    assert_eq!(
+        vault
+            .open(&token.sealed, &orchestrate::token_row("1"))
+            .expect("opens")
+            .expose(),
+        "EAAG-token-of-1"
+    );
+    let waba = store.waba("10").await.expect("read").expect("kept");
+    assert_eq!(waba.terms_signed_at, Some(50));
+
+    // A token that does not cover the signed WABA is refused and not stored.
+    let refused = orchestrate::terms_signed(&graph, &*store, &vault, "20", 60).await;
+    assert!(matches!(
+        refused,
+        Err(OrchestrateError::TokenDoesNotCover { .. })
+    ));
+    assert!(store.token("2").await.expect("read").is_none());
+    // An unknown WABA waits for the next sync.
+    orchestrate::terms_signed(&graph, &*store, &vault, "404", 70)
+        .await
+        .expect("nothing to do");
+}
