@@ -7,8 +7,10 @@
 //! - [`store`]: what the orchestrator keeps, on SQLite or PostgreSQL.
 //! - [`funnel`]: the dashboard's view: a row per WABA and counts per stage.
 //! - [`web`]: the live dashboard and its JSON.
-//! - [`graph`]: the Graph calls the orchestrator makes, as a port; [`orchestrate`]: its moves.
+//! - [`graph`]: the Graph calls the orchestrator makes, as a port; [`orchestrate`]: its moves;
+//!   [`client_graph`]: the port over `wamm-client`, for real Graph or a wamm platform.
 
+pub mod client_graph;
 pub mod funnel;
 pub mod graph;
 pub mod orchestrate;

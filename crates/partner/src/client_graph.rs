@@ -1,0 +1,104 @@
+//! The Graph port over `wamm-client`: the orchestrator's calls against real Graph or a wamm
+//! platform, with the client's retries and `appsecret_proof`.
+
+use wamm_client::{ClientError, GraphClient, WabaQuery};
+use wamm_wire::ids::BusinessId;
+
+use crate::graph::{GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use crate::stage::{BusinessStatus, WabaStatus};
+use crate::vault::Secret;
+
+/// [`PartnerGraph`] through a [`GraphClient`] holding the partner's system-user token and app
+/// secret.
+#[derive(Debug, Clone)]
+pub struct ClientGraph {
+    /// The partner's client.
+    pub client: GraphClient,
+    /// The partner's business portfolio.
+    pub partner: BusinessId,
+}
+
+fn failure(e: &ClientError) -> GraphFailure {
+    GraphFailure {
+        code: e.code().unwrap_or(0),
+        message: e.to_string(),
+    }
+}
+
+/// An ID Graph gave as text, as the typed ID `wamm-client` calls take.
+fn business_id(text: &str) -> Result<BusinessId, GraphFailure> {
+    text.parse().map_err(|_| GraphFailure {
+        code: 100,
+        message: format!("{text:?} is not a business ID"),
+    })
+}
+
+#[async_trait::async_trait]
+impl PartnerGraph for ClientGraph {
+    async fn client_wabas(&self) -> Result<Vec<RemoteWaba>, GraphFailure> {
+        let wabas = self
+            .client
+            .list_client_wabas(self.partner, &WabaQuery::all().limit(100))
+            .await
+            .map_err(|e| failure(&e))?;
+        let mut out = Vec::with_capacity(wabas.len());
+        for w in wabas {
+            let phones = self
+                .client
+                .list_phone_numbers(w.id)
+                .await
+                .map_err(|e| failure(&e))?;
+            let registered = phones
+                .iter()
+                .find(|p| p.platform_type.as_deref() == Some("CLOUD_API"))
+                .map(|p| p.id.to_string());
+            let owner = w.owner_business_info.as_ref();
+            out.push(RemoteWaba {
+                id: w.id.to_string(),
+                name: w.name.clone().unwrap_or_default(),
+                status: w
+                    .marketing_messages_onboarding_status
+                    .as_ref()
+                    .map_or(WabaStatus::Other(String::new()), |s| {
+                        WabaStatus::from(s.as_str().to_owned())
+                    }),
+                business_id: owner.map(|b| b.id.to_string()).unwrap_or_default(),
+                business_name: owner.and_then(|b| b.name.clone()).unwrap_or_default(),
+                business_status: owner
+                    .and_then(|b| b.terms_status())
+                    .map(|s| BusinessStatus::from(s.as_str().to_owned())),
+                phone_number_id: registered,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn request_onboarding(&self, business: &str) -> Result<IntentOutcome, GraphFailure> {
+        let answer = self
+            .client
+            .onboard_partners_to_mm_lite(business_id(business)?, None)
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(IntentOutcome::Requested {
+            request_id: answer.request_id.to_string(),
+        })
+    }
+
+    async fn business_token(&self, business: &str) -> Result<Secret, GraphFailure> {
+        let token = self
+            .client
+            .fetch_business_token(business_id(business)?)
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(Secret::new(token.access_token))
+    }
+
+    async fn token_wabas(&self, token: &Secret) -> Result<Vec<String>, GraphFailure> {
+        let info = self
+            .client
+            .token_info(token.expose())
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(info.waba_ids().iter().map(ToString::to_string).collect())
+    }
+}
