@@ -9,6 +9,7 @@
 //! - [`web`]: the live dashboard and its JSON.
 //! - [`graph`]: the Graph calls the orchestrator makes, as a port; [`orchestrate`]: its moves;
 //!   [`client_graph`]: the port over `wamm-client`, for real Graph or a wamm platform.
+//! - [`webhooks`]: what each verified webhook moves.
 
 pub mod client_graph;
 pub mod funnel;
@@ -18,3 +19,4 @@ pub mod stage;
 pub mod store;
 pub mod vault;
 pub mod web;
+pub mod webhooks;

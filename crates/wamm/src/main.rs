@@ -1,9 +1,11 @@
-//! `wamm`: run the MM API platform (`serve`, `up`) and measure it (`bench`).
+//! `wamm`: run the MM API platform (`serve`, `up`), measure it (`bench`), and run a partner's
+//! onboarding orchestrator against it or real Graph (`partner`).
 //!
 //! The binary only wires things together: every behaviour lives in the library crates.
 
 mod bench;
 mod bench_send;
+mod partner;
 mod up;
 
 use std::net::SocketAddr;
@@ -35,6 +37,8 @@ enum Command {
     Up(UpArgs),
     /// Measure the platform against what this machine can do (e.g. `bench webhooks`).
     Bench(bench::BenchArgs),
+    /// The partner's onboarding orchestrator, against real Graph or a wamm platform.
+    Partner(partner::PartnerArgs),
 }
 
 /// Flags shared by `serve` and `up`.
@@ -188,6 +192,7 @@ async fn main() -> Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Partner(args) => partner::run(args).await,
         Command::Up(args) => {
             if args.serve.world.is_some() && args.fresh {
                 bail!(

@@ -1,0 +1,85 @@
+//! What the orchestrator does with each webhook: a signed WABA's business token is taken,
+//! message statuses move forward, completed category changes update the template map, and
+//! every account event becomes its WABA's last event.
+
+use std::sync::Arc;
+
+use wamm_client::receiver::events::{AccountEvent, AccountUpdate};
+use wamm_client::receiver::{Event, Notification};
+
+use crate::graph::PartnerGraph;
+use crate::orchestrate::{self, OrchestrateError};
+use crate::store::PartnerStore;
+use crate::vault::Vault;
+
+/// Everything a webhook may need.
+#[derive(Clone)]
+pub struct Moves {
+    /// Graph, for the business token.
+    pub graph: Arc<dyn PartnerGraph>,
+    /// The orchestrator's store.
+    pub store: Arc<dyn PartnerStore>,
+    /// Seals tokens.
+    pub vault: Arc<Vault>,
+    /// The current time in Unix seconds.
+    pub now: fn() -> i64,
+}
+
+impl std::fmt::Debug for Moves {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Moves").finish_non_exhaustive()
+    }
+}
+
+/// Handles every event of a (verified) notification. An error leaves the notification to be
+/// delivered again: each move is safe to repeat.
+pub async fn handle(moves: &Moves, notification: &Notification) -> Result<(), OrchestrateError> {
+    let now = (moves.now)();
+    for (entry, event) in notification.events() {
+        match event {
+            Event::AccountUpdate(update) => account_update(moves, entry, update, now).await?,
+            Event::MessageStatus(status) => {
+                if let Some(id) = &status.id {
+                    moves
+                        .store
+                        .set_message_status(id, status.status.as_str())
+                        .await?;
+                }
+            }
+            Event::TemplateCategoryUpdate(update) if !update.is_impending() => {
+                // An impending change takes effect later, announced again when it does.
+                if let (Some(name), Some(language), Some(category)) = (
+                    &update.message_template_name,
+                    &update.message_template_language,
+                    &update.new_category,
+                ) {
+                    moves
+                        .store
+                        .set_category(entry, name, language, category.as_str())
+                        .await?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+async fn account_update(
+    moves: &Moves,
+    entry: &str,
+    update: &AccountUpdate,
+    now: i64,
+) -> Result<(), OrchestrateError> {
+    // Meta keys MM API events on `waba_info.waba_id`; the entry is the WABA otherwise.
+    let waba_id = update.waba_id().unwrap_or(entry);
+    if update.event == AccountEvent::MmLiteTermsSigned {
+        return orchestrate::terms_signed(&*moves.graph, &*moves.store, &moves.vault, waba_id, now)
+            .await;
+    }
+    if let Some(mut waba) = moves.store.waba(waba_id).await? {
+        waba.last_event = Some((update.event.as_str().to_owned(), now));
+        moves.store.put_waba(&waba).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! `wamm partner …`: the onboarding orchestrator's commands. Wiring only: the moves live in
+//! `wamm-partner`.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use wamm_client::GraphClient;
+use wamm_client::receiver::{ReceiverConfig, SinkError, router, sink_fn};
+use wamm_partner::client_graph::ClientGraph;
+use wamm_partner::graph::PartnerGraph;
+use wamm_partner::orchestrate;
+use wamm_partner::store::PartnerStore;
+use wamm_partner::vault::{Key, Vault};
+use wamm_partner::web::{DashboardState, system_now};
+use wamm_partner::webhooks::{self, Moves};
+
+/// `wamm partner`.
+#[derive(Debug, Args)]
+pub struct PartnerArgs {
+    #[command(flatten)]
+    config: PartnerConfig,
+    #[command(subcommand)]
+    command: PartnerCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum PartnerCommand {
+    /// Read every client WABA and its status from Graph into the store.
+    Sync,
+    /// Ask client businesses to onboard (the Intent API), each at most once.
+    Onboard(OnboardArgs),
+    /// Print the funnel: counts per stage and a line per WABA.
+    Status(StatusArgs),
+    /// Serve the dashboard and the webhook callback, syncing on a timer.
+    Serve(ServeArgs),
+    /// Print a new token key (`<id>:<base64>`) for `--token-key`.
+    Keygen {
+        /// The key's id, e.g. the date it takes effect.
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+}
+
+/// Where Graph is, who the partner is, where the orchestrator keeps its state.
+#[derive(Debug, Args)]
+struct PartnerConfig {
+    /// Graph's base URL: Meta's, or a wamm platform's.
+    #[arg(long, global = true, default_value = wamm_client::GRAPH_BASE_URL, env = "WAMM_PARTNER_GRAPH_URL")]
+    graph_url: String,
+    /// Graph API version.
+    #[arg(long, global = true, default_value = wamm_client::DEFAULT_VERSION, env = "WAMM_PARTNER_GRAPH_VERSION")]
+    graph_version: String,
+    /// The partner's business portfolio ID.
+    #[arg(long, global = true, env = "WAMM_PARTNER_BUSINESS_ID")]
+    business_id: Option<String>,
+    /// The partner's system user access token (never printed).
+    #[arg(
+        long,
+        global = true,
+        env = "WAMM_PARTNER_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+    /// The partner app's secret: signs every call with `appsecret_proof` (never printed).
+    #[arg(
+        long,
+        global = true,
+        env = "WAMM_PARTNER_APP_SECRET",
+        hide_env_values = true
+    )]
+    app_secret: Option<String>,
+    /// `sqlite:FILE` (default) or `postgres://…` for the orchestrator's own store.
+    #[arg(
+        long,
+        global = true,
+        default_value = "sqlite:wamm-partner.db",
+        env = "WAMM_PARTNER_DATABASE_URL"
+    )]
+    database_url: String,
+    /// The key business tokens are sealed under, `<id>:<base64 of 32 bytes>` (`wamm partner keygen`).
+    #[arg(
+        long,
+        global = true,
+        env = "WAMM_PARTNER_TOKEN_KEY",
+        hide_env_values = true
+    )]
+    token_key: Option<String>,
+    /// Earlier keys that still open stored tokens, comma-separated (see key rotation).
+    #[arg(
+        long,
+        global = true,
+        env = "WAMM_PARTNER_PREVIOUS_TOKEN_KEYS",
+        hide_env_values = true,
+        value_delimiter = ','
+    )]
+    previous_token_keys: Vec<String>,
+    /// Seconds after which an unanswered onboarding request counts as unanswered.
+    #[arg(long, global = true, default_value_t = 7 * 86_400)]
+    unanswered_after_secs: i64,
+}
+
+#[derive(Debug, Args)]
+struct OnboardArgs {
+    /// Ask every eligible client not asked before.
+    #[arg(long, conflicts_with = "business")]
+    all_eligible: bool,
+    /// Ask these client businesses (repeatable).
+    #[arg(long)]
+    business: Vec<String>,
+    /// Most Intent API calls in flight.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct StatusArgs {
+    /// Print the funnel as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on (dashboard at `/`, webhooks at `/webhooks`).
+    #[arg(long, default_value = "127.0.0.1:8090", env = "WAMM_PARTNER_LISTEN")]
+    listen: SocketAddr,
+    /// The verify token of the webhook handshake (never printed).
+    #[arg(long, env = "WAMM_PARTNER_VERIFY_TOKEN", hide_env_values = true)]
+    verify_token: String,
+    /// Seconds between syncs from Graph.
+    #[arg(long, default_value_t = 60)]
+    sync_every_secs: u64,
+}
+
+impl PartnerConfig {
+    fn graph(&self) -> Result<Arc<dyn PartnerGraph>> {
+        let partner = self
+            .business_id
+            .as_deref()
+            .context("--business-id (or WAMM_PARTNER_BUSINESS_ID) is required")?
+            .parse()
+            .context("--business-id must be a Graph ID")?;
+        let token = self
+            .token
+            .as_deref()
+            .context("--token (or WAMM_PARTNER_TOKEN) is required")?;
+        let mut client = GraphClient::builder()
+            .base_url(&self.graph_url)
+            .version(&self.graph_version)
+            .token(token);
+        if let Some(secret) = &self.app_secret {
+            client = client.app_secret(secret);
+        }
+        Ok(Arc::new(ClientGraph {
+            client: client.build()?,
+            partner,
+        }))
+    }
+
+    fn vault(&self) -> Result<Vault> {
+        let current = Key::parse(self.token_key.as_deref().context(
+            "--token-key (or WAMM_PARTNER_TOKEN_KEY) is required: `wamm partner keygen` makes one",
+        )?)?;
+        let previous = self
+            .previous_token_keys
+            .iter()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| Key::parse(k))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Vault::new(current, previous)?)
+    }
+
+    async fn store(&self) -> Result<Arc<dyn PartnerStore>> {
+        Ok(wamm_partner::store::connect(&self.database_url).await?)
+    }
+
+    fn dashboard(&self, store: Arc<dyn PartnerStore>) -> DashboardState {
+        DashboardState {
+            store,
+            partner: self.business_id.clone().unwrap_or_default(),
+            unanswered_after: self.unanswered_after_secs,
+            now: system_now,
+        }
+    }
+}
+
+/// Writes a line of the command's answer to stdout (logs go to stderr).
+fn say(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").context("writing to stdout")
+}
+
+/// Runs a `wamm partner` command.
+pub async fn run(args: PartnerArgs) -> Result<()> {
+    let config = args.config;
+    match args.command {
+        PartnerCommand::Keygen { id } => {
+            let (_, text) = Key::generate(&id)?;
+            say(&text)?;
+            Ok(())
+        }
+        PartnerCommand::Sync => {
+            let store = config.store().await?;
+            let summary = orchestrate::sync(&*config.graph()?, &*store, system_now()).await?;
+            say(&format!(
+                "synced {} businesses, {} WABAs ({} changed)",
+                summary.businesses, summary.wabas, summary.changed
+            ))?;
+            Ok(())
+        }
+        PartnerCommand::Onboard(onboard) => {
+            if !onboard.all_eligible && onboard.business.is_empty() {
+                bail!("say which clients: --all-eligible or --business ID");
+            }
+            let store = config.store().await?;
+            let graph = config.graph()?;
+            orchestrate::sync(&*graph, &*store, system_now()).await?;
+            let progress = |done: usize, total: usize| {
+                // A one-line bar on stderr, redrawn in place.
+                let width = 30;
+                let filled = done * width / total.max(1);
+                eprint!(
+                    "\r[{}{}] {done}/{total}",
+                    "#".repeat(filled),
+                    "-".repeat(width - filled)
+                );
+                let _ = std::io::stderr().flush();
+            };
+            let summary = orchestrate::onboard(
+                graph,
+                store,
+                &onboard.business,
+                onboard.concurrency,
+                system_now(),
+                &progress,
+            )
+            .await?;
+            eprintln!();
+            if onboard.json {
+                say(&serde_json::to_string_pretty(&summary)?)?;
+            } else {
+                let (mut requested, mut already, mut failed) = (0, 0, 0);
+                for asked in &summary.asked {
+                    match asked {
+                        orchestrate::Asked::Requested { .. } => requested += 1,
+                        orchestrate::Asked::AlreadyRequested { .. } => already += 1,
+                        orchestrate::Asked::Failed { business, error } => {
+                            failed += 1;
+                            eprintln!("{business}: {error}");
+                        }
+                    }
+                }
+                say(&format!(
+                    "requested {requested}, already invited {already}, failed {failed}; \
+                     skipped {} asked before, {} with nothing eligible",
+                    summary.already_asked, summary.not_eligible
+                ))?;
+            }
+            Ok(())
+        }
+        PartnerCommand::Status(status) => {
+            let store = config.store().await?;
+            let view = wamm_partner::web::current(&config.dashboard(store)).await?;
+            if status.json {
+                say(&serde_json::to_string_pretty(&view)?)?;
+            } else {
+                for (stage, n) in &view.counts {
+                    say(&format!("{:>20} {n}", stage.name()))?;
+                }
+                for row in &view.rows {
+                    say(&format!(
+                        "{} {} {} — {}",
+                        row.business_id,
+                        row.waba_id,
+                        row.standing.stage.name(),
+                        row.standing.reason
+                    ))?;
+                }
+            }
+            Ok(())
+        }
+        PartnerCommand::Serve(serve) => serve_all(&config, serve).await,
+    }
+}
+
+async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
+    let store = config.store().await?;
+    let graph = config.graph()?;
+    let secret = config
+        .app_secret
+        .clone()
+        .context("--app-secret is required to check webhook signatures")?;
+    let moves = Moves {
+        graph: Arc::clone(&graph),
+        store: Arc::clone(&store),
+        vault: Arc::new(config.vault()?),
+        now: system_now,
+    };
+    let sink = sink_fn(move |notification| {
+        let moves = moves.clone();
+        async move {
+            webhooks::handle(&moves, &notification).await.map_err(|e| {
+                tracing::warn!(error = %e, "a webhook's move failed; Meta will deliver it again");
+                SinkError::new("not handled yet")
+            })
+        }
+    });
+    let app = wamm_partner::web::router(config.dashboard(Arc::clone(&store))).nest(
+        "/webhooks",
+        router(ReceiverConfig::new(secret, args.verify_token), sink),
+    );
+    let syncing = {
+        let (graph, store) = (Arc::clone(&graph), Arc::clone(&store));
+        let every = std::time::Duration::from_secs(args.sync_every_secs.max(1));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = orchestrate::sync(&*graph, &*store, system_now()).await {
+                    tracing::warn!(error = %e, "sync failed; trying again next tick");
+                }
+            }
+        })
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(addr = %listener.local_addr()?, "wamm partner listening (dashboard at /, webhooks at /webhooks)");
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+    syncing.abort();
+    Ok(served?)
+}
