@@ -313,6 +313,39 @@ pub async fn terms_signed(
     Ok(())
 }
 
+/// Takes the business token for every signed WABA whose business holds none that covers it:
+/// clients who signed before the orchestrator ran, or whose webhook failed for good. Returns
+/// how many WABAs got one; a failure for one business does not stop the others.
+pub async fn fetch_missing_tokens(
+    graph: &dyn PartnerGraph,
+    store: &dyn PartnerStore,
+    vault: &Vault,
+    now: i64,
+) -> Result<usize, OrchestrateError> {
+    let tokens = store.tokens().await?;
+    let mut fetched = 0;
+    for waba in store.wabas().await? {
+        let signed = waba.terms_signed_at.is_some()
+            || matches!(
+                waba.status,
+                Some(WabaStatus::Onboarded | WabaStatus::PendingInternalSetup)
+            );
+        let covered = tokens
+            .iter()
+            .any(|t| t.business_id == waba.business_id && t.wabas.contains(&waba.id));
+        if !signed || covered {
+            continue;
+        }
+        match terms_signed(graph, store, vault, &waba.id, now).await {
+            Ok(()) => fetched += 1,
+            Err(e) => {
+                tracing::warn!(waba = %waba.id, error = %e, "could not take the business token");
+            }
+        }
+    }
+    Ok(fetched)
+}
+
 /// What a business's sealed token is bound to.
 pub fn token_row(business: &str) -> String {
     format!("business-token:{business}")

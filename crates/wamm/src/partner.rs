@@ -207,11 +207,23 @@ pub async fn run(args: PartnerArgs) -> Result<()> {
         }
         PartnerCommand::Sync => {
             let store = config.store().await?;
-            let summary = orchestrate::sync(&*config.graph()?, &*store, system_now()).await?;
+            let graph = config.graph()?;
+            let summary = orchestrate::sync(&*graph, &*store, system_now()).await?;
             say(&format!(
                 "synced {} businesses, {} WABAs ({} changed)",
                 summary.businesses, summary.wabas, summary.changed
             ))?;
+            // With a key, signed clients' business tokens are taken too.
+            if config.token_key.is_some() {
+                let fetched = orchestrate::fetch_missing_tokens(
+                    &*graph,
+                    &*store,
+                    &config.vault()?,
+                    system_now(),
+                )
+                .await?;
+                say(&format!("took {fetched} business tokens"))?;
+            }
             Ok(())
         }
         PartnerCommand::Onboard(onboard) => {
@@ -296,10 +308,11 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
         .app_secret
         .clone()
         .context("--app-secret is required to check webhook signatures")?;
+    let vault = Arc::new(config.vault()?);
     let moves = Moves {
         graph: Arc::clone(&graph),
         store: Arc::clone(&store),
-        vault: Arc::new(config.vault()?),
+        vault: Arc::clone(&vault),
         now: system_now,
     };
     let sink = sink_fn(move |notification| {
@@ -324,6 +337,12 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
                 tick.tick().await;
                 if let Err(e) = orchestrate::sync(&*graph, &*store, system_now()).await {
                     tracing::warn!(error = %e, "sync failed; trying again next tick");
+                    continue;
+                }
+                if let Err(e) =
+                    orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, system_now()).await
+                {
+                    tracing::warn!(error = %e, "could not take missing business tokens");
                 }
             }
         })

@@ -1,7 +1,9 @@
 //! The orchestrator from the outside: the funnel rule, its store on both backends, its moves
-//! against a fake Graph, and the dashboard over a socket.
+//! and webhooks against a fake Graph, and the dashboard over a socket.
 
 mod dashboard;
+mod fake;
 mod orchestrate;
 mod stage;
 mod store;
+mod webhooks;

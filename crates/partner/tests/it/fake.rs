@@ -1,0 +1,77 @@
+//! A fake Graph for the orchestrator's moves: it records what it was asked and answers from
+//! what the test set up.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use wamm_partner::graph::{GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use wamm_partner::stage::{BusinessStatus, WabaStatus};
+use wamm_partner::store::PartnerStore;
+use wamm_partner::vault::Secret;
+
+/// Graph as a test sets it up.
+#[derive(Default)]
+pub struct FakeGraph {
+    pub wabas: Mutex<Vec<RemoteWaba>>,
+    /// Business → the error code its Intent API call fails with.
+    pub refuse: HashMap<String, i64>,
+    pub asked: Mutex<Vec<String>>,
+    pub in_flight: AtomicUsize,
+    pub most_in_flight: AtomicUsize,
+    /// Business → WABAs its token covers.
+    pub covers: HashMap<String, Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl PartnerGraph for FakeGraph {
+    async fn client_wabas(&self) -> Result<Vec<RemoteWaba>, GraphFailure> {
+        Ok(self.wabas.lock().expect("lock").clone())
+    }
+
+    async fn request_onboarding(&self, business: &str) -> Result<IntentOutcome, GraphFailure> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.asked.lock().expect("lock").push(business.to_owned());
+        match self.refuse.get(business) {
+            Some(&code) => Err(GraphFailure {
+                code,
+                message: format!("refused with {code}"),
+            }),
+            None => Ok(IntentOutcome::Requested {
+                request_id: format!("req-{business}"),
+            }),
+        }
+    }
+
+    async fn business_token(&self, business: &str) -> Result<Secret, GraphFailure> {
+        Ok(Secret::new(format!("EAAG-token-of-{business}")))
+    }
+
+    async fn token_wabas(&self, token: &Secret) -> Result<Vec<String>, GraphFailure> {
+        let business = token.expose().trim_start_matches("EAAG-token-of-");
+        Ok(self.covers.get(business).cloned().unwrap_or_default())
+    }
+}
+
+/// A client WABA of `business` with a registered number.
+pub fn remote(id: &str, business: &str, status: WabaStatus) -> RemoteWaba {
+    RemoteWaba {
+        id: id.into(),
+        name: format!("WABA {id}"),
+        status,
+        business_id: business.into(),
+        business_name: format!("Business {business}"),
+        business_status: Some(BusinessStatus::NotStarted),
+        phone_number_id: Some(format!("p{id}")),
+    }
+}
+
+/// A fresh in-memory store.
+pub async fn store() -> Arc<dyn PartnerStore> {
+    wamm_partner::store::connect("sqlite::memory:")
+        .await
+        .expect("store")
+}

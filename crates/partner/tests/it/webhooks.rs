@@ -1,0 +1,129 @@
+//! Verified webhooks move the funnel: terms signed → a sealed token, statuses only forward,
+//! completed category changes; and signed clients the webhook missed get their token on sync.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use wamm_client::receiver::Notification;
+use wamm_partner::orchestrate;
+use wamm_partner::stage::WabaStatus;
+use wamm_partner::store::SentMessage;
+use wamm_partner::vault::{Key, Vault};
+use wamm_partner::webhooks::{Moves, handle};
+
+use crate::fake::{FakeGraph, remote, store};
+
+fn notification(changes: &[(&str, serde_json::Value)]) -> Notification {
+    let entry: Vec<_> = changes
+        .iter()
+        .map(|(field, value)| {
+            json!({ "id": "10", "time": 1, "changes": [{ "field": field, "value": value }] })
+        })
+        .collect();
+    let body = json!({ "object": "whatsapp_business_account", "entry": entry });
+    wamm_client::receiver::parse(body.to_string().as_bytes()).expect("envelope")
+}
+
+#[tokio::test]
+async fn webhooks_move_the_funnel() {
+    let mut graph = FakeGraph::default();
+    *graph.wabas.lock().expect("lock") = vec![
+        remote("10", "1", WabaStatus::PendingInternalSetup),
+        remote("30", "3", WabaStatus::Onboarded),
+    ];
+    graph.covers.insert("1".into(), vec!["10".into()]);
+    graph.covers.insert("3".into(), vec!["30".into()]);
+    let graph = Arc::new(graph);
+    let store = store().await;
+    orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
+    let vault = Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault"));
+    let moves = Moves {
+        graph: Arc::clone(&graph) as _,
+        store: Arc::clone(&store),
+        vault: Arc::clone(&vault),
+        now: || 77,
+    };
+    store
+        .record_message(&SentMessage {
+            id: "wamid.A".into(),
+            waba_id: "10".into(),
+            phone_number_id: "p10".into(),
+            route: "marketing_messages".into(),
+            template: Some("sale".into()),
+            status: "accepted".into(),
+            at: 5,
+        })
+        .await
+        .expect("record");
+
+    let signed = notification(&[
+        (
+            "account_update",
+            json!({ "event": "MM_LITE_TERMS_SIGNED", "waba_info": { "waba_id": "10", "owner_business_id": "1" } }),
+        ),
+        (
+            "messages",
+            json!({ "messaging_product": "whatsapp",
+                    "metadata": { "display_phone_number": "15550001", "phone_number_id": "p10" },
+                    "statuses": [
+                        { "id": "wamid.A", "status": "delivered", "timestamp": "9", "recipient_id": "1555" },
+                        { "id": "wamid.A", "status": "sent", "timestamp": "8", "recipient_id": "1555" }
+                    ] }),
+        ),
+        (
+            "template_category_update",
+            json!({ "message_template_id": 5, "message_template_name": "sale",
+                    "message_template_language": "en_US", "previous_category": "UTILITY",
+                    "new_category": "MARKETING" }),
+        ),
+        (
+            "template_category_update",
+            json!({ "message_template_id": 6, "message_template_name": "later",
+                    "message_template_language": "en_US", "correct_category": "MARKETING",
+                    "new_category": "UTILITY", "category_update_timestamp": 99 }),
+        ),
+        ("something_new", json!({ "x": 1 })),
+    ]);
+    handle(&moves, &signed).await.expect("handled");
+    // Handling again (Meta delivers at least once) changes nothing.
+    handle(&moves, &signed).await.expect("handled again");
+
+    let token = store.token("1").await.expect("read").expect("taken");
+    assert_eq!(
+        vault
+            .open(&token.sealed, &orchestrate::token_row("1"))
+            .expect("opens")
+            .expose(),
+        "EAAG-token-of-1"
+    );
+    let waba = store.waba("10").await.expect("read").expect("kept");
+    assert_eq!(waba.terms_signed_at, Some(77));
+    let message = store.message("wamid.A").await.expect("read").expect("kept");
+    assert_eq!(
+        message.status, "delivered",
+        "a late `sent` does not undo it"
+    );
+    assert_eq!(
+        store.category("10", "sale", "en_US").await.expect("read"),
+        Some("MARKETING".into())
+    );
+    assert_eq!(
+        store.category("10", "later", "en_US").await.expect("read"),
+        None,
+        "an impending change is not in effect yet"
+    );
+
+    // Business 3 signed before anyone listened: the catch-up takes its token.
+    assert!(store.token("3").await.expect("read").is_none());
+    let fetched = orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, 80)
+        .await
+        .expect("catch up");
+    assert_eq!(fetched, 1);
+    assert!(store.token("3").await.expect("read").is_some());
+    assert_eq!(
+        orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, 81)
+            .await
+            .expect("again"),
+        0
+    );
+}
