@@ -1,10 +1,13 @@
 //! The Graph port over `wamm-client`: the orchestrator's calls against real Graph or a wamm
 //! platform, with the client's retries and `appsecret_proof`.
 
-use wamm_client::{ClientError, GraphClient, WabaQuery};
+use wamm_client::{
+    ClientError, GraphClient, SendRequest, SendTemplate, TemplateComponent, WabaQuery,
+};
 use wamm_wire::ids::BusinessId;
 
-use crate::graph::{GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use crate::graph::{Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use crate::send::SendOrder;
 use crate::stage::{BusinessStatus, WabaStatus};
 use crate::vault::Secret;
 
@@ -25,12 +28,19 @@ fn failure(e: &ClientError) -> GraphFailure {
     }
 }
 
-/// An ID Graph gave as text, as the typed ID `wamm-client` calls take.
-fn business_id(text: &str) -> Result<BusinessId, GraphFailure> {
+/// An ID given as text, as the typed ID `wamm-client` calls take.
+fn typed<T: std::str::FromStr>(text: &str) -> Result<T, GraphFailure> {
     text.parse().map_err(|_| GraphFailure {
         code: 100,
-        message: format!("{text:?} is not a business ID"),
+        message: format!("{text:?} is not a Graph ID"),
     })
+}
+
+impl ClientGraph {
+    /// The same client, acting with a client business's token.
+    fn as_business(&self, token: &Secret) -> GraphClient {
+        self.client.clone().token(token.expose())
+    }
 }
 
 #[async_trait::async_trait]
@@ -76,7 +86,7 @@ impl PartnerGraph for ClientGraph {
     async fn request_onboarding(&self, business: &str) -> Result<IntentOutcome, GraphFailure> {
         let answer = self
             .client
-            .onboard_partners_to_mm_lite(business_id(business)?, None)
+            .onboard_partners_to_mm_lite(typed::<BusinessId>(business)?, None)
             .await
             .map_err(|e| failure(&e))?;
         Ok(IntentOutcome::Requested {
@@ -87,7 +97,7 @@ impl PartnerGraph for ClientGraph {
     async fn business_token(&self, business: &str) -> Result<Secret, GraphFailure> {
         let token = self
             .client
-            .fetch_business_token(business_id(business)?)
+            .fetch_business_token(typed::<BusinessId>(business)?)
             .await
             .map_err(|e| failure(&e))?;
         Ok(Secret::new(token.access_token))
@@ -100,5 +110,54 @@ impl PartnerGraph for ClientGraph {
             .await
             .map_err(|e| failure(&e))?;
         Ok(info.waba_ids().iter().map(ToString::to_string).collect())
+    }
+
+    async fn template_category(
+        &self,
+        token: &Secret,
+        waba: &str,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<String>, GraphFailure> {
+        let templates = self
+            .as_business(token)
+            .list_templates(typed(waba)?)
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(templates
+            .into_iter()
+            .find(|t| t.name == name && t.language.as_deref() == Some(language))
+            .and_then(|t| t.category)
+            .map(|c| c.as_str().to_owned()))
+    }
+
+    async fn send_template(
+        &self,
+        token: &Secret,
+        endpoint: Endpoint,
+        phone: &str,
+        message: &SendOrder,
+    ) -> Result<String, GraphFailure> {
+        let client = self.as_business(token);
+        let mut template = SendTemplate::new(&message.template, &message.language);
+        if !message.body.is_empty() {
+            template = template.component(TemplateComponent::body_text(&message.body));
+        }
+        let request = SendRequest::template(&message.to, template);
+        let phone = typed(phone)?;
+        let answer = match endpoint {
+            Endpoint::MarketingMessages => client.send_marketing_message(phone, &request).await,
+            Endpoint::Messages => client.send_message(phone, &request).await,
+        }
+        .map_err(|e| failure(&e))?;
+        answer
+            .messages
+            .into_iter()
+            .next()
+            .map(|m| m.id)
+            .ok_or_else(|| GraphFailure {
+                code: 0,
+                message: "the send was answered without a message ID".into(),
+            })
     }
 }

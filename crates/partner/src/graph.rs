@@ -47,6 +47,26 @@ pub enum IntentOutcome {
     AlreadyRequested,
 }
 
+/// Which send endpoint a message goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// `POST /{phone}/marketing_messages` (MM API).
+    MarketingMessages,
+    /// `POST /{phone}/messages` (Cloud API).
+    Messages,
+}
+
+impl Endpoint {
+    /// The path segment.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MarketingMessages => "marketing_messages",
+            Self::Messages => "messages",
+        }
+    }
+}
+
 /// The Graph calls the orchestrator makes.
 #[async_trait::async_trait]
 pub trait PartnerGraph: Send + Sync {
@@ -58,4 +78,20 @@ pub trait PartnerGraph: Send + Sync {
     async fn business_token(&self, business: &str) -> Result<Secret, GraphFailure>;
     /// The WABAs `debug_token` shows `token` may act on.
     async fn token_wabas(&self, token: &Secret) -> Result<Vec<String>, GraphFailure>;
+    /// A template's category (`MARKETING`, `UTILITY`, …), read with the business `token`.
+    async fn template_category(
+        &self,
+        token: &Secret,
+        waba: &str,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<String>, GraphFailure>;
+    /// Sends `message` from `phone` with the business `token`; returns the `wamid`.
+    async fn send_template(
+        &self,
+        token: &Secret,
+        endpoint: Endpoint,
+        phone: &str,
+        message: &crate::send::SendOrder,
+    ) -> Result<String, GraphFailure>;
 }

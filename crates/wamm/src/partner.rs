@@ -34,8 +34,10 @@ enum PartnerCommand {
     Onboard(OnboardArgs),
     /// Print the funnel: counts per stage and a line per WABA.
     Status(StatusArgs),
-    /// Serve the dashboard and the webhook callback, syncing on a timer.
+    /// Serve the dashboard, the webhook callback and the send API, syncing on a timer.
     Serve(ServeArgs),
+    /// Send a template for a customer: MM API when its WABA is onboarded and it is MARKETING.
+    Send(SendArgs),
     /// Print a new token key (`<id>:<base64>`) for `--token-key`.
     Keygen {
         /// The key's id, e.g. the date it takes effect.
@@ -119,6 +121,25 @@ struct OnboardArgs {
 }
 
 #[derive(Debug, Args)]
+struct SendArgs {
+    /// The client WABA to send from.
+    #[arg(long)]
+    waba: String,
+    /// The recipient's phone number.
+    #[arg(long)]
+    to: String,
+    /// The template's name.
+    #[arg(long)]
+    template: String,
+    /// The template's language.
+    #[arg(long, default_value = "en_US")]
+    language: String,
+    /// Body parameters, in order (repeatable).
+    #[arg(long = "body")]
+    body: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 struct StatusArgs {
     /// Print the funnel as JSON.
     #[arg(long)]
@@ -136,6 +157,10 @@ struct ServeArgs {
     /// Seconds between syncs from Graph.
     #[arg(long, default_value_t = 60)]
     sync_every_secs: u64,
+    /// The bearer key callers of `POST /api/send` present (never printed); without it the
+    /// send API is off.
+    #[arg(long, env = "WAMM_PARTNER_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
 }
 
 impl PartnerConfig {
@@ -298,6 +323,24 @@ pub async fn run(args: PartnerArgs) -> Result<()> {
             Ok(())
         }
         PartnerCommand::Serve(serve) => serve_all(&config, serve).await,
+        PartnerCommand::Send(args) => {
+            let store = config.store().await?;
+            let message = wamm_partner::send::send(
+                &*config.graph()?,
+                &*store,
+                &config.vault()?,
+                &wamm_partner::send::SendOrder {
+                    waba_id: args.waba,
+                    to: args.to,
+                    template: args.template,
+                    language: args.language,
+                    body: args.body,
+                },
+                system_now(),
+            )
+            .await?;
+            say(&serde_json::to_string_pretty(&message)?)
+        }
     }
 }
 
@@ -324,10 +367,21 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
             })
         }
     });
-    let app = wamm_partner::web::router(config.dashboard(Arc::clone(&store))).nest(
+    let mut app = wamm_partner::web::router(config.dashboard(Arc::clone(&store))).nest(
         "/webhooks",
         router(ReceiverConfig::new(secret, args.verify_token), sink),
     );
+    if let Some(key) = args.api_key {
+        app = app.merge(wamm_partner::web::send_api::router(
+            wamm_partner::web::send_api::SendState {
+                graph: Arc::clone(&graph),
+                store: Arc::clone(&store),
+                vault: Arc::clone(&vault),
+                api_key: wamm_partner::vault::Secret::new(key),
+                now: system_now,
+            },
+        ));
+    }
     let syncing = {
         let (graph, store) = (Arc::clone(&graph), Arc::clone(&store));
         let every = std::time::Duration::from_secs(args.sync_every_secs.max(1));

@@ -1,5 +1,7 @@
-//! The orchestrator's pages and JSON: the live funnel dashboard and `GET /api/status`.
+//! The orchestrator's pages and JSON: the live funnel dashboard, `GET /api/status`, and
+//! `POST /api/send`.
 
 mod dashboard;
+pub mod send_api;
 
 pub use dashboard::{DashboardState, current, router, system_now};

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use wamm_partner::graph::{GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use wamm_partner::graph::{Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use wamm_partner::send::SendOrder;
 use wamm_partner::stage::{BusinessStatus, WabaStatus};
 use wamm_partner::store::PartnerStore;
 use wamm_partner::vault::Secret;
@@ -21,6 +22,10 @@ pub struct FakeGraph {
     pub most_in_flight: AtomicUsize,
     /// Business → WABAs its token covers.
     pub covers: HashMap<String, Vec<String>>,
+    /// (WABA, template, language) → category.
+    pub categories: HashMap<(String, String, String), String>,
+    /// Sends made: (endpoint, phone, recipient, template).
+    pub sent: Mutex<Vec<(Endpoint, String, String, String)>>,
 }
 
 #[async_trait::async_trait]
@@ -53,6 +58,36 @@ impl PartnerGraph for FakeGraph {
     async fn token_wabas(&self, token: &Secret) -> Result<Vec<String>, GraphFailure> {
         let business = token.expose().trim_start_matches("EAAG-token-of-");
         Ok(self.covers.get(business).cloned().unwrap_or_default())
+    }
+
+    async fn template_category(
+        &self,
+        _token: &Secret,
+        waba: &str,
+        name: &str,
+        language: &str,
+    ) -> Result<Option<String>, GraphFailure> {
+        Ok(self
+            .categories
+            .get(&(waba.to_owned(), name.to_owned(), language.to_owned()))
+            .cloned())
+    }
+
+    async fn send_template(
+        &self,
+        _token: &Secret,
+        endpoint: Endpoint,
+        phone: &str,
+        message: &SendOrder,
+    ) -> Result<String, GraphFailure> {
+        let mut sent = self.sent.lock().expect("lock");
+        sent.push((
+            endpoint,
+            phone.to_owned(),
+            message.to.clone(),
+            message.template.clone(),
+        ));
+        Ok(format!("wamid.{}", sent.len()))
     }
 }
 

@@ -127,3 +127,133 @@ async fn webhooks_move_the_funnel() {
         0
     );
 }
+
+#[tokio::test]
+async fn sends_route_by_category_and_onboarding() {
+    let mut graph = FakeGraph::default();
+    *graph.wabas.lock().expect("lock") = vec![
+        remote("10", "1", WabaStatus::Onboarded),
+        remote("20", "2", WabaStatus::PendingInternalSetup),
+    ];
+    graph.covers.insert("1".into(), vec!["10".into()]);
+    graph.covers.insert("2".into(), vec!["20".into()]);
+    for waba in ["10", "20"] {
+        graph.categories.insert(
+            (waba.into(), "sale".into(), "en_US".into()),
+            "MARKETING".into(),
+        );
+        graph.categories.insert(
+            (waba.into(), "receipt".into(), "en_US".into()),
+            "UTILITY".into(),
+        );
+    }
+    let graph = Arc::new(graph);
+    let store = store().await;
+    let vault = Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault");
+    orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
+    let order = |waba: &str, template: &str| wamm_partner::send::SendOrder {
+        waba_id: waba.into(),
+        to: "15550001111".into(),
+        template: template.into(),
+        language: "en_US".into(),
+        body: vec![],
+    };
+    // No token yet: refused before any call.
+    let early = wamm_partner::send::send(&*graph, &*store, &vault, &order("10", "sale"), 2).await;
+    assert!(
+        matches!(early, Err(wamm_partner::send::SendError::NoToken(_))),
+        "{early:?}"
+    );
+    orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, 3)
+        .await
+        .expect("tokens");
+
+    let mm = wamm_partner::send::send(&*graph, &*store, &vault, &order("10", "sale"), 4)
+        .await
+        .expect("sent");
+    assert_eq!(mm.route, "marketing_messages");
+    let utility = wamm_partner::send::send(&*graph, &*store, &vault, &order("10", "receipt"), 5)
+        .await
+        .expect("sent");
+    assert_eq!(utility.route, "messages");
+    // Not onboarded yet (setup running): marketing falls back to Cloud API.
+    let pending = wamm_partner::send::send(&*graph, &*store, &vault, &order("20", "sale"), 6)
+        .await
+        .expect("sent");
+    assert_eq!(pending.route, "messages");
+    // A completed recategorisation changes the route of the next send.
+    store
+        .set_category("10", "sale", "en_US", "UTILITY")
+        .await
+        .expect("set");
+    let moved = wamm_partner::send::send(&*graph, &*store, &vault, &order("10", "sale"), 7)
+        .await
+        .expect("sent");
+    assert_eq!(moved.route, "messages");
+    assert_eq!(graph.sent.lock().expect("lock").len(), 4);
+    let recorded = store.message(&mm.id).await.expect("read").expect("kept");
+    assert_eq!(recorded.status, "accepted");
+    let waba = store.waba("10").await.expect("read").expect("kept");
+    assert_eq!(waba.first_sent_at, Some(4));
+    let unknown = wamm_partner::send::send(&*graph, &*store, &vault, &order("99", "sale"), 8).await;
+    assert!(matches!(
+        unknown,
+        Err(wamm_partner::send::SendError::UnknownWaba(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_send_api_needs_its_key_and_a_token() {
+    let mut graph = FakeGraph::default();
+    *graph.wabas.lock().expect("lock") = vec![remote("10", "1", WabaStatus::Onboarded)];
+    graph.covers.insert("1".into(), vec!["10".into()]);
+    graph.categories.insert(
+        ("10".into(), "sale".into(), "en_US".into()),
+        "MARKETING".into(),
+    );
+    let graph = Arc::new(graph);
+    let store = store().await;
+    orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
+    let vault = Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault"));
+    let app = wamm_partner::web::send_api::router(wamm_partner::web::send_api::SendState {
+        graph: Arc::clone(&graph) as _,
+        store: Arc::clone(&store),
+        vault: Arc::clone(&vault),
+        api_key: wamm_partner::vault::Secret::new("sk-test"),
+        now: || 9,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/api/send", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let order =
+        json!({ "waba_id": "10", "to": "15550001111", "template": "sale", "language": "en_US" });
+    let status = |key: Option<&str>, body: serde_json::Value| {
+        let mut req = http.post(&url).json(&body);
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        async move { req.send().await.expect("post") }
+    };
+    assert_eq!(status(None, order.clone()).await.status(), 401);
+    assert_eq!(status(Some("sk-wrong"), order.clone()).await.status(), 401);
+    assert_eq!(
+        status(Some("sk-test"), json!({ "to": 1 })).await.status(),
+        400
+    );
+    assert_eq!(
+        status(Some("sk-test"), order.clone()).await.status(),
+        409,
+        "no business token yet"
+    );
+    orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, 2)
+        .await
+        .expect("tokens");
+    let sent = status(Some("sk-test"), order).await;
+    assert_eq!(sent.status(), 200);
+    let body: serde_json::Value = sent.json().await.expect("json");
+    assert_eq!(body["route"], "marketing_messages");
+    assert_eq!(body["status"], "accepted");
+}

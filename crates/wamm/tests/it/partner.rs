@@ -158,4 +158,42 @@ async fn the_funnel_against_the_platform() {
             .any(|r| r.standing.stage == Stage::IntentRequested),
         "the other clients wait"
     );
+
+    // A client onboarded before the orchestrator ran gets its token on the catch-up, and its
+    // marketing template goes through MM API; the platform has the message on that route.
+    orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, 7)
+        .await
+        .expect("catch up");
+    let onboarded = store
+        .wabas()
+        .await
+        .expect("wabas")
+        .into_iter()
+        .find(|w| w.name == "Already Signed Co")
+        .expect("the demo's onboarded client");
+    let sent = wamm_partner::send::send(
+        &*graph,
+        &*store,
+        &vault,
+        &wamm_partner::send::SendOrder {
+            waba_id: onboarded.id.clone(),
+            to: "+91 98765 43210".into(),
+            template: "diwali_offer".into(),
+            language: "en_IN".into(),
+            body: vec!["Priya".into(), "15%".into()],
+        },
+        8,
+    )
+    .await
+    .expect("sent");
+    assert_eq!(sent.route, "marketing_messages");
+    let on_platform: Value = http
+        .get(format!("{base}/_wamm/messages/{}", sent.id))
+        .send()
+        .await
+        .expect("message")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(on_platform["route"], "marketing_lite", "{on_platform}");
 }
