@@ -49,6 +49,33 @@ pub(super) fn business_of(
 /// `pool: sqlx::Pool<$db>`).
 macro_rules! impl_partner_store {
     ($store:ty) => {
+        impl $store {
+            /// The document `sql` selects for `key`, decoded.
+            async fn doc_of<T: serde::de::DeserializeOwned>(
+                &self,
+                sql: &'static str,
+                key: &str,
+            ) -> Result<Option<T>, $crate::store::StoreError> {
+                let doc: Option<String> = sqlx::query_scalar(sql)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(doc.as_deref().map(serde_json::from_str).transpose()?)
+            }
+
+            /// Every document `sql` selects, decoded.
+            async fn docs_of<T: serde::de::DeserializeOwned>(
+                &self,
+                sql: &'static str,
+            ) -> Result<Vec<T>, $crate::store::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar(sql).fetch_all(&self.pool).await?;
+                Ok(docs
+                    .iter()
+                    .map(|d| serde_json::from_str(d))
+                    .collect::<Result<_, _>>()?)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::store::PartnerStore for $store {
             async fn put_business(
@@ -121,23 +148,13 @@ macro_rules! impl_partner_store {
                 &self,
                 id: &str,
             ) -> Result<Option<$crate::store::ClientWaba>, $crate::store::StoreError> {
-                let doc: Option<String> = sqlx::query_scalar(super::sql::WABA)
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(doc.as_deref().map(serde_json::from_str).transpose()?)
+                self.doc_of(super::sql::WABA, id).await
             }
 
             async fn wabas(
                 &self,
             ) -> Result<Vec<$crate::store::ClientWaba>, $crate::store::StoreError> {
-                let docs: Vec<String> = sqlx::query_scalar(super::sql::WABAS)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(docs
-                    .iter()
-                    .map(|d| serde_json::from_str(d))
-                    .collect::<Result<_, _>>()?)
+                self.docs_of(super::sql::WABAS).await
             }
 
             async fn put_token(
@@ -156,23 +173,13 @@ macro_rules! impl_partner_store {
                 &self,
                 business: &str,
             ) -> Result<Option<$crate::store::StoredToken>, $crate::store::StoreError> {
-                let doc: Option<String> = sqlx::query_scalar(super::sql::TOKEN)
-                    .bind(business)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                Ok(doc.as_deref().map(serde_json::from_str).transpose()?)
+                self.doc_of(super::sql::TOKEN, business).await
             }
 
             async fn tokens(
                 &self,
             ) -> Result<Vec<$crate::store::StoredToken>, $crate::store::StoreError> {
-                let docs: Vec<String> = sqlx::query_scalar(super::sql::TOKENS)
-                    .fetch_all(&self.pool)
-                    .await?;
-                Ok(docs
-                    .iter()
-                    .map(|d| serde_json::from_str(d))
-                    .collect::<Result<_, _>>()?)
+                self.docs_of(super::sql::TOKENS).await
             }
 
             async fn record_message(

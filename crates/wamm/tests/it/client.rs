@@ -6,15 +6,17 @@ use wamm_domain::Permission;
 use wamm_platform::PlatformConfig;
 use wamm_wire::ids::{BusinessId, WabaId};
 
-struct Demo {
-    running: wamm_platform::Running,
-    partner: BusinessId,
-    app_id: String,
-    app_secret: String,
-    token: String,
+/// A platform holding the demo world, and the partner's credentials in it.
+pub(crate) struct Demo {
+    pub(crate) running: wamm_platform::Running,
+    pub(crate) partner: BusinessId,
+    pub(crate) app_id: String,
+    pub(crate) app_secret: String,
+    pub(crate) token: String,
 }
 
-async fn demo() -> Demo {
+/// Starts a platform on a socket with the demo world loaded.
+pub(crate) async fn demo() -> Demo {
     let running = wamm_platform::start(PlatformConfig::default())
         .await
         .expect("platform starts");

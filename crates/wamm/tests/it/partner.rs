@@ -12,31 +12,22 @@ use wamm_partner::orchestrate::{self, Asked};
 use wamm_partner::stage::Stage;
 use wamm_partner::store::PartnerStore;
 use wamm_partner::vault::{Key, Vault};
-use wamm_platform::PlatformConfig;
 
 #[tokio::test]
 async fn the_funnel_against_the_platform() {
-    let running = wamm_platform::start(PlatformConfig::default())
-        .await
-        .expect("platform starts");
-    let summary = wamm_platform::control::ensure_demo(&running.state)
-        .await
-        .expect("demo loads")
-        .expect("store was empty");
-    let token = summary.tokens.first().expect("a partner token").clone();
-    let app = running
-        .state
-        .store
-        .app(token.app_id)
-        .await
-        .expect("store")
-        .expect("app");
+    let crate::client::Demo {
+        running,
+        partner,
+        app_secret,
+        token,
+        ..
+    } = crate::client::demo().await;
     let base = running.base_url();
     let graph: Arc<dyn PartnerGraph> = Arc::new(ClientGraph {
         client: GraphClient::new(&base)
-            .token(&token.token)
-            .app_secret(&app.secret),
-        partner: token.business_id,
+            .token(&token)
+            .app_secret(&app_secret),
+        partner,
     });
     let store: Arc<dyn PartnerStore> = wamm_partner::store::connect("sqlite::memory:")
         .await
@@ -130,7 +121,7 @@ async fn the_funnel_against_the_platform() {
         .expect("opens");
     // The platform agrees: the token is a live business token for those WABAs.
     let debug: Value = GraphClient::new(&base)
-        .token(&token.token)
+        .token(&token)
         .debug_token(plain.expose())
         .await
         .expect("debug_token");
