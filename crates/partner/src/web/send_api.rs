@@ -1,6 +1,6 @@
-//! `POST /api/send` for the partner's own customers: a [`SendOrder`](crate::send::SendOrder)
-//! as JSON, routed and recorded by [`crate::send`]. Callers present the configured API key as
-//! a bearer token, compared in constant time.
+//! `POST /api/send` for the partner's own customers: a [`SendOrder`] as JSON, routed and
+//! recorded by [`crate::send`]. Callers present the configured API key as a bearer token,
+//! compared in constant time.
 
 use std::sync::Arc;
 
