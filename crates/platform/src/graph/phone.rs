@@ -1,7 +1,8 @@
 //! `/{phone-number-id}` and `/{waba-id}/phone_numbers`.
 
 use serde_json::json;
-use wamm_domain::{Permission, PhoneNumber, Waba};
+use wamm_domain::{NewEvent, Permission, PhoneNumber, Waba};
+use wamm_store::{ChangeSet, Put};
 use wamm_wire::GraphError;
 
 use super::auth::Caller;
@@ -96,6 +97,56 @@ pub async fn authorized_waba(
         }
     })?;
     Ok(waba)
+}
+
+/// `POST /{phone-number-id}/register`: registers the number on Cloud API with a six-digit
+/// two-step verification PIN (`{"messaging_product": "whatsapp", "pin": "123456"}`), after
+/// which it can send. Registering a registered number again succeeds, as on Meta.
+pub async fn register(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    phone: &PhoneNumber,
+) -> ApiResult {
+    let waba = authorized_waba(
+        state,
+        req,
+        caller,
+        phone,
+        &[Permission::WhatsappBusinessManagement],
+    )
+    .await?;
+    if req.params.str("messaging_product").as_deref() != Some("whatsapp") {
+        return Err(GraphError::invalid_parameter("Invalid parameter")
+            .with_details("messaging_product is required and must be \"whatsapp\".")
+            .into());
+    }
+    let pin = req.params.str("pin").unwrap_or_default();
+    if pin.len() != 6 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(GraphError::invalid_parameter("Invalid parameter")
+            .with_details("pin must be the number's six-digit two-step verification PIN.")
+            .into());
+    }
+    if !phone.registered {
+        let now = state.clock.now();
+        let registered = PhoneNumber {
+            registered: true,
+            ..phone.clone()
+        };
+        state
+            .commit(
+                ChangeSet::new()
+                    .put(Put::PhoneNumber(registered))
+                    .event(NewEvent {
+                        at: now,
+                        kind: "phone_number.registered".into(),
+                        subject: format!("phone_number:{}", phone.id),
+                        detail: json!({ "waba_id": waba.id.to_string(), "app_id": caller.app.id.to_string() }),
+                    }),
+            )
+            .await?;
+    }
+    Ok(Reply::json(json!({ "success": true })).about(waba.id))
 }
 
 /// `GET /{phone-number-id}`.

@@ -180,6 +180,37 @@ async fn every_check_answers_with_meta_codes(backend: Backend) {
         133_010,
         "register",
     );
+    // Registration: the PIN and the product are checked, then the number can send.
+    for bad in [
+        json!({ "messaging_product": "whatsapp", "pin": "12345" }),
+        json!({ "messaging_product": "whatsapp", "pin": "12345a" }),
+        json!({ "pin": "123456" }),
+    ] {
+        p.post("/v23.0/81002/register", BSP, &bad)
+            .await
+            .graph_error(400, 100, None);
+    }
+    p.post(
+        "/v23.0/83000/register",
+        BSP,
+        &json!({ "messaging_product": "whatsapp", "pin": "123456" }),
+    )
+    .await
+    .graph_error(400, 100, Some(33));
+    for _ in 0..2 {
+        let ok = p
+            .post(
+                "/v23.0/81002/register",
+                BSP,
+                &json!({ "messaging_product": "whatsapp", "pin": "123456" }),
+            )
+            .await;
+        assert_eq!(ok.status, 200, "{}", ok.text);
+        assert_eq!(ok.json, json!({ "success": true }));
+    }
+    let number = p.get("/v23.0/81002?fields=status,platform_type", BSP).await;
+    assert_eq!(number.json["platform_type"], "CLOUD_API", "{}", number.text);
+    assert_eq!(number.json["status"], "CONNECTED");
     // Payload.
     let mut no_to = promo("1");
     no_to.as_object_mut().map(|o| o.remove("to"));
