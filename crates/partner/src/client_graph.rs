@@ -2,7 +2,8 @@
 //! platform, with the client's retries and `appsecret_proof`.
 
 use wamm_client::{
-    ClientError, GraphClient, SendRequest, SendTemplate, TemplateComponent, WabaQuery,
+    ClientError, GraphClient, RegisterRequest, SendRequest, SendTemplate, SubscribeRequest,
+    TemplateComponent, Waba, WabaQuery,
 };
 use wamm_wire::ids::BusinessId;
 
@@ -19,6 +20,8 @@ pub struct ClientGraph {
     pub client: GraphClient,
     /// The partner's business portfolio.
     pub partner: BusinessId,
+    /// The partner's app and its secret, for Embedded Signup code exchanges.
+    pub app: Option<(String, Secret)>,
 }
 
 fn failure(e: &ClientError) -> GraphFailure {
@@ -33,6 +36,35 @@ fn typed<T: std::str::FromStr>(text: &str) -> Result<T, GraphFailure> {
     text.parse().map_err(|_| GraphFailure {
         code: 100,
         message: format!("{text:?} is not a Graph ID"),
+    })
+}
+
+/// A WABA as the orchestrator records it, with its first registered number.
+async fn remote(client: &GraphClient, w: Waba) -> Result<RemoteWaba, GraphFailure> {
+    let phones = client
+        .list_phone_numbers(w.id)
+        .await
+        .map_err(|e| failure(&e))?;
+    let registered = phones
+        .iter()
+        .find(|p| p.platform_type.as_deref() == Some("CLOUD_API"))
+        .map(|p| p.id.to_string());
+    let owner = w.owner_business_info.as_ref();
+    Ok(RemoteWaba {
+        id: w.id.to_string(),
+        name: w.name.clone().unwrap_or_default(),
+        status: w
+            .marketing_messages_onboarding_status
+            .as_ref()
+            .map_or(WabaStatus::Other(String::new()), |s| {
+                WabaStatus::from(s.as_str().to_owned())
+            }),
+        business_id: owner.map(|b| b.id.to_string()).unwrap_or_default(),
+        business_name: owner.and_then(|b| b.name.clone()).unwrap_or_default(),
+        business_status: owner
+            .and_then(|b| b.terms_status())
+            .map(|s| BusinessStatus::from(s.as_str().to_owned())),
+        phone_number_id: registered,
     })
 }
 
@@ -53,34 +85,47 @@ impl PartnerGraph for ClientGraph {
             .map_err(|e| failure(&e))?;
         let mut out = Vec::with_capacity(wabas.len());
         for w in wabas {
-            let phones = self
-                .client
-                .list_phone_numbers(w.id)
-                .await
-                .map_err(|e| failure(&e))?;
-            let registered = phones
-                .iter()
-                .find(|p| p.platform_type.as_deref() == Some("CLOUD_API"))
-                .map(|p| p.id.to_string());
-            let owner = w.owner_business_info.as_ref();
-            out.push(RemoteWaba {
-                id: w.id.to_string(),
-                name: w.name.clone().unwrap_or_default(),
-                status: w
-                    .marketing_messages_onboarding_status
-                    .as_ref()
-                    .map_or(WabaStatus::Other(String::new()), |s| {
-                        WabaStatus::from(s.as_str().to_owned())
-                    }),
-                business_id: owner.map(|b| b.id.to_string()).unwrap_or_default(),
-                business_name: owner.and_then(|b| b.name.clone()).unwrap_or_default(),
-                business_status: owner
-                    .and_then(|b| b.terms_status())
-                    .map(|s| BusinessStatus::from(s.as_str().to_owned())),
-                phone_number_id: registered,
-            });
+            out.push(remote(&self.client, w).await?);
         }
         Ok(out)
+    }
+
+    async fn exchange_code(&self, code: &str) -> Result<Secret, GraphFailure> {
+        let (app, secret) = self.app.as_ref().ok_or_else(|| GraphFailure {
+            code: 0,
+            message: "the partner's app ID and secret are needed to exchange a code".into(),
+        })?;
+        let token = self
+            .client
+            .exchange_code(typed(app)?, secret.expose(), code, None)
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(Secret::new(token.access_token))
+    }
+
+    async fn waba(&self, token: &Secret, waba: &str) -> Result<RemoteWaba, GraphFailure> {
+        let client = self.as_business(token);
+        let w = client
+            .fetch_waba(typed(waba)?)
+            .await
+            .map_err(|e| failure(&e))?;
+        remote(&client, w).await
+    }
+
+    async fn subscribe(&self, token: &Secret, waba: &str) -> Result<(), GraphFailure> {
+        self.as_business(token)
+            .subscribe_app_to_waba(typed(waba)?, &SubscribeRequest::default())
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(())
+    }
+
+    async fn register(&self, token: &Secret, phone: &str, pin: &str) -> Result<(), GraphFailure> {
+        self.as_business(token)
+            .register_phone_number(typed(phone)?, &RegisterRequest::new(pin))
+            .await
+            .map_err(|e| failure(&e))?;
+        Ok(())
     }
 
     async fn request_onboarding(&self, business: &str) -> Result<IntentOutcome, GraphFailure> {

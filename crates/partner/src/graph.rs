@@ -86,6 +86,14 @@ pub trait PartnerGraph: Send + Sync {
         name: &str,
         language: &str,
     ) -> Result<Option<String>, GraphFailure>;
+    /// Exchanges an Embedded Signup code (single use, 30 s) for the client's business token.
+    async fn exchange_code(&self, code: &str) -> Result<Secret, GraphFailure>;
+    /// The WABA as the business `token` sees it.
+    async fn waba(&self, token: &Secret, waba: &str) -> Result<RemoteWaba, GraphFailure>;
+    /// Subscribes the partner's app to the WABA's webhooks, with the business `token`.
+    async fn subscribe(&self, token: &Secret, waba: &str) -> Result<(), GraphFailure>;
+    /// Registers `phone` on Cloud API with a two-step verification `pin`.
+    async fn register(&self, token: &Secret, phone: &str, pin: &str) -> Result<(), GraphFailure>;
     /// Sends `message` from `phone` with the business `token`; returns the `wamid`.
     async fn send_template(
         &self,

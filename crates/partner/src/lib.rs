@@ -10,13 +10,15 @@
 //! - [`graph`]: the Graph calls the orchestrator makes, as a port; [`orchestrate`]: its moves;
 //!   [`client_graph`]: the port over `wamm-client`, for real Graph or a wamm platform.
 //! - [`webhooks`]: what each verified webhook moves; [`send`]: sends for the partner's
-//!   customers, routed by template category and onboarding status.
+//!   customers, routed by template category and onboarding status; [`signup`]: a new client
+//!   through Embedded Signup.
 
 pub mod client_graph;
 pub mod funnel;
 pub mod graph;
 pub mod orchestrate;
 pub mod send;
+pub mod signup;
 pub mod stage;
 pub mod store;
 pub mod vault;

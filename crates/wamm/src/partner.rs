@@ -66,6 +66,9 @@ struct PartnerConfig {
         hide_env_values = true
     )]
     token: Option<String>,
+    /// The partner app's ID (for Embedded Signup code exchanges).
+    #[arg(long, global = true, env = "WAMM_PARTNER_APP_ID")]
+    app_id: Option<String>,
     /// The partner app's secret: signs every call with `appsecret_proof` (never printed).
     #[arg(
         long,
@@ -185,6 +188,11 @@ impl PartnerConfig {
         Ok(Arc::new(ClientGraph {
             client: client.build()?,
             partner,
+            app: self
+                .app_id
+                .clone()
+                .zip(self.app_secret.clone())
+                .map(|(id, secret)| (id, wamm_partner::vault::Secret::new(secret))),
         }))
     }
 

@@ -26,6 +26,10 @@ pub struct FakeGraph {
     pub categories: HashMap<(String, String, String), String>,
     /// Sends made: (endpoint, phone, recipient, template).
     pub sent: Mutex<Vec<(Endpoint, String, String, String)>>,
+    /// Embedded Signup codes not yet used → the business they are for.
+    pub codes: Mutex<HashMap<String, String>>,
+    /// What the signup calls did, in order.
+    pub calls: Mutex<Vec<String>>,
 }
 
 #[async_trait::async_trait]
@@ -71,6 +75,49 @@ impl PartnerGraph for FakeGraph {
             .categories
             .get(&(waba.to_owned(), name.to_owned(), language.to_owned()))
             .cloned())
+    }
+
+    async fn exchange_code(&self, code: &str) -> Result<Secret, GraphFailure> {
+        self.calls
+            .lock()
+            .expect("lock")
+            .push(format!("exchange {code}"));
+        match self.codes.lock().expect("lock").remove(code) {
+            Some(business) => Ok(Secret::new(format!("EAAG-token-of-{business}"))),
+            None => Err(GraphFailure {
+                code: 100,
+                message: "This authorization code has been used.".into(),
+            }),
+        }
+    }
+
+    async fn waba(&self, _token: &Secret, waba: &str) -> Result<RemoteWaba, GraphFailure> {
+        self.wabas
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|w| w.id == waba)
+            .cloned()
+            .ok_or(GraphFailure {
+                code: 100,
+                message: "no such WABA".into(),
+            })
+    }
+
+    async fn subscribe(&self, _token: &Secret, waba: &str) -> Result<(), GraphFailure> {
+        self.calls
+            .lock()
+            .expect("lock")
+            .push(format!("subscribe {waba}"));
+        Ok(())
+    }
+
+    async fn register(&self, _token: &Secret, phone: &str, pin: &str) -> Result<(), GraphFailure> {
+        self.calls
+            .lock()
+            .expect("lock")
+            .push(format!("register {phone} {pin}"));
+        Ok(())
     }
 
     async fn send_template(

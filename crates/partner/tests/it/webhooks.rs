@@ -257,3 +257,70 @@ async fn the_send_api_needs_its_key_and_a_token() {
     assert_eq!(body["route"], "marketing_messages");
     assert_eq!(body["status"], "accepted");
 }
+
+#[tokio::test]
+async fn embedded_signup_brings_a_new_client_into_the_funnel() {
+    let mut graph = FakeGraph::default();
+    let mut fresh = remote("70", "7", WabaStatus::PendingInternalSetup);
+    fresh.phone_number_id = None;
+    let coexist = remote("80", "8", WabaStatus::Eligible);
+    *graph.wabas.lock().expect("lock") = vec![fresh, coexist];
+    graph.covers.insert("7".into(), vec!["70".into()]);
+    graph.covers.insert("8".into(), vec!["80".into()]);
+    graph
+        .codes
+        .lock()
+        .expect("lock")
+        .insert("code-7".into(), "7".into());
+    graph
+        .codes
+        .lock()
+        .expect("lock")
+        .insert("code-8".into(), "8".into());
+    let graph = Arc::new(graph);
+    let store = store().await;
+    let vault = Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault");
+    let finished = wamm_partner::signup::Finished {
+        code: "code-7".into(),
+        waba_id: "70".into(),
+        phone_number_id: Some("p70".into()),
+        coexistence: false,
+    };
+    let waba = wamm_partner::signup::complete(&*graph, &*store, &vault, &finished, "246810", 11)
+        .await
+        .expect("signed up");
+    assert_eq!(
+        *graph.calls.lock().expect("lock"),
+        ["exchange code-7", "subscribe 70", "register p70 246810"],
+        "the code first, then subscribe and register"
+    );
+    assert_eq!(
+        waba.terms_signed_at,
+        Some(11),
+        "MM terms accepted in the popup"
+    );
+    assert_eq!(waba.phone_number_id.as_deref(), Some("p70"));
+    assert!(store.business("7").await.expect("read").is_some());
+    let token = store.token("7").await.expect("read").expect("sealed");
+    assert_eq!(token.wabas, ["70"]);
+    // A code works once.
+    let again =
+        wamm_partner::signup::complete(&*graph, &*store, &vault, &finished, "246810", 12).await;
+    assert!(again.is_err());
+
+    // A coexistence number stays on the WhatsApp Business app: not registered.
+    graph.calls.lock().expect("lock").clear();
+    let coexistence = wamm_partner::signup::Finished {
+        code: "code-8".into(),
+        waba_id: "80".into(),
+        phone_number_id: Some("p80".into()),
+        coexistence: true,
+    };
+    wamm_partner::signup::complete(&*graph, &*store, &vault, &coexistence, "246810", 13)
+        .await
+        .expect("signed up");
+    assert_eq!(
+        *graph.calls.lock().expect("lock"),
+        ["exchange code-8", "subscribe 80"]
+    );
+}

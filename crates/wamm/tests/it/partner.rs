@@ -28,6 +28,7 @@ async fn the_funnel_against_the_platform() {
             .token(&token)
             .app_secret(&app_secret),
         partner,
+        app: None,
     });
     let store: Arc<dyn PartnerStore> = wamm_partner::store::connect("sqlite::memory:")
         .await
