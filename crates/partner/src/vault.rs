@@ -257,10 +257,11 @@ mod tests {
     fn altered_or_foreign_values_are_refused() {
         let vault = Vault::new(key("k1"), vec![]).expect("vault");
         let sealed = vault.seal(&Secret::new("t"), "r").expect("seal");
-        let mut altered = sealed.clone().into_bytes();
-        let last = altered.len() - 1;
-        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
-        let altered = String::from_utf8(altered).expect("ascii");
+        // Flip one bit of the ciphertext (decoded, so the text stays valid base64).
+        let (head, body) = sealed.rsplit_once('.').expect("three parts");
+        let mut bytes = URL_SAFE_NO_PAD.decode(body).expect("base64");
+        bytes[NONCE_LEN] ^= 1;
+        let altered = format!("{head}.{}", URL_SAFE_NO_PAD.encode(bytes));
         assert_eq!(vault.open(&altered, "r"), Err(VaultError::Rejected));
         assert_eq!(vault.open("plain", "r"), Err(VaultError::Malformed));
         assert_eq!(vault.open("v1.k1.AAAA", "r"), Err(VaultError::Malformed));
