@@ -9,7 +9,7 @@ use wamm_wire::ids::BusinessId;
 
 use crate::graph::{Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
 use crate::send::SendOrder;
-use crate::stage::{BusinessStatus, WabaStatus};
+use crate::stage::WabaStatus;
 use crate::vault::Secret;
 
 /// [`PartnerGraph`] through a [`GraphClient`] holding the partner's system-user token and app
@@ -56,14 +56,10 @@ async fn remote(client: &GraphClient, w: Waba) -> Result<RemoteWaba, GraphFailur
         status: w
             .marketing_messages_onboarding_status
             .as_ref()
-            .map_or(WabaStatus::Other(String::new()), |s| {
-                WabaStatus::from(s.as_str().to_owned())
-            }),
+            .map_or(WabaStatus::Other(String::new()), |s| s.clone()),
         business_id: owner.map(|b| b.id.to_string()).unwrap_or_default(),
         business_name: owner.and_then(|b| b.name.clone()).unwrap_or_default(),
-        business_status: owner
-            .and_then(|b| b.terms_status())
-            .map(|s| BusinessStatus::from(s.as_str().to_owned())),
+        business_status: owner.and_then(|b| b.terms_status()).cloned(),
         phone_number_id: registered,
     })
 }

@@ -125,7 +125,7 @@ mod tests {
             ClientBusiness {
                 id: "2".into(),
                 name: "Signed".into(),
-                status: Some(BusinessStatus::TermsSigned),
+                status: Some(BusinessStatus::TermOfServiceSigned),
                 request: None,
             },
         ];

@@ -172,7 +172,7 @@ pub async fn candidates(
             already += 1;
             continue;
         }
-        let signed = business.status == Some(BusinessStatus::TermsSigned);
+        let signed = business.status == Some(BusinessStatus::TermOfServiceSigned);
         let any = wabas
             .iter()
             .any(|w| w.business_id == business.id && askable(w.status.as_ref()));

@@ -10,128 +10,29 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A WABA's `marketing_messages_onboarding_status`, as Graph spells it; a value Meta adds
-/// later is kept, not refused.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum WabaStatus {
-    /// `ELIGIBLE`.
-    Eligible,
-    /// `ONBOARDED`.
-    Onboarded,
-    /// `PENDING_INTERNAL_SETUP`: terms signed, Meta's setup running.
-    PendingInternalSetup,
-    /// `PENDING_VALID_PAYMENT_METHOD`.
-    PendingValidPaymentMethod,
-    /// `INELIGIBLE_ON_BEHALF_OF_WABA`.
-    IneligibleOnBehalfOfWaba,
-    /// `INELIGIBLE_INACTIVE_OR_RESTRICTED`.
-    IneligibleInactiveOrRestricted,
-    /// `INELIGIBLE_COUNTRY_NOT_SUPPORTED`.
-    IneligibleCountryNotSupported,
-    /// `INELIGIBLE_USING_WHATSAPP_BUSINESS_APP`.
-    IneligibleUsingWhatsappBusinessApp,
-    /// Any other value.
-    Other(String),
-}
+/// A WABA's `marketing_messages_onboarding_status` and a portfolio's terms status, as the
+/// client decodes them (a value Meta adds later is kept as `Other`).
+pub use wamm_client::{OnboardingStatus as WabaStatus, TermsStatus as BusinessStatus};
 
-impl WabaStatus {
-    /// Graph's spelling.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Eligible => "ELIGIBLE",
-            Self::Onboarded => "ONBOARDED",
-            Self::PendingInternalSetup => "PENDING_INTERNAL_SETUP",
-            Self::PendingValidPaymentMethod => "PENDING_VALID_PAYMENT_METHOD",
-            Self::IneligibleOnBehalfOfWaba => "INELIGIBLE_ON_BEHALF_OF_WABA",
-            Self::IneligibleInactiveOrRestricted => "INELIGIBLE_INACTIVE_OR_RESTRICTED",
-            Self::IneligibleCountryNotSupported => "INELIGIBLE_COUNTRY_NOT_SUPPORTED",
-            Self::IneligibleUsingWhatsappBusinessApp => "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP",
-            Self::Other(text) => text,
+/// Why a WABA in `status` cannot onboard, when its status says it cannot.
+pub const fn ineligibility(status: &WabaStatus) -> Option<&'static str> {
+    match status {
+        WabaStatus::IneligibleOnBehalfOfWaba => Some(
+            "owned on behalf of the client (OBO): transfer it to the client, or request \
+             onboarding so Meta sets a migration intent",
+        ),
+        WabaStatus::IneligibleInactiveOrRestricted => {
+            Some("inactive or restricted by policy enforcement")
         }
-    }
-
-    /// Why the WABA cannot onboard, when its status says it cannot.
-    pub fn ineligibility(&self) -> Option<&'static str> {
-        match self {
-            Self::IneligibleOnBehalfOfWaba => Some(
-                "owned on behalf of the client (OBO): transfer it to the client, or request \
-                 onboarding so Meta sets a migration intent",
-            ),
-            Self::IneligibleInactiveOrRestricted => {
-                Some("inactive or restricted by policy enforcement")
-            }
-            Self::IneligibleCountryNotSupported => Some("its country is not supported"),
-            Self::IneligibleUsingWhatsappBusinessApp => {
-                Some("its number is in use with the WhatsApp Business app")
-            }
-            Self::Eligible
-            | Self::Onboarded
-            | Self::PendingInternalSetup
-            | Self::PendingValidPaymentMethod
-            | Self::Other(_) => None,
+        WabaStatus::IneligibleCountryNotSupported => Some("its country is not supported"),
+        WabaStatus::IneligibleUsingWhatsappBusinessApp => {
+            Some("its number is in use with the WhatsApp Business app")
         }
-    }
-}
-
-impl From<String> for WabaStatus {
-    fn from(text: String) -> Self {
-        match text.as_str() {
-            "ELIGIBLE" => Self::Eligible,
-            "ONBOARDED" => Self::Onboarded,
-            "PENDING_INTERNAL_SETUP" => Self::PendingInternalSetup,
-            "PENDING_VALID_PAYMENT_METHOD" => Self::PendingValidPaymentMethod,
-            "INELIGIBLE_ON_BEHALF_OF_WABA" => Self::IneligibleOnBehalfOfWaba,
-            "INELIGIBLE_INACTIVE_OR_RESTRICTED" => Self::IneligibleInactiveOrRestricted,
-            "INELIGIBLE_COUNTRY_NOT_SUPPORTED" => Self::IneligibleCountryNotSupported,
-            "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP" => Self::IneligibleUsingWhatsappBusinessApp,
-            _ => Self::Other(text),
-        }
-    }
-}
-
-impl From<WabaStatus> for String {
-    fn from(status: WabaStatus) -> Self {
-        match status {
-            WabaStatus::Other(text) => text,
-            known => known.as_str().to_owned(),
-        }
-    }
-}
-
-/// A portfolio's `marketing_messages_onboarding_status.status`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum BusinessStatus {
-    /// `NOT_STARTED`.
-    NotStarted,
-    /// `REQUEST_SENT`: an Intent API request is pending.
-    RequestSent,
-    /// `TERM_OF_SERVICE_SIGNED`.
-    TermsSigned,
-    /// Any other value.
-    Other(String),
-}
-
-impl From<String> for BusinessStatus {
-    fn from(text: String) -> Self {
-        match text.as_str() {
-            "NOT_STARTED" => Self::NotStarted,
-            "REQUEST_SENT" => Self::RequestSent,
-            "TERM_OF_SERVICE_SIGNED" => Self::TermsSigned,
-            _ => Self::Other(text),
-        }
-    }
-}
-
-impl From<BusinessStatus> for String {
-    fn from(status: BusinessStatus) -> Self {
-        match status {
-            BusinessStatus::NotStarted => "NOT_STARTED".to_owned(),
-            BusinessStatus::RequestSent => "REQUEST_SENT".to_owned(),
-            BusinessStatus::TermsSigned => "TERM_OF_SERVICE_SIGNED".to_owned(),
-            BusinessStatus::Other(text) => text,
-        }
+        WabaStatus::Eligible
+        | WabaStatus::Onboarded
+        | WabaStatus::PendingInternalSetup
+        | WabaStatus::PendingValidPaymentMethod
+        | WabaStatus::Other(_) => None,
     }
 }
 
@@ -257,11 +158,11 @@ pub fn stage(facts: &Facts, now: i64, unanswered_after: i64) -> Standing {
     // A request covers the portfolio's eligible WABAs and, through migration intents, its OBO
     // ones; any other ineligible WABA stays out of it.
     let asked_for =
-        *status == WabaStatus::IneligibleOnBehalfOfWaba || status.ineligibility().is_none();
+        *status == WabaStatus::IneligibleOnBehalfOfWaba || ineligibility(status).is_none();
     if let Some(request) = facts.request.as_ref().filter(|_| asked_for) {
         return requested_standing(facts, request, now, unanswered_after);
     }
-    if let Some(why) = status.ineligibility() {
+    if let Some(why) = ineligibility(status) {
         return Standing::new(Stage::Ineligible, why);
     }
     match status {
@@ -339,7 +240,7 @@ mod tests {
 
     fn facts(status: &str) -> Facts {
         Facts {
-            waba_status: Some(WabaStatus::from(status.to_owned())),
+            waba_status: Some(WabaStatus::from(status)),
             ..Facts::default()
         }
     }
@@ -357,10 +258,10 @@ mod tests {
             "INELIGIBLE_USING_WHATSAPP_BUSINESS_APP",
             "SOMETHING_NEW",
         ] {
-            assert_eq!(String::from(WabaStatus::from(text.to_owned())), text);
+            assert_eq!(WabaStatus::from(text).as_str(), text);
         }
         assert_eq!(
-            WabaStatus::from("SOMETHING_NEW".to_owned()),
+            WabaStatus::from("SOMETHING_NEW"),
             WabaStatus::Other("SOMETHING_NEW".into())
         );
     }
@@ -479,7 +380,7 @@ mod tests {
             Just(WabaStatus::PendingValidPaymentMethod),
             Just(WabaStatus::IneligibleOnBehalfOfWaba),
             Just(WabaStatus::IneligibleCountryNotSupported),
-            "[A-Z_]{1,12}".prop_map(WabaStatus::from),
+            "[A-Z_]{1,12}".prop_map(|t| WabaStatus::from(t.as_str())),
         ]
     }
 
@@ -489,7 +390,7 @@ mod tests {
             proptest::option::of(prop_oneof![
                 Just(BusinessStatus::NotStarted),
                 Just(BusinessStatus::RequestSent),
-                Just(BusinessStatus::TermsSigned),
+                Just(BusinessStatus::TermOfServiceSigned),
             ]),
             proptest::option::of((proptest::option::of("[0-9]{1,6}"), 0..1_000i64)),
             proptest::option::of(0..1_000i64),

@@ -366,6 +366,7 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
         vault: Arc::clone(&vault),
         now: system_now,
     };
+    let sending = moves.clone();
     let sink = sink_fn(move |notification| {
         let moves = moves.clone();
         async move {
@@ -382,11 +383,8 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
     if let Some(key) = args.api_key {
         app = app.merge(wamm_partner::web::send_api::router(
             wamm_partner::web::send_api::SendState {
-                graph: Arc::clone(&graph),
-                store: Arc::clone(&store),
-                vault: Arc::clone(&vault),
+                moves: sending,
                 api_key: wamm_partner::vault::Secret::new(key),
-                now: system_now,
             },
         ));
     }

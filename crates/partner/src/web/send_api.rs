@@ -2,8 +2,6 @@
 //! recorded by [`crate::send`]. Callers present the configured API key as a bearer token,
 //! compared in constant time.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -12,30 +10,18 @@ use axum::routing::post;
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
 
-use crate::graph::PartnerGraph;
 use crate::send::{SendError, SendOrder, send};
-use crate::store::PartnerStore;
-use crate::vault::{Secret, Vault};
+use crate::vault::Secret;
+use crate::webhooks::Moves;
 
-/// What the send API needs.
-#[derive(Clone)]
+/// What the send API needs: what webhooks move with (Graph, store, vault, clock), and the
+/// key callers present as `Authorization: Bearer …`.
+#[derive(Debug, Clone)]
 pub struct SendState {
-    /// Graph.
-    pub graph: Arc<dyn PartnerGraph>,
-    /// The orchestrator's store.
-    pub store: Arc<dyn PartnerStore>,
-    /// Opens business tokens.
-    pub vault: Arc<Vault>,
-    /// The key callers present as `Authorization: Bearer …`.
+    /// Graph, the store, the vault and the clock.
+    pub moves: Moves,
+    /// The callers' key.
     pub api_key: Secret,
-    /// The current time in Unix seconds.
-    pub now: fn() -> i64,
-}
-
-impl std::fmt::Debug for SendState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SendState").finish_non_exhaustive()
-    }
 }
 
 /// `POST /api/send`.
@@ -75,15 +61,8 @@ async fn handle(
                 .into_response();
         }
     };
-    match send(
-        &*state.graph,
-        &*state.store,
-        &state.vault,
-        &order,
-        (state.now)(),
-    )
-    .await
-    {
+    let m = &state.moves;
+    match send(&*m.graph, &*m.store, &m.vault, &order, (m.now)()).await {
         Ok(message) => Json(message).into_response(),
         Err(e) => {
             let status = match e {

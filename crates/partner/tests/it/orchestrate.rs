@@ -55,7 +55,7 @@ async fn onboarding_asks_each_eligible_client_once_with_bounded_concurrency() {
     ));
     // Signed already: not asked.
     let mut signed = remote("902", "signed", WabaStatus::Onboarded);
-    signed.business_status = Some(BusinessStatus::TermsSigned);
+    signed.business_status = Some(BusinessStatus::TermOfServiceSigned);
     wabas.push(signed);
     *graph.wabas.lock().expect("lock") = wabas;
     graph.refuse.insert("b3".into(), 1_752_041);

@@ -94,7 +94,7 @@ async fn wabas_and_tokens_round_trip(store: &dyn PartnerStore) {
         id: "100".into(),
         business_id: "1".into(),
         name: "Main".into(),
-        status: Some(WabaStatus::from("SOMETHING_NEW".to_owned())),
+        status: Some(WabaStatus::from("SOMETHING_NEW")),
         terms_signed_at: Some(5),
         phone_number_id: Some("555".into()),
         first_sent_at: None,

@@ -216,11 +216,13 @@ async fn the_send_api_needs_its_key_and_a_token() {
     orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
     let vault = Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault"));
     let app = wamm_partner::web::send_api::router(wamm_partner::web::send_api::SendState {
-        graph: Arc::clone(&graph) as _,
-        store: Arc::clone(&store),
-        vault: Arc::clone(&vault),
+        moves: Moves {
+            graph: Arc::clone(&graph) as _,
+            store: Arc::clone(&store),
+            vault: Arc::clone(&vault),
+            now: || 9,
+        },
         api_key: wamm_partner::vault::Secret::new("sk-test"),
-        now: || 9,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
