@@ -410,7 +410,11 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(addr = %listener.local_addr()?, "wamm partner listening (dashboard at /, webhooks at /webhooks)");
+    // On stderr whatever the log level: scripts and tests wait for this line.
+    eprintln!(
+        "wamm partner listening on http://{} (dashboard at /, webhooks at /webhooks)",
+        listener.local_addr()?
+    );
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -45,6 +45,40 @@ impl Server {
         if let Some(world) = world {
             cmd.arg("--world").arg(world);
         }
+        let server = Self::spawn(cmd, "wamm platform listening on ").await;
+        let health = http()
+            .get(format!("{}/_wamm/health", server.base))
+            .send()
+            .await
+            .expect("health answers");
+        assert_eq!(health.status(), 200, "health of {}", server.base);
+        server
+    }
+
+    /// Starts `wamm partner serve` on a free port with the partner's configuration in
+    /// `env` (`WAMM_PARTNER_…`) and `extra` flags, and waits until it listens.
+    pub(crate) async fn partner(env: &[(&str, &str)], extra: &[&str]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wamm"));
+        cmd.args(["partner", "serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let server = Self::spawn(cmd, "wamm partner listening on ").await;
+        let page = http()
+            .get(format!("{}/api/status", server.base))
+            .send()
+            .await
+            .expect("status answers");
+        assert_eq!(page.status(), 200, "status of {}", server.base);
+        server
+    }
+
+    /// Spawns `cmd` and waits (bounded) for the stderr line starting with `announce`, whose
+    /// first word after it is the base URL.
+    async fn spawn(mut cmd: Command, announce: &'static str) -> Self {
         let mut child = cmd.spawn().expect("wamm starts");
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(VecDeque::new()));
@@ -55,10 +89,11 @@ impl Server {
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(base) = line.strip_prefix("wamm platform listening on ")
+                if let Some(rest) = line.strip_prefix(announce)
                     && let Some(tx) = tx.take()
                 {
-                    let _ = tx.send(base.trim().to_owned());
+                    let base = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(base.to_owned());
                 }
                 let mut log = thread_log.lock().expect("log lock");
                 if log.len() == 40 {
@@ -75,14 +110,8 @@ impl Server {
         let announced = tokio::time::timeout(Duration::from_secs(30), rx).await;
         match announced {
             Ok(Ok(base)) => server.base = base,
-            _ => panic!("wamm serve did not start; its stderr:\n{}", server.log()),
+            _ => panic!("{announce}… never came; stderr:\n{}", server.log()),
         }
-        let health = http()
-            .get(format!("{}/_wamm/health", server.base))
-            .send()
-            .await
-            .expect("health answers");
-        assert_eq!(health.status(), 200, "health of {}", server.base);
         server
     }
 
