@@ -69,6 +69,11 @@ impl ClientGraph {
     fn as_business(&self, token: &Secret) -> GraphClient {
         self.client.clone().token(token.expose())
     }
+
+    /// With a business token, as the business; without, as the partner itself.
+    fn acting(&self, token: Option<&Secret>) -> GraphClient {
+        token.map_or_else(|| self.client.clone(), |t| self.as_business(t))
+    }
 }
 
 #[async_trait::async_trait]
@@ -155,13 +160,13 @@ impl PartnerGraph for ClientGraph {
 
     async fn template_category(
         &self,
-        token: &Secret,
+        token: Option<&Secret>,
         waba: &str,
         name: &str,
         language: &str,
     ) -> Result<Option<String>, GraphFailure> {
         let templates = self
-            .as_business(token)
+            .acting(token)
             .list_templates(typed(waba)?)
             .await
             .map_err(|e| failure(&e))?;
@@ -174,12 +179,12 @@ impl PartnerGraph for ClientGraph {
 
     async fn send_template(
         &self,
-        token: &Secret,
+        token: Option<&Secret>,
         endpoint: Endpoint,
         phone: &str,
         message: &SendOrder,
     ) -> Result<String, GraphFailure> {
-        let client = self.as_business(token);
+        let client = self.acting(token);
         let mut template = SendTemplate::new(&message.template, &message.language);
         if !message.body.is_empty() {
             template = template.component(TemplateComponent::body_text(&message.body));

@@ -78,10 +78,11 @@ pub trait PartnerGraph: Send + Sync {
     async fn business_token(&self, business: &str) -> Result<Secret, GraphFailure>;
     /// The WABAs `debug_token` shows `token` may act on.
     async fn token_wabas(&self, token: &Secret) -> Result<Vec<String>, GraphFailure>;
-    /// A template's category (`MARKETING`, `UTILITY`, …), read with the business `token`.
+    /// A template's category (`MARKETING`, `UTILITY`, …), read with the business `token`, or
+    /// the partner's own credentials when there is none.
     async fn template_category(
         &self,
-        token: &Secret,
+        token: Option<&Secret>,
         waba: &str,
         name: &str,
         language: &str,
@@ -94,10 +95,11 @@ pub trait PartnerGraph: Send + Sync {
     async fn subscribe(&self, token: &Secret, waba: &str) -> Result<(), GraphFailure>;
     /// Registers `phone` on Cloud API with a two-step verification `pin`.
     async fn register(&self, token: &Secret, phone: &str, pin: &str) -> Result<(), GraphFailure>;
-    /// Sends `message` from `phone` with the business `token`; returns the `wamid`.
+    /// Sends `message` from `phone` with the business `token`, or the partner's own
+    /// credentials when there is none; returns the `wamid`.
     async fn send_template(
         &self,
-        token: &Secret,
+        token: Option<&Secret>,
         endpoint: Endpoint,
         phone: &str,
         message: &crate::send::SendOrder,

@@ -1,6 +1,10 @@
 //! Sending for the partner's own customers: a MARKETING template goes through MM API when its
 //! WABA is onboarded, otherwise (and for every other category) through Cloud API; the message
 //! is recorded with its route, and its statuses follow from webhooks.
+//!
+//! A send acts with the client's business token when one is stored for the WABA, and with
+//! the partner's own system user token otherwise: a Solution Partner sends for clients that
+//! shared their WABA long before they sign anything.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,9 +39,6 @@ pub enum SendError {
     /// The WABA has no registered number.
     #[error("WABA {0} has no registered phone number to send from")]
     NoNumber(String),
-    /// The business token is missing (terms not signed, or not fetched yet).
-    #[error("no business token for WABA {0} yet")]
-    NoToken(String),
     /// Graph, the store or the vault failed.
     #[error(transparent)]
     Orchestrate(#[from] OrchestrateError),
@@ -70,15 +71,19 @@ pub async fn send(
         .phone_number_id
         .clone()
         .ok_or_else(|| SendError::NoNumber(order.waba_id.clone()))?;
-    let sealed = store
+    let token = match store
         .token(&waba.business_id)
         .await
         .map_err(OrchestrateError::from)?
         .filter(|t| t.wabas.contains(&waba.id))
-        .ok_or_else(|| SendError::NoToken(order.waba_id.clone()))?;
-    let token = vault
-        .open(&sealed.sealed, &token_row(&waba.business_id))
-        .map_err(OrchestrateError::from)?;
+    {
+        Some(sealed) => Some(
+            vault
+                .open(&sealed.sealed, &token_row(&waba.business_id))
+                .map_err(OrchestrateError::from)?,
+        ),
+        None => None,
+    };
     // The map is kept current by `template_category_update`; a template never seen is asked
     // of Graph once and remembered.
     let category = match store
@@ -89,7 +94,7 @@ pub async fn send(
         Some(known) => Some(known),
         None => {
             let fetched = graph
-                .template_category(&token, &waba.id, &order.template, &order.language)
+                .template_category(token.as_ref(), &waba.id, &order.template, &order.language)
                 .await
                 .map_err(OrchestrateError::from)?;
             if let Some(c) = &fetched {
@@ -103,7 +108,7 @@ pub async fn send(
     };
     let endpoint = route(category.as_deref(), waba.status.as_ref());
     let id = graph
-        .send_template(&token, endpoint, &phone, order)
+        .send_template(token.as_ref(), endpoint, &phone, order)
         .await
         .map_err(OrchestrateError::from)?;
     let message = SentMessage {

@@ -67,7 +67,7 @@ async fn handle(
         Err(e) => {
             let status = match e {
                 SendError::UnknownWaba(_) => StatusCode::NOT_FOUND,
-                SendError::NoNumber(_) | SendError::NoToken(_) => StatusCode::CONFLICT,
+                SendError::NoNumber(_) => StatusCode::CONFLICT,
                 SendError::Orchestrate(_) => StatusCode::BAD_GATEWAY,
             };
             (status, Json(json!({ "error": e.to_string() }))).into_response()

@@ -26,6 +26,8 @@ pub struct FakeGraph {
     pub categories: HashMap<(String, String, String), String>,
     /// Sends made: (endpoint, phone, recipient, template).
     pub sent: Mutex<Vec<(Endpoint, String, String, String)>>,
+    /// The token each send used, in order (`None`: the partner's own credentials).
+    pub senders: Mutex<Vec<Option<String>>>,
     /// Embedded Signup codes not yet used → the business they are for.
     pub codes: Mutex<HashMap<String, String>>,
     /// What the signup calls did, in order.
@@ -66,7 +68,7 @@ impl PartnerGraph for FakeGraph {
 
     async fn template_category(
         &self,
-        _token: &Secret,
+        _token: Option<&Secret>,
         waba: &str,
         name: &str,
         language: &str,
@@ -122,12 +124,16 @@ impl PartnerGraph for FakeGraph {
 
     async fn send_template(
         &self,
-        _token: &Secret,
+        token: Option<&Secret>,
         endpoint: Endpoint,
         phone: &str,
         message: &SendOrder,
     ) -> Result<String, GraphFailure> {
         let mut sent = self.sent.lock().expect("lock");
+        self.senders
+            .lock()
+            .expect("lock")
+            .push(token.map(|t| t.expose().to_owned()));
         sent.push((
             endpoint,
             phone.to_owned(),

@@ -158,12 +158,12 @@ async fn sends_route_by_category_and_onboarding() {
         language: "en_US".into(),
         body: vec![],
     };
-    // No token yet: refused before any call.
-    let early = wamm_partner::send::send(&*graph, &*store, &vault, &order("10", "sale"), 2).await;
-    assert!(
-        matches!(early, Err(wamm_partner::send::SendError::NoToken(_))),
-        "{early:?}"
-    );
+    // No business token yet: the partner's own credentials, on the same route.
+    let early = wamm_partner::send::send(&*graph, &*store, &vault, &order("10", "sale"), 2)
+        .await
+        .expect("sent as the partner");
+    assert_eq!(early.route, "marketing_messages");
+    assert_eq!(graph.senders.lock().expect("lock").as_slice(), &[None]);
     orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, 3)
         .await
         .expect("tokens");
@@ -190,11 +190,16 @@ async fn sends_route_by_category_and_onboarding() {
         .await
         .expect("sent");
     assert_eq!(moved.route, "messages");
-    assert_eq!(graph.sent.lock().expect("lock").len(), 4);
+    assert_eq!(graph.sent.lock().expect("lock").len(), 5);
+    let senders = graph.senders.lock().expect("lock").clone();
+    assert!(
+        senders[1..].iter().all(Option::is_some),
+        "with a stored token every send uses it: {senders:?}"
+    );
     let recorded = store.message(&mm.id).await.expect("read").expect("kept");
     assert_eq!(recorded.status, "accepted");
     let waba = store.waba("10").await.expect("read").expect("kept");
-    assert_eq!(waba.first_sent_at, Some(4));
+    assert_eq!(waba.first_sent_at, Some(2));
     let unknown = wamm_partner::send::send(&*graph, &*store, &vault, &order("99", "sale"), 8).await;
     assert!(matches!(
         unknown,
@@ -203,9 +208,11 @@ async fn sends_route_by_category_and_onboarding() {
 }
 
 #[tokio::test]
-async fn the_send_api_needs_its_key_and_a_token() {
+async fn the_send_api_needs_its_key() {
     let mut graph = FakeGraph::default();
-    *graph.wabas.lock().expect("lock") = vec![remote("10", "1", WabaStatus::Onboarded)];
+    let mut numberless = remote("20", "2", WabaStatus::Eligible);
+    numberless.phone_number_id = None;
+    *graph.wabas.lock().expect("lock") = vec![remote("10", "1", WabaStatus::Onboarded), numberless];
     graph.covers.insert("1".into(), vec!["10".into()]);
     graph.categories.insert(
         ("10".into(), "sale".into(), "en_US".into()),
@@ -245,10 +252,16 @@ async fn the_send_api_needs_its_key_and_a_token() {
         status(Some("sk-test"), json!({ "to": 1 })).await.status(),
         400
     );
+    let elsewhere = |waba: &str| json!({ "waba_id": waba, "to": "15550001111", "template": "sale", "language": "en_US" });
     assert_eq!(
-        status(Some("sk-test"), order.clone()).await.status(),
+        status(Some("sk-test"), elsewhere("20")).await.status(),
         409,
-        "no business token yet"
+        "no number to send from"
+    );
+    assert_eq!(
+        status(Some("sk-test"), elsewhere("99")).await.status(),
+        404,
+        "not a client WABA"
     );
     orchestrate::fetch_missing_tokens(&*graph, &*store, &vault, 2)
         .await
