@@ -185,6 +185,18 @@ impl GraphClient {
         self.collect(&call).await
     }
 
+    /// Every WABA `business` owns that matches `query`, all pages; for a partner these include
+    /// the WABAs it holds on behalf of clients (OBO, with `on_behalf_of_business_info`).
+    pub async fn list_owned_wabas(
+        &self,
+        business: BusinessId,
+        query: &WabaQuery,
+    ) -> Result<Vec<Waba>, ClientError> {
+        let call = GraphCall::get(&format!("{business}/owned_whatsapp_business_accounts"))
+            .queries(query.to_query());
+        self.collect(&call).await
+    }
+
     /// Every WABA clients shared with `partner`, optionally filtered by MM onboarding status.
     pub async fn client_wabas(
         &self,

@@ -9,7 +9,7 @@ use wamm_wire::ids::BusinessId;
 
 use crate::graph::{Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
 use crate::send::SendOrder;
-use crate::stage::WabaStatus;
+use crate::stage::{BusinessStatus, WabaStatus};
 use crate::vault::Secret;
 
 /// [`PartnerGraph`] through a [`GraphClient`] holding the partner's system-user token and app
@@ -39,17 +39,29 @@ fn typed<T: std::str::FromStr>(text: &str) -> Result<T, GraphFailure> {
     })
 }
 
-/// A WABA as the orchestrator records it, with its first registered number.
+/// What sync reads of each WABA: the status fields and, expanded, its numbers.
+const SYNC_FIELDS: &str = "id,name,marketing_messages_onboarding_status,owner_business_info,\
+                           phone_numbers{id,platform_type}";
+
+/// A WABA as the orchestrator records it, with its first registered number (from the expanded
+/// edge when the listing carried it, else asked for).
 async fn remote(client: &GraphClient, w: Waba) -> Result<RemoteWaba, GraphFailure> {
-    let phones = client
-        .list_phone_numbers(w.id)
-        .await
-        .map_err(|e| failure(&e))?;
+    let phones = match w.phone_numbers.clone() {
+        Some(expanded) => expanded.data,
+        None => client
+            .list_phone_numbers(w.id)
+            .await
+            .map_err(|e| failure(&e))?,
+    };
     let registered = phones
         .iter()
         .find(|p| p.platform_type.as_deref() == Some("CLOUD_API"))
         .map(|p| p.id.to_string());
-    let owner = w.owner_business_info.as_ref();
+    // An OBO WABA is owned by the partner on Graph; the business it serves is the client.
+    let owner = w
+        .on_behalf_of_business_info
+        .as_ref()
+        .or(w.owner_business_info.as_ref());
     Ok(RemoteWaba {
         id: w.id.to_string(),
         name: w.name.clone().unwrap_or_default(),
@@ -79,14 +91,56 @@ impl ClientGraph {
 #[async_trait::async_trait]
 impl PartnerGraph for ClientGraph {
     async fn client_wabas(&self) -> Result<Vec<RemoteWaba>, GraphFailure> {
-        let wabas = self
+        let mut wabas = self
             .client
-            .list_client_wabas(self.partner, &WabaQuery::all().limit(100))
+            .list_client_wabas(
+                self.partner,
+                &WabaQuery::all().fields(SYNC_FIELDS).limit(100),
+            )
             .await
             .map_err(|e| failure(&e))?;
+        // WABAs held on behalf of clients are the partner's own on Graph; a client whose
+        // WABAs are all OBO can still be asked (the request sets migration intents).
+        let obo_fields = format!("{SYNC_FIELDS},on_behalf_of_business_info");
+        wabas.extend(
+            self.client
+                .list_owned_wabas(
+                    self.partner,
+                    &WabaQuery::all().fields(obo_fields.as_str()).limit(100),
+                )
+                .await
+                .map_err(|e| failure(&e))?
+                .into_iter()
+                .filter(|w| w.on_behalf_of_business_info.is_some()),
+        );
         let mut out = Vec::with_capacity(wabas.len());
         for w in wabas {
             out.push(remote(&self.client, w).await?);
+        }
+        // An OBO WABA names its client without the client's terms status: take it from the
+        // client's shared WABAs, or read the client's portfolio.
+        let mut known: std::collections::HashMap<String, Option<BusinessStatus>> = out
+            .iter()
+            .filter(|w| w.business_status.is_some())
+            .map(|w| (w.business_id.clone(), w.business_status.clone()))
+            .collect();
+        for w in &mut out {
+            if w.business_status.is_some() {
+                continue;
+            }
+            if !known.contains_key(&w.business_id) {
+                let status = match typed::<BusinessId>(&w.business_id) {
+                    Ok(id) => self
+                        .client
+                        .fetch_business(id)
+                        .await
+                        .ok()
+                        .and_then(|b| b.terms_status().cloned()),
+                    Err(_) => None,
+                };
+                known.insert(w.business_id.clone(), status);
+            }
+            w.business_status = known.get(&w.business_id).cloned().flatten();
         }
         Ok(out)
     }

@@ -323,13 +323,19 @@ pub async fn fetch_missing_tokens(
     now: i64,
 ) -> Result<usize, OrchestrateError> {
     let tokens = store.tokens().await?;
+    let statuses: std::collections::HashMap<String, Option<BusinessStatus>> = store
+        .businesses()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.status))
+        .collect();
     let mut fetched = 0;
     for waba in store.wabas().await? {
-        let signed = waba.terms_signed_at.is_some()
-            || matches!(
-                waba.status,
-                Some(WabaStatus::Onboarded | WabaStatus::PendingInternalSetup)
-            );
+        let signed = crate::stage::signed(
+            waba.terms_signed_at,
+            waba.status.as_ref(),
+            statuses.get(&waba.business_id).and_then(Option::as_ref),
+        );
         let covered = tokens
             .iter()
             .any(|t| t.business_id == waba.business_id && t.wabas.contains(&waba.id));

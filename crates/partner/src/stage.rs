@@ -141,20 +141,48 @@ impl Standing {
     }
 }
 
+/// Whether the client signed the terms for a WABA: the webhook said so, the WABA is in or past
+/// Meta's setup, or the portfolio signed and the WABA only waits for a payment method (Meta
+/// sends that WABA's `MM_LITE_TERMS_SIGNED` once setup can start).
+pub fn signed(
+    terms_signed_at: Option<i64>,
+    waba_status: Option<&WabaStatus>,
+    business_status: Option<&BusinessStatus>,
+) -> bool {
+    terms_signed_at.is_some()
+        || matches!(
+            waba_status,
+            Some(WabaStatus::Onboarded | WabaStatus::PendingInternalSetup)
+        )
+        || (waba_status == Some(&WabaStatus::PendingValidPaymentMethod)
+            && business_status == Some(&BusinessStatus::TermOfServiceSigned))
+}
+
 /// Where a WABA with `facts` stands at `now` (Unix seconds), a request counting as unanswered
 /// once `unanswered_after` seconds have passed without a decision.
 pub fn stage(facts: &Facts, now: i64, unanswered_after: i64) -> Standing {
-    let signed = facts.terms_signed_at.is_some()
-        || matches!(
-            facts.waba_status,
-            Some(WabaStatus::Onboarded | WabaStatus::PendingInternalSetup)
-        );
+    let signed = signed(
+        facts.terms_signed_at,
+        facts.waba_status.as_ref(),
+        facts.business_status.as_ref(),
+    );
     if signed {
         return signed_standing(facts);
     }
     let Some(status) = &facts.waba_status else {
         return Standing::new(Stage::Unknown, "not synced from Graph yet");
     };
+    // The client signed, but an OBO WABA stays out of MM API until it moves to the client
+    // (the request set its migration intent): the request is answered, not pending.
+    if *status == WabaStatus::IneligibleOnBehalfOfWaba
+        && facts.business_status == Some(BusinessStatus::TermOfServiceSigned)
+    {
+        return Standing::new(
+            Stage::Ineligible,
+            "the client signed; this WABA is held on its behalf (OBO) and joins MM API once \
+             it is migrated to the client",
+        );
+    }
     // A request covers the portfolio's eligible WABAs and, through migration intents, its OBO
     // ones; any other ineligible WABA stays out of it.
     let asked_for =
@@ -184,13 +212,23 @@ fn signed_standing(facts: &Facts) -> Standing {
         return Standing::new(Stage::FirstMessageSent, format!("first message at {at}"));
     }
     let onboarded = facts.waba_status == Some(WabaStatus::Onboarded);
+    let unpaid = facts.waba_status == Some(WabaStatus::PendingValidPaymentMethod);
     if !facts.token_ok {
         let why = if onboarded {
             "onboarded; the business token is still to be fetched and checked"
+        } else if unpaid {
+            "terms signed; the WABA needs a valid payment method before Meta's setup"
         } else {
             "terms signed; waiting for Meta's setup and the business token"
         };
         return Standing::new(Stage::TermsSigned, why);
+    }
+    if unpaid {
+        return Standing::new(
+            Stage::TokenFetched,
+            "token checked; the WABA needs a valid payment method before Meta's setup \
+             (PENDING_VALID_PAYMENT_METHOD)",
+        );
     }
     if !onboarded {
         return Standing::new(
@@ -243,6 +281,38 @@ mod tests {
             waba_status: Some(WabaStatus::from(status)),
             ..Facts::default()
         }
+    }
+
+    #[test]
+    fn a_signed_client_waiting_for_a_payment_method_is_signed() {
+        let mut f = facts("PENDING_VALID_PAYMENT_METHOD");
+        f.request = Some(Request {
+            request_id: Some("r1".into()),
+            at: 0,
+        });
+        f.business_status = Some(BusinessStatus::RequestSent);
+        assert_eq!(stage(&f, 10, DAY).stage, Stage::IntentRequested);
+        f.business_status = Some(BusinessStatus::TermOfServiceSigned);
+        let standing = stage(&f, 10 * DAY, DAY);
+        assert_eq!(standing.stage, Stage::TermsSigned);
+        assert!(standing.reason.contains("payment"), "{}", standing.reason);
+        f.token_ok = true;
+        assert_eq!(stage(&f, 10 * DAY, DAY).stage, Stage::TokenFetched);
+    }
+
+    #[test]
+    fn an_obo_waba_of_a_signed_client_waits_for_its_migration() {
+        let mut f = facts("INELIGIBLE_ON_BEHALF_OF_WABA");
+        f.request = Some(Request {
+            request_id: Some("r1".into()),
+            at: 0,
+        });
+        f.business_status = Some(BusinessStatus::RequestSent);
+        assert_eq!(stage(&f, 10, DAY).stage, Stage::IntentRequested);
+        f.business_status = Some(BusinessStatus::TermOfServiceSigned);
+        let standing = stage(&f, 10 * DAY, DAY);
+        assert_eq!(standing.stage, Stage::Ineligible);
+        assert!(standing.reason.contains("migrated"), "{}", standing.reason);
     }
 
     #[test]

@@ -28,6 +28,7 @@
 //! An app has at most one entry per `object`.
 
 mod build;
+pub mod clients;
 mod export;
 pub mod file;
 mod mint;

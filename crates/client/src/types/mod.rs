@@ -24,7 +24,7 @@ pub use messages::{
     SentMessage, TemplateComponent, TextBody,
 };
 pub use onboarding::{
-    Business, FilterClause, FilterOp, OnboardResponse, OnboardingStatus, TermsStatus,
+    Business, FilterClause, FilterOp, OnboardResponse, OnboardingStatus, PhoneNumbers, TermsStatus,
     TermsStatusInfo, Waba, WabaQuery,
 };
 pub use tokens::{

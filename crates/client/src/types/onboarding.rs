@@ -175,6 +175,22 @@ pub struct Waba {
         skip_serializing_if = "Option::is_none"
     )]
     pub account_review_status: Option<String>,
+    /// The WABA's numbers, when the `fields` expanded the edge (`phone_numbers{id,…}`): one
+    /// call for a page of WABAs and their numbers.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phone_numbers: Option<PhoneNumbers>,
+}
+
+/// An expanded `phone_numbers` edge: its first page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneNumbers {
+    /// The numbers.
+    #[serde(default, deserialize_with = "super::lenient_list")]
+    pub data: Vec<super::PhoneNumber>,
 }
 
 /// Operators of a `filtering` clause.

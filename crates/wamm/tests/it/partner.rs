@@ -81,9 +81,18 @@ async fn the_funnel_against_the_platform() {
         first.asked.len() + first.already_asked
     );
 
-    // An admin accepts the first request; Meta's setup completes on the platform clock.
+    // An admin accepts the request of a client with a shared eligible WABA (the OBO-only
+    // client's WABAs wait for their migration); Meta's setup completes on the platform clock.
     let http = reqwest::Client::new();
-    let (business, request_id) = &requested[0];
+    let wabas = store.wabas().await.expect("wabas");
+    let (business, request_id) = requested
+        .iter()
+        .find(|(b, _)| {
+            wabas.iter().any(|w| {
+                &w.business_id == b && w.status.as_ref().is_some_and(|s| s.as_str() == "ELIGIBLE")
+            })
+        })
+        .expect("a client with an eligible WABA was asked");
     let accepted = http
         .post(format!("{base}/_wamm/requests/{request_id}/accept"))
         .json(&json!({}))
