@@ -156,7 +156,12 @@ impl ClientError {
     }
 
     /// Sorts a transport error: timeouts after the request was sent are their own variant.
-    pub(crate) fn transport(error: reqwest::Error) -> Self {
+    pub(crate) fn transport(mut error: reqwest::Error) -> Self {
+        // reqwest's message names the URL, whose query may carry secrets (`client_secret` and
+        // `code` of an exchange, `input_token`, `appsecret_proof`): keep the path only.
+        if let Some(url) = error.url_mut() {
+            url.set_query(None);
+        }
         // A connect timeout is a connection failure (nothing was sent), not a request timeout.
         if error.is_timeout() && !error.is_connect() {
             Self::Timeout(error)

@@ -6,7 +6,8 @@
 //! - [`vault`]: business tokens sealed at rest under a key from configuration.
 //! - [`store`]: what the orchestrator keeps, on SQLite or PostgreSQL.
 //! - [`funnel`]: the dashboard's view: a row per WABA and counts per stage.
-//! - [`web`]: the live dashboard and its JSON.
+//! - [`web`]: the live dashboard and its JSON, the send API, and the partner's Embedded Signup
+//!   page.
 //! - [`graph`]: the Graph calls the orchestrator makes, as a port; [`orchestrate`]: its moves;
 //!   [`client_graph`]: the port over `wamm-client`, for real Graph or a wamm platform.
 //! - [`webhooks`]: what each verified webhook moves; [`send`]: sends for the partner's

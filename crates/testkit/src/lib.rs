@@ -1,8 +1,12 @@
 //! Test support shared by the integration suites of several wamm crates.
 //!
 //! Only test code depends on this crate. It holds what more than one suite needs in the same
-//! form: throwaway PostgreSQL databases, and a webhook signature check written straight on
-//! the `hmac` crate, independent of the code under test.
+//! form: throwaway PostgreSQL databases, a webhook signature check written straight on the
+//! `hmac` crate, independent of the code under test, and (feature `browser`) headless
+//! Chromium driven over WebDriver.
+
+#[cfg(feature = "browser")]
+pub mod browser;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -58,6 +58,9 @@ enum BenchCommand {
     Webhooks(WebhooksArgs),
     /// Accepted sends per second through `POST /{phone}/marketing_messages`, with latency.
     Send(crate::bench_send::SendArgs),
+    /// N client businesses through the whole funnel: sync, Intent API, accept, tokens, setup,
+    /// one send each, statuses.
+    Funnel(crate::bench_funnel::FunnelArgs),
 }
 
 /// Flags of `wamm bench webhooks`.
@@ -98,6 +101,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     match args.what {
         BenchCommand::Webhooks(args) => webhooks(args).await,
         BenchCommand::Send(args) => crate::bench_send::run(args).await,
+        BenchCommand::Funnel(args) => crate::bench_funnel::run(args).await,
     }
 }
 

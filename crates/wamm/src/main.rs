@@ -4,6 +4,7 @@
 //! The binary only wires things together: every behaviour lives in the library crates.
 
 mod bench;
+mod bench_funnel;
 mod bench_send;
 mod partner;
 mod up;

@@ -34,7 +34,8 @@ enum PartnerCommand {
     Onboard(OnboardArgs),
     /// Print the funnel: counts per stage and a line per WABA.
     Status(StatusArgs),
-    /// Serve the dashboard, the webhook callback and the send API, syncing on a timer.
+    /// Serve the dashboard, the webhook callback, the send API and the Embedded Signup page,
+    /// syncing on a timer.
     Serve(ServeArgs),
     /// Send a template for a customer: MM API when its WABA is onboarded and it is MARKETING.
     Send(SendArgs),
@@ -164,6 +165,22 @@ struct ServeArgs {
     /// send API is off.
     #[arg(long, env = "WAMM_PARTNER_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// The Facebook Login for Business configuration the Embedded Signup page (`/signup`)
+    /// names; without it the page is off. Needs `--app-id`, `--app-secret` and `--signup-pin`.
+    #[arg(long, env = "WAMM_PARTNER_SIGNUP_CONFIG_ID")]
+    signup_config_id: Option<String>,
+    /// Where the signup page loads the JavaScript SDK from: Meta's, or a wamm platform's
+    /// `<platform>/en_US/sdk.js`. Session events are believed from its origin only.
+    #[arg(
+        long,
+        env = "WAMM_PARTNER_SIGNUP_SDK_URL",
+        default_value = wamm_partner::web::signup_page::META_SDK_URL
+    )]
+    signup_sdk_url: String,
+    /// The six-digit two-step verification PIN new numbers are registered with (never
+    /// printed); required with `--signup-config-id`.
+    #[arg(long, env = "WAMM_PARTNER_SIGNUP_PIN", hide_env_values = true)]
+    signup_pin: Option<String>,
 }
 
 impl PartnerConfig {
@@ -367,6 +384,7 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
         now: system_now,
     };
     let sending = moves.clone();
+    let signing_up = moves.clone();
     let sink = sink_fn(move |notification| {
         let moves = moves.clone();
         async move {
@@ -388,6 +406,34 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
             },
         ));
     }
+    let signup = match &args.signup_config_id {
+        Some(config_id) => {
+            let pin = args.signup_pin.clone().context(
+                "--signup-pin (or WAMM_PARTNER_SIGNUP_PIN) is required with --signup-config-id: \
+                 new numbers are registered with it",
+            )?;
+            let app_id = config.app_id.clone().context(
+                "--app-id (or WAMM_PARTNER_APP_ID) is required with --signup-config-id: \
+                 the code exchange names the app",
+            )?;
+            app = app.merge(wamm_partner::web::signup_page::router(
+                wamm_partner::web::signup_page::SignupState {
+                    moves: signing_up,
+                    app_id,
+                    config_id: config_id.clone(),
+                    sdk_url: args.signup_sdk_url.clone(),
+                    graph_version: config.graph_version.clone(),
+                    pin: wamm_partner::vault::Secret::new(pin),
+                    unanswered_after: config.unanswered_after_secs,
+                },
+            )?);
+            ", signup at /signup"
+        }
+        None => {
+            app = app.merge(wamm_partner::web::signup_page::off_router());
+            ""
+        }
+    };
     let syncing = {
         let (graph, store) = (Arc::clone(&graph), Arc::clone(&store));
         let every = std::time::Duration::from_secs(args.sync_every_secs.max(1));
@@ -412,7 +458,7 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     // On stderr whatever the log level: scripts and tests wait for this line.
     eprintln!(
-        "wamm partner listening on http://{} (dashboard at /, webhooks at /webhooks)",
+        "wamm partner listening on http://{} (dashboard at /, webhooks at /webhooks{signup})",
         listener.local_addr()?
     );
     let served = axum::serve(listener, app)

@@ -108,9 +108,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// Client `index` of a generated world.
+    /// Client `index` of a generated world, in the case the index goes round to.
     pub fn new(index: usize) -> Self {
-        let case = ClientCase::of(index);
+        Self::with_case(index, ClientCase::of(index))
+    }
+
+    /// Client `index` in `case`.
+    pub fn with_case(index: usize, case: ClientCase) -> Self {
         let (shared, obo) = case.holdings();
         let wabas = (shared + obo).max(1);
         let base = 10_000_000 + 10 * index as u64;
@@ -131,10 +135,17 @@ pub fn clients(n: usize) -> Vec<Client> {
     (0..n).map(Client::new).collect()
 }
 
-/// A world file (YAML) with the partner and `n` clients. The partner's app subscribes to
-/// every client WABA; app-level webhooks are left to the caller (`/{app-id}/subscriptions`),
-/// since the receiver's address is rarely known before the platform starts.
+/// A world file (YAML) with the partner and `n` clients going round every case. The
+/// partner's app subscribes to every client WABA; app-level webhooks are left to the caller
+/// (`/{app-id}/subscriptions`), since the receiver's address is rarely known before the
+/// platform starts.
 pub fn clients_world(n: usize) -> String {
+    world_of(&clients(n))
+}
+
+/// A world file (YAML) with the partner and the given `clients`.
+pub fn world_of(clients: &[Client]) -> String {
+    let n = clients.len();
     let mut out = String::with_capacity(2_000 + n * 1_500);
     let _ = write!(
         out,
@@ -168,8 +179,8 @@ businesses:
             scopes: [whatsapp_business_messaging, whatsapp_business_management, business_management]
 "#
     );
-    for client in clients(n) {
-        write_client(&mut out, &client);
+    for client in clients {
+        write_client(&mut out, client);
     }
     out
 }

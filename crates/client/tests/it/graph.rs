@@ -903,3 +903,38 @@ async fn a_refused_connection_is_retried_even_for_a_send() {
     assert!(err.never_sent() && err.is_transient());
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn a_transport_error_never_names_the_query() {
+    // A port nobody listens on: the exchange fails before Graph answers.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let client = GraphClient::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .token("EAAsystemuser")
+        .app_secret("the-app-secret")
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("valid options");
+    let err = error_of(
+        client
+            .exchange_code(AppId::new(42), "client-secret-1", "AQBsecretcode", None)
+            .await,
+    );
+    assert!(matches!(err, ClientError::Http(_)), "{err:?}");
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains("oauth/access_token"),
+        "the path stays: {text}"
+    );
+    for secret in ["client-secret-1", "AQBsecretcode"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let err = error_of(client.token_info("EAAbusinesstoken").await);
+    let text = format!("{err} {err:?}");
+    for secret in ["EAAbusinesstoken", "appsecret_proof"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}

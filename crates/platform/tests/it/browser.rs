@@ -3,88 +3,15 @@
 //! These tests need Debian's `chromium` and `chromium-driver`; `scripts/test.sh` installs them.
 //! When they are missing the tests fail with a message saying so, never skip.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
+use wamm_testkit::browser::fantoccini::{self, Locator};
+use wamm_testkit::browser::{
+    browser, fill, on_screen, press, switch_to_popup, wait_script, wait_text,
+};
 
 use crate::support::*;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-struct Driver {
-    child: Child,
-    url: String,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-async fn browser() -> (Driver, fantoccini::Client) {
-    let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned());
-    assert!(
-        std::path::Path::new(&driver).exists() && std::path::Path::new(&chromium).exists(),
-        "browser tests need {chromium} and {driver}: apt-get install -y chromium chromium-driver (scripts/test.sh does)"
-    );
-    let port = free_port();
-    let child = Command::new(&driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let profile = tempfile::tempdir().expect("profile dir");
-    let url = format!("http://127.0.0.1:{port}");
-    let driver = Driver {
-        child,
-        url,
-        _profile: profile,
-    };
-    let caps = json!({
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                "--window-size=1400,1000",
-                format!("--user-data-dir={}", driver._profile.path().display()),
-            ]
-        }
-    });
-    let caps = caps.as_object().cloned().expect("an object");
-    let mut last = None;
-    // ChromeDriver takes a moment to listen; poll its port rather than sleeping a fixed time.
-    for _ in 0..100 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&driver.url)
-            .await
-        {
-            Ok(client) => return (driver, client),
-            Err(e) => {
-                last = Some(e);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
-    panic!("could not open a Chromium session through ChromeDriver: {last:?}");
-}
 
 #[tokio::test]
 async fn console_lists_the_world_and_follows_changes() {
@@ -360,62 +287,6 @@ async fn a_partner_enrols_on_the_app_dashboard() {
     p.finish().await;
 }
 
-/// Clicks `css`, retrying (bounded) while the page is still being replaced.
-async fn press(client: &fantoccini::Client, css: &str) {
-    let mut last = String::new();
-    for _ in 0..100 {
-        match client.find(Locator::Css(css)).await {
-            Ok(el) => match el.click().await {
-                Ok(()) => return,
-                Err(e) => last = e.to_string(),
-            },
-            Err(e) => last = e.to_string(),
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("could not click {css}: {last}");
-}
-
-/// Waits (bounded) until the element `css` shows `needle`: pages reload after each form.
-async fn wait_text(client: &fantoccini::Client, css: &str, needle: &str) {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(el) = client.find(Locator::Css(css)).await
-            && let Ok(text) = el.text().await
-        {
-            if text.contains(needle) {
-                return;
-            }
-            last = text;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{css} never showed {needle:?}; last seen {last:?}");
-}
-
-/// Types `text` into the input `css`, replacing what it held.
-async fn fill(client: &fantoccini::Client, css: &str, text: &str) {
-    let el = client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"));
-    el.clear().await.expect("clear");
-    el.send_keys(text).await.expect("type");
-}
-
-/// Waits (bounded) for the popup's screen `name`.
-async fn on_screen(client: &fantoccini::Client, name: &str) {
-    let css = format!(r#"form[data-screen="{name}"]"#);
-    client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css(&css))
-        .await
-        .unwrap_or_else(|e| panic!("never reached {name}: {e}"));
-}
-
 #[tokio::test]
 async fn embedded_signup_from_the_sample_partner_page_to_the_code_exchange() {
     let p = TestPlatform::start_with(
@@ -430,34 +301,14 @@ async fn embedded_signup_from_the_sample_partner_page_to_the_code_exchange() {
         .await
         .expect("sample page");
     // The SDK loads asynchronously and calls fbAsyncInit, as Meta's does.
-    for _ in 0..100 {
-        let ready = client
-            .execute(
-                "return typeof FB !== 'undefined' && FB.__wamm === true;",
-                vec![],
-            )
-            .await
-            .expect("script runs");
-        if ready == json!(true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_script(
+        &client,
+        "return typeof FB !== 'undefined' && FB.__wamm === true;",
+    )
+    .await;
     let opener = client.window().await.expect("window");
     press(&client, "#launch").await;
-    let mut popup = None;
-    for _ in 0..100 {
-        let windows = client.windows().await.expect("windows");
-        if let Some(w) = windows.into_iter().find(|w| *w != opener) {
-            popup = Some(w);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    client
-        .switch_to_window(popup.expect("FB.login opened the popup"))
-        .await
-        .expect("switch to popup");
+    switch_to_popup(&client, &opener).await;
     on_screen(&client, "LOGIN").await;
     press(&client, "#person-new").await;
     fill(&client, "#person-name", "Bea Browser").await;

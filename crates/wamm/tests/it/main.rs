@@ -6,5 +6,6 @@ mod client;
 mod funnel;
 mod partner;
 mod sending;
+mod signup;
 mod support;
 mod webhooks;
