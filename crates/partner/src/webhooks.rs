@@ -1,6 +1,6 @@
-//! What the orchestrator does with each webhook: a signed WABA's business token is taken,
-//! message statuses move forward, completed category changes update the template map, and
-//! every account event becomes its WABA's last event.
+//! What the orchestrator does with each webhook: a signed WABA is marked onboarded and its
+//! business token taken, message statuses move forward, completed category changes update the
+//! template map, and every account event becomes its WABA's last event.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use wamm_client::receiver::{Event, Notification};
 
 use crate::graph::PartnerGraph;
 use crate::orchestrate::{self, OrchestrateError};
+use crate::stage::WabaStatus;
 use crate::store::PartnerStore;
 use crate::vault::Vault;
 
@@ -74,6 +75,12 @@ async fn account_update(
     // Meta keys MM API events on `waba_info.waba_id`; the entry is the WABA otherwise.
     let waba_id = update.waba_id().unwrap_or(entry);
     if update.event == AccountEvent::MmLiteTermsSigned {
+        // Meta signals the end of its setup with this event (per WABA, once the ad account is
+        // linked): the WABA is onboarded now, before the next sync reads it so.
+        if let Some(mut waba) = moves.store.waba(waba_id).await? {
+            waba.status = Some(WabaStatus::Onboarded);
+            moves.store.put_waba(&waba).await?;
+        }
         return orchestrate::terms_signed(&*moves.graph, &*moves.store, &moves.vault, waba_id, now)
             .await;
     }

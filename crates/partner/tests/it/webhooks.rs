@@ -98,6 +98,11 @@ async fn webhooks_move_the_funnel() {
     );
     let waba = store.waba("10").await.expect("read").expect("kept");
     assert_eq!(waba.terms_signed_at, Some(77));
+    assert_eq!(
+        waba.status,
+        Some(WabaStatus::Onboarded),
+        "the webhook marks the end of Meta's setup"
+    );
     let message = store.message("wamid.A").await.expect("read").expect("kept");
     assert_eq!(
         message.status, "delivered",
