@@ -40,7 +40,9 @@ pub const CODE_TTL_SECONDS: i64 = 30;
 
 const SDK: &str = include_str!("../static/sdk.js");
 
-/// `GET /en_US/sdk.js` (and `/sdk.js`): the JavaScript SDK.
+/// `GET /en_US/sdk.js` (and `/sdk.js`): the JavaScript SDK. Open to every origin, as Meta's
+/// CDN serves it: Meta's snippet loads it with `crossorigin="anonymous"`, which a partner's
+/// page on another origin can only do when the answer allows it.
 pub async fn sdk_js() -> Response {
     (
         [
@@ -49,6 +51,7 @@ pub async fn sdk_js() -> Response {
                 "application/javascript; charset=utf-8",
             ),
             (header::CACHE_CONTROL, "no-cache"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
         SDK,
     )

@@ -737,6 +737,11 @@ async fn the_dialog_refuses_what_it_cannot_run(backend: Backend) {
             .starts_with("application/javascript")
     );
     assert!(sdk.text.contains("WAMM_SDK_LOGIN_RESPONSE") && sdk.text.contains("fbAsyncInit"));
+    assert_eq!(
+        sdk.header("access-control-allow-origin").as_deref(),
+        Some("*"),
+        "pages on other origins load it with crossorigin=\"anonymous\""
+    );
     p.finish().await;
 }
 
