@@ -33,6 +33,10 @@ pub enum OrchestrateError {
         /// The WABA.
         waba: String,
     },
+    /// A move running beside others stopped before it finished (it panicked or was
+    /// cancelled).
+    #[error("a move stopped before it finished: {0}")]
+    Stopped(String),
 }
 
 /// What a sync saw.

@@ -2,7 +2,11 @@
 //! business token taken, message statuses move forward, completed category changes update the
 //! template map, and every account event becomes its WABA's last event.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use wamm_client::receiver::events::{AccountEvent, AccountUpdate};
 use wamm_client::receiver::{Event, Notification};
@@ -12,6 +16,9 @@ use crate::orchestrate::{self, OrchestrateError};
 use crate::stage::WabaStatus;
 use crate::store::PartnerStore;
 use crate::vault::Vault;
+
+/// How many WABAs' events of one delivery are handled at once.
+const PARALLEL_WABAS: usize = 16;
 
 /// Everything a webhook may need.
 #[derive(Clone)]
@@ -36,32 +43,80 @@ impl std::fmt::Debug for Moves {
 /// delivered again: each move is safe to repeat.
 pub async fn handle(moves: &Moves, notification: &Notification) -> Result<(), OrchestrateError> {
     let now = (moves.now)();
+    // A delivery carries up to a thousand entries. One WABA's events keep their order; different
+    // WABAs' are independent (each move touches its own rows), so they run side by side: a
+    // batch of terms signings is a batch of token fetches, each waiting on Graph.
+    let mut groups: Vec<(String, Vec<(String, Event)>)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
     for (entry, event) in notification.events() {
-        match event {
-            Event::AccountUpdate(update) => account_update(moves, entry, update, now).await?,
-            Event::MessageStatus(status) => {
-                if let Some(id) = &status.id {
-                    moves
-                        .store
-                        .set_message_status(id, status.status.as_str())
-                        .await?;
-                }
+        let waba = match event {
+            Event::AccountUpdate(update) => update.waba_id().unwrap_or(entry),
+            _ => entry,
+        };
+        let at = *index.entry(waba.to_owned()).or_insert_with(|| {
+            groups.push((waba.to_owned(), Vec::new()));
+            groups.len() - 1
+        });
+        groups[at].1.push((entry.to_owned(), event.clone()));
+    }
+    let gate = Arc::new(Semaphore::new(PARALLEL_WABAS));
+    let mut tasks = JoinSet::new();
+    for (_, events) in groups {
+        let (moves, gate) = (moves.clone(), Arc::clone(&gate));
+        tasks.spawn(async move {
+            let _permit = gate
+                .acquire_owned()
+                .await
+                .map_err(|e| OrchestrateError::Stopped(e.to_string()))?;
+            for (entry, event) in &events {
+                handle_event(&moves, entry, event, now).await?;
             }
-            Event::TemplateCategoryUpdate(update) if !update.is_impending() => {
-                // An impending change takes effect later, announced again when it does.
-                if let (Some(name), Some(language), Some(category)) = (
-                    &update.message_template_name,
-                    &update.message_template_language,
-                    &update.new_category,
-                ) {
-                    moves
-                        .store
-                        .set_category(entry, name, language, category.as_str())
-                        .await?;
-                }
-            }
-            _ => {}
+            Ok::<_, OrchestrateError>(())
+        });
+    }
+    // Every group runs to its end; the first failure is reported, so Meta delivers the whole
+    // batch again and the moves that succeeded repeat harmlessly.
+    let mut failed = None;
+    while let Some(joined) = tasks.join_next().await {
+        let outcome = joined.unwrap_or_else(|e| Err(OrchestrateError::Stopped(e.to_string())));
+        if let Err(e) = outcome {
+            failed.get_or_insert(e);
         }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// One event's move.
+async fn handle_event(
+    moves: &Moves,
+    entry: &str,
+    event: &Event,
+    now: i64,
+) -> Result<(), OrchestrateError> {
+    match event {
+        Event::AccountUpdate(update) => account_update(moves, entry, update, now).await?,
+        Event::MessageStatus(status) => {
+            if let Some(id) = &status.id {
+                moves
+                    .store
+                    .set_message_status(id, status.status.as_str())
+                    .await?;
+            }
+        }
+        Event::TemplateCategoryUpdate(update) if !update.is_impending() => {
+            // An impending change takes effect later, announced again when it does.
+            if let (Some(name), Some(language), Some(category)) = (
+                &update.message_template_name,
+                &update.message_template_language,
+                &update.new_category,
+            ) {
+                moves
+                    .store
+                    .set_category(entry, name, language, category.as_str())
+                    .await?;
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

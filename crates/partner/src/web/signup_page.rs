@@ -286,6 +286,11 @@ async fn complete_handler(
                     "the business token could not be sealed",
                     None,
                 ),
+                OrchestrateError::Stopped(_) => error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the signup stopped before it finished",
+                    None,
+                ),
             }
         }
     }

@@ -344,3 +344,56 @@ async fn embedded_signup_brings_a_new_client_into_the_funnel() {
         ["exchange code-8", "subscribe 80"]
     );
 }
+
+#[tokio::test]
+async fn one_wabas_failure_leaves_the_others_of_a_batch_done_and_asks_for_it_again() {
+    let mut graph = FakeGraph::default();
+    let mut wabas = Vec::new();
+    for b in 1..=40 {
+        wabas.push(remote(
+            &format!("{b}0"),
+            &b.to_string(),
+            WabaStatus::Eligible,
+        ));
+        // Business 7's token does not reach its WABA: its move fails.
+        if b != 7 {
+            graph.covers.insert(b.to_string(), vec![format!("{b}0")]);
+        }
+    }
+    *graph.wabas.lock().expect("lock") = wabas;
+    let graph = Arc::new(graph);
+    let store = store().await;
+    orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
+    let vault = Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault"));
+    let moves = Moves {
+        graph: Arc::clone(&graph) as _,
+        store: Arc::clone(&store),
+        vault,
+        now: || 50,
+    };
+    // One delivery, one entry per WABA, as Meta batches them.
+    let entry: Vec<_> = (1..=40)
+        .map(|b| {
+            json!({ "id": format!("{b}0"), "time": 1, "changes": [{ "field": "account_update",
+                "value": { "event": "MM_LITE_TERMS_SIGNED",
+                           "waba_info": { "waba_id": format!("{b}0"), "owner_business_id": b.to_string() } } }] })
+        })
+        .collect();
+    let body = json!({ "object": "whatsapp_business_account", "entry": entry });
+    let batch = wamm_client::receiver::parse(body.to_string().as_bytes()).expect("envelope");
+    let outcome = handle(&moves, &batch).await;
+    assert!(
+        matches!(
+            outcome,
+            Err(orchestrate::OrchestrateError::TokenDoesNotCover { ref business, .. }) if business == "7"
+        ),
+        "{outcome:?}"
+    );
+    for b in (1..=40).filter(|b| *b != 7) {
+        assert!(
+            store.token(&b.to_string()).await.expect("read").is_some(),
+            "business {b}'s token was taken despite 7's failure"
+        );
+    }
+    assert!(store.token("7").await.expect("read").is_none());
+}
