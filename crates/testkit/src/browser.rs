@@ -171,12 +171,20 @@ pub async fn fill(client: &Client, css: &str, text: &str) {
 /// When the screen does not show within five seconds.
 pub async fn on_screen(client: &Client, name: &str) {
     let css = format!(r#"form[data-screen="{name}"]"#);
-    client
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css(&css))
-        .await
-        .unwrap_or_else(|e| panic!("never reached {name}: {e}"));
+    let start = std::time::Instant::now();
+    loop {
+        // A screen posts its form and the next one loads: a lookup that meets the navigation
+        // ("aborted by navigation") is tried again, like one that finds nothing yet.
+        let last = match client.find(Locator::Css(&css)).await {
+            Ok(_) => return,
+            Err(e) => e,
+        };
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "never reached {name}: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Waits (bounded) until `script` (a function body) returns `true` in the page.
@@ -185,14 +193,17 @@ pub async fn on_screen(client: &Client, name: &str) {
 ///
 /// When it does not within five seconds.
 pub async fn wait_script(client: &Client, script: &str) {
+    let mut last = None;
     for _ in 0..100 {
-        let value = client.execute(script, vec![]).await.expect("script runs");
-        if value == json!(true) {
-            return;
+        // A page still loading (or navigating) answers with an error: try again.
+        match client.execute(script, vec![]).await {
+            Ok(value) if value == json!(true) => return,
+            Ok(_) => {}
+            Err(e) => last = Some(e),
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("never true: {script}");
+    panic!("never true: {script} (last error: {last:?})");
 }
 
 /// Waits (bounded) for a window other than `opener` (a popup) and switches to it.
