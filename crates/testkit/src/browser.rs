@@ -175,9 +175,8 @@ pub async fn on_screen(client: &Client, name: &str) {
     loop {
         // A screen posts its form and the next one loads: a lookup that meets the navigation
         // ("aborted by navigation") is tried again, like one that finds nothing yet.
-        let last = match client.find(Locator::Css(&css)).await {
-            Ok(_) => return,
-            Err(e) => e,
+        let Err(last) = client.find(Locator::Css(&css)).await else {
+            return;
         };
         assert!(
             start.elapsed() < Duration::from_secs(5),
@@ -197,7 +196,7 @@ pub async fn wait_script(client: &Client, script: &str) {
     for _ in 0..100 {
         // A page still loading (or navigating) answers with an error: try again.
         match client.execute(script, vec![]).await {
-            Ok(value) if value == json!(true) => return,
+            Ok(serde_json::Value::Bool(true)) => return,
             Ok(_) => {}
             Err(e) => last = Some(e),
         }
