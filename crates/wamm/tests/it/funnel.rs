@@ -177,16 +177,27 @@ async fn advance(platform: &Server, seconds: u64) {
 #[tokio::test]
 async fn every_case_through_the_funnel_with_separate_processes() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let world = dir.path().join("clients.yaml");
-    std::fs::write(&world, clients::clients_world(CLIENTS)).expect("world written");
-    let platform = Server::start(
-        &format!("sqlite:{}", dir.path().join("platform.db").display()),
-        Some(&world),
-        &[],
-    )
-    .await;
-    let (_, key) = Key::generate("k1").expect("key");
+    let platform_db = format!("sqlite:{}", dir.path().join("platform.db").display());
     let partner_db = format!("sqlite:{}", dir.path().join("partner.db").display());
+    through_the_funnel(dir.path(), &platform_db, &partner_db).await;
+}
+
+/// The same run with the platform and the orchestrator each on its own PostgreSQL database.
+#[tokio::test]
+async fn every_case_through_the_funnel_on_postgres() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let platform_db = wamm_testkit::TestDatabase::create("wamm_funnel_platform").await;
+    let partner_db = wamm_testkit::TestDatabase::create("wamm_funnel_partner").await;
+    through_the_funnel(dir.path(), &platform_db.url, &partner_db.url).await;
+    platform_db.drop_now().await;
+    partner_db.drop_now().await;
+}
+
+async fn through_the_funnel(dir: &std::path::Path, platform_db: &str, partner_db: &str) {
+    let world = dir.join("clients.yaml");
+    std::fs::write(&world, clients::clients_world(CLIENTS)).expect("world written");
+    let platform = Server::start(platform_db, Some(&world), &[]).await;
+    let (_, key) = Key::generate("k1").expect("key");
     let business = clients::PARTNER_BUSINESS.to_string();
     let app = clients::PARTNER_APP.to_string();
     let env = [
@@ -195,7 +206,7 @@ async fn every_case_through_the_funnel_with_separate_processes() {
         ("WAMM_PARTNER_TOKEN", clients::PARTNER_TOKEN),
         ("WAMM_PARTNER_APP_ID", app.as_str()),
         ("WAMM_PARTNER_APP_SECRET", clients::PARTNER_APP_SECRET),
-        ("WAMM_PARTNER_DATABASE_URL", partner_db.as_str()),
+        ("WAMM_PARTNER_DATABASE_URL", partner_db),
         ("WAMM_PARTNER_TOKEN_KEY", key.as_str()),
         ("WAMM_PARTNER_VERIFY_TOKEN", VERIFY_TOKEN),
         ("WAMM_PARTNER_API_KEY", API_KEY),
@@ -426,7 +437,7 @@ async fn every_case_through_the_funnel_with_separate_processes() {
     }
 
     // Each stored token opens with the key and is what `debug_token` says it is.
-    let store = wamm_partner::store::connect(&partner_db)
+    let store = wamm_partner::store::connect(partner_db)
         .await
         .expect("the orchestrator's store");
     let vault = Vault::new(Key::parse(&key).expect("key"), vec![]).expect("vault");
