@@ -279,7 +279,7 @@ async fn ask(
     Ok(asked)
 }
 
-/// `MM_LITE_TERMS_SIGNED` for `waba`: records the signing, fetches the owner's business token
+/// A signed `waba` without its token: records the signing, fetches the owner's business token
 /// (`fetch_only`), checks with `debug_token` that it covers the WABA, and stores it sealed.
 pub async fn terms_signed(
     graph: &dyn PartnerGraph,
@@ -288,10 +288,37 @@ pub async fn terms_signed(
     waba_id: &str,
     now: i64,
 ) -> Result<(), OrchestrateError> {
+    take_token(graph, store, vault, waba_id, false, now).await
+}
+
+/// `MM_LITE_TERMS_SIGNED` for `waba`: Meta signals the end of its setup with it (per WABA, once
+/// the ad account is linked), so the WABA is recorded `ONBOARDED` before the next sync reads it
+/// so; then as [`terms_signed`].
+pub async fn setup_completed(
+    graph: &dyn PartnerGraph,
+    store: &dyn PartnerStore,
+    vault: &Vault,
+    waba_id: &str,
+    now: i64,
+) -> Result<(), OrchestrateError> {
+    take_token(graph, store, vault, waba_id, true, now).await
+}
+
+async fn take_token(
+    graph: &dyn PartnerGraph,
+    store: &dyn PartnerStore,
+    vault: &Vault,
+    waba_id: &str,
+    onboarded: bool,
+    now: i64,
+) -> Result<(), OrchestrateError> {
     let Some(mut waba) = store.waba(waba_id).await? else {
         // Not synced yet: the next sync finds it ONBOARDED (or pending setup).
         return Ok(());
     };
+    if onboarded {
+        waba.status = Some(WabaStatus::Onboarded);
+    }
     if waba.terms_signed_at.is_none() {
         waba.terms_signed_at = Some(now);
     }

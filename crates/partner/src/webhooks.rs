@@ -13,7 +13,6 @@ use wamm_client::receiver::{Event, Notification};
 
 use crate::graph::PartnerGraph;
 use crate::orchestrate::{self, OrchestrateError};
-use crate::stage::WabaStatus;
 use crate::store::PartnerStore;
 use crate::vault::Vault;
 
@@ -46,22 +45,20 @@ pub async fn handle(moves: &Moves, notification: &Notification) -> Result<(), Or
     // A delivery carries up to a thousand entries. One WABA's events keep their order; different
     // WABAs' are independent (each move touches its own rows), so they run side by side: a
     // batch of terms signings is a batch of token fetches, each waiting on Graph.
-    let mut groups: Vec<(String, Vec<(String, Event)>)> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: HashMap<&str, Vec<(String, Event)>> = HashMap::new();
     for (entry, event) in notification.events() {
         let waba = match event {
             Event::AccountUpdate(update) => update.waba_id().unwrap_or(entry),
             _ => entry,
         };
-        let at = *index.entry(waba.to_owned()).or_insert_with(|| {
-            groups.push((waba.to_owned(), Vec::new()));
-            groups.len() - 1
-        });
-        groups[at].1.push((entry.to_owned(), event.clone()));
+        groups
+            .entry(waba)
+            .or_default()
+            .push((entry.to_owned(), event.clone()));
     }
     let gate = Arc::new(Semaphore::new(PARALLEL_WABAS));
     let mut tasks = JoinSet::new();
-    for (_, events) in groups {
+    for events in groups.into_values() {
         let (moves, gate) = (moves.clone(), Arc::clone(&gate));
         tasks.spawn(async move {
             let _permit = gate
@@ -130,14 +127,14 @@ async fn account_update(
     // Meta keys MM API events on `waba_info.waba_id`; the entry is the WABA otherwise.
     let waba_id = update.waba_id().unwrap_or(entry);
     if update.event == AccountEvent::MmLiteTermsSigned {
-        // Meta signals the end of its setup with this event (per WABA, once the ad account is
-        // linked): the WABA is onboarded now, before the next sync reads it so.
-        if let Some(mut waba) = moves.store.waba(waba_id).await? {
-            waba.status = Some(WabaStatus::Onboarded);
-            moves.store.put_waba(&waba).await?;
-        }
-        return orchestrate::terms_signed(&*moves.graph, &*moves.store, &moves.vault, waba_id, now)
-            .await;
+        return orchestrate::setup_completed(
+            &*moves.graph,
+            &*moves.store,
+            &moves.vault,
+            waba_id,
+            now,
+        )
+        .await;
     }
     if let Some(mut waba) = moves.store.waba(waba_id).await? {
         waba.last_event = Some((update.event.as_str().to_owned(), now));
