@@ -188,6 +188,40 @@ async fn baseline(calls: usize, concurrency: usize) -> Result<Duration> {
     Ok(took)
 }
 
+/// Runs `task` on every item, at most `concurrency` at once, each to its end; the first
+/// failure is the answer.
+async fn bounded<T, F, Fut>(items: Vec<T>, concurrency: usize, task: F) -> Result<()>
+where
+    T: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<()>> + Send + 'static,
+{
+    let gate = Arc::new(Semaphore::new(concurrency));
+    let mut tasks = tokio::task::JoinSet::new();
+    for item in items {
+        let (gate, work) = (Arc::clone(&gate), task(item));
+        tasks.spawn(async move {
+            let _permit = gate.acquire_owned().await?;
+            work.await
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.context("a task stopped")??;
+    }
+    Ok(())
+}
+
+/// Moves the platform clock `seconds` ahead (`POST /_wamm/clock`).
+async fn advance(http: &reqwest::Client, base: &str, seconds: u64) -> Result<()> {
+    let clock = http
+        .post(format!("{base}/_wamm/clock"))
+        .json(&json!({ "advance_seconds": seconds }))
+        .send()
+        .await?;
+    ensure!(clock.status().is_success(), "advancing the platform clock");
+    Ok(())
+}
+
 /// Polls `done` every 20 ms until it holds, for at most `wait`.
 async fn until<F, Fut>(what: &str, wait: Duration, mut done: F) -> Result<()>
 where
@@ -350,24 +384,16 @@ async fn orchestrator(args: &FunnelArgs, base: &str, wait: Duration) -> Result<V
         .filter_map(|r| r["id"].as_str().map(str::to_owned))
         .collect();
     ensure!(ids.len() == n, "{} requests listed of {n}", ids.len());
-    let gate = Arc::new(Semaphore::new(args.concurrency));
-    let mut accepting = tokio::task::JoinSet::new();
-    for id in ids {
-        let (http, gate, url) = (
-            http.clone(),
-            Arc::clone(&gate),
-            format!("{base}/_wamm/requests/{id}/accept"),
-        );
-        accepting.spawn(async move {
-            let _permit = gate.acquire_owned().await?;
+    bounded(ids, args.concurrency, |id| {
+        let (http, url) = (http.clone(), format!("{base}/_wamm/requests/{id}/accept"));
+        async move {
             let r = http.post(&url).json(&json!({})).send().await?;
             ensure!(r.status().is_success(), "accepting: {}", r.status());
-            Ok::<_, anyhow::Error>(())
-        });
-    }
-    while let Some(done) = accepting.join_next().await {
-        done.context("an accept task failed")??;
-    }
+            Ok(())
+        }
+    })
+    .await
+    .context("accepting")?;
     let accepted = started.elapsed();
     done(
         &mut stages,
@@ -381,12 +407,7 @@ async fn orchestrator(args: &FunnelArgs, base: &str, wait: Duration) -> Result<V
     // `MM_LITE_TERMS_SIGNED` webhook makes the orchestrator fetch, check and seal the business
     // token.
     let started = Instant::now();
-    let clock = http
-        .post(format!("{base}/_wamm/clock"))
-        .json(&json!({ "advance_seconds": 700 }))
-        .send()
-        .await?;
-    ensure!(clock.status().is_success(), "advancing the platform clock");
+    advance(&http, base, 700).await?;
     until("every business token", wait, || {
         let store = Arc::clone(&store);
         async move { Ok(store.tokens().await?.len() >= n) }
@@ -425,11 +446,9 @@ async fn orchestrator(args: &FunnelArgs, base: &str, wait: Duration) -> Result<V
 
     // One marketing message each, through MM API.
     let started = Instant::now();
-    let mut sending = tokio::task::JoinSet::new();
-    for waba in store.wabas().await? {
-        let (moves, gate) = (moves.clone(), Arc::clone(&gate));
-        sending.spawn(async move {
-            let _permit = gate.acquire_owned().await?;
+    bounded(store.wabas().await?, args.concurrency, |waba| {
+        let moves = moves.clone();
+        async move {
             let order = SendOrder {
                 waba_id: waba.id,
                 to: RECIPIENT.into(),
@@ -450,12 +469,11 @@ async fn orchestrator(args: &FunnelArgs, base: &str, wait: Duration) -> Result<V
                 "sent through {}",
                 sent.route
             );
-            Ok::<_, anyhow::Error>(())
-        });
-    }
-    while let Some(done) = sending.join_next().await {
-        done.context("a send task failed")??;
-    }
+            Ok(())
+        }
+    })
+    .await
+    .context("sending")?;
     done(
         &mut stages,
         Stage {
@@ -467,12 +485,7 @@ async fn orchestrator(args: &FunnelArgs, base: &str, wait: Duration) -> Result<V
 
     // Their statuses, by webhook: `sent` at once, `delivered` as the platform clock moves.
     let started = Instant::now();
-    let clock = http
-        .post(format!("{base}/_wamm/clock"))
-        .json(&json!({ "advance_seconds": 60 }))
-        .send()
-        .await?;
-    ensure!(clock.status().is_success(), "advancing the platform clock");
+    advance(&http, base, 60).await?;
     until("every delivered status", wait, || {
         let store = Arc::clone(&store);
         async move {
