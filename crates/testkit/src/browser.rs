@@ -1,5 +1,6 @@
 //! Headless Chromium over WebDriver (ChromeDriver), and the few moves browser tests make:
-//! press, type, wait for text, wait for an Embedded Signup screen, follow a popup.
+//! press, type, wait for text, wait for an Embedded Signup screen, follow a popup, walk the
+//! popup for a new business.
 //!
 //! The tests need Debian's `chromium` and `chromium-driver` (`scripts/ensure-chromium.sh`
 //! installs them; `CHROMIUM` and `CHROMEDRIVER` override the paths). When they are missing
@@ -223,4 +224,48 @@ pub async fn switch_to_popup(client: &Client, opener: &WindowHandle) -> WindowHa
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("no popup opened");
+}
+
+/// Who signs up, and the business and number they create, in the Embedded Signup popup.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSignup<'a> {
+    /// The person's name.
+    pub person: &'a str,
+    /// The person's email.
+    pub email: &'a str,
+    /// The new business portfolio's name.
+    pub business: &'a str,
+    /// Its country (ISO code).
+    pub country: &'a str,
+    /// The new phone number, as typed.
+    pub phone: &'a str,
+}
+
+/// Walks the open Embedded Signup popup from `LOGIN` to the end as a new person creating a
+/// new business, WABA and number, accepting the MM API terms: the popup then posts `FINISH`
+/// and closes.
+///
+/// # Panics
+///
+/// When a screen does not come, or a field or button is missing.
+pub async fn sign_up_new_business(client: &Client, new: NewSignup<'_>) {
+    on_screen(client, "LOGIN").await;
+    press(client, "#person-new").await;
+    fill(client, "#person-name", new.person).await;
+    fill(client, "#person-email", new.email).await;
+    press(client, "#next").await;
+    on_screen(client, "BUSINESS_ACCOUNT_SELECTION").await;
+    fill(client, "#business-name", new.business).await;
+    fill(client, "#business-country", new.country).await;
+    press(client, "#next").await;
+    on_screen(client, "WABA_SELECTION").await;
+    press(client, "#next").await;
+    on_screen(client, "PHONE_NUMBER_SETUP").await;
+    fill(client, "#phone-number", new.phone).await;
+    press(client, "#next").await;
+    on_screen(client, "MARKETING_MESSAGES_TERMS").await;
+    press(client, "#terms-accept").await;
+    press(client, "#next").await;
+    on_screen(client, "PERMISSIONS_REVIEW").await;
+    press(client, "#next").await;
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use wamm_testkit::browser::fantoccini::{self, Locator};
 use wamm_testkit::browser::{
-    browser, fill, on_screen, press, switch_to_popup, wait_script, wait_text,
+    NewSignup, browser, press, sign_up_new_business, switch_to_popup, wait_script, wait_text,
 };
 
 use crate::support::*;
@@ -309,25 +309,17 @@ async fn embedded_signup_from_the_sample_partner_page_to_the_code_exchange() {
     let opener = client.window().await.expect("window");
     press(&client, "#launch").await;
     switch_to_popup(&client, &opener).await;
-    on_screen(&client, "LOGIN").await;
-    press(&client, "#person-new").await;
-    fill(&client, "#person-name", "Bea Browser").await;
-    fill(&client, "#person-email", "bea@browser.test").await;
-    press(&client, "#next").await;
-    on_screen(&client, "BUSINESS_ACCOUNT_SELECTION").await;
-    fill(&client, "#business-name", "Browser Bakery").await;
-    fill(&client, "#business-country", "BR").await;
-    press(&client, "#next").await;
-    on_screen(&client, "WABA_SELECTION").await;
-    press(&client, "#next").await;
-    on_screen(&client, "PHONE_NUMBER_SETUP").await;
-    fill(&client, "#phone-number", "+55 21 4000-7777").await;
-    press(&client, "#next").await;
-    on_screen(&client, "MARKETING_MESSAGES_TERMS").await;
-    press(&client, "#terms-accept").await;
-    press(&client, "#next").await;
-    on_screen(&client, "PERMISSIONS_REVIEW").await;
-    press(&client, "#next").await;
+    sign_up_new_business(
+        &client,
+        NewSignup {
+            person: "Bea Browser",
+            email: "bea@browser.test",
+            business: "Browser Bakery",
+            country: "BR",
+            phone: "+55 21 4000-7777",
+        },
+    )
+    .await;
     // The popup posts to the opener and closes itself.
     client
         .switch_to_window(opener)

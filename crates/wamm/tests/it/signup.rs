@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use wamm_testkit::browser::fantoccini::{Client, Locator};
 use wamm_testkit::browser::{
-    browser, fill, on_screen, press, switch_to_popup, wait_script, wait_text,
+    NewSignup, browser, on_screen, press, sign_up_new_business, switch_to_popup, wait_script,
+    wait_text,
 };
 
 use crate::support::{Server, http};
@@ -212,25 +213,17 @@ async fn a_new_client_signs_up_on_the_partners_page() {
     // The second attempt goes through.
     press(&client, "#launch").await;
     switch_to_popup(&client, &opener).await;
-    on_screen(&client, "LOGIN").await;
-    press(&client, "#person-new").await;
-    fill(&client, "#person-name", "Pia Page").await;
-    fill(&client, "#person-email", "pia@signup-page.test").await;
-    press(&client, "#next").await;
-    on_screen(&client, "BUSINESS_ACCOUNT_SELECTION").await;
-    fill(&client, "#business-name", BUSINESS).await;
-    fill(&client, "#business-country", "BR").await;
-    press(&client, "#next").await;
-    on_screen(&client, "WABA_SELECTION").await;
-    press(&client, "#next").await;
-    on_screen(&client, "PHONE_NUMBER_SETUP").await;
-    fill(&client, "#phone-number", "+55 21 4000-8888").await;
-    press(&client, "#next").await;
-    on_screen(&client, "MARKETING_MESSAGES_TERMS").await;
-    press(&client, "#terms-accept").await;
-    press(&client, "#next").await;
-    on_screen(&client, "PERMISSIONS_REVIEW").await;
-    press(&client, "#next").await;
+    sign_up_new_business(
+        &client,
+        NewSignup {
+            person: "Pia Page",
+            email: "pia@signup-page.test",
+            business: BUSINESS,
+            country: "BR",
+            phone: "+55 21 4000-8888",
+        },
+    )
+    .await;
     // The popup posts to the opener and closes; the page completes on its own.
     client
         .switch_to_window(opener)
