@@ -13,12 +13,7 @@ async fn serve(store: Arc<dyn PartnerStore>) -> String {
         unanswered_after: 86_400,
         now: || 1_000,
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    crate::fake::serve(app).await
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use wamm_partner::graph::{Endpoint, GraphFailure, IntentOutcome, PartnerGraph, R
 use wamm_partner::send::SendOrder;
 use wamm_partner::stage::{BusinessStatus, WabaStatus};
 use wamm_partner::store::PartnerStore;
-use wamm_partner::vault::Secret;
+use wamm_partner::vault::{Key, Secret, Vault};
 
 /// Graph as a test sets it up.
 #[derive(Default)]
@@ -162,4 +162,19 @@ pub async fn store() -> Arc<dyn PartnerStore> {
     wamm_partner::store::connect("sqlite::memory:")
         .await
         .expect("store")
+}
+
+/// A vault under a fresh key.
+pub fn vault() -> Vault {
+    Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault")
+}
+
+/// Serves `app` on a free local port; returns `http://addr`.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
 }

@@ -7,9 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use wamm_partner::graph::PartnerGraph;
 use wamm_partner::orchestrate::{self, Asked, OrchestrateError};
 use wamm_partner::stage::{BusinessStatus, WabaStatus};
-use wamm_partner::vault::{Key, Vault};
 
-use crate::fake::{FakeGraph, remote, store};
+use crate::fake::{FakeGraph, remote, store, vault};
 
 #[tokio::test]
 async fn sync_records_and_notes_changes() {
@@ -124,7 +123,7 @@ async fn signing_stores_a_sealed_token_that_covers_the_waba() {
     graph.covers.insert("1".into(), vec!["10".into()]);
     let store = store().await;
     orchestrate::sync(&graph, &*store, 1).await.expect("sync");
-    let vault = Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault");
+    let vault = vault();
 
     orchestrate::terms_signed(&graph, &*store, &vault, "10", 50)
         .await

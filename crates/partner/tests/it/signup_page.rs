@@ -5,18 +5,18 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use wamm_partner::stage::WabaStatus;
-use wamm_partner::vault::{Key, Secret, Vault};
+use wamm_partner::vault::Secret;
 use wamm_partner::web::signup_page::{SignupPageError, SignupState, router};
 use wamm_partner::webhooks::Moves;
 
-use crate::fake::{FakeGraph, remote, store};
+use crate::fake::{FakeGraph, remote, store, vault};
 
 fn state(graph: Arc<FakeGraph>, store: Arc<dyn wamm_partner::store::PartnerStore>) -> SignupState {
     SignupState {
         moves: Moves {
             graph: graph as _,
             store,
-            vault: Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault")),
+            vault: Arc::new(vault()),
             now: || 50,
         },
         app_id: "900".into(),
@@ -29,13 +29,7 @@ fn state(graph: Arc<FakeGraph>, store: Arc<dyn wamm_partner::store::PartnerStore
 }
 
 async fn serve(state: SignupState) -> String {
-    let app = router(state).expect("a valid configuration");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}")
+    crate::fake::serve(router(state).expect("a valid configuration")).await
 }
 
 #[tokio::test]

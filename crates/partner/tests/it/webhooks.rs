@@ -8,10 +8,9 @@ use wamm_client::receiver::Notification;
 use wamm_partner::orchestrate;
 use wamm_partner::stage::WabaStatus;
 use wamm_partner::store::SentMessage;
-use wamm_partner::vault::{Key, Vault};
 use wamm_partner::webhooks::{Moves, handle};
 
-use crate::fake::{FakeGraph, remote, store};
+use crate::fake::{FakeGraph, remote, store, vault};
 
 fn notification(changes: &[(&str, serde_json::Value)]) -> Notification {
     let entry: Vec<_> = changes
@@ -36,7 +35,7 @@ async fn webhooks_move_the_funnel() {
     let graph = Arc::new(graph);
     let store = store().await;
     orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
-    let vault = Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault"));
+    let vault = Arc::new(vault());
     let moves = Moves {
         graph: Arc::clone(&graph) as _,
         store: Arc::clone(&store),
@@ -154,7 +153,7 @@ async fn sends_route_by_category_and_onboarding() {
     }
     let graph = Arc::new(graph);
     let store = store().await;
-    let vault = Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault");
+    let vault = vault();
     orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
     let order = |waba: &str, template: &str| wamm_partner::send::SendOrder {
         waba_id: waba.into(),
@@ -226,7 +225,7 @@ async fn the_send_api_needs_its_key() {
     let graph = Arc::new(graph);
     let store = store().await;
     orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
-    let vault = Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault"));
+    let vault = Arc::new(vault());
     let app = wamm_partner::web::send_api::router(wamm_partner::web::send_api::SendState {
         moves: Moves {
             graph: Arc::clone(&graph) as _,
@@ -236,11 +235,7 @@ async fn the_send_api_needs_its_key() {
         },
         api_key: wamm_partner::vault::Secret::new("sk-test"),
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/api/send", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("{}/api/send", crate::fake::serve(app).await);
     let http = reqwest::Client::new();
     let order =
         json!({ "waba_id": "10", "to": "15550001111", "template": "sale", "language": "en_US" });
@@ -299,7 +294,7 @@ async fn embedded_signup_brings_a_new_client_into_the_funnel() {
         .insert("code-8".into(), "8".into());
     let graph = Arc::new(graph);
     let store = store().await;
-    let vault = Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault");
+    let vault = vault();
     let finished = wamm_partner::signup::Finished {
         code: "code-7".into(),
         waba_id: "70".into(),
@@ -364,7 +359,7 @@ async fn one_wabas_failure_leaves_the_others_of_a_batch_done_and_asks_for_it_aga
     let graph = Arc::new(graph);
     let store = store().await;
     orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
-    let vault = Arc::new(Vault::new(Key::generate("k").expect("key").0, vec![]).expect("vault"));
+    let vault = Arc::new(vault());
     let moves = Moves {
         graph: Arc::clone(&graph) as _,
         store: Arc::clone(&store),
