@@ -121,14 +121,7 @@ fn partner_cli(env: &[(&str, &str)], args: &[&str]) -> String {
 async fn status_until(partner: &Server, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let status: Value = http()
-            .get(format!("{}/api/status", partner.base))
-            .send()
-            .await
-            .expect("status answers")
-            .json()
-            .await
-            .expect("status JSON");
+        let status = partner.get_json("/api/status").await;
         if done(&status) {
             return status;
         }
@@ -277,14 +270,7 @@ async fn through_the_funnel(dir: &std::path::Path, platform_db: &str, partner_db
     assert_eq!(second["already_asked"], json!(requested.len()));
 
     // The platform holds one request per asked client, none for the others.
-    let listed: Value = http()
-        .get(format!("{}/_wamm/requests", platform.base))
-        .send()
-        .await
-        .expect("requests answer")
-        .json()
-        .await
-        .expect("requests JSON");
+    let listed = platform.get_json("/_wamm/requests").await;
     let by_business: HashMap<String, String> = listed["data"]
         .as_array()
         .expect("requests")
@@ -369,14 +355,7 @@ async fn through_the_funnel(dir: &std::path::Path, platform_db: &str, partner_db
             );
             let wamid = body["id"].as_str().expect("wamid").to_owned();
             // The platform agrees on the route it took.
-            let message: Value = http()
-                .get(format!("{}/_wamm/messages/{wamid}", platform.base))
-                .send()
-                .await
-                .expect("message answers")
-                .json()
-                .await
-                .expect("message JSON");
+            let message = platform.get_json(&format!("/_wamm/messages/{wamid}")).await;
             let on_platform = if route == "marketing_messages" {
                 "marketing_lite"
             } else {

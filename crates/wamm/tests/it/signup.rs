@@ -45,25 +45,14 @@ fn text(value: &Value) -> String {
     }
 }
 
-async fn world(base: &str) -> Value {
-    http()
-        .get(format!("{base}/_wamm/world?format=json"))
-        .send()
-        .await
-        .expect("world export answers")
-        .json()
-        .await
-        .expect("world JSON")
-}
-
 /// The IDs from the world export, and a fresh system user token from the control API.
-async fn partner(base: &str) -> Partner {
-    let world = world(base).await;
+async fn partner(platform: &Server) -> Partner {
+    let world = platform.get_json("/_wamm/world?format=json").await;
     let app = named(&world["apps"], "Lucky Shrub Connect");
     let business = named(&world["businesses"], "Lucky Shrub Partners");
     let ops = named(&business["system_users"], "Partner Ops");
     let minted: Value = http()
-        .post(format!("{base}/_wamm/tokens"))
+        .post(format!("{}/_wamm/tokens", platform.base))
         .json(&json!({ "system_user_id": text(&ops["id"]), "app_id": text(&app["id"]) }))
         .send()
         .await
@@ -146,7 +135,7 @@ async fn a_new_client_signs_up_on_the_partners_page() {
     )
     .await;
     let base = platform.base.clone();
-    let p = partner(&base).await;
+    let p = partner(&platform).await;
     let (_, key) = wamm_partner::vault::Key::generate("e2e").expect("a token key");
     let partner_db = format!("sqlite:{}", dir.path().join("partner.db").display());
     let sdk = format!("{base}/en_US/sdk.js");
@@ -244,14 +233,7 @@ async fn a_new_client_signs_up_on_the_partners_page() {
 
     // The orchestrator's funnel has the new client, its token checked and sealed: the stage
     // is past terms_signed only with a stored token that covers the WABA.
-    let status: Value = http()
-        .get(format!("{}/api/status", orchestrator.base))
-        .send()
-        .await
-        .expect("status answers")
-        .json()
-        .await
-        .expect("status JSON");
+    let status = orchestrator.get_json("/api/status").await;
     let row = status["rows"]
         .as_array()
         .and_then(|rows| rows.iter().find(|r| r["waba_id"] == waba.as_str()))
@@ -272,7 +254,7 @@ async fn a_new_client_signs_up_on_the_partners_page() {
     );
 
     // The platform: the number is registered and the app subscribed to the WABA.
-    let exported = world(&base).await;
+    let exported = platform.get_json("/_wamm/world?format=json").await;
     let business = named(&exported["businesses"], BUSINESS);
     let exported_waba = business["wabas"]
         .as_array()

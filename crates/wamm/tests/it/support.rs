@@ -131,14 +131,19 @@ impl Server {
 
     /// `GET /_wamm/webhooks/stats`: `{pending, delivered, dropped}`.
     pub(crate) async fn stats(&self) -> Value {
+        self.get_json("/_wamm/webhooks/stats").await
+    }
+
+    /// `GET path` (from `/`) as JSON, whatever the status.
+    pub(crate) async fn get_json(&self, path: &str) -> Value {
         http()
-            .get(format!("{}/_wamm/webhooks/stats", self.base))
+            .get(format!("{}{path}", self.base))
             .send()
             .await
-            .expect("stats answer")
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
             .json()
             .await
-            .expect("stats JSON")
+            .unwrap_or_else(|e| panic!("GET {path} as JSON: {e}"))
     }
 }
 
