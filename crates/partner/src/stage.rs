@@ -283,13 +283,20 @@ mod tests {
         }
     }
 
+    /// [`facts`] of a WABA whose owner was asked at time 0.
+    fn asked(status: &str) -> Facts {
+        Facts {
+            request: Some(Request {
+                request_id: Some("1".into()),
+                at: 0,
+            }),
+            ..facts(status)
+        }
+    }
+
     #[test]
     fn a_signed_client_waiting_for_a_payment_method_is_signed() {
-        let mut f = facts("PENDING_VALID_PAYMENT_METHOD");
-        f.request = Some(Request {
-            request_id: Some("r1".into()),
-            at: 0,
-        });
+        let mut f = asked("PENDING_VALID_PAYMENT_METHOD");
         f.business_status = Some(BusinessStatus::RequestSent);
         assert_eq!(stage(&f, 10, DAY).stage, Stage::IntentRequested);
         f.business_status = Some(BusinessStatus::TermOfServiceSigned);
@@ -302,11 +309,7 @@ mod tests {
 
     #[test]
     fn an_obo_waba_of_a_signed_client_waits_for_its_migration() {
-        let mut f = facts("INELIGIBLE_ON_BEHALF_OF_WABA");
-        f.request = Some(Request {
-            request_id: Some("r1".into()),
-            at: 0,
-        });
+        let mut f = asked("INELIGIBLE_ON_BEHALF_OF_WABA");
         f.business_status = Some(BusinessStatus::RequestSent);
         assert_eq!(stage(&f, 10, DAY).stage, Stage::IntentRequested);
         f.business_status = Some(BusinessStatus::TermOfServiceSigned);
@@ -385,21 +388,13 @@ mod tests {
     #[test]
     fn an_obo_waba_with_a_request_is_in_the_funnel() {
         // The Intent API sets a migration intent on OBO WABAs: asking is the way forward.
-        let mut f = facts("INELIGIBLE_ON_BEHALF_OF_WABA");
-        f.request = Some(Request {
-            request_id: Some("1".into()),
-            at: 0,
-        });
+        let f = asked("INELIGIBLE_ON_BEHALF_OF_WABA");
         assert_eq!(stage(&f, 1, DAY).stage, Stage::IntentRequested);
     }
 
     #[test]
     fn a_request_leaves_other_ineligible_wabas_out() {
-        let mut f = facts("INELIGIBLE_COUNTRY_NOT_SUPPORTED");
-        f.request = Some(Request {
-            request_id: Some("1".into()),
-            at: 0,
-        });
+        let f = asked("INELIGIBLE_COUNTRY_NOT_SUPPORTED");
         assert_eq!(stage(&f, 1, DAY).stage, Stage::Ineligible);
     }
 
