@@ -5,10 +5,9 @@ use wamm_domain::access::Denial;
 use wamm_domain::onboarding::business_status;
 use wamm_domain::{Business, PartnerAccess, Permission, Waba};
 use wamm_wire::GraphError;
-use wamm_wire::paging::Slice;
 
 use super::auth::{Caller, any_scope, deny};
-use super::lists::{id_key, page, render, slice};
+use super::lists::{id_key, page_built};
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
@@ -78,55 +77,25 @@ async fn list(
     let sel = req.params.fields()?;
     let find = req.params.str("find").filter(|f| !f.is_empty());
     let principal = caller.principal();
-    let filters = req.params.filtering()?;
-    if filters.is_empty() && find.is_none() {
-        // No filter reads node values: cut the page first, build only its nodes.
-        let mut visible = Vec::with_capacity(wabas.len());
-        for w in wabas {
-            match any_scope(SCOPES, |s| principal.check_waba(&w, s)) {
-                Ok(()) => visible.push((id_key(w.id.get()), w)),
-                Err(Denial::AssetNotGranted | Denial::NotVisible) => {}
-                Err(d) => {
-                    return Err(deny(d, req, &w.id.to_string(), "WhatsApp Business Account").into());
-                }
-            }
-        }
-        let cut = slice(req, visible)?;
-        let mut nodes = Vec::with_capacity(cut.items.len());
-        for (key, w) in &cut.items {
-            nodes.push((
-                key.clone(),
-                waba::node(state, caller, w, sel.as_ref()).await?,
-            ));
-        }
-        return Ok(render(
-            req,
-            &Slice {
-                items: nodes,
-                before: cut.before,
-                after: cut.after,
-                has_next: cut.has_next,
-                has_previous: cut.has_previous,
-            },
-        )?);
-    }
-    let mut nodes = Vec::new();
+    let mut visible = Vec::with_capacity(wabas.len());
     for w in wabas {
         if find.as_ref().is_some_and(|f| *f != w.id.to_string()) {
             continue;
         }
         match any_scope(SCOPES, |s| principal.check_waba(&w, s)) {
-            Ok(()) => {}
+            Ok(()) => visible.push((id_key(w.id.get()), w)),
             // Unassigned WABAs are simply not listed, as Graph filters edges by access.
-            Err(Denial::AssetNotGranted | Denial::NotVisible) => continue,
+            Err(Denial::AssetNotGranted | Denial::NotVisible) => {}
             Err(d) => {
                 return Err(deny(d, req, &w.id.to_string(), "WhatsApp Business Account").into());
             }
         }
-        let node = waba::node(state, caller, &w, sel.as_ref()).await?;
-        nodes.push((id_key(w.id.get()), node));
     }
-    Ok(page(req, nodes, &filters)?)
+    let sel = sel.as_ref();
+    page_built(req, visible, &req.params.filtering()?, |w| async move {
+        waba::node(state, caller, &w, sel).await
+    })
+    .await
 }
 
 fn own_business(

@@ -43,19 +43,47 @@ pub fn page(
     render(req, &paginate(kept, &request, |(key, _)| key.clone()))
 }
 
-/// Cuts the requested page from `items` (any order) before their nodes are built: for long
-/// unfiltered lists, where building every node to show a hundred would cost a page's worth of
-/// reads per item.
-pub fn slice<T>(
+/// [`page`] for items whose nodes cost reads to build: without `filtering` (which reads node
+/// values) the requested page is cut from `items`, each with its sort key, before any node is
+/// built, so a long list costs one page's worth of builds, not the whole list's.
+pub async fn page_built<T, E, F, Fut>(
     req: &GraphRequest,
     mut items: Vec<(String, T)>,
-) -> Result<Slice<(String, T)>, GraphError> {
+    filters: &[Filter],
+    build: F,
+) -> Result<Value, E>
+where
+    E: From<GraphError>,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<Node, E>>,
+{
+    if !filters.is_empty() {
+        let mut nodes = Vec::with_capacity(items.len());
+        for (key, item) in items {
+            nodes.push((key, build(item).await?));
+        }
+        return Ok(page(req, nodes, filters)?);
+    }
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(paginate(items, &req.params.page()?, |(key, _)| key.clone()))
+    let cut = paginate(items, &req.params.page()?, |(key, _)| key.clone());
+    let mut nodes = Vec::with_capacity(cut.items.len());
+    for (key, item) in cut.items {
+        nodes.push((key, build(item).await?));
+    }
+    Ok(render(
+        req,
+        &Slice {
+            items: nodes,
+            before: cut.before,
+            after: cut.after,
+            has_next: cut.has_next,
+            has_previous: cut.has_previous,
+        },
+    )?)
 }
 
 /// Renders one page of nodes, already cut, as `{"data": [...], "paging": {...}}`.
-pub fn render(req: &GraphRequest, slice: &Slice<(String, Node)>) -> Result<Value, GraphError> {
+fn render(req: &GraphRequest, slice: &Slice<(String, Node)>) -> Result<Value, GraphError> {
     let selection = req.params.fields()?;
     if let Some((_, sample)) = slice.items.first() {
         sample.check(selection.as_ref())?;
