@@ -3,11 +3,11 @@
 //! The MM API guide filters `client_whatsapp_business_accounts` with operator `IN`; the other
 //! operators below follow the Marketing API's filtering vocabulary.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// A comparison operator (the platform reads it; a client writes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FilterOperator {
     /// The field equals the value.

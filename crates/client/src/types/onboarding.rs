@@ -193,23 +193,8 @@ pub struct PhoneNumbers {
     pub data: Vec<super::PhoneNumber>,
 }
 
-/// Operators of a `filtering` clause.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum FilterOp {
-    /// The field equals the value.
-    Equal,
-    /// The field differs from the value.
-    NotEqual,
-    /// The field is one of the values.
-    In,
-    /// The field is none of the values.
-    NotIn,
-    /// The field contains the value.
-    Contain,
-    /// The field does not contain the value.
-    NotContain,
-}
+/// Operators of a `filtering` clause: the wire vocabulary the platform parses.
+pub use wamm_wire::FilterOperator as FilterOp;
 
 /// One clause of a `filtering=[{"field", "operator", "value"}]` parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
