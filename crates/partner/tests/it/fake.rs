@@ -34,6 +34,22 @@ pub struct FakeGraph {
     pub calls: Mutex<Vec<String>>,
 }
 
+impl FakeGraph {
+    /// Graph holding `wabas`, each business's token covering its WABAs.
+    pub fn holding(wabas: Vec<RemoteWaba>) -> Self {
+        let mut graph = Self::default();
+        for w in &wabas {
+            graph
+                .covers
+                .entry(w.business_id.clone())
+                .or_default()
+                .push(w.id.clone());
+        }
+        *graph.wabas.lock().expect("lock") = wabas;
+        graph
+    }
+}
+
 #[async_trait::async_trait]
 impl PartnerGraph for FakeGraph {
     async fn client_wabas(&self) -> Result<Vec<RemoteWaba>, GraphFailure> {

@@ -61,11 +61,9 @@ async fn the_page_loads_the_configured_sdk_and_trusts_only_its_origin() {
 
 #[tokio::test]
 async fn completing_brings_the_client_into_the_funnel_once() {
-    let mut graph = FakeGraph::default();
     let mut fresh = remote("70", "7", WabaStatus::PendingInternalSetup);
     fresh.phone_number_id = None;
-    *graph.wabas.lock().expect("lock") = vec![fresh];
-    graph.covers.insert("7".into(), vec!["70".into()]);
+    let graph = FakeGraph::holding(vec![fresh]);
     graph
         .codes
         .lock()

@@ -25,14 +25,10 @@ fn notification(changes: &[(&str, serde_json::Value)]) -> Notification {
 
 #[tokio::test]
 async fn webhooks_move_the_funnel() {
-    let mut graph = FakeGraph::default();
-    *graph.wabas.lock().expect("lock") = vec![
+    let graph = Arc::new(FakeGraph::holding(vec![
         remote("10", "1", WabaStatus::PendingInternalSetup),
         remote("30", "3", WabaStatus::Onboarded),
-    ];
-    graph.covers.insert("1".into(), vec!["10".into()]);
-    graph.covers.insert("3".into(), vec!["30".into()]);
-    let graph = Arc::new(graph);
+    ]));
     let store = store().await;
     orchestrate::sync(&*graph, &*store, 1).await.expect("sync");
     let vault = Arc::new(vault());
@@ -134,13 +130,10 @@ async fn webhooks_move_the_funnel() {
 
 #[tokio::test]
 async fn sends_route_by_category_and_onboarding() {
-    let mut graph = FakeGraph::default();
-    *graph.wabas.lock().expect("lock") = vec![
+    let mut graph = FakeGraph::holding(vec![
         remote("10", "1", WabaStatus::Onboarded),
         remote("20", "2", WabaStatus::PendingInternalSetup),
-    ];
-    graph.covers.insert("1".into(), vec!["10".into()]);
-    graph.covers.insert("2".into(), vec!["20".into()]);
+    ]);
     for waba in ["10", "20"] {
         graph.categories.insert(
             (waba.into(), "sale".into(), "en_US".into()),
@@ -275,13 +268,10 @@ async fn the_send_api_needs_its_key() {
 
 #[tokio::test]
 async fn embedded_signup_brings_a_new_client_into_the_funnel() {
-    let mut graph = FakeGraph::default();
     let mut fresh = remote("70", "7", WabaStatus::PendingInternalSetup);
     fresh.phone_number_id = None;
     let coexist = remote("80", "8", WabaStatus::Eligible);
-    *graph.wabas.lock().expect("lock") = vec![fresh, coexist];
-    graph.covers.insert("7".into(), vec!["70".into()]);
-    graph.covers.insert("8".into(), vec!["80".into()]);
+    let graph = FakeGraph::holding(vec![fresh, coexist]);
     graph
         .codes
         .lock()
