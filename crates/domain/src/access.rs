@@ -10,7 +10,7 @@
 
 use wamm_wire::ids::{BusinessId, WabaId};
 
-use crate::model::{App, TokenKind, TokenRecord, Waba};
+use crate::model::{App, TokenRecord, Waba};
 use crate::permission::Permission;
 
 /// Why access was refused.
@@ -48,15 +48,18 @@ impl Principal<'_> {
 
     /// Whether the token may use `scope` on `waba`.
     pub fn check_waba(&self, waba: &Waba, scope: Permission) -> Result<(), Denial> {
+        // App tokens carry no business: they reach no WABA, and answer as for an unknown ID so
+        // that an app token cannot tell which IDs exist.
         let Some(acting) = self.token.business_id else {
-            // App tokens carry no business: they reach no WABA.
-            return Err(match self.token.kind {
-                TokenKind::App => Denial::AssetNotGranted,
-                _ => Denial::NotVisible,
-            });
+            return Err(Denial::NotVisible);
         };
-        let related = waba.owner_business_id == acting || waba.partner(acting).is_some();
-        if !related {
+        // The token's business must hold the WABA, and so must the business of the token's
+        // app: a partner's business token acts as the client, but never reaches further than
+        // what the client shared with that partner.
+        let holds = |business: BusinessId| {
+            waba.owner_business_id == business || waba.partner(business).is_some()
+        };
+        if !holds(acting) || !holds(self.app.business_id) {
             return Err(Denial::NotVisible);
         }
         if !self.token.target_wabas.is_empty() && !self.token.target_wabas.contains(&waba.id) {
@@ -76,7 +79,7 @@ impl Principal<'_> {
         scope: Permission,
     ) -> Result<(), Denial> {
         let Some(acting) = self.token.business_id else {
-            return Err(Denial::AssetNotGranted);
+            return Err(Denial::NotVisible);
         };
         if business != acting && !is_client {
             return Err(Denial::NotVisible);
@@ -92,8 +95,7 @@ impl Principal<'_> {
     ) -> Result<(), Denial> {
         match self.token.business_id {
             Some(acting) if acting == business => self.require(scope, true),
-            Some(_) => Err(Denial::NotVisible),
-            None => Err(Denial::AssetNotGranted),
+            Some(_) | None => Err(Denial::NotVisible),
         }
     }
 
@@ -106,7 +108,9 @@ impl Principal<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AppPermission, PartnerAccess, PartnerType, WabaPartner, WabaStatus};
+    use crate::model::{
+        AppPermission, PartnerAccess, PartnerType, TokenKind, WabaPartner, WabaStatus,
+    };
     use crate::permission::AccessLevel;
     use crate::time::Timestamp;
     use wamm_wire::ids::{AppId, UserId};
@@ -248,5 +252,69 @@ mod tests {
         );
         assert_eq!(p.check_own_business(PARTNER, scope), Ok(()));
         assert_eq!(p.check_own_business(CLIENT, scope), Err(Denial::NotVisible));
+    }
+
+    #[test]
+    fn a_business_token_reaches_only_what_was_shared_with_its_app_business() {
+        const OTHER_PARTNER: BusinessId = BusinessId::new(40);
+        let scope = Permission::WhatsappBusinessManagement;
+        let advanced = app(AccessLevel::Advanced);
+        // The partner's business token for CLIENT: it acts as the client, through the
+        // partner's app.
+        let mut business_token = token(vec![scope], vec![]);
+        business_token.kind = TokenKind::BusinessIntegration;
+        business_token.business_id = Some(CLIENT);
+        let p = Principal {
+            token: &business_token,
+            app: &advanced,
+        };
+        assert_eq!(
+            p.check_waba(&waba(100, CLIENT, Some(PARTNER)), scope),
+            Ok(())
+        );
+        assert_eq!(
+            p.check_waba(&waba(101, CLIENT, Some(OTHER_PARTNER)), scope),
+            Err(Denial::NotVisible)
+        );
+        assert_eq!(
+            p.check_waba(&waba(102, CLIENT, None), scope),
+            Err(Denial::NotVisible)
+        );
+        // Even a token wrongly targeted at the other partner's WABA does not reach it.
+        let mut widened = business_token.clone();
+        widened.target_wabas = vec![WabaId::new(101)];
+        let p = Principal {
+            token: &widened,
+            app: &advanced,
+        };
+        assert_eq!(
+            p.check_waba(&waba(101, CLIENT, Some(OTHER_PARTNER)), scope),
+            Err(Denial::NotVisible)
+        );
+    }
+
+    #[test]
+    fn app_tokens_see_no_object_at_all() {
+        let scope = Permission::WhatsappBusinessManagement;
+        let advanced = app(AccessLevel::Advanced);
+        let mut app_token = token(vec![scope], vec![]);
+        app_token.kind = TokenKind::App;
+        app_token.business_id = None;
+        let p = Principal {
+            token: &app_token,
+            app: &advanced,
+        };
+        assert_eq!(
+            p.check_waba(&waba(102, PARTNER, None), scope),
+            Err(Denial::NotVisible)
+        );
+        assert_eq!(
+            p.check_business(PARTNER, false, scope),
+            Err(Denial::NotVisible)
+        );
+        assert_eq!(
+            p.check_own_business(PARTNER, scope),
+            Err(Denial::NotVisible)
+        );
     }
 }

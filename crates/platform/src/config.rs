@@ -117,6 +117,8 @@ pub struct PlatformConfig {
     /// Whether each onboarded WABA also gets the legacy `AD_ACCOUNT_LINKED` webhook (Meta
     /// announced its retirement; turn it off to model Meta after it).
     pub ad_account_linked_webhook: bool,
+    /// The keys business tokens are derived with (never stored in the database).
+    pub token_keys: crate::token_keys::TokenKeys,
 }
 
 impl Default for PlatformConfig {
@@ -130,6 +132,7 @@ impl Default for PlatformConfig {
             countries: CountryPolicy::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
             ad_account_linked_webhook: true,
+            token_keys: crate::token_keys::TokenKeys::ephemeral(),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod server;
 pub mod setup;
 pub mod state;
 pub mod template_review;
+pub mod token_keys;
 pub mod wa_manager;
 pub mod webhooks;
 

@@ -44,6 +44,9 @@ impl WebhookRuntime {
 
 const CLOCK_KEY: &str = "clock";
 
+/// Where versions before the key file kept the business-token key.
+const LEGACY_TOKEN_KEY: &str = "business_token_key";
+
 /// Everything a request handler may need.
 #[derive(Clone)]
 pub struct AppState {
@@ -78,6 +81,22 @@ impl AppState {
             Some(text) => serde_json::from_str(&text).unwrap_or_default(),
             None => ClockState::default(),
         };
+        // Stores written by earlier versions kept the business-token key beside the token
+        // hashes; anyone reading the database could re-derive every business token. The key
+        // now lives outside it, so the stored one is wiped. Tokens derived with it stay valid;
+        // `fetch_only` mints their successors.
+        if store
+            .meta(LEGACY_TOKEN_KEY)
+            .await?
+            .is_some_and(|k| !k.is_empty())
+        {
+            store
+                .commit(wamm_store::ChangeSet::new().meta(LEGACY_TOKEN_KEY, ""))
+                .await?;
+            tracing::info!(
+                "removed the business-token key an earlier version kept in the database"
+            );
+        }
         Ok(Self {
             minter: Minter::new(Arc::clone(&store), config.seed),
             store,

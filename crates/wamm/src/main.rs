@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use wamm_platform::token_keys::{KeySource, TokenKeys};
 use wamm_platform::{PlatformConfig, Timing, VersionPolicy};
 use wamm_wire::GraphVersion;
 
@@ -40,6 +41,26 @@ enum Command {
     Bench(bench::BenchArgs),
     /// The partner's onboarding orchestrator, against real Graph or a wamm platform.
     Partner(partner::PartnerArgs),
+    /// Manage the key file business tokens are derived with.
+    TokenKey(TokenKeyArgs),
+}
+
+/// Flags of `token-key`.
+#[derive(Debug, Args)]
+struct TokenKeyArgs {
+    #[command(subcommand)]
+    action: TokenKeyAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenKeyAction {
+    /// Put a fresh key at the top of the key file (created if missing); older keys stay
+    /// listed so their tokens can still be fetched. Restart the platform to use it.
+    Rotate {
+        /// The key file.
+        #[arg(long, env = "WAMM_TOKEN_KEY_FILE")]
+        file: PathBuf,
+    },
 }
 
 /// Flags shared by `serve` and `up`.
@@ -86,6 +107,11 @@ struct ServeArgs {
     /// Do not send the legacy `AD_ACCOUNT_LINKED` webhook after onboarding (Meta retired it).
     #[arg(long)]
     no_ad_account_linked: bool,
+    /// File of the keys business tokens are derived with (created, owner-only, if missing).
+    /// Default: beside a SQLite database file (`wamm.db.token-key`); otherwise the keys in
+    /// `WAMM_TOKEN_KEY`, or a key held in memory only.
+    #[arg(long, env = "WAMM_TOKEN_KEY_FILE")]
+    token_key_file: Option<PathBuf>,
 }
 
 /// Flags of `up`.
@@ -133,6 +159,7 @@ impl ServeArgs {
             );
         }
         Ok(PlatformConfig {
+            token_keys: self.token_keys()?,
             webhooks,
             ad_account_linked_webhook: !self.no_ad_account_linked,
             listen: self.listen,
@@ -142,6 +169,36 @@ impl ServeArgs {
             versions,
             ..PlatformConfig::default()
         })
+    }
+}
+
+impl ServeArgs {
+    /// The business-token keys: the given file, else `WAMM_TOKEN_KEY`, else a file beside a
+    /// SQLite database file, else a key in memory only.
+    fn token_keys(&self) -> Result<TokenKeys> {
+        if let Some(path) = &self.token_key_file {
+            return Ok(TokenKeys::open_or_create(path)?);
+        }
+        if let Ok(text) = std::env::var("WAMM_TOKEN_KEY") {
+            return Ok(TokenKeys::parse(&text, KeySource::Environment).context("WAMM_TOKEN_KEY")?);
+        }
+        let file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .filter(|f| !f.starts_with(':') && !f.is_empty())
+            .map(|f| f.split('?').next().unwrap_or(f));
+        if let Some(db) = file {
+            return Ok(TokenKeys::open_or_create(&PathBuf::from(format!(
+                "{db}.token-key"
+            )))?);
+        }
+        if !self.database_url.starts_with("sqlite:") {
+            tracing::warn!(
+                "no --token-key-file or WAMM_TOKEN_KEY: business tokens minted now cannot be fetched after a restart or from another replica"
+            );
+        }
+        Ok(TokenKeys::ephemeral())
     }
 }
 
@@ -194,6 +251,18 @@ async fn main() -> Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Partner(args) => partner::run(args).await,
+        Command::TokenKey(TokenKeyArgs {
+            action: TokenKeyAction::Rotate { file },
+        }) => {
+            let keys = TokenKeys::rotate_file(&file)?;
+            eprintln!(
+                "{}: new key {} first, {} key(s) listed; restart the platform to use it",
+                file.display(),
+                keys.current().fingerprint(),
+                keys.all().len()
+            );
+            Ok(())
+        }
         Command::Up(args) => {
             if args.serve.world.is_some() && args.fresh {
                 bail!(

@@ -3,49 +3,36 @@
 //!
 //! Only token hashes are stored, yet `fetch_only=true` must return the *existing* token. So
 //! business tokens are derived, not drawn: HMAC-SHA256 of (app, client, generation) under a
-//! random key the platform keeps in its database. Fetching re-derives the live token; minting
-//! moves to the next generation.
+//! key kept outside the database ([`crate::token_keys`]). Each mint takes a generation of its
+//! own from an atomic counter in the store, so concurrent mints never share a token; fetching
+//! walks the generations down from the newest and returns the first live token it finds.
 
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 use wamm_domain::access::Denial;
-use wamm_domain::{App, Business, NewEvent, Permission, Timestamp, TokenKind};
+use wamm_domain::{App, Business, NewEvent, Permission, Timestamp, TokenKind, TokenRecord};
 use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::GraphError;
-use wamm_wire::ids::{BusinessId, UserId, WabaId};
+use wamm_wire::ids::{AppId, BusinessId, UserId, WabaId};
 
 use super::auth::{Caller, deny};
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use crate::state::AppState;
+use crate::token_keys::TokenKey;
 
-const KEY_META: &str = "business_token_key";
-
-async fn key(state: &AppState) -> Result<Vec<u8>, StoreError> {
-    if let Some(k) = state.store.meta(KEY_META).await? {
-        return Ok(hex::decode(k).unwrap_or_default());
-    }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("invariant: the OS provides randomness");
-    state
-        .store
-        .commit(ChangeSet::new().meta(KEY_META, hex::encode(bytes)))
-        .await?;
-    // Another replica may have written its key first; the stored one wins.
-    Ok(state
-        .store
-        .meta(KEY_META)
-        .await?
-        .and_then(|k| hex::decode(k).ok())
-        .unwrap_or(bytes.to_vec()))
+/// The store counter holding the next generation of `app`'s business token for `client`.
+fn generation_counter(app: AppId, client: BusinessId) -> String {
+    format!("business_token_generation:{app}:{client}")
 }
 
-fn derive(key: &[u8], app: &str, client: &str, generation: u32) -> String {
+fn derive(key: &TokenKey, app: &str, client: &str, generation: i64) -> String {
     let mut out = String::from("EAAW");
     let mut round = 0u32;
     while out.len() < 124 {
-        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("invariant: any key length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(key.bytes()).expect("invariant: any key length");
         mac.update(format!("bisuat:{app}:{client}:{generation}:{round}").as_bytes());
         out.push_str(&crate::mint::base62(mac.finalize().into_bytes()));
         round += 1;
@@ -76,19 +63,27 @@ pub async fn create(
         )
         .into());
     }
-    let acting = caller
+    // The token acts either as the partner (its system user) or as the client (a business
+    // token of the partner's app, or the client's own token). What it may link is decided by
+    // the app's business: a token never reaches further than what the client shared with
+    // the partner whose app it belongs to.
+    if !caller
         .token
         .business_id
-        .ok_or_else(|| deny(Denial::AssetNotGranted, req, &id, label))?;
+        .is_some_and(|b| b == caller.app.business_id || b == client.id)
+    {
+        return Err(deny(Denial::NotVisible, req, &id, label).into());
+    }
+    let partner = caller.app.business_id;
     let linked: Vec<_> = state
         .store
         .wabas_owned_by(client.id)
         .await?
         .into_iter()
-        .filter(|w| acting == client.id || w.partner(acting).is_some())
+        .filter(|w| partner == client.id || w.partner(partner).is_some())
         .map(|w| w.id)
         .collect();
-    if acting != client.id && linked.is_empty() {
+    if partner != client.id && linked.is_empty() {
         return Err(deny(Denial::NotVisible, req, &id, label).into());
     }
     if client.id != caller.app.business_id
@@ -169,7 +164,6 @@ pub async fn issue(
     wabas: Vec<WabaId>,
     fetch_only: bool,
 ) -> Result<Issued, StoreError> {
-    let key = key(state).await?;
     let now = state.clock.now();
     let (app_text, client_text) = (app.id.to_string(), client.to_string());
     let ad_accounts = if scopes.contains(&Permission::AdsRead) {
@@ -177,25 +171,11 @@ pub async fn issue(
     } else {
         Vec::new()
     };
-    let mut newest_live = None;
-    let mut generation = 0;
-    let free = loop {
-        let token = derive(&key, &app_text, &client_text, generation);
-        match state
-            .store
-            .token_by_hash(&wamm_world::hash_token(&token))
-            .await?
-        {
-            Some(record) => {
-                if record.revoked_at.is_none() {
-                    newest_live = Some((token, record));
-                }
-            }
-            None => break generation,
-        }
-        generation += 1;
-    };
-    if fetch_only && let Some((token, mut record)) = newest_live {
+    let keys = &state.config.token_keys;
+    let counter = generation_counter(app.id, client);
+    if fetch_only
+        && let Some((token, mut record)) = newest_live(state, app, client, &counter).await?
+    {
         record.target_wabas = wabas;
         record.target_ad_accounts = ad_accounts;
         let event = NewEvent {
@@ -209,7 +189,20 @@ pub async fn issue(
             changes: ChangeSet::new().put(Put::Token(record)).event(event),
         });
     }
-    let token = derive(&key, &app_text, &client_text, free);
+    // A generation of this call's own. One already holding a token (a store whose counter
+    // started after tokens were minted) is skipped.
+    let (free, token) = loop {
+        let generation = state.store.reserve(&counter, 1).await?;
+        let token = derive(keys.current(), &app_text, &client_text, generation);
+        if state
+            .store
+            .token_by_hash(&wamm_world::hash_token(&token))
+            .await?
+            .is_none()
+        {
+            break (generation, token);
+        }
+    };
     let mut record = crate::mint::token_record(&token, TokenKind::BusinessIntegration, app.id, now)
         .with_scopes(scopes);
     record.business_id = Some(client);
@@ -226,4 +219,38 @@ pub async fn issue(
         token,
         changes: ChangeSet::new().put(Put::Token(record)).event(event),
     })
+}
+
+/// The live business token of `app` for `client` with the highest generation, derived with
+/// any of the configured keys.
+async fn newest_live(
+    state: &AppState,
+    app: &App,
+    client: BusinessId,
+    counter: &str,
+) -> Result<Option<(String, TokenRecord)>, StoreError> {
+    let minted = state
+        .store
+        .meta(counter)
+        .await?
+        .and_then(|n| n.parse::<i64>().ok())
+        .unwrap_or(0);
+    let (app_text, client_text) = (app.id.to_string(), client.to_string());
+    for generation in (0..minted).rev() {
+        for key in state.config.token_keys.all() {
+            let token = derive(key, &app_text, &client_text, generation);
+            if let Some(record) = state
+                .store
+                .token_by_hash(&wamm_world::hash_token(&token))
+                .await?
+                && record.kind == TokenKind::BusinessIntegration
+                && record.app_id == app.id
+                && record.business_id == Some(client)
+                && record.revoked_at.is_none()
+            {
+                return Ok(Some((token, record)));
+            }
+        }
+    }
+    Ok(None)
 }

@@ -251,38 +251,6 @@ async fn one_request_per_business_even_under_concurrency(backend: Backend) {
     p.finish().await;
 }
 
-/// Runs futures concurrently on this task.
-async fn futures_join_all<F: Future<Output = Resp>>(futures: impl Iterator<Item = F>) -> Vec<Resp> {
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(Box::pin(f));
-    }
-    let mut out = Vec::new();
-    let mut pending: Vec<_> = set.into_iter().map(Some).collect();
-    // Poll them all together: a tiny join_all without another dependency.
-    std::future::poll_fn(|cx| {
-        let mut done = true;
-        for slot in &mut pending {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        out.push(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => done = false,
-                }
-            }
-        }
-        if done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    out
-}
-
 async fn emails(p: &TestPlatform, to: &str) -> Vec<Value> {
     p.call(Method::GET, &format!("/_wamm/emails?to={to}"), None, None)
         .await
