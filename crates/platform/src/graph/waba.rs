@@ -248,7 +248,11 @@ pub async fn subscribed_apps(
 ) -> ApiResult {
     authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
     let mut data = Vec::new();
-    for sub in state.store.subscriptions_of(waba.id).await? {
+    for mut sub in state.store.subscriptions_of(waba.id).await? {
+        // Where another app's webhooks go is that app's business, not the caller's.
+        if sub.app_id != caller.app.id {
+            sub.override_callback_uri = None;
+        }
         let app = state.store.app(sub.app_id).await?;
         data.push(subscription_json(app.as_ref(), &sub));
     }

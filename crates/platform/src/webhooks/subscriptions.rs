@@ -1,7 +1,9 @@
 //! `/{app-id}/subscriptions`: the app-level webhook configuration, as Graph serves it.
 //!
-//! Setting a callback runs Meta's verification handshake first; a callback that fails it is
-//! kept inactive and the call is refused with Graph's verification error.
+//! Setting a callback runs Meta's verification handshake first. A callback that fails it is
+//! refused with Graph's verification error and changes nothing that worked: an active
+//! subscription keeps its verified callback, token and fields. Only an app with no working
+//! subscription keeps the failed one, inactive, so the dashboard can show what was tried.
 
 use serde_json::{Value, json};
 use wamm_domain::{App, AppSubscription, NewEvent, TokenKind};
@@ -174,6 +176,20 @@ pub async fn set(
         verify(&state.webhooks.outbound, &url, &token).await
     };
     let now = state.clock.now();
+    if let (Err(e), Some(working)) = (&verified, existing.as_ref().filter(|s| s.active)) {
+        let event = NewEvent {
+            at: now,
+            kind: "app.subscription_unverified".into(),
+            subject: format!("app:{}", app.id),
+            detail: json!({ "callback_url": url, "kept_callback_url": working.callback_url, "active": false }),
+        };
+        state
+            .store
+            .commit(ChangeSet::new().event(event))
+            .await
+            .map_err(|e| storage_failure(&e))?;
+        return Err(handshake_error(e));
+    }
     let sub = AppSubscription {
         app_id: app.id,
         object: WABA_OBJECT.to_owned(),

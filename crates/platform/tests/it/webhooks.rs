@@ -66,7 +66,14 @@ async fn handshake_accepts_and_refuses(backend: Backend) {
         sub["fields"],
         json!([{"name": "account_update", "version": "v23.0"}, {"name": "messages", "version": "v23.0"}])
     );
-    // Refusals leave the subscription inactive.
+    // A callback that fails the handshake changes nothing that worked: the verified callback
+    // stays active and keeps receiving events.
+    let working = || async {
+        let r = p.get("/v23.0/2000/subscriptions", APP_TOKEN).await;
+        let sub = r.ok()["data"][0].clone();
+        assert_eq!(sub["active"], true, "{sub}");
+        assert_eq!(sub["callback_url"], good.url.as_str(), "{sub}");
+    };
     let wrong_token = Receiver::start(ReceiverBehaviour {
         verify_token: "other".into(),
         ..ReceiverBehaviour::default()
@@ -75,10 +82,7 @@ async fn handshake_accepts_and_refuses(backend: Backend) {
     subscribe_app(&p, &wrong_token, "account_update")
         .await
         .graph_error(400, 2200, None);
-    assert_eq!(
-        p.get("/v23.0/2000/subscriptions", APP_TOKEN).await.ok()["data"][0]["active"],
-        false
-    );
+    working().await;
     let wrong_body = Receiver::start(ReceiverBehaviour {
         handshake: Some((200, "not the challenge".into())),
         ..ReceiverBehaviour::default()
@@ -87,6 +91,7 @@ async fn handshake_accepts_and_refuses(backend: Backend) {
     let r = subscribe_app(&p, &wrong_body, "account_update").await;
     r.graph_error(400, 2201, None);
     assert!(r.message().contains("does not match challenge"));
+    working().await;
     let failing = Receiver::start(ReceiverBehaviour {
         handshake: Some((500, String::new())),
         ..ReceiverBehaviour::default()
@@ -95,10 +100,19 @@ async fn handshake_accepts_and_refuses(backend: Backend) {
     subscribe_app(&p, &failing, "account_update")
         .await
         .graph_error(400, 2200, None);
-    assert_eq!(
-        p.get("/v23.0/2000/subscriptions", APP_TOKEN).await.ok()["data"][0]["active"],
-        false
-    );
+    working().await;
+    p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
+        .await
+        .ok();
+    emit(
+        &p,
+        "3001",
+        "account_update",
+        vec![json!({"after": "failed change"})],
+    )
+    .await;
+    assert_eq!(good.wait_for_entries(1).await.len(), 1);
+    assert_eq!(failing.entries().len(), 0);
     // Only an app token of that app may manage its subscriptions; fields are checked.
     subscribe_app(&p, &good, "account_update").await.ok();
     p.post(
@@ -127,6 +141,14 @@ async fn handshake_accepts_and_refuses(backend: Backend) {
     assert_eq!(
         p.get("/v23.0/2000/subscriptions", APP_TOKEN).await.ok(),
         &json!({"data": []})
+    );
+    // With nothing working to keep, the failed callback is kept inactive for the dashboard.
+    subscribe_app(&p, &failing, "account_update")
+        .await
+        .graph_error(400, 2200, None);
+    assert_eq!(
+        p.get("/v23.0/2000/subscriptions", APP_TOKEN).await.ok()["data"][0]["active"],
+        false
     );
     p.finish().await;
 }
@@ -220,6 +242,33 @@ async fn waba_override_callback(backend: Backend) {
     assert_eq!(a[0]["id"], "3001");
     assert_eq!(o.len(), 1);
     assert_eq!(a.len(), 1);
+    // A new override that fails the handshake leaves the verified one in place.
+    let failing = Receiver::start(ReceiverBehaviour {
+        handshake: Some((500, String::new())),
+        ..ReceiverBehaviour::default()
+    })
+    .await;
+    p.post(
+        "/v23.0/3002/subscribed_apps",
+        FULL,
+        &json!({"override_callback_uri": failing.url, "verify_token": "verify-me"}),
+    )
+    .await
+    .graph_error(400, 2200, None);
+    let listed = p.get("/v23.0/3002/subscribed_apps", FULL).await;
+    assert_eq!(
+        listed.ok()["data"][0]["override_callback_uri"],
+        override_receiver.url.as_str()
+    );
+    emit(
+        &p,
+        "3002",
+        "account_update",
+        vec![json!({"to": "override again"})],
+    )
+    .await;
+    assert_eq!(override_receiver.wait_for_entries(2).await.len(), 2);
+    assert_eq!(failing.entries().len(), 0);
     p.finish().await;
 }
 
