@@ -119,6 +119,9 @@ pub struct PlatformConfig {
     pub ad_account_linked_webhook: bool,
     /// The keys business tokens are derived with (never stored in the database).
     pub token_keys: crate::token_keys::TokenKeys,
+    /// Host names the control API and pages answer besides loopback names and the listen
+    /// address (e.g. the name a container network gives the platform).
+    pub public_hosts: Vec<String>,
 }
 
 impl Default for PlatformConfig {
@@ -133,6 +136,7 @@ impl Default for PlatformConfig {
             webhooks: crate::webhooks::WebhookConfig::default(),
             ad_account_linked_webhook: true,
             token_keys: crate::token_keys::TokenKeys::ephemeral(),
+            public_hosts: Vec::new(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod onboarding;
 pub mod requests_page;
 pub mod server;
 pub mod setup;
+pub mod site;
 pub mod state;
 pub mod template_review;
 pub mod token_keys;

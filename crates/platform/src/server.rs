@@ -33,8 +33,11 @@ pub enum StartError {
 }
 
 /// The HTTP application: console, control API, and Graph for everything else.
+///
+/// The console, the pages and the control API sit behind [`crate::site::guard`] (Host,
+/// cross-site and CSRF rules); Graph routes authenticate every call with a token instead.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let guarded = Router::new()
         .route("/", get(console::page))
         .route("/_wamm/console", get(console::page))
         .route("/_wamm/apps/{id}", get(dashboard::page))
@@ -88,6 +91,12 @@ pub fn router(state: AppState) -> Router {
             get(embedded_signup::sample),
         )
         .nest("/_wamm", control::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::site::guard,
+        ));
+    Router::new()
+        .merge(guarded)
         .fallback(graph::dispatch)
         .layer(DefaultBodyLimit::max(graph::MAX_BODY_BYTES))
         .layer(middleware::from_fn(log_request))

@@ -159,11 +159,13 @@ async fn dialog(p: &TestPlatform, query: &[(&str, &str)]) -> Page {
 }
 
 async fn post(p: &TestPlatform, fields: &BTreeMap<&str, String>) -> Page {
-    let body = serde_urlencoded::to_string(fields).expect("form");
+    let (cookie, csrf) = p.csrf().await;
+    let body = format!("{}&{csrf}", serde_urlencoded::to_string(fields).expect("form"));
     read(
         browserless()
             .post(format!("{}/_wamm/embedded-signup", p.base))
             .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", cookie)
             .body(body)
             .send()
             .await
@@ -815,13 +817,15 @@ async fn disconnecting_a_coexistence_number_offboards_mm(backend: Backend) {
     .ok();
     let before = receiver.wait_for_entries(4).await.len();
     // The business disconnects in the app (here: the WhatsApp Manager page's button).
+    let (cookie, csrf) = p.csrf().await;
     let page = browserless()
         .post(format!(
             "{}/_wamm/businesses/{business}/whatsapp-manager/disconnect",
             p.base
         ))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("phone={phone}"))
+        .header("cookie", cookie)
+        .body(format!("phone={phone}&{csrf}"))
         .send()
         .await
         .expect("disconnect");

@@ -214,6 +214,25 @@ impl TestPlatform {
             .await
     }
 
+    /// What a browser holds after opening a page: the `Cookie` header value and the form
+    /// field (`csrf=…`) the page's forms carry.
+    pub async fn csrf(&self) -> (String, String) {
+        let page = self
+            .http
+            .get(format!("{}/", self.base))
+            .send()
+            .await
+            .expect("console page");
+        let set = page
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("the page sets the CSRF cookie");
+        let pair = set.split(';').next().unwrap_or_default().to_owned();
+        let token = pair.split_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default();
+        (pair, format!("csrf={token}"))
+    }
+
     /// Sends raw bytes with a content type.
     pub async fn raw(
         &self,
@@ -223,11 +242,22 @@ impl TestPlatform {
         content_type: &str,
         body: Vec<u8>,
     ) -> Resp {
-        let res = self
+        let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(token)
-            .header("content-type", content_type)
+            .header("content-type", content_type);
+        let mut body = body;
+        // The pages' forms carry the CSRF token of the browser's cookie, as a browser would.
+        if path.starts_with("/_wamm/") && content_type == "application/x-www-form-urlencoded" {
+            let (cookie, field) = self.csrf().await;
+            request = request.header("cookie", cookie);
+            if !body.is_empty() {
+                body.push(b'&');
+            }
+            body.extend_from_slice(field.as_bytes());
+        }
+        let res = request
             .body(body)
             .send()
             .await
