@@ -276,6 +276,10 @@ async fn get_clock(State(state): State<AppState>) -> Response {
     axum::Json(clock_json(&state)).into_response()
 }
 
+/// The latest instant the platform clock may show: the end of year 9999, the last one RFC 3339
+/// can write.
+const LATEST_CLOCK_MS: i64 = 253_402_300_799_999;
+
 /// `{"advance_seconds": n}`, `{"set": "<RFC 3339>"}` and/or `{"freeze": bool}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,17 +293,45 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> Result<Respon
     let change: ClockMove = serde_json::from_slice(&body).map_err(|e| {
         ControlError::BadRequest(format!("expected {{advance_seconds|set|freeze}}: {e}"))
     })?;
+    // Everything is checked before anything moves: a refused move leaves the clock as it was.
+    let set = match &change.set {
+        Some(at) => Some(
+            wamm_domain::Timestamp::parse(at)
+                .filter(|ts| (0..=LATEST_CLOCK_MS).contains(&ts.millis()))
+                .ok_or_else(|| {
+                    ControlError::BadRequest(format!(
+                        "set: '{at}' is not an RFC 3339 time between 1970 and 9999"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let advance_ms = match change.advance_seconds {
+        Some(secs) => {
+            let from = set.map_or_else(|| state.clock.now().millis(), |ts| ts.millis());
+            let ms = secs
+                .checked_mul(1000)
+                .filter(|ms| {
+                    from.checked_add(*ms)
+                        .is_some_and(|to| (0..=LATEST_CLOCK_MS).contains(&to))
+                })
+                .ok_or_else(|| {
+                    ControlError::BadRequest(format!(
+                        "advance_seconds: {secs} would move the clock outside 1970 to 9999"
+                    ))
+                })?;
+            Some(ms)
+        }
+        None => None,
+    };
     if let Some(frozen) = change.freeze {
         state.clock.freeze(frozen);
     }
-    if let Some(at) = &change.set {
-        let ts = wamm_domain::Timestamp::parse(at).ok_or_else(|| {
-            ControlError::BadRequest(format!("set: '{at}' is not an RFC 3339 time"))
-        })?;
+    if let Some(ts) = set {
         state.clock.set(ts);
     }
-    if let Some(secs) = change.advance_seconds {
-        state.clock.advance_ms(secs.saturating_mul(1000));
+    if let Some(ms) = advance_ms {
+        state.clock.advance_ms(ms);
     }
     state.save_clock().await?;
     record(&state, "clock.moved", "clock", clock_json(&state)).await?;

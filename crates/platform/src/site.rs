@@ -69,13 +69,15 @@ pub fn host_allowed(host: &str, listen: SocketAddr, public_hosts: &[String]) -> 
             return true;
         }
     }
-    public_hosts
-        .iter()
-        .any(|allowed| hostname(allowed) == name)
+    public_hosts.iter().any(|allowed| hostname(allowed) == name)
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "error": { "message": message } }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "error": { "message": message } })),
+    )
+        .into_response()
 }
 
 fn is_state_change(method: &Method) -> bool {
@@ -86,9 +88,7 @@ fn is_state_change(method: &Method) -> bool {
 /// SDKs, a person typing the address). Browsers send `Origin` with every state change and
 /// Chromium, Firefox and Safari send `Sec-Fetch-Site`.
 fn same_origin(headers: &HeaderMap, host: &str) -> bool {
-    if let Some(site) = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && !matches!(site, "same-origin" | "none")
     {
         return false;
@@ -224,8 +224,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let mut response = CSRF.scope(token.clone(), next.run(req)).await;
     if browser_token.is_none()
-        && let Ok(value) = format!("{CSRF_COOKIE}={token}; Path=/; SameSite=Strict; HttpOnly")
-            .parse()
+        && let Ok(value) =
+            format!("{CSRF_COOKIE}={token}; Path=/; SameSite=Strict; HttpOnly").parse()
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -289,7 +289,11 @@ async fn json_errors(response: Response) -> Response {
     } else {
         text
     };
-    let mut out = (status, axum::Json(json!({ "error": { "message": message } }))).into_response();
+    let mut out = (
+        status,
+        axum::Json(json!({ "error": { "message": message } })),
+    )
+        .into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             out.headers_mut().insert(name.clone(), value.clone());
@@ -349,7 +353,10 @@ mod tests {
         h.insert("sec-fetch-site", "cross-site".parse().expect("v"));
         assert!(!same_origin(&h, "127.0.0.1:8080"));
         h.insert("sec-fetch-site", "same-site".parse().expect("v"));
-        assert!(!same_origin(&h, "127.0.0.1:8080"), "another port is another origin");
+        assert!(
+            !same_origin(&h, "127.0.0.1:8080"),
+            "another port is another origin"
+        );
         h.insert("sec-fetch-site", "same-origin".parse().expect("v"));
         assert!(same_origin(&h, "127.0.0.1:8080"));
     }
@@ -369,7 +376,10 @@ mod tests {
             format!("{CSRF_COOKIE}={planted}").parse().expect("v"),
         );
         assert_eq!(cookie(&h, CSRF_COOKIE), None);
-        h.insert(header::COOKIE, format!("{CSRF_COOKIE}=short").parse().expect("v"));
+        h.insert(
+            header::COOKIE,
+            format!("{CSRF_COOKIE}=short").parse().expect("v"),
+        );
         assert_eq!(cookie(&h, CSRF_COOKIE), None);
     }
 }

@@ -112,6 +112,15 @@ struct ServeArgs {
     /// `WAMM_TOKEN_KEY`, or a key held in memory only.
     #[arg(long, env = "WAMM_TOKEN_KEY_FILE")]
     token_key_file: Option<PathBuf>,
+    /// A host name the console, pages and control API answer besides loopback names and the
+    /// listen address (repeatable), e.g. the platform's name on a container network.
+    #[arg(
+        long = "public-host",
+        value_name = "NAME",
+        env = "WAMM_PUBLIC_HOST",
+        value_delimiter = ','
+    )]
+    public_hosts: Vec<String>,
 }
 
 /// Flags of `up`.
@@ -160,6 +169,7 @@ impl ServeArgs {
         }
         Ok(PlatformConfig {
             token_keys: self.token_keys()?,
+            public_hosts: self.public_hosts.clone(),
             webhooks,
             ad_account_linked_webhook: !self.no_ad_account_linked,
             listen: self.listen,

@@ -93,6 +93,9 @@ pub async fn dispatch(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if method == Method::OPTIONS {
+        return preflight(&headers);
+    }
     let trace = Minter::trace_id();
     let segments: Vec<String> = uri
         .path()
@@ -127,7 +130,37 @@ pub async fn dispatch(
         route(&state, &req, &mut app_usage).await
     }
     .await;
-    respond(&state, outcome, version, &trace, app_usage.as_deref())
+    let mut response = respond(&state, outcome, version, &trace, app_usage.as_deref());
+    // Graph serves browsers on any origin: the token, not the origin, authorises a call.
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    response
+}
+
+/// A CORS preflight, answered as Graph does: any origin, Graph's methods, the headers asked.
+fn preflight(headers: &HeaderMap) -> Response {
+    let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, DELETE"),
+    );
+    let asked = headers
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("authorization, content-type"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked);
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    response
 }
 
 fn percent_decode(segment: &str) -> String {

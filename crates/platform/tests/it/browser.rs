@@ -368,3 +368,144 @@ async fn embedded_signup_from_the_sample_partner_page_to_the_code_exchange() {
     client.close().await.expect("session closes");
     p.finish().await;
 }
+
+/// A page on another site (`localhost` against the platform's `127.0.0.1`) that tries every
+/// state change the control API and the pages offer: `text/plain` and JSON fetches, forms
+/// posted into a frame, and a read of the world (app secrets).
+fn attack_page(platform: &str, request_path: &str) -> String {
+    format!(
+        r#"<!doctype html><title>attack</title>
+<iframe name="sink"></iframe>
+<form id="accept" method="post" target="sink" action="{platform}{request_path}"><input name="as" value="1101"></form>
+<form id="reset" method="post" target="sink" action="{platform}/_wamm/reset"></form>
+<form id="terms" method="post" target="sink" action="{platform}/_wamm/businesses/1002/whatsapp-manager/accept-terms"></form>
+<script>
+const base = "{platform}";
+const tries = [
+  ["/_wamm/reset", "text/plain", ""],
+  ["/_wamm/world", "text/plain", "format: wamm-world/1\n"],
+  ["/_wamm/clock", "text/plain", '{{"advance_seconds": 864000}}'],
+  ["/_wamm/tokens", "text/plain", '{{"app_id": "2000", "user_id": "1100"}}'],
+  ["/_wamm/clock", "application/json", '{{"advance_seconds": 864000}}'],
+];
+async function run() {{
+  const out = {{}};
+  for (const [path, type, body] of tries) {{
+    try {{
+      await fetch(base + path, {{ method: "POST", mode: "no-cors", headers: {{ "content-type": type }}, body }});
+      out[path + " " + type] = "sent";
+    }} catch (e) {{ out[path + " " + type] = "blocked"; }}
+  }}
+  try {{
+    const r = await fetch(base + "/_wamm/world?format=json");
+    out.read = (await r.text()).slice(0, 40);
+  }} catch (e) {{ out.read = "blocked"; }}
+  for (const id of ["accept", "reset", "terms"]) {{
+    document.getElementById(id).submit();
+    await new Promise(r => setTimeout(r, 300));
+  }}
+  document.body.dataset.done = JSON.stringify(out);
+}}
+run();
+</script>"#
+    )
+}
+
+#[tokio::test]
+async fn a_page_on_another_site_changes_nothing() {
+    let p = TestPlatform::start(Backend::Sqlite).await;
+    let r = p
+        .post("/v23.0/1001/onboard_partners_to_mm_lite", FULL, &json!({}))
+        .await;
+    let request_id = r.ok()["request_id"]
+        .as_str()
+        .expect("request id")
+        .to_owned();
+    let clock = || async {
+        p.call(reqwest::Method::GET, "/_wamm/clock", None, None)
+            .await
+            .ok()["offset_ms"]
+            .as_i64()
+            .expect("offset")
+    };
+    let clock_before = clock().await;
+    let page = attack_page(
+        &p.base,
+        &format!("/_wamm/businesses/1001/requests/{request_id}/accept"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = tokio::spawn(async move {
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move || async move { axum::response::Html(page) }),
+        );
+        axum::serve(listener, app).await.ok();
+    });
+    let (_driver, client) = browser().await;
+    // The admin has the platform open in this browser, so its CSRF cookie is there.
+    client
+        .goto(&format!("{}/", p.base))
+        .await
+        .expect("console loads");
+    client
+        .goto(&format!("http://localhost:{port}/"))
+        .await
+        .expect("attack page loads");
+    wait_script(
+        &client,
+        "return !!(document.body && document.body.dataset.done);",
+    )
+    .await;
+    let done = client
+        .execute("return document.body.dataset.done;", vec![])
+        .await
+        .expect("results");
+    let out: serde_json::Value =
+        serde_json::from_str(done.as_str().unwrap_or("{}")).expect("results");
+    assert_eq!(out["read"], "blocked", "the world cannot be read: {out}");
+    // Nothing changed: the world, the clock, the request, the terms.
+    let world = p
+        .call(reqwest::Method::GET, "/_wamm/world?format=json", None, None)
+        .await;
+    assert_eq!(
+        world.ok()["businesses"].as_array().map(Vec::len),
+        Some(6),
+        "the world was not reset or replaced"
+    );
+    assert_eq!(clock().await, clock_before, "the clock was not moved");
+    let biz = p
+        .get(
+            "/v23.0/1001?fields=marketing_messages_onboarding_status",
+            FULL,
+        )
+        .await;
+    assert_eq!(
+        biz.ok()["marketing_messages_onboarding_status"]["status"],
+        "REQUEST_SENT",
+        "the request was not accepted"
+    );
+    let b = p
+        .get(
+            "/v23.0/1002?fields=marketing_messages_onboarding_status",
+            FULL,
+        )
+        .await;
+    assert_ne!(
+        b.ok()["marketing_messages_onboarding_status"]["status"],
+        "TERM_OF_SERVICE_SIGNED"
+    );
+    let tokens = p
+        .call(reqwest::Method::GET, "/_wamm/events?limit=200", None, None)
+        .await;
+    assert!(
+        !tokens.text.contains("token.issued"),
+        "no token was minted: {}",
+        tokens.text
+    );
+    client.close().await.expect("session closes");
+    server.abort();
+    p.finish().await;
+}

@@ -110,6 +110,23 @@ async fn events_and_clock(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 400);
+    // Moves past what a timestamp can show are refused whole, and the clock stays put.
+    for huge in [
+        json!({"advance_seconds": i64::MAX}),
+        json!({"advance_seconds": -9_000_000_000_i64}),
+        json!({"advance_seconds": 300_000_000_000_i64}),
+        json!({"freeze": false, "advance_seconds": i64::MIN}),
+        json!({"set": "0000-01-01T00:00:00Z"}),
+    ] {
+        let r = p
+            .call(Method::POST, "/_wamm/clock", None, Some(&huge))
+            .await;
+        assert_eq!(r.status, 400, "{huge}: {}", r.text);
+        assert!(r.json["error"]["message"].is_string(), "{}", r.text);
+    }
+    let after = p.call(Method::GET, "/_wamm/clock", None, None).await;
+    assert_eq!(after.ok()["now"], "2030-01-01T00:10:00.000Z");
+    assert_eq!(after.json["frozen"], true);
     p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
         .await
         .ok();
@@ -310,6 +327,7 @@ crate::on_both_backends!(
     minted_tokens_and_health,
     console_shows_the_world,
     seeded_worlds_are_reproducible,
+    the_control_api_refuses_other_sites_and_hosts,
 );
 
 /// A file database keeps the world, the clock and changes across restarts.
@@ -411,4 +429,145 @@ async fn replicas_share_one_postgres_database() {
     }
     b.stop().await;
     a.finish().await;
+}
+
+/// Sends `method path` with the given headers and body; no token.
+async fn with_headers(
+    p: &TestPlatform,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Resp {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", p.base))
+        .body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    Resp::from(request.send().await.expect("answer")).await
+}
+
+async fn the_control_api_refuses_other_sites_and_hosts(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let own = p.base.trim_start_matches("http://").to_owned();
+    let world_is_intact = || async {
+        let r = p
+            .call(Method::GET, "/_wamm/world?format=json", None, None)
+            .await;
+        assert_eq!(r.ok()["businesses"].as_array().map(Vec::len), Some(6));
+    };
+    // Cross-site state changes: by Origin, by Fetch Metadata, by a simple content type.
+    for (headers, status) in [
+        (vec![("origin", "http://evil.test")], 403),
+        (vec![("origin", "null")], 403),
+        (
+            vec![
+                ("origin", "http://127.0.0.1:1"),
+                ("content-type", "application/json"),
+            ],
+            403,
+        ),
+        (vec![("sec-fetch-site", "cross-site")], 403),
+        (vec![("sec-fetch-site", "same-site")], 403),
+        (vec![("content-type", "text/plain")], 415),
+        (
+            vec![("content-type", "multipart/form-data; boundary=x")],
+            415,
+        ),
+        (
+            vec![("content-type", "application/x-www-form-urlencoded")],
+            403,
+        ),
+    ] {
+        for path in [
+            "/_wamm/reset",
+            "/_wamm/clock",
+            "/_wamm/world",
+            "/_wamm/tokens",
+        ] {
+            let r = with_headers(&p, Method::POST, path, &headers, "").await;
+            assert_eq!(r.status, status, "{path} {headers:?}: {}", r.text);
+            assert!(r.json["error"]["message"].is_string(), "{}", r.text);
+        }
+    }
+    world_is_intact().await;
+    // The platform's own origin may.
+    let origin = format!("http://{own}");
+    let r = with_headers(
+        &p,
+        Method::POST,
+        "/_wamm/clock",
+        &[
+            ("origin", &origin),
+            ("sec-fetch-site", "same-origin"),
+            ("content-type", "application/json"),
+        ],
+        r#"{"advance_seconds": 1}"#,
+    )
+    .await;
+    r.ok();
+    // Unknown Hosts get nothing, not even a read (DNS rebinding).
+    for host in ["evil.test", "evil.test:80", "10.1.2.3"] {
+        let r = with_headers(&p, Method::GET, "/_wamm/world", &[("host", host)], "").await;
+        assert_eq!(r.status, 421, "{host}: {}", r.text);
+        assert!(!r.text.contains("secret"), "{}", r.text);
+        let r = with_headers(&p, Method::GET, "/", &[("host", host)], "").await;
+        assert_eq!(r.status, 421, "{host}");
+    }
+    for host in ["localhost", "127.0.0.1", own.as_str()] {
+        let r = with_headers(&p, Method::GET, "/_wamm/health", &[("host", host)], "").await;
+        assert_eq!(r.status, 200, "{host}: {}", r.text);
+    }
+    // Graph keeps answering whatever the Host: it authenticates each call by its token.
+    let r = p
+        .call_with_host("/v23.0/3001?fields=name", FULL, "wamm.internal")
+        .await;
+    r.ok();
+    // A preflight grants nothing on the control API; Graph answers it as Graph does.
+    let pre = [
+        ("origin", "http://evil.test"),
+        ("access-control-request-method", "POST"),
+    ];
+    let r = with_headers(&p, Method::OPTIONS, "/_wamm/reset", &pre, "").await;
+    assert_eq!(r.status, 403);
+    assert!(r.headers.get("access-control-allow-origin").is_none());
+    let r = with_headers(&p, Method::OPTIONS, "/v23.0/3001", &pre, "").await;
+    assert!(r.status < 300, "{}: {}", r.status, r.text);
+    assert_eq!(r.headers["access-control-allow-origin"], "*");
+    // Errors the framework answers under /_wamm/ have a JSON body too.
+    for (method, path) in [
+        (Method::GET, "/_wamm/no-such-thing"),
+        (Method::DELETE, "/_wamm/clock"),
+        (Method::GET, "/_wamm/webhooks/not-a-number"),
+    ] {
+        let r = with_headers(&p, method.clone(), path, &[], "").await;
+        assert!(r.status >= 400, "{path}");
+        assert!(r.json["error"]["message"].is_string(), "{path}: {}", r.text);
+    }
+    // A page's form needs the browser's CSRF token.
+    let r = p
+        .raw(
+            Method::POST,
+            "/_wamm/businesses/1002/whatsapp-manager/accept-terms",
+            "",
+            "application/x-www-form-urlencoded",
+            Vec::new(),
+        )
+        .await;
+    assert!(r.status < 400, "with the token: {}", r.text);
+    let (cookie, _) = p.csrf().await;
+    let r = with_headers(
+        &p,
+        Method::POST,
+        "/_wamm/businesses/1003/whatsapp-manager/accept-terms",
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("cookie", &cookie),
+        ],
+        "csrf=0123",
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    p.finish().await;
 }

@@ -160,7 +160,10 @@ async fn dialog(p: &TestPlatform, query: &[(&str, &str)]) -> Page {
 
 async fn post(p: &TestPlatform, fields: &BTreeMap<&str, String>) -> Page {
     let (cookie, csrf) = p.csrf().await;
-    let body = format!("{}&{csrf}", serde_urlencoded::to_string(fields).expect("form"));
+    let body = format!(
+        "{}&{csrf}",
+        serde_urlencoded::to_string(fields).expect("form")
+    );
     read(
         browserless()
             .post(format!("{}/_wamm/embedded-signup", p.base))

@@ -60,6 +60,20 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Reads a whole answer.
+    pub async fn from(res: reqwest::Response) -> Self {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            json,
+            text,
+        }
+    }
+
     /// Asserts a Graph error with this HTTP status, code and subcode; returns the error object.
     #[track_caller]
     pub fn graph_error(&self, status: u16, code: i64, subcode: Option<i64>) -> &Value {
@@ -175,17 +189,17 @@ impl TestPlatform {
         if let Some(body) = json {
             req = req.json(body);
         }
-        let res = req.send().await.expect("request completes");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            text,
-        }
+        Resp::from(req.send().await.expect("request completes")).await
+    }
+
+    /// `GET path` with a bearer token and another `Host` header.
+    pub async fn call_with_host(&self, path: &str, token: &str, host: &str) -> Resp {
+        let req = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("host", host);
+        Resp::from(req.send().await.expect("request completes")).await
     }
 
     /// Moves the platform clock through the control API (`advance_seconds`, `set`, `freeze`).
@@ -229,7 +243,10 @@ impl TestPlatform {
             .and_then(|v| v.to_str().ok())
             .expect("the page sets the CSRF cookie");
         let pair = set.split(';').next().unwrap_or_default().to_owned();
-        let token = pair.split_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default();
+        let token = pair
+            .split_once('=')
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_default();
         (pair, format!("csrf={token}"))
     }
 
@@ -257,21 +274,7 @@ impl TestPlatform {
             }
             body.extend_from_slice(field.as_bytes());
         }
-        let res = request
-            .body(body)
-            .send()
-            .await
-            .expect("request completes");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            text,
-        }
+        Resp::from(request.body(body).send().await.expect("request completes")).await
     }
 }
 
