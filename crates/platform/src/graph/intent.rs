@@ -76,6 +76,20 @@ pub async fn onboard(
             )
         })?),
     };
+    // A business that holds nothing shared with (or held on its behalf by) the partner is not
+    // its client: it is answered as an object the caller cannot see, so the call tells
+    // nothing about whether it exists or has signed.
+    let is_client = state
+        .store
+        .wabas_owned_by(client.id)
+        .await?
+        .iter()
+        .any(|w| w.partner(partner_id).is_some());
+    if !is_client {
+        return Err(
+            GraphError::unsupported_request(req.method_name(), &client.id.to_string()).into(),
+        );
+    }
     let partner = state
         .store
         .business(partner_id)
