@@ -705,6 +705,12 @@ pub struct DeliveryResult {
     pub attempt: Attempt,
     /// What follows.
     pub outcome: Outcome,
+    /// The lease (`lease_until`, wall-clock ms) the recording worker claimed the row with.
+    /// A retry or a drop applies only while the row still holds that lease: once another
+    /// worker has claimed it again, that worker decides what follows. `None` records
+    /// unconditionally.
+    #[serde(default)]
+    pub lease_until: Option<i64>,
 }
 
 /// Where an MM API onboarding request (Intent API) stands.

@@ -87,18 +87,24 @@ pub(crate) mod webhook {
     pub(crate) const DELIVERED: &str = "UPDATE webhook_outbox SET status = 'delivered', \
         delivered_at = v.column2, attempts = v.column3, lease_until = NULL, last_error = NULL \
         FROM (";
-    /// Schedules a retry: then `VALUES (id, attempts, next_attempt_at, last_error), …` and
-    /// [`UPDATE_PENDING_TAIL`].
+    /// Schedules a retry: then `VALUES (id, attempts, next_attempt_at, last_error, lease), …`
+    /// and [`RETRY_TAIL`].
     pub(crate) const RETRY: &str = "UPDATE webhook_outbox SET attempts = v.column2, \
         next_attempt_at = v.column3, lease_until = NULL, last_error = v.column4 FROM (";
-    /// Gives up: then `VALUES (id, attempts, last_error), …` and [`UPDATE_PENDING_TAIL`].
+    /// Gives up: then `VALUES (id, attempts, last_error, lease), …` and [`DROP_TAIL`].
     pub(crate) const DROP: &str = "UPDATE webhook_outbox SET status = 'dropped', \
         attempts = v.column2, lease_until = NULL, last_error = v.column3 FROM (";
     /// Ends [`DELIVERED`].
     pub(crate) const UPDATE_TAIL: &str = ") AS v WHERE webhook_outbox.id = v.column1";
-    /// Ends [`RETRY`] and [`DROP`]: rows no longer pending are left alone.
-    pub(crate) const UPDATE_PENDING_TAIL: &str =
-        ") AS v WHERE webhook_outbox.id = v.column1 AND webhook_outbox.status = 'pending'";
+    /// Ends [`RETRY`]: rows no longer pending, or claimed again under another lease than the
+    /// one the result was obtained under, are left alone.
+    pub(crate) const RETRY_TAIL: &str = ") AS v WHERE webhook_outbox.id = v.column1 \
+        AND webhook_outbox.status = 'pending' \
+        AND (v.column5 IS NULL OR webhook_outbox.lease_until = v.column5)";
+    /// Ends [`DROP`], as [`RETRY_TAIL`] does.
+    pub(crate) const DROP_TAIL: &str = ") AS v WHERE webhook_outbox.id = v.column1 \
+        AND webhook_outbox.status = 'pending' \
+        AND (v.column4 IS NULL OR webhook_outbox.lease_until = v.column4)";
     /// Makes a row pending again: `$1` due at, `$2` the ID.
     pub(crate) const REDELIVER: &str = "UPDATE webhook_outbox SET status = 'pending', \
         next_attempt_at = $1, lease_until = NULL WHERE id = $2";
@@ -491,6 +497,9 @@ pub(crate) struct AttemptColumns {
     pub(crate) status_code: Option<i32>,
     pub(crate) error: Option<String>,
     pub(crate) response_snippet: String,
+    /// Not a column of the attempt: the lease the recording worker held (see
+    /// `DeliveryResult::lease_until`).
+    pub(crate) lease: Option<i64>,
 }
 
 impl AttemptColumns {
@@ -504,6 +513,7 @@ impl AttemptColumns {
             status_code: a.status_code.map(i32::from),
             error: a.error.clone(),
             response_snippet: a.response_snippet.clone(),
+            lease: None,
         })
     }
 }
@@ -989,9 +999,10 @@ macro_rules! impl_store {
                         row.push_bind(a.outbox_id)
                             .push_bind(a.attempt)
                             .push_bind(*next_attempt_at)
-                            .push_bind(a.error.as_deref());
+                            .push_bind(a.error.as_deref())
+                            .push_bind(a.lease);
                     });
-                    query.push($crate::shared::webhook::UPDATE_PENDING_TAIL);
+                    query.push($crate::shared::webhook::RETRY_TAIL);
                     query.build().execute(&mut *conn).await?;
                 }
                 for chunk in dropped.chunks($crate::shared::ROWS_PER_STATEMENT) {
@@ -999,9 +1010,10 @@ macro_rules! impl_store {
                     query.push_values(chunk, |mut row, a| {
                         row.push_bind(a.outbox_id)
                             .push_bind(a.attempt)
-                            .push_bind(a.error.as_deref());
+                            .push_bind(a.error.as_deref())
+                            .push_bind(a.lease);
                     });
-                    query.push($crate::shared::webhook::UPDATE_PENDING_TAIL);
+                    query.push($crate::shared::webhook::DROP_TAIL);
                     query.build().execute(&mut *conn).await?;
                 }
                 Ok(())
@@ -1622,10 +1634,9 @@ macro_rules! impl_store {
                 let attempts = results
                     .iter()
                     .map(|r| {
-                        Ok::<_, $crate::StoreError>((
-                            $crate::shared::AttemptColumns::of(&r.attempt)?,
-                            r.outcome,
-                        ))
+                        let mut columns = $crate::shared::AttemptColumns::of(&r.attempt)?;
+                        columns.lease = r.lease_until;
+                        Ok::<_, $crate::StoreError>((columns, r.outcome))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 self.written($crate::shared::Write::Finish(attempts))

@@ -625,6 +625,7 @@ async fn probe(running: &Running) -> Result<Steps> {
             let results = batch
                 .iter()
                 .map(|item| DeliveryResult {
+                    lease_until: None,
                     attempt: Attempt {
                         outbox_id: item.id,
                         attempt: item.attempts + 1,

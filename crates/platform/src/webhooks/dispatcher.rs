@@ -67,10 +67,13 @@ pub async fn run(state: AppState) {
     let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let mut gates: HashMap<String, Arc<Semaphore>> = HashMap::new();
     loop {
+        let wall = wall_ms();
         let claimed = state
             .store
-            .claim_webhooks(state.clock.now(), wall_ms(), lease_ms, config.claim_max)
+            .claim_webhooks(state.clock.now(), wall, lease_ms, config.claim_max)
             .await;
+        // The value the claim stamped on the rows: results are recorded under it.
+        let lease_until = wall.saturating_add(lease_ms);
         let deadline = Instant::now() + lease;
         let mut full = false;
         match claimed {
@@ -92,7 +95,10 @@ pub async fn run(state: AppState) {
                             state.clone(),
                             batch.to_vec(),
                             Arc::clone(&gate),
-                            deadline,
+                            Lease {
+                                deadline,
+                                until: lease_until,
+                            },
                         ));
                     }
                 }
@@ -114,7 +120,17 @@ pub async fn run(state: AppState) {
 }
 
 /// Delivers one batch (same endpoint, same app) and records the outcome of every item.
-async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, deadline: Instant) {
+/// The lease a batch was claimed under.
+#[derive(Debug, Clone, Copy)]
+struct Lease {
+    /// When it runs out, on this process's monotonic clock.
+    deadline: Instant,
+    /// The `lease_until` the claim wrote (wall-clock ms).
+    until: i64,
+}
+
+async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, lease: Lease) {
+    let deadline = lease.deadline;
     let Ok(_permit) = gate.acquire_owned().await else {
         return;
     };
@@ -137,6 +153,7 @@ async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
     };
     let at = state.clock.now();
     let fault = rt.faults.get(&endpoint);
+    let mut started = Instant::now();
     let answer = match &secret {
         None => Err("the app no longer exists".to_owned()),
         Some(secret) => {
@@ -151,6 +168,7 @@ async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
                 .unwrap_or_default();
             let signature = wamm_wire::signature::sign(secret, &body);
             let headers = [("x-hub-signature-256", signature)];
+            started = Instant::now();
             let first = rt
                 .outbound
                 .post_json(&endpoint, body.clone(), &headers)
@@ -161,6 +179,7 @@ async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
             first.map_err(|e| e.to_string())
         }
     };
+    let failed_after = started.elapsed();
     let mut jitter = Jitter::new();
     let mut dropped = Vec::new();
     let results: Vec<DeliveryResult> = items
@@ -177,7 +196,14 @@ async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
                         i64::try_from(a.elapsed.as_millis()).unwrap_or(i64::MAX),
                     )
                 }
-                Err(e) => (None, Some(e.clone()), String::new(), 0),
+                // A failed attempt took as long as it took to fail (a refused connection, a
+                // timeout), not nothing.
+                Err(e) => (
+                    None,
+                    Some(e.clone()),
+                    String::new(),
+                    i64::try_from(failed_after.as_millis()).unwrap_or(i64::MAX),
+                ),
             };
             let outcome = if error.is_none() {
                 Outcome::Delivered
@@ -202,6 +228,7 @@ async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
                     response_snippet: snippet,
                 },
                 outcome,
+                lease_until: Some(lease.until),
             }
         })
         .collect();

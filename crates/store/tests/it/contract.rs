@@ -974,6 +974,70 @@ pub async fn claims_respect_due_time_and_leases(store: &dyn Store) {
     );
 }
 
+pub async fn a_stale_lease_does_not_decide_what_follows(store: &dyn Store) {
+    let ids = enqueue(store, &[100, 100]).await;
+    // Worker A claims both at wall 1000 (lease until 2000); its receiver is slow, the lease
+    // runs out, and worker B claims them again at wall 2500 (lease until 3500).
+    assert_eq!(claim(store, 100, 1_000).await, ids);
+    assert_eq!(claim(store, 100, 2_500).await, ids);
+    let stale = |id, outcome| wamm_domain::DeliveryResult {
+        lease_until: Some(2_000),
+        ..fixture::result(fixture::attempt(id, 1, 3_000, Some(500)), outcome)
+    };
+    store
+        .finish_deliveries(vec![
+            stale(
+                ids[0],
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(100),
+                },
+            ),
+            stale(ids[1], Outcome::Drop),
+        ])
+        .await
+        .expect("finish");
+    // A's failure neither frees the rows for a third claim while B delivers nor drops them.
+    assert!(claim(store, 10_000, 3_000).await.is_empty());
+    for id in &ids {
+        let row = item(store, *id).await;
+        assert_eq!(row.status, DeliveryStatus::Pending);
+        assert_eq!(row.attempts, 0);
+    }
+    // B's own results, under its lease, decide.
+    let current = |id, outcome| wamm_domain::DeliveryResult {
+        lease_until: Some(3_500),
+        ..fixture::result(fixture::attempt(id, 2, 3_100, Some(500)), outcome)
+    };
+    store
+        .finish_deliveries(vec![
+            current(
+                ids[0],
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(5_000),
+                },
+            ),
+            current(ids[1], Outcome::Drop),
+        ])
+        .await
+        .expect("finish");
+    assert_eq!(item(store, ids[0]).await.attempts, 2);
+    assert_eq!(
+        item(store, ids[0]).await.next_attempt_at,
+        Timestamp::from_millis(5_000)
+    );
+    assert_eq!(item(store, ids[1]).await.status, DeliveryStatus::Dropped);
+    // A delivery is recorded whoever holds the lease: it happened.
+    let late = wamm_domain::DeliveryResult {
+        lease_until: Some(1),
+        ..fixture::result(
+            fixture::attempt(ids[0], 3, 3_200, Some(200)),
+            Outcome::Delivered,
+        )
+    };
+    store.finish_deliveries(vec![late]).await.expect("finish");
+    assert_eq!(item(store, ids[0]).await.status, DeliveryStatus::Delivered);
+}
+
 pub async fn finishing_records_attempts_and_outcomes(store: &dyn Store) {
     let ids = enqueue(store, &[100, 100, 100, 100]).await;
     assert_eq!(claim(store, 100, 1_000).await, ids);

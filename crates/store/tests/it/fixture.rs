@@ -222,7 +222,11 @@ pub fn attempt(outbox_id: i64, attempt: u32, at: i64, status_code: Option<u16>) 
 
 /// The result of `attempt`, followed by `outcome`.
 pub fn result(attempt: Attempt, outcome: Outcome) -> DeliveryResult {
-    DeliveryResult { attempt, outcome }
+    DeliveryResult {
+        attempt,
+        outcome,
+        lease_until: None,
+    }
 }
 
 /// An onboarding request from the partner to `client`, reminded at `next_reminder_ms` while

@@ -54,6 +54,7 @@ contract_tests!(
     app_subscriptions_put_delete_and_list,
     replace_world_clears_the_outbox,
     claims_respect_due_time_and_leases,
+    a_stale_lease_does_not_decide_what_follows,
     finishing_records_attempts_and_outcomes,
     late_failures_never_downgrade_a_delivery,
     redeliver_makes_a_row_pending_again,
