@@ -114,9 +114,12 @@ impl TokenKeys {
     pub fn parse(text: &str, source: KeySource) -> Result<Self, KeyError> {
         let mut keys = Vec::new();
         for (index, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with('#') {
+                continue;
+            }
             for item in line.split(',') {
                 let item = item.trim();
-                if item.is_empty() || item.starts_with('#') {
+                if item.is_empty() {
                     continue;
                 }
                 keys.push(TokenKey::parse(item).ok_or(KeyError::Malformed { line: index + 1 })?);
