@@ -119,7 +119,7 @@ pub struct Running {
     /// Shared state (for tests and the CLI).
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -140,11 +140,9 @@ impl Running {
         }
     }
 
-    /// Waits until the server ends (it ends on its own only on an I/O failure).
+    /// Waits until the server ends (it does not end on its own: accept errors are waited out).
     pub async fn wait(mut self) -> std::io::Result<()> {
-        let result = (&mut self.task)
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        let result = (&mut self.task).await.map_err(std::io::Error::other);
         for task in &self.background {
             task.abort();
         }
@@ -168,13 +166,12 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
     })?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(state.clone());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(crate::connections::serve(
+        listener,
+        app,
+        config.connections,
+        rx,
+    ));
     // Replicas sharing a database follow each other's clock moves.
     let follower = state.clone();
     let clock_task = tokio::spawn(async move {

@@ -60,6 +60,20 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// Reads a response whole.
+    async fn read(res: reqwest::Response) -> Self {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self {
+            status,
+            headers,
+            json,
+            text,
+        }
+    }
+
     /// Asserts a Graph error with this HTTP status, code and subcode; returns the error object.
     #[track_caller]
     pub fn graph_error(&self, status: u16, code: i64, subcode: Option<i64>) -> &Value {
@@ -175,17 +189,18 @@ impl TestPlatform {
         if let Some(body) = json {
             req = req.json(body);
         }
-        let res = req.send().await.expect("request completes");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            text,
-        }
+        Resp::read(req.send().await.expect("request completes")).await
+    }
+
+    /// Sends a request `build` shapes (extra headers and the like). `path` starts with `/`.
+    pub async fn http_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Resp {
+        let req = build(self.http.request(method, format!("{}{path}", self.base)));
+        Resp::read(req.send().await.expect("request completes")).await
     }
 
     /// Moves the platform clock through the control API (`advance_seconds`, `set`, `freeze`).
@@ -232,16 +247,7 @@ impl TestPlatform {
             .send()
             .await
             .expect("request completes");
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            json,
-            text,
-        }
+        Resp::read(res).await
     }
 }
 
