@@ -150,6 +150,11 @@ impl Running {
     }
 }
 
+/// Whether an address is reachable from other machines (anything but loopback).
+fn exposed(addr: SocketAddr) -> bool {
+    !addr.ip().to_canonical().is_loopback()
+}
+
 /// Opens the store, restores state and starts serving.
 pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
     let store = wamm_store::connect(&config.database_url).await?;
@@ -165,6 +170,14 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
         source,
     })?;
     let (tx, rx) = oneshot::channel::<()>();
+    if exposed(addr) {
+        tracing::warn!(
+            %addr,
+            "listening beyond this machine: the control API under /_wamm/ has no \
+             authentication, so anyone who can reach {addr} can replace the world, move the \
+             clock and mint tokens"
+        );
+    }
     let app = router(state.clone());
     let task = tokio::spawn(crate::connections::serve(
         listener,
@@ -208,4 +221,20 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
         task,
         background,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_are_private() {
+        let exposed = |text: &str| exposed(text.parse().expect("address"));
+        assert!(!exposed("127.0.0.1:8080"));
+        assert!(!exposed("[::1]:8080"));
+        assert!(!exposed("[::ffff:127.0.0.1]:8080"));
+        assert!(exposed("0.0.0.0:8080"));
+        assert!(exposed("[::]:8080"));
+        assert!(exposed("192.168.1.10:8080"));
+    }
 }
