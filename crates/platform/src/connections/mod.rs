@@ -3,11 +3,11 @@
 //! hyper serves each connection; around it this module enforces what a bare accept loop does
 //! not:
 //! - a limit on connections served at once (lowered to what the open-file limit allows, see
-//!   [`descriptors`]); a connection over it is answered 503 and closed;
-//! - a deadline on every phase of a connection (see [`activity`]): header, idle, and body
+//!   `descriptors`); a connection over it is answered 503 and closed;
+//! - a deadline on every phase of a connection (see `activity`): header, idle, and body
 //!   timeouts, so that slow or silent clients cannot hold sockets;
 //! - limits on the request head and a deadline on the request body, answered in Graph's shape
-//!   (see [`requests`]);
+//!   (see `requests`);
 //! - accept errors, running out of descriptors above all, which never end the loop: it sheds
 //!   the waiting connection or pauses, logs once per burst, and recovers by itself.
 //!
