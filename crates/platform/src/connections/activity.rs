@@ -13,6 +13,10 @@
 //! close every keep-alive connection idle for longer than the header timeout; hence phases of
 //! our own. The connection's reads and its requests move the phase; the connection task sleeps
 //! until the current deadline and is woken whenever the phase changes.
+//!
+//! A pipelining client's next request may be read while the previous one is handled; if only
+//! part of it was, the connection waits for the rest under the idle timeout rather than the
+//! header timeout. Either way the wait is bounded.
 
 use std::io;
 use std::pin::Pin;
