@@ -1,6 +1,7 @@
 //! Platform settings: where to listen, which database, which Graph versions, which timings.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use wamm_domain::country::CountryPolicy;
 use wamm_wire::GraphVersion;
@@ -97,6 +98,37 @@ impl VersionPolicy {
     }
 }
 
+/// How long clients may take, and how many connections are served at once.
+///
+/// Every connection is bounded in time: a client that stops sending, sends slowly or just holds
+/// a socket open is disconnected, so that idle sockets cannot use up the process's file
+/// descriptors (and with them the database's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time a client has to send a request's head (request line and headers), counted from the
+    /// connection being accepted or, between requests, from the first byte of the next request.
+    pub header_timeout: Duration,
+    /// Time a connection may stay open with no request on it before it is closed.
+    pub idle_timeout: Duration,
+    /// Time a client has to send a request body (counted from its head) and to take the
+    /// response (counted from the response being ready).
+    pub body_timeout: Duration,
+    /// Connections served at once; more are answered 503 and closed. Lowered at start when the
+    /// process may not open that many files (see `connections`).
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
 /// Everything the platform needs to start.
 #[derive(Debug, Clone)]
 pub struct PlatformConfig {
@@ -122,6 +154,8 @@ pub struct PlatformConfig {
     /// Host names the control API and pages answer besides loopback names and the listen
     /// address (e.g. the name a container network gives the platform).
     pub public_hosts: Vec<String>,
+    /// Connection timeouts and the connection limit.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for PlatformConfig {
@@ -137,6 +171,7 @@ impl Default for PlatformConfig {
             ad_account_linked_webhook: true,
             token_keys: crate::token_keys::TokenKeys::ephemeral(),
             public_hosts: Vec::new(),
+            connections: ConnectionLimits::default(),
         }
     }
 }

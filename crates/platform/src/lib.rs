@@ -6,6 +6,7 @@
 //!   handlers parse, authorise, call the domain and render.
 //! - [`control`]: the control API under `/_wamm/` (worlds, clock, event log).
 //! - [`console`]: the server-rendered console page.
+//! - [`connections`]: the accept loop, with connection limits and timeouts.
 //! - [`webhooks`]: subscriptions with Meta's handshake, the durable outbox and its dispatcher.
 //! - [`clock`], [`mint`]: the platform clock tests can move, and seeded ID/token generation.
 //!
@@ -14,6 +15,7 @@
 pub mod assets;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod control;
 pub mod dashboard;
@@ -33,6 +35,6 @@ pub mod token_keys;
 pub mod wa_manager;
 pub mod webhooks;
 
-pub use config::{PlatformConfig, Timing, VersionPolicy};
+pub use config::{ConnectionLimits, PlatformConfig, Timing, VersionPolicy};
 pub use server::{Running, start};
 pub use state::AppState;

@@ -128,7 +128,7 @@ pub struct Running {
     /// Shared state (for tests and the CLI).
     pub state: AppState,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<std::io::Result<()>>,
+    task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -149,16 +149,19 @@ impl Running {
         }
     }
 
-    /// Waits until the server ends (it ends on its own only on an I/O failure).
+    /// Waits until the server ends (it does not end on its own: accept errors are waited out).
     pub async fn wait(mut self) -> std::io::Result<()> {
-        let result = (&mut self.task)
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        let result = (&mut self.task).await.map_err(std::io::Error::other);
         for task in &self.background {
             task.abort();
         }
         result
     }
+}
+
+/// Whether an address is reachable from other machines (anything but loopback).
+fn exposed(addr: SocketAddr) -> bool {
+    !addr.ip().to_canonical().is_loopback()
 }
 
 /// Opens the store, restores state and starts serving.
@@ -176,14 +179,21 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
         source,
     })?;
     let (tx, rx) = oneshot::channel::<()>();
+    if exposed(addr) {
+        tracing::warn!(
+            %addr,
+            "listening beyond this machine: the control API under /_wamm/ has no \
+             authentication, so anyone who can reach {addr} can replace the world, move the \
+             clock and mint tokens"
+        );
+    }
     let app = router(state.clone());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(crate::connections::serve(
+        listener,
+        app,
+        config.connections,
+        rx,
+    ));
     // Replicas sharing a database follow each other's clock moves.
     let follower = state.clone();
     let clock_task = tokio::spawn(async move {
@@ -220,4 +230,20 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
         task,
         background,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_are_private() {
+        let exposed = |text: &str| exposed(text.parse().expect("address"));
+        assert!(!exposed("127.0.0.1:8080"));
+        assert!(!exposed("[::1]:8080"));
+        assert!(!exposed("[::ffff:127.0.0.1]:8080"));
+        assert!(exposed("0.0.0.0:8080"));
+        assert!(exposed("[::]:8080"));
+        assert!(exposed("192.168.1.10:8080"));
+    }
 }

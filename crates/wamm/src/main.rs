@@ -11,11 +11,12 @@ mod up;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use wamm_platform::token_keys::{KeySource, TokenKeys};
-use wamm_platform::{PlatformConfig, Timing, VersionPolicy};
+use wamm_platform::{ConnectionLimits, PlatformConfig, Timing, VersionPolicy};
 use wamm_wire::GraphVersion;
 
 /// The server allocates and frees many small JSON values per request from several threads;
@@ -121,6 +122,24 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     public_hosts: Vec<String>,
+    /// Seconds a client has to send a request's headers, counted from connecting or, on a
+    /// kept-alive connection, from the first byte of the next request.
+    #[arg(long, default_value_t = ConnectionLimits::default().header_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_secs: u64,
+    /// Seconds a connection may stay open between requests before it is closed.
+    #[arg(long, default_value_t = ConnectionLimits::default().idle_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_secs: u64,
+    /// Seconds a client has to send a request body (else 408), and to take a response.
+    #[arg(long, default_value_t = ConnectionLimits::default().body_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_secs: u64,
+    /// Connections served at once; more are answered 503. Lowered at start if the open-file
+    /// limit leaves room for fewer.
+    #[arg(long, default_value_t = ConnectionLimits::default().max_connections,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    max_connections: usize,
 }
 
 /// Flags of `up`.
@@ -156,10 +175,10 @@ impl ServeArgs {
         let mut webhooks = wamm_platform::webhooks::WebhookConfig {
             dispatch: !self.no_dispatch,
             batch_max: self.webhook_batch.clamp(1, 1000),
-            request_timeout: std::time::Duration::from_secs(self.webhook_timeout_secs.max(1)),
+            request_timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
             ..wamm_platform::webhooks::WebhookConfig::default()
         };
-        webhooks.retry.max_age = std::time::Duration::from_secs(self.webhook_max_age_secs);
+        webhooks.retry.max_age = Duration::from_secs(self.webhook_max_age_secs);
         webhooks.destinations.allow_public = !self.webhook_private_only;
         for cidr in &self.webhook_allow {
             webhooks.destinations.allow.push(
@@ -167,9 +186,16 @@ impl ServeArgs {
                     .map_err(|e| anyhow::anyhow!("--webhook-allow {cidr}: {e}"))?,
             );
         }
+        let connections = ConnectionLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            body_timeout: Duration::from_secs(self.body_timeout_secs),
+            max_connections: self.max_connections,
+        };
         Ok(PlatformConfig {
             token_keys: self.token_keys()?,
             public_hosts: self.public_hosts.clone(),
+            connections,
             webhooks,
             ad_account_linked_webhook: !self.no_ad_account_linked,
             listen: self.listen,

@@ -360,6 +360,43 @@ impl GraphError {
         )
         .transient(true)
     }
+
+    /// Code 100, HTTP 414: the request URI is longer than the server accepts.
+    ///
+    /// Meta's edge answers oversized requests itself, without a Graph body; wamm answers them in
+    /// Graph's shape so that clients parse one shape for every error.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            414,
+            kind::OAUTH,
+            code::INVALID_PARAMETER,
+            format!(
+                "(#100) The request URI is longer than {limit} bytes; send long parameters in the request body"
+            ),
+        )
+    }
+
+    /// Code 100, HTTP 431: the request headers are larger (or more numerous) than the server
+    /// accepts. `what` says which limit, e.g. `more than 32768 bytes`.
+    pub fn headers_too_large(what: impl fmt::Display) -> Self {
+        Self::new(
+            431,
+            kind::OAUTH,
+            code::INVALID_PARAMETER,
+            format!("(#100) The request headers are too large: {what}"),
+        )
+    }
+
+    /// Code 100, HTTP 408: the request body did not arrive in time. Retrying may succeed.
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            408,
+            kind::OAUTH,
+            code::INVALID_PARAMETER,
+            format!("(#100) The request body did not arrive within {limit:?}"),
+        )
+        .transient(true)
+    }
 }
 
 impl fmt::Display for GraphError {

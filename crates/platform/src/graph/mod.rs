@@ -306,23 +306,14 @@ fn respond(
             (status_of(&graph), graph.to_json(), None)
         }
     };
-    let mut response = (status, axum::Json(body)).into_response();
+    let mut response = graph_response(status, body, trace);
     let h = response.headers_mut();
     let mut put = |name: &'static str, value: &str| {
         if let Ok(v) = HeaderValue::from_str(value) {
             h.insert(name, v);
         }
     };
-    put("content-type", "application/json; charset=UTF-8");
     put("facebook-api-version", &version.to_string());
-    put("x-fb-trace-id", trace);
-    put("x-fb-request-id", &format!("A{}", Minter::trace_id()));
-    put("x-fb-rev", "1019544279");
-    put(
-        "cache-control",
-        "private, no-cache, no-store, must-revalidate",
-    );
-    put("access-control-allow-origin", "*");
     if let Some(usage) = app_usage {
         put("x-app-usage", usage);
     }
@@ -340,5 +331,38 @@ fn respond(
             "OAuth \"Facebook Platform\" \"invalid_token\" \"Invalid OAuth access token\"",
         );
     }
+    response
+}
+
+/// A Graph error answered before any route runs (the request was refused at the connection):
+/// Graph's body and headers, without a version, since none was read.
+pub fn error_response(err: GraphError) -> Response {
+    let trace = Minter::trace_id();
+    let graph = err.with_trace(trace.as_str());
+    graph_response(status_of(&graph), graph.to_json(), &trace)
+}
+
+/// A JSON body with the headers every Graph answer carries.
+fn graph_response(
+    status: axum::http::StatusCode,
+    body: serde_json::Value,
+    trace: &str,
+) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    let h = response.headers_mut();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    put("content-type", "application/json; charset=UTF-8");
+    put("x-fb-trace-id", trace);
+    put("x-fb-request-id", &format!("A{}", Minter::trace_id()));
+    put("x-fb-rev", "1019544279");
+    put(
+        "cache-control",
+        "private, no-cache, no-store, must-revalidate",
+    );
+    put("access-control-allow-origin", "*");
     response
 }

@@ -6,6 +6,7 @@ mod support;
 
 mod browser;
 mod business;
+mod connections;
 mod control;
 mod conventions;
 mod embedded_signup;

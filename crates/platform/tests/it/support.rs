@@ -202,6 +202,17 @@ impl TestPlatform {
         Resp::from(req.send().await.expect("request completes")).await
     }
 
+    /// Sends a request `build` shapes (extra headers and the like). `path` starts with `/`.
+    pub async fn http_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Resp {
+        let req = build(self.http.request(method, format!("{}{path}", self.base)));
+        Resp::from(req.send().await.expect("request completes")).await
+    }
+
     /// Moves the platform clock through the control API (`advance_seconds`, `set`, `freeze`).
     pub async fn clock(&self, change: Value) -> Value {
         self.call(reqwest::Method::POST, "/_wamm/clock", None, Some(&change))

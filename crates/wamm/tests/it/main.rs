@@ -3,6 +3,7 @@
 
 mod cli;
 mod client;
+mod descriptors;
 mod funnel;
 mod partner;
 mod sending;

@@ -28,7 +28,18 @@ impl Server {
     /// Starts `wamm serve` on a free port with `args`, and waits (bounded) until it has
     /// loaded its world (if any), announced its address and answers `/_wamm/health`.
     pub(crate) async fn start(database_url: &str, world: Option<&Path>, extra: &[&str]) -> Self {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_wamm"));
+        let cmd = Command::new(env!("CARGO_BIN_EXE_wamm"));
+        Self::start_via(cmd, database_url, world, extra).await
+    }
+
+    /// Like [`Server::start`], with `cmd` running the binary: `cmd`'s arguments come first,
+    /// e.g. a shell that lowers a limit and then runs `wamm` with the rest.
+    pub(crate) async fn start_via(
+        mut cmd: Command,
+        database_url: &str,
+        world: Option<&Path>,
+        extra: &[&str],
+    ) -> Self {
         cmd.args([
             "serve",
             "--listen",
