@@ -555,6 +555,10 @@ impl World {
                 .expect("person tokens name a business")];
             tokens.push(token(t, business, plain));
         }
+        assert!(
+            world.name_of(UNKNOWN) == UNKNOWN.to_string(),
+            "UNKNOWN must name no object of authz.yaml"
+        );
         (world, tokens)
     }
 
@@ -637,10 +641,7 @@ impl World {
                 out = out.replace(&id.to_string(), &format!("<{kind}>"));
             }
         }
-        match out.char_indices().nth(72) {
-            Some((cut, _)) => format!("{}…", &out[..cut]),
-            None => out,
-        }
+        clip(&out, 72)
     }
 
     /// Whether `business` owns `waba` or holds it (shared or OBO).
@@ -975,6 +976,14 @@ impl Failures {
     }
 }
 
+/// `text` cut to `max` characters, so that a failure line stays readable.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// The JSON scalars of `v` that are numbers or all-digit strings, as IDs.
 fn ids_in(v: &Value, out: &mut BTreeSet<u64>) {
     match v {
@@ -1159,7 +1168,7 @@ impl Matrix<'_> {
                 t,
                 &object,
                 "no 5xx",
-                format!("{got}: {}", r.text),
+                format!("{got}: {}", clip(&r.text, 300)),
             );
         }
         match expect {
@@ -1254,7 +1263,7 @@ impl Matrix<'_> {
                     t,
                     object,
                     format!("no {marker}"),
-                    format!("{}: {}", r.status, r.text),
+                    format!("{}: {}", r.status, clip(&r.text, 300)),
                 );
             }
         }
@@ -1284,7 +1293,7 @@ impl Matrix<'_> {
                 t,
                 &format!("{} ({})", obj.name, obj.id),
                 "debug_token answers 200",
-                format!("{}: {}", debug.status, debug.text),
+                format!("{}: {}", debug.status, clip(&debug.text, 300)),
             );
             return;
         }
