@@ -1004,6 +1004,7 @@ struct Matrix<'a> {
     p: &'a TestPlatform,
     world: World,
     tokens: Vec<Token>,
+    /// The webhook receiver's URL (callbacks must pass its handshake).
     receiver: String,
     /// The world export every refused change must leave untouched.
     snapshot: Value,
@@ -1015,10 +1016,12 @@ struct Matrix<'a> {
 }
 
 impl Matrix<'_> {
+    /// The `appsecret_proof` of `t`, which every call carries as a partner's server does.
     fn proof(&self, t: &Token) -> String {
         appsecret_proof(&self.world.apps[&t.app].secret, &t.plain)
     }
 
+    /// The route's JSON body, if it has one.
     fn body(&self, route: &Route) -> Option<Value> {
         (!route.body.is_empty()).then(|| {
             serde_json::from_str(&route.body.replace("RECEIVER_URL", &self.receiver))
@@ -1026,6 +1029,7 @@ impl Matrix<'_> {
         })
     }
 
+    /// Calls `route` on object `id` with `t`.
     async fn call(&self, route: &Route, t: &Token, id: u64) -> Resp {
         let method =
             Method::from_bytes(route.method.as_bytes()).expect("route methods are HTTP methods");
@@ -1039,6 +1043,7 @@ impl Matrix<'_> {
             .await
     }
 
+    /// The world as the control API exports it.
     async fn export(&self) -> Value {
         self.p
             .call(Method::GET, "/_wamm/world?format=json", None, None)
