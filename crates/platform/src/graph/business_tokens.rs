@@ -54,15 +54,6 @@ pub async fn create(
     }
     let label = "business";
     let id = client.id.to_string();
-    if !caller.token.has_scope(Permission::BusinessManagement) {
-        return Err(deny(
-            Denial::MissingScope(Permission::BusinessManagement),
-            req,
-            &id,
-            label,
-        )
-        .into());
-    }
     // The token acts either as the partner (its system user) or as the client (a business
     // token of the partner's app, or the client's own token). What it may link is decided by
     // the app's business: a token never reaches further than what the client shared with
@@ -85,6 +76,17 @@ pub async fn create(
         .collect();
     if partner != client.id && linked.is_empty() {
         return Err(deny(Denial::NotVisible, req, &id, label).into());
+    }
+    // Scopes are judged only once the business is known to be visible, so a narrow token
+    // cannot probe which businesses exist.
+    if !caller.token.has_scope(Permission::BusinessManagement) {
+        return Err(deny(
+            Denial::MissingScope(Permission::BusinessManagement),
+            req,
+            &id,
+            label,
+        )
+        .into());
     }
     if client.id != caller.app.business_id
         && !caller.app.has_advanced(Permission::BusinessManagement)

@@ -40,6 +40,26 @@ pub async fn onboard(
     caller: &Caller,
     client: &Business,
 ) -> ApiResult {
+    let Some(partner_id) = caller.token.business_id else {
+        return Err(
+            GraphError::unsupported_request(req.method_name(), &client.id.to_string()).into(),
+        );
+    };
+    // A business that holds nothing shared with (or held on its behalf by) the partner is not
+    // its client: it is answered as an object the caller cannot see, so the call tells
+    // nothing about whether it exists or has signed.
+    // Checked before anything else about the caller, so no refusal tells more.
+    let is_client = state
+        .store
+        .wabas_owned_by(client.id)
+        .await?
+        .iter()
+        .any(|w| w.partner(partner_id).is_some());
+    if !is_client && client.id != partner_id {
+        return Err(
+            GraphError::unsupported_request(req.method_name(), &client.id.to_string()).into(),
+        );
+    }
     if caller.token.kind != TokenKind::SystemUser {
         return Err(GraphError::new(
             403,
@@ -49,10 +69,6 @@ pub async fn onboard(
         )
         .into());
     }
-    let partner_id = caller
-        .token
-        .business_id
-        .ok_or_else(GraphError::invalid_token)?;
     if !caller
         .token
         .has_scope(Permission::WhatsappBusinessManagement)
@@ -76,20 +92,6 @@ pub async fn onboard(
             )
         })?),
     };
-    // A business that holds nothing shared with (or held on its behalf by) the partner is not
-    // its client: it is answered as an object the caller cannot see, so the call tells
-    // nothing about whether it exists or has signed.
-    let is_client = state
-        .store
-        .wabas_owned_by(client.id)
-        .await?
-        .iter()
-        .any(|w| w.partner(partner_id).is_some());
-    if !is_client {
-        return Err(
-            GraphError::unsupported_request(req.method_name(), &client.id.to_string()).into(),
-        );
-    }
     let partner = state
         .store
         .business(partner_id)

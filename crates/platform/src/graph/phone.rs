@@ -89,13 +89,7 @@ pub async fn authorized_waba(
 ) -> ApiResult<Waba> {
     let hidden = || GraphError::unsupported_request(req.method_name(), &phone.id.to_string());
     let waba = state.store.waba(phone.waba_id).await?.ok_or_else(hidden)?;
-    authorize(req, caller, &waba, scopes).map_err(|e| {
-        if e.subcode() == Some(wamm_wire::error::subcode::UNSUPPORTED_REQUEST) {
-            hidden()
-        } else {
-            e
-        }
-    })?;
+    super::waba::authorize_under(req, caller, &waba, scopes, &phone.id.to_string())?;
     Ok(waba)
 }
 

@@ -15,7 +15,7 @@ use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiError, ApiResult, Reply};
 use super::request::GraphRequest;
-use super::waba::authorize;
+use super::waba::{authorize, authorize_under};
 use crate::state::AppState;
 
 const SCOPES: &[Permission] = &[Permission::WhatsappBusinessManagement];
@@ -226,7 +226,7 @@ async fn waba_of(state: &AppState, req: &GraphRequest, t: &Template) -> ApiResul
 /// `GET /{template-id}`.
 pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, t: &Template) -> ApiResult {
     let waba = waba_of(state, req, t).await?;
-    authorize(req, caller, &waba, SCOPES)?;
+    authorize_under(req, caller, &waba, SCOPES, &t.id.to_string())?;
     let sel = req.params.fields()?;
     let ready = synced(&waba, state.clock.now());
     Ok(Reply::json(node(t, ready).project(sel.as_ref())?).about(waba.id))
@@ -240,7 +240,7 @@ pub async fn edit(
     mut t: Template,
 ) -> ApiResult {
     let waba = waba_of(state, req, &t).await?;
-    authorize(req, caller, &waba, SCOPES)?;
+    authorize_under(req, caller, &waba, SCOPES, &t.id.to_string())?;
     if let Some(text) = req.params.str("category") {
         let cat = category(&text)?;
         if cat != t.category && t.status == TemplateStatus::Approved {

@@ -39,6 +39,25 @@ pub fn authorize(
         .map_err(|d| deny(d, req, &waba.id.to_string(), LABEL))
 }
 
+/// [`authorize`] for an object that lives under `waba` (a phone number, a template): a caller
+/// that may not see the WABA is told the object itself does not exist, under the object's own
+/// ID, so that the refusal neither names the WABA nor differs from an unknown ID's.
+pub fn authorize_under(
+    req: &GraphRequest,
+    caller: &Caller,
+    waba: &Waba,
+    scopes: &[Permission],
+    object_id: &str,
+) -> Result<(), GraphError> {
+    authorize(req, caller, waba, scopes).map_err(|e| {
+        if e.subcode() == Some(wamm_wire::error::subcode::UNSUPPORTED_REQUEST) {
+            GraphError::unsupported_request(req.method_name(), object_id)
+        } else {
+            e
+        }
+    })
+}
+
 fn wants(sel: Option<&FieldSelection>, name: &str) -> bool {
     sel.is_some_and(|s| s.contains(name))
 }

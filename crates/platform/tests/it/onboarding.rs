@@ -222,11 +222,11 @@ async fn ineligible_businesses_and_permissions(backend: Backend) {
         r.message(),
         "The app does not have sufficient permissions to call this API."
     );
-    // An app token is not a system user token.
+    // An app token acts for no business: like every app token, it sees no business at all.
     let app_token = format!("700|{BSP_SECRET}");
     intent(&p, 808, &app_token)
         .await
-        .graph_error(403, 200, None);
+        .graph_error(400, 100, Some(33));
     let r = p
         .post(
             "/v23.0/808/onboard_partners_to_mm_lite?solution_id=abc",
