@@ -55,15 +55,7 @@ pub(crate) async fn serve(
     limits: ConnectionLimits,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let budget =
-        descriptors::connection_budget(limits.max_connections).clamp(1, Semaphore::MAX_PERMITS);
-    let budget = u32::try_from(budget).unwrap_or(u32::MAX);
-    let connections = Arc::new(Semaphore::new(budget as usize));
-    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS as usize));
-    let (closing, closing_rx) = watch::channel(false);
-    let mut spare = descriptors::Spare::open();
-    let mut starved = Burst::default();
-    let mut full = Burst::default();
+    let mut acceptor = Acceptor::new(app, limits);
     loop {
         let accepted = tokio::select! {
             biased;
@@ -72,50 +64,10 @@ pub(crate) async fn serve(
         };
         let pause = match accepted {
             Ok((stream, peer)) => {
-                starved.end("accepting connections again");
-                match Arc::clone(&connections).try_acquire_owned() {
-                    Ok(permit) => {
-                        full.end("serving new connections again");
-                        let closing = closing_rx.clone();
-                        tokio::spawn(connection(
-                            stream,
-                            peer,
-                            app.clone(),
-                            limits,
-                            closing,
-                            permit,
-                        ));
-                    }
-                    Err(_) => {
-                        full.begin(|| {
-                            tracing::warn!(
-                                max_connections = budget,
-                                "connection limit reached: answering new connections 503"
-                            );
-                        });
-                        refuse(stream, &refusals);
-                    }
-                }
+                acceptor.admit(stream, peer);
                 None
             }
-            // The client gave up before it was accepted: nothing to do.
-            Err(e) if per_connection(&e) => None,
-            Err(e) => {
-                let out_of_descriptors = descriptors::exhausted(&e);
-                starved.begin(|| {
-                    if out_of_descriptors {
-                        tracing::warn!(
-                            error = %e,
-                            "out of file descriptors: closing new connections until some are \
-                             free (raise `ulimit -n` or lower --max-connections)"
-                        );
-                    } else {
-                        tracing::warn!(error = %e, "cannot accept connections; retrying");
-                    }
-                });
-                let shed = out_of_descriptors && spare.shed(&listener).await;
-                (!shed).then_some(ACCEPT_BACKOFF)
-            }
+            Err(e) => acceptor.failed(&listener, &e).await,
         };
         if let Some(pause) = pause {
             tokio::select! {
@@ -126,10 +78,100 @@ pub(crate) async fn serve(
         }
     }
     drop(listener);
-    let _ = closing.send(true);
-    // Each connection holds a permit until it ends: once they are all back, all have ended.
-    let _ = connections.acquire_many(budget).await;
-    let _ = refusals.acquire_many(MAX_REFUSALS).await;
+    acceptor.drain().await;
+}
+
+/// What the accept loop keeps between connections.
+struct Acceptor {
+    app: Router,
+    limits: ConnectionLimits,
+    /// One permit per connection served, held until it ends.
+    connections: Arc<Semaphore>,
+    budget: u32,
+    /// One permit per connection being answered 503.
+    refusals: Arc<Semaphore>,
+    /// Set once stopping; every connection watches it.
+    closing: watch::Sender<bool>,
+    spare: descriptors::Spare,
+    /// Accept errors in a row.
+    starved: Burst,
+    /// Connections refused in a row for the limit.
+    full: Burst,
+}
+
+impl Acceptor {
+    fn new(app: Router, limits: ConnectionLimits) -> Self {
+        let budget =
+            descriptors::connection_budget(limits.max_connections).clamp(1, Semaphore::MAX_PERMITS);
+        let budget = u32::try_from(budget).unwrap_or(u32::MAX);
+        Self {
+            app,
+            limits,
+            connections: Arc::new(Semaphore::new(budget as usize)),
+            budget,
+            refusals: Arc::new(Semaphore::new(MAX_REFUSALS as usize)),
+            closing: watch::channel(false).0,
+            spare: descriptors::Spare::open(),
+            starved: Burst::default(),
+            full: Burst::default(),
+        }
+    }
+
+    /// Serves an accepted connection, or refuses it when the limit is reached.
+    fn admit(&mut self, stream: TcpStream, peer: SocketAddr) {
+        self.starved.end("accepting connections again");
+        let Ok(permit) = Arc::clone(&self.connections).try_acquire_owned() else {
+            let max_connections = self.budget;
+            self.full.begin(|| {
+                tracing::warn!(
+                    max_connections,
+                    "connection limit reached: answering new connections 503"
+                );
+            });
+            refuse(stream, &self.refusals);
+            return;
+        };
+        self.full.end("serving new connections again");
+        tokio::spawn(connection(
+            stream,
+            peer,
+            self.app.clone(),
+            self.limits,
+            self.closing.subscribe(),
+            permit,
+        ));
+    }
+
+    /// Deals with a failed accept; returns how long to pause before accepting again.
+    async fn failed(&mut self, listener: &TcpListener, error: &io::Error) -> Option<Duration> {
+        // The client gave up before it was accepted: nothing to do.
+        if per_connection(error) {
+            return None;
+        }
+        let out_of_descriptors = descriptors::exhausted(error);
+        self.starved.begin(|| {
+            if out_of_descriptors {
+                tracing::warn!(
+                    %error,
+                    "out of file descriptors: closing new connections until some are free \
+                     (raise `ulimit -n` or lower --max-connections)"
+                );
+            } else {
+                tracing::warn!(%error, "cannot accept connections; retrying");
+            }
+        });
+        let shed = out_of_descriptors && self.spare.shed(listener).await;
+        (!shed).then_some(ACCEPT_BACKOFF)
+    }
+
+    /// Tells every connection to close once it has no request in flight, and waits for them
+    /// all (and for the refusals under way).
+    async fn drain(self) {
+        self.closing.send_replace(true);
+        // Each connection holds a permit until it ends: once they are all back, all have ended.
+        let _ = self.connections.acquire_many(self.budget).await;
+        let _ = self.refusals.acquire_many(MAX_REFUSALS).await;
+    }
 }
 
 /// Accept errors that concern only the connection being accepted.

@@ -335,19 +335,19 @@ async fn stopping_closes_idle_connections_and_answers_requests_in_flight() {
     assert_eq!(response(&mut idle).await.status, 200);
     let mut busy = connect(&p).await;
     let body = br#"{"advance_seconds": 1}"#;
+    // `Expect: 100-continue`: the interim answer comes once the handler reads the body, so the
+    // request is surely in flight when the server stops.
     let head = format!(
         "POST /_wamm/clock HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\n\r\n",
+         expect: 100-continue\r\ncontent-length: {}\r\n\r\n",
         body.len()
     );
     busy.write_all(head.as_bytes()).await.expect("writes");
-    busy.write_all(&body[..5]).await.expect("writes");
-    // Give the server the head, so that the request is in flight when it stops.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(response(&mut busy).await.status, 100);
     let stopping = tokio::spawn(p.running.stop());
     closed(&mut idle).await;
     assert!(!stopping.is_finished(), "stopped with a request in flight");
-    busy.write_all(&body[5..]).await.expect("writes");
+    busy.write_all(body).await.expect("writes");
     let r = response(&mut busy).await;
     assert_eq!(r.status, 200, "{}", r.json);
     tokio::time::timeout(BOUND, stopping)
