@@ -567,3 +567,105 @@ async fn two_replicas(database_url: String) {
     a.kill();
     b.kill();
 }
+
+// ------------------------------------------------------------------ a replica killed mid-burst
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_killed_mid_burst_loses_nothing() {
+    let db = wamm_testkit::TestDatabase::create("wamm_e2e_kill").await;
+    let outcome = tokio::spawn(replica_killed_mid_burst(db.url.clone())).await;
+    db.drop_now().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+/// Two replicas on one PostgreSQL database take a burst together; one is SIGKILLed in the
+/// middle of it. The survivor delivers everything either acknowledged, including the rows the
+/// dead one had claimed (once their lease runs out), and repeats at most what the dead one
+/// had in flight.
+async fn replica_killed_mid_burst(database_url: String) {
+    const CALLS_EACH: u64 = 100;
+    const PER_CALL: u64 = 10;
+    const KILL_AFTER_CALLS: usize = 40;
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let receiver = Receiver::start().await;
+    receiver.set_delay(Duration::from_millis(20));
+    let world_path = dir.path().join("world.yaml");
+    std::fs::write(&world_path, world(&receiver.url)).expect("world file written");
+    let batch = BATCH.to_string();
+    let flags = ["--webhook-batch", batch.as_str(), "--webhook-timeout-secs", "2"];
+    let a = Server::start(&database_url, Some(&world_path), &flags).await;
+    let b = Server::start(&database_url, None, &flags).await;
+
+    let acked = Arc::new(Mutex::new(Vec::<u64>::new()));
+    let acked_by_a = Arc::new(AtomicUsize::new(0));
+    let emitters: Vec<_> = [(0, a.base.clone()), (1, b.base.clone())]
+        .into_iter()
+        .map(|(parity, base)| {
+            let (acked, acked_by_a) = (Arc::clone(&acked), Arc::clone(&acked_by_a));
+            tokio::spawn(async move {
+                let http = http();
+                for i in 0..CALLS_EACH {
+                    let call = 2 * i + parity;
+                    let ns = call * PER_CALL..(call + 1) * PER_CALL;
+                    if !emit(&http, &base, ns.clone()).await {
+                        assert_eq!(parity, 0, "only the killed replica stops answering");
+                        break;
+                    }
+                    acked.lock().expect("acked lock").extend(ns);
+                    if parity == 0 {
+                        acked_by_a.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    wait_until(
+        Duration::from_secs(30),
+        "acknowledged emits and first deliveries",
+        || acked_by_a.load(Ordering::SeqCst) >= KILL_AFTER_CALLS && !receiver.ns().is_empty(),
+    )
+    .await;
+    a.kill();
+    let killed_at = Instant::now();
+    for emitter in emitters {
+        emitter.await.expect("emitter");
+    }
+    let acked: Vec<u64> = acked.lock().expect("acked lock").clone();
+    assert!(
+        acked_by_a.load(Ordering::SeqCst) < usize::try_from(CALLS_EACH).expect("small"),
+        "the kill landed before A acknowledged its whole share"
+    );
+    receiver.set_delay(Duration::ZERO);
+    wait_until(
+        Duration::from_secs(90),
+        "every acknowledged event delivered by the survivor",
+        || {
+            let seen = receiver.distinct();
+            acked.iter().all(|n| seen.contains(n))
+        },
+    )
+    .await;
+    let recovered_after = killed_at.elapsed();
+    let stats = wait_for_empty_outbox(&b, Duration::from_secs(60)).await;
+    let ns = receiver.ns();
+    let dups = duplicates(&ns);
+    // Only what the dead replica had POSTed without recording the outcome can come twice.
+    let bound = CONCURRENCY * BATCH;
+    eprintln!(
+        "replica killed mid-burst: {} acknowledged, {} deliveries, {dups} duplicates (bound \
+         {bound}), all acknowledged delivered {recovered_after:?} after the kill; outbox {stats}",
+        acked.len(),
+        ns.len(),
+    );
+    assert!(
+        dups <= bound,
+        "{dups} duplicate deliveries; at most {bound} could have been in flight at the kill"
+    );
+    for post in &receiver.posts() {
+        assert_signed(post);
+    }
+    b.kill();
+}
