@@ -22,18 +22,13 @@ async fn up_prints_credentials_that_work_at_once() {
     }
 }
 
-async fn up_once(seed: &str) {
+/// Starts `wamm up --json` with `args` and reads the credentials line it prints.
+async fn start_up(args: &[&str]) -> (KillOnDrop, Value) {
     let child = Command::new(env!("CARGO_BIN_EXE_wamm"))
-        .args([
-            "up",
-            "--json",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            "sqlite::memory:",
-            "--seed",
-            seed,
-        ])
+        .arg("up")
+        .arg("--json")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -48,6 +43,11 @@ async fn up_once(seed: &str) {
     .expect("reader")
     .expect("a line on stdout");
     let info: Value = serde_json::from_str(line.trim()).expect("one JSON object on a line");
+    (child, info)
+}
+
+async fn up_once(seed: &str) {
+    let (_child, info) = start_up(&["--database-url", "sqlite::memory:", "--seed", seed]).await;
     for key in [
         "base_url",
         "graph_url",
@@ -84,4 +84,103 @@ async fn up_once(seed: &str) {
         .await
         .expect("console");
     assert_eq!(console.status(), 200);
+}
+
+/// `POST /{client}/system_user_access_tokens` as the partner printed by `up`.
+async fn business_token(info: &Value, client: &str, fetch_only: bool) -> String {
+    let graph = info["graph_url"].as_str().unwrap_or_default();
+    let token = info["access_token"].as_str().unwrap_or_default();
+    let secret = info["app_secret"].as_str().unwrap_or_default();
+    let proof = wamm_wire::proof::appsecret_proof(secret, token);
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{graph}/{client}/system_user_access_tokens?fetch_only={fetch_only}&appsecret_proof={proof}"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("Graph call");
+    let body: Value = r.json().await.expect("json");
+    body["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a token in {body}"))
+        .to_owned()
+}
+
+/// A client of the demo partner: the owner of its first shared WABA.
+async fn first_client(info: &Value) -> String {
+    let graph = info["graph_url"].as_str().unwrap_or_default();
+    let token = info["access_token"].as_str().unwrap_or_default();
+    let partner = info["partner_business_id"].as_str().unwrap_or_default();
+    let body: Value = reqwest::Client::new()
+        .get(format!(
+            "{graph}/{partner}/client_whatsapp_business_accounts?fields=owner_business_info{{id}}"
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("Graph call")
+        .json()
+        .await
+        .expect("json");
+    body["data"][0]["owner_business_info"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a client in {body}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn business_tokens_are_fetched_again_after_restarts_and_key_rotation() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = dir.path().join("w.db");
+    let url = format!("sqlite:{}", db.display());
+    let key_file = dir.path().join("w.db.token-key");
+    let args = ["--database-url", url.as_str(), "--seed", "5"];
+
+    let (child, info) = start_up(&args).await;
+    let client = first_client(&info).await;
+    let first = business_token(&info, &client, true).await;
+    assert_eq!(business_token(&info, &client, true).await, first);
+    drop(child);
+    // The key lives beside the database, readable by its owner only, and not inside it.
+    let keys = std::fs::read_to_string(&key_file).expect("the key file was created");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "owner only: {mode:o}");
+    }
+    let stored = [
+        std::fs::read(&db).unwrap_or_default(),
+        std::fs::read(dir.path().join("w.db-wal")).unwrap_or_default(),
+    ]
+    .concat();
+    for key in keys.lines().filter(|l| !l.starts_with('#')) {
+        assert!(
+            !stored.windows(key.len()).any(|w| w == key.as_bytes()),
+            "the key is not in the database"
+        );
+    }
+
+    // A restart (a new partner token is printed: only hashes are stored) fetches the same.
+    let (child, info) = start_up(&args).await;
+    assert_eq!(business_token(&info, &client, true).await, first);
+    drop(child);
+
+    // Rotation: the old key stays listed, so its token is still fetched; new mints use the new.
+    let rotated = Command::new(env!("CARGO_BIN_EXE_wamm"))
+        .args(["token-key", "rotate", "--file"])
+        .arg(&key_file)
+        .output()
+        .expect("wamm token-key rotate runs");
+    assert!(rotated.status.success(), "{rotated:?}");
+    let (child, info) = start_up(&args).await;
+    assert_eq!(business_token(&info, &client, true).await, first);
+    let minted = business_token(&info, &client, false).await;
+    assert_ne!(minted, first);
+    assert_eq!(business_token(&info, &client, true).await, minted);
+    drop(child);
 }

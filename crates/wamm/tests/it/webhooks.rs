@@ -595,7 +595,12 @@ async fn replica_killed_mid_burst(database_url: String) {
     let world_path = dir.path().join("world.yaml");
     std::fs::write(&world_path, world(&receiver.url)).expect("world file written");
     let batch = BATCH.to_string();
-    let flags = ["--webhook-batch", batch.as_str(), "--webhook-timeout-secs", "2"];
+    let flags = [
+        "--webhook-batch",
+        batch.as_str(),
+        "--webhook-timeout-secs",
+        "2",
+    ];
     let a = Server::start(&database_url, Some(&world_path), &flags).await;
     let b = Server::start(&database_url, None, &flags).await;
 
