@@ -64,10 +64,10 @@ pub fn host_allowed(host: &str, listen: SocketAddr, public_hosts: &[String]) -> 
     if name == "localhost" || name.ends_with(".localhost") {
         return true;
     }
-    if let Ok(ip) = name.parse::<IpAddr>() {
-        if ip.is_loopback() || (!listen.ip().is_unspecified() && ip == listen.ip()) {
-            return true;
-        }
+    if let Ok(ip) = name.parse::<IpAddr>()
+        && (ip.is_loopback() || (!listen.ip().is_unspecified() && ip == listen.ip()))
+    {
+        return true;
     }
     public_hosts.iter().any(|allowed| hostname(allowed) == name)
 }
@@ -160,7 +160,7 @@ fn new_token() -> String {
 fn signed(token: &str) -> bool {
     token.len() == 64
         && token.is_char_boundary(32)
-        && bool::from(mac(&token[..32]).as_bytes().ct_eq(token[32..].as_bytes()))
+        && bool::from(mac(&token[..32]).as_bytes().ct_eq(&token.as_bytes()[32..]))
 }
 
 /// Content types a control call may carry: JSON, or a world file's YAML.

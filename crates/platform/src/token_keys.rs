@@ -262,7 +262,8 @@ mod tests {
 
     #[test]
     fn malformed_lines_are_refused_without_echoing_them() {
-        let err = TokenKeys::parse("# c\n\nzz-secret\n", KeySource::Environment).unwrap_err();
+        let err = TokenKeys::parse("# c\n\nzz-secret\n", KeySource::Environment)
+            .expect_err("a malformed line");
         assert!(matches!(err, KeyError::Malformed { line: 3 }));
         assert!(!err.to_string().contains("secret"));
         assert!(matches!(

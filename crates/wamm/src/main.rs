@@ -216,7 +216,7 @@ impl ServeArgs {
             return Ok(TokenKeys::open_or_create(path)?);
         }
         if let Ok(text) = std::env::var("WAMM_TOKEN_KEY") {
-            return Ok(TokenKeys::parse(&text, KeySource::Environment).context("WAMM_TOKEN_KEY")?);
+            return TokenKeys::parse(&text, KeySource::Environment).context("WAMM_TOKEN_KEY");
         }
         let file = self
             .database_url

@@ -204,10 +204,6 @@ async fn business_tokens_need_a_proof_and_can_be_fetched_again(backend: Backend)
 /// only.
 fn two_partner_world() -> String {
     let mut world = WORLD.replace(
-        "        partners: [{ business: partner, access: SHARED }]\n        phone_numbers:\n          - { id: \"4001\"",
-        "        partners: [{ business: partner, access: SHARED }]\n        phone_numbers:\n          - { id: \"4001\"",
-    );
-    world = world.replace(
         "      - key: a-main\n",
         "      - { key: a-rival, id: \"3011\", name: Client A With Rival, tax_country: BR, partners: [{ business: rival, access: SHARED }], phone_numbers: [{ id: \"4011\", display_phone_number: \"+55 11 5555-0111\", verified_name: Client A }] }\n      - key: a-main\n",
     );

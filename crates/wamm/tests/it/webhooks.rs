@@ -580,7 +580,7 @@ async fn a_replica_killed_mid_burst_loses_nothing() {
     }
 }
 
-/// Two replicas on one PostgreSQL database take a burst together; one is SIGKILLed in the
+/// Two replicas on one PostgreSQL database take a burst together; one is killed (SIGKILL) in the
 /// middle of it. The survivor delivers everything either acknowledged, including the rows the
 /// dead one had claimed (once their lease runs out), and repeats at most what the dead one
 /// had in flight.
