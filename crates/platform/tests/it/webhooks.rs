@@ -441,6 +441,27 @@ async fn a_hanging_endpoint_does_not_delay_another(backend: Backend) {
         .find(|i| i["webhook"]["object_id"] == "3001")
         .expect("the hanging delivery");
     assert_eq!(hung["attempts"], 0, "its attempt is still in flight");
+    // Once it times out, the failed attempt records how long it took, not nothing.
+    let path = format!("/_wamm/webhooks/{}", hung["id"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let attempt = loop {
+        let r = p.call(Method::GET, &path, None, None).await;
+        if let Some(first) = r.ok()["attempts"].get(0) {
+            break first.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no attempt recorded: {}",
+            r.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(attempt["error"].is_string(), "{attempt}");
+    let took = attempt["duration_ms"].as_i64().unwrap_or_default();
+    assert!(
+        (4_500..20_000).contains(&took),
+        "a timed-out attempt took about the 5 s timeout: {attempt}"
+    );
     p.finish().await;
 }
 
