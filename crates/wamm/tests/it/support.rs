@@ -165,3 +165,18 @@ pub(crate) fn http() -> reqwest::Client {
         .build()
         .expect("HTTP client")
 }
+
+/// Runs `body` with the URL of a fresh PostgreSQL database named after `prefix`, as its own
+/// task, so that the database is dropped even when the body panics (its servers are killed
+/// as the panic unwinds); then passes the panic on.
+pub(crate) async fn on_fresh_postgres<F>(prefix: &str, body: impl FnOnce(String) -> F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let db = wamm_testkit::TestDatabase::create(prefix).await;
+    let outcome = tokio::spawn(body(db.url.clone())).await;
+    db.drop_now().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

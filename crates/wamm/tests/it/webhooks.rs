@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, http};
+use crate::support::{Server, http, on_fresh_postgres};
 
 /// The secret of app 2000 in [`world`]: every delivery must be signed with it.
 const APP_SECRET: &str = "connect-secret-0000000000000000";
@@ -271,17 +271,8 @@ async fn a_killed_server_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_server_on_postgres_loses_nothing() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let db = wamm_testkit::TestDatabase::create("wamm_kill").await;
-    // The body runs as its own task so that the database is dropped even when it panics.
-    let outcome = tokio::spawn(killed_server_loses_nothing(
-        dir.path().to_owned(),
-        db.url.clone(),
-    ))
-    .await;
-    db.drop_now().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    let path = dir.path().to_owned();
+    on_fresh_postgres("wamm_kill", |url| killed_server_loses_nothing(path, url)).await;
 }
 
 /// Emits in a burst, SIGKILLs the server mid-burst, restarts it on the same database and
@@ -466,14 +457,7 @@ fn client_ports(pid: u32, remote_port: u16) -> HashSet<u16> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_replicas_share_one_postgres_database() {
-    let db = wamm_testkit::TestDatabase::create("wamm_e2e").await;
-    // The body runs as its own task so that the database is dropped even when it panics
-    // (its servers are killed as the panic unwinds).
-    let outcome = tokio::spawn(two_replicas(db.url.clone())).await;
-    db.drop_now().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    on_fresh_postgres("wamm_e2e", two_replicas).await;
 }
 
 async fn two_replicas(database_url: String) {
@@ -572,12 +556,7 @@ async fn two_replicas(database_url: String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_replica_killed_mid_burst_loses_nothing() {
-    let db = wamm_testkit::TestDatabase::create("wamm_e2e_kill").await;
-    let outcome = tokio::spawn(replica_killed_mid_burst(db.url.clone())).await;
-    db.drop_now().await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    on_fresh_postgres("wamm_e2e_kill", replica_killed_mid_burst).await;
 }
 
 /// Two replicas on one PostgreSQL database take a burst together; one is killed (SIGKILL) in the
