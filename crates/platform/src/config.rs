@@ -1,6 +1,7 @@
 //! Platform settings: where to listen, which database, which Graph versions, which timings.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use wamm_domain::country::CountryPolicy;
 use wamm_wire::GraphVersion;
@@ -117,6 +118,10 @@ pub struct PlatformConfig {
     /// Whether each onboarded WABA also gets the legacy `AD_ACCOUNT_LINKED` webhook (Meta
     /// announced its retirement; turn it off to model Meta after it).
     pub ad_account_linked_webhook: bool,
+    /// How long loading a world file may take to parse and build (waiting for another load to
+    /// finish included) before it is refused, leaving the world as it was. A 25,000-client
+    /// world (47 MB) takes about 5 s in a release build and ten times that in a debug build.
+    pub world_load_timeout: Duration,
 }
 
 impl Default for PlatformConfig {
@@ -130,6 +135,7 @@ impl Default for PlatformConfig {
             countries: CountryPolicy::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
             ad_account_linked_webhook: true,
+            world_load_timeout: Duration::from_secs(120),
         }
     }
 }
