@@ -3,8 +3,8 @@
 //!
 //! The YAML parser (libyaml, through `serde_norway`) does work proportional to the number of open
 //! flow collections for every token it reads, so `apps: [[[[…` costs the square of its length:
-//! a 48 KiB file took seconds. Its recursion limit only fires after the whole document has been
-//! scanned, too late to help. The pre-scan here follows libyaml's scanner closely enough to know
+//! a 48 KiB file took seconds. Its recursion limit (128) only fires after the whole document
+//! has been scanned, too late to help. The pre-scan here follows libyaml's scanner closely enough to know
 //! where quoted scalars, plain scalars, block scalars and comments start and end (a `[` inside
 //! `"…"`, `# …` or a `|` block is text, not a collection), tracks open flow collections and
 //! block indentation levels the way libyaml does, and refuses the file at the first point where
@@ -22,7 +22,8 @@ pub const MAX_WORLD_BYTES: usize = 64 * 1024 * 1024;
 /// The deepest nesting read: open flow collections (`[`, `{`) plus block indentation levels in
 /// YAML, open brackets in JSON.
 ///
-/// The demo world nests 12 levels deep at most; Graph's own payloads rarely pass 10.
+/// The demo world and generated worlds nest 12 levels deep, so the bound leaves room for files
+/// written by hand in other styles while keeping the parser's work per token small.
 pub const MAX_NESTING: usize = 64;
 
 /// Refuses text that is too large or nests too deeply, before it is parsed.
