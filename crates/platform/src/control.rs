@@ -3,11 +3,20 @@
 //!
 //! It is a local development surface with no authentication of its own: bind the platform to
 //! loopback (the default) when running it anywhere shared. It never appears under Graph paths.
+//!
+//! World files are read off the request threads: parsing and building run on a blocking thread,
+//! one world at a time, within [`PlatformConfig::world_load_timeout`](crate::PlatformConfig),
+//! after `wamm-world` has refused text that is too large or nests too deeply. Health checks and
+//! Graph calls keep answering while a world loads.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -15,7 +24,7 @@ use serde_json::{Value, json};
 use wamm_domain::{DeliveryStatus, NewEvent, Permission, TokenKind, WorldState};
 use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::{AppId, RequestId, UserId, WabaId};
-use wamm_world::{IssuedToken, Mint, WorldError};
+use wamm_world::{IssuedToken, Loaded, Mint, WorldError};
 
 use crate::state::AppState;
 
@@ -31,20 +40,41 @@ pub enum ControlError {
     /// Something named does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// A request body was larger than the route takes.
+    #[error("the request body is larger than {limit} bytes, the most this call takes")]
+    TooLarge {
+        /// The most the route takes, in bytes.
+        limit: usize,
+    },
+    /// Loading a world took longer than the configured time; the world was left as it was.
+    #[error(
+        "loading the world took longer than {} s (world_load_timeout); the world was left as it was",
+        .0.as_secs_f64()
+    )]
+    TimedOut(Duration),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Work handed to another thread did not come back (it panicked or the runtime is
+    /// stopping); the detail is in the server log.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let status = match &self {
+            Self::World(WorldError::TooLarge { .. }) | Self::TooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             Self::World(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::TimedOut(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(e) => {
                 tracing::error!(error = %e, "storage failure on a control call");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &self {
             Self::Store(_) => "storage failure; see the server log".to_owned(),
@@ -80,12 +110,22 @@ fn counts(state: &WorldState) -> Value {
     })
 }
 
+/// World files read at once. Reading one is CPU-bound; one at a time leaves the other cores
+/// (and the async workers) to Graph calls and health checks, however many uploads arrive.
+pub(crate) const WORLD_LOADS_AT_ONCE: usize = 1;
+
 /// Replaces the world with the one described by `text` (YAML or JSON).
+///
+/// The text is parsed and built on a blocking thread, one world at a time, within
+/// [`PlatformConfig::world_load_timeout`](crate::PlatformConfig) (waiting for another load
+/// included); past it the call answers [`ControlError::TimedOut`] and nothing is stored. Text
+/// larger than [`wamm_world::MAX_WORLD_BYTES`] is refused before it is copied or waits.
 pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, ControlError> {
-    let file = wamm_world::parse(text)?;
-    // Every generated value takes one counter; no entity is written in fewer than 4 bytes.
-    let mut block = state.minter.block(text.len() / 4 + 64).await?;
-    let loaded = file.build(&mut block, state.clock.now())?;
+    wamm_world::check_size(text.len())?;
+    let limit = state.config.world_load_timeout;
+    let loaded = tokio::time::timeout(limit, read_world(state, text.to_owned()))
+        .await
+        .map_err(|_| ControlError::TimedOut(limit))??;
     state.store.replace_world(&loaded.state).await?;
     let summary = WorldSummary {
         counts: counts(&loaded.state),
@@ -99,6 +139,40 @@ pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, Co
     )
     .await?;
     Ok(summary)
+}
+
+/// Parses and builds `text` on a blocking thread once it is this load's turn.
+///
+/// The turn (a semaphore permit) travels with the work: when the caller stops waiting (the
+/// timeout), the thread still holds it until it finishes, so uploads that time out cannot pile
+/// up threads reading worlds at once.
+async fn read_world(state: &AppState, text: String) -> Result<Loaded, ControlError> {
+    let turn = Arc::clone(&state.world_loads)
+        .acquire_owned()
+        .await
+        .map_err(|_| ControlError::Internal("world loading has stopped".to_owned()))?;
+    let bytes = text.len();
+    let (parsed, turn) = off_thread(move || (wamm_world::parse(&text), turn)).await?;
+    let file = parsed?;
+    // Every generated value takes one counter; no entity is written in fewer than 4 bytes.
+    let mut block = state.minter.block(bytes / 4 + 64).await?;
+    let now = state.clock.now();
+    let built = off_thread(move || {
+        let _turn = turn;
+        file.build(&mut block, now)
+    })
+    .await?;
+    Ok(built?)
+}
+
+/// Runs CPU-bound work on tokio's blocking pool.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ControlError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "reading a world failed on its thread");
+        ControlError::Internal("reading the world failed; see the server log".to_owned())
+    })
 }
 
 /// Loads the demo world when the store holds no world yet; returns whether it did.
@@ -166,7 +240,14 @@ pub async fn mint_token(
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
-        .route("/world", get(export_world).put(put_world).post(put_world))
+        .route(
+            "/world",
+            get(export_world)
+                .put(put_world)
+                .post(put_world)
+                // A world file may be far larger than a Graph call (the router's limit).
+                .layer(DefaultBodyLimit::max(wamm_world::MAX_WORLD_BYTES)),
+        )
         .route("/reset", post(reset))
         .route("/clock", get(get_clock).post(move_clock))
         .route("/events", get(events))
@@ -244,9 +325,17 @@ fn tokens_json(tokens: &[IssuedToken]) -> Value {
 
 async fn put_world(
     State(state): State<AppState>,
-    _headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ControlError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ControlError::TooLarge {
+                limit: wamm_world::MAX_WORLD_BYTES,
+            }
+        } else {
+            ControlError::BadRequest(rejection.body_text())
+        }
+    })?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ControlError::BadRequest("the world file must be UTF-8".into()))?;
     let summary = load_world(&state, text).await?;

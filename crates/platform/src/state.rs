@@ -64,6 +64,8 @@ pub struct AppState {
     pub webhooks: Arc<WebhookRuntime>,
     /// Send limits (throughput per number, pair rate per recipient).
     pub limits: Arc<crate::graph::messages::SendLimits>,
+    /// Turns to read a world file (see [`crate::control::load_world`]).
+    pub(crate) world_loads: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -105,6 +107,9 @@ impl AppState {
             config: Arc::new(config),
             usage: Arc::new(Usage::default()),
             limits: Arc::default(),
+            world_loads: Arc::new(tokio::sync::Semaphore::new(
+                crate::control::WORLD_LOADS_AT_ONCE,
+            )),
         })
     }
 

@@ -241,8 +241,7 @@ impl ServeArgs {
 async fn serve(args: ServeArgs) -> Result<()> {
     let running = wamm_platform::start(args.config()?).await?;
     if let Some(path) = &args.world {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = up::read_world_file(path)?;
         let summary = wamm_platform::control::load_world(&running.state, &text)
             .await
             .with_context(|| format!("loading {}", path.display()))?;

@@ -1,12 +1,23 @@
 //! `wamm up`: the platform with a ready world, and credentials printed for immediate use.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::json;
 use wamm_domain::{PartnerType, Permission};
 use wamm_platform::Running;
 use wamm_platform::control::{ensure_demo, load_world, mint_token};
+
+/// Reads a world file named on the command line, refusing one past the world file size bound
+/// before reading it.
+pub fn read_world_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    wamm_world::check_size(usize::try_from(bytes).unwrap_or(usize::MAX))
+        .with_context(|| format!("reading {}", path.display()))?;
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
 
 /// Loads the world `up` needs, then prints where to reach the platform and how to call it.
 pub async fn run(
@@ -18,8 +29,7 @@ pub async fn run(
     let state = &running.state;
     let summary = match world {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let text = read_world_file(path)?;
             Some(
                 load_world(state, &text)
                     .await

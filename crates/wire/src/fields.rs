@@ -4,6 +4,7 @@
 //! nested selection in braces. Parsing is strict so that a typo in a partner's query is reported
 //! the way Graph reports it instead of being silently ignored.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// One requested field.
@@ -163,19 +164,26 @@ impl Parser<'_> {
             return Err(self.error("Field nesting too deep"));
         }
         let mut selection = FieldSelection::default();
+        // Where each name sits in `selection.fields`: finding a repeat by scanning the list made
+        // a selection of n distinct fields cost n² (a minute for a 1 MiB `fields=`).
+        let mut seen: HashMap<String, usize> = HashMap::new();
         self.skip_ws();
         if self.peek().is_none() || self.peek() == Some('}') {
             return Ok(selection);
         }
         loop {
             let field = self.field(depth)?;
-            if let Some(existing) = selection.fields.iter_mut().find(|f| f.name == field.name) {
-                // Graph merges repeated fields; keep the richer request.
-                if field.children.is_some() || !field.modifiers.is_empty() {
-                    *existing = field;
+            match seen.get(&field.name) {
+                Some(&at) => {
+                    // Graph merges repeated fields; keep the richer request.
+                    if field.children.is_some() || !field.modifiers.is_empty() {
+                        selection.fields[at] = field;
+                    }
                 }
-            } else {
-                selection.fields.push(field);
+                None => {
+                    seen.insert(field.name.clone(), selection.fields.len());
+                    selection.fields.push(field);
+                }
             }
             self.skip_ws();
             match self.peek() {
@@ -311,16 +319,107 @@ mod tests {
         FieldSelection { fields: out }
     }
 
+    #[test]
+    fn many_distinct_fields_parse_in_linear_time() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("f{i}")).collect();
+        let text = names.join(",");
+        let started = std::time::Instant::now();
+        let sel = FieldSelection::parse(&text).expect("valid");
+        let took = started.elapsed();
+        assert_eq!(sel.fields.len(), names.len());
+        assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    }
+
+    /// What parsing any input below may take, on a loaded machine in a debug build.
+    const PROMPT: std::time::Duration = std::time::Duration::from_secs(1);
+
+    fn timed(input: &str) -> Result<FieldSelection, FieldsError> {
+        let started = std::time::Instant::now();
+        let result = FieldSelection::parse(input);
+        assert!(
+            started.elapsed() < PROMPT,
+            "{:?} for {input:?}",
+            started.elapsed()
+        );
+        result
+    }
+
+    /// Near-valid selections: the syntax's own characters in any order, with odd unicode.
+    fn near_valid() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                "[a-z_]{1,6}",
+                Just(",".to_owned()),
+                Just("{".to_owned()),
+                Just("}".to_owned()),
+                Just(".limit(".to_owned()),
+                Just(")".to_owned()),
+                Just(".as(x)".to_owned()),
+                Just(" ".to_owned()),
+                Just("\u{feff}\u{202e}é\u{1f600}".to_owned()),
+                (1usize..40).prop_map(|n| "a{".repeat(n)),
+                (1usize..40).prop_map(|n| "}".repeat(n)),
+                Just("99999999999999999999999999".to_owned()),
+            ],
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
         #[test]
         fn display_then_parse_roundtrips(sel in selection()) {
             let text = sel.to_string();
             prop_assert_eq!(FieldSelection::parse(&text).ok(), Some(sel));
         }
 
+        /// Any text: no panic, a prompt answer, and an error position inside the input.
         #[test]
         fn never_panics(input in ".{0,64}") {
-            let _ = FieldSelection::parse(&input);
+            if let Err(e) = timed(&input) {
+                prop_assert!(e.position <= input.chars().count());
+            }
+        }
+
+        /// Near-valid text: whatever parses prints as text that parses to the same selection.
+        #[test]
+        fn whatever_parses_prints_back(input in near_valid()) {
+            if let Ok(sel) = timed(&input) {
+                let text = sel.to_string();
+                prop_assert_eq!(timed(&text).ok(), Some(sel), "{}", text);
+            }
+        }
+
+        /// A plain list of names is those names, first occurrence first, repeats merged.
+        #[test]
+        fn a_list_of_names_is_those_names(
+            names in proptest::collection::vec("[a-z]{1,3}", 1..40),
+            spaces in proptest::collection::vec(" {0,2}", 40),
+        ) {
+            let text: Vec<String> = names
+                .iter()
+                .zip(&spaces)
+                .map(|(n, s)| format!("{s}{n}{s}"))
+                .collect();
+            let sel = timed(&text.join(","));
+            let mut expected: Vec<&str> = Vec::new();
+            for n in &names {
+                if !expected.contains(&n.as_str()) {
+                    expected.push(n);
+                }
+            }
+            let got: Option<Vec<String>> = sel.ok().map(|s| s.names().map(str::to_owned).collect());
+            prop_assert_eq!(got, Some(expected.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()));
+        }
+
+        /// Nesting parses up to the limit and is refused past it, however deep it goes.
+        #[test]
+        fn nesting_is_bounded(depth in 0usize..10_000) {
+            let text = format!("{}x{}", "a{".repeat(depth), "}".repeat(depth));
+            let result = timed(&text);
+            prop_assert_eq!(result.is_ok(), depth <= MAX_DEPTH, "{:?}", result.err());
         }
     }
 }

@@ -103,6 +103,126 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+    use std::time::{Duration, Instant};
+
+    /// What parsing any input below may take, on a loaded machine in a debug build.
+    const PROMPT: Duration = Duration::from_secs(1);
+
+    fn timed(text: &str) -> Result<Vec<Filter>, FilterError> {
+        let started = Instant::now();
+        let result = Filter::parse_all(text);
+        assert!(started.elapsed() < PROMPT, "{:?}", started.elapsed());
+        result
+    }
+
+    const OPERATORS: [(FilterOperator, &str); 6] = [
+        (FilterOperator::Equal, "EQUAL"),
+        (FilterOperator::NotEqual, "NOT_EQUAL"),
+        (FilterOperator::In, "IN"),
+        (FilterOperator::NotIn, "NOT_IN"),
+        (FilterOperator::Contain, "CONTAIN"),
+        (FilterOperator::NotContain, "NOT_CONTAIN"),
+    ];
+
+    /// What a clause should say about `actual`, spelled out operator by operator.
+    fn model(operator: FilterOperator, values: &[String], actual: &str) -> bool {
+        let one = values.len() == 1;
+        match operator {
+            FilterOperator::Equal => one && values[0] == actual,
+            FilterOperator::NotEqual => one && values[0] != actual,
+            FilterOperator::In => values.iter().any(|v| v == actual),
+            FilterOperator::NotIn => !values.iter().any(|v| v == actual),
+            FilterOperator::Contain => one && actual.contains(values[0].as_str()),
+            FilterOperator::NotContain => one && !actual.contains(values[0].as_str()),
+        }
+    }
+
+    /// A JSON value as a filter value: strings, integers and booleans, one or a list.
+    fn value() -> impl Strategy<Value = (Value, Vec<String>)> {
+        let scalar = prop_oneof![
+            ".{0,8}".prop_map(|s| (json!(s), s)),
+            any::<i64>().prop_map(|n| (json!(n), n.to_string())),
+            any::<bool>().prop_map(|b| (json!(b), b.to_string())),
+        ];
+        prop_oneof![
+            scalar.clone().prop_map(|(v, s)| (v, vec![s])),
+            proptest::collection::vec(scalar, 0..5).prop_map(|items| {
+                let (values, texts): (Vec<Value>, Vec<String>) = items.into_iter().unzip();
+                (Value::Array(values), texts)
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Clauses written as JSON read back as themselves (one value for the scalar
+        /// operators, any number for IN and NOT_IN), and match exactly as the model says.
+        #[test]
+        fn clauses_read_back_and_match_as_the_model_says(
+            clauses in proptest::collection::vec((".{0,12}", 0usize..6, value()), 0..6),
+            actual in ".{0,8}",
+        ) {
+            let text = Value::Array(
+                clauses
+                    .iter()
+                    .map(|(field, op, (value, _))| json!({"field": field, "operator": OPERATORS[*op].1, "value": value}))
+                    .collect(),
+            )
+            .to_string();
+            let scalar_with_many = clauses.iter().any(|(_, op, (_, texts))| {
+                !matches!(OPERATORS[*op].0, FilterOperator::In | FilterOperator::NotIn) && texts.len() != 1
+            });
+            match timed(&text) {
+                Ok(filters) => {
+                    prop_assert!(!scalar_with_many);
+                    prop_assert_eq!(filters.len(), clauses.len());
+                    for (filter, (field, op, (_, texts))) in filters.iter().zip(&clauses) {
+                        prop_assert_eq!(&filter.field, field);
+                        prop_assert_eq!(filter.operator, OPERATORS[*op].0);
+                        prop_assert_eq!(&filter.values, texts);
+                        prop_assert_eq!(filter.matches(&actual), model(filter.operator, texts, &actual));
+                    }
+                }
+                Err(e) => prop_assert!(scalar_with_many, "{}: {}", e, text),
+            }
+        }
+
+        /// Any text, and near-valid JSON (deep or unbalanced brackets, huge numbers, odd
+        /// unicode, unknown members): no panic, a prompt answer.
+        #[test]
+        fn any_text_is_answered_promptly(
+            text in prop_oneof![
+                ".{0,64}".boxed(),
+                proptest::collection::vec(
+                    prop_oneof![
+                        Just("[".to_owned()),
+                        Just("]".to_owned()),
+                        Just("{".to_owned()),
+                        Just("}".to_owned()),
+                        Just(",".to_owned()),
+                        Just(":".to_owned()),
+                        Just("\"field\"".to_owned()),
+                        Just("\"operator\"".to_owned()),
+                        Just("\"IN\"".to_owned()),
+                        Just("\"value\"".to_owned()),
+                        Just("1e999".to_owned()),
+                        Just("123456789012345678901234567890".to_owned()),
+                        Just("\"\\ud800\"".to_owned()),
+                        Just("\"\u{feff}\u{202e}\"".to_owned()),
+                        (1usize..5_000).prop_map(|n| "[".repeat(n)),
+                    ],
+                    0..16,
+                )
+                .prop_map(|parts| parts.concat())
+                .boxed(),
+            ],
+        ) {
+            let _ = timed(&text);
+        }
+    }
 
     #[test]
     fn parses_the_guide_example() {

@@ -219,7 +219,72 @@ mod tests {
         assert!(!back.has_previous);
     }
 
+    /// What decoding any input below may take, on a loaded machine in a debug build.
+    const PROMPT: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// The page size `limit=text` should give: absent or empty is the default, a positive
+    /// integer is clamped to the maximum, zero or less is the default, anything else an error.
+    fn limit_model(text: Option<&str>) -> Option<usize> {
+        match text {
+            None | Some("") => Some(DEFAULT_LIMIT),
+            Some(t) => t
+                .parse::<i128>()
+                .ok()
+                .filter(|n| i64::try_from(*n).is_ok())
+                .map(|n| {
+                    if n >= 1 {
+                        usize::try_from(n).map_or(MAX_LIMIT, |n| n.min(MAX_LIMIT))
+                    } else {
+                        DEFAULT_LIMIT
+                    }
+                }),
+        }
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any key makes a cursor that decodes back to it.
+        #[test]
+        fn cursors_round_trip(key in any::<String>()) {
+            let cursor = Cursor::for_key(&key);
+            prop_assert_eq!(Cursor::decode(cursor.as_str()), Ok(key));
+        }
+
+        /// Any text, base64-looking or not, with padding or not: no panic, a prompt answer,
+        /// and only text wamm issued decodes.
+        #[test]
+        fn any_cursor_text_is_answered_promptly(
+            text in prop_oneof![
+                any::<String>().boxed(),
+                "[A-Za-z0-9_=+/-]{0,64}".boxed(),
+                (0usize..200_000).prop_map(|n| "A".repeat(n)).boxed(),
+                (0usize..200_000).prop_map(|n| "=".repeat(n)).boxed(),
+            ],
+        ) {
+            let started = std::time::Instant::now();
+            let decoded = Cursor::decode(&text);
+            prop_assert!(started.elapsed() < PROMPT);
+            if let Ok(key) = decoded {
+                prop_assert_eq!(Cursor::decode(Cursor::for_key(&key).as_str()), Ok(key));
+            }
+        }
+
+        /// `limit` follows the model whatever is sent: huge, negative, signed, blank or not a
+        /// number.
+        #[test]
+        fn limit_follows_the_model(
+            limit in proptest::option::of(prop_oneof![
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<i128>().prop_map(|n| n.to_string()),
+                "[+-]?[0-9]{0,30}",
+                ".{0,8}",
+            ]),
+        ) {
+            let got = PageRequest::from_query(limit.as_deref(), None, None);
+            prop_assert_eq!(got.as_ref().ok().map(|r| r.limit), limit_model(limit.as_deref()), "{:?}", got);
+        }
+
         #[test]
         fn forward_walk_visits_every_item_once(n in 0usize..60, limit in 1usize..10) {
             let items: Vec<String> = (0..n).map(|i| format!("{i:04}")).collect();

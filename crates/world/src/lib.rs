@@ -7,6 +7,10 @@
 //! a state back as a file that builds to the same state. Every error names the field path it is
 //! about (`businesses[2].wabas[0].tax_country: …`), or the line when the YAML itself is broken.
 //!
+//! Reading is bounded so that a file costs time and memory in proportion to its size: text
+//! larger than [`MAX_WORLD_BYTES`] or nesting deeper than [`MAX_NESTING`] is refused before it
+//! is parsed, and YAML whose aliases expand beyond [`node_budget`] nodes while it is read.
+//!
 //! The format, by example, is [`DEMO_WORLD`] (`crates/world/worlds/demo.yaml`). The demo
 //! leaves out one part, app-level webhook subscriptions (`/{app-id}/subscriptions`), since it
 //! has no receiver to deliver to. An app declares them in `webhooks`
@@ -27,6 +31,8 @@
 //!
 //! An app has at most one entry per `object`.
 
+mod bounds;
+mod budget;
 mod build;
 pub mod clients;
 mod export;
@@ -34,6 +40,8 @@ pub mod file;
 mod mint;
 mod text;
 
+pub use bounds::{MAX_NESTING, MAX_WORLD_BYTES, check_size};
+pub use budget::{EXTRA_NODES, NODES_PER_BYTE, node_budget};
 pub use build::{IssuedToken, Loaded};
 pub use export::{export, normalize};
 pub use file::{FORMAT, WorldFile};

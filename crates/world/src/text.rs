@@ -45,6 +45,28 @@ pub enum WorldError {
         /// What is wrong.
         message: String,
     },
+    /// The text is larger than [`MAX_WORLD_BYTES`](crate::MAX_WORLD_BYTES); it was not read.
+    TooLarge {
+        /// Its size in bytes.
+        bytes: usize,
+        /// The most a world file may have.
+        limit: usize,
+    },
+    /// Collections nest deeper than [`MAX_NESTING`](crate::MAX_NESTING); the text was not
+    /// parsed.
+    TooDeep {
+        /// 1-based line where the nesting passed the limit.
+        line: usize,
+        /// 1-based column there.
+        column: usize,
+        /// The deepest nesting read.
+        limit: usize,
+    },
+    /// YAML aliases expand the document beyond [`node_budget`](crate::node_budget) nodes.
+    TooManyNodes {
+        /// The budget for a file of this size.
+        limit: usize,
+    },
 }
 
 impl WorldError {
@@ -60,7 +82,7 @@ impl WorldError {
     pub fn path(&self) -> Option<&str> {
         match self {
             Self::Invalid { path, .. } => Some(path),
-            Self::Syntax { .. } => None,
+            _ => None,
         }
     }
 }
@@ -81,6 +103,26 @@ impl fmt::Display for WorldError {
                 f.write_str(message)
             }
             Self::Invalid { path, message } => write!(f, "{path}: {message}"),
+            Self::TooLarge { bytes, limit } => write!(
+                f,
+                "the world file has {bytes} bytes; a world file may have at most {limit}"
+            ),
+            Self::TooDeep {
+                line,
+                column,
+                limit,
+            } => write!(
+                f,
+                "line {line}, column {column}: collections nest deeper than {limit} levels \
+                 (open brackets and indented blocks)"
+            ),
+            Self::TooManyNodes { limit } => write!(
+                f,
+                "aliases expand the document beyond {limit} nodes ({} per byte of the file, \
+                 plus {})",
+                crate::NODES_PER_BYTE,
+                crate::EXTRA_NODES
+            ),
         }
     }
 }
@@ -95,12 +137,19 @@ pub fn parse(text: &str) -> Result<WorldFile, WorldError> {
 
 /// Parses a world file in the given syntax.
 ///
-/// Syntax errors carry the line; errors in the content carry the field path.
+/// Syntax errors carry the line; errors in the content carry the field path. Text larger than
+/// [`MAX_WORLD_BYTES`](crate::MAX_WORLD_BYTES) or nesting deeper than
+/// [`MAX_NESTING`](crate::MAX_NESTING) is refused before it is parsed, and YAML whose aliases
+/// expand beyond [`node_budget`](crate::node_budget) while it is read, so the time and memory
+/// a file takes stay proportional to its size.
 pub fn parse_as(text: &str, format: Format) -> Result<WorldFile, WorldError> {
+    crate::bounds::check(text, format)?;
     let file: WorldFile = match format {
         Format::Yaml => {
-            let mut value: serde_norway::Value =
-                serde_norway::from_str(text).map_err(|e| yaml_syntax(&e))?;
+            let mut value = crate::budget::read(text).map_err(|e| match e {
+                crate::budget::ReadError::Budget(limit) => WorldError::TooManyNodes { limit },
+                crate::budget::ReadError::Yaml(e) => yaml_syntax(&e),
+            })?;
             value.apply_merge().map_err(|e| yaml_syntax(&e))?;
             serde_path_to_error::deserialize(value).map_err(|e| content_error(&e))?
         }
@@ -201,6 +250,20 @@ fn unknown_field(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::time::{Duration, Instant};
+
+    /// What a parse may take on any input below, on a loaded machine in a debug build; they
+    /// take milliseconds. Before the bounds, 48 KiB of `[` took seconds in a release build.
+    const PROMPT: Duration = Duration::from_secs(2);
+
+    fn timed(text: &str) -> Result<WorldFile, WorldError> {
+        let started = Instant::now();
+        let result = parse(text);
+        let took = started.elapsed();
+        assert!(took < PROMPT, "{took:?} for {} bytes", text.len());
+        result
+    }
 
     #[test]
     fn sniffs_json_by_the_first_brace() {
@@ -258,5 +321,211 @@ mod tests {
             Some(ROOT),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn refuses_deep_nesting_before_parsing_it() {
+        // The reported file: `apps:` and 48 KiB of `[`.
+        let text = format!("apps: {}", "[".repeat(48 * 1024));
+        assert_eq!(
+            timed(&text).err(),
+            Some(WorldError::TooDeep {
+                line: 1,
+                column: 70,
+                limit: crate::MAX_NESTING
+            })
+        );
+        let json = format!(
+            "{{\"format\": \"wamm-world/1\", \"apps\": {}",
+            "[".repeat(48 * 1024)
+        );
+        assert!(matches!(timed(&json), Err(WorldError::TooDeep { .. })));
+        let dashes = format!("apps:\n{}x\n", "- ".repeat(24 * 1024));
+        assert!(matches!(timed(&dashes), Err(WorldError::TooDeep { .. })));
+        let message = timed(&text)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(message.starts_with("line 1, column 70: "), "{message}");
+    }
+
+    #[test]
+    fn refuses_aliases_that_expand_too_far() {
+        let mut text = format!(
+            "format: wamm-world/1\nx: &a [{}x]\napps: [",
+            "x,".repeat(6_000)
+        );
+        text.push_str(&"*a,".repeat(9_000));
+        text.push_str("*a]\n");
+        assert_eq!(
+            timed(&text).err(),
+            Some(WorldError::TooManyNodes {
+                limit: crate::node_budget(text.len())
+            })
+        );
+    }
+
+    #[test]
+    fn nesting_at_the_limit_parses_in_linear_time() {
+        // 62 brackets deep (64 levels with the root mapping and the outer list), 256 KiB.
+        let unit = format!("{}{},", "[".repeat(62), "]".repeat(62));
+        let text = format!("format: wamm-world/1\napps: [{}[]]\n", unit.repeat(2_100));
+        let err = timed(&text).err();
+        assert_eq!(
+            err.as_ref().and_then(WorldError::path),
+            Some("apps[0]"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn merge_keys_through_anchors_still_work() {
+        let text = "format: wamm-world/1\nbusinesses:\n  - &b {key: a, name: A, country: US}\n  - {<<: *b, key: b}\n";
+        let file = parse(text).map_err(|e| e.to_string());
+        assert_eq!(
+            file.map(|f| f
+                .businesses
+                .iter()
+                .map(|b| b.key.clone())
+                .collect::<Vec<_>>()),
+            Ok(vec!["a".to_owned(), "b".to_owned()])
+        );
+    }
+
+    /// Fragments that stress a YAML or JSON parser: deep or unbalanced brackets, anchors and
+    /// aliases, huge numbers, odd unicode, tabs, document markers, block scalar headers.
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (1usize..200).prop_map(|n| "[".repeat(n)),
+            (1usize..200).prop_map(|n| "{a: ".repeat(n)),
+            (1usize..200).prop_map(|n| "- ".repeat(n)),
+            (1usize..100).prop_map(|n| "]}".repeat(n)),
+            Just("&a ".to_owned()),
+            Just("*a".to_owned()),
+            Just("<<: *a\n".to_owned()),
+            Just("99999999999999999999999999999999e999999".to_owned()),
+            Just("-0x8000000000000000".to_owned()),
+            Just("\u{feff}\u{202e}\u{2028}\u{85}\u{0}\u{1f600}".to_owned()),
+            Just("\t".to_owned()),
+            Just("\n---\n".to_owned()),
+            Just("|+9\n".to_owned()),
+            Just("!!binary ".to_owned()),
+            Just("\"\\u00".to_owned()),
+            Just("'".to_owned()),
+            Just("#".to_owned()),
+            "[ -~]{0,16}",
+        ]
+    }
+
+    /// The demo world with fragments inserted (or put in place of a few characters) at random
+    /// places: mostly broken, sometimes still a world.
+    fn near_valid(base: String) -> impl Strategy<Value = String> {
+        proptest::collection::vec((any::<prop::sample::Index>(), fragment(), 0usize..8), 1..6)
+            .prop_map(move |edits| {
+                let mut text = base.clone();
+                for (at, fragment, cut) in edits {
+                    let mut start = at.index(text.len() + 1);
+                    while !text.is_char_boundary(start) {
+                        start -= 1;
+                    }
+                    let mut end = (start + cut).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.replace_range(start..end, &fragment);
+                }
+                text
+            })
+    }
+
+    /// When a file parses, writing it out and reading it back gives the same file, and building
+    /// it answers (either way) without a panic.
+    fn round_trips(file: &WorldFile) -> Result<(), TestCaseError> {
+        let started = Instant::now();
+        let _ = file.build(
+            &mut crate::SeqMint::default(),
+            wamm_domain::Timestamp::from_millis(1_760_000_000_000),
+        );
+        prop_assert!(started.elapsed() < PROMPT);
+        let yaml = file
+            .to_yaml()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let again = parse_as(&yaml, Format::Yaml);
+        prop_assert_eq!(again.as_ref(), Ok(file), "{}", yaml);
+        let json = file
+            .to_json()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let again = parse_as(&json, Format::Json);
+        prop_assert_eq!(again.as_ref(), Ok(file), "{}", json);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// Any text: no panic, a prompt answer.
+        #[test]
+        fn any_text_is_answered_promptly(text in any::<String>()) {
+            let _ = timed(&text);
+        }
+
+        /// Any bytes that happen to be UTF-8, as an upload would arrive.
+        #[test]
+        fn any_bytes_are_answered_promptly(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                let _ = timed(text);
+            }
+        }
+
+        /// Broken copies of the demo world: a prompt answer, and whatever still parses builds
+        /// (or is refused) without a panic, and writes out and reads back as itself.
+        #[test]
+        fn near_valid_yaml_worlds_are_answered_promptly(
+            text in near_valid(crate::DEMO_WORLD.to_owned()),
+        ) {
+            if let Ok(file) = timed(&text) {
+                round_trips(&file)?;
+            }
+        }
+
+        /// The same with the demo world written as JSON.
+        #[test]
+        fn near_valid_json_worlds_are_answered_promptly(text in near_valid(demo_json())) {
+            if let Ok(file) = timed(&text) {
+                round_trips(&file)?;
+            }
+        }
+
+        /// Nesting of every depth, in every bracket and block form, up to 48 KiB: refused past
+        /// the limit, and promptly either way.
+        #[test]
+        fn pathological_nesting_is_refused_promptly(
+            n in 1usize..48 * 1024,
+            form in 0usize..5,
+        ) {
+            let text = match form {
+                0 => format!("apps: {}", "[".repeat(n)),
+                1 => format!("apps: {}", "{a: ".repeat(n / 4 + 1)),
+                2 => format!("apps: {}", "[\n".repeat(n / 2 + 1)),
+                3 => format!("apps:\n{}x\n", "- ".repeat(n / 2 + 1)),
+                _ => format!("{{\"apps\": {}", "[".repeat(n)),
+            };
+            let result = timed(&text);
+            let levels = match form {
+                0 | 4 => n + 1,
+                1 => n / 4 + 2,
+                2 | 3 => n / 2 + 2,
+                _ => 0,
+            };
+            if levels > crate::MAX_NESTING + 1 {
+                prop_assert!(matches!(result, Err(WorldError::TooDeep { .. })), "{:?}", result);
+            }
+        }
+    }
+
+    fn demo_json() -> String {
+        parse(crate::DEMO_WORLD)
+            .and_then(|f| f.to_json())
+            .expect("the demo world writes as JSON")
     }
 }

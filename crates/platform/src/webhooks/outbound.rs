@@ -1,8 +1,15 @@
 //! The guarded HTTP client for deliveries and handshakes: timeouts, no redirects, a response
 //! cap, and an allow-list of destination networks enforced on every resolved address (so a
 //! hostname cannot smuggle in a private address).
+//!
+//! "Public" means an ordinary unicast address: none of IANA's special-purpose ranges that are
+//! not globally reachable (private, loopback, link-local, documentation, benchmarking, reserved,
+//! site-local, unique local, …), nor multicast or broadcast. IPv6 forms that carry an IPv4
+//! address a packet may end up at (IPv4-mapped, NAT64's `64:ff9b::/96`, 6to4's `2002::/16`) are
+//! judged by that IPv4 address; IPv4-compatible (`::a.b.c.d`), local-use NAT64 and Teredo
+//! addresses are never public.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,31 +34,94 @@ impl Default for Destinations {
     }
 }
 
+/// A network as its first address and prefix length, for the tables below.
+const fn v4(a: u8, b: u8, c: u8, d: u8, len: u32) -> (u32, u32) {
+    (u32::from_be_bytes([a, b, c, d]), len)
+}
+
+const fn v6(segments: [u16; 8], len: u32) -> (u128, u32) {
+    let mut bits = 0u128;
+    let mut i = 0;
+    while i < 8 {
+        bits = (bits << 16) | segments[i] as u128;
+        i += 1;
+    }
+    (bits, len)
+}
+
+/// IPv4 networks that are never a public destination: IANA's special-purpose addresses that are
+/// not globally reachable, multicast and the reserved block (broadcast included).
+const SPECIAL_V4: &[(u32, u32)] = &[
+    v4(0, 0, 0, 0, 8),       // "this network"
+    v4(10, 0, 0, 0, 8),      // private
+    v4(100, 64, 0, 0, 10),   // shared address space (carrier-grade NAT)
+    v4(127, 0, 0, 0, 8),     // loopback
+    v4(169, 254, 0, 0, 16),  // link-local
+    v4(172, 16, 0, 0, 12),   // private
+    v4(192, 0, 0, 0, 24),    // IETF protocol assignments (DS-Lite, NAT64 discovery, …)
+    v4(192, 0, 2, 0, 24),    // documentation (TEST-NET-1)
+    v4(192, 88, 99, 0, 24),  // 6to4 relay anycast (deprecated)
+    v4(192, 168, 0, 0, 16),  // private
+    v4(198, 18, 0, 0, 15),   // benchmarking
+    v4(198, 51, 100, 0, 24), // documentation (TEST-NET-2)
+    v4(203, 0, 113, 0, 24),  // documentation (TEST-NET-3)
+    v4(224, 0, 0, 0, 4),     // multicast
+    v4(240, 0, 0, 0, 4),     // reserved, and 255.255.255.255 (broadcast)
+];
+
+/// IPv6's global unicast space, `2000::/3`, the only one IANA allocates for public use.
+/// Everything outside it is never a public destination: unspecified, loopback, IPv4-compatible
+/// (`::a.b.c.d`), IPv4-translated, local-use NAT64, discard-only, segment routing SIDs, unique
+/// local, link-local, site-local (`fec0::/10`), multicast and the reserved blocks. The forms
+/// that carry an IPv4 address a packet may end up at (IPv4-mapped, NAT64's well-known prefix,
+/// 6to4) are judged by that address first (see [`embedded_v4`]).
+const GLOBAL_UNICAST: (u128, u32) = v6([0x2000, 0, 0, 0, 0, 0, 0, 0], 3);
+
+/// Special-purpose networks inside the global unicast space that are not public.
+const SPECIAL_V6: &[(u128, u32)] = &[
+    v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), // IETF protocol assignments (Teredo, benchmarking, …)
+    v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), // documentation
+    v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), // documentation
+];
+
+/// NAT64's well-known prefix, `64:ff9b::/96`: the last 32 bits are the IPv4 destination.
+const NAT64: (u128, u32) = v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96);
+/// 6to4, `2002::/16`: the next 32 bits are the IPv4 address of the site's relay.
+const SIX_TO_FOUR: (u128, u32) = v6([0x2002, 0, 0, 0, 0, 0, 0, 0], 16);
+
+fn in_v4(ip: Ipv4Addr, (net, len): (u32, u32)) -> bool {
+    u32::from(ip).checked_shr(32 - len).unwrap_or(0) == net.checked_shr(32 - len).unwrap_or(0)
+}
+
+fn in_v6(ip: Ipv6Addr, (net, len): (u128, u32)) -> bool {
+    u128::from(ip).checked_shr(128 - len).unwrap_or(0) == net.checked_shr(128 - len).unwrap_or(0)
+}
+
+/// The IPv4 address an IPv6 address stands for, in the forms where packets to it reach that
+/// IPv4 address (IPv4-mapped, NAT64, 6to4).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let bits = u128::from(ip);
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        Some(v4)
+    } else if in_v6(ip, NAT64) {
+        // Truncation keeps the low 32 bits, the embedded address.
+        Some(Ipv4Addr::from(bits as u32))
+    } else if in_v6(ip, SIX_TO_FOUR) {
+        Some(Ipv4Addr::from((bits >> 80) as u32))
+    } else {
+        None
+    }
+}
+
+/// Whether an address is an ordinary public unicast address, one a webhook may be delivered
+/// to without being allowed explicitly.
 fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || (a == 100 && (64..128).contains(&b))
-                || a == 0)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
-        }
+        IpAddr::V4(v4) => !SPECIAL_V4.iter().any(|&net| in_v4(v4, net)),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => is_public(IpAddr::V4(v4)),
+            None => in_v6(v6, GLOBAL_UNICAST) && !SPECIAL_V6.iter().any(|&net| in_v6(v6, net)),
+        },
     }
 }
 
@@ -66,8 +136,10 @@ impl Destinations {
         self
     }
 
-    /// Whether `ip` may be reached.
+    /// Whether `ip` may be reached. An IPv4-mapped IPv6 address is judged as the IPv4 address
+    /// it is, against the allowed networks too.
     pub fn allows(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
         self.allow.iter().any(|n| n.contains(&ip)) || (self.allow_public && is_public(ip))
     }
 }
@@ -266,6 +338,7 @@ fn classify(e: &reqwest::Error) -> OutboundError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn public_private_and_allowed_networks() {
@@ -287,6 +360,7 @@ mod tests {
         assert!(d.allows("93.184.216.34".parse().expect("ip")));
         let local = Destinations::default().with_loopback();
         assert!(local.allows("127.0.0.1".parse().expect("ip")));
+        assert!(local.allows("::ffff:127.0.0.1".parse().expect("ip")));
         assert!(!local.allows("10.0.0.1".parse().expect("ip")));
         let closed = Destinations {
             allow_public: false,
@@ -294,6 +368,89 @@ mod tests {
         };
         assert!(closed.allows("10.9.9.9".parse().expect("ip")));
         assert!(!closed.allows("93.184.216.34".parse().expect("ip")));
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn special_ranges_are_not_public() {
+        for special in [
+            // IPv4.
+            "0.1.2.3",
+            "100.127.255.255",
+            "192.0.0.8",
+            "192.0.0.170",
+            "192.0.2.1",
+            "192.88.99.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "239.255.255.255",
+            "240.0.0.1",
+            "250.1.2.3",
+            "255.255.255.255",
+            // IPv4 inside IPv6.
+            "::8.8.8.8",
+            "::10.0.0.1",
+            "::127.0.0.1",
+            "::ffff:169.254.169.254",
+            "::ffff:198.18.0.1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::8.8.8.8",
+            "2002:0a00:0001::1",
+            "2002:7f00:0001::",
+            "2002:c0a8:0101:1::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001::1",
+            // IPv6.
+            "::",
+            "::1",
+            "::ffff:0:a00:1",
+            "100::1",
+            "2001:2::1",
+            "2001:db8::1",
+            "3fff::1",
+            "5f00::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "fec0::1",
+            "feff::1",
+            "ff02::1",
+        ] {
+            assert!(!is_public(ip(special)), "{special}");
+            assert!(!Destinations::default().allows(ip(special)), "{special}");
+        }
+    }
+
+    #[test]
+    fn ordinary_addresses_are_public() {
+        for public in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "93.184.216.34",
+            "100.63.255.255",
+            "100.128.0.0",
+            "192.0.1.1",
+            "192.88.98.255",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+            "::ffff:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+            "2002:0808:0808::1",
+            "2001:200::1",
+            "2606:4700:4700::1111",
+            "2a00:1450:4001::1",
+        ] {
+            assert!(is_public(ip(public)), "{public}");
+        }
     }
 
     #[test]
@@ -312,10 +469,119 @@ mod tests {
             o.check("not a url"),
             Err(OutboundError::BadUrl(_))
         ));
-        assert!(matches!(
-            o.check("http://127.0.0.1:9/hook"),
-            Err(OutboundError::Forbidden(_))
-        ));
+        for forbidden in [
+            "http://127.0.0.1:9/hook",
+            "http://[::127.0.0.1]/hook",
+            "http://[::ffff:7f00:1]/hook",
+            "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+            "http://[2002:a9fe:a9fe::]/hook",
+            "http://[fec0::1]/hook",
+            "http://198.18.0.1/hook",
+            "http://240.0.0.1/hook",
+        ] {
+            assert!(
+                matches!(o.check(forbidden), Err(OutboundError::Forbidden(_))),
+                "{forbidden}"
+            );
+        }
         assert!(o.check("https://hooks.partner.example/wa").is_ok());
+    }
+
+    /// The special ranges, written out independently of the tables above (as CIDR text).
+    const NEVER_PUBLIC: &[&str] = &[
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/96",
+        "::ffff:0:0:0/96",
+        "64:ff9b:1::/48",
+        "100::/8",
+        "100::/64",
+        "200::/7",
+        "400::/6",
+        "800::/5",
+        "1000::/4",
+        "2001::/23",
+        "2001::/32",
+        "2001:db8::/32",
+        "3fff::/20",
+        "4000::/2",
+        "5f00::/16",
+        "8000::/1",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
+    ];
+
+    /// An address in `net` with the host bits from `host`.
+    fn inside(net: &IpNet, host: u128) -> IpAddr {
+        match net {
+            IpNet::V4(n) => {
+                let mask = u32::from(n.hostmask());
+                IpAddr::V4(Ipv4Addr::from(
+                    u32::from(n.network()) | (host as u32 & mask),
+                ))
+            }
+            IpNet::V6(n) => {
+                let mask = u128::from(n.hostmask());
+                IpAddr::V6(Ipv6Addr::from(u128::from(n.network()) | (host & mask)))
+            }
+        }
+    }
+
+    /// IPv4 address `v4` in each form that carries one.
+    fn carriers(v4: Ipv4Addr, host: u128) -> [Ipv6Addr; 3] {
+        let bits = u128::from(u32::from(v4));
+        [
+            v4.to_ipv6_mapped(),
+            Ipv6Addr::from(NAT64.0 | bits),
+            Ipv6Addr::from(SIX_TO_FOUR.0 | (bits << 80) | (host & ((1u128 << 80) - 1))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// No address inside a special range is ever public, nor any IPv6 address that
+        /// carries one, whichever way it is written.
+        #[test]
+        fn no_address_in_a_special_range_is_public(
+            which in any::<prop::sample::Index>(),
+            host in any::<u128>(),
+        ) {
+            let net: IpNet = NEVER_PUBLIC[which.index(NEVER_PUBLIC.len())]
+                .parse()
+                .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            let addr = inside(&net, host);
+            prop_assert!(!is_public(addr), "{addr} in {net}");
+            prop_assert!(!Destinations::default().allows(addr), "{addr} in {net}");
+            if let IpAddr::V4(v4) = addr {
+                for carrier in carriers(v4, host) {
+                    prop_assert!(!is_public(IpAddr::V6(carrier)), "{carrier} carries {v4}");
+                }
+            }
+        }
+
+        /// An IPv6 address that carries an IPv4 address is exactly as public as it.
+        #[test]
+        fn carriers_are_judged_by_the_address_they_carry(v4 in any::<u32>(), host in any::<u128>()) {
+            let v4 = Ipv4Addr::from(v4);
+            for carrier in carriers(v4, host) {
+                prop_assert_eq!(is_public(IpAddr::V6(carrier)), is_public(IpAddr::V4(v4)), "{}", carrier);
+            }
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! The control API, the console page, seeds and persistence.
 
+use std::time::{Duration, Instant};
+
 use reqwest::Method;
 use serde_json::{Value, json};
 use wamm_platform::PlatformConfig;
@@ -66,6 +68,49 @@ async fn world_files_load_export_and_reset(backend: Backend) {
         &json!({"success": true})
     );
     p.get("/v23.0/me", FULL).await.graph_error(401, 190, None);
+    p.finish().await;
+}
+
+/// The reported upload: `apps:` and 48 KiB of `[`, which took seconds of CPU per copy.
+fn deep_world() -> String {
+    format!("apps: {}", "[".repeat(48 * 1024))
+}
+
+async fn deep_worlds_are_refused_while_health_answers(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let deep = deep_world();
+    let timed_upload = || async {
+        let started = Instant::now();
+        let r = put_world(&p, &deep).await;
+        (r, started.elapsed())
+    };
+    let health = async {
+        let mut slowest = Duration::ZERO;
+        for _ in 0..5 {
+            let started = Instant::now();
+            let r = p.call(Method::GET, "/_wamm/health", None, None).await;
+            assert_eq!(r.ok()["status"], "ok");
+            slowest = slowest.max(started.elapsed());
+        }
+        slowest
+    };
+    let ((a, took_a), (b, took_b), slowest) = tokio::join!(timed_upload(), timed_upload(), health);
+    for (r, took) in [(a, took_a), (b, took_b)] {
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(
+            r.message()
+                .starts_with("line 1, column 70: collections nest deeper than 64 levels"),
+            "{}",
+            r.text
+        );
+        assert!(took < Duration::from_secs(5), "refused in {took:?}");
+    }
+    assert!(
+        slowest < Duration::from_secs(2),
+        "health answered in {slowest:?}"
+    );
+    // Nothing changed.
+    p.get("/v23.0/3001", FULL).await.ok();
     p.finish().await;
 }
 
@@ -323,12 +368,65 @@ async fn app_review_is_decided_through_the_control_api(backend: Backend) {
 crate::on_both_backends!(
     app_review_is_decided_through_the_control_api,
     world_files_load_export_and_reset,
+    deep_worlds_are_refused_while_health_answers,
     events_and_clock,
     minted_tokens_and_health,
     console_shows_the_world,
     seeded_worlds_are_reproducible,
     the_control_api_refuses_other_sites_and_hosts,
 );
+
+/// World files larger than a Graph call's body limit load over HTTP; past the world file
+/// bound the answer is 413 with the control API's JSON error.
+#[tokio::test]
+async fn large_world_files_load_up_to_the_bound() {
+    let p = TestPlatform::start_with(Backend::Sqlite, PlatformConfig::default(), None).await;
+    let text = wamm_world::clients::clients_world(700);
+    assert!(text.len() > wamm_platform::graph::MAX_BODY_BYTES);
+    let r = put_world(&p, &text).await;
+    assert_eq!(r.ok()["counts"]["businesses"], 701);
+    let mut huge = "# padding\n".repeat(wamm_world::MAX_WORLD_BYTES / 10 + 1);
+    huge.insert_str(0, "format: wamm-world/1\n");
+    let r = put_world(&p, &huge).await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert!(
+        r.message().contains("larger than 67108864 bytes"),
+        "{}",
+        r.text
+    );
+    let err = wamm_platform::control::load_world(&p.running.state, &huge)
+        .await
+        .err();
+    assert!(
+        matches!(
+            err,
+            Some(wamm_platform::control::ControlError::World(
+                wamm_world::WorldError::TooLarge { .. }
+            ))
+        ),
+        "{err:?}"
+    );
+    p.finish().await;
+}
+
+/// A world that takes longer than `world_load_timeout` to read is refused with 503 and the
+/// world is left as it was.
+#[tokio::test]
+async fn slow_world_loads_time_out_and_change_nothing() {
+    let config = PlatformConfig {
+        world_load_timeout: Duration::ZERO,
+        ..PlatformConfig::default()
+    };
+    let p = TestPlatform::start_with(Backend::Sqlite, config, None).await;
+    let r = put_world(&p, &wamm_world::clients::clients_world(200)).await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    assert!(r.message().contains("took longer than"), "{}", r.text);
+    let world = p
+        .call(Method::GET, "/_wamm/world?format=json", None, None)
+        .await;
+    assert_eq!(world.ok().get("businesses"), None, "{}", world.text);
+    p.finish().await;
+}
 
 /// A file database keeps the world, the clock and changes across restarts.
 #[tokio::test]

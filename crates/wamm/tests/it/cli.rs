@@ -1,7 +1,10 @@
-//! The `wamm` binary as a newcomer runs it: `wamm up --json` prints working credentials.
+//! The `wamm` binary as a newcomer runs it: `wamm up --json` prints working credentials,
+//! business tokens are fetched again across restarts and key rotation, and a world file past
+//! the bounds stops `wamm serve` at once with the reason.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -183,4 +186,48 @@ async fn business_tokens_are_fetched_again_after_restarts_and_key_rotation() {
     assert_ne!(minted, first);
     assert_eq!(business_token(&info, &client, true).await, minted);
     drop(child);
+}
+
+/// A world file the bounds refuse stops `wamm serve` at once, saying why: one that nests too
+/// deeply (read, and refused by the pre-scan) and one that is too large (refused by its size,
+/// never read; the file is sparse).
+#[test]
+fn serve_refuses_world_files_past_the_bounds() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let deep = dir.path().join("deep.yaml");
+    std::fs::write(&deep, format!("apps: {}", "[".repeat(48 * 1024))).expect("deep file");
+    let huge = dir.path().join("huge.yaml");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(64 * 1024 * 1024 + 1))
+        .expect("sparse file");
+    for (file, says) in [
+        (
+            &deep,
+            "line 1, column 70: collections nest deeper than 64 levels",
+        ),
+        (&huge, "a world file may have at most 67108864"),
+    ] {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_wamm"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--database-url",
+                "sqlite::memory:",
+            ])
+            .arg("--world")
+            .arg(file)
+            .stdout(Stdio::null())
+            .output()
+            .expect("wamm runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }
