@@ -34,8 +34,16 @@ impl Caller {
     }
 }
 
-/// The token sent with the request: `Authorization: Bearer|OAuth <token>` or `access_token`.
+/// The token sent with the request: `access_token` (query, form or JSON body) or
+/// `Authorization: Bearer|OAuth <token>`.
+///
+/// When both are sent, `access_token` wins, as on Graph: clients such as pywa call app-level
+/// endpoints with the app token in the query while their session's `Authorization` header
+/// still carries a system user token.
 pub fn presented_token(req: &GraphRequest) -> Option<String> {
+    if let Some(token) = req.params.str("access_token").filter(|t| !t.is_empty()) {
+        return Some(token);
+    }
     let from_header = req
         .headers
         .get(header::AUTHORIZATION)
@@ -45,9 +53,7 @@ pub fn presented_token(req: &GraphRequest) -> Option<String> {
             matches!(scheme.to_ascii_lowercase().as_str(), "bearer" | "oauth")
                 .then(|| rest.trim().to_owned())
         });
-    from_header
-        .or_else(|| req.params.str("access_token"))
-        .filter(|t| !t.is_empty())
+    from_header.filter(|t| !t.is_empty())
 }
 
 fn parseable(token: &str) -> bool {

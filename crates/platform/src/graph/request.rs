@@ -87,6 +87,48 @@ impl Params {
         }
     }
 
+    /// A list parameter in any of the forms Graph clients send: a JSON array in a JSON body,
+    /// JSON array text (`["APPROVED","PAUSED"]`, as Meta's SDKs send list filters), or
+    /// comma-separated text (`APPROVED,PAUSED`). Blank items are dropped; `None` when the
+    /// parameter is absent or lists nothing.
+    pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        let items: Vec<String> = match self.0.get(name)? {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            Value::String(text) if text.trim_start().starts_with('[') => {
+                match serde_json::from_str::<Vec<Value>>(text) {
+                    Ok(items) => items
+                        .into_iter()
+                        .map(|v| match v {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                    Err(_) => text.split(',').map(str::to_owned).collect(),
+                }
+            }
+            other => {
+                let text = match other {
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                text.split(',').map(str::to_owned).collect()
+            }
+        };
+        let items: Vec<String> = items
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!items.is_empty()).then_some(items)
+    }
+
     /// A parameter that carries JSON: either a JSON value in a JSON body, or JSON text in a
     /// query or form field (how SDKs send arrays and objects).
     pub fn json(&self, name: &str) -> Result<Option<Value>, GraphError> {
@@ -199,6 +241,9 @@ impl GraphRequest {
     }
 
     /// The URL of the same call with other paging parameters, for `paging.next`/`previous`.
+    ///
+    /// Like Graph's, the link carries the call's access token (wherever it came from), and its
+    /// `appsecret_proof` when one was sent, so a client can follow it as it is.
     pub fn page_url(&self, cursor_param: &str, cursor: &str) -> String {
         let mut pairs: Vec<(String, String)> = self
             .params
@@ -215,6 +260,12 @@ impl GraphRequest {
                 other => (k.clone(), other.to_string()),
             })
             .collect();
+        if let Some(token) = super::auth::presented_token(self) {
+            pairs.push(("access_token".to_owned(), token));
+            if let Some(proof) = self.params.str("appsecret_proof") {
+                pairs.push(("appsecret_proof".to_owned(), proof));
+            }
+        }
         pairs.push((cursor_param.to_owned(), cursor.to_owned()));
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         format!(
@@ -235,6 +286,35 @@ mod tests {
 
     /// What parsing any request below may take, on a loaded machine in a debug build.
     const PROMPT: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn lists_come_in_every_form_clients_send() {
+        let parse =
+            |query: &str| Params::parse(Some(query), &HeaderMap::new(), &[]).expect("parameters");
+        let want = Some(vec!["APPROVED".to_owned(), "PAUSED".to_owned()]);
+        assert_eq!(
+            parse("status=%5B%22APPROVED%22,%22PAUSED%22%5D").list("status"),
+            want
+        );
+        assert_eq!(parse("status=APPROVED,%20PAUSED").list("status"), want);
+        assert_eq!(
+            parse("status=APPROVED").list("status"),
+            Some(vec!["APPROVED".to_owned()])
+        );
+        assert_eq!(parse("status=").list("status"), None);
+        assert_eq!(parse("status=%5B%5D").list("status"), None);
+        assert_eq!(parse("other=1").list("status"), None);
+        let json = Params::parse(
+            None,
+            &HeaderMap::from_iter([(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )]),
+            br#"{"status": ["APPROVED", "PAUSED"]}"#,
+        )
+        .expect("json body");
+        assert_eq!(json.list("status"), want);
+    }
 
     fn timed(query: Option<&str>, content_type: &str, body: &[u8]) -> Result<Params, GraphError> {
         let started = Instant::now();

@@ -89,9 +89,13 @@ fn category(text: &str) -> Result<TemplateCategory, GraphError> {
 pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
     authorize(req, caller, waba, SCOPES)?;
     let name = req.params.str("name");
-    let status = req.params.str("status").map(|s| s.to_ascii_uppercase());
-    let cat = req.params.str("category").map(|s| s.to_ascii_uppercase());
-    let language = req.params.str("language");
+    // Each filter takes one value or a list (`["APPROVED","PAUSED"]` or `APPROVED,PAUSED`).
+    let upper = |items: Vec<String>| -> Vec<String> {
+        items.iter().map(|s| s.to_ascii_uppercase()).collect()
+    };
+    let status = req.params.list("status").map(upper);
+    let cat = req.params.list("category").map(upper);
+    let language = req.params.list("language");
     let ready = synced(waba, state.clock.now());
     let nodes = state
         .store
@@ -99,9 +103,16 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &
         .await?
         .iter()
         .filter(|t| name.as_ref().is_none_or(|n| t.name.contains(n.as_str())))
-        .filter(|t| status.as_ref().is_none_or(|s| enum_text(t.status) == *s))
-        .filter(|t| cat.as_ref().is_none_or(|c| enum_text(t.category) == *c))
-        .filter(|t| language.as_ref().is_none_or(|l| t.language == *l))
+        .filter(|t| {
+            status
+                .as_ref()
+                .is_none_or(|s| s.contains(&enum_text(t.status)))
+        })
+        .filter(|t| {
+            cat.as_ref()
+                .is_none_or(|c| c.contains(&enum_text(t.category)))
+        })
+        .filter(|t| language.as_ref().is_none_or(|l| l.contains(&t.language)))
         .map(|t| (id_key(t.id.get()), node(t, ready)))
         .collect();
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(waba.id))

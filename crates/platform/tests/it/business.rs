@@ -152,6 +152,13 @@ async fn cursor_paging_walks_the_list(backend: Backend) {
         next.starts_with(&p.base)
             && next.contains("/v23.0/1000/client_whatsapp_business_accounts?")
     );
+    // Like Graph's, the link carries the call's token (sent here in a header), so a client
+    // can follow it as it is.
+    assert!(next.contains(&format!("access_token={FULL}")), "{next}");
+    let followed = reqwest::get(&next).await.expect("the next link answers");
+    assert_eq!(followed.status(), 200);
+    let followed: Value = followed.json().await.expect("json");
+    assert_eq!(ids(&followed), ["3005"]);
     let path = next.trim_start_matches(&p.base).to_owned();
     let r2 = p.get(&path, FULL).await;
     assert_eq!(ids(r2.ok()), ["3005"]);

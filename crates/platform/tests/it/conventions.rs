@@ -57,6 +57,23 @@ async fn tokens_are_required_parsed_and_checked(backend: Backend) {
         )
         .await;
     assert_eq!(r.ok()["id"], "1100");
+    // Sent both ways, `access_token` wins over the header, as on Graph: pywa manages its app's
+    // subscriptions with the app token in the query while its header holds a system user token.
+    let app_token = format!("2000|{CONNECT_SECRET}");
+    let r = p
+        .get(
+            &format!("/v23.0/2000/subscriptions?access_token={app_token}"),
+            FULL,
+        )
+        .await;
+    assert_eq!(r.ok()["data"], serde_json::json!([]));
+    let r = p
+        .get(
+            &format!("/v23.0/me?access_token={FULL}"),
+            "EAAWunknowntoken123",
+        )
+        .await;
+    assert_eq!(r.ok()["id"], "1100");
     p.finish().await;
 }
 

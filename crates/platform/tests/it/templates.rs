@@ -55,6 +55,45 @@ async fn create_read_edit_delete(backend: Backend) {
         .await;
     assert_eq!(only.ok()["data"][0]["name"], "order_update");
     assert_eq!(only.json["data"].as_array().map(Vec::len), Some(1));
+    // List filters as Meta's SDKs send them (JSON array text) and as comma lists.
+    let names_of = |r: &Resp| -> Vec<String> {
+        r.json["data"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (query, expected) in [
+        (
+            r#"status=["APPROVED"]&category=["MARKETING"]"#,
+            vec!["summer_sale", "winter_sale"],
+        ),
+        (
+            "status=APPROVED,PAUSED&category=UTILITY",
+            vec!["order_update"],
+        ),
+        (
+            r#"category=["MARKETING","UTILITY"]&language=["en_US"]"#,
+            vec!["summer_sale", "order_update", "winter_sale"],
+        ),
+        (r#"status=["PAUSED"]"#, vec![]),
+    ] {
+        let encoded = query
+            .replace('[', "%5B")
+            .replace(']', "%5D")
+            .replace('"', "%22");
+        let r = p
+            .get(
+                &format!("/v23.0/3001/message_templates?fields=name&{encoded}"),
+                FULL,
+            )
+            .await;
+        r.ok();
+        assert_eq!(names_of(&r), expected, "{query}");
+    }
     let edited = p
         .post(
             &format!("/v23.0/{id}"),
