@@ -262,6 +262,9 @@ async fn node(
         (Object::Phone(p), Some("messages")) if m == Method::POST => {
             messages::send(state, req, caller, &p, Endpoint::Messages).await
         }
+        (Object::Phone(p), Some("deregister")) if m == Method::POST => {
+            phone::deregister(state, req, caller, &p).await
+        }
         (Object::Phone(p), Some("register")) if m == Method::POST => {
             phone::register(state, req, caller, &p).await
         }

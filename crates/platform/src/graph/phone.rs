@@ -143,6 +143,70 @@ pub async fn register(
     Ok(Reply::json(json!({ "success": true })).about(waba.id))
 }
 
+/// `POST /{phone-number-id}/deregister`: takes the number off Cloud API; it sends nothing until
+/// it is registered again. Refused, with Meta's words, for a number that is not registered and
+/// for a coexistence number (the business keeps using it in the WhatsApp Business app; it
+/// disconnects it there instead).
+pub async fn deregister(
+    state: &AppState,
+    req: &GraphRequest,
+    caller: &Caller,
+    phone: &PhoneNumber,
+) -> ApiResult {
+    let waba = authorized_waba(
+        state,
+        req,
+        caller,
+        phone,
+        &[Permission::WhatsappBusinessManagement],
+    )
+    .await?;
+    if phone.coexistence {
+        return Err(deregister_refusal(
+            "Deregister endpoint is not available for API solution for SMB businesses.",
+        )
+        .into());
+    }
+    if !phone.registered {
+        return Err(deregister_refusal(
+            "Phone number not registered on the WhatsApp Business Platform.",
+        )
+        .with_subcode(NOT_REGISTERED_SUBCODE)
+        .into());
+    }
+    let now = state.clock.now();
+    let deregistered = PhoneNumber {
+        registered: false,
+        ..phone.clone()
+    };
+    state
+        .commit(
+            ChangeSet::new()
+                .put(Put::PhoneNumber(deregistered))
+                .event(NewEvent {
+                    at: now,
+                    kind: "phone_number.deregistered".into(),
+                    subject: format!("phone_number:{}", phone.id),
+                    detail: json!({ "waba_id": waba.id.to_string(), "app_id": caller.app.id.to_string() }),
+                }),
+        )
+        .await?;
+    Ok(Reply::json(json!({ "success": true })).about(waba.id))
+}
+
+/// The subcode Meta's spec gives for deregistering a number that is not registered.
+const NOT_REGISTERED_SUBCODE: i64 = 2_207_051;
+
+/// A deregistration refusal: code 100 with the message exactly as Meta's spec shows it.
+fn deregister_refusal(message: &str) -> GraphError {
+    GraphError::new(
+        400,
+        wamm_wire::error::kind::OAUTH,
+        wamm_wire::error::code::INVALID_PARAMETER,
+        message,
+    )
+}
+
 /// `GET /{phone-number-id}`.
 pub async fn get(
     state: &AppState,

@@ -236,6 +236,7 @@ static ROUTES: &[Route] = routes![
     POST   "/{phone-number-id}/marketing_messages"              => Change, Rule::Waba(MSG), SEND;
     POST   "/{phone-number-id}/messages"                        => Change, Rule::Waba(MSG), SEND;
     POST   "/{phone-number-id}/register"                        => Change, Rule::Waba(MGMT), REGISTER;
+    POST   "/{phone-number-id}/deregister"                      => Change, Rule::Waba(MGMT);
     GET    "/{template-id}"                                     => Read, Rule::Waba(MGMT);
     POST   "/{template-id}"                                     => Change, Rule::Waba(MGMT), EDIT_TEMPLATE;
     GET    "/{app-id}/subscriptions"                            => Read, Rule::AppToken;

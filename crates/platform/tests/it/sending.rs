@@ -441,6 +441,50 @@ async fn one_message_through_every_status(backend: Backend) {
     p.finish().await;
 }
 
+async fn deregistering_takes_a_number_off_cloud_api(backend: Backend) {
+    let p = start(backend).await;
+    let deregister = |phone: &str| {
+        let path = format!("/v23.0/{phone}/deregister");
+        let p = &p;
+        async move { p.post(&path, BSP, &json!({})).await }
+    };
+    // Not registered, or a coexistence number: refused with Meta's words.
+    let r = deregister("81002").await;
+    r.graph_error(400, 100, Some(2_207_051));
+    assert_eq!(
+        r.message(),
+        "Phone number not registered on the WhatsApp Business Platform."
+    );
+    let r = deregister("81001").await;
+    r.graph_error(400, 100, None);
+    assert!(
+        r.message()
+            .contains("not available for API solution for SMB businesses")
+    );
+    deregister("83000").await.graph_error(400, 100, Some(33));
+    // A registered number leaves Cloud API and sends nothing until registered again.
+    mm(&p, "81000", &promo("16315552222")).await.ok();
+    assert_eq!(deregister("81000").await.ok(), &json!({ "success": true }));
+    refused(
+        &mm(&p, "81000", &promo("16315552222")).await,
+        400,
+        133_010,
+        "register",
+    );
+    deregister("81000")
+        .await
+        .graph_error(400, 100, Some(2_207_051));
+    p.post(
+        "/v23.0/81000/register",
+        BSP,
+        &json!({ "messaging_product": "whatsapp", "pin": "123456" }),
+    )
+    .await
+    .ok();
+    mm(&p, "81000", &promo("16315552222")).await.ok();
+    p.finish().await;
+}
+
 async fn routing_and_pricing(backend: Backend) {
     let p = start(backend).await;
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
@@ -740,6 +784,7 @@ async fn template_review_sends_its_webhooks(backend: Backend) {
 }
 
 crate::on_both_backends!(
+    deregistering_takes_a_number_off_cloud_api,
     template_review_sends_its_webhooks,
     every_check_answers_with_meta_codes,
     one_message_through_every_status,
