@@ -5,6 +5,7 @@
 //! decision. Storage lives in `wamm-store`, transport in `wamm-platform`.
 
 pub mod access;
+pub mod bsuid;
 pub mod country;
 pub mod enrolment;
 pub mod intent;

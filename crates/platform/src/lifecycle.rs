@@ -8,10 +8,11 @@
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
+use wamm_domain::bsuid::bsuid;
 use wamm_domain::sending::{Route, Step, failure_text};
 use wamm_domain::{Message, TemplateCategory, Timestamp};
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
-use wamm_wire::ids::{PhoneNumberId, WabaId};
+use wamm_wire::ids::{BusinessId, PhoneNumberId, WabaId};
 
 use crate::state::AppState;
 use crate::webhooks::fanout;
@@ -41,9 +42,21 @@ fn pricing(message: &Message) -> Value {
     })
 }
 
-/// The `messages` change for `step` of `message`, sent from `display` (digits), or `None`
-/// when the step is silent (expiry; clicks on messages that did not go through MM API).
-pub fn change(message: &Message, display: &str, step: Step, at: Timestamp) -> Option<Value> {
+/// The `messages` change for `step` of `message`, sent from `display` (digits) by a WABA of
+/// `business`, or `None` when the step is silent (expiry; clicks on messages that did not go
+/// through MM API).
+///
+/// `sent`, `delivered` and `read` name the recipient in `contacts` (number and business-scoped
+/// user ID) and carry `recipient_user_id`, as Meta sends them since the BSUID rollout. `failed`
+/// carries neither: Meta omits `contacts` from failed statuses, and `recipient_user_id` too
+/// when the message went to a phone number, which is the only way this platform sends.
+pub fn change(
+    message: &Message,
+    display: &str,
+    business: BusinessId,
+    step: Step,
+    at: Timestamp,
+) -> Option<Value> {
     let metadata = json!({
         "display_phone_number": display,
         "phone_number_id": message.phone_number_id.to_string(),
@@ -74,6 +87,10 @@ pub fn change(message: &Message, display: &str, step: Step, at: Timestamp) -> Op
         "timestamp": timestamp,
         "recipient_id": message.to,
     });
+    let user_id = bsuid(business, &message.to);
+    if !matches!(step, Step::Failed(_)) {
+        item["recipient_user_id"] = json!(user_id);
+    }
     if let Some(data) = &message.biz_opaque_callback_data {
         item["biz_opaque_callback_data"] = json!(data);
     }
@@ -107,11 +124,15 @@ pub fn change(message: &Message, display: &str, step: Step, at: Timestamp) -> Op
         }
         item["pricing"] = pricing(message);
     }
-    Some(json!({
+    let mut value = json!({
         "messaging_product": "whatsapp",
         "metadata": metadata,
-        "statuses": [item],
-    }))
+    });
+    if !matches!(step, Step::Failed(_)) {
+        value["contacts"] = json!([{ "wa_id": message.to, "user_id": user_id }]);
+    }
+    value["statuses"] = json!([item]);
+    Some(value)
 }
 
 /// A stable 64-bit hash for conversation IDs (FNV-1a).
@@ -141,6 +162,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
     let mut taken = 0;
     let mut displays: HashMap<PhoneNumberId, String> = HashMap::new();
     let mut targets: HashMap<WabaId, Vec<fanout::Target>> = HashMap::new();
+    let mut businesses: HashMap<WabaId, BusinessId> = HashMap::new();
     loop {
         let now = state.clock.now();
         let due = state.store.messages_due(now, BATCH).await?;
@@ -165,8 +187,21 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
             {
                 slot.insert(fanout::targets(state, message.waba_id, "messages").await?);
             }
+            if let std::collections::hash_map::Entry::Vacant(slot) =
+                businesses.entry(message.waba_id)
+            {
+                // A WABA that is gone leaves its messages' BSUIDs under business 0: still
+                // stable, and no status of it reaches anyone (it has no subscribers).
+                let business = state
+                    .store
+                    .waba(message.waba_id)
+                    .await?
+                    .map_or(BusinessId::new(0), |w| w.owner_business_id);
+                slot.insert(business);
+            }
             let display = &displays[&message.phone_number_id];
-            if let Some(changes) = step_changes(message, display, &targets) {
+            let business = businesses[&message.waba_id];
+            if let Some(changes) = step_changes(message, display, business, &targets) {
                 steps.push(changes);
             }
         }
@@ -198,11 +233,12 @@ pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
 fn step_changes(
     mut message: Message,
     display: &str,
+    business: BusinessId,
     targets: &HashMap<WabaId, Vec<fanout::Target>>,
 ) -> Option<ChangeSet> {
     let done = message.steps_done;
     let to = targets.get(&message.waba_id).map_or(&[][..], Vec::as_slice);
-    let webhooks = advance(&mut message, display, to)?;
+    let webhooks = advance(&mut message, display, business, to)?;
     Some(
         ChangeSet::new()
             .guard(Guard::MessageStep {
@@ -216,9 +252,11 @@ fn step_changes(
 
 /// Takes the next step of `message`: counts it done, sets the status it leaves, and returns
 /// its webhooks to `targets` (none for a silent step); `None` when nothing is left to do.
+/// `business` is the client business of the message's WABA, whose BSUIDs the webhooks carry.
 pub fn advance(
     message: &mut Message,
     display: &str,
+    business: BusinessId,
     targets: &[fanout::Target],
 ) -> Option<Vec<wamm_domain::NewWebhook>> {
     let index = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
@@ -227,7 +265,7 @@ pub fn advance(
     if let Some(text) = status_text(step) {
         message.status = Some(text.to_owned());
     }
-    Some(match change(message, display, step, at) {
+    Some(match change(message, display, business, step, at) {
         Some(value) => fanout::deliveries(targets, message.waba_id, "messages", &value, at),
         None => Vec::new(),
     })

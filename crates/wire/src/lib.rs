@@ -2,13 +2,15 @@
 //!
 //! Everything here is pure: types and functions that both the platform and the partner toolkit
 //! need to agree on byte for byte (error objects, object IDs, `fields=` selections, cursor
-//! paging, `filtering=` clauses, `appsecret_proof` and `X-Hub-Signature-256`). Nothing in this
-//! crate does I/O, so it can be tested exhaustively with unit and property tests.
+//! paging, `filtering=` clauses, `appsecret_proof`, `X-Hub-Signature-256` and the ASCII-only
+//! JSON that signed webhook bodies are written in). Nothing in this crate does I/O, so it can be
+//! tested exhaustively with unit and property tests.
 
 pub mod error;
 pub mod fields;
 pub mod filtering;
 pub mod ids;
+pub mod json;
 pub mod paging;
 pub mod proof;
 pub mod signature;

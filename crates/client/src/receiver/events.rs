@@ -566,6 +566,14 @@ pub struct MessageStatus {
     pub timestamp: Option<i64>,
     /// The recipient's number, digits only.
     pub recipient_id: Option<String>,
+    /// The recipient's business-scoped user ID (`US.13491208655302741918`): with `sent`,
+    /// `delivered` and `read`, and with `failed` only when the message was sent to a BSUID.
+    pub recipient_user_id: Option<String>,
+    /// The recipient's parent BSUID, when the business has parent BSUIDs enabled.
+    pub recipient_parent_user_id: Option<String>,
+    /// The change's `contacts` entry for this recipient (`sent`, `delivered` and `read` carry
+    /// one; `failed` carries none).
+    pub contact: Option<StatusContact>,
     /// The sender's own data, echoed from the send request.
     pub biz_opaque_callback_data: Option<String>,
     /// The conversation (Graph v23.0 and earlier; omitted from v24.0).
@@ -577,16 +585,30 @@ pub struct MessageStatus {
 }
 
 impl MessageStatus {
-    fn from_value(value: &Value, metadata: &Metadata, product: Option<&String>) -> Option<Self> {
+    fn from_value(
+        value: &Value,
+        metadata: &Metadata,
+        product: Option<&String>,
+        contacts: &[StatusContact],
+    ) -> Option<Self> {
         let map = value.as_object()?;
         let status = DeliveryStatus::from_wire(map.get("status")?.as_str()?);
+        let recipient_id = text(map.get("recipient_id"));
+        let recipient_user_id = text(map.get("recipient_user_id"));
         Some(Self {
             metadata: metadata.clone(),
             messaging_product: product.cloned(),
             id: text(map.get("id")),
             status,
             timestamp: int(map.get("timestamp")),
-            recipient_id: text(map.get("recipient_id")),
+            contact: StatusContact::matching(
+                contacts,
+                recipient_user_id.as_deref(),
+                recipient_id.as_deref(),
+            ),
+            recipient_id,
+            recipient_user_id,
+            recipient_parent_user_id: text(map.get("recipient_parent_user_id")),
             biz_opaque_callback_data: text(map.get("biz_opaque_callback_data")),
             conversation: map.get("conversation").and_then(Conversation::from_value),
             pricing: map.get("pricing").and_then(Pricing::from_value),
@@ -595,6 +617,48 @@ impl MessageStatus {
                 .filter_map(StatusError::from_value)
                 .collect(),
         })
+    }
+}
+
+/// One entry of the `contacts` array of a status change: who the status is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusContact {
+    /// The recipient's number, digits only (omitted when the user hides it behind a username
+    /// and the message went to their BSUID).
+    pub wa_id: Option<String>,
+    /// The recipient's business-scoped user ID.
+    pub user_id: Option<String>,
+    /// The recipient's parent BSUID, when parent BSUIDs are enabled.
+    pub parent_user_id: Option<String>,
+    /// `profile.username`, when the user has one (with `delivered` and `read`).
+    pub username: Option<String>,
+}
+
+impl StatusContact {
+    fn from_value(value: &Value) -> Option<Self> {
+        let map = value.as_object()?;
+        Some(Self {
+            wa_id: text(map.get("wa_id")),
+            user_id: text(map.get("user_id")),
+            parent_user_id: text(map.get("parent_user_id")),
+            username: text(map.get("profile").and_then(|p| p.get("username"))),
+        })
+    }
+
+    /// The entry for a status's recipient: the one with its BSUID, else the one with its
+    /// number, else the only one (a status change names a single recipient).
+    fn matching(contacts: &[Self], user_id: Option<&str>, wa_id: Option<&str>) -> Option<Self> {
+        let by = |pick: fn(&Self) -> Option<&str>, want: Option<&str>| {
+            want.and_then(|w| contacts.iter().find(|c| pick(c) == Some(w)))
+        };
+        let only = match contacts {
+            [only] => Some(only),
+            _ => None,
+        };
+        by(|c| c.user_id.as_deref(), user_id)
+            .or_else(|| by(|c| c.wa_id.as_deref(), wa_id))
+            .or(only)
+            .cloned()
     }
 }
 
@@ -761,10 +825,14 @@ fn messages(value: &Value) -> Option<Vec<Event>> {
         field: "messages".to_owned(),
         value: item.clone(),
     };
+    let contacts: Vec<StatusContact> = list_ref(map.get("contacts"))
+        .iter()
+        .filter_map(StatusContact::from_value)
+        .collect();
     let mut events = Vec::new();
     for item in list_ref(map.get("statuses")) {
         events.push(
-            MessageStatus::from_value(item, &metadata, product.as_ref())
+            MessageStatus::from_value(item, &metadata, product.as_ref(), &contacts)
                 .map_or_else(|| unknown(item), Event::MessageStatus),
         );
     }

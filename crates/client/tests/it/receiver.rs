@@ -313,6 +313,33 @@ mod deliveries {
         }
     }
 
+    /// Meta escapes non-ASCII text (`\u00e9`, surrogate pairs beyond the BMP) and signs the
+    /// escaped bytes; the receiver verifies those bytes as they are and decodes the text.
+    #[tokio::test]
+    async fn an_ascii_escaped_body_verifies_and_decodes() {
+        let mut r = Receiver::default().await;
+        let text = "caf\u{e9} \u{4e2d} \u{1f600}";
+        let mut value: serde_json::Value =
+            serde_json::from_slice(fixture!("status_sent_v23.json")).expect("fixture");
+        value["entry"][0]["changes"][0]["value"]["statuses"][0]["biz_opaque_callback_data"] =
+            serde_json::json!(text);
+        let body = wamm_wire::json::to_ascii_vec(&value).expect("serializes");
+        assert!(body.is_ascii());
+        let raw = std::str::from_utf8(&body).expect("ASCII");
+        assert!(raw.contains(r#"caf\u00e9 \u4e2d \ud83d\ude00"#), "{raw}");
+        assert_eq!(r.post_signed(&body).await.0, 200);
+        let delivered = r.delivered();
+        let events: Vec<_> = delivered[0].events().map(|(_, e)| e.clone()).collect();
+        let [Event::MessageStatus(sent)] = events.as_slice() else {
+            panic!("not one status: {events:?}");
+        };
+        assert_eq!(sent.biz_opaque_callback_data.as_deref(), Some(text));
+        assert_eq!(
+            sent.contact.as_ref().and_then(|c| c.user_id.as_deref()),
+            Some("US.13491208655302741918")
+        );
+    }
+
     #[tokio::test]
     async fn an_unknown_event_is_accepted_and_delivered_as_unknown() {
         let mut r = Receiver::default().await;

@@ -289,7 +289,7 @@ pub async fn send(
     let display = wamm_domain::phone_digits(&phone.display_phone_number);
     let mut webhooks = Vec::new();
     while message.next_at().is_some_and(|at| at <= now) {
-        match crate::lifecycle::advance(&mut message, &display, &targets) {
+        match crate::lifecycle::advance(&mut message, &display, waba.owner_business_id, &targets) {
             Some(more) => webhooks.extend(more),
             None => break,
         }

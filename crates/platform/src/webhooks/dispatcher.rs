@@ -164,8 +164,11 @@ async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
             if fault.reorder {
                 entries.reverse();
             }
-            let body = serde_json::to_vec(&json!({ "object": WABA_OBJECT, "entry": entries }))
-                .unwrap_or_default();
+            // Written as Meta writes it (non-ASCII escaped) and signed over exactly these
+            // bytes: receivers that verify a re-serialization of the parsed body agree only then.
+            let body =
+                wamm_wire::json::to_ascii_vec(&json!({ "object": WABA_OBJECT, "entry": entries }))
+                    .unwrap_or_default();
             let signature = wamm_wire::signature::sign(secret, &body);
             let headers = [("x-hub-signature-256", signature)];
             started = Instant::now();

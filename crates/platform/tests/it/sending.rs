@@ -4,6 +4,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use wamm_wire::ids::BusinessId;
 
 use crate::support::*;
 
@@ -353,6 +354,16 @@ async fn every_check_answers_with_meta_codes(backend: Backend) {
     p.finish().await;
 }
 
+/// The `value` of each status change received, in order.
+fn status_values(receiver: &Receiver) -> Vec<Value> {
+    receiver
+        .entries()
+        .iter()
+        .map(|e| e["changes"][0]["value"].clone())
+        .filter(|v| v.get("statuses").is_some())
+        .collect()
+}
+
 /// The `statuses[0]` (or `user_actions[0]`) of each `messages` entry received, in order.
 fn items(receiver: &Receiver) -> Vec<Value> {
     receiver
@@ -422,6 +433,20 @@ async fn one_message_through_every_status(backend: Backend) {
         got[3]["marketing_messages_link_click_data"]["click_component"],
         "cta"
     );
+    // `sent`, `delivered` and `read` name the recipient by number and by the BSUID it has
+    // under the WABA's business (Onboarded Shop, 810), the same in every status.
+    let bsuid = wamm_domain::bsuid::bsuid(BusinessId::new(810), "15550990006");
+    assert!(bsuid.starts_with("US.") && bsuid.len() == 23, "{bsuid}");
+    let statuses: Vec<Value> = status_values(&receiver);
+    assert_eq!(statuses.len(), 3);
+    for value in &statuses {
+        assert_eq!(
+            value["contacts"],
+            json!([{"wa_id": "15550990006", "user_id": bsuid}]),
+            "{value}"
+        );
+        assert_eq!(value["statuses"][0]["recipient_user_id"], bsuid.as_str());
+    }
     // Each entry is the WABA's, with the number's metadata, signed with the app secret.
     for e in receiver.entries() {
         assert_eq!(e["id"], "8100");
@@ -555,6 +580,18 @@ async fn reserved_recipients(backend: Backend) {
         assert_eq!(got[before + 1]["status"], "failed");
         assert_eq!(got[before + 1]["errors"][0]["code"], code);
         assert!(got[before + 1]["errors"][0]["error_data"]["details"].is_string());
+        assert!(got[before]["recipient_user_id"].is_string());
+    }
+    // Failed statuses of messages sent to a number carry neither `contacts` nor
+    // `recipient_user_id`, as Meta sends them.
+    for value in status_values(&receiver) {
+        let failed = value["statuses"][0]["status"] == "failed";
+        assert_eq!(value.get("contacts").is_none(), failed, "{value}");
+        assert_eq!(
+            value["statuses"][0].get("recipient_user_id").is_none(),
+            failed,
+            "{value}"
+        );
     }
     // Opting out of marketing does not stop a utility message.
     let before = items(&receiver).len();

@@ -211,6 +211,44 @@ async fn signed_envelopes_only_for_subscribed_fields(backend: Backend) {
     p.finish().await;
 }
 
+/// Bodies are written as Meta writes them, every non-ASCII character escaped, and signed over
+/// exactly those bytes; a receiver that re-serializes the parsed body with the same escaping
+/// (pywa does) gets the same bytes and so the same signature.
+async fn non_ascii_text_is_escaped_and_signed(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let receiver = Receiver::start(ReceiverBehaviour::default()).await;
+    subscribe_app(&p, &receiver, "account_update").await.ok();
+    p.post("/v23.0/3001/subscribed_apps", FULL, &json!({}))
+        .await
+        .ok();
+    let text = "Caf\u{e9} \u{4e2d} \u{1f600}";
+    emit(
+        &p,
+        "3001",
+        "account_update",
+        vec![json!({"event": "TEST", "text": text, "k\u{e9}y": ["\u{4e2d}"]})],
+    )
+    .await;
+    receiver.wait_for_entries(1).await;
+    let post = &receiver.posts()[0];
+    assert!(
+        post.body.is_ascii(),
+        "{}",
+        String::from_utf8_lossy(&post.body)
+    );
+    let raw = std::str::from_utf8(&post.body).expect("ASCII");
+    assert!(raw.contains(r#""Caf\u00e9 \u4e2d \ud83d\ude00""#), "{raw}");
+    assert!(raw.contains(r#""k\u00e9y":["\u4e2d"]"#), "{raw}");
+    assert_signed(post, CONNECT_SECRET);
+    let value = &post.json["entry"][0]["changes"][0]["value"];
+    assert_eq!(value["text"], text);
+    assert_eq!(value["k\u{e9}y"][0], "\u{4e2d}");
+    let reserialized = wamm_wire::json::to_ascii_vec(&post.json).expect("serializes");
+    assert_eq!(reserialized, post.body);
+    wamm_testkit::assert_hub_signature(post.signature.as_deref(), &reserialized, CONNECT_SECRET);
+    p.finish().await;
+}
+
 async fn waba_override_callback(backend: Backend) {
     let p = TestPlatform::start(backend).await;
     let app_receiver = Receiver::start(ReceiverBehaviour::default()).await;
@@ -602,6 +640,7 @@ crate::on_both_backends!(
     redirects_are_not_followed,
     handshake_accepts_and_refuses,
     signed_envelopes_only_for_subscribed_fields,
+    non_ascii_text_is_escaped_and_signed,
     waba_override_callback,
     retries_follow_the_platform_clock,
     deliveries_are_dropped_after_the_window,

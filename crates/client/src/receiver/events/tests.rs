@@ -230,6 +230,19 @@ fn a_sent_status_on_v23_has_conversation_and_pricing() {
     assert_eq!(s.recipient_id.as_deref(), Some("16505551234"));
     assert_eq!(s.biz_opaque_callback_data.as_deref(), Some("campaign-42"));
     assert_eq!(
+        s.recipient_user_id.as_deref(),
+        Some("US.13491208655302741918")
+    );
+    assert_eq!(s.recipient_parent_user_id, None);
+    assert_eq!(
+        s.contact,
+        Some(StatusContact {
+            wa_id: Some("16505551234".into()),
+            user_id: Some("US.13491208655302741918".into()),
+            ..StatusContact::default()
+        })
+    );
+    assert_eq!(
         s.conversation,
         Some(Conversation {
             id: Some("9f2c1b7a3e5d4c10".into()),
@@ -256,6 +269,9 @@ fn a_delivered_status_on_v24_has_no_conversation() {
     assert_eq!(s.status, DeliveryStatus::Delivered);
     assert_eq!(s.conversation, None);
     assert_eq!(s.biz_opaque_callback_data, None);
+    // Statuses from before the BSUID rollout name the recipient by number only.
+    assert_eq!(s.recipient_user_id, None);
+    assert_eq!(s.contact, None);
     assert_eq!(
         s.pricing.as_ref().and_then(|p| p.category.clone()),
         Some(PricingCategory::Marketing)
@@ -269,8 +285,15 @@ fn read_and_failed_statuses() {
     let read = status(&all[0].1);
     assert_eq!(read.status, DeliveryStatus::Read);
     assert_eq!(read.pricing, None);
+    assert_eq!(
+        read.contact.as_ref().and_then(|c| c.user_id.as_deref()),
+        read.recipient_user_id.as_deref()
+    );
     let failed = status(&all[1].1);
     assert_eq!(failed.status, DeliveryStatus::Failed);
+    // A failed status to a phone number carries neither `contacts` nor `recipient_user_id`.
+    assert_eq!(failed.recipient_user_id, None);
+    assert_eq!(failed.contact, None);
     assert_eq!(failed.errors.len(), 1);
     let e = &failed.errors[0];
     assert_eq!(e.code, Some(131_049));
@@ -280,6 +303,38 @@ fn read_and_failed_statuses() {
             .is_some_and(|d| d.starts_with("In order to maintain"))
     );
     assert!(e.title.is_some() && e.message.is_some() && e.href.is_some());
+}
+
+#[test]
+fn each_status_gets_the_contact_of_its_own_recipient() {
+    let value = json!({
+        "contacts": [
+            { "wa_id": "15550000001", "user_id": "US.1", "parent_user_id": "US.ENT.9",
+              "profile": { "username": "ann" } },
+            { "wa_id": "15550000002", "user_id": "US.2" },
+        ],
+        "statuses": [
+            { "status": "read", "recipient_id": "15550000002", "recipient_user_id": "US.2" },
+            { "status": "delivered", "recipient_id": "15550000001", "recipient_parent_user_id": "US.ENT.9" },
+            { "status": "sent", "recipient_id": "15550000003" },
+        ],
+    });
+    let all = events(&one_change("messages", &value));
+    let contact = |i: usize| status(&all[i].1).contact.clone();
+    assert_eq!(contact(0).and_then(|c| c.wa_id), Some("15550000002".into()));
+    let by_number = contact(1).expect("matched by number");
+    assert_eq!(by_number.user_id.as_deref(), Some("US.1"));
+    assert_eq!(by_number.parent_user_id.as_deref(), Some("US.ENT.9"));
+    assert_eq!(by_number.username.as_deref(), Some("ann"));
+    assert_eq!(
+        status(&all[1].1).recipient_parent_user_id.as_deref(),
+        Some("US.ENT.9")
+    );
+    // Two contacts and neither is this recipient: no guess.
+    assert_eq!(contact(2), None);
+    // Contacts that are not objects are skipped, not an error.
+    let odd = json!({ "contacts": ["x", 1], "statuses": [{ "status": "sent" }] });
+    assert_eq!(status(&only(&one_change("messages", &odd))).contact, None);
 }
 
 #[test]
