@@ -219,8 +219,10 @@ mod tests {
         assert!(!back.has_previous);
     }
 
-    /// What decoding any input below may take, on a loaded machine in a debug build.
-    const PROMPT: std::time::Duration = std::time::Duration::from_secs(1);
+    /// A bound that catches a hang or a blow-up (quadratic parsing, alias expansion: seconds to
+    /// minutes on these inputs before the bounds), not a speed target: inputs below parse in
+    /// milliseconds, and a debug build on a loaded two-core machine must never come near it.
+    const PROMPT: std::time::Duration = std::time::Duration::from_secs(30);
 
     /// The page size `limit=text` should give: absent or empty is the default, a positive
     /// integer is clamped to the maximum, zero or less is the default, anything else an error.
