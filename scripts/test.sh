@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and property tests, in-process and over-the-socket API tests on
 # SQLite and PostgreSQL, store contract tests on both backends, and end-to-end tests of the
-# `wamm` binary driven by our own Graph client.
+# `wamm` binary driven by our own Graph client and by the unchanged pywa client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/ensure-postgres.sh
 scripts/ensure-chromium.sh
+# The real-client tests run pywa from this venv; they fail (never skip) without it.
+WAMM_PYWA_PYTHON="$(scripts/ensure-pywa.sh)"
+export WAMM_PYWA_PYTHON
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

@@ -85,7 +85,7 @@ fn category(text: &str) -> Result<TemplateCategory, GraphError> {
 }
 
 /// `GET /{waba-id}/message_templates`, with Graph's `name`, `status`, `category` and
-/// `language` filters.
+/// `language` filters, and the `summary` Meta documents for this edge.
 pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
     authorize(req, caller, waba, SCOPES)?;
     let name = req.params.str("name");
@@ -97,10 +97,8 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &
     let cat = req.params.list("category").map(upper);
     let language = req.params.list("language");
     let ready = synced(waba, state.clock.now());
-    let nodes = state
-        .store
-        .templates_of(waba.id)
-        .await?
+    let all = state.store.templates_of(waba.id).await?;
+    let nodes: Vec<(String, Node)> = all
         .iter()
         .filter(|t| name.as_ref().is_none_or(|n| t.name.contains(n.as_str())))
         .filter(|t| {
@@ -115,7 +113,35 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &
         .filter(|t| language.as_ref().is_none_or(|l| l.contains(&t.language)))
         .map(|t| (id_key(t.id.get()), node(t, ready)))
         .collect();
-    Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(waba.id))
+    let total = nodes.len();
+    let mut body = page(req, nodes, &req.params.filtering()?)?;
+    if let Some(asked) = req.params.list("summary") {
+        body["summary"] = summary(&asked, total, all.len());
+    }
+    Ok(Reply::json(body).about(waba.id))
+}
+
+/// The most templates a WABA may hold: Meta's documented 250 (the platform does not enforce
+/// it; clients such as pywa read it from the summary).
+const TEMPLATE_LIMIT: usize = 250;
+
+/// `summary` of `message_templates`, holding the `asked` items Meta documents (`true` asks
+/// for `total_count`, as on any Graph edge; other names are ignored): `total_count` counts the
+/// templates the filters kept, `message_template_count` all of the WABA's, and
+/// `are_translations_complete` is always true, since every template is created whole here.
+fn summary(asked: &[String], total: usize, count: usize) -> Value {
+    let mut out = serde_json::Map::new();
+    for item in asked {
+        let (key, value) = match item.as_str() {
+            "true" | "total_count" => ("total_count", json!(total)),
+            "message_template_count" => ("message_template_count", json!(count)),
+            "message_template_limit" => ("message_template_limit", json!(TEMPLATE_LIMIT)),
+            "are_translations_complete" => ("are_translations_complete", json!(true)),
+            _ => continue,
+        };
+        out.insert(key.to_owned(), value);
+    }
+    Value::Object(out)
 }
 
 fn ttl_param(req: &GraphRequest) -> Result<Option<i64>, GraphError> {

@@ -220,4 +220,34 @@ async fn creation_is_validated(backend: Backend) {
     p.finish().await;
 }
 
-crate::on_both_backends!(create_read_edit_delete, creation_is_validated);
+/// The list's `summary`, as pywa asks for it on every `get_templates`: counts over the filtered
+/// list and over the WABA, whatever the page size; absent unless asked for.
+async fn list_summary(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let all = "total_count,message_template_count,message_template_limit,are_translations_complete";
+    let r = p
+        .get(
+            &format!("/v23.0/3001/message_templates?fields=name&category=UTILITY&summary={all}"),
+            FULL,
+        )
+        .await;
+    assert_eq!(
+        r.ok()["summary"],
+        json!({"total_count": 1, "message_template_count": 2, "message_template_limit": 250, "are_translations_complete": true})
+    );
+    let r = p
+        .get(
+            "/v23.0/3001/message_templates?fields=name&limit=1&summary=true",
+            FULL,
+        )
+        .await;
+    assert_eq!(r.ok()["summary"], json!({"total_count": 2}));
+    assert_eq!(r.json["data"].as_array().map(Vec::len), Some(1));
+    let r = p
+        .get("/v23.0/3001/message_templates?fields=name", FULL)
+        .await;
+    assert!(r.ok().get("summary").is_none(), "{}", r.json);
+    p.finish().await;
+}
+
+crate::on_both_backends!(create_read_edit_delete, creation_is_validated, list_summary);

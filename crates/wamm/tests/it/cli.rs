@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-struct KillOnDrop(Child);
+/// A child process killed and reaped when dropped, panics included.
+pub(crate) struct KillOnDrop(Child);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
@@ -26,7 +27,7 @@ async fn up_prints_credentials_that_work_at_once() {
 }
 
 /// Starts `wamm up --json` with `args` and reads the credentials line it prints.
-async fn start_up(args: &[&str]) -> (KillOnDrop, Value) {
+pub(crate) async fn start_up(args: &[&str]) -> (KillOnDrop, Value) {
     let child = Command::new(env!("CARGO_BIN_EXE_wamm"))
         .arg("up")
         .arg("--json")

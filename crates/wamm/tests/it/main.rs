@@ -1,11 +1,13 @@
 //! End to end: the `wamm` binary and the platform over a real socket, driven by our own
-//! typed client exactly as a partner would drive Graph.
+//! typed client exactly as a partner would drive Graph, and by unchanged third-party Graph
+//! clients with only their base URL switched.
 
 mod cli;
 mod client;
 mod descriptors;
 mod funnel;
 mod partner;
+mod real_clients;
 mod sending;
 mod signup;
 mod support;
