@@ -6,6 +6,7 @@ use wamm_store::{ChangeSet, Put};
 use wamm_wire::GraphError;
 
 use super::auth::Caller;
+use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiResult, Reply};
@@ -17,24 +18,9 @@ const SCOPES: &[Permission] = &[
     Permission::WhatsappBusinessManagement,
     Permission::WhatsappBusinessMessaging,
 ];
-const GET_DEFAULTS: &[&str] = &[
-    "id",
-    "display_phone_number",
-    "verified_name",
-    "quality_rating",
-];
-const LIST_DEFAULTS: &[&str] = &[
-    "id",
-    "display_phone_number",
-    "verified_name",
-    "quality_rating",
-    "code_verification_status",
-    "platform_type",
-    "throughput",
-];
 
 fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
-    Node::new("WhatsAppBusinessPhoneNumber", defaults)
+    Node::new(catalogue::PHONE.name, defaults)
         .value("id", phone.id.to_string())
         .value("display_phone_number", phone.display_phone_number.clone())
         .value("verified_name", phone.verified_name.clone())
@@ -75,7 +61,7 @@ fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
 
 /// The phone number node as list edges render it.
 pub fn node(phone: &PhoneNumber) -> Node {
-    build(phone, LIST_DEFAULTS)
+    build(phone, catalogue::PHONE_LIST_DEFAULTS)
 }
 
 /// The WABA of `phone`, once `caller` may use the number with one of `scopes`. A number the
@@ -152,7 +138,7 @@ pub async fn get(
 ) -> ApiResult {
     let waba = authorized_waba(state, req, caller, phone, SCOPES).await?;
     let sel = req.params.fields()?;
-    Ok(Reply::json(build(phone, GET_DEFAULTS).project(sel.as_ref())?).about(waba.id))
+    Ok(Reply::json(build(phone, catalogue::PHONE.defaults).project(sel.as_ref())?).about(waba.id))
 }
 
 /// `GET /{waba-id}/phone_numbers`.

@@ -7,20 +7,13 @@ use wamm_store::{ChangeSet, Delete, Put};
 use wamm_wire::{FieldSelection, GraphError};
 
 use super::auth::{Caller, any_scope, deny};
+use super::catalogue;
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use super::{phone, template};
 use crate::state::AppState;
 
-const WABA_TYPE: &str = "WhatsAppBusinessAccount";
-const WABA_DEFAULTS: &[&str] = &[
-    "id",
-    "name",
-    "currency",
-    "timezone_id",
-    "message_template_namespace",
-];
 const READ_SCOPES: &[Permission] = &[
     Permission::WhatsappBusinessManagement,
     Permission::WhatsappBusinessMessaging,
@@ -128,7 +121,7 @@ pub async fn node(
     } else {
         None
     };
-    Ok(Node::new(WABA_TYPE, WABA_DEFAULTS)
+    Ok(Node::of(&catalogue::WABA)
         .value("id", waba.id.to_string())
         .value("name", waba.name.clone())
         .value("currency", waba.currency.clone())
@@ -177,6 +170,8 @@ pub async fn node(
         )
         .node("on_behalf_of_business_info", obo_client)
         .maybe("solution_id", waba.solution_id.map(|s| s.to_string()))
+        // wamm has no call that enables template insights.
+        .value("is_enabled_for_insights", false)
         .edge("phone_numbers", phones)
         .edge("message_templates", templates))
 }
