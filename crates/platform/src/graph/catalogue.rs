@@ -282,6 +282,35 @@ pub fn documents(type_name: &str, field: &str) -> bool {
     node_type(type_name).is_some_and(|t| t.field(field).is_some())
 }
 
+/// Checks that a builder's node agrees with its type's entry: it supplies every field the
+/// catalogue renders from state or derives, and no field the catalogue omits or lacks.
+#[cfg(test)]
+pub(crate) fn assert_builder_agrees(node: &super::render::Node) {
+    let t = node_type(node.type_name()).expect("catalogued node type");
+    let supplied: Vec<&str> = node.names().collect();
+    for name in &supplied {
+        let def = t.field(name);
+        assert!(
+            def.is_some(),
+            "{}.{name} is supplied but undocumented",
+            t.name
+        );
+        assert!(
+            def.is_some_and(|d| d.render != Omitted),
+            "{}.{name} is supplied but catalogued as omitted",
+            t.name
+        );
+    }
+    for f in t.fields.iter().filter(|f| f.render != Omitted) {
+        assert!(
+            supplied.contains(&f.name),
+            "{}.{} is catalogued as rendered but not supplied",
+            t.name,
+            f.name
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

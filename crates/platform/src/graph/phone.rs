@@ -153,3 +153,26 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &
         .collect();
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(waba.id))
 }
+
+#[cfg(test)]
+mod tests {
+    use wamm_domain::{QualityRating, ThroughputLevel};
+    use wamm_wire::ids::{PhoneNumberId, WabaId};
+
+    use super::*;
+
+    #[test]
+    fn builder_agrees_with_the_catalogue() {
+        let phone = PhoneNumber {
+            id: PhoneNumberId::new(4001),
+            waba_id: WabaId::new(3001),
+            display_phone_number: "+1 555-010-0101".into(),
+            verified_name: "A".into(),
+            registered: true,
+            throughput: ThroughputLevel::Standard,
+            coexistence: false,
+            quality_rating: QualityRating::Green,
+        };
+        catalogue::assert_builder_agrees(&node(&phone));
+    }
+}

@@ -113,6 +113,12 @@ impl Node {
         self.field(name).is_some()
     }
 
+    /// The names of the fields the builder supplied, with or without a value.
+    #[cfg(test)]
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fields.iter().map(|(n, _)| *n)
+    }
+
     /// Checks a selection against the node without rendering (for edges with no items).
     pub fn check(&self, selection: Option<&FieldSelection>) -> Result<(), GraphError> {
         self.project(selection).map(|_| ())

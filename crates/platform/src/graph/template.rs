@@ -299,3 +299,28 @@ pub async fn delete_by_name(
     state.store.commit(changes).await?;
     Ok(Reply::success().about(waba.id))
 }
+
+#[cfg(test)]
+mod tests {
+    use wamm_wire::ids::WabaId;
+
+    use super::*;
+
+    #[test]
+    fn builder_agrees_with_the_catalogue() {
+        let t = Template {
+            id: TemplateId::new(5001),
+            waba_id: WabaId::new(3001),
+            name: "summer_sale".into(),
+            language: "en_US".into(),
+            category: TemplateCategory::Marketing,
+            status: TemplateStatus::Approved,
+            parameter_format: "POSITIONAL".into(),
+            components: json!([]),
+            message_send_ttl_seconds: None,
+            ad: None,
+            created_at: wamm_domain::Timestamp(0),
+        };
+        catalogue::assert_builder_agrees(&node(&t, true));
+    }
+}
