@@ -123,11 +123,14 @@ pub const WABA: NodeType = NodeType {
         field("solution_id", State, Spec),
         field("phone_numbers", State, Spec),
         field("message_templates", State, Spec),
+        needs(
+            field("subscribed_apps", State, Spec),
+            Permission::WhatsappBusinessManagement,
+        ),
         // wamm has no call that enables template insights, so it stays false.
         field("is_enabled_for_insights", Derived, Spec),
         field("purchase_order_number", Omitted, Spec),
         field("audiences", Omitted, Spec),
-        field("subscribed_apps", Omitted, Spec),
         field("schedules", Omitted, Spec),
         field("dcc_config", Omitted, Spec),
         field("analytics", Omitted, WABA_PAGE),

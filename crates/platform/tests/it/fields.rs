@@ -47,6 +47,20 @@ async fn pywa_basic_reads_are_answered(backend: Backend) {
     assert_eq!(body["name"], "Client A Main");
     assert_eq!(body["is_enabled_for_insights"], false);
     assert!(body.get("health_status").is_none(), "{body}");
+    assert_eq!(body["subscribed_apps"], serde_json::json!({"data": []}));
+    p.post("/v23.0/3001/subscribed_apps", FULL, &serde_json::json!({}))
+        .await
+        .ok();
+    let r = p
+        .get(&format!("/v23.0/3001?fields={PYWA_WABA}"), FULL)
+        .await;
+    // The field renders as the subscribed_apps edge does.
+    let edge = p.get("/v23.0/3001/subscribed_apps", FULL).await;
+    assert_eq!(r.ok()["subscribed_apps"], *edge.ok());
+    assert_eq!(
+        r.json["subscribed_apps"]["data"][0]["whatsapp_business_api_data"]["id"],
+        "2000"
+    );
 
     let phones = p
         .get(
@@ -157,9 +171,29 @@ async fn every_documented_field_is_accepted(backend: Backend) {
     p.finish().await;
 }
 
+/// A field that needs more than the node's read permissions is refused as its edge is.
+async fn subscribed_apps_field_needs_what_its_edge_needs(backend: Backend) {
+    let p = TestPlatform::start(backend).await;
+    let r = p.get("/v23.0/3001?fields=name", NARROW).await;
+    assert_eq!(r.ok()["name"], "Client A Main");
+    let field = p
+        .get("/v23.0/3001?fields=name,subscribed_apps", NARROW)
+        .await;
+    let edge = p.get("/v23.0/3001/subscribed_apps", NARROW).await;
+    assert_ne!(edge.status, 200);
+    assert_eq!(field.status, edge.status);
+    assert_eq!(field.json["error"]["code"], edge.json["error"]["code"]);
+    assert_eq!(
+        field.json["error"]["message"],
+        edge.json["error"]["message"]
+    );
+    p.finish().await;
+}
+
 crate::on_both_backends!(
     pywa_basic_reads_are_answered,
     documented_fields_without_a_value_are_omitted,
     undocumented_fields_are_still_refused,
     every_documented_field_is_accepted,
+    subscribed_apps_field_needs_what_its_edge_needs,
 );
