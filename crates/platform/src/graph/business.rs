@@ -7,6 +7,7 @@ use wamm_domain::{Business, PartnerAccess, Permission, Waba};
 use wamm_wire::GraphError;
 
 use super::auth::{Caller, any_scope, deny};
+use super::catalogue;
 use super::lists::{id_key, page_built};
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
@@ -43,19 +44,22 @@ pub async fn get(
     })
     .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
     let sel = req.params.fields()?;
-    // The MM API terms status is business_management data, as Meta documents it.
-    if sel
-        .as_ref()
-        .is_some_and(|s| s.contains("marketing_messages_onboarding_status"))
-    {
+    // Some fields need more than the node's read permissions (the MM API terms status is
+    // business_management data, as Meta documents it).
+    let extra = catalogue::BUSINESS
+        .fields
+        .iter()
+        .filter(|f| sel.as_ref().is_some_and(|s| s.contains(f.name)))
+        .filter_map(|f| f.permission);
+    for permission in extra {
         principal
-            .check_business(business.id, is_client, Permission::BusinessManagement)
+            .check_business(business.id, is_client, permission)
             .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
     }
     let pending_since = crate::onboarding::pending_request(state, business.id)
         .await?
         .map(|r| r.created_at);
-    let node = Node::new("Business", &["id", "name"])
+    let node = Node::of(&catalogue::BUSINESS)
         .value("id", business.id.to_string())
         .value("name", business.name.clone())
         .value("created_time", business.created_at.graph_time())

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod business;
 pub mod business_tokens;
+pub mod catalogue;
 pub mod intent;
 pub mod lists;
 pub mod messages;

@@ -6,6 +6,7 @@ use wamm_store::{ChangeSet, Put};
 use wamm_wire::GraphError;
 
 use super::auth::Caller;
+use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiResult, Reply};
@@ -17,24 +18,9 @@ const SCOPES: &[Permission] = &[
     Permission::WhatsappBusinessManagement,
     Permission::WhatsappBusinessMessaging,
 ];
-const GET_DEFAULTS: &[&str] = &[
-    "id",
-    "display_phone_number",
-    "verified_name",
-    "quality_rating",
-];
-const LIST_DEFAULTS: &[&str] = &[
-    "id",
-    "display_phone_number",
-    "verified_name",
-    "quality_rating",
-    "code_verification_status",
-    "platform_type",
-    "throughput",
-];
 
 fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
-    Node::new("WhatsAppBusinessPhoneNumber", defaults)
+    Node::new(catalogue::PHONE.name, defaults)
         .value("id", phone.id.to_string())
         .value("display_phone_number", phone.display_phone_number.clone())
         .value("verified_name", phone.verified_name.clone())
@@ -75,7 +61,7 @@ fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
 
 /// The phone number node as list edges render it.
 pub fn node(phone: &PhoneNumber) -> Node {
-    build(phone, LIST_DEFAULTS)
+    build(phone, catalogue::PHONE_LIST_DEFAULTS)
 }
 
 /// The WABA of `phone`, once `caller` may use the number with one of `scopes`. A number the
@@ -216,7 +202,7 @@ pub async fn get(
 ) -> ApiResult {
     let waba = authorized_waba(state, req, caller, phone, SCOPES).await?;
     let sel = req.params.fields()?;
-    Ok(Reply::json(build(phone, GET_DEFAULTS).project(sel.as_ref())?).about(waba.id))
+    Ok(Reply::json(build(phone, catalogue::PHONE.defaults).project(sel.as_ref())?).about(waba.id))
 }
 
 /// `GET /{waba-id}/phone_numbers`.
@@ -230,4 +216,27 @@ pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &
         .map(|p| (id_key(p.id.get()), node(p)))
         .collect();
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(waba.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use wamm_domain::{QualityRating, ThroughputLevel};
+    use wamm_wire::ids::{PhoneNumberId, WabaId};
+
+    use super::*;
+
+    #[test]
+    fn builder_agrees_with_the_catalogue() {
+        let phone = PhoneNumber {
+            id: PhoneNumberId::new(4001),
+            waba_id: WabaId::new(3001),
+            display_phone_number: "+1 555-010-0101".into(),
+            verified_name: "A".into(),
+            registered: true,
+            throughput: ThroughputLevel::Standard,
+            coexistence: false,
+            quality_rating: QualityRating::Green,
+        };
+        catalogue::assert_builder_agrees(&node(&phone));
+    }
 }

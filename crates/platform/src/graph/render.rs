@@ -2,10 +2,13 @@
 //!
 //! A handler builds a [`Node`]: its Graph type name, its default fields, and every field it
 //! knows (nested nodes and edges included). Projection then returns exactly what was asked,
-//! refuses unknown fields the way Graph does, and always includes `id`.
+//! leaves out documented fields the object has no value for, refuses fields the node type does
+//! not have the way Graph does, and always includes `id`.
 
 use serde_json::{Map, Value};
 use wamm_wire::{FieldSelection, GraphError};
+
+use super::catalogue::{self, NodeType};
 
 /// The text of a unit enum as serde writes it (`APPROVED`, `advanced`, …).
 pub fn enum_text<T: serde::Serialize>(v: T) -> String {
@@ -44,6 +47,11 @@ impl Node {
             defaults,
             fields: Vec::new(),
         }
+    }
+
+    /// A node of a catalogued type, answering the type's default fields.
+    pub fn of(node_type: &'static NodeType) -> Self {
+        Self::new(node_type.name, node_type.defaults)
     }
 
     /// Adds a plain field.
@@ -105,6 +113,12 @@ impl Node {
         self.field(name).is_some()
     }
 
+    /// The names of the fields the builder supplied, with or without a value.
+    #[cfg(test)]
+    pub(crate) fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.fields.iter().map(|(n, _)| *n)
+    }
+
     /// Checks a selection against the node without rendering (for edges with no items).
     pub fn check(&self, selection: Option<&FieldSelection>) -> Result<(), GraphError> {
         self.project(selection).map(|_| ())
@@ -122,9 +136,14 @@ impl Node {
         };
         let mut out = Map::new();
         for spec in &selection.fields {
-            let field = self
-                .field(&spec.name)
-                .ok_or_else(|| GraphError::nonexisting_field(&spec.name, self.type_name))?;
+            let Some(field) = self.field(&spec.name) else {
+                // A field Meta documents but this object has no value for is left out, as
+                // Graph does; only a field the node type does not have is refused.
+                if catalogue::documents(self.type_name, &spec.name) {
+                    continue;
+                }
+                return Err(GraphError::nonexisting_field(&spec.name, self.type_name));
+            };
             let rendered = match field {
                 Field::Absent => continue,
                 Field::Value(v) => v.clone(),

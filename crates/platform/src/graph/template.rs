@@ -11,6 +11,7 @@ use wamm_wire::ids::TemplateId;
 use wamm_world::Mint;
 
 use super::auth::Caller;
+use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiError, ApiResult, Reply};
@@ -19,15 +20,6 @@ use super::waba::{authorize, authorize_under};
 use crate::state::AppState;
 
 const SCOPES: &[Permission] = &[Permission::WhatsappBusinessManagement];
-const DEFAULTS: &[&str] = &[
-    "name",
-    "parameter_format",
-    "components",
-    "language",
-    "status",
-    "category",
-    "id",
-];
 
 /// Whether Meta's ad sync for `waba` is done by `now` (its ad fields are readable then).
 pub fn synced(waba: &Waba, now: wamm_domain::Timestamp) -> bool {
@@ -37,7 +29,7 @@ pub fn synced(waba: &Waba, now: wamm_domain::Timestamp) -> bool {
 /// The template node; `synced` says whether its ad entities are readable yet.
 pub fn node(t: &Template, synced: bool) -> Node {
     let ad = t.ad.as_ref().filter(|_| synced);
-    Node::new("WhatsAppMessageTemplate", DEFAULTS)
+    Node::of(&catalogue::TEMPLATE)
         .value("id", t.id.to_string())
         .value("name", t.name.clone())
         .value("language", t.language.clone())
@@ -343,4 +335,29 @@ pub async fn delete_by_name(
     }
     state.store.commit(changes).await?;
     Ok(Reply::success().about(waba.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use wamm_wire::ids::WabaId;
+
+    use super::*;
+
+    #[test]
+    fn builder_agrees_with_the_catalogue() {
+        let t = Template {
+            id: TemplateId::new(5001),
+            waba_id: WabaId::new(3001),
+            name: "summer_sale".into(),
+            language: "en_US".into(),
+            category: TemplateCategory::Marketing,
+            status: TemplateStatus::Approved,
+            parameter_format: "POSITIONAL".into(),
+            components: json!([]),
+            message_send_ttl_seconds: None,
+            ad: None,
+            created_at: wamm_domain::Timestamp(0),
+        };
+        catalogue::assert_builder_agrees(&node(&t, true));
+    }
 }

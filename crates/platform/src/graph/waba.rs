@@ -7,20 +7,13 @@ use wamm_store::{ChangeSet, Delete, Put};
 use wamm_wire::{FieldSelection, GraphError};
 
 use super::auth::{Caller, any_scope, deny};
+use super::catalogue;
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use super::{phone, template};
 use crate::state::AppState;
 
-const WABA_TYPE: &str = "WhatsAppBusinessAccount";
-const WABA_DEFAULTS: &[&str] = &[
-    "id",
-    "name",
-    "currency",
-    "timezone_id",
-    "message_template_namespace",
-];
 const READ_SCOPES: &[Permission] = &[
     Permission::WhatsappBusinessManagement,
     Permission::WhatsappBusinessMessaging,
@@ -128,7 +121,17 @@ pub async fn node(
     } else {
         None
     };
-    Ok(Node::new(WABA_TYPE, WABA_DEFAULTS)
+    let subscribed = if wants(sel, "subscribed_apps") {
+        let seen = subscriptions_seen_by(state, caller, waba).await?;
+        Some(
+            seen.iter()
+                .map(|(app, sub)| subscription_node(app.as_ref(), sub))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(Node::of(&catalogue::WABA)
         .value("id", waba.id.to_string())
         .value("name", waba.name.clone())
         .value("currency", waba.currency.clone())
@@ -177,14 +180,27 @@ pub async fn node(
         )
         .node("on_behalf_of_business_info", obo_client)
         .maybe("solution_id", waba.solution_id.map(|s| s.to_string()))
+        // wamm has no call that enables template insights.
+        .value("is_enabled_for_insights", false)
         .edge("phone_numbers", phones)
-        .edge("message_templates", templates))
+        .edge("message_templates", templates)
+        .edge("subscribed_apps", subscribed))
 }
 
 /// `GET /{waba-id}`.
 pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
     authorize(req, caller, waba, READ_SCOPES)?;
     let sel = req.params.fields()?;
+    // Some fields need more than the node's read permissions (subscribed_apps is
+    // whatsapp_business_management data, as its own edge is).
+    let extra = catalogue::WABA
+        .fields
+        .iter()
+        .filter(|f| sel.as_ref().is_some_and(|s| s.contains(f.name)))
+        .filter_map(|f| f.permission);
+    for permission in extra {
+        authorize(req, caller, waba, &[permission])?;
+    }
     let node = node(state, caller, waba, sel.as_ref()).await?;
     Ok(Reply::json(node.project(sel.as_ref())?).about(waba.id))
 }
@@ -243,19 +259,48 @@ pub async fn update(
     Ok(Reply::success().about(id))
 }
 
-fn subscription_json(state_app: Option<&wamm_domain::App>, sub: &WabaSubscription) -> Value {
+/// One subscribed app, as `/{waba-id}/subscribed_apps` and the WABA's `subscribed_apps` field
+/// render it.
+fn subscription_node(state_app: Option<&wamm_domain::App>, sub: &WabaSubscription) -> Node {
     let name = state_app.map(|a| a.name.clone()).unwrap_or_default();
-    let mut item = json!({
-        "whatsapp_business_api_data": {
-            "link": format!("https://www.facebook.com/games/?app_id={}", sub.app_id),
-            "name": name,
-            "id": sub.app_id.to_string(),
+    let app = Node::new("Application", &["link", "name", "id"])
+        .value(
+            "link",
+            format!("https://www.facebook.com/games/?app_id={}", sub.app_id),
+        )
+        .value("name", name)
+        .value("id", sub.app_id.to_string());
+    Node::new(
+        "WhatsAppBusinessAccountSubscribedApp",
+        &["whatsapp_business_api_data", "override_callback_uri"],
+    )
+    .node("whatsapp_business_api_data", Some(app))
+    .maybe("override_callback_uri", sub.override_callback_uri.clone())
+}
+
+fn subscription_json(state_app: Option<&wamm_domain::App>, sub: &WabaSubscription) -> Value {
+    // The default selection names only fields the node has, so projecting it cannot fail.
+    subscription_node(state_app, sub)
+        .project(None)
+        .unwrap_or(Value::Null)
+}
+
+/// The apps subscribed to `waba`, as `caller` may see them: where another app's webhooks go is
+/// that app's business, not the caller's.
+async fn subscriptions_seen_by(
+    state: &AppState,
+    caller: &Caller,
+    waba: &Waba,
+) -> ApiResult<Vec<(Option<wamm_domain::App>, WabaSubscription)>> {
+    let mut seen = Vec::new();
+    for mut sub in state.store.subscriptions_of(waba.id).await? {
+        if sub.app_id != caller.app.id {
+            sub.override_callback_uri = None;
         }
-    });
-    if let Some(uri) = &sub.override_callback_uri {
-        item["override_callback_uri"] = Value::String(uri.clone());
+        let app = state.store.app(sub.app_id).await?;
+        seen.push((app, sub));
     }
-    item
+    Ok(seen)
 }
 
 /// `GET /{waba-id}/subscribed_apps`.
@@ -266,15 +311,11 @@ pub async fn subscribed_apps(
     waba: &Waba,
 ) -> ApiResult {
     authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
-    let mut data = Vec::new();
-    for mut sub in state.store.subscriptions_of(waba.id).await? {
-        // Where another app's webhooks go is that app's business, not the caller's.
-        if sub.app_id != caller.app.id {
-            sub.override_callback_uri = None;
-        }
-        let app = state.store.app(sub.app_id).await?;
-        data.push(subscription_json(app.as_ref(), &sub));
-    }
+    let data: Vec<Value> = subscriptions_seen_by(state, caller, waba)
+        .await?
+        .iter()
+        .map(|(app, sub)| subscription_json(app.as_ref(), sub))
+        .collect();
     Ok(Reply::json(json!({ "data": data })).about(waba.id))
 }
 

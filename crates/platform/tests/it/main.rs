@@ -11,6 +11,7 @@ mod connections;
 mod control;
 mod conventions;
 mod embedded_signup;
+mod fields;
 mod onboarding;
 mod sending;
 mod templates;

@@ -1,0 +1,392 @@
+//! The fields Meta documents for each node type wamm serves.
+//!
+//! Graph refuses a `fields=` name only when the node type has no such field; a documented field
+//! that has no value for an object is left out of the answer. Each node type's fields are
+//! declared here once: whether it is a default field, the permission it needs beyond the node's
+//! own, how wamm renders it, and where Meta documents it. The node builders supply the values;
+//! [`Node::project`](super::render::Node::project) consults this table for fields a builder did
+//! not supply, and a test keeps builders and table in agreement.
+
+use wamm_domain::Permission;
+
+/// How a documented field is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Render {
+    /// From wamm's state, whenever the object has a value for it.
+    State,
+    /// A constant that follows from wamm's state because wamm offers no way to change it
+    /// (`is_enabled_for_insights` is `false` until insights are enabled, which wamm never does).
+    Derived,
+    /// wamm holds no state for it, so it is omitted, as Graph omits a field with no value.
+    Omitted,
+}
+
+/// Where Meta documents a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Named in Meta's OpenAPI spec for the Business Messaging API (v23.0).
+    Spec,
+    /// Meta's reference or guide page at this address.
+    Page(&'static str),
+}
+
+/// One documented field (or edge) of a node type.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldDef {
+    /// The name `fields=` uses.
+    pub name: &'static str,
+    /// A permission the field needs beyond the node's read permissions, if any.
+    pub permission: Option<Permission>,
+    /// How wamm renders it.
+    pub render: Render,
+    /// Where Meta documents it.
+    pub source: Source,
+}
+
+/// A node type: its Graph name, default fields and documented fields.
+#[derive(Debug)]
+pub struct NodeType {
+    /// The Graph type name, as error messages print it.
+    pub name: &'static str,
+    /// The fields answered when no `fields=` is given.
+    pub defaults: &'static [&'static str],
+    /// Every field Meta documents for the type.
+    pub fields: &'static [FieldDef],
+}
+
+impl NodeType {
+    /// The documented field `name`, if any.
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+const fn field(name: &'static str, render: Render, source: Source) -> FieldDef {
+    FieldDef {
+        name,
+        permission: None,
+        render,
+        source,
+    }
+}
+
+const fn needs(mut def: FieldDef, permission: Permission) -> FieldDef {
+    def.permission = Some(permission);
+    def
+}
+
+use Render::{Derived, Omitted, State};
+use Source::{Page, Spec};
+
+const WABA_PAGE: Source =
+    Page("https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/");
+const PHONE_PAGE: Source = Page(
+    "https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account-to-number-current-status/",
+);
+const TEMPLATE_PAGE: Source =
+    Page("https://developers.facebook.com/docs/graph-api/reference/whats-app-business-hsm/");
+const BUSINESS_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/business/");
+const MM_ONBOARDING: Source = Page(
+    "https://developers.facebook.com/documentation/business-messaging/whatsapp/marketing-messages/onboarding",
+);
+const HEALTH_STATUS: Source = Page(
+    "https://developers.facebook.com/documentation/business-messaging/whatsapp/support/health-status",
+);
+
+/// `WhatsAppBusinessAccount`.
+pub const WABA: NodeType = NodeType {
+    name: "WhatsAppBusinessAccount",
+    defaults: &[
+        "id",
+        "name",
+        "currency",
+        "timezone_id",
+        "message_template_namespace",
+    ],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        field("currency", State, Spec),
+        field("timezone_id", State, Spec),
+        field("message_template_namespace", State, Spec),
+        field("account_review_status", State, Spec),
+        field("business_verification_status", State, Spec),
+        field("country", State, Spec),
+        field("primary_business_location", State, Spec),
+        field("ownership_type", State, Spec),
+        field("status", State, Spec),
+        field("on_behalf_of_business_info", State, Spec),
+        field("owner_business_info", State, WABA_PAGE),
+        field("marketing_messages_onboarding_status", State, MM_ONBOARDING),
+        field("marketing_messages_lite_api_status", State, MM_ONBOARDING),
+        field("solution_id", State, Spec),
+        field("phone_numbers", State, Spec),
+        field("message_templates", State, Spec),
+        needs(
+            field("subscribed_apps", State, Spec),
+            Permission::WhatsappBusinessManagement,
+        ),
+        // wamm has no call that enables template insights, so it stays false.
+        field("is_enabled_for_insights", Derived, Spec),
+        field("purchase_order_number", Omitted, Spec),
+        field("audiences", Omitted, Spec),
+        field("schedules", Omitted, Spec),
+        field("dcc_config", Omitted, Spec),
+        field("analytics", Omitted, WABA_PAGE),
+        field("auth_international_rate_eligibility", Omitted, WABA_PAGE),
+        field("creation_time", Omitted, WABA_PAGE),
+        field("health_status", Omitted, HEALTH_STATUS),
+        field("is_shared_with_partners", Omitted, WABA_PAGE),
+        field("linked_commerce_account", Omitted, WABA_PAGE),
+        field("owner_business", Omitted, WABA_PAGE),
+        field("primary_funding_id", Omitted, WABA_PAGE),
+        field(
+            "whatsapp_business_manager_messaging_limit",
+            Omitted,
+            WABA_PAGE,
+        ),
+    ],
+};
+
+/// `WhatsAppBusinessPhoneNumber`.
+pub const PHONE: NodeType = NodeType {
+    name: "WhatsAppBusinessPhoneNumber",
+    defaults: &[
+        "id",
+        "display_phone_number",
+        "verified_name",
+        "quality_rating",
+    ],
+    fields: &[
+        field("id", State, Spec),
+        field("display_phone_number", State, Spec),
+        field("verified_name", State, Spec),
+        field("quality_rating", State, Spec),
+        field("code_verification_status", State, Spec),
+        field("name_status", State, Spec),
+        field("status", State, Spec),
+        field("account_mode", State, Spec),
+        field("is_official_business_account", State, Spec),
+        field("platform_type", State, PHONE_PAGE),
+        field("throughput", State, PHONE_PAGE),
+        field("is_on_biz_app", State, PHONE_PAGE),
+        // wamm keeps no welcome message, prompts or commands for a number.
+        field("conversational_automation", Omitted, PHONE_PAGE),
+        field("country_code", Omitted, Spec),
+        field("country_dial_code", Omitted, Spec),
+        field("messaging_limit_tier", Omitted, Spec),
+        field("certificate", Omitted, Spec),
+        field("unified_cert_status", Omitted, Spec),
+        field("host_platform", Omitted, Spec),
+        field("username", Omitted, Spec),
+        field("quality_score", Omitted, PHONE_PAGE),
+        field("webhook_configuration", Omitted, PHONE_PAGE),
+        field("new_name_status", Omitted, PHONE_PAGE),
+        field("new_certificate", Omitted, PHONE_PAGE),
+        field("is_pin_enabled", Omitted, PHONE_PAGE),
+        field("is_preverified_number", Omitted, PHONE_PAGE),
+        field("search_visibility", Omitted, PHONE_PAGE),
+        field(
+            "eligibility_for_api_business_global_search",
+            Omitted,
+            PHONE_PAGE,
+        ),
+        field("last_onboarded_time", Omitted, Spec),
+        field("health_status", Omitted, HEALTH_STATUS),
+    ],
+};
+
+/// The defaults of `GET /{waba-id}/phone_numbers`, which lists more than `GET /{phone-id}`.
+pub const PHONE_LIST_DEFAULTS: &[&str] = &[
+    "id",
+    "display_phone_number",
+    "verified_name",
+    "quality_rating",
+    "code_verification_status",
+    "platform_type",
+    "throughput",
+];
+
+/// `WhatsAppMessageTemplate`.
+pub const TEMPLATE: NodeType = NodeType {
+    name: "WhatsAppMessageTemplate",
+    defaults: &[
+        "name",
+        "parameter_format",
+        "components",
+        "language",
+        "status",
+        "category",
+        "id",
+    ],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        field("language", State, Spec),
+        field("status", State, Spec),
+        field("category", State, Spec),
+        field("components", State, Spec),
+        field("previous_category", State, Spec),
+        field("parameter_format", State, TEMPLATE_PAGE),
+        field("message_send_ttl_seconds", State, TEMPLATE_PAGE),
+        field("rejected_reason", State, TEMPLATE_PAGE),
+        field("ad_account_id", State, MM_ONBOARDING),
+        field("ad_campaign_id", State, MM_ONBOARDING),
+        field("ad_adset_id", State, MM_ONBOARDING),
+        field("ad_id", State, MM_ONBOARDING),
+        // Set only when Meta plans to recategorise a template, which wamm never does.
+        field("correct_category", Omitted, TEMPLATE_PAGE),
+        field("cta_url_link_tracking_opted_out", Omitted, TEMPLATE_PAGE),
+        field("library_template_name", Omitted, TEMPLATE_PAGE),
+        field("quality_score", Omitted, TEMPLATE_PAGE),
+        field("sub_category", Omitted, TEMPLATE_PAGE),
+    ],
+};
+
+/// `Business` (a business portfolio).
+pub const BUSINESS: NodeType = NodeType {
+    name: "Business",
+    defaults: &["id", "name"],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        field("created_time", State, Spec),
+        field("verification_status", State, Spec),
+        field("timezone_id", State, Spec),
+        // The MM API terms status is business_management data.
+        needs(
+            field("marketing_messages_onboarding_status", State, MM_ONBOARDING),
+            Permission::BusinessManagement,
+        ),
+        field("updated_time", Omitted, Spec),
+        field("link", Omitted, BUSINESS_PAGE),
+        field("primary_page", Omitted, BUSINESS_PAGE),
+        field("profile_picture_uri", Omitted, BUSINESS_PAGE),
+        field("two_factor_type", Omitted, BUSINESS_PAGE),
+        field("vertical", Omitted, BUSINESS_PAGE),
+        field("vertical_id", Omitted, BUSINESS_PAGE),
+        field("is_hidden", Omitted, BUSINESS_PAGE),
+        field("created_by", Omitted, BUSINESS_PAGE),
+        field("updated_by", Omitted, BUSINESS_PAGE),
+    ],
+};
+
+/// Every node type in the catalogue.
+pub const ALL: [&NodeType; 4] = [&WABA, &PHONE, &TEMPLATE, &BUSINESS];
+
+/// The node type called `name`, if the catalogue has it.
+pub fn node_type(name: &str) -> Option<&'static NodeType> {
+    ALL.into_iter().find(|t| t.name == name)
+}
+
+/// Whether Meta documents `field` on the node type `type_name`.
+pub fn documents(type_name: &str, field: &str) -> bool {
+    node_type(type_name).is_some_and(|t| t.field(field).is_some())
+}
+
+/// Checks that a builder's node agrees with its type's entry: it supplies every field the
+/// catalogue renders from state or derives, and no field the catalogue omits or lacks.
+#[cfg(test)]
+pub(crate) fn assert_builder_agrees(node: &super::render::Node) {
+    let t = node_type(node.type_name()).expect("catalogued node type");
+    let supplied: Vec<&str> = node.names().collect();
+    for name in &supplied {
+        let def = t.field(name);
+        assert!(
+            def.is_some(),
+            "{}.{name} is supplied but undocumented",
+            t.name
+        );
+        assert!(
+            def.is_some_and(|d| d.render != Omitted),
+            "{}.{name} is supplied but catalogued as omitted",
+            t.name
+        );
+    }
+    for f in t.fields.iter().filter(|f| f.render != Omitted) {
+        assert!(
+            supplied.contains(&f.name),
+            "{}.{} is catalogued as rendered but not supplied",
+            t.name,
+            f.name
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Meta's OpenAPI spec, read from `WAMM_META_SPEC` or the shared reference directory
+    /// beside the checkout; `None` where neither is present.
+    fn spec() -> Option<String> {
+        let path = std::env::var("WAMM_META_SPEC").unwrap_or_else(|_| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/reference/meta-business-messaging-api_v23.0.yaml"
+            )
+            .to_owned()
+        });
+        std::fs::read_to_string(path).ok()
+    }
+
+    fn names_word(text: &str, word: &str) -> bool {
+        text.match_indices(word).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + word.len()..].chars().next();
+            let part = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            !part(before) && !part(after)
+        })
+    }
+
+    #[test]
+    fn every_field_has_a_source_and_is_declared_once() {
+        for t in ALL {
+            for (i, f) in t.fields.iter().enumerate() {
+                assert!(
+                    t.fields[i + 1..].iter().all(|g| g.name != f.name),
+                    "{}.{} is declared twice",
+                    t.name,
+                    f.name
+                );
+                if let Page(url) = f.source {
+                    assert!(
+                        url.starts_with("https://developers.facebook.com/"),
+                        "{}.{} cites {url}, not a Meta page",
+                        t.name,
+                        f.name
+                    );
+                }
+            }
+            for d in t.defaults {
+                assert!(
+                    t.field(d).is_some(),
+                    "default {}.{d} is undocumented",
+                    t.name
+                );
+            }
+        }
+        for d in PHONE_LIST_DEFAULTS {
+            assert!(PHONE.field(d).is_some(), "list default {d} is undocumented");
+        }
+    }
+
+    #[test]
+    fn spec_sourced_fields_are_named_in_the_spec() {
+        let Some(spec) = spec() else {
+            eprintln!("Meta's OpenAPI spec is not present; set WAMM_META_SPEC to check it");
+            return;
+        };
+        for t in ALL {
+            for f in t.fields.iter().filter(|f| f.source == Spec) {
+                assert!(
+                    names_word(&spec, f.name),
+                    "{}.{} is cited to the spec, which does not name it",
+                    t.name,
+                    f.name
+                );
+            }
+        }
+    }
+}
