@@ -318,17 +318,14 @@ pub(crate) fn assert_builder_agrees(node: &super::render::Node) {
 mod tests {
     use super::*;
 
-    /// Meta's OpenAPI spec, read from `WAMM_META_SPEC` or the shared reference directory
-    /// beside the checkout; `None` where neither is present.
-    fn spec() -> Option<String> {
-        let path = std::env::var("WAMM_META_SPEC").unwrap_or_else(|_| {
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/reference/meta-business-messaging-api_v23.0.yaml"
-            )
-            .to_owned()
-        });
-        std::fs::read_to_string(path).ok()
+    /// Meta's OpenAPI spec, vendored in the repository (`spec/meta/`).
+    fn spec() -> String {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../spec/meta/meta-business-messaging-api_v23.0.yaml"
+        );
+        std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("Meta's vendored OpenAPI spec at {path}: {e}"))
     }
 
     fn names_word(text: &str, word: &str) -> bool {
@@ -374,10 +371,7 @@ mod tests {
 
     #[test]
     fn spec_sourced_fields_are_named_in_the_spec() {
-        let Some(spec) = spec() else {
-            eprintln!("Meta's OpenAPI spec is not present; set WAMM_META_SPEC to check it");
-            return;
-        };
+        let spec = spec();
         for t in ALL {
             for f in t.fields.iter().filter(|f| f.source == Spec) {
                 assert!(
