@@ -28,6 +28,10 @@ pub enum Source {
     Spec,
     /// Meta's reference or guide page at this address.
     Page(&'static str),
+    /// Asked for by a pinned, widely used Graph client (named here) that tracks Meta's fields,
+    /// where no Meta page or spec entry in reach names it yet. Such fields are omitted: an
+    /// unchanged real client is the judge of what Graph accepts, and a refusal would break it.
+    Client(&'static str),
 }
 
 /// One documented field (or edge) of a node type.
@@ -90,6 +94,11 @@ const BUSINESS_PAGE: Source =
 const MM_ONBOARDING: Source = Page(
     "https://developers.facebook.com/documentation/business-messaging/whatsapp/marketing-messages/onboarding",
 );
+const MESSAGING_LIMITS: Source = Page(
+    "https://developers.facebook.com/documentation/business-messaging/whatsapp/messaging-limits",
+);
+/// pywa, the real-client suite's pinned Python client.
+const PYWA: Source = Source::Client("pywa 4.5.0");
 const HEALTH_STATUS: Source = Page(
     "https://developers.facebook.com/documentation/business-messaging/whatsapp/support/health-status",
 );
@@ -137,6 +146,7 @@ pub const WABA: NodeType = NodeType {
         field("auth_international_rate_eligibility", Omitted, WABA_PAGE),
         field("creation_time", Omitted, WABA_PAGE),
         field("health_status", Omitted, HEALTH_STATUS),
+        field("disable_marketing_messages_on_cloud_api", Omitted, PYWA),
         field("is_shared_with_partners", Omitted, WABA_PAGE),
         field("linked_commerce_account", Omitted, WABA_PAGE),
         field("owner_business", Omitted, WABA_PAGE),
@@ -173,6 +183,11 @@ pub const PHONE: NodeType = NodeType {
         field("is_on_biz_app", State, PHONE_PAGE),
         // wamm keeps no welcome message, prompts or commands for a number.
         field("conversational_automation", Omitted, PHONE_PAGE),
+        field(
+            "whatsapp_business_manager_messaging_limit",
+            Omitted,
+            MESSAGING_LIMITS,
+        ),
         field("country_code", Omitted, Spec),
         field("country_dial_code", Omitted, Spec),
         field("messaging_limit_tier", Omitted, Spec),
@@ -241,6 +256,7 @@ pub const TEMPLATE: NodeType = NodeType {
         field("library_template_name", Omitted, TEMPLATE_PAGE),
         field("quality_score", Omitted, TEMPLATE_PAGE),
         field("sub_category", Omitted, TEMPLATE_PAGE),
+        field("degrees_of_freedom_spec", Omitted, PYWA),
     ],
 };
 
