@@ -34,14 +34,32 @@ pub const CSRF_COOKIE: &str = "wamm_csrf";
 /// The form field carrying it back.
 pub const CSRF_FIELD: &str = "csrf";
 
+/// The CSRF token of one request: the browser's, or one minted the first time a page asks
+/// for it. JSON calls never ask, so they mint nothing and set no cookie.
+#[derive(Debug, Clone)]
+struct Csrf {
+    /// The valid token the browser's cookie holds, if any.
+    browser: Option<String>,
+    /// A token minted for this request when the browser has none.
+    minted: std::sync::Arc<std::sync::OnceLock<String>>,
+}
+
+impl Csrf {
+    fn token(&self) -> String {
+        self.browser
+            .clone()
+            .unwrap_or_else(|| self.minted.get_or_init(new_token).clone())
+    }
+}
+
 tokio::task_local! {
-    static CSRF: String;
+    static CSRF: Csrf;
 }
 
 /// The CSRF token of the page being rendered, for the hidden field of its forms (empty
 /// outside a guarded request).
 pub fn csrf_token() -> String {
-    CSRF.try_with(Clone::clone).unwrap_or_default()
+    CSRF.try_with(Csrf::token).unwrap_or_default()
 }
 
 /// The hostname of a `Host` header value, without port or IPv6 brackets, lowercased.
@@ -195,7 +213,6 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         );
     }
     let browser_token = cookie(req.headers(), CSRF_COOKIE);
-    let token = browser_token.clone().unwrap_or_else(new_token);
     let api = req.uri().path().starts_with("/_wamm/");
     let req = if is_state_change(req.method()) {
         if !same_origin(req.headers(), &host) {
@@ -222,8 +239,20 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     } else {
         req
     };
-    let mut response = CSRF.scope(token.clone(), next.run(req)).await;
-    if browser_token.is_none()
+    let csrf = Csrf {
+        browser: browser_token,
+        minted: std::sync::Arc::default(),
+    };
+    let mut response = CSRF.scope(csrf.clone(), next.run(req)).await;
+    // Every page sets the cookie (its forms, and the next page's, carry the same token);
+    // a JSON answer sets one only if something rendered a form into it.
+    let page = media_type(response.headers()).as_deref() == Some("text/html");
+    let minted = if csrf.browser.is_none() && page {
+        Some(csrf.minted.get_or_init(new_token).clone())
+    } else {
+        csrf.minted.get().cloned()
+    };
+    if let Some(token) = minted
         && let Ok(value) =
             format!("{CSRF_COOKIE}={token}; Path=/; SameSite=Strict; HttpOnly").parse()
     {

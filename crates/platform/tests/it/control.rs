@@ -617,6 +617,18 @@ async fn the_control_api_refuses_other_sites_and_hosts(backend: Backend) {
         let r = with_headers(&p, Method::GET, "/_wamm/health", &[("host", host)], "").await;
         assert_eq!(r.status, 200, "{host}: {}", r.text);
     }
+    // Pages set the CSRF cookie; JSON calls mint no token and set none.
+    let r = with_headers(&p, Method::GET, "/_wamm/health", &[], "").await;
+    assert!(r.headers.get("set-cookie").is_none(), "{:?}", r.headers);
+    let r = with_headers(&p, Method::GET, "/", &[], "").await;
+    assert!(
+        r.headers
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("wamm_csrf=") && v.contains("SameSite=Strict")),
+        "{:?}",
+        r.headers
+    );
     // Graph keeps answering whatever the Host: it authenticates each call by its token.
     let r = p
         .call_with_host("/v23.0/3001?fields=name", FULL, "wamm.internal")
