@@ -108,25 +108,41 @@ pub async fn register(
             .into());
     }
     if !phone.registered {
-        let now = state.clock.now();
-        let registered = PhoneNumber {
-            registered: true,
-            ..phone.clone()
-        };
-        state
-            .commit(
-                ChangeSet::new()
-                    .put(Put::PhoneNumber(registered))
-                    .event(NewEvent {
-                        at: now,
-                        kind: "phone_number.registered".into(),
-                        subject: format!("phone_number:{}", phone.id),
-                        detail: json!({ "waba_id": waba.id.to_string(), "app_id": caller.app.id.to_string() }),
-                    }),
-            )
-            .await?;
+        set_registered(state, caller, &waba, phone, true).await?;
     }
     Ok(Reply::json(json!({ "success": true })).about(waba.id))
+}
+
+/// Puts `phone` on Cloud API (`registered`) or takes it off, with its event.
+async fn set_registered(
+    state: &AppState,
+    caller: &Caller,
+    waba: &Waba,
+    phone: &PhoneNumber,
+    registered: bool,
+) -> ApiResult<()> {
+    let changed = PhoneNumber {
+        registered,
+        ..phone.clone()
+    };
+    let kind = if registered {
+        "phone_number.registered"
+    } else {
+        "phone_number.deregistered"
+    };
+    state
+        .commit(
+            ChangeSet::new()
+                .put(Put::PhoneNumber(changed))
+                .event(NewEvent {
+                    at: state.clock.now(),
+                    kind: kind.into(),
+                    subject: format!("phone_number:{}", phone.id),
+                    detail: json!({ "waba_id": waba.id.to_string(), "app_id": caller.app.id.to_string() }),
+                }),
+        )
+        .await?;
+    Ok(())
 }
 
 /// `POST /{phone-number-id}/deregister`: takes the number off Cloud API; it sends nothing until
@@ -160,23 +176,7 @@ pub async fn deregister(
         .with_subcode(NOT_REGISTERED_SUBCODE)
         .into());
     }
-    let now = state.clock.now();
-    let deregistered = PhoneNumber {
-        registered: false,
-        ..phone.clone()
-    };
-    state
-        .commit(
-            ChangeSet::new()
-                .put(Put::PhoneNumber(deregistered))
-                .event(NewEvent {
-                    at: now,
-                    kind: "phone_number.deregistered".into(),
-                    subject: format!("phone_number:{}", phone.id),
-                    detail: json!({ "waba_id": waba.id.to_string(), "app_id": caller.app.id.to_string() }),
-                }),
-        )
-        .await?;
+    set_registered(state, caller, &waba, phone, false).await?;
     Ok(Reply::json(json!({ "success": true })).about(waba.id))
 }
 
