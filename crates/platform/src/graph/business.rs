@@ -46,12 +46,7 @@ pub async fn get(
     let sel = req.params.fields()?;
     // Some fields need more than the node's read permissions (the MM API terms status is
     // business_management data, as Meta documents it).
-    let extra = catalogue::BUSINESS
-        .fields
-        .iter()
-        .filter(|f| sel.as_ref().is_some_and(|s| s.contains(f.name)))
-        .filter_map(|f| f.permission);
-    for permission in extra {
+    for permission in catalogue::BUSINESS.extra_permissions(sel.as_ref()) {
         principal
             .check_business(business.id, is_client, permission)
             .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;

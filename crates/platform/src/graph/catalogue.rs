@@ -63,6 +63,18 @@ impl NodeType {
     pub fn field(&self, name: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The permissions the selected fields need beyond the node's read permissions (none
+    /// without a selection: default fields need nothing more).
+    pub fn extra_permissions<'a>(
+        &'a self,
+        sel: Option<&'a wamm_wire::fields::FieldSelection>,
+    ) -> impl Iterator<Item = Permission> + 'a {
+        self.fields
+            .iter()
+            .filter(move |f| sel.is_some_and(|s| s.contains(f.name)))
+            .filter_map(|f| f.permission)
+    }
 }
 
 const fn field(name: &'static str, render: Render, source: Source) -> FieldDef {

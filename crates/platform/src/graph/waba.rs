@@ -193,12 +193,7 @@ pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &W
     let sel = req.params.fields()?;
     // Some fields need more than the node's read permissions (subscribed_apps is
     // whatsapp_business_management data, as its own edge is).
-    let extra = catalogue::WABA
-        .fields
-        .iter()
-        .filter(|f| sel.as_ref().is_some_and(|s| s.contains(f.name)))
-        .filter_map(|f| f.permission);
-    for permission in extra {
+    for permission in catalogue::WABA.extra_permissions(sel.as_ref()) {
         authorize(req, caller, waba, &[permission])?;
     }
     let node = node(state, caller, waba, sel.as_ref()).await?;
