@@ -10,7 +10,7 @@ and its comma-separated body parameters), WAMM_NEW_TEMPLATE
 
 from pywa.types import templates as t
 
-from wamm_pywa import client, env, report
+from wamm_pywa import client, env, report, send_marketing_template
 
 wa = client()
 
@@ -46,20 +46,9 @@ def create_template():
     return {"id": created.id, "status": str(created.status), "category": str(created.category)}
 
 
-def send_marketing_template():
-    sent = wa.send_template(
-        to=env["WAMM_TO"],
-        name=env["WAMM_SEND_TEMPLATE"],
-        language=t.TemplateLanguage(env["WAMM_SEND_LANGUAGE"]),
-        params=[t.BodyText.params(*env["WAMM_SEND_PARAMS"].split(","))],
-        use_mm_lite_api=True,
-    )
-    return {"id": sent.id}
-
-
 report("get_business_account", business_account)
 report("get_business_phone_numbers", phone_numbers)
 report("get_business_phone_number", phone_number)
 report("get_templates", templates)
 report("create_template", create_template)
-report("send_template_mm_lite", send_marketing_template)
+report("send_template_mm_lite", lambda: send_marketing_template(wa))

@@ -17,9 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from pywa import WhatsApp, types, utils
-from pywa.types import templates as t
 
-from wamm_pywa import client, env, report
+from wamm_pywa import client, env, report, send_marketing_template
 
 VERIFY_TOKEN = "pywa-verify"
 statuses = queue.Queue()
@@ -90,17 +89,6 @@ def subscribe():
     return {"success": bool(done)}
 
 
-def send():
-    sent = wa.send_template(
-        to=env["WAMM_TO"],
-        name=env["WAMM_SEND_TEMPLATE"],
-        language=t.TemplateLanguage(env["WAMM_SEND_LANGUAGE"]),
-        params=[t.BodyText.params(*env["WAMM_SEND_PARAMS"].split(","))],
-        use_mm_lite_api=True,
-    )
-    return {"id": sent.id}
-
-
 def status_webhooks(wamid):
     """Waits (bounded) for `sent` and `delivered` on `wamid` (delivered comes after 1 s)."""
     seen, deadline = [], time.monotonic() + 20
@@ -119,7 +107,7 @@ def status_webhooks(wamid):
 
 
 if report("set_app_callback_url", subscribe)["ok"]:
-    sent = report("send_template_mm_lite", send)
+    sent = report("send_template_mm_lite", lambda: send_marketing_template(wa))
     if sent["ok"]:
         report("message_status_webhooks", lambda: status_webhooks(sent["id"]))
 server.shutdown()

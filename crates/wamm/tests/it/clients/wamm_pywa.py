@@ -10,6 +10,7 @@ import os
 
 import httpx
 from pywa import WhatsApp
+from pywa.types import templates as t
 
 env = os.environ
 BASE = httpx.URL(env["WAMM_BASE_URL"])
@@ -51,3 +52,16 @@ def report(name, fn):
         out = {"call": name, "ok": False, "error": f"{type(e).__name__}: {e}"}
     print(json.dumps(out), flush=True)
     return out
+
+
+def send_marketing_template(wa: WhatsApp):
+    """Sends the template named by the environment through the MM API, as pywa does it
+    (`use_mm_lite_api=True`: `POST /{phone}/marketing_messages`)."""
+    sent = wa.send_template(
+        to=env["WAMM_TO"],
+        name=env["WAMM_SEND_TEMPLATE"],
+        language=t.TemplateLanguage(env["WAMM_SEND_LANGUAGE"]),
+        params=[t.BodyText.params(*env["WAMM_SEND_PARAMS"].split(","))],
+        use_mm_lite_api=True,
+    )
+    return {"id": sent.id}
