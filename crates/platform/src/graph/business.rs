@@ -4,7 +4,6 @@ use serde_json::Value;
 use wamm_domain::access::Denial;
 use wamm_domain::onboarding::business_status;
 use wamm_domain::{Business, PartnerAccess, Permission, Waba};
-use wamm_wire::GraphError;
 
 use super::auth::{Caller, any_scope, deny};
 use super::catalogue;
@@ -12,45 +11,19 @@ use super::lists::{id_key, page_built};
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
+use super::routes::Ctx;
 use super::waba;
 use crate::state::AppState;
 
-const LABEL: &str = "business";
 const SCOPES: &[Permission] = &[
     Permission::BusinessManagement,
     Permission::WhatsappBusinessManagement,
 ];
 
 /// `GET /{business-id}`.
-pub async fn get(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    business: &Business,
-) -> ApiResult {
-    let acting = caller.token.business_id;
-    let is_client = match acting {
-        Some(partner) => state
-            .store
-            .wabas_owned_by(business.id)
-            .await?
-            .iter()
-            .any(|w| w.partner(partner).is_some()),
-        None => false,
-    };
-    let principal = caller.principal();
-    any_scope(SCOPES, |s| {
-        principal.check_business(business.id, is_client, s)
-    })
-    .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
+pub async fn get(c: Ctx<'_>, business: &Business) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let sel = req.params.fields()?;
-    // Some fields need more than the node's read permissions (the MM API terms status is
-    // business_management data, as Meta documents it).
-    for permission in catalogue::BUSINESS.extra_permissions(sel.as_ref()) {
-        principal
-            .check_business(business.id, is_client, permission)
-            .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))?;
-    }
     let pending_since = crate::onboarding::pending_request(state, business.id)
         .await?
         .map(|r| r.created_at);
@@ -97,24 +70,9 @@ async fn list(
     .await
 }
 
-fn own_business(
-    req: &GraphRequest,
-    caller: &Caller,
-    business: &Business,
-) -> Result<(), GraphError> {
-    let principal = caller.principal();
-    any_scope(SCOPES, |s| principal.check_own_business(business.id, s))
-        .map_err(|d| deny(d, req, &business.id.to_string(), LABEL))
-}
-
 /// `GET /{business-id}/client_whatsapp_business_accounts`: WABAs clients shared with the business.
-pub async fn client_wabas(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    business: &Business,
-) -> ApiResult {
-    own_business(req, caller, business)?;
+pub async fn client_wabas(c: Ctx<'_>, business: &Business) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     let wabas: Vec<Waba> = state
         .store
         .wabas_held_by_partner(business.id)
@@ -130,13 +88,8 @@ pub async fn client_wabas(
 
 /// `GET /{business-id}/owned_whatsapp_business_accounts`: WABAs the business owns, including
 /// those it holds on behalf of clients (OBO).
-pub async fn owned_wabas(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    business: &Business,
-) -> ApiResult {
-    own_business(req, caller, business)?;
+pub async fn owned_wabas(c: Ctx<'_>, business: &Business) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     let mut wabas: Vec<Waba> = state
         .store
         .wabas_owned_by(business.id)

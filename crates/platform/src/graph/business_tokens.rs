@@ -10,15 +10,13 @@
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
-use wamm_domain::access::Denial;
 use wamm_domain::{App, Business, NewEvent, Permission, Timestamp, TokenKind, TokenRecord};
 use wamm_store::{ChangeSet, Put, StoreError};
-use wamm_wire::GraphError;
 use wamm_wire::ids::{AppId, BusinessId, UserId, WabaId};
 
-use super::auth::{Caller, deny};
+use super::access;
 use super::reply::{ApiResult, Reply};
-use super::request::GraphRequest;
+use super::routes::Ctx;
 use crate::state::AppState;
 use crate::token_keys::TokenKey;
 
@@ -42,63 +40,13 @@ fn derive(key: &TokenKey, app: &str, client: &str, generation: i64) -> String {
 }
 
 /// `POST /{client-business-id}/system_user_access_tokens[?fetch_only=true]`.
-pub async fn create(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    client: &Business,
-) -> ApiResult {
-    // The guide marks the proof as required here, whatever the app's own setting.
-    if req.params.str("appsecret_proof").is_none() {
-        return Err(GraphError::proof_required().into());
-    }
-    let label = "business";
-    let id = client.id.to_string();
-    // The token acts either as the partner (its system user) or as the client (a business
-    // token of the partner's app, or the client's own token). What it may link is decided by
-    // the app's business: a token never reaches further than what the client shared with
-    // the partner whose app it belongs to.
-    if !caller
-        .token
-        .business_id
-        .is_some_and(|b| b == caller.app.business_id || b == client.id)
-    {
-        return Err(deny(Denial::NotVisible, req, &id, label).into());
-    }
-    let partner = caller.app.business_id;
-    let linked: Vec<_> = state
-        .store
-        .wabas_owned_by(client.id)
+pub async fn create(c: Ctx<'_>, client: &Business) -> ApiResult {
+    let Ctx { state, req, caller } = c;
+    let linked = access::linkable_wabas(state, caller.app.business_id, client.id)
         .await?
         .into_iter()
-        .filter(|w| partner == client.id || w.partner(partner).is_some())
         .map(|w| w.id)
         .collect();
-    if partner != client.id && linked.is_empty() {
-        return Err(deny(Denial::NotVisible, req, &id, label).into());
-    }
-    // Scopes are judged only once the business is known to be visible, so a narrow token
-    // cannot probe which businesses exist.
-    if !caller.token.has_scope(Permission::BusinessManagement) {
-        return Err(deny(
-            Denial::MissingScope(Permission::BusinessManagement),
-            req,
-            &id,
-            label,
-        )
-        .into());
-    }
-    if client.id != caller.app.business_id
-        && !caller.app.has_advanced(Permission::BusinessManagement)
-    {
-        return Err(deny(
-            Denial::NeedsAdvancedAccess(Permission::BusinessManagement),
-            req,
-            &id,
-            label,
-        )
-        .into());
-    }
     let fetch_only = req.params.bool("fetch_only")?.unwrap_or(false);
     let scopes: Vec<Permission> = [
         Permission::WhatsappBusinessMessaging,

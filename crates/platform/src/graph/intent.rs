@@ -1,17 +1,15 @@
 //! `POST /{end-business-id}/onboard_partners_to_mm_lite`: the Intent API.
 
 use serde_json::json;
+use wamm_domain::Business;
 use wamm_domain::intent::IntentRefusal;
-use wamm_domain::{Business, Permission, TokenKind};
 use wamm_wire::GraphError;
 use wamm_wire::error::{code, kind};
 use wamm_wire::ids::SolutionId;
 
-use super::auth::{Caller, deny};
 use super::reply::{ApiError, ApiResult, Reply};
-use super::request::GraphRequest;
+use super::routes::Ctx;
 use crate::onboarding::{OnboardingError, request_onboarding};
-use crate::state::AppState;
 
 /// DESIGN: a second request while one is pending is an error, with the seed's words.
 const DUPLICATE: &str = "Your business has already sent this request. To follow up on the request, contact the business you're requesting access from.";
@@ -34,53 +32,12 @@ fn refusal(r: IntentRefusal) -> GraphError {
 }
 
 /// `POST /{end-business-id}/onboard_partners_to_mm_lite[?solution_id=…]`.
-pub async fn onboard(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    client: &Business,
-) -> ApiResult {
+pub async fn onboard(c: Ctx<'_>, client: &Business) -> ApiResult {
+    let Ctx { state, req, caller } = c;
+    // The route's rule has checked that the token acts for a business.
     let Some(partner_id) = caller.token.business_id else {
-        return Err(
-            GraphError::unsupported_request(req.method_name(), &client.id.to_string()).into(),
-        );
+        return Err(GraphError::invalid_token().into());
     };
-    // A business that holds nothing shared with (or held on its behalf by) the partner is not
-    // its client: it is answered as an object the caller cannot see, so the call tells
-    // nothing about whether it exists or has signed.
-    // Checked before anything else about the caller, so no refusal tells more.
-    let is_client = state
-        .store
-        .wabas_owned_by(client.id)
-        .await?
-        .iter()
-        .any(|w| w.partner(partner_id).is_some());
-    if !is_client && client.id != partner_id {
-        return Err(
-            GraphError::unsupported_request(req.method_name(), &client.id.to_string()).into(),
-        );
-    }
-    if caller.token.kind != TokenKind::SystemUser {
-        return Err(GraphError::new(
-            403,
-            kind::OAUTH,
-            code::PERMISSION,
-            "(#200) The Intent API must be called with a system user access token of the partner's business",
-        )
-        .into());
-    }
-    if !caller
-        .token
-        .has_scope(Permission::WhatsappBusinessManagement)
-    {
-        return Err(deny(
-            wamm_domain::access::Denial::MissingScope(Permission::WhatsappBusinessManagement),
-            req,
-            &client.id.to_string(),
-            "business",
-        )
-        .into());
-    }
     let solution_id = match req.params.str("solution_id").filter(|s| !s.is_empty()) {
         None => None,
         Some(text) => Some(text.parse::<SolutionId>().map_err(|_| {

@@ -15,15 +15,14 @@ use wamm_domain::onboarding::{WabaOnboardingStatus, waba_status};
 use wamm_domain::sending::{
     self, Content, Endpoint, Recipient, Route, SendError, check_template, plan,
 };
-use wamm_domain::{Message, NewEvent, Permission, PhoneNumber, TemplateCategory, ThroughputLevel};
+use wamm_domain::{Message, NewEvent, PhoneNumber, TemplateCategory, ThroughputLevel, Waba};
 use wamm_store::{ChangeSet, Put};
 use wamm_wire::GraphError;
 use wamm_wire::ids::PhoneNumberId;
 
-use super::auth::Caller;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
-use crate::state::AppState;
+use super::routes::Ctx;
 use crate::webhooks::fanout;
 
 /// The default TTL of a message whose template sets none (30 days).
@@ -156,21 +155,8 @@ fn payload(req: &GraphRequest) -> Map<String, Value> {
 }
 
 /// `POST /{phone-number-id}/marketing_messages` or `/messages`.
-pub async fn send(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    phone: &PhoneNumber,
-    endpoint: Endpoint,
-) -> ApiResult {
-    let waba = super::phone::authorized_waba(
-        state,
-        req,
-        caller,
-        phone,
-        &[Permission::WhatsappBusinessMessaging],
-    )
-    .await?;
+pub async fn send(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba, endpoint: Endpoint) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     if !phone.registered {
         return Err(GraphError::new(
             400,

@@ -6,6 +6,7 @@
 //! or error, carries Graph's headers (`facebook-api-version`, `x-fb-trace-id`,
 //! `x-fb-request-id`, usage headers).
 
+pub mod access;
 pub mod auth;
 pub mod business;
 pub mod business_tokens;
@@ -18,6 +19,7 @@ pub mod phone;
 pub mod render;
 pub mod reply;
 pub mod request;
+pub mod routes;
 pub mod template;
 pub mod tokens;
 pub mod usage;
@@ -28,17 +30,16 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
-use wamm_domain::sending::Endpoint;
 use wamm_wire::{GraphError, GraphVersion};
 
 use self::auth::{Caller, authenticate};
-use self::objects::Object;
+use self::objects::Target;
 use self::reply::{ApiError, ApiResult, Reply, status_of};
 use self::request::{GraphRequest, Params};
+use self::routes::{Ctx, Handler, Route};
 use crate::config::VersionOutcome;
 use crate::mint::Minter;
 use crate::state::AppState;
-use crate::webhooks::subscriptions;
 
 /// Largest request body accepted on Graph routes (Graph's own limit for JSON bodies is far
 /// below what any MM API call needs).
@@ -191,103 +192,94 @@ fn percent_decode(segment: &str) -> String {
 
 async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<String>) -> ApiResult {
     let path: Vec<&str> = req.path.iter().map(String::as_str).collect();
-    // Token exchange authenticates with client credentials, not an access token.
-    if path == ["oauth", "access_token"] {
-        return tokens::oauth_access_token(state, req).await;
+    let table = routes::table();
+    // A path on no object: the table names it whole (`me`, `oauth/access_token`).
+    let whole = path.join("/");
+    let on_root: Vec<&Route> = table
+        .iter()
+        .filter(|r| r.serves(None, Some(&whole)))
+        .collect();
+    if !on_root.is_empty() {
+        let route = pick(&on_root, req, &whole)?;
+        if let Handler::Public(handler) = route.handler {
+            return handler(state, req).await;
+        }
+        let caller = authenticated(state, req, app_usage).await?;
+        let ctx = Ctx {
+            state,
+            req,
+            caller: &caller,
+        };
+        return match route.handler {
+            Handler::Root(handler) => handler(ctx).await,
+            _ => Err(GraphError::unknown_path(&format!("/{whole}")).into()),
+        };
     }
+    let caller = authenticated(state, req, app_usage).await?;
+    let (id, edge) = match path.as_slice() {
+        [] => return Err(GraphError::unsupported_request(req.method_name(), "").into()),
+        [id] => (*id, None),
+        [id, edge] => (*id, Some(*edge)),
+        [_, _, rest @ ..] => {
+            return Err(GraphError::unknown_path(&format!("/{}", rest.join("/"))).into());
+        }
+    };
+    let unknown = || GraphError::unsupported_request(req.method_name(), id);
+    let object = objects::resolve(state, id).await?.ok_or_else(unknown)?;
+    let target = Target::load(state, object).await?.ok_or_else(unknown)?;
+    let served: Vec<&Route> = table
+        .iter()
+        .filter(|r| r.serves(Some(target.kind()), edge))
+        .collect();
+    if served.is_empty() {
+        return Err(match edge {
+            Some(edge) => GraphError::unknown_path(&format!("/{edge}")),
+            None => unknown(),
+        }
+        .into());
+    }
+    let route = pick(&served, req, id)?;
+    access::authorize(state, req, &caller, route.access, &target, route.fields).await?;
+    let ctx = Ctx {
+        state,
+        req,
+        caller: &caller,
+    };
+    match (route.handler, &target) {
+        (Handler::Business(h), Target::Business(b)) => h(ctx, b).await,
+        (Handler::Waba(h), Target::Waba(w)) => h(ctx, w).await,
+        (Handler::Phone(h), Target::Phone(p, w)) => h(ctx, p, w).await,
+        (Handler::Template(h), Target::Template(t, w)) => h(ctx, t, w).await,
+        (Handler::SystemUser(h), Target::SystemUser(u)) => h(ctx, u).await,
+        (Handler::App(h), Target::App(a)) => h(ctx, a).await,
+        // `serves` matched the node, so the handler fits it.
+        _ => Err(unknown().into()),
+    }
+}
+
+/// The route among `candidates` (one path) that serves the request's method; another method
+/// is answered as Graph does, as an unsupported request on the object.
+fn pick<'r>(candidates: &[&'r Route], req: &GraphRequest, id: &str) -> ApiResult<&'r Route> {
+    candidates
+        .iter()
+        .copied()
+        .find(|r| r.method == req.method)
+        .ok_or_else(|| GraphError::unsupported_request(req.method_name(), id).into())
+}
+
+/// Authenticates the caller and counts the call against its app.
+async fn authenticated(
+    state: &AppState,
+    req: &GraphRequest,
+    app_usage: &mut Option<String>,
+) -> ApiResult<Caller> {
     let caller = authenticate(state, req).await?;
     *app_usage = Some(
         state
             .usage
             .app_call(&caller.app.id.to_string(), state.clock.now().millis()),
     );
-    match path.as_slice() {
-        [] => Err(GraphError::unsupported_request(req.method_name(), "").into()),
-        ["me"] => tokens::me(state, req, &caller).await,
-        ["debug_token"] => tokens::debug_token(state, req, &caller).await,
-        [id] => node(state, req, &caller, id, None).await,
-        [id, edge] => node(state, req, &caller, id, Some(edge)).await,
-        [_, _, rest @ ..] => Err(GraphError::unknown_path(&format!("/{}", rest.join("/"))).into()),
-    }
-}
-
-async fn node(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    id: &str,
-    edge: Option<&str>,
-) -> ApiResult {
-    let object = objects::resolve(state, id).await?;
-    let Some(object) = object else {
-        return Err(GraphError::unsupported_request(req.method_name(), id).into());
-    };
-    let m = &req.method;
-    match (object, edge) {
-        (Object::Business(b), None) if m == Method::GET => {
-            business::get(state, req, caller, &b).await
-        }
-        (Object::Business(b), Some("client_whatsapp_business_accounts")) if m == Method::GET => {
-            business::client_wabas(state, req, caller, &b).await
-        }
-        (Object::Business(b), Some("owned_whatsapp_business_accounts")) if m == Method::GET => {
-            business::owned_wabas(state, req, caller, &b).await
-        }
-        (Object::Business(b), Some("system_user_access_tokens")) if m == Method::POST => {
-            business_tokens::create(state, req, caller, &b).await
-        }
-        (Object::Business(b), Some("onboard_partners_to_mm_lite")) if m == Method::POST => {
-            intent::onboard(state, req, caller, &b).await
-        }
-        (Object::Waba(w), None) if m == Method::GET => waba::get(state, req, caller, &w).await,
-        (Object::Waba(w), None) if m == Method::POST => waba::update(state, req, caller, w).await,
-        (Object::Waba(w), Some("phone_numbers")) if m == Method::GET => {
-            phone::list(state, req, caller, &w).await
-        }
-        (Object::Waba(w), Some("message_templates")) => match *m {
-            Method::GET => template::list(state, req, caller, &w).await,
-            Method::POST => template::create(state, req, caller, &w).await,
-            Method::DELETE => template::delete_by_name(state, req, caller, &w).await,
-            _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
-        },
-        (Object::Waba(w), Some("subscribed_apps")) => match *m {
-            Method::GET => waba::subscribed_apps(state, req, caller, &w).await,
-            Method::POST => waba::subscribe(state, req, caller, &w).await,
-            Method::DELETE => waba::unsubscribe(state, req, caller, &w).await,
-            _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
-        },
-        (Object::Phone(p), None) if m == Method::GET => phone::get(state, req, caller, &p).await,
-        (Object::Phone(p), Some("marketing_messages")) if m == Method::POST => {
-            messages::send(state, req, caller, &p, Endpoint::MarketingMessages).await
-        }
-        (Object::Phone(p), Some("messages")) if m == Method::POST => {
-            messages::send(state, req, caller, &p, Endpoint::Messages).await
-        }
-        (Object::Phone(p), Some("deregister")) if m == Method::POST => {
-            phone::deregister(state, req, caller, &p).await
-        }
-        (Object::Phone(p), Some("register")) if m == Method::POST => {
-            phone::register(state, req, caller, &p).await
-        }
-        (Object::Template(t), None) if m == Method::GET => {
-            template::get(state, req, caller, &t).await
-        }
-        (Object::Template(t), None) if m == Method::POST => {
-            template::edit(state, req, caller, t).await
-        }
-        (Object::SystemUser(u), None) if m == Method::GET => {
-            tokens::system_user(state, req, caller, &u).await
-        }
-        (Object::App(a), None) if m == Method::GET => tokens::app(state, req, caller, &a).await,
-        (Object::App(a), Some("subscriptions")) => match *m {
-            Method::GET => subscriptions::list(state, req, caller, &a).await,
-            Method::POST => subscriptions::create(state, req, caller, &a).await,
-            Method::DELETE => subscriptions::delete(state, req, caller, &a).await,
-            _ => Err(GraphError::unsupported_request(req.method_name(), id).into()),
-        },
-        (_, Some(edge)) => Err(GraphError::unknown_path(&format!("/{edge}")).into()),
-        (_, None) => Err(GraphError::unsupported_request(req.method_name(), id).into()),
-    }
+    Ok(caller)
 }
 
 fn respond(

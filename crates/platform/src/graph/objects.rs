@@ -49,3 +49,102 @@ pub async fn resolve(state: &AppState, id: &str) -> Result<Option<Object>, Store
     }
     Ok(store.app(AppId(raw)).await?.map(Object::App))
 }
+
+/// An object a route acts on, with what its access rule needs: an object that lives under a
+/// WABA (a phone number, a template) comes with that WABA.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A business portfolio.
+    Business(Business),
+    /// A WABA.
+    Waba(Waba),
+    /// A phone number and its WABA.
+    Phone(PhoneNumber, Waba),
+    /// A template and its WABA.
+    Template(Template, Waba),
+    /// A system user.
+    SystemUser(SystemUser),
+    /// An app.
+    App(App),
+}
+
+impl Target {
+    /// Completes `object` into a target; `None` when the WABA it lives under is gone, which
+    /// callers answer as the object unknown.
+    pub async fn load(state: &AppState, object: Object) -> Result<Option<Self>, StoreError> {
+        Ok(Some(match object {
+            Object::Business(b) => Self::Business(b),
+            Object::Waba(w) => Self::Waba(w),
+            Object::Phone(p) => match state.store.waba(p.waba_id).await? {
+                Some(w) => Self::Phone(p, w),
+                None => return Ok(None),
+            },
+            Object::Template(t) => match state.store.waba(t.waba_id).await? {
+                Some(w) => Self::Template(t, w),
+                None => return Ok(None),
+            },
+            Object::SystemUser(u) => Self::SystemUser(u),
+            Object::App(a) => Self::App(a),
+        }))
+    }
+
+    /// The object's ID as Graph writes it.
+    pub fn id(&self) -> String {
+        match self {
+            Self::Business(b) => b.id.to_string(),
+            Self::Waba(w) => w.id.to_string(),
+            Self::Phone(p, _) => p.id.to_string(),
+            Self::Template(t, _) => t.id.to_string(),
+            Self::SystemUser(u) => u.id.to_string(),
+            Self::App(a) => a.id.to_string(),
+        }
+    }
+
+    /// The node's name as Graph's permission messages write it.
+    pub fn label(&self) -> &'static str {
+        self.kind().label()
+    }
+
+    /// The node's kind.
+    pub fn kind(&self) -> NodeKind {
+        match self {
+            Self::Business(_) => NodeKind::Business,
+            Self::Waba(_) => NodeKind::Waba,
+            Self::Phone(..) => NodeKind::Phone,
+            Self::Template(..) => NodeKind::Template,
+            Self::SystemUser(_) => NodeKind::SystemUser,
+            Self::App(_) => NodeKind::App,
+        }
+    }
+}
+
+/// The kinds of node the Graph surface serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// `/{business-id}`.
+    Business,
+    /// `/{waba-id}`.
+    Waba,
+    /// `/{phone-number-id}`.
+    Phone,
+    /// `/{template-id}`.
+    Template,
+    /// `/{system-user-id}`.
+    SystemUser,
+    /// `/{app-id}`.
+    App,
+}
+
+impl NodeKind {
+    /// The node's name as Graph's permission messages write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Business => "business",
+            Self::Waba => "WhatsApp Business Account",
+            Self::Phone => "WhatsApp Business Phone Number",
+            Self::Template => "message template",
+            Self::SystemUser => "user",
+            Self::App => "application",
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! `/{phone-number-id}` and `/{waba-id}/phone_numbers`.
 
 use serde_json::json;
-use wamm_domain::{NewEvent, Permission, PhoneNumber, Waba};
+use wamm_domain::{NewEvent, PhoneNumber, Waba};
 use wamm_store::{ChangeSet, Put};
 use wamm_wire::GraphError;
 
@@ -10,14 +10,8 @@ use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiResult, Reply};
-use super::request::GraphRequest;
-use super::waba::authorize;
+use super::routes::Ctx;
 use crate::state::AppState;
-
-const SCOPES: &[Permission] = &[
-    Permission::WhatsappBusinessManagement,
-    Permission::WhatsappBusinessMessaging,
-];
 
 fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
     Node::new(catalogue::PHONE.name, defaults)
@@ -64,38 +58,11 @@ pub fn node(phone: &PhoneNumber) -> Node {
     build(phone, catalogue::PHONE_LIST_DEFAULTS)
 }
 
-/// The WABA of `phone`, once `caller` may use the number with one of `scopes`. A number the
-/// caller cannot see is hidden as itself, not as its WABA.
-pub async fn authorized_waba(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    phone: &PhoneNumber,
-    scopes: &[Permission],
-) -> ApiResult<Waba> {
-    let hidden = || GraphError::unsupported_request(req.method_name(), &phone.id.to_string());
-    let waba = state.store.waba(phone.waba_id).await?.ok_or_else(hidden)?;
-    super::waba::authorize_under(req, caller, &waba, scopes, &phone.id.to_string())?;
-    Ok(waba)
-}
-
 /// `POST /{phone-number-id}/register`: registers the number on Cloud API with a six-digit
 /// two-step verification PIN (`{"messaging_product": "whatsapp", "pin": "123456"}`), after
 /// which it can send. Registering a registered number again succeeds, as on Meta.
-pub async fn register(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    phone: &PhoneNumber,
-) -> ApiResult {
-    let waba = authorized_waba(
-        state,
-        req,
-        caller,
-        phone,
-        &[Permission::WhatsappBusinessManagement],
-    )
-    .await?;
+pub async fn register(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     if req.params.str("messaging_product").as_deref() != Some("whatsapp") {
         return Err(GraphError::invalid_parameter("Invalid parameter")
             .with_details("messaging_product is required and must be \"whatsapp\".")
@@ -108,7 +75,7 @@ pub async fn register(
             .into());
     }
     if !phone.registered {
-        set_registered(state, caller, &waba, phone, true).await?;
+        set_registered(state, caller, waba, phone, true).await?;
     }
     Ok(Reply::json(json!({ "success": true })).about(waba.id))
 }
@@ -149,20 +116,12 @@ async fn set_registered(
 /// it is registered again. Refused, with Meta's words, for a number that is not registered and
 /// for a coexistence number (the business keeps using it in the WhatsApp Business app; it
 /// disconnects it there instead).
-pub async fn deregister(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    phone: &PhoneNumber,
-) -> ApiResult {
-    let waba = authorized_waba(
+pub async fn deregister(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> ApiResult {
+    let Ctx {
         state,
-        req,
+        req: _,
         caller,
-        phone,
-        &[Permission::WhatsappBusinessManagement],
-    )
-    .await?;
+    } = c;
     if phone.coexistence {
         return Err(deregister_refusal(
             "Deregister endpoint is not available for API solution for SMB businesses.",
@@ -176,7 +135,7 @@ pub async fn deregister(
         .with_subcode(NOT_REGISTERED_SUBCODE)
         .into());
     }
-    set_registered(state, caller, &waba, phone, false).await?;
+    set_registered(state, caller, waba, phone, false).await?;
     Ok(Reply::json(json!({ "success": true })).about(waba.id))
 }
 
@@ -194,20 +153,15 @@ fn deregister_refusal(message: &str) -> GraphError {
 }
 
 /// `GET /{phone-number-id}`.
-pub async fn get(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    phone: &PhoneNumber,
-) -> ApiResult {
-    let waba = authorized_waba(state, req, caller, phone, SCOPES).await?;
+pub async fn get(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> ApiResult {
+    let req = c.req;
     let sel = req.params.fields()?;
     Ok(Reply::json(build(phone, catalogue::PHONE.defaults).project(sel.as_ref())?).about(waba.id))
 }
 
 /// `GET /{waba-id}/phone_numbers`.
-pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
-    authorize(req, caller, waba, SCOPES)?;
+pub async fn list(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let nodes = state
         .store
         .phone_numbers_of(waba.id)

@@ -4,22 +4,18 @@ use serde_json::{Value, json};
 use wamm_domain::template::{
     TemplateError, ad_chain, validate_components, validate_language, validate_name, validate_ttl,
 };
-use wamm_domain::{NewEvent, Permission, Template, TemplateCategory, TemplateStatus, Waba};
+use wamm_domain::{NewEvent, Template, TemplateCategory, TemplateStatus, Waba};
 use wamm_store::{ChangeSet, Delete, Put, StoreError};
 use wamm_wire::GraphError;
 use wamm_wire::ids::TemplateId;
 use wamm_world::Mint;
 
-use super::auth::Caller;
 use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiError, ApiResult, Reply};
 use super::request::GraphRequest;
-use super::waba::{authorize, authorize_under};
-use crate::state::AppState;
-
-const SCOPES: &[Permission] = &[Permission::WhatsappBusinessManagement];
+use super::routes::Ctx;
 
 /// Whether Meta's ad sync for `waba` is done by `now` (its ad fields are readable then).
 pub fn synced(waba: &Waba, now: wamm_domain::Timestamp) -> bool {
@@ -78,8 +74,8 @@ fn category(text: &str) -> Result<TemplateCategory, GraphError> {
 
 /// `GET /{waba-id}/message_templates`, with Graph's `name`, `status`, `category` and
 /// `language` filters, and the `summary` Meta documents for this edge.
-pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
-    authorize(req, caller, waba, SCOPES)?;
+pub async fn list(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let name = req.params.str("name");
     // Each filter takes one value or a list (`["APPROVED","PAUSED"]` or `APPROVED,PAUSED`).
     let upper = |items: Vec<String>| -> Vec<String> {
@@ -145,13 +141,8 @@ fn to_u32(ttl: Option<i64>) -> Option<u32> {
 }
 
 /// `POST /{waba-id}/message_templates`: creates a template.
-pub async fn create(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    waba: &Waba,
-) -> ApiResult {
-    authorize(req, caller, waba, SCOPES)?;
+pub async fn create(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let name = req.params.required("name")?;
     let language = req.params.required("language")?;
     let cat = category(&req.params.required("category")?)?;
@@ -244,32 +235,18 @@ pub async fn create(
     }
 }
 
-async fn waba_of(state: &AppState, req: &GraphRequest, t: &Template) -> ApiResult<Waba> {
-    Ok(state
-        .store
-        .waba(t.waba_id)
-        .await?
-        .ok_or_else(|| GraphError::unsupported_request(req.method_name(), &t.id.to_string()))?)
-}
-
 /// `GET /{template-id}`.
-pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, t: &Template) -> ApiResult {
-    let waba = waba_of(state, req, t).await?;
-    authorize_under(req, caller, &waba, SCOPES, &t.id.to_string())?;
+pub async fn get(c: Ctx<'_>, t: &Template, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let sel = req.params.fields()?;
-    let ready = synced(&waba, state.clock.now());
+    let ready = synced(waba, state.clock.now());
     Ok(Reply::json(node(t, ready).project(sel.as_ref())?).about(waba.id))
 }
 
 /// `POST /{template-id}`: edits components, category or TTL.
-pub async fn edit(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    mut t: Template,
-) -> ApiResult {
-    let waba = waba_of(state, req, &t).await?;
-    authorize_under(req, caller, &waba, SCOPES, &t.id.to_string())?;
+pub async fn edit(c: Ctx<'_>, t: &Template, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, .. } = c;
+    let mut t = t.clone();
     if let Some(text) = req.params.str("category") {
         let cat = category(&text)?;
         if cat != t.category && t.status == TemplateStatus::Approved {
@@ -302,13 +279,8 @@ pub async fn edit(
 }
 
 /// `DELETE /{waba-id}/message_templates?name=…[&hsm_id=…]`.
-pub async fn delete_by_name(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    waba: &Waba,
-) -> ApiResult {
-    authorize(req, caller, waba, SCOPES)?;
+pub async fn delete_by_name(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let name = req.params.required("name")?;
     let hsm = req.params.str("hsm_id");
     let doomed: Vec<Template> = state

@@ -9,10 +9,10 @@ use wamm_wire::GraphError;
 use wamm_wire::ids::AppId;
 use wamm_world::{Mint, hash_token};
 
-use super::auth::Caller;
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
+use super::routes::Ctx;
 use crate::state::AppState;
 
 fn oauth_error(code: i64, message: &str) -> GraphError {
@@ -124,7 +124,8 @@ fn debug_data(record: &TokenRecord, app: &App, now: wamm_domain::Timestamp) -> V
 }
 
 /// `GET /debug_token?input_token=…`.
-pub async fn debug_token(state: &AppState, req: &GraphRequest, caller: &Caller) -> ApiResult {
+pub async fn debug_token(c: Ctx<'_>) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     let input = req.params.required("input_token")?;
     let now = state.clock.now();
     let record = match state.store.token_by_hash(&hash_token(&input)).await? {
@@ -172,7 +173,8 @@ fn app_node(app: &App) -> Node {
 }
 
 /// `GET /me`: the system user a token acts as, or the app for an app token.
-pub async fn me(state: &AppState, req: &GraphRequest, caller: &Caller) -> ApiResult {
+pub async fn me(c: Ctx<'_>) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     let sel = req.params.fields()?;
     let node = match caller.token.user_id {
         Some(user_id) => match state.store.system_user(user_id).await? {
@@ -185,23 +187,15 @@ pub async fn me(state: &AppState, req: &GraphRequest, caller: &Caller) -> ApiRes
 }
 
 /// `GET /{system-user-id}`: visible to tokens of the same business.
-pub async fn system_user(
-    _state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    user: &SystemUser,
-) -> ApiResult {
-    if caller.token.business_id != Some(user.business_id) {
-        return Err(
-            GraphError::unsupported_request(req.method_name(), &user.id.to_string()).into(),
-        );
-    }
+pub async fn system_user(c: Ctx<'_>, user: &SystemUser) -> ApiResult {
+    let req = c.req;
     let sel = req.params.fields()?;
     Ok(Reply::json(user_node(user).project(sel.as_ref())?))
 }
 
 /// `GET /{app-id}`: an app's public fields.
-pub async fn app(_state: &AppState, req: &GraphRequest, _caller: &Caller, app: &App) -> ApiResult {
+pub async fn app(c: Ctx<'_>, app: &App) -> ApiResult {
+    let req = c.req;
     let sel = req.params.fields()?;
     Ok(Reply::json(app_node(app).project(sel.as_ref())?))
 }

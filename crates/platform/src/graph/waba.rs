@@ -2,54 +2,17 @@
 
 use serde_json::{Value, json};
 use wamm_domain::onboarding::{business_status, waba_status};
-use wamm_domain::{Business, NewEvent, Permission, Waba, WabaStatus, WabaSubscription};
+use wamm_domain::{Business, NewEvent, Waba, WabaStatus, WabaSubscription};
 use wamm_store::{ChangeSet, Delete, Put};
 use wamm_wire::{FieldSelection, GraphError};
 
-use super::auth::{Caller, any_scope, deny};
+use super::auth::Caller;
 use super::catalogue;
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
-use super::request::GraphRequest;
+use super::routes::Ctx;
 use super::{phone, template};
 use crate::state::AppState;
-
-const READ_SCOPES: &[Permission] = &[
-    Permission::WhatsappBusinessManagement,
-    Permission::WhatsappBusinessMessaging,
-];
-const LABEL: &str = "WhatsApp Business Account";
-
-/// Checks that the caller may use `waba` with one of `scopes`.
-pub fn authorize(
-    req: &GraphRequest,
-    caller: &Caller,
-    waba: &Waba,
-    scopes: &[Permission],
-) -> Result<(), GraphError> {
-    let principal = caller.principal();
-    any_scope(scopes, |s| principal.check_waba(waba, s))
-        .map_err(|d| deny(d, req, &waba.id.to_string(), LABEL))
-}
-
-/// [`authorize`] for an object that lives under `waba` (a phone number, a template): a caller
-/// that may not see the WABA is told the object itself does not exist, under the object's own
-/// ID, so that the refusal neither names the WABA nor differs from an unknown ID's.
-pub fn authorize_under(
-    req: &GraphRequest,
-    caller: &Caller,
-    waba: &Waba,
-    scopes: &[Permission],
-    object_id: &str,
-) -> Result<(), GraphError> {
-    authorize(req, caller, waba, scopes).map_err(|e| {
-        if e.subcode() == Some(wamm_wire::error::subcode::UNSUPPORTED_REQUEST) {
-            GraphError::unsupported_request(req.method_name(), object_id)
-        } else {
-            e
-        }
-    })
-}
 
 fn wants(sel: Option<&FieldSelection>, name: &str) -> bool {
     sel.is_some_and(|s| s.contains(name))
@@ -188,31 +151,17 @@ pub async fn node(
 }
 
 /// `GET /{waba-id}`.
-pub async fn get(state: &AppState, req: &GraphRequest, caller: &Caller, waba: &Waba) -> ApiResult {
-    authorize(req, caller, waba, READ_SCOPES)?;
+pub async fn get(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     let sel = req.params.fields()?;
-    // Some fields need more than the node's read permissions (subscribed_apps is
-    // whatsapp_business_management data, as its own edge is).
-    for permission in catalogue::WABA.extra_permissions(sel.as_ref()) {
-        authorize(req, caller, waba, &[permission])?;
-    }
     let node = node(state, caller, waba, sel.as_ref()).await?;
     Ok(Reply::json(node.project(sel.as_ref())?).about(waba.id))
 }
 
 /// `POST /{waba-id}`: rename, or change the timezone.
-pub async fn update(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    mut waba: Waba,
-) -> ApiResult {
-    authorize(
-        req,
-        caller,
-        &waba,
-        &[Permission::WhatsappBusinessManagement],
-    )?;
+pub async fn update(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, caller } = c;
+    let mut waba = waba.clone();
     let mut changed = Vec::new();
     if let Some(name) = req.params.str("name") {
         let name = name.trim().to_owned();
@@ -299,13 +248,12 @@ async fn subscriptions_seen_by(
 }
 
 /// `GET /{waba-id}/subscribed_apps`.
-pub async fn subscribed_apps(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    waba: &Waba,
-) -> ApiResult {
-    authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
+pub async fn subscribed_apps(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx {
+        state,
+        req: _,
+        caller,
+    } = c;
     let data: Vec<Value> = subscriptions_seen_by(state, caller, waba)
         .await?
         .iter()
@@ -316,13 +264,8 @@ pub async fn subscribed_apps(
 
 /// `POST /{waba-id}/subscribed_apps`: subscribes the caller's app, optionally overriding the
 /// callback for this WABA.
-pub async fn subscribe(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    waba: &Waba,
-) -> ApiResult {
-    authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
+pub async fn subscribe(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx { state, req, caller } = c;
     let override_uri = req
         .params
         .str("override_callback_uri")
@@ -373,13 +316,12 @@ pub async fn subscribe(
 }
 
 /// `DELETE /{waba-id}/subscribed_apps`: unsubscribes the caller's app.
-pub async fn unsubscribe(
-    state: &AppState,
-    req: &GraphRequest,
-    caller: &Caller,
-    waba: &Waba,
-) -> ApiResult {
-    authorize(req, caller, waba, &[Permission::WhatsappBusinessManagement])?;
+pub async fn unsubscribe(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let Ctx {
+        state,
+        req: _,
+        caller,
+    } = c;
     let event = NewEvent {
         at: state.clock.now(),
         kind: "waba.app_unsubscribed".into(),

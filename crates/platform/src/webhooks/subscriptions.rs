@@ -6,29 +6,16 @@
 //! subscription keeps the failed one, inactive, so the dashboard can show what was tried.
 
 use serde_json::{Value, json};
-use wamm_domain::{App, AppSubscription, NewEvent, TokenKind};
+use wamm_domain::{App, AppSubscription, NewEvent};
 use wamm_store::{ChangeSet, Delete, Put};
 use wamm_wire::GraphError;
 
 use super::fanout::WABA_OBJECT;
 use super::handshake::{HandshakeError, verify};
-use crate::graph::auth::Caller;
 use crate::graph::reply::{ApiResult, Reply};
 use crate::graph::request::GraphRequest;
+use crate::graph::routes::Ctx;
 use crate::state::AppState;
-
-fn require_app_token(caller: &Caller, app: &App) -> Result<(), GraphError> {
-    if caller.token.kind == TokenKind::App && caller.app.id == app.id {
-        Ok(())
-    } else {
-        Err(GraphError::new(
-            400,
-            wamm_wire::error::kind::OAUTH,
-            15,
-            "(#15) This method must be called with an app access_token.",
-        ))
-    }
-}
 
 /// The Graph error for a failed handshake.
 pub fn handshake_error(e: &HandshakeError) -> GraphError {
@@ -102,8 +89,8 @@ fn render(sub: &AppSubscription, version: &str) -> Value {
 }
 
 /// `GET /{app-id}/subscriptions`.
-pub async fn list(state: &AppState, req: &GraphRequest, caller: &Caller, app: &App) -> ApiResult {
-    require_app_token(caller, app)?;
+pub async fn list(c: Ctx<'_>, app: &App) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let version = req.version.to_string();
     let data: Vec<Value> = state
         .store
@@ -222,8 +209,8 @@ pub async fn set(
 }
 
 /// `POST /{app-id}/subscriptions`.
-pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, app: &App) -> ApiResult {
-    require_app_token(caller, app)?;
+pub async fn create(c: Ctx<'_>, app: &App) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let object = req.params.required("object")?;
     if object != WABA_OBJECT {
         return Err(GraphError::invalid_parameter(format!(
@@ -245,8 +232,8 @@ pub async fn create(state: &AppState, req: &GraphRequest, caller: &Caller, app: 
 }
 
 /// `DELETE /{app-id}/subscriptions[?object=…][&fields=…]`: removes fields, or the whole object.
-pub async fn delete(state: &AppState, req: &GraphRequest, caller: &Caller, app: &App) -> ApiResult {
-    require_app_token(caller, app)?;
+pub async fn delete(c: Ctx<'_>, app: &App) -> ApiResult {
+    let Ctx { state, req, .. } = c;
     let fields = parse_fields(req)?;
     let now = state.clock.now();
     let mut changes = ChangeSet::new();

@@ -1,0 +1,227 @@
+//! The route table: every Graph path the platform serves, declared once.
+//!
+//! A route is a path as README's Endpoints table writes it, a method, the access rule the
+//! caller must pass ([`Access`]) and the handler. [`super::dispatch`] resolves the object a
+//! path names, finds its route here, judges the rule, and only then calls the handler, which
+//! parses, calls the use case and renders. A test compares this table with README's.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::Method;
+use wamm_domain::sending::Endpoint;
+use wamm_domain::{App, Business, Permission, PhoneNumber, SystemUser, Template, Waba};
+
+use super::access::Access;
+use super::auth::Caller;
+use super::catalogue::{self, NodeType};
+use super::objects::NodeKind;
+use super::reply::ApiResult;
+use super::request::GraphRequest;
+use super::{business, business_tokens, intent, messages, phone, template, tokens, waba};
+use crate::state::AppState;
+use crate::webhooks::subscriptions;
+
+/// What every handler is given: the platform, the parsed request, and the caller whose access
+/// rule has already been judged.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The platform.
+    pub state: &'a AppState,
+    /// The request.
+    pub req: &'a GraphRequest,
+    /// The authenticated caller.
+    pub caller: &'a Caller,
+}
+
+/// A handler's future.
+pub type Fut<'a> = Pin<Box<dyn Future<Output = ApiResult> + Send + 'a>>;
+
+/// A handler, typed by the node it acts on.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// A path that authenticates itself (no access token).
+    Public(for<'a> fn(&'a AppState, &'a GraphRequest) -> Fut<'a>),
+    /// A path on no object (`/me`, `/debug_token`).
+    Root(for<'a> fn(Ctx<'a>) -> Fut<'a>),
+    /// A business.
+    Business(for<'a> fn(Ctx<'a>, &'a Business) -> Fut<'a>),
+    /// A WABA.
+    Waba(for<'a> fn(Ctx<'a>, &'a Waba) -> Fut<'a>),
+    /// A phone number, with its WABA.
+    Phone(for<'a> fn(Ctx<'a>, &'a PhoneNumber, &'a Waba) -> Fut<'a>),
+    /// A template, with its WABA.
+    Template(for<'a> fn(Ctx<'a>, &'a Template, &'a Waba) -> Fut<'a>),
+    /// A system user.
+    SystemUser(for<'a> fn(Ctx<'a>, &'a SystemUser) -> Fut<'a>),
+    /// An app.
+    App(for<'a> fn(Ctx<'a>, &'a App) -> Fut<'a>),
+}
+
+impl Handler {
+    /// The node the handler acts on; `None` for paths on no object.
+    pub fn node(self) -> Option<NodeKind> {
+        match self {
+            Self::Public(_) | Self::Root(_) => None,
+            Self::Business(_) => Some(NodeKind::Business),
+            Self::Waba(_) => Some(NodeKind::Waba),
+            Self::Phone(_) => Some(NodeKind::Phone),
+            Self::Template(_) => Some(NodeKind::Template),
+            Self::SystemUser(_) => Some(NodeKind::SystemUser),
+            Self::App(_) => Some(NodeKind::App),
+        }
+    }
+}
+
+/// One served path and method.
+#[derive(Clone)]
+pub struct Route {
+    /// The method.
+    pub method: Method,
+    /// The path as README's Endpoints table writes it: `/{waba-id}/phone_numbers`, `/me`.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// For a node read: the catalogue whose selected fields may need more permissions.
+    pub fields: Option<&'static NodeType>,
+    /// What serves it.
+    pub handler: Handler,
+}
+
+impl Route {
+    /// The edge the path names after its object (`phone_numbers`), or for a path on no object
+    /// its whole path after the slash (`me`, `oauth/access_token`).
+    pub fn edge(&self) -> Option<&'static str> {
+        let rest = self.path.strip_prefix('/').unwrap_or(self.path);
+        if self.handler.node().is_none() {
+            return Some(rest);
+        }
+        rest.split_once('/').map(|(_, edge)| edge)
+    }
+
+    /// Whether the route serves `edge` of a `node` (or, on no object, the path `edge`).
+    pub fn serves(&self, node: Option<NodeKind>, edge: Option<&str>) -> bool {
+        self.handler.node() == node && self.edge() == edge
+    }
+}
+
+const MANAGE: &[Permission] = &[Permission::WhatsappBusinessManagement];
+const MESSAGE: &[Permission] = &[Permission::WhatsappBusinessMessaging];
+const WABA_READ: &[Permission] = &[
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessMessaging,
+];
+const BUSINESS_READ: &[Permission] = &[
+    Permission::BusinessManagement,
+    Permission::WhatsappBusinessManagement,
+];
+
+/// Declares a route: `route!(METHOD "path", rule, [fields,] Kind |ctx, args..| body)`.
+macro_rules! route {
+    ($method:ident $path:literal, $access:expr, $kind:ident |$($arg:pat_param),*| $body:expr) => {
+        route!($method $path, $access, None, $kind |$($arg),*| $body)
+    };
+    ($method:ident $path:literal, $access:expr, $fields:expr, $kind:ident |$($arg:pat_param),*| $body:expr) => {
+        Route {
+            method: Method::$method,
+            path: $path,
+            access: $access,
+            fields: $fields,
+            handler: Handler::$kind(|$($arg),*| Box::pin($body)),
+        }
+    };
+}
+
+/// Every Graph route the platform serves.
+pub fn table() -> &'static [Route] {
+    static TABLE: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(build);
+    &TABLE
+}
+
+fn build() -> Vec<Route> {
+    use Access::{
+        Business as Biz, ClientCredentials, LinkClient, OwnAppToken, OwnBusiness,
+        PartnerSystemUser, SameBusiness, Token, Waba as OnWaba,
+    };
+    vec![
+        // Tokens and the caller.
+        route!(GET "/oauth/access_token", ClientCredentials, Public |s, r| tokens::oauth_access_token(s, r)),
+        route!(POST "/oauth/access_token", ClientCredentials, Public |s, r| tokens::oauth_access_token(s, r)),
+        route!(GET "/me", Token, Root |c| tokens::me(c)),
+        route!(GET "/debug_token", Token, Root |c| tokens::debug_token(c)),
+        route!(GET "/{system-user-id}", SameBusiness, SystemUser |c, u| tokens::system_user(c, u)),
+        route!(GET "/{app-id}", Token, App |c, a| tokens::app(c, a)),
+        // Businesses.
+        route!(GET "/{business-id}", Biz(BUSINESS_READ), Some(&catalogue::BUSINESS), Business |c, b| business::get(c, b)),
+        route!(GET "/{business-id}/client_whatsapp_business_accounts", OwnBusiness(BUSINESS_READ), Business |c, b| business::client_wabas(c, b)),
+        route!(GET "/{business-id}/owned_whatsapp_business_accounts", OwnBusiness(BUSINESS_READ), Business |c, b| business::owned_wabas(c, b)),
+        route!(POST "/{end-business-id}/onboard_partners_to_mm_lite", PartnerSystemUser(Permission::WhatsappBusinessManagement), Business |c, b| intent::onboard(c, b)),
+        route!(POST "/{client-business-id}/system_user_access_tokens", LinkClient(Permission::BusinessManagement), Business |c, b| business_tokens::create(c, b)),
+        // WhatsApp Business Accounts.
+        route!(GET "/{waba-id}", OnWaba(WABA_READ), Some(&catalogue::WABA), Waba |c, w| waba::get(c, w)),
+        route!(POST "/{waba-id}", OnWaba(MANAGE), Waba |c, w| waba::update(c, w)),
+        route!(GET "/{waba-id}/phone_numbers", OnWaba(WABA_READ), Waba |c, w| phone::list(c, w)),
+        route!(GET "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::list(c, w)),
+        route!(POST "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::create(c, w)),
+        route!(DELETE "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::delete_by_name(c, w)),
+        route!(GET "/{waba-id}/subscribed_apps", OnWaba(MANAGE), Waba |c, w| waba::subscribed_apps(c, w)),
+        route!(POST "/{waba-id}/subscribed_apps", OnWaba(MANAGE), Waba |c, w| waba::subscribe(c, w)),
+        route!(DELETE "/{waba-id}/subscribed_apps", OnWaba(MANAGE), Waba |c, w| waba::unsubscribe(c, w)),
+        // Phone numbers.
+        route!(GET "/{phone-number-id}", OnWaba(WABA_READ), Some(&catalogue::PHONE), Phone |c, p, w| phone::get(c, p, w)),
+        route!(POST "/{phone-number-id}/marketing_messages", OnWaba(MESSAGE), Phone |c, p, w| messages::send(c, p, w, Endpoint::MarketingMessages)),
+        route!(POST "/{phone-number-id}/messages", OnWaba(MESSAGE), Phone |c, p, w| messages::send(c, p, w, Endpoint::Messages)),
+        route!(POST "/{phone-number-id}/register", OnWaba(MANAGE), Phone |c, p, w| phone::register(c, p, w)),
+        route!(POST "/{phone-number-id}/deregister", OnWaba(MANAGE), Phone |c, p, w| phone::deregister(c, p, w)),
+        // Templates.
+        route!(GET "/{template-id}", OnWaba(MANAGE), Some(&catalogue::TEMPLATE), Template |c, t, w| template::get(c, t, w)),
+        route!(POST "/{template-id}", OnWaba(MANAGE), Template |c, t, w| template::edit(c, t, w)),
+        // Apps.
+        route!(GET "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::list(c, a)),
+        route!(POST "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::create(c, a)),
+        route!(DELETE "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::delete(c, a)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_routes_serve_the_same_path_and_method() {
+        let mut seen = std::collections::BTreeSet::new();
+        for r in table() {
+            let key = (
+                r.method.to_string(),
+                r.handler.node().map(NodeKind::label),
+                r.edge(),
+            );
+            assert!(
+                seen.insert(key),
+                "{} {} is declared twice",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn paths_name_their_node() {
+        for r in table() {
+            let first = r
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            let placeholder = first.starts_with('{') && first.ends_with("-id}");
+            assert_eq!(
+                placeholder,
+                r.handler.node().is_some(),
+                "{} {}: an object path starts with its ID placeholder",
+                r.method,
+                r.path
+            );
+        }
+    }
+}
