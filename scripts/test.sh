@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and property tests, in-process and over-the-socket API tests on
 # SQLite and PostgreSQL, store contract tests on both backends, and end-to-end tests of the
-# `wamm` binary driven by our own Graph client and by the unchanged pywa client.
+# `wamm` binary driven by our own Graph client and by the unchanged pywa and whatsapp-api-js
+# clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,9 @@ scripts/ensure-chromium.sh
 # The real-client tests run pywa from this venv; they fail (never skip) without it.
 WAMM_PYWA_PYTHON="$(scripts/ensure-pywa.sh)"
 export WAMM_PYWA_PYTHON
+# And whatsapp-api-js from this npm folder; likewise a failure without it.
+WAMM_WHATSAPP_API_JS_DIR="$(scripts/ensure-whatsapp-api-js.sh)"
+export WAMM_WHATSAPP_API_JS_DIR
 
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"

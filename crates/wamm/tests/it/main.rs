@@ -8,6 +8,7 @@ mod descriptors;
 mod funnel;
 mod partner;
 mod real_clients;
+mod real_clients_js;
 mod sending;
 mod signup;
 mod support;

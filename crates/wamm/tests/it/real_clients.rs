@@ -1,8 +1,10 @@
 //! Unchanged third-party Graph clients against `wamm up` with the demo world, only their base
-//! URL switched: today pywa (the pinned release `scripts/ensure-pywa.sh` installs, found
-//! through `WAMM_PYWA_PYTHON`). The client runs as a Python child process and prints one JSON
-//! line per call; every call must succeed and answer what the demo world holds, and pywa's own
-//! webhook handling must verify and parse what the platform delivers.
+//! URL switched: here pywa (the pinned release `scripts/ensure-pywa.sh` installs, found
+//! through `WAMM_PYWA_PYTHON`), and the demo world, environment and runner every client
+//! script shares (whatsapp-api-js uses them from [`crate::real_clients_js`]). A client runs as
+//! a child process and prints one JSON line per call; every call must succeed and answer what
+//! the demo world holds, and pywa's own webhook handling must verify and parse what the
+//! platform delivers.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -34,9 +36,9 @@ fn pywa_python() -> String {
 /// What the test needs from the demo world: a WABA shared with the partner that finished
 /// Marketing Messages onboarding, its phone numbers and templates, and an approved
 /// marketing template to send with its example parameters.
-struct Target {
-    waba: Value,
-    send: Value,
+pub(crate) struct Target {
+    pub(crate) waba: Value,
+    pub(crate) send: Value,
 }
 
 impl Target {
@@ -70,7 +72,8 @@ impl Target {
         panic!("no onboarded WABA with an approved marketing template in the demo world: {world}")
     }
 
-    fn str(&self, pointer: &str) -> String {
+    /// The string at `pointer` in the WABA.
+    pub(crate) fn str(&self, pointer: &str) -> String {
         self.waba
             .pointer(pointer)
             .and_then(Value::as_str)
@@ -106,7 +109,7 @@ impl Target {
 }
 
 /// `wamm up` on the demo world, and the target the scripts work on.
-async fn demo() -> (KillOnDrop, Value, Target) {
+pub(crate) async fn demo() -> (KillOnDrop, Value, Target) {
     let (wamm, info) = start_up(&["--database-url", "sqlite::memory:", "--seed", "11"]).await;
     let base = info["base_url"].as_str().unwrap_or_default();
     let world: Value = reqwest::get(format!("{base}/_wamm/world?format=json"))
@@ -122,20 +125,21 @@ async fn demo() -> (KillOnDrop, Value, Target) {
     (wamm, info, target)
 }
 
-fn text(v: &Value) -> String {
+/// A JSON string as text, empty when it is none.
+pub(crate) fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
-/// Runs `script` with the credentials of `info` and the target's WABA, phone number and
-/// template to send (plus `extra` variables); answers each call's JSON line by call name, and
-/// the script's stderr.
-async fn run_pywa(
-    script: &'static str,
+/// The recipient every script sends to.
+pub(crate) const TO: &str = "16315550100";
+
+/// The environment of a client script: the credentials of `info`, the target's WABA, phone
+/// number and template to send, plus `extra`.
+pub(crate) fn client_env(
     info: &Value,
     target: &Target,
     extra: &[(&str, &str)],
-) -> (BTreeMap<String, Value>, String) {
-    let python = pywa_python();
+) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [
         ("WAMM_BASE_URL", text(&info["base_url"])),
         ("WAMM_TOKEN", text(&info["access_token"])),
@@ -143,7 +147,7 @@ async fn run_pywa(
         ("WAMM_APP_SECRET", text(&info["app_secret"])),
         ("WAMM_WABA_ID", target.str("/id")),
         ("WAMM_PHONE_ID", target.str("/phone_numbers/0/id")),
-        ("WAMM_TO", "16315550100".to_owned()),
+        ("WAMM_TO", TO.to_owned()),
         ("WAMM_SEND_TEMPLATE", text(&target.send["name"])),
         ("WAMM_SEND_LANGUAGE", text(&target.send["language"])),
         ("WAMM_SEND_PARAMS", target.send_params()),
@@ -156,19 +160,27 @@ async fn run_pywa(
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
     );
-    // Importing the shared module must not write `__pycache__` into the source tree.
-    env.push(("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()));
+    env
+}
+
+/// Runs `program` with `args` and `env`; it must exit successfully. Answers each call's JSON
+/// line by call name, and the program's stderr.
+pub(crate) async fn run_client(
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+) -> (BTreeMap<String, Value>, String) {
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(&python)
-            .arg(script)
+        Command::new(&program)
+            .args(&args)
             .envs(env)
             .output()
-            .unwrap_or_else(|e| panic!("{python} runs: {e}"))
+            .unwrap_or_else(|e| panic!("{program} runs: {e}"))
     })
     .await
     .expect("runner");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{script} failed: {stderr}");
+    assert!(out.status.success(), "the client script failed: {stderr}");
     let calls = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|line| {
@@ -177,6 +189,19 @@ async fn run_pywa(
         })
         .collect();
     (calls, stderr)
+}
+
+/// Runs the pywa `script` with [`client_env`].
+async fn run_pywa(
+    script: &'static str,
+    info: &Value,
+    target: &Target,
+    extra: &[(&str, &str)],
+) -> (BTreeMap<String, Value>, String) {
+    let mut env = client_env(info, target, extra);
+    // Importing the shared module must not write `__pycache__` into the source tree.
+    env.push(("PYTHONDONTWRITEBYTECODE".to_owned(), "1".to_owned()));
+    run_client(pywa_python(), vec![script.to_owned()], env).await
 }
 
 #[tokio::test]
