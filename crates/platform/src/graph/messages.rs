@@ -190,7 +190,7 @@ pub async fn send(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba, endpoint: Endpoi
                 Endpoint::MarketingMessages => {
                     let owner = state.store.business(waba.owner_business_id).await?;
                     let onboarded = owner.is_some_and(|o| {
-                        waba_status(&waba, &o, &state.config.countries, now)
+                        waba_status(waba, &o, &state.config.countries, now)
                             == WabaOnboardingStatus::Onboarded
                     });
                     sending::route(onboarded, request.product_policy).map_err(|e| graph(&e))?
