@@ -138,6 +138,14 @@ pub fn table() -> &'static [Route] {
     &TABLE
 }
 
+/// Every served `(method, path)`, paths as README's Endpoints table writes them.
+pub fn served() -> Vec<(String, &'static str)> {
+    table()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path))
+        .collect()
+}
+
 fn build() -> Vec<Route> {
     use Access::{
         Business as Biz, ClientCredentials, LinkClient, OwnAppToken, OwnBusiness,

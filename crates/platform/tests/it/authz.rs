@@ -342,6 +342,29 @@ fn every_readme_object_route_is_in_the_matrix() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// README rows the Graph route table does not serve: pages of the Embedded Signup flow, served
+/// beside Graph by the site router.
+const PAGES: &[&str] = &["/en_US/sdk.js", "/sdk.js", "/{version}/dialog/oauth"];
+
+#[test]
+fn the_route_table_and_the_readme_list_the_same_graph_routes() {
+    let readme: BTreeSet<(String, String)> = readme_routes(README)
+        .into_iter()
+        .filter(|(_, p)| !PAGES.contains(&p.as_str()))
+        .collect();
+    let served: BTreeSet<(String, String)> = wamm_platform::graph::routes::served()
+        .into_iter()
+        .map(|(m, p)| (m, p.to_owned()))
+        .collect();
+    let undocumented: Vec<_> = served.difference(&readme).collect();
+    let unserved: Vec<_> = readme.difference(&served).collect();
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "served but not in README's Endpoints table: {undocumented:?}\n\
+         in README's Endpoints table but not served: {unserved:?}"
+    );
+}
+
 #[test]
 fn the_readme_parser_reads_every_cell_form() {
     let readme = "### Endpoints\n\n| method and path | notes |\n| --- | --- |\n\
