@@ -410,6 +410,16 @@ pub fn still_syncing() -> SendError {
     )
 }
 
+/// 133010: the number is not registered on Cloud API (never registered, or deregistered).
+pub fn not_registered() -> SendError {
+    refuse(
+        400,
+        133_010,
+        "Account not registered",
+        "The phone number is not registered on Cloud API; call /register first.",
+    )
+}
+
 /// 130429: the number's throughput is used up.
 pub fn throughput_reached(mps: u32) -> SendError {
     refuse(

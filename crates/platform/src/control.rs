@@ -110,10 +110,6 @@ fn counts(state: &WorldState) -> Value {
     })
 }
 
-/// World files read at once. Reading one is CPU-bound; one at a time leaves the other cores
-/// (and the async workers) to Graph calls and health checks, however many uploads arrive.
-pub(crate) const WORLD_LOADS_AT_ONCE: usize = 1;
-
 /// Replaces the world with the one described by `text` (YAML or JSON).
 ///
 /// The text is parsed and built on a blocking thread, one world at a time, within
@@ -424,7 +420,7 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> Result<Respon
     }
     state.save_clock().await?;
     record(&state, "clock.moved", "clock", clock_json(&state)).await?;
-    crate::state::run_due_work(&state).await;
+    crate::usecase::schedule::run_due_work(&state).await;
     Ok(axum::Json(clock_json(&state)).into_response())
 }
 
@@ -690,8 +686,8 @@ fn decision(body: &[u8]) -> Result<Option<UserId>, ControlError> {
         .transpose()
 }
 
-fn onboarding_error(e: crate::onboarding::OnboardingError) -> ControlError {
-    use crate::onboarding::OnboardingError as E;
+fn onboarding_error(e: crate::usecase::onboard::OnboardingError) -> ControlError {
+    use crate::usecase::onboard::OnboardingError as E;
     match e {
         E::NotFound(m) => ControlError::NotFound(m),
         E::NotAllowed(m) => ControlError::BadRequest(m),
@@ -704,12 +700,12 @@ async fn decide_request(
     state: &AppState,
     id: &str,
     body: &[u8],
-    how: crate::onboarding::Decision,
+    how: crate::usecase::onboard::Decision,
 ) -> Result<Response, ControlError> {
     let id: RequestId = id
         .parse()
         .map_err(|e| ControlError::BadRequest(format!("request id: {e}")))?;
-    let request = crate::onboarding::decide(state, id, decision(body)?, how)
+    let request = crate::usecase::onboard::decide(state, id, decision(body)?, how)
         .await
         .map_err(onboarding_error)?;
     Ok(axum::Json(json!(request)).into_response())
@@ -720,7 +716,13 @@ async fn accept_request(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    decide_request(&state, &id, &body, crate::onboarding::Decision::Accept).await
+    decide_request(
+        &state,
+        &id,
+        &body,
+        crate::usecase::onboard::Decision::Accept,
+    )
+    .await
 }
 
 async fn reject_request(
@@ -728,12 +730,18 @@ async fn reject_request(
     axum::extract::Path(id): axum::extract::Path<String>,
     body: Bytes,
 ) -> Result<Response, ControlError> {
-    decide_request(&state, &id, &body, crate::onboarding::Decision::Reject).await
+    decide_request(
+        &state,
+        &id,
+        &body,
+        crate::usecase::onboard::Decision::Reject,
+    )
+    .await
 }
 
 /// Sends the reminders due now (the platform also does so on its own every second).
 async fn run_reminders(State(state): State<AppState>) -> Result<Response, ControlError> {
-    let reminded = crate::onboarding::send_reminders(&state).await?;
+    let reminded = crate::usecase::onboard::send_reminders(&state).await?;
     Ok(axum::Json(json!({ "reminded": reminded })).into_response())
 }
 
@@ -823,7 +831,7 @@ async fn add_waba(
             Some(partner)
         }
     };
-    let mut spec = crate::assets::WabaSpec::named(new.name);
+    let mut spec = crate::usecase::assets::WabaSpec::named(new.name);
     spec.tax_country = new
         .tax_country
         .map(|c| {
@@ -836,13 +844,13 @@ async fn add_waba(
     }
     spec.payment_method = new.payment_method.unwrap_or(true);
     spec.shared_with = shared_with;
-    let phone = new.phone_number.map(|p| crate::assets::PhoneSpec {
+    let phone = new.phone_number.map(|p| crate::usecase::assets::PhoneSpec {
         verified_name: p.verified_name.unwrap_or_else(|| business.name.clone()),
         display_phone_number: p.display_phone_number,
         coexistence: p.coexistence,
     });
     let now = state.clock.now();
-    let added = crate::assets::add_waba(&state, &business, spec, phone, now).await?;
+    let added = crate::usecase::assets::add_waba(&state, &business, spec, phone, now).await?;
     state.commit(added.changes).await?;
     let waba = state
         .store
@@ -866,7 +874,7 @@ async fn add_waba(
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Disconnect {
-    reason: Option<crate::offboarding::DisconnectReason>,
+    reason: Option<crate::usecase::offboard::DisconnectReason>,
 }
 
 /// `POST /_wamm/phone_numbers/{id}/disconnect` `{"reason"?}`: a coexistence number leaves the
@@ -890,13 +898,13 @@ async fn disconnect_number(
     };
     let reason = ask
         .reason
-        .unwrap_or(crate::offboarding::DisconnectReason::AccountDisconnected);
-    match crate::offboarding::disconnect(&state, id, reason).await {
+        .unwrap_or(crate::usecase::offboard::DisconnectReason::AccountDisconnected);
+    match crate::usecase::offboard::disconnect(&state, id, reason).await {
         Ok(done) => Ok(axum::Json(json!(done)).into_response()),
-        Err(crate::offboarding::OffboardError::NotFound(p)) => {
+        Err(crate::usecase::offboard::OffboardError::NotFound(p)) => {
             Err(ControlError::NotFound(format!("no phone number {p}")))
         }
-        Err(crate::offboarding::OffboardError::Store(e)) => Err(e.into()),
+        Err(crate::usecase::offboard::OffboardError::Store(e)) => Err(e.into()),
         Err(e) => Err(ControlError::BadRequest(e.to_string())),
     }
 }
@@ -949,13 +957,13 @@ async fn act_on_message(
             .iter()
             .any(|(_, s)| *s == Step::Read);
     if step == Step::Click && !already_read {
-        crate::lifecycle::schedule(&mut message, Step::Read, now);
+        crate::usecase::lifecycle::schedule(&mut message, Step::Read, now);
     }
-    crate::lifecycle::schedule(&mut message, step, now);
+    crate::usecase::lifecycle::schedule(&mut message, step, now);
     state
         .commit(ChangeSet::new().put(Put::Message(message)))
         .await?;
-    crate::lifecycle::run_due(&state).await?;
+    crate::usecase::lifecycle::run_due(&state).await?;
     let message = state.store.message(&id).await?;
     Ok(axum::Json(json!(message)).into_response())
 }
@@ -982,12 +990,12 @@ fn template_id(id: &str) -> Result<wamm_wire::ids::TemplateId, ControlError> {
         .map_err(|e| ControlError::BadRequest(format!("template id: {e}")))
 }
 
-fn review_error(e: crate::template_review::ReviewError) -> ControlError {
+fn review_error(e: crate::usecase::review::ReviewError) -> ControlError {
     match e {
-        crate::template_review::ReviewError::NotFound(id) => {
+        crate::usecase::review::ReviewError::NotFound(id) => {
             ControlError::NotFound(format!("no template {id}"))
         }
-        crate::template_review::ReviewError::Store(s) => ControlError::Store(s),
+        crate::usecase::review::ReviewError::Store(s) => ControlError::Store(s),
     }
 }
 
@@ -1003,7 +1011,7 @@ async fn template_status(
             "expected {{status: APPROVED|PENDING|REJECTED|PAUSED|DISABLED, reason?}}: {e}"
         ))
     })?;
-    let value = crate::template_review::set_status(&state, id, change.status, change.reason)
+    let value = crate::usecase::review::set_status(&state, id, change.status, change.reason)
         .await
         .map_err(review_error)?;
     Ok(axum::Json(value).into_response())
@@ -1021,7 +1029,7 @@ async fn template_category(
             "expected {{category: MARKETING|UTILITY|AUTHENTICATION, impending?}}: {e}"
         ))
     })?;
-    let value = crate::template_review::recategorise(&state, id, change.category, change.impending)
+    let value = crate::usecase::review::recategorise(&state, id, change.category, change.impending)
         .await
         .map_err(review_error)?;
     Ok(axum::Json(value).into_response())

@@ -723,7 +723,9 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
             subject: format!("business:{}", business.id),
             detail: json!({ "by": person.id.to_string(), "via": "embedded_signup" }),
         });
-        if let Some(mut pending) = crate::onboarding::pending_request(state, business.id).await? {
+        if let Some(mut pending) =
+            crate::usecase::onboard::pending_request(state, business.id).await?
+        {
             pending.status = RequestStatus::Accepted;
             pending.decided_at = Some(now);
             pending.decided_by = Some(person.id);
@@ -732,7 +734,7 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
         }
     }
     let partner = flow.app.business_id;
-    let phone_spec = |coexistence| crate::assets::PhoneSpec {
+    let phone_spec = |coexistence| crate::usecase::assets::PhoneSpec {
         display_phone_number: flow.get("phone_number").unwrap_or_default().to_owned(),
         verified_name: flow
             .get("phone_name")
@@ -743,10 +745,11 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
     let (waba_id, phone_id) = match flow.get("waba") {
         Some("new") => {
             let mut spec =
-                crate::assets::WabaSpec::named(flow.get("waba_name").unwrap_or_default());
+                crate::usecase::assets::WabaSpec::named(flow.get("waba_name").unwrap_or_default());
             spec.shared_with = Some(partner);
             let phone = new_phone.then(|| phone_spec(flow.options.coexistence));
-            let added = crate::assets::add_waba(state, &business, spec, phone, now).await?;
+            let added =
+                crate::usecase::assets::add_waba(state, &business, spec, phone, now).await?;
             changes = changes.merge(added.changes);
             (added.waba, added.phone_number)
         }
@@ -767,7 +770,7 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
                 Some("new") => {
                     // A newly connected number brings an offboarded WABA back.
                     waba.mm_offboarded_at = None;
-                    let number = crate::assets::new_phone(
+                    let number = crate::usecase::assets::new_phone(
                         &mut block,
                         waba.id,
                         phone_spec(flow.options.coexistence),
@@ -781,7 +784,7 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
             };
             let id = waba.id;
             changes = changes.merge(
-                crate::setup::put_waba(
+                crate::usecase::setup::put_waba(
                     state,
                     waba,
                     &business,
@@ -795,8 +798,9 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
         None => return Err(StoreError::Invalid("no WABA chosen".into())),
     };
     if signs_terms {
-        changes = changes
-            .merge(crate::setup::start_for_business(state, &business, now, Some(waba_id)).await?);
+        changes = changes.merge(
+            crate::usecase::setup::start_for_business(state, &business, now, Some(waba_id)).await?,
+        );
     }
     if !created_business && !business.people.iter().any(|p| p.id == person.id) {
         business.people.push(person.clone());

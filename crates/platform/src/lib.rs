@@ -12,26 +12,23 @@
 //!
 //! Rules live in `wamm-domain`, storage in `wamm-store`, world files in `wamm-world`.
 
-pub mod assets;
 pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod console;
+pub mod context;
 pub mod control;
 pub mod dashboard;
 pub mod embedded_signup;
 pub mod graph;
-pub mod lifecycle;
+pub mod limits;
 pub mod mint;
-pub mod offboarding;
-pub mod onboarding;
 pub mod requests_page;
 pub mod server;
-pub mod setup;
 pub mod site;
 pub mod state;
-pub mod template_review;
 pub mod token_keys;
+pub mod usecase;
 pub mod wa_manager;
 pub mod webhooks;
 

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use wamm_domain::BusinessRole;
 use wamm_wire::ids::{BusinessId, RequestId, UserId};
 
-use crate::onboarding::{Decision, OnboardingError, decide};
 use crate::state::AppState;
+use crate::usecase::onboard::{Decision, OnboardingError, decide};
 
 /// A person in the identity switcher.
 pub struct PersonOption {

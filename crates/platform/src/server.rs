@@ -213,7 +213,7 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
         loop {
             tick.tick().await;
-            crate::state::run_due_work(&scheduler).await;
+            crate::usecase::schedule::run_due_work(&scheduler).await;
         }
     });
     let mut background = vec![clock_task, scheduler_task];

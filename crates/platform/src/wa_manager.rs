@@ -9,9 +9,9 @@ use axum::response::{Html, IntoResponse, Response};
 use wamm_domain::onboarding::{WabaOnboardingStatus, waba_status};
 use wamm_wire::ids::{BusinessId, UserId};
 
-use crate::onboarding::{OnboardingError, self_onboard};
 use crate::requests_page::{PageQuery, PersonOption};
 use crate::state::AppState;
+use crate::usecase::onboard::{OnboardingError, self_onboard};
 
 /// The page.
 #[derive(Template)]
@@ -166,15 +166,15 @@ pub async fn disconnect(
     if !owned {
         return back("&error=no+such+number+in+this+business".to_owned());
     }
-    match crate::offboarding::disconnect(
+    match crate::usecase::offboard::disconnect(
         &state,
         phone,
-        crate::offboarding::DisconnectReason::AccountDisconnected,
+        crate::usecase::offboard::DisconnectReason::AccountDisconnected,
     )
     .await
     {
         Ok(_) => back(String::new()),
-        Err(crate::offboarding::OffboardError::Store(e)) => failed(&e),
+        Err(crate::usecase::offboard::OffboardError::Store(e)) => failed(&e),
         Err(e) => back(format!(
             "&{}",
             serde_urlencoded::to_string([("error", e.to_string())]).unwrap_or_default()

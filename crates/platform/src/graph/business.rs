@@ -24,7 +24,7 @@ const SCOPES: &[Permission] = &[
 pub async fn get(c: Ctx<'_>, business: &Business) -> ApiResult {
     let Ctx { state, req, .. } = c;
     let sel = req.params.fields()?;
-    let pending_since = crate::onboarding::pending_request(state, business.id)
+    let pending_since = crate::usecase::onboard::pending_request(state, business.id)
         .await?
         .map(|r| r.created_at);
     let node = Node::of(&catalogue::BUSINESS)

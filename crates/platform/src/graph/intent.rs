@@ -9,7 +9,7 @@ use wamm_wire::ids::SolutionId;
 
 use super::reply::{ApiError, ApiResult, Reply};
 use super::routes::Ctx;
-use crate::onboarding::{OnboardingError, request_onboarding};
+use crate::usecase::onboard::{OnboardingError, request_onboarding};
 
 /// DESIGN: a second request while one is pending is an error, with the seed's words.
 const DUPLICATE: &str = "Your business has already sent this request. To follow up on the request, contact the business you're requesting access from.";

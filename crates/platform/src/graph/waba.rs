@@ -66,7 +66,7 @@ pub async fn node(
         owner.clone()
     };
     let pending_since = match &graph_owner {
-        Some(o) => crate::onboarding::pending_request(state, o.id)
+        Some(o) => crate::usecase::onboard::pending_request(state, o.id)
             .await?
             .map(|r| r.created_at),
         None => None,

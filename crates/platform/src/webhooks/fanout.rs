@@ -9,7 +9,7 @@ use wamm_domain::{NewWebhook, Timestamp};
 use wamm_store::StoreError;
 use wamm_wire::ids::WabaId;
 
-use crate::state::AppState;
+use crate::context::Platform;
 
 /// The object WhatsApp webhooks are delivered under.
 pub const WABA_OBJECT: &str = "whatsapp_business_account";
@@ -25,7 +25,7 @@ pub struct Target {
 
 /// The endpoints changes of `field` on `waba` go to.
 pub async fn targets(
-    state: &AppState,
+    state: &Platform,
     waba: WabaId,
     field: &str,
 ) -> Result<Vec<Target>, StoreError> {
@@ -53,7 +53,7 @@ pub async fn targets(
 /// the field. Meta sends partner events (`PARTNER_APP_INSTALLED`, `PARTNER_ADDED`) this way,
 /// before the partner has subscribed to the client's WABA.
 pub async fn app_targets(
-    state: &AppState,
+    state: &Platform,
     app: wamm_wire::ids::AppId,
     field: &str,
 ) -> Result<Vec<Target>, StoreError> {
@@ -95,7 +95,7 @@ pub fn deliveries(
 
 /// The deliveries a change of `field` on `waba` causes; write them in the change's `ChangeSet`.
 pub async fn for_waba(
-    state: &AppState,
+    state: &Platform,
     waba: WabaId,
     field: &str,
     value: &Value,

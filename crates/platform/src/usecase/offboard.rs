@@ -13,7 +13,7 @@ use wamm_domain::NewEvent;
 use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::PhoneNumberId;
 
-use crate::state::AppState;
+use crate::context::Platform;
 use crate::webhooks::fanout;
 
 /// Why the number was disconnected (`disconnection_info.reason`).
@@ -76,7 +76,7 @@ pub struct Offboarded {
 
 /// Disconnects coexistence number `phone` for `reason`.
 pub async fn disconnect(
-    state: &AppState,
+    state: &Platform,
     phone: PhoneNumberId,
     reason: DisconnectReason,
 ) -> Result<Offboarded, OffboardError> {

@@ -14,7 +14,7 @@ use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::{BusinessId, PhoneNumberId, WabaId};
 use wamm_world::Mint;
 
-use crate::state::AppState;
+use crate::context::Platform;
 
 /// What a new WABA looks like.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ pub struct Added {
 /// Builds a new WABA (and phone number) of `business` at `now`; when the business has signed
 /// the MM API terms, the WABA's own setup starts in the same changes.
 pub async fn add_waba(
-    state: &AppState,
+    state: &Platform,
     business: &Business,
     spec: WabaSpec,
     phone: Option<PhoneSpec>,
@@ -121,7 +121,7 @@ pub async fn add_waba(
         id
     });
     let id = waba.id;
-    let written = crate::setup::put_waba(
+    let written = crate::usecase::setup::put_waba(
         state,
         waba,
         business,

@@ -7,8 +7,8 @@ use wamm_domain::{NewEvent, TemplateCategory, TemplateStatus};
 use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::TemplateId;
 
+use crate::context::Platform;
 use crate::graph::render::enum_text;
-use crate::state::AppState;
 use crate::webhooks::fanout;
 
 /// Why a review action did nothing.
@@ -22,7 +22,7 @@ pub enum ReviewError {
     Store(#[from] StoreError),
 }
 
-async fn load(state: &AppState, id: TemplateId) -> Result<wamm_domain::Template, ReviewError> {
+async fn load(state: &Platform, id: TemplateId) -> Result<wamm_domain::Template, ReviewError> {
     state
         .store
         .template(id)
@@ -33,7 +33,7 @@ async fn load(state: &AppState, id: TemplateId) -> Result<wamm_domain::Template,
 /// Sets template `id`'s status (with Meta's `reason`, e.g. `INCORRECT_CATEGORY` for a
 /// rejection) and tells subscribed apps. Returns the webhook value sent.
 pub async fn set_status(
-    state: &AppState,
+    state: &Platform,
     id: TemplateId,
     status: TemplateStatus,
     reason: Option<String>,
@@ -91,7 +91,7 @@ pub async fn set_status(
 /// changes and the completed notice (`previous_category`, `new_category`) goes out. A template
 /// that becomes MARKETING on a WABA with a linked ad account gets its ad entity chain.
 pub async fn recategorise(
-    state: &AppState,
+    state: &Platform,
     id: TemplateId,
     category: TemplateCategory,
     impending: bool,

@@ -14,7 +14,7 @@ use wamm_domain::{Message, TemplateCategory, Timestamp};
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
 use wamm_wire::ids::{BusinessId, PhoneNumberId, WabaId};
 
-use crate::state::AppState;
+use crate::context::Platform;
 use crate::webhooks::fanout;
 
 /// How many due messages one pass takes.
@@ -158,7 +158,7 @@ const fn status_text(step: Step) -> Option<&'static str> {
 ///
 /// A pass commits its steps together (one transaction, one guard per message); when another
 /// replica took one of them first, the pass falls back to committing message by message.
-pub async fn run_due(state: &AppState) -> Result<usize, StoreError> {
+pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
     let mut taken = 0;
     let mut displays: HashMap<PhoneNumberId, String> = HashMap::new();
     let mut targets: HashMap<WabaId, Vec<fanout::Target>> = HashMap::new();

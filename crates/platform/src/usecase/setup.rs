@@ -17,13 +17,13 @@ use wamm_store::{ChangeSet, Guard, Put, StoreError};
 use wamm_wire::ids::WabaId;
 use wamm_world::Mint;
 
+use crate::context::Platform;
 use crate::mint::Block;
-use crate::state::AppState;
 use crate::webhooks::fanout;
 
 /// Whether `waba` (of `owner`) waits for a setup that has not started: its owner signed, it is
 /// eligible, and no setup is scheduled or done.
-pub fn needs_setup(state: &AppState, waba: &Waba, owner: &Business, now: Timestamp) -> bool {
+pub fn needs_setup(state: &Platform, waba: &Waba, owner: &Business, now: Timestamp) -> bool {
     waba.mm_setup_complete_at.is_none()
         && !waba.mm_setup_webhook_pending
         && matches!(
@@ -37,7 +37,7 @@ pub fn needs_setup(state: &AppState, waba: &Waba, owner: &Business, now: Timesta
 /// account, and an ad chain for each of `templates` (the WABA's) that lacks one. Returns the
 /// template writes; the caller puts the WABA.
 pub fn start(
-    state: &AppState,
+    state: &Platform,
     waba: &mut Waba,
     templates: &[Template],
     now: Timestamp,
@@ -72,7 +72,7 @@ const fn ids_needed(templates: usize) -> usize {
 /// (one the caller writes itself), returning the writes and events; an empty set when none
 /// does.
 pub async fn start_for_business(
-    state: &AppState,
+    state: &Platform,
     business: &Business,
     now: Timestamp,
     except: Option<WabaId>,
@@ -105,7 +105,7 @@ pub fn started(waba: &Waba, now: Timestamp, reason: &str) -> NewEvent {
 /// Starts setup for `waba` when it waits for it (its owner `business` signed the terms),
 /// logging `reason`; otherwise returns no changes.
 pub async fn start_for_waba(
-    state: &AppState,
+    state: &Platform,
     mut waba: Waba,
     business: &Business,
     now: Timestamp,
@@ -127,7 +127,7 @@ pub async fn start_for_waba(
 /// Writes a new or changed `waba` of `business`, starting its setup when it now waits for
 /// one (a WABA joining, or reconnected to, a portfolio whose terms are signed).
 pub async fn put_waba(
-    state: &AppState,
+    state: &Platform,
     waba: Waba,
     business: &Business,
     now: Timestamp,
@@ -142,7 +142,7 @@ pub async fn put_waba(
 }
 
 /// The `account_update` values a completed setup sends for `waba`.
-fn completion_values(state: &AppState, waba: &Waba) -> Vec<serde_json::Value> {
+fn completion_values(state: &Platform, waba: &Waba) -> Vec<serde_json::Value> {
     let info = |extra: Option<(&str, &str)>| {
         let mut info = json!({
             "waba_id": waba.id.to_string(),
@@ -168,7 +168,7 @@ fn completion_values(state: &AppState, waba: &Waba) -> Vec<serde_json::Value> {
 /// Completes every setup due by now: enqueues each WABA's webhooks and clears what it owed.
 /// A WABA still waiting for a payment method stays owed; one that became ineligible owes
 /// nothing more. Returns how many WABAs completed.
-pub async fn complete_due(state: &AppState) -> Result<usize, StoreError> {
+pub async fn complete_due(state: &Platform) -> Result<usize, StoreError> {
     let now = state.clock.now();
     let mut completed = 0;
     for mut waba in state.store.setups_due(now).await? {

@@ -2,7 +2,7 @@
 //! follow it (repeated on the platform clock), and an admin's acceptance or rejection.
 //!
 //! Acceptance signs the portfolio's terms and starts Meta's internal setup for each eligible
-//! WABA in one transaction; [`crate::setup`] sends one `account_update` `MM_LITE_TERMS_SIGNED`
+//! WABA in one transaction; [`crate::usecase::setup`] sends one `account_update` `MM_LITE_TERMS_SIGNED`
 //! webhook per WABA when its setup completes on the platform clock.
 
 use serde_json::json;
@@ -16,7 +16,7 @@ use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::{BusinessId, RequestId, SolutionId, UserId};
 use wamm_world::Mint;
 
-use crate::state::AppState;
+use crate::context::Platform;
 
 /// Why an onboarding action failed.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +37,7 @@ pub enum OnboardingError {
 
 /// The pending request to `client`, if any.
 pub async fn pending_request(
-    state: &AppState,
+    state: &Platform,
     client: BusinessId,
 ) -> Result<Option<OnboardingRequest>, StoreError> {
     Ok(state
@@ -82,7 +82,7 @@ fn admin_emails(
 
 /// Makes an Intent API request for `client` on behalf of `partner`'s `app`.
 pub async fn request_onboarding(
-    state: &AppState,
+    state: &Platform,
     app: &App,
     partner: &Business,
     client: &Business,
@@ -164,7 +164,7 @@ pub async fn request_onboarding(
 }
 
 async fn decidable(
-    state: &AppState,
+    state: &Platform,
     id: RequestId,
     by: Option<UserId>,
 ) -> Result<(OnboardingRequest, Business, UserId), OnboardingError> {
@@ -202,16 +202,16 @@ async fn decidable(
 
 /// Signs `business`'s terms at `now` by `by`, starting setup for every WABA that becomes
 /// onboardable, and returns the changes (for the acceptance's transaction). The webhooks
-/// follow when each setup completes ([`crate::setup::complete_due`]).
+/// follow when each setup completes ([`crate::usecase::setup::complete_due`]).
 pub async fn sign_terms(
-    state: &AppState,
+    state: &Platform,
     mut business: Business,
     by: Option<UserId>,
     now: Timestamp,
 ) -> Result<ChangeSet, StoreError> {
     business.mm_terms = Some(TermsSigned { at: now, by });
     Ok(
-        crate::setup::start_for_business(state, &business, now, None)
+        crate::usecase::setup::start_for_business(state, &business, now, None)
             .await?
             .event(NewEvent {
                 at: now,
@@ -225,7 +225,7 @@ pub async fn sign_terms(
 
 /// An admin accepts the request: the portfolio's terms are signed.
 pub async fn accept(
-    state: &AppState,
+    state: &Platform,
     id: RequestId,
     by: Option<UserId>,
 ) -> Result<OnboardingRequest, OnboardingError> {
@@ -250,7 +250,7 @@ pub async fn accept(
 
 /// An admin rejects the request: it closes, and no webhook follows.
 pub async fn reject(
-    state: &AppState,
+    state: &Platform,
     id: RequestId,
     by: Option<UserId>,
 ) -> Result<OnboardingRequest, OnboardingError> {
@@ -277,7 +277,7 @@ pub async fn reject(
 }
 
 /// Sends the reminders due by now; returns how many requests were reminded.
-pub async fn send_reminders(state: &AppState) -> Result<usize, StoreError> {
+pub async fn send_reminders(state: &Platform) -> Result<usize, StoreError> {
     let now = state.clock.now();
     let due = state.store.due_reminders(now).await?;
     let mut count = 0;
@@ -318,7 +318,7 @@ pub enum Decision {
 
 /// Applies an admin's decision to request `id`, acting as `by` (the first admin by default).
 pub async fn decide(
-    state: &AppState,
+    state: &Platform,
     id: RequestId,
     by: Option<UserId>,
     decision: Decision,
@@ -332,7 +332,7 @@ pub async fn decide(
 /// WhatsApp Manager self-onboarding: an admin accepts the terms from the Alerts card. The
 /// outcome is the same as accepting an Intent API request, and any pending request closes.
 pub async fn self_onboard(
-    state: &AppState,
+    state: &Platform,
     business: BusinessId,
     by: UserId,
 ) -> Result<(), OnboardingError> {

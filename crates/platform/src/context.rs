@@ -1,0 +1,136 @@
+//! The narrow context every use case runs in: storage, the platform clock, the ID minter,
+//! settings, webhook delivery and the send limits. It knows nothing of the doors (Graph,
+//! control API, pages) that call the use cases.
+
+use std::sync::Arc;
+
+use wamm_store::{Store, StoreError};
+
+use crate::clock::{Clock, ClockState};
+use crate::config::PlatformConfig;
+use crate::limits::SendLimits;
+use crate::mint::Minter;
+use crate::webhooks::WebhookConfig;
+use crate::webhooks::faults::Faults;
+use crate::webhooks::outbound::Outbound;
+
+/// What webhook delivery needs at run time.
+#[derive(Debug)]
+pub struct WebhookRuntime {
+    /// Settings.
+    pub config: WebhookConfig,
+    /// The guarded HTTP client.
+    pub outbound: Outbound,
+    /// Per-endpoint faults.
+    pub faults: Faults,
+    /// Wakes the dispatcher when this process enqueued deliveries.
+    pub wake: tokio::sync::Notify,
+}
+
+impl WebhookRuntime {
+    fn new(config: WebhookConfig) -> Self {
+        let outbound = Outbound::new(
+            config.destinations.clone(),
+            config.connect_timeout,
+            config.request_timeout,
+            config.response_cap_bytes,
+        );
+        Self {
+            config,
+            outbound,
+            faults: Faults::default(),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+const CLOCK_KEY: &str = "clock";
+
+/// Where versions before the key file kept the business-token key.
+const LEGACY_TOKEN_KEY: &str = "business_token_key";
+
+/// What a use case may touch.
+#[derive(Clone)]
+pub struct Platform {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The platform clock.
+    pub clock: Arc<Clock>,
+    /// ID and token generation.
+    pub minter: Minter,
+    /// Settings.
+    pub config: Arc<PlatformConfig>,
+    /// Webhook delivery.
+    pub webhooks: Arc<WebhookRuntime>,
+    /// Send limits (throughput per number, pair rate per recipient).
+    pub limits: Arc<SendLimits>,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Platform {
+    /// Builds the context over an open store, restoring the persisted clock.
+    pub async fn new(store: Arc<dyn Store>, config: PlatformConfig) -> Result<Self, StoreError> {
+        let clock = match store.meta(CLOCK_KEY).await? {
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => ClockState::default(),
+        };
+        // Stores written by earlier versions kept the business-token key beside the token
+        // hashes; anyone reading the database could re-derive every business token. The key
+        // now lives outside it, so the stored one is wiped. Tokens derived with it stay valid;
+        // `fetch_only` mints their successors.
+        if store
+            .meta(LEGACY_TOKEN_KEY)
+            .await?
+            .is_some_and(|k| !k.is_empty())
+        {
+            store
+                .commit(wamm_store::ChangeSet::new().meta(LEGACY_TOKEN_KEY, ""))
+                .await?;
+            tracing::info!(
+                "removed the business-token key an earlier version kept in the database"
+            );
+        }
+        Ok(Self {
+            minter: Minter::new(Arc::clone(&store), config.seed),
+            store,
+            clock: Arc::new(Clock::new(clock)),
+            webhooks: Arc::new(WebhookRuntime::new(config.webhooks.clone())),
+            config: Arc::new(config),
+            limits: Arc::default(),
+        })
+    }
+
+    /// Commits `changes` and, when they enqueue deliveries, wakes this process's dispatcher.
+    pub async fn commit(&self, changes: wamm_store::ChangeSet) -> Result<Vec<i64>, StoreError> {
+        let wake = !changes.webhooks.is_empty();
+        let seqs = self.store.commit(changes).await?;
+        if wake {
+            self.webhooks.wake.notify_one();
+        }
+        Ok(seqs)
+    }
+
+    /// Adopts a newer clock state saved by another replica sharing the database.
+    pub async fn sync_clock(&self) -> Result<bool, StoreError> {
+        let Some(text) = self.store.meta(CLOCK_KEY).await? else {
+            return Ok(false);
+        };
+        Ok(serde_json::from_str(&text).is_ok_and(|state| self.clock.adopt(state)))
+    }
+
+    /// Persists the clock after the control API moved it.
+    pub async fn save_clock(&self) -> Result<(), StoreError> {
+        let text = serde_json::to_string(&self.clock.state())?;
+        self.store
+            .commit(wamm_store::ChangeSet::new().meta(CLOCK_KEY, &text))
+            .await
+            .map(|_| ())
+    }
+}
