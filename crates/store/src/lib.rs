@@ -120,6 +120,16 @@ pub enum Guard {
         /// When it is being used.
         at: Timestamp,
     },
+    /// The onboarding request is still pending with its reminder due at exactly this time;
+    /// claims the reminder (`reminder_claimed` otherwise), so that two passes of the scheduler
+    /// (a timer and a clock move, or two replicas) send it once, and a decided request is never
+    /// overwritten by a stale copy.
+    ReminderDue {
+        /// The request.
+        request: RequestId,
+        /// When its reminder was due, as the pass read it.
+        due_at: Timestamp,
+    },
     /// The message has done exactly this many steps; claims the next one
     /// (`message_step_claimed` otherwise).
     MessageStep {
@@ -137,6 +147,7 @@ impl Guard {
             Self::WabaSetupPending(_) => "waba_setup_claimed",
             Self::CodeUnused { .. } => "auth_code_used",
             Self::MessageStep { .. } => "message_step_claimed",
+            Self::ReminderDue { .. } => "reminder_claimed",
         }
     }
 }

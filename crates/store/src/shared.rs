@@ -180,6 +180,8 @@ pub(crate) mod guard {
     /// Followed by `VALUES` rows of (id, steps done) and `)`.
     pub(crate) const MESSAGE_STEPS: &str = "UPDATE messages SET steps_done = steps_done + 1 \
         WHERE (id, steps_done) IN (";
+    pub(crate) const REMINDER_DUE: &str = "UPDATE onboarding_requests SET next_reminder_at = NULL \
+        WHERE id = $1 AND status = 'PENDING' AND next_reminder_at = $2";
     pub(crate) const CODE_UNUSED: &str =
         "UPDATE auth_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL";
 }
@@ -1060,6 +1062,13 @@ macro_rules! impl_store {
                     }
                     Guard::MessageStep { id, done } => {
                         return Self::claim_steps(conn, &[(id.as_str(), *done)]).await;
+                    }
+                    Guard::ReminderDue { request, due_at } => {
+                        sqlx::query($crate::shared::guard::REMINDER_DUE)
+                            .bind($crate::shared::db_id(request.get())?)
+                            .bind(due_at.millis())
+                            .execute(&mut *conn)
+                            .await?
                     }
                     Guard::CodeUnused { hash, at } => {
                         sqlx::query($crate::shared::guard::CODE_UNUSED)

@@ -1,17 +1,15 @@
 //! `/{phone-number-id}` and `/{waba-id}/phone_numbers`.
 
 use serde_json::json;
-use wamm_domain::{NewEvent, PhoneNumber, Waba};
-use wamm_store::{ChangeSet, Put};
+use wamm_domain::{PhoneNumber, Waba};
 use wamm_wire::GraphError;
 
-use super::auth::Caller;
 use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiResult, Reply};
 use super::routes::Ctx;
-use crate::state::AppState;
+use crate::usecase::registration;
 
 fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
     Node::new(catalogue::PHONE.name, defaults)
@@ -74,82 +72,16 @@ pub async fn register(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> ApiResult
             .with_details("pin must be the number's six-digit two-step verification PIN.")
             .into());
     }
-    if !phone.registered {
-        set_registered(state, caller, waba, phone, true).await?;
-    }
+    registration::register(state, caller.app.id, waba, phone).await?;
     Ok(Reply::json(json!({ "success": true })).about(waba.id))
-}
-
-/// Puts `phone` on Cloud API (`registered`) or takes it off, with its event.
-async fn set_registered(
-    state: &AppState,
-    caller: &Caller,
-    waba: &Waba,
-    phone: &PhoneNumber,
-    registered: bool,
-) -> ApiResult<()> {
-    let changed = PhoneNumber {
-        registered,
-        ..phone.clone()
-    };
-    let kind = if registered {
-        "phone_number.registered"
-    } else {
-        "phone_number.deregistered"
-    };
-    state
-        .commit(
-            ChangeSet::new()
-                .put(Put::PhoneNumber(changed))
-                .event(NewEvent {
-                    at: state.clock.now(),
-                    kind: kind.into(),
-                    subject: format!("phone_number:{}", phone.id),
-                    detail: json!({ "waba_id": waba.id.to_string(), "app_id": caller.app.id.to_string() }),
-                }),
-        )
-        .await?;
-    Ok(())
 }
 
 /// `POST /{phone-number-id}/deregister`: takes the number off Cloud API; it sends nothing until
-/// it is registered again. Refused, with Meta's words, for a number that is not registered and
-/// for a coexistence number (the business keeps using it in the WhatsApp Business app; it
-/// disconnects it there instead).
+/// it is registered again.
 pub async fn deregister(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> ApiResult {
-    let Ctx {
-        state,
-        req: _,
-        caller,
-    } = c;
-    if phone.coexistence {
-        return Err(deregister_refusal(
-            "Deregister endpoint is not available for API solution for SMB businesses.",
-        )
-        .into());
-    }
-    if !phone.registered {
-        return Err(deregister_refusal(
-            "Phone number not registered on the WhatsApp Business Platform.",
-        )
-        .with_subcode(NOT_REGISTERED_SUBCODE)
-        .into());
-    }
-    set_registered(state, caller, waba, phone, false).await?;
+    let Ctx { state, caller, .. } = c;
+    registration::deregister(state, caller.app.id, waba, phone).await?;
     Ok(Reply::json(json!({ "success": true })).about(waba.id))
-}
-
-/// The subcode Meta's spec gives for deregistering a number that is not registered.
-const NOT_REGISTERED_SUBCODE: i64 = 2_207_051;
-
-/// A deregistration refusal: code 100 with the message exactly as Meta's spec shows it.
-fn deregister_refusal(message: &str) -> GraphError {
-    GraphError::new(
-        400,
-        wamm_wire::error::kind::OAUTH,
-        wamm_wire::error::code::INVALID_PARAMETER,
-        message,
-    )
 }
 
 /// `GET /{phone-number-id}`.

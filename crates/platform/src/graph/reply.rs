@@ -47,6 +47,15 @@ pub enum ApiError {
     Store(#[from] StoreError),
 }
 
+impl From<crate::usecase::Error> for ApiError {
+    fn from(e: crate::usecase::Error) -> Self {
+        match e {
+            crate::usecase::Error::Refused(g) => Self::Graph(g),
+            crate::usecase::Error::Store(s) => Self::Store(s),
+        }
+    }
+}
+
 impl ApiError {
     /// The Graph error the client sees.
     pub fn to_graph(&self) -> GraphError {

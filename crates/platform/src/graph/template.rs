@@ -1,21 +1,17 @@
 //! `/{waba-id}/message_templates` and `/{template-id}`.
 
 use serde_json::{Value, json};
-use wamm_domain::template::{
-    TemplateError, ad_chain, validate_components, validate_language, validate_name, validate_ttl,
-};
-use wamm_domain::{NewEvent, Template, TemplateCategory, TemplateStatus, Waba};
-use wamm_store::{ChangeSet, Delete, Put, StoreError};
+use wamm_domain::template::TemplateError;
+use wamm_domain::{Template, TemplateCategory, TemplateStatus, Waba};
 use wamm_wire::GraphError;
-use wamm_wire::ids::TemplateId;
-use wamm_world::Mint;
 
 use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
-use super::reply::{ApiError, ApiResult, Reply};
+use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
 use super::routes::Ctx;
+use crate::usecase::templates::{self, Draft, Edit, invalid};
 
 /// Whether Meta's ad sync for `waba` is done by `now` (its ad fields are readable then).
 pub fn synced(waba: &Waba, now: wamm_domain::Timestamp) -> bool {
@@ -47,20 +43,6 @@ pub fn node(t: &Template, synced: bool) -> Node {
         .maybe("ad_campaign_id", ad.map(|a| a.ad_campaign_id.clone()))
         .maybe("ad_adset_id", ad.map(|a| a.ad_adset_id.clone()))
         .maybe("ad_id", ad.map(|a| a.ad_id.clone()))
-}
-
-fn invalid(e: &TemplateError) -> GraphError {
-    GraphError::new(400, wamm_wire::error::kind::OAUTH, 100, "Invalid parameter")
-        .with_user_message("Invalid parameter", e.to_string())
-}
-
-fn duplicate(name: &str, language: &str) -> GraphError {
-    GraphError::new(400, wamm_wire::error::kind::OAUTH, 100, "Invalid parameter")
-        .with_subcode(2_388_024)
-        .with_user_message(
-            "Content in This Language Already Exists",
-            format!("There is already {language} content for the template {name}. You can create a new template and try again."),
-        )
 }
 
 fn category(text: &str) -> Result<TemplateCategory, GraphError> {
@@ -136,103 +118,26 @@ fn ttl_param(req: &GraphRequest) -> Result<Option<i64>, GraphError> {
     req.params.int("message_send_ttl_seconds")
 }
 
-fn to_u32(ttl: Option<i64>) -> Option<u32> {
-    ttl.and_then(|t| u32::try_from(t).ok())
-}
-
 /// `POST /{waba-id}/message_templates`: creates a template.
 pub async fn create(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     let Ctx { state, req, .. } = c;
-    let name = req.params.required("name")?;
-    let language = req.params.required("language")?;
-    let cat = category(&req.params.required("category")?)?;
-    let components = req
-        .params
-        .json("components")?
-        .ok_or_else(|| GraphError::invalid_parameter("The parameter components is required"))?;
-    let ttl = ttl_param(req)?;
-    let parameter_format = req
-        .params
-        .str("parameter_format")
-        .map_or_else(|| "POSITIONAL".to_owned(), |f| f.to_ascii_uppercase());
-    validate_name(&name).map_err(|e| invalid(&e))?;
-    validate_language(&language).map_err(|e| invalid(&e))?;
-    validate_components(&components).map_err(|e| invalid(&e))?;
-    if let Some(ttl) = ttl {
-        validate_ttl(cat, ttl).map_err(|e| invalid(&e))?;
-    }
-    if !matches!(parameter_format.as_str(), "POSITIONAL" | "NAMED") {
-        return Err(invalid(&TemplateError {
-            param: "parameter_format".into(),
-            message: "must be POSITIONAL or NAMED".into(),
-        })
-        .into());
-    }
-    let existing = state.store.templates_of(waba.id).await?;
-    if existing
-        .iter()
-        .any(|t| t.name == name && t.language == language)
-    {
-        return Err(duplicate(&name, &language).into());
-    }
-    let mut block = state.minter.block(4).await?;
-    let mut template = Template {
-        id: TemplateId::new(block.next_id()),
-        waba_id: waba.id,
-        name,
-        language,
-        category: cat,
-        status: TemplateStatus::Approved,
-        parameter_format,
-        components,
-        message_send_ttl_seconds: to_u32(ttl),
-        ad: None,
-        created_at: state.clock.now(),
+    let draft = Draft {
+        name: req.params.required("name")?,
+        language: req.params.required("language")?,
+        category: category(&req.params.required("category")?)?,
+        components: req
+            .params
+            .json("components")?
+            .ok_or_else(|| GraphError::invalid_parameter("The parameter components is required"))?,
+        ttl: ttl_param(req)?,
+        parameter_format: req
+            .params
+            .str("parameter_format")
+            .map_or_else(|| "POSITIONAL".to_owned(), |f| f.to_ascii_uppercase()),
     };
-    // On an onboarded WABA a new marketing template gets its ad entities right away.
-    template.ad = waba
-        .ad_account_id
-        .as_deref()
-        .and_then(|account| ad_chain(&template, account, || block.next_id()));
-    let event = NewEvent {
-        at: template.created_at,
-        kind: "template.created".into(),
-        subject: format!("template:{}", template.id),
-        detail: json!({ "waba_id": waba.id.to_string(), "name": template.name, "language": template.language, "category": enum_text(cat) }),
-    };
-    let body = json!({ "id": template.id.to_string(), "status": enum_text(template.status), "category": enum_text(cat) });
-    let (name, language) = (template.name.clone(), template.language.clone());
-    // Meta tells subscribed apps about the review outcome.
-    let status_update = json!({
-        "event": enum_text(template.status),
-        "message_template_id": template.id.get(),
-        "message_template_name": template.name,
-        "message_template_language": template.language,
-        "message_template_category": enum_text(cat),
-        "reason": "NONE",
-    });
-    let hooks = crate::webhooks::fanout::for_waba(
-        state,
-        waba.id,
-        "message_template_status_update",
-        &status_update,
-        template.created_at,
-    )
-    .await?;
-    match state
-        .commit(
-            ChangeSet::new()
-                .put(Put::Template(template))
-                .event(event)
-                .webhooks(hooks),
-        )
-        .await
-    {
-        Ok(_) => Ok(Reply::json(body).about(waba.id)),
-        // A concurrent create of the same name and language lost the race.
-        Err(StoreError::Conflict(_)) => Err(duplicate(&name, &language).into()),
-        Err(e) => Err(ApiError::Store(e)),
-    }
+    let t = templates::create(state, waba, draft).await?;
+    let body = json!({ "id": t.id.to_string(), "status": enum_text(t.status), "category": enum_text(t.category) });
+    Ok(Reply::json(body).about(waba.id))
 }
 
 /// `GET /{template-id}`.
@@ -246,35 +151,16 @@ pub async fn get(c: Ctx<'_>, t: &Template, waba: &Waba) -> ApiResult {
 /// `POST /{template-id}`: edits components, category or TTL.
 pub async fn edit(c: Ctx<'_>, t: &Template, waba: &Waba) -> ApiResult {
     let Ctx { state, req, .. } = c;
-    let mut t = t.clone();
-    if let Some(text) = req.params.str("category") {
-        let cat = category(&text)?;
-        if cat != t.category && t.status == TemplateStatus::Approved {
-            return Err(GraphError::invalid_parameter(
-                "The category of an approved template cannot be changed",
-            )
-            .into());
-        }
-        t.category = cat;
-    }
-    if let Some(components) = req.params.json("components")? {
-        validate_components(&components).map_err(|e| invalid(&e))?;
-        t.components = components;
-    }
-    if let Some(ttl) = ttl_param(req)? {
-        validate_ttl(t.category, ttl).map_err(|e| invalid(&e))?;
-        t.message_send_ttl_seconds = to_u32(Some(ttl));
-    }
-    let event = NewEvent {
-        at: state.clock.now(),
-        kind: "template.edited".into(),
-        subject: format!("template:{}", t.id),
-        detail: json!({ "waba_id": waba.id.to_string() }),
+    let edit = Edit {
+        category: req
+            .params
+            .str("category")
+            .map(|c| category(&c))
+            .transpose()?,
+        components: req.params.json("components")?,
+        ttl: ttl_param(req)?,
     };
-    state
-        .store
-        .commit(ChangeSet::new().put(Put::Template(t)).event(event))
-        .await?;
+    templates::edit(state, waba, t, edit).await?;
     Ok(Reply::success().about(waba.id))
 }
 
@@ -283,53 +169,6 @@ pub async fn delete_by_name(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     let Ctx { state, req, .. } = c;
     let name = req.params.required("name")?;
     let hsm = req.params.str("hsm_id");
-    let doomed: Vec<Template> = state
-        .store
-        .templates_of(waba.id)
-        .await?
-        .into_iter()
-        .filter(|t| t.name == name && hsm.as_ref().is_none_or(|h| *h == t.id.to_string()))
-        .collect();
-    if doomed.is_empty() {
-        return Err(GraphError::invalid_parameter(format!(
-            "Message template \"{name}\" does not exist"
-        ))
-        .into());
-    }
-    let mut changes = ChangeSet::new();
-    for t in &doomed {
-        changes = changes.delete(Delete::Template(t.id)).event(NewEvent {
-            at: state.clock.now(),
-            kind: "template.deleted".into(),
-            subject: format!("template:{}", t.id),
-            detail: json!({ "waba_id": waba.id.to_string(), "name": t.name, "language": t.language }),
-        });
-    }
-    state.store.commit(changes).await?;
+    templates::delete_named(state, waba, &name, hsm.as_deref()).await?;
     Ok(Reply::success().about(waba.id))
-}
-
-#[cfg(test)]
-mod tests {
-    use wamm_wire::ids::WabaId;
-
-    use super::*;
-
-    #[test]
-    fn builder_agrees_with_the_catalogue() {
-        let t = Template {
-            id: TemplateId::new(5001),
-            waba_id: WabaId::new(3001),
-            name: "summer_sale".into(),
-            language: "en_US".into(),
-            category: TemplateCategory::Marketing,
-            status: TemplateStatus::Approved,
-            parameter_format: "POSITIONAL".into(),
-            components: json!([]),
-            message_send_ttl_seconds: None,
-            ad: None,
-            created_at: wamm_domain::Timestamp(0),
-        };
-        catalogue::assert_builder_agrees(&node(&t, true));
-    }
 }

@@ -2,8 +2,7 @@
 
 use serde_json::{Value, json};
 use wamm_domain::onboarding::{business_status, waba_status};
-use wamm_domain::{Business, NewEvent, Waba, WabaStatus, WabaSubscription};
-use wamm_store::{ChangeSet, Delete, Put};
+use wamm_domain::{Business, Waba, WabaStatus, WabaSubscription};
 use wamm_wire::{FieldSelection, GraphError};
 
 use super::auth::Caller;
@@ -13,6 +12,7 @@ use super::reply::{ApiResult, Reply};
 use super::routes::Ctx;
 use super::{phone, template};
 use crate::state::AppState;
+use crate::usecase::waba_settings::{self, WabaChange};
 
 fn wants(sel: Option<&FieldSelection>, name: &str) -> bool {
     sel.is_some_and(|s| s.contains(name))
@@ -161,46 +161,12 @@ pub async fn get(c: Ctx<'_>, waba: &Waba) -> ApiResult {
 /// `POST /{waba-id}`: rename, or change the timezone.
 pub async fn update(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     let Ctx { state, req, caller } = c;
-    let mut waba = waba.clone();
-    let mut changed = Vec::new();
-    if let Some(name) = req.params.str("name") {
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(GraphError::invalid_parameter(
-                "Invalid parameter: name must be a non-empty string of at most 100 characters",
-            )
-            .into());
-        }
-        waba.name = name;
-        changed.push("name");
-    }
-    if let Some(tz) = req.params.str("timezone_id") {
-        if tz.is_empty() || !tz.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(GraphError::invalid_parameter(
-                "Invalid parameter: timezone_id must be a numeric string",
-            )
-            .into());
-        }
-        waba.timezone_id = tz;
-        changed.push("timezone_id");
-    }
-    if changed.is_empty() {
-        return Err(
-            GraphError::invalid_parameter("Nothing to update: pass name or timezone_id").into(),
-        );
-    }
-    let event = NewEvent {
-        at: state.clock.now(),
-        kind: "waba.updated".into(),
-        subject: format!("waba:{}", waba.id),
-        detail: json!({ "fields": changed, "by_app": caller.app.id.to_string() }),
+    let change = WabaChange {
+        name: req.params.str("name"),
+        timezone_id: req.params.str("timezone_id"),
     };
-    let id = waba.id;
-    state
-        .store
-        .commit(ChangeSet::new().put(Put::Waba(waba)).event(event))
-        .await?;
-    Ok(Reply::success().about(id))
+    waba_settings::update(state, caller.app.id, waba, change).await?;
+    Ok(Reply::success().about(waba.id))
 }
 
 /// One subscribed app, as `/{waba-id}/subscribed_apps` and the WABA's `subscribed_apps` field
@@ -290,54 +256,19 @@ pub async fn subscribe(c: Ctx<'_>, waba: &Waba) -> ApiResult {
             .await
             .map_err(|e| crate::webhooks::subscriptions::handshake_error(&e))?;
     }
-    let sub = WabaSubscription {
-        waba_id: waba.id,
-        app_id: caller.app.id,
-        override_callback_uri: override_uri,
-        verify_token,
-        subscribed_at: state.clock.now(),
-    };
-    let event = NewEvent {
-        at: sub.subscribed_at,
-        kind: "waba.app_subscribed".into(),
-        subject: format!("waba:{}", waba.id),
-        detail: json!({ "app_id": caller.app.id.to_string(), "override_callback_uri": sub.override_callback_uri }),
-    };
+    let sub =
+        waba_settings::subscribe(state, caller.app.id, waba, override_uri, verify_token).await?;
     let body = if sub.override_callback_uri.is_some() {
         json!({ "success": true, "data": [subscription_json(Some(&caller.app), &sub)] })
     } else {
         json!({ "success": true })
     };
-    state
-        .store
-        .commit(ChangeSet::new().put(Put::Subscription(sub)).event(event))
-        .await?;
     Ok(Reply::json(body).about(waba.id))
 }
 
 /// `DELETE /{waba-id}/subscribed_apps`: unsubscribes the caller's app.
 pub async fn unsubscribe(c: Ctx<'_>, waba: &Waba) -> ApiResult {
-    let Ctx {
-        state,
-        req: _,
-        caller,
-    } = c;
-    let event = NewEvent {
-        at: state.clock.now(),
-        kind: "waba.app_unsubscribed".into(),
-        subject: format!("waba:{}", waba.id),
-        detail: json!({ "app_id": caller.app.id.to_string() }),
-    };
-    state
-        .store
-        .commit(
-            ChangeSet::new()
-                .delete(Delete::Subscription {
-                    waba: waba.id,
-                    app: caller.app.id,
-                })
-                .event(event),
-        )
-        .await?;
+    let Ctx { state, caller, .. } = c;
+    waba_settings::unsubscribe(state, caller.app.id, waba).await?;
     Ok(Reply::success().about(waba.id))
 }

@@ -7,7 +7,25 @@ pub mod assets;
 pub mod lifecycle;
 pub mod offboard;
 pub mod onboard;
+pub mod registration;
 pub mod review;
 pub mod schedule;
 pub mod send;
 pub mod setup;
+pub mod templates;
+pub mod waba_settings;
+
+use wamm_store::StoreError;
+use wamm_wire::GraphError;
+
+/// Why a use case did not happen: a refusal every door renders as the Graph error it is (the
+/// control API and pages show its message), or a storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A rule refused the change; nothing was written.
+    #[error("{0}")]
+    Refused(#[from] GraphError),
+    /// Storage failed; nothing was written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}

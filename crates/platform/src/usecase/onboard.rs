@@ -12,7 +12,7 @@ use wamm_domain::{
     App, Business, BusinessRole, MigrationIntent, NewEmail, NewEvent, OnboardingRequest,
     RequestStatus, TermsSigned, Timestamp,
 };
-use wamm_store::{ChangeSet, Put, StoreError};
+use wamm_store::{ChangeSet, Guard, Put, StoreError};
 use wamm_wire::ids::{BusinessId, RequestId, SolutionId, UserId};
 use wamm_world::Mint;
 
@@ -290,9 +290,16 @@ pub async fn send_reminders(state: &Platform) -> Result<usize, StoreError> {
             .business(request.partner_business_id)
             .await?
             .map_or_else(|| "Your partner".to_owned(), |b| b.name);
+        let Some(due_at) = request.next_reminder_at else {
+            continue;
+        };
         request.reminders_sent += 1;
         request.next_reminder_at = Some(now.plus_seconds(state.config.timing.reminder_seconds()));
         let changes = ChangeSet::new()
+            .guard(Guard::ReminderDue {
+                request: request.id,
+                due_at,
+            })
             .emails(admin_emails(&business, &partner_name, &request, now, true))
             .event(NewEvent {
                 at: now,
@@ -301,8 +308,12 @@ pub async fn send_reminders(state: &Platform) -> Result<usize, StoreError> {
                 detail: json!({ "request_id": request.id.to_string(), "reminders_sent": request.reminders_sent }),
             })
             .put(Put::Request(request));
-        state.commit(changes).await?;
-        count += 1;
+        match state.commit(changes).await {
+            Ok(_) => count += 1,
+            // Another pass sent it, or the request was decided meanwhile.
+            Err(StoreError::Conflict(name)) if name == "reminder_claimed" => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(count)
 }

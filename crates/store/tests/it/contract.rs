@@ -1939,6 +1939,45 @@ pub async fn auth_codes_are_used_once(store: &dyn Store) {
     assert!(matches!(missing, Err(StoreError::Conflict(_))));
 }
 
+/// A due reminder is claimed once, and never by a pass that read the request before it was
+/// decided or reminded.
+pub async fn reminders_are_claimed_once(store: &dyn Store) {
+    let pending = fixture::request(81, CLIENT, RequestStatus::Pending, Some(1_000));
+    commit(store, ChangeSet::new().put(Put::Request(pending.clone()))).await;
+    let remind = |due_ms: i64, next_ms: i64| {
+        let mut reminded = pending.clone();
+        reminded.reminders_sent += 1;
+        reminded.next_reminder_at = Some(Timestamp::from_millis(next_ms));
+        ChangeSet::new()
+            .guard(wamm_store::Guard::ReminderDue {
+                request: pending.id,
+                due_at: Timestamp::from_millis(due_ms),
+            })
+            .put(Put::Request(reminded))
+            .email(fixture::email(1, "admin@client.example", Some(81)))
+    };
+    commit(store, remind(1_000, 5_000)).await;
+    let claimed = |r: Result<Vec<i64>, StoreError>| matches!(&r, Err(StoreError::Conflict(n)) if n == "reminder_claimed");
+    // A second pass that read the same due time writes nothing.
+    assert!(claimed(store.commit(remind(1_000, 9_000)).await));
+    let now = store
+        .request(pending.id)
+        .await
+        .expect("read")
+        .expect("request");
+    assert_eq!(now.next_reminder_at, Some(Timestamp::from_millis(5_000)));
+    assert_eq!(now.reminders_sent, pending.reminders_sent + 1);
+    // Once decided, a pass holding the current due time still cannot remind it.
+    let mut accepted = now.clone();
+    accepted.status = RequestStatus::Accepted;
+    commit(store, ChangeSet::new().put(Put::Request(accepted.clone()))).await;
+    assert!(claimed(store.commit(remind(5_000, 9_000)).await));
+    assert_eq!(
+        store.request(pending.id).await.expect("read"),
+        Some(accepted)
+    );
+}
+
 /// Reads after a commit see it, whatever was read (and may be cached) before.
 pub async fn reads_see_every_commit(store: &dyn Store) {
     let phone = PhoneNumberId::new(5_000_000_000_001);

@@ -69,6 +69,7 @@ contract_tests!(
     replace_world_clears_requests_and_emails,
     setups_due_follow_the_owed_webhook,
     auth_codes_are_used_once,
+    reminders_are_claimed_once,
     reads_see_every_commit,
     concurrent_commits_fail_alone,
 );
