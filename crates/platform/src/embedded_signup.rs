@@ -21,22 +21,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
-use wamm_domain::signup::{FlowOptions, Progress, Screen, finish_event, next_screen};
-use wamm_domain::{
-    App, AuthCode, Business, BusinessRole, LoginConfig, NewEvent, PartnerAccess, PartnerType,
-    Person, RequestStatus, SystemUser, TermsSigned, Waba, WabaPartner,
-};
-use wamm_store::{ChangeSet, Guard, Put, StoreError};
-use wamm_wire::GraphError;
+use wamm_domain::signup::{FlowOptions, Progress, Screen, next_screen};
+use wamm_domain::{App, Business, BusinessRole, LoginConfig, NewEvent, Person, Waba};
+use wamm_store::{ChangeSet, StoreError};
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, UserId, WabaId};
-use wamm_world::{Mint, hash_token};
 
 use crate::state::AppState;
-use crate::webhooks::fanout;
-
-/// How long a code stays exchangeable.
-pub const CODE_TTL_SECONDS: i64 = 30;
+use crate::usecase::signup::{
+    self, BusinessChoice, CODE_TTL_SECONDS, Choices, PersonChoice, PhoneChoice, WabaChoice,
+};
 
 const SDK: &str = include_str!("../static/sdk.js");
 
@@ -666,232 +659,67 @@ async fn cancelled(state: &AppState, flow: &Flow, screen: Screen) -> Response {
     )
 }
 
-/// The name of the business integration system user an app gets in each client business.
-fn integration_user_name(app: &App) -> String {
-    format!("{} (business integration)", app.name)
-}
-
 async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
-    let now = state.clock.now();
-    // A person, a business, a system user, a phone on an existing WABA and a code (a new
-    // WABA and its setup reserve their own).
-    let mut block = state.minter.block(5).await?;
     let person = match flow.get("person") {
-        Some("new") => Person {
-            id: UserId::new(block.next_id()),
+        Some("new") => PersonChoice::New {
             name: flow.get("person_name").unwrap_or_default().to_owned(),
             email: flow.get("person_email").unwrap_or_default().to_owned(),
-            role: BusinessRole::Admin,
         },
         // `check` kept only a person that exists; one gone since is refused like a lost WABA.
-        Some(id) => person_by_id(state, id)
-            .await?
-            .ok_or_else(|| StoreError::Invalid(format!("no person {id}")))?,
+        Some(id) => PersonChoice::Existing(
+            person_by_id(state, id)
+                .await?
+                .ok_or_else(|| StoreError::Invalid(format!("no person {id}")))?,
+        ),
         None => return Err(StoreError::Invalid("no person chosen".into())),
     };
-    let mut changes = ChangeSet::new();
-    let (mut business, created_business) = match chosen_business(state, flow).await? {
-        Some(b) => (b, false),
-        None => (
-            Business {
-                id: BusinessId::new(block.next_id()),
-                name: flow.get("business_name").unwrap_or_default().to_owned(),
-                country: flow
-                    .get("business_country")
-                    .and_then(|c| c.to_ascii_uppercase().parse().ok())
-                    .unwrap_or_else(|| "US".parse().expect("invariant: US is a country")),
-                verification_status: "not_verified".into(),
-                people: vec![Person {
-                    role: BusinessRole::Admin,
-                    ..person.clone()
-                }],
-                mm_terms: None,
-                created_at: now,
-            },
-            true,
+    let business = match chosen_business(state, flow).await? {
+        Some(b) => BusinessChoice::Existing(b),
+        None => BusinessChoice::New {
+            name: flow.get("business_name").unwrap_or_default().to_owned(),
+            country: flow.get("business_country").map(str::to_owned),
+        },
+    };
+    let waba = match flow.get("waba") {
+        Some("new") => WabaChoice::New {
+            name: flow.get("waba_name").unwrap_or_default().to_owned(),
+        },
+        Some(id) => WabaChoice::Existing(
+            id.parse::<WabaId>()
+                .map_err(|_| StoreError::Invalid(format!("no WABA {id}")))?,
         ),
-    };
-    let signs_terms = business.mm_terms.is_none() && flow.get("terms") == Some("accept");
-    if signs_terms {
-        business.mm_terms = Some(TermsSigned {
-            at: now,
-            by: Some(person.id),
-        });
-        changes = changes.event(NewEvent {
-            at: now,
-            kind: "business.mm_terms_signed".into(),
-            subject: format!("business:{}", business.id),
-            detail: json!({ "by": person.id.to_string(), "via": "embedded_signup" }),
-        });
-        if let Some(mut pending) =
-            crate::usecase::onboard::pending_request(state, business.id).await?
-        {
-            pending.status = RequestStatus::Accepted;
-            pending.decided_at = Some(now);
-            pending.decided_by = Some(person.id);
-            pending.next_reminder_at = None;
-            changes = changes.put(Put::Request(pending));
-        }
-    }
-    let partner = flow.app.business_id;
-    let phone_spec = |coexistence| crate::usecase::assets::PhoneSpec {
-        display_phone_number: flow.get("phone_number").unwrap_or_default().to_owned(),
-        verified_name: flow
-            .get("phone_name")
-            .map_or_else(|| business.name.clone(), str::to_owned),
-        coexistence,
-    };
-    let new_phone = flow.get("phone") == Some("new");
-    let (waba_id, phone_id) = match flow.get("waba") {
-        Some("new") => {
-            let mut spec =
-                crate::usecase::assets::WabaSpec::named(flow.get("waba_name").unwrap_or_default());
-            spec.shared_with = Some(partner);
-            let phone = new_phone.then(|| phone_spec(flow.options.coexistence));
-            let added =
-                crate::usecase::assets::add_waba(state, &business, spec, phone, now).await?;
-            changes = changes.merge(added.changes);
-            (added.waba, added.phone_number)
-        }
-        Some(id) => {
-            let mut waba = match id.parse::<WabaId>() {
-                Ok(w) => state.store.waba(w).await?,
-                Err(_) => None,
-            }
-            .ok_or_else(|| StoreError::Invalid(format!("no WABA {id}")))?;
-            if waba.partner(partner).is_none() {
-                waba.partners.push(WabaPartner {
-                    business_id: partner,
-                    access: PartnerAccess::Shared,
-                    migration_intent: None,
-                });
-            }
-            let phone_id = match flow.get("phone") {
-                Some("new") => {
-                    // A newly connected number brings an offboarded WABA back.
-                    waba.mm_offboarded_at = None;
-                    let number = crate::usecase::assets::new_phone(
-                        &mut block,
-                        waba.id,
-                        phone_spec(flow.options.coexistence),
-                    );
-                    let id = number.id;
-                    changes = changes.put(Put::PhoneNumber(number));
-                    Some(id)
-                }
-                Some("skip") | None => None,
-                Some(p) => p.parse::<PhoneNumberId>().ok(),
-            };
-            let id = waba.id;
-            changes = changes.merge(
-                crate::usecase::setup::put_waba(
-                    state,
-                    waba,
-                    &business,
-                    now,
-                    "connected through Embedded Signup",
-                )
-                .await?,
-            );
-            (id, phone_id)
-        }
         None => return Err(StoreError::Invalid("no WABA chosen".into())),
     };
-    if signs_terms {
-        changes = changes.merge(
-            crate::usecase::setup::start_for_business(state, &business, now, Some(waba_id)).await?,
-        );
-    }
-    if !created_business && !business.people.iter().any(|p| p.id == person.id) {
-        business.people.push(person.clone());
-    }
-    // The app's business integration system user in the client business.
-    let user_name = integration_user_name(&flow.app);
-    let system_user = match state
-        .store
-        .system_users_of(business.id)
-        .await?
-        .into_iter()
-        .find(|u| u.name == user_name)
-    {
-        Some(u) => u,
-        None => {
-            let u = SystemUser {
-                id: UserId::new(block.next_id()),
-                business_id: business.id,
-                name: user_name,
-                role: BusinessRole::Admin,
-            };
-            changes = changes.put(Put::SystemUser(u.clone()));
-            u
-        }
+    let phone = match flow.get("phone") {
+        Some("new") => PhoneChoice::New {
+            display_phone_number: flow.get("phone_number").unwrap_or_default().to_owned(),
+            verified_name: flow.get("phone_name").map(str::to_owned),
+        },
+        Some("skip") | None => PhoneChoice::Skip,
+        Some(p) => p
+            .parse::<PhoneNumberId>()
+            .map_or(PhoneChoice::Skip, PhoneChoice::Existing),
     };
-    let plain = format!("AQ{}", &block.new_token()[4..]);
-    let code = AuthCode {
-        hash: hash_token(&plain),
-        app_id: flow.app.id,
-        config_id: Some(flow.config.id),
-        business_id: business.id,
-        system_user_id: system_user.id,
-        wabas: vec![waba_id],
+    let choices = Choices {
+        app: flow.app.clone(),
+        config_id: flow.config.id,
         scopes: flow.config.permissions.clone(),
-        redirect_uri: flow
+        options: flow.options.clone(),
+        person,
+        business,
+        accept_terms: flow.get("terms") == Some("accept"),
+        waba,
+        phone,
+        code_redirect_uri: flow
             .redirect_uri()
             .filter(|_| flow.origin().is_none())
             .map(str::to_owned),
-        issued_at: now,
-        expires_at: now.plus_seconds(CODE_TTL_SECONDS),
-        used_at: None,
     };
-    // The partner hears that its app was installed (and, for Solution Partners, that it was
-    // added to the WABA) on its app-level `account_update` subscription.
-    let targets = fanout::app_targets(state, flow.app.id, "account_update").await?;
-    let mut values = vec![json!({
-        "event": "PARTNER_APP_INSTALLED",
-        "waba_info": { "waba_id": waba_id.to_string(), "owner_business_id": business.id.to_string(), "partner_app_id": flow.app.id.to_string() }
-    })];
-    if flow.app.partner_type == PartnerType::Bsp {
-        values.push(json!({
-            "event": "PARTNER_ADDED",
-            "waba_info": { "waba_id": waba_id.to_string(), "owner_business_id": business.id.to_string() }
-        }));
-    }
-    for value in &values {
-        changes = changes.webhooks(fanout::deliveries(
-            &targets,
-            waba_id,
-            "account_update",
-            value,
-            now,
-        ));
-    }
-    let finish = finish_event(&flow.options, phone_id.is_some());
-    let mut data =
-        json!({ "waba_id": waba_id.to_string(), "business_id": business.id.to_string() });
-    if let Some(p) = phone_id {
-        data["phone_number_id"] = json!(p.to_string());
-    }
-    changes = changes
-        .event(NewEvent {
-            at: now,
-            kind: "embedded_signup.finished".into(),
-            subject: format!("business:{}", business.id),
-            detail: json!({
-                "app_id": flow.app.id.to_string(),
-                "config_id": flow.config.id.to_string(),
-                "event": finish.as_str(),
-                "data": data,
-                "mm_terms_signed": signs_terms,
-            }),
-        })
-        .put(Put::AuthCode(code));
-    // The business goes first: the WABA's setup reads as of the same transaction.
-    changes.puts.insert(0, Put::Business(business));
-    state.commit(changes).await?;
+    let done = signup::finish(state, choices).await?;
     let login = json!({
         "authResponse": {
-            "code": plain,
-            "userID": person.id.to_string(),
+            "code": done.code,
+            "userID": done.person.to_string(),
             "expiresIn": CODE_TTL_SECONDS,
             "graphDomain": "facebook",
         },
@@ -900,9 +728,9 @@ async fn finish(state: &AppState, flow: &Flow) -> Result<Response, StoreError> {
     Ok(end(
         flow,
         "Done",
-        Some(session_event(flow, finish.as_str(), &data)),
+        Some(session_event(flow, done.event.as_str(), &done.data)),
         &login,
-        &[("code", plain.clone())],
+        &[("code", done.code.clone())],
     ))
 }
 
@@ -932,82 +760,6 @@ fn error_page(e: &DialogError) -> Response {
 
 fn failed(e: &impl std::fmt::Display) -> Response {
     crate::console::page_failed("Embedded Signup", e)
-}
-
-/// Why a code exchange is refused, as Graph's OAuth errors.
-fn code_error(subcode: i64, message: &str) -> GraphError {
-    GraphError::new(400, wamm_wire::error::kind::OAUTH, 100, message).with_subcode(subcode)
-}
-
-/// `GET /oauth/access_token?client_id&client_secret&code[&redirect_uri]`, after the app and
-/// its secret were checked: exchanges an Embedded Signup code for the business token.
-pub async fn exchange(
-    state: &AppState,
-    app: &App,
-    code: &str,
-    redirect_uri: Option<&str>,
-) -> Result<Value, crate::graph::reply::ApiError> {
-    let hash = hash_token(code);
-    let invalid = || code_error(36_007, "Invalid verification code format.");
-    let record = state.store.auth_code(&hash).await?.ok_or_else(invalid)?;
-    // A code of another app is no code at all for this one.
-    if !bool::from(
-        record
-            .app_id
-            .get()
-            .to_be_bytes()
-            .ct_eq(&app.id.get().to_be_bytes()),
-    ) {
-        return Err(invalid().into());
-    }
-    let now = state.clock.now();
-    if record.used_at.is_some() {
-        return Err(code_error(36_009, "This authorization code has been used.").into());
-    }
-    if now >= record.expires_at {
-        return Err(code_error(36_007, "This authorization code has expired.").into());
-    }
-    if let Some(expected) = &record.redirect_uri
-        && redirect_uri != Some(expected.as_str())
-    {
-        return Err(code_error(
-            36_008,
-            "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
-        )
-        .into());
-    }
-    let issued = crate::graph::business_tokens::issue(
-        state,
-        app,
-        record.business_id,
-        Some(record.system_user_id),
-        record.scopes.clone(),
-        record.wabas.clone(),
-        false,
-    )
-    .await?;
-    let used = AuthCode {
-        used_at: Some(now),
-        ..record
-    };
-    let changes = issued
-        .changes
-        .guard(Guard::CodeUnused { hash, at: now })
-        .put(Put::AuthCode(used))
-        .event(NewEvent {
-            at: now,
-            kind: "embedded_signup.code_exchanged".into(),
-            subject: format!("app:{}", app.id),
-            detail: json!({}),
-        });
-    match state.commit(changes).await {
-        Ok(_) => Ok(json!({ "access_token": issued.token, "token_type": "bearer" })),
-        // Exchanged concurrently by another call.
-        Err(StoreError::Conflict(name)) if name == "auth_code_used" => {
-            Err(code_error(36_009, "This authorization code has been used.").into())
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// The sample partner page.

@@ -38,9 +38,11 @@ pub async fn oauth_access_token(state: &AppState, req: &GraphRequest) -> ApiResu
     }
     if let Some(code) = req.params.str("code") {
         let redirect_uri = req.params.str("redirect_uri");
-        let body =
-            crate::embedded_signup::exchange(state, &app, &code, redirect_uri.as_deref()).await?;
-        return Ok(Reply::json(body));
+        let token =
+            crate::usecase::signup::exchange(state, &app, &code, redirect_uri.as_deref()).await?;
+        return Ok(Reply::json(
+            json!({ "access_token": token, "token_type": "bearer" }),
+        ));
     }
     match req.params.str("grant_type").as_deref() {
         Some("client_credentials") => {}

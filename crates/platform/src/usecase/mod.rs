@@ -4,6 +4,7 @@
 //! change set itself. Use cases see only the narrow [`crate::context::Platform`].
 
 pub mod assets;
+pub mod business_tokens;
 pub mod lifecycle;
 pub mod offboard;
 pub mod onboard;
@@ -12,6 +13,7 @@ pub mod review;
 pub mod schedule;
 pub mod send;
 pub mod setup;
+pub mod signup;
 pub mod templates;
 pub mod waba_settings;
 
