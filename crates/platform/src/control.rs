@@ -21,10 +21,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wamm_domain::{DeliveryStatus, NewEvent, Permission, TokenKind, WorldState};
-use wamm_store::{ChangeSet, Put, StoreError};
+use wamm_domain::{DeliveryStatus, Permission, WorldState};
+use wamm_store::StoreError;
 use wamm_wire::ids::{AppId, RequestId, UserId, WabaId};
-use wamm_world::{IssuedToken, Loaded, Mint, WorldError};
+use wamm_world::{IssuedToken, Loaded, WorldError};
 
 use crate::state::AppState;
 
@@ -127,7 +127,7 @@ pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, Co
         counts: counts(&loaded.state),
         tokens: loaded.issued,
     };
-    record(
+    crate::usecase::journal::record(
         state,
         "world.loaded",
         "world",
@@ -179,25 +179,6 @@ pub async fn ensure_demo(state: &AppState) -> Result<Option<WorldSummary>, Contr
     load_world(state, wamm_world::DEMO_WORLD).await.map(Some)
 }
 
-async fn record(
-    state: &AppState,
-    kind: &str,
-    subject: &str,
-    detail: Value,
-) -> Result<(), StoreError> {
-    let event = NewEvent {
-        at: state.clock.now(),
-        kind: kind.to_owned(),
-        subject: subject.to_owned(),
-        detail,
-    };
-    state
-        .store
-        .commit(ChangeSet::new().event(event))
-        .await
-        .map(|_| ())
-}
-
 /// Mints a new system user token for `user` on `app` with `scopes` and returns it (once).
 pub async fn mint_token(
     state: &AppState,
@@ -213,22 +194,7 @@ pub async fn mint_token(
     if state.store.app(app).await?.is_none() {
         return Err(ControlError::NotFound(format!("no app {app}")));
     }
-    let mut block = state.minter.block(1).await?;
-    let token = block.new_token();
-    let now = state.clock.now();
-    let record = crate::mint::token_record(&token, TokenKind::SystemUser, app, now)
-        .acting_as(su.business_id, user)
-        .with_scopes(scopes);
-    let event = NewEvent {
-        at: now,
-        kind: "token.issued".into(),
-        subject: format!("system_user:{user}"),
-        detail: json!({ "app_id": app.to_string(), "hint": record.hint }),
-    };
-    state
-        .store
-        .commit(ChangeSet::new().put(Put::Token(record)).event(event))
-        .await?;
+    let token = crate::usecase::tokens::mint_system_user_token(state, &su, app, scopes).await?;
     Ok(token)
 }
 
@@ -343,7 +309,7 @@ async fn put_world(
 
 async fn reset(State(state): State<AppState>) -> Result<Response, ControlError> {
     state.store.replace_world(&WorldState::default()).await?;
-    record(&state, "world.reset", "world", json!({})).await?;
+    crate::usecase::journal::record(&state, "world.reset", "world", json!({})).await?;
     Ok(axum::Json(json!({ "success": true })).into_response())
 }
 
@@ -419,7 +385,7 @@ async fn move_clock(State(state): State<AppState>, body: Bytes) -> Result<Respon
         state.clock.advance_ms(ms);
     }
     state.save_clock().await?;
-    record(&state, "clock.moved", "clock", clock_json(&state)).await?;
+    crate::usecase::journal::record(&state, "clock.moved", "clock", clock_json(&state)).await?;
     crate::usecase::schedule::run_due_work(&state).await;
     Ok(axum::Json(clock_json(&state)).into_response())
 }
@@ -523,24 +489,7 @@ async fn emit_webhooks(
             "value or values is required".into(),
         ));
     }
-    let now = state.clock.now();
-    let targets = crate::webhooks::fanout::targets(&state, waba, &emit.field).await?;
-    let hooks: Vec<_> = values
-        .iter()
-        .flat_map(|value| {
-            crate::webhooks::fanout::deliveries(&targets, waba, &emit.field, value, now)
-        })
-        .collect();
-    let queued = hooks.len();
-    let event = NewEvent {
-        at: now,
-        kind: "webhook.emitted".into(),
-        subject: format!("waba:{waba}"),
-        detail: json!({ "field": emit.field, "changes": values.len(), "deliveries": queued }),
-    };
-    state
-        .commit(ChangeSet::new().webhooks(hooks).event(event))
-        .await?;
+    let queued = crate::usecase::emit::emit(&state, waba, &emit.field, &values).await?;
     Ok(axum::Json(json!({ "changes": values.len(), "deliveries": queued })).into_response())
 }
 
@@ -597,7 +546,7 @@ async fn redeliver_webhook(
         return Err(ControlError::NotFound(format!("no delivery {id}")));
     }
     state.webhooks.wake.notify_one();
-    record(
+    crate::usecase::journal::record(
         &state,
         "webhook.redelivery_requested",
         &format!("outbox:{id}"),
@@ -768,7 +717,7 @@ async fn decide_review(
             .map_err(|e: wamm_domain::permission::UnknownPermission| {
                 ControlError::BadRequest(e.to_string())
             })?;
-    crate::dashboard::enrolment_step(&state, app, "app.review_decided", |a, now| {
+    crate::usecase::apps::enrolment_step(&state, app, "app.review_decided", |a, now| {
         wamm_domain::enrolment::decide_review(a, permission, decision.approve, now)
     })
     .await?
@@ -851,6 +800,8 @@ async fn add_waba(
     });
     let now = state.clock.now();
     let added = crate::usecase::assets::add_waba(&state, &business, spec, phone, now).await?;
+    // The use case built the writes; they land here whole, as Embedded Signup lands them
+    // inside its own commit.
     state.commit(added.changes).await?;
     let waba = state
         .store
@@ -938,7 +889,7 @@ async fn act_on_message(
             )));
         }
     };
-    let mut message = state
+    let message = state
         .store
         .message(&id)
         .await?
@@ -949,21 +900,7 @@ async fn act_on_message(
             message.status.as_deref().unwrap_or("not sent yet")
         )));
     }
-    let now = state.clock.now();
-    let already_read = message.status.as_deref() == Some("read")
-        || message.plan[..usize::try_from(message.steps_done)
-            .unwrap_or(0)
-            .min(message.plan.len())]
-            .iter()
-            .any(|(_, s)| *s == Step::Read);
-    if step == Step::Click && !already_read {
-        crate::usecase::lifecycle::schedule(&mut message, Step::Read, now);
-    }
-    crate::usecase::lifecycle::schedule(&mut message, step, now);
-    state
-        .commit(ChangeSet::new().put(Put::Message(message)))
-        .await?;
-    crate::usecase::lifecycle::run_due(&state).await?;
+    crate::usecase::lifecycle::recipient_acts(&state, message, step).await?;
     let message = state.store.message(&id).await?;
     Ok(axum::Json(json!(message)).into_response())
 }

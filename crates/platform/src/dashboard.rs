@@ -11,8 +11,8 @@ use wamm_wire::ids::AppId;
 
 use crate::graph::render::enum_text as text;
 use crate::state::AppState;
+use crate::usecase::app_subscriptions::{FieldsMode, set};
 use crate::webhooks::fanout::WABA_OBJECT;
-use crate::webhooks::subscriptions::{FieldsMode, set};
 
 /// The current subscription, as shown.
 pub struct SubscriptionView {
@@ -269,40 +269,6 @@ pub async fn save(State(state): State<AppState>, Path(id): Path<String>, body: B
     }
 }
 
-/// Applies an enrolment step to the app and stores it with an event, in one transaction.
-pub async fn enrolment_step(
-    state: &AppState,
-    app_id: AppId,
-    kind: &str,
-    step: impl FnOnce(
-        &mut wamm_domain::App,
-        wamm_domain::Timestamp,
-    ) -> Result<(), wamm_domain::enrolment::EnrolmentError>,
-) -> Result<Result<(), String>, wamm_store::StoreError> {
-    let Some(mut app) = state.store.app(app_id).await? else {
-        return Ok(Err(format!("no app {app_id}")));
-    };
-    let now = state.clock.now();
-    if let Err(e) = step(&mut app, now) {
-        return Ok(Err(e.to_string()));
-    }
-    let event = wamm_domain::NewEvent {
-        at: now,
-        kind: kind.to_owned(),
-        subject: format!("app:{app_id}"),
-        detail: serde_json::json!({ "enrolment": app.mm_enrolment, "permissions": app.permissions }),
-    };
-    state
-        .store
-        .commit(
-            wamm_store::ChangeSet::new()
-                .put(wamm_store::Put::App(app))
-                .event(event),
-        )
-        .await?;
-    Ok(Ok(()))
-}
-
 fn permission_of(text: &str) -> Result<wamm_domain::Permission, String> {
     text.parse::<wamm_domain::Permission>()
         .map_err(|e| e.to_string())
@@ -320,7 +286,7 @@ async fn finish(
     let Ok(app_id) = id.parse::<AppId>() else {
         return not_found();
     };
-    match enrolment_step(state, app_id, kind, step).await {
+    match crate::usecase::apps::enrolment_step(state, app_id, kind, step).await {
         Ok(Ok(())) => back(id, ""),
         Ok(Err(message)) => back(
             id,
@@ -439,32 +405,10 @@ pub async fn add_login_config(
         );
     }
     let result = async {
-        let Some(mut app) = state.store.app(app_id).await? else {
+        let Some(app) = state.store.app(app_id).await? else {
             return Ok(None);
         };
-        let mut block = state.minter.block(1).await?;
-        let now = state.clock.now();
-        let config = wamm_domain::LoginConfig {
-            id: wamm_world::Mint::next_id(&mut block),
-            name,
-            permissions,
-            marketing_messages,
-            created_at: now,
-        };
-        let event = wamm_domain::NewEvent {
-            at: now,
-            kind: "app.login_config_created".into(),
-            subject: format!("app:{app_id}"),
-            detail: serde_json::json!({ "config_id": config.id.to_string(), "name": config.name }),
-        };
-        app.login_configs.push(config);
-        state
-            .store
-            .commit(
-                wamm_store::ChangeSet::new()
-                    .put(wamm_store::Put::App(app))
-                    .event(event),
-            )
+        crate::usecase::apps::add_login_config(&state, app, name, permissions, marketing_messages)
             .await?;
         Ok::<_, wamm_store::StoreError>(Some(()))
     }

@@ -22,8 +22,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 use wamm_domain::signup::{FlowOptions, Progress, Screen, next_screen};
-use wamm_domain::{App, Business, BusinessRole, LoginConfig, NewEvent, Person, Waba};
-use wamm_store::{ChangeSet, StoreError};
+use wamm_domain::{App, Business, BusinessRole, LoginConfig, Person, Waba};
+use wamm_store::StoreError;
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, UserId, WabaId};
 
 use crate::state::AppState;
@@ -631,14 +631,14 @@ fn session_event(flow: &Flow, event: &str, data: &Value) -> Value {
 }
 
 async fn cancelled(state: &AppState, flow: &Flow, screen: Screen) -> Response {
-    let now = state.clock.now();
-    let event = NewEvent {
-        at: now,
-        kind: "embedded_signup.cancelled".into(),
-        subject: format!("app:{}", flow.app.id),
-        detail: json!({ "current_step": screen.as_str() }),
-    };
-    if let Err(e) = state.commit(ChangeSet::new().event(event)).await {
+    if let Err(e) = crate::usecase::journal::record(
+        state,
+        "embedded_signup.cancelled",
+        &format!("app:{}", flow.app.id),
+        json!({ "current_step": screen.as_str() }),
+    )
+    .await
+    {
         return failed(&e);
     }
     end(

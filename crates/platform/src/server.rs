@@ -219,7 +219,7 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
     let mut background = vec![clock_task, scheduler_task];
     if state.config.webhooks.dispatch {
         background.push(tokio::spawn(crate::webhooks::dispatcher::run(
-            state.clone(),
+            state.platform.clone(),
         )));
     }
     tracing::info!(%addr, backend = %state.store.backend(), "wamm platform listening");

@@ -520,7 +520,9 @@ async fn through_platform(
     }
     let dispatcher = (args.preload && !args.probe).then(|| {
         started = Instant::now();
-        tokio::spawn(wamm_platform::webhooks::dispatcher::run(state.clone()))
+        tokio::spawn(wamm_platform::webhooks::dispatcher::run(
+            state.platform.clone(),
+        ))
     });
     let phase = finish_phase(rx, args.events, started, idle).await;
     // Rows are marked delivered after the receiver answered: give the bookkeeping a moment.

@@ -72,6 +72,15 @@ pub fn to_ascii_vec<T: ?Sized + Serialize>(value: &T) -> serde_json::Result<Vec<
     Ok(out)
 }
 
+/// The text of a unit enum as serde writes it (`APPROVED`, `advanced`, …); empty for a value
+/// that does not serialize to a string.
+pub fn enum_text<T: Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub mod render;
 pub mod reply;
 pub mod request;
 pub mod routes;
+pub mod subscriptions;
 pub mod template;
 pub mod tokens;
 pub mod usage;

@@ -10,13 +10,7 @@ use wamm_wire::{FieldSelection, GraphError};
 
 use super::catalogue::{self, NodeType};
 
-/// The text of a unit enum as serde writes it (`APPROVED`, `advanced`, …).
-pub fn enum_text<T: serde::Serialize>(v: T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
+pub use wamm_wire::json::enum_text;
 
 /// A field's content.
 #[derive(Debug, Clone)]

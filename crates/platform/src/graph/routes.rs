@@ -18,9 +18,10 @@ use super::catalogue::{self, NodeType};
 use super::objects::NodeKind;
 use super::reply::ApiResult;
 use super::request::GraphRequest;
-use super::{business, business_tokens, intent, messages, phone, template, tokens, waba};
+use super::{
+    business, business_tokens, intent, messages, phone, subscriptions, template, tokens, waba,
+};
 use crate::state::AppState;
-use crate::webhooks::subscriptions;
 
 /// What every handler is given: the platform, the parsed request, and the caller whose access
 /// rule has already been judged.

@@ -3,11 +3,10 @@
 
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
-use wamm_domain::{App, NewEvent, Permission, SystemUser, TokenKind, TokenRecord};
-use wamm_store::{ChangeSet, Put};
+use wamm_domain::{App, Permission, SystemUser, TokenKind, TokenRecord};
 use wamm_wire::GraphError;
 use wamm_wire::ids::AppId;
-use wamm_world::{Mint, hash_token};
+use wamm_world::hash_token;
 
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
@@ -57,21 +56,7 @@ pub async fn oauth_access_token(state: &AppState, req: &GraphRequest) -> ApiResu
             );
         }
     }
-    let mut block = state.minter.block(1).await?;
-    // Graph's app tokens look like `app_id|opaque`; the opaque part is what we hash and keep.
-    let token = format!("{}|{}", app.id, &block.new_token()[4..31]);
-    let now = state.clock.now();
-    let record = crate::mint::token_record(&token, TokenKind::App, app.id, now);
-    let event = NewEvent {
-        at: now,
-        kind: "token.app_issued".into(),
-        subject: format!("app:{}", app.id),
-        detail: json!({ "hint": record.hint }),
-    };
-    state
-        .store
-        .commit(ChangeSet::new().put(Put::Token(record)).event(event))
-        .await?;
+    let token = crate::usecase::tokens::issue_app_token(state, &app).await?;
     Ok(Reply::json(
         json!({ "access_token": token, "token_type": "bearer" }),
     ))

@@ -254,7 +254,7 @@ pub async fn subscribe(c: Ctx<'_>, waba: &Waba) -> ApiResult {
         // An override is used only once it passes Meta's verification handshake.
         crate::webhooks::handshake::verify(&state.webhooks.outbound, uri, token)
             .await
-            .map_err(|e| crate::webhooks::subscriptions::handshake_error(&e))?;
+            .map_err(|e| crate::usecase::app_subscriptions::handshake_error(&e))?;
     }
     let sub =
         waba_settings::subscribe(state, caller.app.id, waba, override_uri, verify_token).await?;

@@ -281,3 +281,27 @@ pub fn schedule(message: &mut Message, step: Step, at: Timestamp) {
     pending.sort_by_key(|(t, _)| *t);
     message.plan.extend(pending);
 }
+
+/// The recipient reads `message` (or clicks its link, which reads it first) now; the steps
+/// and their webhooks are taken at once.
+pub async fn recipient_acts(
+    platform: &Platform,
+    mut message: Message,
+    step: Step,
+) -> Result<(), StoreError> {
+    let now = platform.clock.now();
+    let already_read = message.status.as_deref() == Some("read")
+        || message.plan[..usize::try_from(message.steps_done)
+            .unwrap_or(0)
+            .min(message.plan.len())]
+            .iter()
+            .any(|(_, s)| *s == Step::Read);
+    if step == Step::Click && !already_read {
+        schedule(&mut message, Step::Read, now);
+    }
+    schedule(&mut message, step, now);
+    platform
+        .commit(ChangeSet::new().put(Put::Message(message)))
+        .await?;
+    run_due(platform).await.map(|_| ())
+}

@@ -3,8 +3,12 @@
 //! pages, Embedded Signup) that offers a behaviour calls the same use case; none builds a
 //! change set itself. Use cases see only the narrow [`crate::context::Platform`].
 
+pub mod app_subscriptions;
+pub mod apps;
 pub mod assets;
 pub mod business_tokens;
+pub mod emit;
+pub mod journal;
 pub mod lifecycle;
 pub mod offboard;
 pub mod onboard;
@@ -15,6 +19,7 @@ pub mod send;
 pub mod setup;
 pub mod signup;
 pub mod templates;
+pub mod tokens;
 pub mod waba_settings;
 
 use wamm_store::StoreError;

@@ -8,8 +8,8 @@ use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::TemplateId;
 
 use crate::context::Platform;
-use crate::graph::render::enum_text;
 use crate::webhooks::fanout;
+use wamm_wire::json::enum_text;
 
 /// Why a review action did nothing.
 #[derive(Debug, thiserror::Error)]

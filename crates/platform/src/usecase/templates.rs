@@ -13,7 +13,7 @@ use wamm_world::Mint;
 
 use super::Error;
 use crate::context::Platform;
-use crate::graph::render::enum_text;
+use wamm_wire::json::enum_text;
 
 /// A template to create, as the caller wrote it.
 #[derive(Debug, Clone)]

@@ -19,7 +19,7 @@ use wamm_wire::ids::AppId;
 
 use super::fanout::WABA_OBJECT;
 use crate::clock::wall_ms;
-use crate::state::AppState;
+use crate::context::Platform;
 
 /// A small, fast generator for retry jitter; jitter needs spread, not secrecy.
 struct Jitter(u64);
@@ -60,7 +60,7 @@ pub fn entry(item: &OutboxItem) -> Value {
 const GATHER: Duration = Duration::from_millis(5);
 
 /// Runs the worker until the task is aborted.
-pub async fn run(state: AppState) {
+pub async fn run(state: Platform) {
     let rt = Arc::clone(&state.webhooks);
     let config = rt.config.clone();
     let lease = config.lease();
@@ -129,7 +129,7 @@ struct Lease {
     until: i64,
 }
 
-async fn deliver(state: AppState, items: Vec<OutboxItem>, gate: Arc<Semaphore>, lease: Lease) {
+async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, lease: Lease) {
     let deadline = lease.deadline;
     let Ok(_permit) = gate.acquire_owned().await else {
         return;

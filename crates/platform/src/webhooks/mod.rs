@@ -1,7 +1,8 @@
 //! Webhooks delivered the way Meta delivers them.
 //!
-//! - [`subscriptions`]: `/{app-id}/subscriptions` and per-WABA overrides, each behind Meta's
-//!   verification handshake ([`handshake`]).
+//! - [`handshake`]: Meta's verification handshake, run before a callback is used
+//!   (`/{app-id}/subscriptions` and per-WABA overrides are served by the Graph door and set by
+//!   [`crate::usecase::app_subscriptions`]).
 //! - [`fanout`]: which endpoints a change goes to (the WABA's subscribed apps whose app-level
 //!   subscription includes the field), as outbox rows written in the same transaction as the
 //!   change.
@@ -16,7 +17,6 @@ pub mod faults;
 pub mod handshake;
 pub mod outbound;
 pub mod policy;
-pub mod subscriptions;
 
 use std::time::Duration;
 

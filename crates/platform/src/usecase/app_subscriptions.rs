@@ -1,21 +1,19 @@
-//! `/{app-id}/subscriptions`: the app-level webhook configuration, as Graph serves it.
+//! An app's webhook subscription: set from the Graph call and from the App Dashboard form
+//! alike, and removed field by field or whole.
 //!
 //! Setting a callback runs Meta's verification handshake first. A callback that fails it is
 //! refused with Graph's verification error and changes nothing that worked: an active
 //! subscription keeps its verified callback, token and fields. Only an app with no working
 //! subscription keeps the failed one, inactive, so the dashboard can show what was tried.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wamm_domain::{App, AppSubscription, NewEvent};
-use wamm_store::{ChangeSet, Delete, Put};
+use wamm_store::{ChangeSet, Delete, Put, StoreError};
 use wamm_wire::GraphError;
 
-use super::fanout::WABA_OBJECT;
-use super::handshake::{HandshakeError, verify};
-use crate::graph::reply::{ApiResult, Reply};
-use crate::graph::request::GraphRequest;
-use crate::graph::routes::Ctx;
-use crate::state::AppState;
+use crate::context::Platform;
+use crate::webhooks::fanout::WABA_OBJECT;
+use crate::webhooks::handshake::{HandshakeError, verify};
 
 /// The Graph error for a failed handshake.
 pub fn handshake_error(e: &HandshakeError) -> GraphError {
@@ -37,69 +35,9 @@ pub fn handshake_error(e: &HandshakeError) -> GraphError {
 
 /// A storage failure while setting a subscription: logged once here, answered as Graph's
 /// unknown error like every other storage failure.
-fn storage_failure(e: &wamm_store::StoreError) -> GraphError {
+fn storage_failure(e: &StoreError) -> GraphError {
     tracing::error!(error = %e, "storage failure while setting a webhook subscription");
     GraphError::unknown()
-}
-
-/// Parses `fields` given as `a,b`, as a JSON array, or as a JSON array in text.
-pub fn parse_fields(req: &GraphRequest) -> Result<Vec<String>, GraphError> {
-    let raw: Vec<String> = match req.params.get("fields") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        Some(_) => {
-            let text = req.params.str("fields").unwrap_or_default();
-            if text.trim_start().starts_with('[') {
-                serde_json::from_str::<Vec<String>>(&text).map_err(|_| {
-                    GraphError::invalid_parameter("Param fields must be a list of field names")
-                })?
-            } else {
-                text.split(',')
-                    .map(|f| f.trim().to_owned())
-                    .filter(|f| !f.is_empty())
-                    .collect()
-            }
-        }
-    };
-    if let Some(bad) = raw
-        .iter()
-        .find(|f| !wamm_world::WEBHOOK_FIELDS.contains(&f.as_str()))
-    {
-        return Err(GraphError::invalid_parameter(format!(
-            "Param fields contains an invalid field for object {WABA_OBJECT}: {bad}"
-        )));
-    }
-    let mut fields = raw;
-    fields.sort();
-    fields.dedup();
-    Ok(fields)
-}
-
-fn render(sub: &AppSubscription, version: &str) -> Value {
-    json!({
-        "object": sub.object,
-        "callback_url": sub.callback_url,
-        "active": sub.active,
-        "fields": sub.fields.iter().map(|f| json!({ "name": f, "version": version })).collect::<Vec<_>>(),
-    })
-}
-
-/// `GET /{app-id}/subscriptions`.
-pub async fn list(c: Ctx<'_>, app: &App) -> ApiResult {
-    let Ctx { state, req, .. } = c;
-    let version = req.version.to_string();
-    let data: Vec<Value> = state
-        .store
-        .app_subscriptions(app.id)
-        .await?
-        .iter()
-        .map(|s| render(s, &version))
-        .collect();
-    Ok(Reply::json(json!({ "data": data })))
 }
 
 /// How new fields combine with those already subscribed.
@@ -114,14 +52,14 @@ pub enum FieldsMode {
 /// Sets the app's subscription, running the handshake when the callback changes; for the
 /// Graph call and the console form alike.
 pub async fn set(
-    state: &AppState,
+    platform: &Platform,
     app: &App,
     callback_url: Option<String>,
     verify_token: Option<String>,
     fields: Vec<String>,
     mode: FieldsMode,
 ) -> Result<AppSubscription, GraphError> {
-    let existing = state
+    let existing = platform
         .store
         .app_subscriptions(app.id)
         .await
@@ -149,7 +87,7 @@ pub async fn set(
             "The parameter fields is required",
         ));
     }
-    state
+    platform
         .webhooks
         .outbound
         .check(&url)
@@ -160,9 +98,9 @@ pub async fn set(
     let verified = if same_callback {
         Ok(())
     } else {
-        verify(&state.webhooks.outbound, &url, &token).await
+        verify(&platform.webhooks.outbound, &url, &token).await
     };
-    let now = state.clock.now();
+    let now = platform.clock.now();
     if let (Err(e), Some(working)) = (&verified, existing.as_ref().filter(|s| s.active)) {
         let event = NewEvent {
             at: now,
@@ -170,7 +108,7 @@ pub async fn set(
             subject: format!("app:{}", app.id),
             detail: json!({ "callback_url": url, "kept_callback_url": working.callback_url, "active": false }),
         };
-        state
+        platform
             .store
             .commit(ChangeSet::new().event(event))
             .await
@@ -196,7 +134,7 @@ pub async fn set(
         subject: format!("app:{}", app.id),
         detail: json!({ "callback_url": sub.callback_url, "fields": sub.fields, "active": sub.active }),
     };
-    state
+    platform
         .store
         .commit(
             ChangeSet::new()
@@ -208,37 +146,18 @@ pub async fn set(
     verified.map(|()| sub).map_err(|e| handshake_error(&e))
 }
 
-/// `POST /{app-id}/subscriptions`.
-pub async fn create(c: Ctx<'_>, app: &App) -> ApiResult {
-    let Ctx { state, req, .. } = c;
-    let object = req.params.required("object")?;
-    if object != WABA_OBJECT {
-        return Err(GraphError::invalid_parameter(format!(
-            "Param object must be {WABA_OBJECT} on this platform"
-        ))
-        .into());
-    }
-    let fields = parse_fields(req)?;
-    set(
-        state,
-        app,
-        req.params.str("callback_url"),
-        req.params.str("verify_token"),
-        fields,
-        FieldsMode::Merge,
-    )
-    .await?;
-    Ok(Reply::success())
-}
-
-/// `DELETE /{app-id}/subscriptions[?object=…][&fields=…]`: removes fields, or the whole object.
-pub async fn delete(c: Ctx<'_>, app: &App) -> ApiResult {
-    let Ctx { state, req, .. } = c;
-    let fields = parse_fields(req)?;
-    let now = state.clock.now();
+/// Removes `fields` from the app's subscriptions (of `object` only, when given), or whole
+/// subscriptions when no field is named.
+pub async fn remove(
+    platform: &Platform,
+    app: &App,
+    object: Option<&str>,
+    fields: Vec<String>,
+) -> Result<(), StoreError> {
+    let now = platform.clock.now();
     let mut changes = ChangeSet::new();
-    for mut sub in state.store.app_subscriptions(app.id).await? {
-        if req.params.str("object").is_some_and(|o| o != sub.object) {
+    for mut sub in platform.store.app_subscriptions(app.id).await? {
+        if object.is_some_and(|o| o != sub.object) {
             continue;
         }
         if fields.is_empty() {
@@ -258,6 +177,6 @@ pub async fn delete(c: Ctx<'_>, app: &App) -> ApiResult {
         subject: format!("app:{}", app.id),
         detail: json!({ "fields": fields }),
     };
-    state.store.commit(changes.event(event)).await?;
-    Ok(Reply::success())
+    platform.commit(changes.event(event)).await?;
+    Ok(())
 }
