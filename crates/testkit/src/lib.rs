@@ -3,10 +3,13 @@
 //! Only test code depends on this crate. It holds what more than one suite needs in the same
 //! form: throwaway PostgreSQL databases, a webhook signature check written straight on the
 //! `hmac` crate, independent of the code under test, and (feature `browser`) headless
-//! Chromium driven over WebDriver.
+//! Chromium driven over WebDriver, and (feature `conformance`) the check of Graph answers
+//! against Meta's vendored OpenAPI spec.
 
 #[cfg(feature = "browser")]
 pub mod browser;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

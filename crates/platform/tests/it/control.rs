@@ -445,16 +445,15 @@ async fn sqlite_file_persists_across_restarts() {
     running.state.save_clock().await.expect("clock saved");
     let ahead = running.state.clock.now();
     let http = reqwest::Client::new();
-    let created: Value = http
-        .post(format!("{}/v23.0/3001/message_templates", running.base_url()))
-        .bearer_auth(FULL)
-        .json(&json!({"name": "kept", "language": "en_US", "category": "MARKETING", "components": [{"type": "BODY", "text": "x"}]}))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("json");
+    let created = exchange(
+        &running.state,
+        http
+            .post(format!("{}/v23.0/3001/message_templates", running.base_url()))
+            .bearer_auth(FULL)
+            .json(&json!({"name": "kept", "language": "en_US", "category": "MARKETING", "components": [{"type": "BODY", "text": "x"}]})),
+    )
+    .await
+    .json;
     running.stop().await;
     let again = wamm_platform::start(config).await.expect("restart");
     assert!(
@@ -462,15 +461,13 @@ async fn sqlite_file_persists_across_restarts() {
         "the clock keeps its offset"
     );
     let id = created["id"].as_str().expect("id");
-    let r: Value = http
-        .get(format!("{}/v23.0/{id}", again.base_url()))
-        .bearer_auth(FULL)
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let r = exchange(
+        &again.state,
+        http.get(format!("{}/v23.0/{id}", again.base_url()))
+            .bearer_auth(FULL),
+    )
+    .await
+    .json;
     assert_eq!(r["name"], "kept");
     again.stop().await;
 }
@@ -504,22 +501,20 @@ async fn replicas_share_one_postgres_database() {
     );
     let http = reqwest::Client::new();
     let mut ids = std::collections::HashSet::new();
-    for (i, base) in [a.base.clone(), b.base_url()]
+    for (i, (base, state)) in [(a.base.clone(), &a.running.state), (b.base_url(), &b.state)]
         .iter()
         .cycle()
         .take(6)
         .enumerate()
     {
-        let created: Value = http
-            .post(format!("{base}/v23.0/3001/message_templates"))
-            .bearer_auth(FULL)
-            .json(&json!({"name": format!("replica_{i}"), "language": "en_US", "category": "MARKETING", "components": [{"type": "BODY", "text": "x"}]}))
-            .send()
-            .await
-            .expect("create")
-            .json()
-            .await
-            .expect("json");
+        let created = exchange(
+            state,
+            http.post(format!("{base}/v23.0/3001/message_templates"))
+                .bearer_auth(FULL)
+                .json(&json!({"name": format!("replica_{i}"), "language": "en_US", "category": "MARKETING", "components": [{"type": "BODY", "text": "x"}]})),
+        )
+        .await
+        .json;
         assert!(
             ids.insert(created["id"].as_str().expect("id").to_owned()),
             "IDs never repeat across replicas"
@@ -543,7 +538,7 @@ async fn with_headers(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    Resp::from(request.send().await.expect("answer")).await
+    p.send(request).await
 }
 
 async fn the_control_api_refuses_other_sites_and_hosts(backend: Backend) {

@@ -1,12 +1,13 @@
 //! The platform's HTTP suite: a real server on a real socket, on SQLite and on PostgreSQL,
 //! driven through every Graph endpoint and error path it serves, plus the control API and the
-//! console.
+//! console. Every Graph answer is checked against Meta's OpenAPI spec (`conformance`).
 
 mod support;
 
 mod authz;
 mod browser;
 mod business;
+mod conformance;
 mod connections;
 mod control;
 mod conventions;

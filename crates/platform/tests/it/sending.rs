@@ -700,17 +700,17 @@ async fn pair_rate_and_throughput(backend: Backend) {
     let mut tasks = Vec::new();
     for i in 0..150 {
         let url = format!("{}/v23.0/81001/marketing_messages", p.base);
+        let state = p.running.state.clone();
         tasks.push(tokio::spawn(async move {
-            let r = reqwest::Client::new()
-                .post(url)
-                .bearer_auth(BSP)
-                .json(&promo(&format!("1631556{i:04}")))
-                .send()
-                .await
-                .expect("send");
-            let status = r.status().as_u16();
-            let body: Value = r.json().await.unwrap_or_default();
-            (status, body["error"]["code"].clone())
+            let r = exchange(
+                &state,
+                reqwest::Client::new()
+                    .post(url)
+                    .bearer_auth(BSP)
+                    .json(&promo(&format!("1631556{i:04}"))),
+            )
+            .await;
+            (r.status, r.json["error"]["code"].clone())
         }));
     }
     let mut accepted = 0;

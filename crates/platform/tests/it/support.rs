@@ -1,9 +1,12 @@
 //! The test harness: a platform on a real socket, on SQLite or PostgreSQL, loaded with the
-//! suite's world, and a small HTTP helper that keeps status, headers and JSON together.
+//! suite's world, and a small HTTP helper that keeps status, headers and JSON together. Every
+//! request goes through [`exchange`], which checks each Graph answer against Meta's spec.
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use wamm_platform::{PlatformConfig, Running};
+use wamm_platform::{AppState, PlatformConfig, Running};
+
+use crate::conformance;
 
 /// The suite's world, with fixed IDs and known tokens.
 pub const WORLD: &str = include_str!("world.yaml");
@@ -47,7 +50,7 @@ pub struct TestPlatform {
 }
 
 /// An HTTP answer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resp {
     /// Status code.
     pub status: u16,
@@ -59,8 +62,34 @@ pub struct Resp {
     pub text: String,
 }
 
+/// Sends `request` and reads the whole answer. When the request is a Graph call, the answer
+/// is checked against Meta's OpenAPI spec (status, headers, body); a departure panics here,
+/// naming the operation and the JSON path. What the path's ID names is read from `state`
+/// before the call, so that a call deleting the object is still matched.
+pub async fn exchange(state: &AppState, request: reqwest::RequestBuilder) -> Resp {
+    let (http, request) = request.build_split();
+    let request = request.expect("request builds");
+    let method = request.method().as_str().to_owned();
+    let url = request.url();
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let target = if conformance::is_graph(&path) {
+        Some(conformance::target(state, &path).await)
+    } else {
+        None
+    };
+    let resp = Resp::from(http.execute(request).await.expect("request completes")).await;
+    if let Some(target) = target {
+        conformance::check(&method, &path, target, &resp);
+    }
+    resp
+}
+
 impl Resp {
-    /// Reads a whole answer.
+    /// Reads a whole answer, unchecked: for answers that are not the platform's (a webhook
+    /// receiver's) or that [`exchange`] already checks.
     pub async fn from(res: reqwest::Response) -> Self {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
@@ -189,7 +218,7 @@ impl TestPlatform {
         if let Some(body) = json {
             req = req.json(body);
         }
-        Resp::from(req.send().await.expect("request completes")).await
+        self.send(req).await
     }
 
     /// `GET path` with a bearer token and another `Host` header.
@@ -199,7 +228,7 @@ impl TestPlatform {
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .header("host", host);
-        Resp::from(req.send().await.expect("request completes")).await
+        self.send(req).await
     }
 
     /// Sends a request `build` shapes (extra headers and the like). `path` starts with `/`.
@@ -210,7 +239,12 @@ impl TestPlatform {
         build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
     ) -> Resp {
         let req = build(self.http.request(method, format!("{}{path}", self.base)));
-        Resp::from(req.send().await.expect("request completes")).await
+        self.send(req).await
+    }
+
+    /// Sends a request built on any client through [`exchange`].
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Resp {
+        exchange(&self.running.state, request).await
     }
 
     /// Moves the platform clock through the control API (`advance_seconds`, `set`, `freeze`).
@@ -285,7 +319,7 @@ impl TestPlatform {
             }
             body.extend_from_slice(field.as_bytes());
         }
-        Resp::from(request.body(body).send().await.expect("request completes")).await
+        self.send(request.body(body)).await
     }
 }
 

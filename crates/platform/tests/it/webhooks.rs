@@ -557,16 +557,15 @@ async fn destinations_are_allow_listed(backend: Backend) {
         .await
         .expect("world");
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
-    let r: Value = reqwest::Client::new()
-        .post(format!("{}/v23.0/2000/subscriptions", running.base_url()))
-        .bearer_auth(APP_TOKEN)
-        .json(&json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"}))
-        .send()
-        .await
-        .expect("call")
-        .json()
-        .await
-        .expect("json");
+    let r = exchange(
+        &running.state,
+        reqwest::Client::new()
+            .post(format!("{}/v23.0/2000/subscriptions", running.base_url()))
+            .bearer_auth(APP_TOKEN)
+            .json(&json!({"object": "whatsapp_business_account", "callback_url": receiver.url, "verify_token": "verify-me", "fields": "account_update"})),
+    )
+    .await
+    .json;
     assert_eq!(r["error"]["code"], 100, "{r}");
     assert!(
         r["error"]["message"]
