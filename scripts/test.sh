@@ -20,3 +20,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast "$@"
 fi
+
+# What the run checked against Meta's spec (every Graph answer of the platform suite).
+cargo run --quiet -p wamm-testkit --features conformance --bin conformance-report
