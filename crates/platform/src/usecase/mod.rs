@@ -11,3 +11,4 @@ pub mod review;
 pub mod schedule;
 pub mod send;
 pub mod setup;
+pub mod solutions;
