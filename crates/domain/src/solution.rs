@@ -451,7 +451,7 @@ pub enum MigrationRefusal {
     BadScheduleTime,
 }
 
-/// Checks an INITIATE_MIGRATION of `waba` onto `solution` by `app` of `partner`; `open` is the
+/// Checks an `INITIATE_MIGRATION` of `waba` onto `solution` by `app` of `partner`; `open` is the
 /// WABA's intent in progress, if any.
 pub fn may_initiate(
     solution: &Solution,
@@ -476,7 +476,7 @@ pub fn may_initiate(
     Ok(())
 }
 
-/// Applies a partner's CANCEL, CONFIRM or SCHEDULE to the open intent `m`.
+/// Applies a partner's cancel, confirm or schedule to the open intent `m`.
 pub fn act(
     m: &SolutionMigration,
     action: MigrationAction,

@@ -352,7 +352,7 @@ pub fn message(id: &str, to: &str) -> wamm_domain::Message {
 pub fn solution(id: u64, owner: AppId, partner: AppId) -> wamm_domain::solution::Solution {
     use wamm_domain::solution::{PartnerStatus, PendingRequest, Solution, SolutionStatus};
     Solution {
-        id: wamm_wire::ids::SolutionId::new(id),
+        id: SolutionId::new(id),
         name: format!("Solution {id}"),
         owner_app_id: owner,
         owner_business_id: PARTNER,
@@ -379,7 +379,7 @@ pub fn migration(
     wamm_domain::solution::SolutionMigration {
         id: wamm_wire::ids::MigrationIntentId::new(id),
         waba_id: waba,
-        solution_id: wamm_wire::ids::SolutionId::new(solution),
+        solution_id: SolutionId::new(solution),
         client_business_id: CLIENT,
         partner_business_id: PARTNER,
         app_id: APP,
