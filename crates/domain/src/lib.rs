@@ -14,6 +14,7 @@ pub mod onboarding;
 pub mod permission;
 pub mod sending;
 pub mod signup;
+pub mod solution;
 pub mod template;
 pub mod time;
 

@@ -225,6 +225,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/accept", post(accept_request))
         .route("/requests/{id}/reject", post(reject_request))
         .route("/reminders", post(run_reminders))
+        .route("/migration_intents/{id}/{decision}", post(decide_migration))
         .route("/businesses/{id}/wabas", post(add_waba))
         .route("/phone_numbers/{id}/disconnect", post(disconnect_number))
         .route("/messages/{id}", get(get_message))
@@ -686,6 +687,36 @@ async fn reject_request(
         crate::usecase::onboard::Decision::Reject,
     )
     .await
+}
+
+/// The business that owns a WABA accepts or rejects a migration intent to a solution (Meta:
+/// Business settings > Requests > Received), as `{"user_id"?}` (the first admin by default).
+async fn decide_migration(
+    State(state): State<AppState>,
+    axum::extract::Path((id, how)): axum::extract::Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    use crate::usecase::solutions::SolutionError as E;
+    let accept = match how.as_str() {
+        "accept" => true,
+        "reject" => false,
+        other => {
+            return Err(ControlError::NotFound(format!(
+                "no decision {other}: use accept or reject"
+            )));
+        }
+    };
+    let id: wamm_wire::ids::MigrationIntentId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("migration intent id: {e}")))?;
+    let decided = crate::usecase::solutions::decide_migration(&state, id, accept, decision(&body)?)
+        .await
+        .map_err(|e| match e {
+            E::UnknownMigration(_) => ControlError::NotFound(e.to_string()),
+            E::Store(s) => ControlError::Store(s),
+            other => ControlError::BadRequest(other.to_string()),
+        })?;
+    Ok(axum::Json(json!(decided)).into_response())
 }
 
 /// Sends the reminders due now (the platform also does so on its own every second).

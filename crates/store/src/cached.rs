@@ -13,12 +13,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
     Event, Message, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser, Template, Timestamp,
     TokenRecord, Waba, WabaSubscription, WorldState,
 };
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{
+    AppId, BusinessId, MigrationIntentId, PhoneNumberId, RequestId, SolutionId, TemplateId, UserId,
+    WabaId,
+};
 
 use crate::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
 
@@ -96,7 +100,12 @@ impl Stale {
                 Put::Token(v) => stale.tokens.push(v.hash.clone()),
                 Put::Subscription(v) => stale.subscriptions_of.push(v.waba_id),
                 Put::AppSubscription(v) => stale.app_subscriptions.push(v.app_id),
-                Put::SystemUser(_) | Put::Request(_) | Put::AuthCode(_) | Put::Message(_) => {}
+                Put::SystemUser(_)
+                | Put::Request(_)
+                | Put::AuthCode(_)
+                | Put::Message(_)
+                | Put::Solution(_)
+                | Put::MigrationIntent(_) => {}
             }
         }
         for delete in &changes.deletes {
@@ -411,6 +420,34 @@ impl Store for CachedStore {
 
     async fn due_reminders(&self, now: Timestamp) -> Result<Vec<OnboardingRequest>, StoreError> {
         self.inner.due_reminders(now).await
+    }
+
+    // Solutions and migration intents change state on every call that names them, and no
+    // call path reads them more than once; they are read through.
+    async fn solution(&self, id: SolutionId) -> Result<Option<Solution>, StoreError> {
+        self.inner.solution(id).await
+    }
+
+    async fn solutions_of_app(&self, app: AppId) -> Result<Vec<Solution>, StoreError> {
+        self.inner.solutions_of_app(app).await
+    }
+
+    async fn migration_intent(
+        &self,
+        id: MigrationIntentId,
+    ) -> Result<Option<SolutionMigration>, StoreError> {
+        self.inner.migration_intent(id).await
+    }
+
+    async fn migration_intents_of(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<SolutionMigration>, StoreError> {
+        self.inner.migration_intents_of(waba).await
+    }
+
+    async fn migrations_due(&self, now: Timestamp) -> Result<Vec<SolutionMigration>, StoreError> {
+        self.inner.migrations_due(now).await
     }
 
     async fn emails(

@@ -21,12 +21,16 @@ mod sqlite;
 use std::fmt;
 use std::sync::Arc;
 
+use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
     Event, Message, NewEmail, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber,
     SystemUser, Template, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{
+    AppId, BusinessId, MigrationIntentId, PhoneNumberId, RequestId, SolutionId, TemplateId, UserId,
+    WabaId,
+};
 
 pub use cached::CachedStore;
 pub use postgres::PgStore;
@@ -103,6 +107,11 @@ pub enum Put {
     AuthCode(AuthCode),
     /// Insert or replace a message (by ID).
     Message(Message),
+    /// Insert or replace a Multi-Partner Solution (by ID).
+    Solution(Solution),
+    /// Insert or replace a migration intent (by ID); a second one in progress (INITIATED or
+    /// ACCEPTED) for the same WABA is the conflict `migration_intents_one_open`.
+    MigrationIntent(SolutionMigration),
 }
 
 /// A condition checked and claimed first in a [`ChangeSet`]: when it does not hold, nothing
@@ -314,8 +323,8 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError>;
 
     /// Replaces the whole world in one transaction: removes every entity, every event, the
-    /// whole webhook outbox with its attempts, every onboarding request and every email (keeps
-    /// settings), then inserts `world`.
+    /// whole webhook outbox with its attempts, every onboarding request, every email, every
+    /// solution and migration intent (keeps settings), then inserts `world`.
     async fn replace_world(&self, world: &WorldState) -> Result<(), StoreError>;
 
     /// Every entity, each list sorted (by ID; tokens by hash; subscriptions by WABA, app; app
@@ -471,6 +480,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Up to `limit` messages whose next step is due by `now`, earliest first.
     async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError>;
+
+    /// A Multi-Partner Solution by ID.
+    async fn solution(&self, id: SolutionId) -> Result<Option<Solution>, StoreError>;
+
+    /// The solutions `app` owns or is the partner app of, by ID.
+    async fn solutions_of_app(&self, app: AppId) -> Result<Vec<Solution>, StoreError>;
+
+    /// A migration intent by ID.
+    async fn migration_intent(
+        &self,
+        id: MigrationIntentId,
+    ) -> Result<Option<SolutionMigration>, StoreError>;
+
+    /// The migration intents of a WABA, by ID.
+    async fn migration_intents_of(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<SolutionMigration>, StoreError>;
+
+    /// The ACCEPTED migration intents whose scheduled time is due by `now`, by ID.
+    async fn migrations_due(&self, now: Timestamp) -> Result<Vec<SolutionMigration>, StoreError>;
 }
 
 /// Connects by URL and migrates the schema.

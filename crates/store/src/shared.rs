@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wamm_domain::solution::MigrationStatus;
 use wamm_domain::{
     Attempt, DeliveryStatus, Email, Event, NewEmail, NewWebhook, OutboxItem, PartnerAccess,
     RequestStatus, Timestamp,
@@ -62,6 +63,15 @@ pub(crate) mod put {
         ON CONFLICT (id) DO UPDATE SET client_business_id = excluded.client_business_id, \
         partner_business_id = excluded.partner_business_id, status = excluded.status, \
         next_reminder_at = excluded.next_reminder_at, doc = excluded.doc";
+    pub(crate) const SOLUTION: &str = "INSERT INTO solutions (id, owner_app_id, \
+        partner_app_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
+        SET owner_app_id = excluded.owner_app_id, partner_app_id = excluded.partner_app_id, \
+        doc = excluded.doc";
+    pub(crate) const MIGRATION_INTENT: &str = "INSERT INTO migration_intents (id, waba_id, \
+        solution_id, status, scheduled_at, doc) VALUES ($1, $2, $3, $4, $5, $6) \
+        ON CONFLICT (id) DO UPDATE SET waba_id = excluded.waba_id, \
+        solution_id = excluded.solution_id, status = excluded.status, \
+        scheduled_at = excluded.scheduled_at, doc = excluded.doc";
     /// Sends emails: then `VALUES (to_address, business_id, request_id, subject, body, link,
     /// sent_at), …`.
     pub(crate) const EMAILS: &str = "INSERT INTO emails (to_address, business_id, request_id, \
@@ -152,7 +162,7 @@ pub(crate) mod delete {
         "DELETE FROM app_subscriptions WHERE app_id = $1 AND object = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 17] = [
+    pub(crate) const WORLD: [&str; 19] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -170,6 +180,8 @@ pub(crate) mod delete {
         "DELETE FROM emails",
         "DELETE FROM auth_codes",
         "DELETE FROM messages",
+        "DELETE FROM solutions",
+        "DELETE FROM migration_intents",
     ];
 }
 
@@ -259,6 +271,14 @@ pub(crate) mod get {
         "SELECT doc FROM onboarding_requests WHERE client_business_id = $1 ORDER BY id";
     pub(crate) const DUE_REMINDERS: &str = "SELECT doc FROM onboarding_requests \
         WHERE status = 'PENDING' AND next_reminder_at <= $1 ORDER BY id";
+    pub(crate) const SOLUTION: &str = "SELECT doc FROM solutions WHERE id = $1";
+    pub(crate) const SOLUTIONS_OF_APP: &str = "SELECT doc FROM solutions \
+        WHERE owner_app_id = $1 OR partner_app_id = $1 ORDER BY id";
+    pub(crate) const MIGRATION_INTENT: &str = "SELECT doc FROM migration_intents WHERE id = $1";
+    pub(crate) const MIGRATION_INTENTS_OF: &str =
+        "SELECT doc FROM migration_intents WHERE waba_id = $1 ORDER BY id";
+    pub(crate) const MIGRATIONS_DUE: &str = "SELECT doc FROM migration_intents \
+        WHERE status = 'ACCEPTED' AND scheduled_at <= $1 ORDER BY id";
     pub(crate) const EMAILS_AFTER: &str = "SELECT id, to_address, business_id, request_id, \
         subject, body, link, sent_at FROM emails WHERE id > $1 ORDER BY id LIMIT $2";
     pub(crate) const EMAILS_TO_AFTER: &str = "SELECT id, to_address, business_id, request_id, \
@@ -479,6 +499,16 @@ pub(crate) fn email_from_row(
             sent_at: Timestamp::from_millis(sent_at),
         },
     })
+}
+
+/// The `status` column of `migration_intents`: the status's serde text.
+pub(crate) const fn migration_status_text(status: MigrationStatus) -> &'static str {
+    match status {
+        MigrationStatus::Initiated => "INITIATED",
+        MigrationStatus::Accepted => "ACCEPTED",
+        MigrationStatus::Completed => "COMPLETED",
+        MigrationStatus::Rejected => "REJECTED",
+    }
 }
 
 /// The `status` column of `onboarding_requests`: the status's serde text.
@@ -882,6 +912,36 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_solution(
+                conn: &mut $conn,
+                v: &wamm_domain::solution::Solution,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::SOLUTION)
+                    .bind($crate::shared::db_id(v.id.get())?)
+                    .bind($crate::shared::db_id(v.owner_app_id.get())?)
+                    .bind($crate::shared::db_id(v.partner_app_id.get())?)
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            async fn put_migration_intent(
+                conn: &mut $conn,
+                v: &wamm_domain::solution::SolutionMigration,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::MIGRATION_INTENT)
+                    .bind($crate::shared::db_id(v.id.get())?)
+                    .bind($crate::shared::db_id(v.waba_id.get())?)
+                    .bind($crate::shared::db_id(v.solution_id.get())?)
+                    .bind($crate::shared::migration_status_text(v.status))
+                    .bind(v.scheduled_at.map(|t| t.millis()))
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             /// Puts emails in the mailbox, in order, a chunk of rows per statement.
             async fn send_emails(
                 conn: &mut $conn,
@@ -1034,6 +1094,8 @@ macro_rules! impl_store {
                     Put::Subscription(v) => Self::put_subscription(conn, v).await,
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                     Put::Request(v) => Self::put_request(conn, v).await,
+                    Put::Solution(v) => Self::put_solution(conn, v).await,
+                    Put::MigrationIntent(v) => Self::put_migration_intent(conn, v).await,
                     Put::Message(v) => Self::put_messages(conn, &[v]).await,
                     Put::AuthCode(v) => {
                         sqlx::query($crate::shared::put::AUTH_CODE)
@@ -1822,6 +1884,49 @@ macro_rules! impl_store {
                 $crate::shared::from_docs(&docs)
             }
 
+            async fn solution(
+                &self,
+                id: wamm_wire::ids::SolutionId,
+            ) -> Result<Option<wamm_domain::solution::Solution>, $crate::StoreError> {
+                self.doc_by_id($crate::shared::get::SOLUTION, id.get())
+                    .await
+            }
+
+            async fn solutions_of_app(
+                &self,
+                app: wamm_wire::ids::AppId,
+            ) -> Result<Vec<wamm_domain::solution::Solution>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::SOLUTIONS_OF_APP, app.get())
+                    .await
+            }
+
+            async fn migration_intent(
+                &self,
+                id: wamm_wire::ids::MigrationIntentId,
+            ) -> Result<Option<wamm_domain::solution::SolutionMigration>, $crate::StoreError> {
+                self.doc_by_id($crate::shared::get::MIGRATION_INTENT, id.get())
+                    .await
+            }
+
+            async fn migration_intents_of(
+                &self,
+                waba: wamm_wire::ids::WabaId,
+            ) -> Result<Vec<wamm_domain::solution::SolutionMigration>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::MIGRATION_INTENTS_OF, waba.get())
+                    .await
+            }
+
+            async fn migrations_due(
+                &self,
+                now: wamm_domain::Timestamp,
+            ) -> Result<Vec<wamm_domain::solution::SolutionMigration>, $crate::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::MIGRATIONS_DUE)
+                    .bind(now.millis())
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::from_docs(&docs)
+            }
+
             async fn due_reminders(
                 &self,
                 now: wamm_domain::Timestamp,
@@ -1869,6 +1974,21 @@ pub(crate) use impl_store;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migration_status_text_is_the_serde_text() {
+        for status in [
+            MigrationStatus::Initiated,
+            MigrationStatus::Accepted,
+            MigrationStatus::Completed,
+            MigrationStatus::Rejected,
+        ] {
+            assert_eq!(
+                serde_json::to_value(status).expect("serialise"),
+                serde_json::Value::from(migration_status_text(status))
+            );
+        }
+    }
 
     #[test]
     fn request_status_text_is_the_serde_text() {

@@ -121,6 +121,8 @@ impl SqliteStore {
             "templates_name_language".to_owned()
         } else if err.message().contains("onboarding_requests") {
             "onboarding_requests_one_pending".to_owned()
+        } else if err.message().contains("migration_intents") {
+            "migration_intents_one_open".to_owned()
         } else {
             "unique".to_owned()
         }

@@ -51,6 +51,10 @@ pub enum Node {
     User,
     /// An app.
     App,
+    /// A Multi-Partner Solution.
+    Solution,
+    /// A solution migration intent.
+    MigrationIntent,
 }
 
 /// What the first segment after the version is, which decides the templates it can match.
@@ -75,6 +79,8 @@ fn param_node(name: &str) -> Option<Node> {
         "TEMPLATE_ID" => Node::Template,
         "User-ID" => Node::User,
         "Application-ID" => Node::App,
+        "Solution-ID" => Node::Solution,
+        "Migration-Intent-ID" => Node::MigrationIntent,
         _ => return None,
     })
 }

@@ -127,6 +127,8 @@ typed_id!(
     SolutionId,
     /// A business-agreement request (e.g. an MM API onboarding intent).
     RequestId,
+    /// A WABA's migration intent to a Multi-Partner Solution (an on-behalf-of request).
+    MigrationIntentId,
 );
 
 #[cfg(test)]

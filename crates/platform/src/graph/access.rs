@@ -43,6 +43,13 @@ pub enum Access {
     /// The Intent API's rule: the path's business is the token's own or a client of it, the
     /// token is a system user's, and it carries the scope.
     PartnerSystemUser(Permission),
+    /// The path's app is the token's app (any kind of token issued to it).
+    OwnApp,
+    /// The token's app is the solution's owner or partner app.
+    SolutionParty,
+    /// The token acts for the business that set the migration intent or the business that
+    /// owns its WABA.
+    MigrationParty,
     /// `system_user_access_tokens`' rule: `appsecret_proof` always, a token acting for the
     /// app's business or for the path's client, a client that shared something with the app's
     /// business, the scope, and advanced access to it for a client's assets.
@@ -53,9 +60,13 @@ impl Access {
     /// The scopes the rule names, for the route listing.
     pub fn scopes(self) -> Vec<Permission> {
         match self {
-            Self::ClientCredentials | Self::Token | Self::OwnAppToken | Self::SameBusiness => {
-                Vec::new()
-            }
+            Self::ClientCredentials
+            | Self::Token
+            | Self::OwnAppToken
+            | Self::SameBusiness
+            | Self::OwnApp
+            | Self::SolutionParty
+            | Self::MigrationParty => Vec::new(),
             Self::Business(s) | Self::OwnBusiness(s) | Self::Waba(s) => s.to_vec(),
             Self::PartnerSystemUser(p) | Self::LinkClient(p) => vec![p],
         }
@@ -128,6 +139,37 @@ pub async fn authorize(
         (Access::PartnerSystemUser(scope), Target::Business(client)) => {
             partner_system_user(state, req, caller, client, scope).await
         }
+        (Access::OwnApp, Target::App(app)) => {
+            if caller.app.id == app.id {
+                Ok(())
+            } else {
+                Err(no_permission(
+                    "Your app doesn't have permission to access Multi-Partner Solutions for this application",
+                )
+                .into())
+            }
+        }
+        (Access::SolutionParty, Target::Solution(s)) => {
+            if s.role_of(caller.app.id).is_some() {
+                Ok(())
+            } else {
+                Err(no_permission(
+                    "Your app doesn't have permission to access this Multi-Partner Solution",
+                )
+                .into())
+            }
+        }
+        (Access::MigrationParty, Target::MigrationIntent(m)) => {
+            let business = caller.token.business_id;
+            if business.is_some_and(|b| b == m.partner_business_id || b == m.client_business_id) {
+                Ok(())
+            } else {
+                Err(no_permission(
+                    "Your app doesn't have permission to access this migration intent",
+                )
+                .into())
+            }
+        }
         (Access::LinkClient(scope), Target::Business(client)) => {
             link_client(state, req, caller, client, scope).await
         }
@@ -142,6 +184,18 @@ pub async fn authorize(
             Err(refuse(Denial::NotVisible).into())
         }
     }
+}
+
+/// Code 200 (subcode 1349174), HTTP 403: the spec's refusal of a solution or migration intent
+/// to an app that is no party to it.
+fn no_permission(message: &str) -> GraphError {
+    GraphError::new(
+        403,
+        kind::OAUTH,
+        code::PERMISSION,
+        format!("(#200) {message}"),
+    )
+    .with_subcode(1_349_174)
 }
 
 /// The permissions the fields a read selects need beyond the route's scopes (none without a

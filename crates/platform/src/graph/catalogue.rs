@@ -300,8 +300,50 @@ pub const BUSINESS: NodeType = NodeType {
     ],
 };
 
+/// `WhatsAppBusinessSolution`: a Multi-Partner Solution.
+pub const SOLUTION: NodeType = NodeType {
+    name: "WhatsAppBusinessSolution",
+    defaults: &["id", "name", "status", "status_for_pending_request"],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        field("status", State, Spec),
+        field("status_for_pending_request", State, Spec),
+        field("owner_app", State, Spec),
+        field("owner_permissions", State, Spec),
+    ],
+};
+
+/// `WhatsAppBusinessAccountMigrationIntent`: a WABA's migration intent to a solution.
+pub const MIGRATION_INTENT: NodeType = NodeType {
+    name: "WhatsAppBusinessAccountMigrationIntent",
+    defaults: &["id", "status"],
+    fields: &[field("id", State, Spec), field("status", State, Spec)],
+};
+
+/// `BusinessOwnedObjectOnBehalfOfRequest`: an on-behalf-of request in progress on a WABA.
+pub const OBO_REQUEST: NodeType = NodeType {
+    name: "BusinessOwnedObjectOnBehalfOfRequest",
+    defaults: &["id", "status", "business_owned_object"],
+    fields: &[
+        field("id", State, Spec),
+        field("status", State, Spec),
+        field("business_owned_object", State, Spec),
+        field("receiving_business", State, Spec),
+        field("requesting_business", State, Spec),
+    ],
+};
+
 /// Every node type in the catalogue.
-pub const ALL: [&NodeType; 4] = [&WABA, &PHONE, &TEMPLATE, &BUSINESS];
+pub const ALL: [&NodeType; 7] = [
+    &WABA,
+    &PHONE,
+    &TEMPLATE,
+    &BUSINESS,
+    &SOLUTION,
+    &MIGRATION_INTENT,
+    &OBO_REQUEST,
+];
 
 /// The node type called `name`, if the catalogue has it.
 pub fn node_type(name: &str) -> Option<&'static NodeType> {

@@ -49,6 +49,10 @@ pub async fn onboard(c: Ctx<'_>, client: &Business) -> ApiResult {
             )
         })?),
     };
+    // A named solution must exist, be ACTIVE, and have the caller's app as a party.
+    if let Some(id) = solution_id {
+        super::solutions::check_for_intent(&c, id).await?;
+    }
     let partner = state
         .store
         .business(partner_id)

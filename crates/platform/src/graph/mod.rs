@@ -20,6 +20,7 @@ pub mod render;
 pub mod reply;
 pub mod request;
 pub mod routes;
+pub mod solutions;
 pub mod subscriptions;
 pub mod template;
 pub mod tokens;
@@ -253,6 +254,8 @@ async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<Stri
         (Handler::Template(h), Target::Template(t, w)) => h(ctx, t, w).await,
         (Handler::SystemUser(h), Target::SystemUser(u)) => h(ctx, u).await,
         (Handler::App(h), Target::App(a)) => h(ctx, a).await,
+        (Handler::Solution(h), Target::Solution(s)) => h(ctx, s).await,
+        (Handler::MigrationIntent(h), Target::MigrationIntent(m)) => h(ctx, m).await,
         // `serves` matched the node, so the handler fits it.
         _ => Err(unknown().into()),
     }

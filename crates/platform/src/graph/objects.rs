@@ -3,9 +3,13 @@
 //! Graph IDs are global: one number names exactly one object, whatever its type. The store
 //! keeps a table per type, so the lookup asks each in turn, most common first.
 
+use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, PhoneNumber, SystemUser, Template, Waba};
 use wamm_store::StoreError;
-use wamm_wire::ids::{AppId, BusinessId, ObjectId, PhoneNumberId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{
+    AppId, BusinessId, MigrationIntentId, ObjectId, PhoneNumberId, SolutionId, TemplateId, UserId,
+    WabaId,
+};
 
 use crate::state::AppState;
 
@@ -24,6 +28,10 @@ pub enum Object {
     SystemUser(SystemUser),
     /// An app.
     App(App),
+    /// A Multi-Partner Solution.
+    Solution(Solution),
+    /// A WABA's migration intent to a solution.
+    MigrationIntent(SolutionMigration),
 }
 
 /// Looks up the object named `id`; `None` for unknown or non-numeric IDs.
@@ -47,7 +55,16 @@ pub async fn resolve(state: &AppState, id: &str) -> Result<Option<Object>, Store
     if let Some(u) = store.system_user(UserId(raw)).await? {
         return Ok(Some(Object::SystemUser(u)));
     }
-    Ok(store.app(AppId(raw)).await?.map(Object::App))
+    if let Some(a) = store.app(AppId(raw)).await? {
+        return Ok(Some(Object::App(a)));
+    }
+    if let Some(s) = store.solution(SolutionId(raw)).await? {
+        return Ok(Some(Object::Solution(s)));
+    }
+    Ok(store
+        .migration_intent(MigrationIntentId(raw))
+        .await?
+        .map(Object::MigrationIntent))
 }
 
 /// An object a route acts on, with what its access rule needs: an object that lives under a
@@ -66,6 +83,10 @@ pub enum Target {
     SystemUser(SystemUser),
     /// An app.
     App(App),
+    /// A Multi-Partner Solution.
+    Solution(Solution),
+    /// A migration intent.
+    MigrationIntent(SolutionMigration),
 }
 
 impl Target {
@@ -85,6 +106,8 @@ impl Target {
             },
             Object::SystemUser(u) => Self::SystemUser(u),
             Object::App(a) => Self::App(a),
+            Object::Solution(s) => Self::Solution(s),
+            Object::MigrationIntent(m) => Self::MigrationIntent(m),
         }))
     }
 
@@ -97,6 +120,8 @@ impl Target {
             Self::Template(t, _) => t.id.to_string(),
             Self::SystemUser(u) => u.id.to_string(),
             Self::App(a) => a.id.to_string(),
+            Self::Solution(s) => s.id.to_string(),
+            Self::MigrationIntent(m) => m.id.to_string(),
         }
     }
 
@@ -114,6 +139,8 @@ impl Target {
             Self::Template(..) => NodeKind::Template,
             Self::SystemUser(_) => NodeKind::SystemUser,
             Self::App(_) => NodeKind::App,
+            Self::Solution(_) => NodeKind::Solution,
+            Self::MigrationIntent(_) => NodeKind::MigrationIntent,
         }
     }
 }
@@ -133,6 +160,10 @@ pub enum NodeKind {
     SystemUser,
     /// `/{app-id}`.
     App,
+    /// `/{solution-id}`.
+    Solution,
+    /// `/{migration-intent-id}`.
+    MigrationIntent,
 }
 
 impl NodeKind {
@@ -145,6 +176,8 @@ impl NodeKind {
             Self::Template => "message template",
             Self::SystemUser => "user",
             Self::App => "application",
+            Self::Solution => "Multi-Partner Solution",
+            Self::MigrationIntent => "migration intent",
         }
     }
 }

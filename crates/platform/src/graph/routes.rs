@@ -10,6 +10,7 @@ use std::pin::Pin;
 
 use axum::http::Method;
 use wamm_domain::sending::Endpoint;
+use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, Permission, PhoneNumber, SystemUser, Template, Waba};
 
 use super::access::Access;
@@ -19,7 +20,8 @@ use super::objects::NodeKind;
 use super::reply::ApiResult;
 use super::request::GraphRequest;
 use super::{
-    business, business_tokens, intent, messages, phone, subscriptions, template, tokens, waba,
+    business, business_tokens, intent, messages, phone, solutions, subscriptions, template, tokens,
+    waba,
 };
 use crate::state::AppState;
 
@@ -57,6 +59,10 @@ pub enum Handler {
     SystemUser(for<'a> fn(Ctx<'a>, &'a SystemUser) -> Fut<'a>),
     /// An app.
     App(for<'a> fn(Ctx<'a>, &'a App) -> Fut<'a>),
+    /// A Multi-Partner Solution.
+    Solution(for<'a> fn(Ctx<'a>, &'a Solution) -> Fut<'a>),
+    /// A migration intent.
+    MigrationIntent(for<'a> fn(Ctx<'a>, &'a SolutionMigration) -> Fut<'a>),
 }
 
 impl Handler {
@@ -70,6 +76,8 @@ impl Handler {
             Self::Template(_) => Some(NodeKind::Template),
             Self::SystemUser(_) => Some(NodeKind::SystemUser),
             Self::App(_) => Some(NodeKind::App),
+            Self::Solution(_) => Some(NodeKind::Solution),
+            Self::MigrationIntent(_) => Some(NodeKind::MigrationIntent),
         }
     }
 }
@@ -149,8 +157,8 @@ pub fn served() -> Vec<(String, &'static str)> {
 
 fn build() -> Vec<Route> {
     use Access::{
-        Business as Biz, ClientCredentials, LinkClient, OwnAppToken, OwnBusiness,
-        PartnerSystemUser, SameBusiness, Token, Waba as OnWaba,
+        Business as Biz, ClientCredentials, LinkClient, MigrationParty, OwnApp, OwnAppToken,
+        OwnBusiness, PartnerSystemUser, SameBusiness, SolutionParty, Token, Waba as OnWaba,
     };
     vec![
         // Tokens and the caller.
@@ -189,6 +197,19 @@ fn build() -> Vec<Route> {
         route!(GET "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::list(c, a)),
         route!(POST "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::create(c, a)),
         route!(DELETE "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::delete(c, a)),
+        // Multi-Partner Solutions.
+        route!(POST "/{app-id}/whatsapp_business_solution", OwnApp, App |c, a| solutions::create(c, a)),
+        route!(GET "/{app-id}/whatsapp_business_solutions", OwnApp, App |c, a| solutions::list_of_app(c, a)),
+        route!(GET "/{solution-id}", SolutionParty, Some(&catalogue::SOLUTION), Solution |c, s| solutions::get(c, s)),
+        route!(POST "/{solution-id}/accept", SolutionParty, Solution |c, s| solutions::accept(c, s)),
+        route!(POST "/{solution-id}/reject", SolutionParty, Solution |c, s| solutions::reject(c, s)),
+        route!(POST "/{solution-id}/send_deactivation_request", SolutionParty, Solution |c, s| solutions::send_deactivation_request(c, s)),
+        route!(POST "/{solution-id}/accept_deactivation_request", SolutionParty, Solution |c, s| solutions::accept_deactivation_request(c, s)),
+        route!(POST "/{solution-id}/reject_deactivation_request", SolutionParty, Solution |c, s| solutions::reject_deactivation_request(c, s)),
+        route!(GET "/{waba-id}/solutions", OnWaba(WABA_READ), Waba |c, w| solutions::of_waba(c, w)),
+        route!(POST "/{waba-id}/set_solution_migration_intent", OnWaba(MANAGE), Waba |c, w| solutions::set_migration_intent(c, w)),
+        route!(GET "/{waba-id}/in_progress_onbehalf_request", OnWaba(MANAGE), Waba |c, w| solutions::in_progress_onbehalf_request(c, w)),
+        route!(GET "/{migration-intent-id}", MigrationParty, Some(&catalogue::MIGRATION_INTENT), MigrationIntent |c, m| solutions::get_migration_intent(c, m)),
     ]
 }
 

@@ -18,6 +18,7 @@ pub mod schedule;
 pub mod send;
 pub mod setup;
 pub mod signup;
+pub mod solutions;
 pub mod templates;
 pub mod tokens;
 pub mod waba_settings;

@@ -65,6 +65,8 @@ enum Kind {
     Template,
     SystemUser,
     App,
+    Solution,
+    MigrationIntent,
 }
 
 impl Kind {
@@ -77,6 +79,8 @@ impl Kind {
             "template-id" => Some(Self::Template),
             "system-user-id" => Some(Self::SystemUser),
             "app-id" => Some(Self::App),
+            "solution-id" => Some(Self::Solution),
+            "migration-intent-id" => Some(Self::MigrationIntent),
             _ => None,
         }
     }
@@ -111,6 +115,14 @@ enum Rule {
     PublicApp,
     /// Only the app's own app token.
     AppToken,
+    /// Any live token of the path's app.
+    OwnApp,
+    /// A token of the solution's owner or partner app (the world holds no solution: solutions
+    /// are made through the API, so only unknown IDs are called).
+    SolutionParty,
+    /// A token of the business that set the migration intent or owns its WABA (the world holds
+    /// none, as for solutions).
+    MigrationParty,
 }
 
 /// Which WABAs a business's list edge holds.
@@ -212,6 +224,10 @@ const NEW_TEMPLATE: &str = r#"{"name": "matrix_probe", "language": "en_US", "cat
 const SEND: &str = r#"{"messaging_product": "whatsapp", "recipient_type": "individual", "to": "5511988887777", "type": "template", "template": {"name": "matrix_offer", "language": {"code": "en_US"}}}"#;
 const REGISTER: &str = r#"{"messaging_product": "whatsapp", "pin": "123456"}"#;
 const EDIT_TEMPLATE: &str = r#"{"message_send_ttl_seconds": 43200}"#;
+const NEW_SOLUTION: &str = r#"{"solution_name": "Matrix Solution", "partner_app_id": "7200001", "owner_permissions": ["MESSAGING"], "partner_permissions": []}"#;
+/// A migration intent to a solution that does not exist: an allowed call is refused as an
+/// invalid parameter, never for permissions.
+const MIGRATION: &str = r#"{"solution_id": "7999998"}"#;
 const APP_WEBHOOK: &str = r#"{"object": "whatsapp_business_account", "callback_url": "RECEIVER_URL?owner=matrix", "verify_token": "verify-me", "fields": "messages"}"#;
 
 /// Every Graph route that takes an object ID. A route may appear more than once, with a query
@@ -244,6 +260,18 @@ static ROUTES: &[Route] = routes![
     DELETE "/{app-id}/subscriptions" ? "object=whatsapp_business_account" => Change, Rule::AppToken;
     GET    "/{system-user-id}"                                  => Read, Rule::SystemUser;
     GET    "/{app-id}"                                          => Read, Rule::PublicApp;
+    POST   "/{app-id}/whatsapp_business_solution"               => Change, Rule::OwnApp, NEW_SOLUTION;
+    GET    "/{app-id}/whatsapp_business_solutions"              => Read, Rule::OwnApp;
+    GET    "/{solution-id}"                                     => Read, Rule::SolutionParty;
+    POST   "/{solution-id}/accept"                              => Change, Rule::SolutionParty;
+    POST   "/{solution-id}/reject"                              => Change, Rule::SolutionParty;
+    POST   "/{solution-id}/send_deactivation_request"           => Change, Rule::SolutionParty;
+    POST   "/{solution-id}/accept_deactivation_request"         => Change, Rule::SolutionParty;
+    POST   "/{solution-id}/reject_deactivation_request"         => Change, Rule::SolutionParty;
+    GET    "/{waba-id}/solutions"                               => Read, Rule::Waba(WA);
+    POST   "/{waba-id}/set_solution_migration_intent"           => Change, Rule::Waba(MGMT), MIGRATION;
+    GET    "/{waba-id}/in_progress_onbehalf_request"            => Read, Rule::Waba(MGMT);
+    GET    "/{migration-intent-id}"                             => Read, Rule::MigrationParty;
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -627,6 +655,7 @@ impl World {
                 .map(|(id, (k, _))| named(id, k))
                 .collect(),
             Kind::App => self.apps.iter().map(|(id, a)| named(id, &a.key)).collect(),
+            Kind::Solution | Kind::MigrationIntent => Vec::new(),
         }
     }
 
@@ -824,6 +853,9 @@ impl World {
             }
             Rule::PublicApp => Expect::Allow,
             Rule::AppToken => allow_if(t.kind == TokenKind::App && t.app == id),
+            Rule::OwnApp => allow_if(t.app == id),
+            // No object of these kinds is in the world; only unknown IDs are called.
+            Rule::SolutionParty | Rule::MigrationParty => Expect::Deny,
         }
     }
 
@@ -1491,8 +1523,14 @@ async fn authorization_matrix(backend: Backend) {
     for route in ROUTES {
         m.run_route(route, &mut tally).await;
     }
-    // A route no token may use, or that every token may use, would prove nothing.
+    // A route no token may use, or that every token may use, would prove nothing. Solutions and
+    // migration intents are made through the API and a restore of the world clears them, so
+    // the matrix calls their routes on unknown IDs only; `solutions.rs` calls them as a party
+    // and as a stranger.
     for route in ROUTES {
+        if matches!(route.rule, Rule::SolutionParty | Rule::MigrationParty) {
+            continue;
+        }
         let [allow, deny, hide] = tally.get(&route.label()).copied().unwrap_or_default();
         assert!(
             allow > 0 && deny + hide > 0,

@@ -52,6 +52,8 @@ pub async fn target(state: &AppState, path: &str) -> Target {
             Object::Template(_) => Node::Template,
             Object::SystemUser(_) => Node::User,
             Object::App(_) => Node::App,
+            Object::Solution(_) => Node::Solution,
+            Object::MigrationIntent(_) => Node::MigrationIntent,
         }),
         Ok(None) => Target::Missing,
         Err(e) => panic!("the store answers what {first} names: {e}"),

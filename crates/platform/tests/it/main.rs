@@ -15,6 +15,7 @@ mod embedded_signup;
 mod fields;
 mod onboarding;
 mod sending;
+mod solutions;
 mod templates;
 mod tokens;
 mod waba;

@@ -2206,3 +2206,235 @@ pub async fn concurrent_commits_fail_alone(store: &dyn Store) {
     assert_eq!(due.len(), 40);
     assert!(due.iter().all(|m| m.id != claimed.id));
 }
+
+pub async fn solutions_and_migration_intents_commit_and_read_back(store: &dyn Store) {
+    use wamm_domain::solution::{MigrationStatus, PendingRequest};
+    use wamm_wire::ids::{MigrationIntentId, SolutionId};
+    let other_app = AppId::new(2_000_000_000_002);
+    let third_app = AppId::new(2_000_000_000_003);
+    let owned = fixture::solution(51, APP, other_app);
+    let partnered = fixture::solution(52, other_app, APP);
+    let unrelated = fixture::solution(53, other_app, third_app);
+    let intent = fixture::migration(61, WABA, 51, MigrationStatus::Initiated, None);
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Solution(unrelated.clone()))
+            .put(Put::Solution(partnered.clone()))
+            .put(Put::Solution(owned.clone()))
+            .put(Put::MigrationIntent(intent.clone())),
+    )
+    .await;
+    assert_eq!(
+        store.solution(SolutionId::new(51)).await.expect("solution"),
+        Some(owned.clone())
+    );
+    assert_eq!(
+        store.solution(SolutionId::new(59)).await.expect("none"),
+        None
+    );
+    // Both roles, sorted by ID; a solution of other apps is not listed.
+    assert_eq!(
+        store.solutions_of_app(APP).await.expect("of app"),
+        vec![owned.clone(), partnered]
+    );
+    assert_eq!(
+        store.solutions_of_app(third_app).await.expect("of third"),
+        vec![unrelated]
+    );
+    assert_eq!(
+        store
+            .migration_intent(MigrationIntentId::new(61))
+            .await
+            .expect("intent"),
+        Some(intent.clone())
+    );
+    assert_eq!(
+        store.migration_intents_of(WABA).await.expect("of waba"),
+        vec![intent]
+    );
+    assert!(
+        store
+            .migration_intents_of(WabaId::new(3_000_000_000_009))
+            .await
+            .expect("of other")
+            .is_empty()
+    );
+    // A put is an update.
+    let mut changed = owned;
+    changed.pending = PendingRequest::PendingDeactivation;
+    changed.deactivation_requested_by = Some(APP);
+    commit(store, ChangeSet::new().put(Put::Solution(changed.clone()))).await;
+    assert_eq!(
+        store.solution(SolutionId::new(51)).await.expect("solution"),
+        Some(changed)
+    );
+}
+
+pub async fn one_migration_intent_in_progress_per_waba(store: &dyn Store) {
+    use wamm_domain::solution::MigrationStatus;
+    use wamm_wire::ids::MigrationIntentId;
+    let first = fixture::migration(61, WABA, 51, MigrationStatus::Initiated, None);
+    commit(
+        store,
+        ChangeSet::new().put(Put::MigrationIntent(first.clone())),
+    )
+    .await;
+    // An ACCEPTED one is in progress too: it clashes, and nothing of the change set lands.
+    let second = fixture::migration(62, WABA, 52, MigrationStatus::Accepted, None);
+    let result = store
+        .commit(
+            ChangeSet::new()
+                .put(Put::Solution(fixture::solution(52, APP, AppId::new(9))))
+                .put(Put::MigrationIntent(second.clone()))
+                .event(fixture::event("migration")),
+        )
+        .await;
+    match result {
+        Err(StoreError::Conflict(name)) => assert_eq!(name, "migration_intents_one_open"),
+        other => panic!("expected a migration_intents_one_open conflict, got {other:?}"),
+    }
+    assert_eq!(
+        store
+            .migration_intent(MigrationIntentId::new(62))
+            .await
+            .expect("intent"),
+        None
+    );
+    assert_eq!(
+        store
+            .solution(wamm_wire::ids::SolutionId::new(52))
+            .await
+            .expect("solution"),
+        None
+    );
+    assert!(store.events(0, 10).await.expect("events").is_empty());
+    // Once the first ends, a new one may start; ended ones never clash with each other.
+    let mut ended = first;
+    ended.status = MigrationStatus::Rejected;
+    let done = fixture::migration(63, WABA, 53, MigrationStatus::Completed, None);
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::MigrationIntent(ended))
+            .put(Put::MigrationIntent(done))
+            .put(Put::MigrationIntent(second)),
+    )
+    .await;
+    assert_eq!(store.migration_intents_of(WABA).await.expect("of").len(), 3);
+    // Another WABA has its own.
+    let elsewhere = fixture::migration(
+        64,
+        WabaId::new(3_000_000_000_002),
+        51,
+        MigrationStatus::Initiated,
+        None,
+    );
+    commit(store, ChangeSet::new().put(Put::MigrationIntent(elsewhere))).await;
+}
+
+pub async fn migrations_due_follow_status_and_time(store: &dyn Store) {
+    use wamm_domain::solution::MigrationStatus;
+    let due = fixture::migration(61, WABA, 51, MigrationStatus::Accepted, Some(5_000));
+    let later = fixture::migration(
+        62,
+        WabaId::new(3_000_000_000_002),
+        51,
+        MigrationStatus::Accepted,
+        Some(9_000),
+    );
+    let unscheduled = fixture::migration(
+        63,
+        WabaId::new(3_000_000_000_003),
+        51,
+        MigrationStatus::Accepted,
+        None,
+    );
+    let waiting = fixture::migration(
+        64,
+        WabaId::new(3_000_000_000_004),
+        51,
+        MigrationStatus::Initiated,
+        Some(1_000),
+    );
+    let mut ended = fixture::migration(
+        65,
+        WabaId::new(3_000_000_000_005),
+        51,
+        MigrationStatus::Completed,
+        Some(1_000),
+    );
+    ended.cancelled = true;
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::MigrationIntent(later.clone()))
+            .put(Put::MigrationIntent(due.clone()))
+            .put(Put::MigrationIntent(unscheduled))
+            .put(Put::MigrationIntent(waiting))
+            .put(Put::MigrationIntent(ended)),
+    )
+    .await;
+    assert!(
+        store
+            .migrations_due(Timestamp(4_999))
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    assert_eq!(
+        store.migrations_due(Timestamp(5_000)).await.expect("one"),
+        vec![due.clone()]
+    );
+    assert_eq!(
+        store.migrations_due(Timestamp(10_000)).await.expect("two"),
+        vec![due, later]
+    );
+}
+
+pub async fn replace_world_clears_solutions_and_migration_intents(store: &dyn Store) {
+    use wamm_domain::solution::MigrationStatus;
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Solution(fixture::solution(51, APP, AppId::new(9))))
+            .put(Put::MigrationIntent(fixture::migration(
+                61,
+                WABA,
+                51,
+                MigrationStatus::Initiated,
+                None,
+            ))),
+    )
+    .await;
+    store
+        .replace_world(&fixture::world())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .solutions_of_app(APP)
+            .await
+            .expect("solutions")
+            .is_empty()
+    );
+    assert!(
+        store
+            .migration_intents_of(WABA)
+            .await
+            .expect("intents")
+            .is_empty()
+    );
+    // The one-in-progress rule starts afresh too.
+    commit(
+        store,
+        ChangeSet::new().put(Put::MigrationIntent(fixture::migration(
+            62,
+            WABA,
+            51,
+            MigrationStatus::Initiated,
+            None,
+        ))),
+    )
+    .await;
+}

@@ -347,3 +347,48 @@ pub fn message(id: &str, to: &str) -> wamm_domain::Message {
         ],
     }
 }
+
+/// An ACTIVE solution of `owner` (app 1 of `PARTNER`) with `partner` (app 2 of `CLIENT`).
+pub fn solution(id: u64, owner: AppId, partner: AppId) -> wamm_domain::solution::Solution {
+    use wamm_domain::solution::{PartnerStatus, PendingRequest, Solution, SolutionStatus};
+    Solution {
+        id: SolutionId::new(id),
+        name: format!("Solution {id}"),
+        owner_app_id: owner,
+        owner_business_id: PARTNER,
+        partner_app_id: partner,
+        partner_business_id: CLIENT,
+        owner_messaging: true,
+        status: SolutionStatus::Active,
+        pending: PendingRequest::None,
+        partner_status: PartnerStatus::Accepted,
+        deactivation_requested_by: None,
+        created_at: Timestamp(1_000),
+        updated_at: Timestamp(1_000),
+    }
+}
+
+/// A migration intent of `waba` onto solution `solution`, in `status`.
+pub fn migration(
+    id: u64,
+    waba: WabaId,
+    solution: u64,
+    status: wamm_domain::solution::MigrationStatus,
+    scheduled_at: Option<i64>,
+) -> wamm_domain::solution::SolutionMigration {
+    wamm_domain::solution::SolutionMigration {
+        id: wamm_wire::ids::MigrationIntentId::new(id),
+        waba_id: waba,
+        solution_id: SolutionId::new(solution),
+        client_business_id: CLIENT,
+        partner_business_id: PARTNER,
+        app_id: APP,
+        status,
+        reason: Some("move".into()),
+        scheduled_at: scheduled_at.map(Timestamp),
+        cancelled: false,
+        decided_by: None,
+        created_at: Timestamp(1_000),
+        updated_at: Timestamp(1_000),
+    }
+}

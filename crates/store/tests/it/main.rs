@@ -72,6 +72,10 @@ contract_tests!(
     reminders_are_claimed_once,
     reads_see_every_commit,
     concurrent_commits_fail_alone,
+    solutions_and_migration_intents_commit_and_read_back,
+    one_migration_intent_in_progress_per_waba,
+    migrations_due_follow_status_and_time,
+    replace_world_clears_solutions_and_migration_intents,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
