@@ -18,4 +18,5 @@ mod sending;
 mod templates;
 mod tokens;
 mod waba;
+mod webhook_payloads;
 mod webhooks;
