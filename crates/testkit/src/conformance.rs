@@ -668,6 +668,44 @@ impl Spec {
             .collect()
     }
 
+    /// Validates `value` against the schema `name` of the spec's `components/schemas` (such as
+    /// `WebhookPayload` or `StatusMessageValue`), for payloads that are not Graph answers.
+    ///
+    /// # Errors
+    ///
+    /// Every departure, by JSON path, when the value does not conform.
+    ///
+    /// # Panics
+    ///
+    /// When the spec has no schema `name`: a test that names one expects it to be there.
+    pub fn validate_schema(&self, name: &str, value: &Value) -> Result<(), Vec<Problem>> {
+        let pointer = format!("/components/schemas/{}", escape(name));
+        assert!(
+            self.doc.pointer(&pointer).is_some(),
+            "Meta's spec has no schema {name}"
+        );
+        let problems: Vec<Problem> = self
+            .validator(&pointer)
+            .iter_errors(value)
+            .map(|error| Problem {
+                at: json_path(error.instance_path().as_str()),
+                message: error.to_string(),
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Whether the spec has a schema `name` in `components/schemas`.
+    pub fn has_schema(&self, name: &str) -> bool {
+        self.doc
+            .pointer(&format!("/components/schemas/{}", escape(name)))
+            .is_some()
+    }
+
     /// Checks one exchange against the spec.
     ///
     /// # Errors

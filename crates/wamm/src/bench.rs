@@ -601,9 +601,11 @@ async fn probe(running: &Running) -> Result<Steps> {
             charge(&mut steps.app, t);
             let at = state.clock.now();
             let t = Instant::now();
-            let entries: Vec<Value> = batch.iter().map(entry).collect();
-            let body =
-                serde_json::to_vec(&json!({ "object": fanout::WABA_OBJECT, "entry": entries }))?;
+            let envelope = wamm_wire::webhooks::Envelope {
+                object: fanout::WABA_OBJECT.to_owned(),
+                entry: batch.iter().map(entry).collect(),
+            };
+            let body = serde_json::to_vec(&wamm_wire::webhooks::to_value(&envelope))?;
             charge(&mut steps.build, t);
             let t = Instant::now();
             let signature = wamm_wire::signature::sign(&secret, &body);

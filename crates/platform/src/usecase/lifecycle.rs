@@ -7,12 +7,13 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use wamm_domain::bsuid::bsuid;
 use wamm_domain::sending::{Route, Step, failure_text};
 use wamm_domain::{Message, TemplateCategory, Timestamp};
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
 use wamm_wire::ids::{BusinessId, PhoneNumberId, WabaId};
+use wamm_wire::webhooks as wire;
 
 use crate::context::Platform;
 use crate::webhooks::fanout;
@@ -31,15 +32,19 @@ pub fn pricing_category(message: &Message) -> &'static str {
     }
 }
 
-fn pricing(message: &Message) -> Value {
+fn pricing(message: &Message) -> wire::Pricing {
     let category = pricing_category(message);
     let service = category == "service";
-    json!({
-        "billable": !service,
-        "pricing_model": "PMP",
-        "type": if service { "free_customer_service" } else { "regular" },
-        "category": category,
-    })
+    wire::Pricing {
+        billable: Some(!service),
+        pricing_model: Some(wire::PricingModel::Pmp),
+        kind: Some(if service {
+            wire::PricingType::FreeCustomerService
+        } else {
+            wire::PricingType::Regular
+        }),
+        category: Some(wire::PricingCategory::from_wire(category)),
+    }
 }
 
 /// The `messages` change for `step` of `message`, sent from `display` (digits) by a WABA of
@@ -57,82 +62,91 @@ pub fn change(
     step: Step,
     at: Timestamp,
 ) -> Option<Value> {
-    let metadata = json!({
-        "display_phone_number": display,
-        "phone_number_id": message.phone_number_id.to_string(),
-    });
-    let timestamp = at.unix_seconds().to_string();
+    let metadata = wire::Metadata {
+        display_phone_number: Some(display.to_owned()),
+        phone_number_id: Some(message.phone_number_id.to_string()),
+    };
     let status = match step {
         Step::Expired => return None,
         Step::Click if message.route != Route::MarketingLite => return None,
         Step::Click => {
-            return Some(json!({
-                "messaging_product": "whatsapp",
-                "metadata": metadata,
-                "user_actions": [{
-                    "action_type": "marketing_messages_link_click",
-                    "timestamp": timestamp,
-                    "marketing_messages_link_click_data": {
-                        "click_component": "cta",
-                        "click_id": format!("{}.{}", message.id.trim_start_matches("wamid."), at.unix_seconds()),
-                    },
+            return Some(wire::to_value(&wire::MessagesValue {
+                messaging_product: Some("whatsapp".to_owned()),
+                metadata,
+                user_actions: vec![wire::UserActionItem {
+                    action_type: wire::UserActionKind::MarketingMessagesLinkClick,
+                    timestamp: Some(at.unix_seconds()),
+                    marketing_messages_link_click_data: Some(wire::LinkClick {
+                        click_component: Some(wire::ClickComponent::Cta),
+                        click_id: Some(format!(
+                            "{}.{}",
+                            message.id.trim_start_matches("wamid."),
+                            at.unix_seconds()
+                        )),
+                        product_id: None,
+                        tracking_token: None,
+                    }),
                 }],
+                ..wire::MessagesValue::default()
             }));
         }
         Step::Sent | Step::Delivered | Step::Read | Step::Failed(_) => status_text(step)?,
     };
-    let mut item = json!({
-        "id": message.id,
-        "status": status,
-        "timestamp": timestamp,
-        "recipient_id": message.to,
-    });
+    let failed = matches!(step, Step::Failed(_));
     let user_id = bsuid(business, &message.to);
-    if !matches!(step, Step::Failed(_)) {
-        item["recipient_user_id"] = json!(user_id);
-    }
-    if let Some(data) = &message.biz_opaque_callback_data {
-        item["biz_opaque_callback_data"] = json!(data);
-    }
+    let mut item = wire::StatusItem {
+        id: Some(message.id.clone()),
+        status: wire::DeliveryStatus::from_wire(status),
+        timestamp: Some(at.unix_seconds()),
+        recipient_id: Some(message.to.clone()),
+        recipient_user_id: (!failed).then(|| user_id.clone()),
+        recipient_parent_user_id: None,
+        biz_opaque_callback_data: message.biz_opaque_callback_data.clone(),
+        conversation: None,
+        pricing: None,
+        errors: Vec::new(),
+    };
     if let Step::Failed(code) = step {
         let (title, details) = failure_text(code);
-        item["errors"] = json!([{
-            "code": code,
-            "title": title,
-            "message": title,
-            "error_data": { "details": details },
-            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
-        }]);
+        item.errors = vec![wire::StatusError {
+            code: Some(code),
+            title: Some(title.to_owned()),
+            message: Some(title.to_owned()),
+            details: Some(details.to_owned()),
+            href: Some(
+                "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
+                    .to_owned(),
+            ),
+        }];
     } else if matches!(step, Step::Sent | Step::Delivered) {
         // Pricing comes with `sent` and with `delivered`; Graph v24.0 dropped the
         // per-message conversation object.
         if message.graph_major <= 23 {
-            let mut conversation = json!({
-                "id": format!("{:x}", fxhash(&message.id)),
-                "origin": { "type": pricing_category(message) },
+            item.conversation = Some(wire::Conversation {
+                id: Some(format!("{:x}", fxhash(&message.id))),
+                expiration_timestamp: (step == Step::Sent)
+                    .then(|| message.accepted_at.plus_seconds(86_400).unix_seconds()),
+                origin_type: Some(wire::PricingCategory::from_wire(pricing_category(message))),
             });
-            if step == Step::Sent {
-                conversation["expiration_timestamp"] = json!(
-                    message
-                        .accepted_at
-                        .plus_seconds(86_400)
-                        .unix_seconds()
-                        .to_string()
-                );
-            }
-            item["conversation"] = conversation;
         }
-        item["pricing"] = pricing(message);
+        item.pricing = Some(pricing(message));
     }
-    let mut value = json!({
-        "messaging_product": "whatsapp",
-        "metadata": metadata,
-    });
-    if !matches!(step, Step::Failed(_)) {
-        value["contacts"] = json!([{ "wa_id": message.to, "user_id": user_id }]);
-    }
-    value["statuses"] = json!([item]);
-    Some(value)
+    let contacts = if failed {
+        Vec::new()
+    } else {
+        vec![wire::StatusContact {
+            wa_id: Some(message.to.clone()),
+            user_id: Some(user_id),
+            ..wire::StatusContact::default()
+        }]
+    };
+    Some(wire::to_value(&wire::MessagesValue {
+        messaging_product: Some("whatsapp".to_owned()),
+        metadata,
+        contacts,
+        statuses: vec![item],
+        user_actions: Vec::new(),
+    }))
 }
 
 /// A stable 64-bit hash for conversation IDs (FNV-1a).

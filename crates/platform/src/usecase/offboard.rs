@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 use wamm_domain::NewEvent;
 use wamm_store::{ChangeSet, Put, StoreError};
 use wamm_wire::ids::PhoneNumberId;
+use wamm_wire::json::enum_text;
+use wamm_wire::webhooks as wire;
 
 use crate::context::Platform;
 use crate::webhooks::fanout;
@@ -119,18 +121,21 @@ pub async fn disconnect(
     } else {
         "ACCOUNT_OFFBOARDED"
     };
-    let value: Value = if event == "PARTNER_REMOVED" {
-        json!({ "phone_number": phone_digits, "event": event })
-    } else {
-        json!({
-            "event": event,
-            "phone_number": phone_digits,
-            "disconnection_info": {
-                "reason": reason,
-                "initiated_by": if reason.by_user() { "USER" } else { "SYSTEM" },
-            }
-        })
+    let update = wire::AccountUpdate {
+        phone_number: Some(phone_digits),
+        // Meta names the reason only when the number left for something other than a
+        // plain disconnection.
+        disconnection_info: (event == "ACCOUNT_OFFBOARDED").then(|| wire::DisconnectionInfo {
+            reason: Some(wire::DisconnectionReason::from_wire(&enum_text(reason))),
+            initiated_by: Some(if reason.by_user() {
+                wire::InitiatedBy::User
+            } else {
+                wire::InitiatedBy::System
+            }),
+        }),
+        ..wire::AccountUpdate::new(wire::AccountEvent::from_wire(event))
     };
+    let value: Value = wire::to_value(&update);
     let hooks = fanout::for_waba(state, waba.id, "account_update", &value, now).await?;
     let offboarded = Offboarded {
         waba_id: waba.id.to_string(),

@@ -10,6 +10,7 @@ use wamm_wire::ids::TemplateId;
 use crate::context::Platform;
 use crate::webhooks::fanout;
 use wamm_wire::json::enum_text;
+use wamm_wire::webhooks as wire;
 
 /// Why a review action did nothing.
 #[derive(Debug, thiserror::Error)]
@@ -42,25 +43,29 @@ pub async fn set_status(
     let now = state.clock.now();
     let previous = template.status;
     template.status = status;
-    let mut value = json!({
-        "event": enum_text(status),
-        "message_template_id": template.id.get(),
-        "message_template_name": template.name,
-        "message_template_language": template.language,
-        "reason": reason.unwrap_or_else(|| "NONE".to_owned()),
-    });
+    let mut update = wire::TemplateStatusUpdate {
+        event: wire::TemplateStatus::from_wire(&enum_text(status)),
+        message_template_id: Some(template.id.get().to_string()),
+        message_template_name: Some(template.name.clone()),
+        message_template_language: Some(template.language.clone()),
+        reason: Some(reason.unwrap_or_else(|| "NONE".to_owned())),
+        message_template_category: None,
+        disable_date: None,
+        other_info: None,
+    };
     match status {
         TemplateStatus::Paused => {
-            value["other_info"] = json!({
-                "title": "FIRST_PAUSE",
-                "description": "Your WhatsApp message template has been paused for 3 hours until 2 AM because it continued to have issues.",
+            update.other_info = Some(wire::OtherInfo {
+                title: Some("FIRST_PAUSE".to_owned()),
+                description: Some("Your WhatsApp message template has been paused for 3 hours until 2 AM because it continued to have issues.".to_owned()),
             });
         }
         TemplateStatus::Approved | TemplateStatus::Pending => {
-            value["message_template_category"] = json!(enum_text(template.category));
+            update.message_template_category = Some(wire_category(template.category));
         }
         TemplateStatus::Rejected | TemplateStatus::Disabled => {}
     }
+    let value = wire::to_value(&update);
     let hooks = fanout::for_waba(
         state,
         template.waba_id,
@@ -98,19 +103,20 @@ pub async fn recategorise(
 ) -> Result<Value, ReviewError> {
     let mut template = load(state, id).await?;
     let now = state.clock.now();
-    let mut value = json!({
-        "message_template_id": template.id.get(),
-        "message_template_name": template.name,
-        "message_template_language": template.language,
-    });
+    let mut update = wire::TemplateCategoryUpdate {
+        message_template_id: Some(template.id.get().to_string()),
+        message_template_name: Some(template.name.clone()),
+        message_template_language: Some(template.language.clone()),
+        ..wire::TemplateCategoryUpdate::default()
+    };
     let mut changes = ChangeSet::new();
     if impending {
-        value["correct_category"] = json!(enum_text(category));
-        value["new_category"] = json!(enum_text(template.category));
-        value["category_update_timestamp"] = json!(now.plus_seconds(86_400).unix_seconds());
+        update.correct_category = Some(wire_category(category));
+        update.new_category = Some(wire_category(template.category));
+        update.category_update_timestamp = Some(now.plus_seconds(86_400).unix_seconds());
     } else {
-        value["previous_category"] = json!(enum_text(template.category));
-        value["new_category"] = json!(enum_text(category));
+        update.previous_category = Some(wire_category(template.category));
+        update.new_category = Some(wire_category(category));
         template.category = category;
         if category == TemplateCategory::Marketing
             && template.ad.is_none()
@@ -127,6 +133,7 @@ pub async fn recategorise(
         }
         changes = changes.put(Put::Template(template.clone()));
     }
+    let value = wire::to_value(&update);
     let hooks = fanout::for_waba(
         state,
         template.waba_id,
@@ -148,4 +155,9 @@ pub async fn recategorise(
     };
     state.commit(changes.webhooks(hooks).event(event)).await?;
     Ok(value)
+}
+
+/// A template category as webhooks write it.
+fn wire_category(category: TemplateCategory) -> wire::TemplateCategory {
+    wire::TemplateCategory::from_wire(&enum_text(category))
 }

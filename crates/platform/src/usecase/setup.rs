@@ -15,6 +15,7 @@ use wamm_domain::onboarding::{WabaOnboardingStatus, waba_status};
 use wamm_domain::{Business, NewEvent, Template, Timestamp, Waba};
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
 use wamm_wire::ids::WabaId;
+use wamm_wire::webhooks as wire;
 use wamm_world::Mint;
 
 use crate::context::Platform;
@@ -143,24 +144,22 @@ pub async fn put_waba(
 
 /// The `account_update` values a completed setup sends for `waba`.
 fn completion_values(state: &Platform, waba: &Waba) -> Vec<serde_json::Value> {
-    let info = |extra: Option<(&str, &str)>| {
-        let mut info = json!({
-            "waba_id": waba.id.to_string(),
-            "owner_business_id": waba.owner_business_id.to_string(),
-        });
-        if let Some((k, v)) = extra {
-            info[k] = json!(v);
-        }
-        info
+    let update = |event: wire::AccountEvent, ad_account_id: Option<&String>| {
+        wire::to_value(&wire::AccountUpdate {
+            waba_info: Some(wire::WabaInfo {
+                waba_id: Some(waba.id.to_string()),
+                owner_business_id: Some(waba.owner_business_id.to_string()),
+                ad_account_id: ad_account_id.cloned(),
+                ..wire::WabaInfo::default()
+            }),
+            ..wire::AccountUpdate::new(event)
+        })
     };
-    let mut values = vec![json!({ "event": "MM_LITE_TERMS_SIGNED", "waba_info": info(None) })];
+    let mut values = vec![update(wire::AccountEvent::MmLiteTermsSigned, None)];
     if state.config.ad_account_linked_webhook
         && let Some(ad) = &waba.ad_account_id
     {
-        values.push(json!({
-            "event": "AD_ACCOUNT_LINKED",
-            "waba_info": info(Some(("ad_account_linked", ad))),
-        }));
+        values.push(update(wire::AccountEvent::AdAccountLinked, Some(ad)));
     }
     values
 }

@@ -14,6 +14,7 @@ use wamm_domain::{
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
 use wamm_wire::GraphError;
 use wamm_wire::ids::{BusinessId, PhoneNumberId, UserId, WabaId};
+use wamm_wire::webhooks as wire;
 use wamm_world::{Mint, hash_token};
 
 use super::Error;
@@ -288,15 +289,23 @@ pub async fn finish(platform: &Platform, choices: Choices) -> Result<Finished, S
     // The partner hears that its app was installed (and, for Solution Partners, that it was
     // added to the WABA) on its app-level `account_update` subscription.
     let targets = fanout::app_targets(platform, app.id, "account_update").await?;
-    let mut values = vec![json!({
-        "event": "PARTNER_APP_INSTALLED",
-        "waba_info": { "waba_id": waba_id.to_string(), "owner_business_id": business.id.to_string(), "partner_app_id": app.id.to_string() }
-    })];
+    let update = |event: wire::AccountEvent, partner_app_id: Option<String>| {
+        wire::to_value(&wire::AccountUpdate {
+            waba_info: Some(wire::WabaInfo {
+                waba_id: Some(waba_id.to_string()),
+                owner_business_id: Some(business.id.to_string()),
+                partner_app_id,
+                ..wire::WabaInfo::default()
+            }),
+            ..wire::AccountUpdate::new(event)
+        })
+    };
+    let mut values = vec![update(
+        wire::AccountEvent::PartnerAppInstalled,
+        Some(app.id.to_string()),
+    )];
     if app.partner_type == PartnerType::Bsp {
-        values.push(json!({
-            "event": "PARTNER_ADDED",
-            "waba_info": { "waba_id": waba_id.to_string(), "owner_business_id": business.id.to_string() }
-        }));
+        values.push(update(wire::AccountEvent::PartnerAdded, None));
     }
     for value in &values {
         changes = changes.webhooks(fanout::deliveries(

@@ -14,6 +14,7 @@ use wamm_world::Mint;
 use super::Error;
 use crate::context::Platform;
 use wamm_wire::json::enum_text;
+use wamm_wire::webhooks as wire;
 
 /// A template to create, as the caller wrote it.
 #[derive(Debug, Clone)]
@@ -120,13 +121,15 @@ pub async fn create(platform: &Platform, waba: &Waba, draft: Draft) -> Result<Te
         detail: json!({ "waba_id": waba.id.to_string(), "name": template.name, "language": template.language, "category": enum_text(cat) }),
     };
     // Meta tells subscribed apps about the review outcome.
-    let status_update = json!({
-        "event": enum_text(template.status),
-        "message_template_id": template.id.get(),
-        "message_template_name": template.name,
-        "message_template_language": template.language,
-        "message_template_category": enum_text(cat),
-        "reason": "NONE",
+    let status_update = wire::to_value(&wire::TemplateStatusUpdate {
+        event: wire::TemplateStatus::from_wire(&enum_text(template.status)),
+        message_template_id: Some(template.id.get().to_string()),
+        message_template_name: Some(template.name.clone()),
+        message_template_language: Some(template.language.clone()),
+        reason: Some("NONE".to_owned()),
+        message_template_category: Some(wire::TemplateCategory::from_wire(&enum_text(cat))),
+        disable_date: None,
+        other_info: None,
     });
     let hooks = crate::webhooks::fanout::for_waba(
         platform,

@@ -11,11 +11,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Semaphore;
 use wamm_domain::{Attempt, DeliveryResult, NewEvent, OutboxItem, Outcome};
 use wamm_store::ChangeSet;
 use wamm_wire::ids::AppId;
+use wamm_wire::webhooks as wire;
 
 use super::fanout::WABA_OBJECT;
 use crate::clock::wall_ms;
@@ -45,15 +46,17 @@ impl Jitter {
     }
 }
 
-/// The JSON `entry` for one outbox item.
-pub fn entry(item: &OutboxItem) -> Value {
+/// The `entry` for one outbox item.
+pub fn entry(item: &OutboxItem) -> wire::Entry {
     let w = &item.webhook;
-    let mut entry =
-        json!({ "id": w.object_id, "changes": [{ "field": w.field, "value": w.value }] });
-    if w.include_time {
-        entry["time"] = json!(w.time.unix_seconds());
+    wire::Entry {
+        id: w.object_id.clone(),
+        time: w.include_time.then(|| w.time.unix_seconds()),
+        changes: vec![wire::Change {
+            field: w.field.clone(),
+            value: w.value.clone(),
+        }],
     }
-    entry
 }
 
 /// How long a woken worker waits before it claims.
@@ -160,15 +163,20 @@ async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
             if fault.delay_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
             }
-            let mut entries: Vec<Value> = items.iter().map(entry).collect();
+            let mut entries: Vec<wire::Entry> = items.iter().map(entry).collect();
             if fault.reorder {
                 entries.reverse();
             }
+            let envelope = wire::Envelope {
+                object: WABA_OBJECT.to_owned(),
+                entry: entries,
+            };
             // Written as Meta writes it (non-ASCII escaped) and signed over exactly these
             // bytes: receivers that verify a re-serialization of the parsed body agree only then.
+            // It goes through a JSON value so that keys keep the order receivers have always
+            // seen (sorted), whatever the order of the struct's fields.
             let body =
-                wamm_wire::json::to_ascii_vec(&json!({ "object": WABA_OBJECT, "entry": entries }))
-                    .unwrap_or_default();
+                wamm_wire::json::to_ascii_vec(&wire::to_value(&envelope)).unwrap_or_default();
             let signature = wamm_wire::signature::sign(secret, &body);
             let headers = [("x-hub-signature-256", signature)];
             started = Instant::now();

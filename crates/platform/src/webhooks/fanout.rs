@@ -12,7 +12,7 @@ use wamm_wire::ids::WabaId;
 use crate::context::Platform;
 
 /// The object WhatsApp webhooks are delivered under.
-pub const WABA_OBJECT: &str = "whatsapp_business_account";
+pub use wamm_wire::webhooks::WABA_OBJECT;
 
 /// Where changes of one field on one WABA go: an app and its endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,4 +19,5 @@ mod solutions;
 mod templates;
 mod tokens;
 mod waba;
+mod webhook_payloads;
 mod webhooks;

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         PathBuf::from,
     );
 
-        let mut runs: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&root)
+    let mut runs: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&root)
         .map(|entries| {
             entries
                 .filter_map(Result::ok)
@@ -35,7 +35,10 @@ fn main() -> ExitCode {
         .unwrap_or_default();
     runs.sort();
     let Some((_, last)) = runs.pop() else {
-        println!("no run of the suite has left a conformance log in {}", root.display());
+        println!(
+            "no run of the suite has left a conformance log in {}",
+            root.display()
+        );
         return ExitCode::SUCCESS;
     };
     // Older runs are of no further use.
