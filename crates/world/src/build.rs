@@ -635,6 +635,7 @@ impl Builder<'_> {
                 throughput: phone.throughput,
                 coexistence: phone.coexistence,
                 quality_rating: phone.quality_rating,
+                life: Default::default(),
             });
         }
         let mut names: HashMap<(&str, &str), String> = HashMap::new();

@@ -190,6 +190,7 @@ mod tests {
             throughput: ThroughputLevel::Standard,
             coexistence: false,
             quality_rating: QualityRating::Green,
+            life: Default::default(),
         };
         catalogue::assert_builder_agrees(&node(&phone));
     }

@@ -123,6 +123,7 @@ pub fn phone_number(id: PhoneNumberId, waba: WabaId) -> PhoneNumber {
         throughput: ThroughputLevel::Standard,
         coexistence: false,
         quality_rating: QualityRating::Green,
+        life: Default::default(),
     }
 }
 
