@@ -103,6 +103,8 @@ pub enum Put {
     AuthCode(AuthCode),
     /// Insert or replace a message (by ID).
     Message(Message),
+    /// Insert or replace a system user's assignment to a WABA (by WABA and user).
+    Assignment(wamm_domain::assignment::WabaAssignment),
 }
 
 /// A condition checked and claimed first in a [`ChangeSet`]: when it does not hold, nothing
@@ -160,6 +162,13 @@ pub enum Delete {
         app: AppId,
         /// The subscribed object, e.g. `whatsapp_business_account`.
         object: String,
+    },
+    /// Remove a system user's assignment to a WABA.
+    Assignment {
+        /// The WABA.
+        waba: WabaId,
+        /// The system user.
+        user: UserId,
     },
 }
 
@@ -367,6 +376,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// An app's webhook subscriptions, by object.
     async fn app_subscriptions(&self, app: AppId) -> Result<Vec<AppSubscription>, StoreError>;
+
+    /// The system users assigned to `waba`, by user ID.
+    async fn assignments_of_waba(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, StoreError>;
+
+    /// The WABAs `user` is assigned to, by WABA ID.
+    async fn assignments_of_user(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, StoreError>;
 
     /// Up to `limit` events with `seq > after_seq`, oldest first.
     async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError>;

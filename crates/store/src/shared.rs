@@ -51,6 +51,9 @@ pub(crate) mod put {
         business_id = excluded.business_id, doc = excluded.doc";
     pub(crate) const SUBSCRIPTION: &str = "INSERT INTO subscriptions (waba_id, app_id, doc) \
         VALUES ($1, $2, $3) ON CONFLICT (waba_id, app_id) DO UPDATE SET doc = excluded.doc";
+    pub(crate) const ASSIGNMENT: &str = "INSERT INTO waba_assignments (waba_id, user_id, \
+        business_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (waba_id, user_id) \
+        DO UPDATE SET business_id = excluded.business_id, doc = excluded.doc";
     pub(crate) const META: &str = "INSERT INTO meta (key, value) VALUES ($1, $2) \
         ON CONFLICT (key) DO UPDATE SET value = excluded.value";
     /// Followed by `VALUES` rows of (at, kind, subject, detail) and `RETURNING seq`.
@@ -150,9 +153,11 @@ pub(crate) mod delete {
         "DELETE FROM subscriptions WHERE waba_id = $1 AND app_id = $2";
     pub(crate) const APP_SUBSCRIPTION: &str =
         "DELETE FROM app_subscriptions WHERE app_id = $1 AND object = $2";
+    pub(crate) const ASSIGNMENT: &str =
+        "DELETE FROM waba_assignments WHERE waba_id = $1 AND user_id = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 17] = [
+    pub(crate) const WORLD: [&str; 18] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -170,6 +175,7 @@ pub(crate) mod delete {
         "DELETE FROM emails",
         "DELETE FROM auth_codes",
         "DELETE FROM messages",
+        "DELETE FROM waba_assignments",
     ];
 }
 
@@ -220,6 +226,12 @@ pub(crate) mod get {
     pub(crate) const SUBSCRIPTIONS: &str = "SELECT doc FROM subscriptions ORDER BY waba_id, app_id";
     pub(crate) const SUBSCRIPTIONS_OF: &str =
         "SELECT doc FROM subscriptions WHERE waba_id = $1 ORDER BY app_id";
+    pub(crate) const ASSIGNMENTS: &str =
+        "SELECT doc FROM waba_assignments ORDER BY waba_id, user_id";
+    pub(crate) const ASSIGNMENTS_OF_WABA: &str =
+        "SELECT doc FROM waba_assignments WHERE waba_id = $1 ORDER BY user_id";
+    pub(crate) const ASSIGNMENTS_OF_USER: &str =
+        "SELECT doc FROM waba_assignments WHERE user_id = $1 ORDER BY waba_id";
     pub(crate) const APP_SUBSCRIPTIONS: &str =
         "SELECT doc FROM app_subscriptions ORDER BY app_id, object";
     pub(crate) const APP_SUBSCRIPTIONS_OF: &str =
@@ -864,6 +876,20 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_assignment(
+                conn: &mut $conn,
+                v: &wamm_domain::assignment::WabaAssignment,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::ASSIGNMENT)
+                    .bind($crate::shared::db_id(v.waba_id.get())?)
+                    .bind($crate::shared::db_id(v.user_id.get())?)
+                    .bind($crate::shared::db_id(v.business_id.get())?)
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn put_request(
                 conn: &mut $conn,
                 v: &wamm_domain::OnboardingRequest,
@@ -1032,6 +1058,7 @@ macro_rules! impl_store {
                     Put::Subscription(v) => Self::put_subscription(conn, v).await,
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                     Put::Request(v) => Self::put_request(conn, v).await,
+                    Put::Assignment(v) => Self::put_assignment(conn, v).await,
                     Put::Message(v) => Self::put_messages(conn, &[v]).await,
                     Put::AuthCode(v) => {
                         sqlx::query($crate::shared::put::AUTH_CODE)
@@ -1101,6 +1128,13 @@ macro_rules! impl_store {
                         sqlx::query($crate::shared::delete::APP_SUBSCRIPTION)
                             .bind($crate::shared::db_id(app.get())?)
                             .bind(object.as_str())
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Delete::Assignment { waba, user } => {
+                        sqlx::query($crate::shared::delete::ASSIGNMENT)
+                            .bind($crate::shared::db_id(waba.get())?)
+                            .bind($crate::shared::db_id(user.get())?)
                             .execute(&mut *conn)
                             .await?;
                     }
@@ -1334,6 +1368,9 @@ macro_rules! impl_store {
                 for v in &world.app_subscriptions {
                     Self::put_app_subscription(conn, v).await?;
                 }
+                for v in &world.assignments {
+                    Self::put_assignment(conn, v).await?;
+                }
                 Ok(())
             }
 
@@ -1413,6 +1450,8 @@ macro_rules! impl_store {
                         $crate::shared::get::APP_SUBSCRIPTIONS,
                     )
                     .await?,
+                    assignments: Self::all_docs(&mut tx, $crate::shared::get::ASSIGNMENTS)
+                        .await?,
                 };
                 tx.rollback().await?;
                 Ok(world)
@@ -1558,6 +1597,22 @@ macro_rules! impl_store {
                 app: wamm_wire::ids::AppId,
             ) -> Result<Vec<wamm_domain::AppSubscription>, $crate::StoreError> {
                 self.docs_by_id($crate::shared::get::APP_SUBSCRIPTIONS_OF, app.get())
+                    .await
+            }
+
+            async fn assignments_of_waba(
+                &self,
+                waba: wamm_wire::ids::WabaId,
+            ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::ASSIGNMENTS_OF_WABA, waba.get())
+                    .await
+            }
+
+            async fn assignments_of_user(
+                &self,
+                user: wamm_wire::ids::UserId,
+            ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::ASSIGNMENTS_OF_USER, user.get())
                     .await
             }
 

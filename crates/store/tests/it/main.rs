@@ -71,6 +71,7 @@ contract_tests!(
     auth_codes_are_used_once,
     reads_see_every_commit,
     concurrent_commits_fail_alone,
+    assignments_put_delete_and_list,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
