@@ -374,8 +374,7 @@ pub fn update_settings(
                 next.calling.callback_permission_status =
                     v.as_str().and_then(Switch::parse).ok_or_else(|| {
                         SettingsError(
-                            "calling.callback_permission_status must be enabled or disabled"
-                                .into(),
+                            "calling.callback_permission_status must be enabled or disabled".into(),
                         )
                     })?;
             }

@@ -1450,8 +1450,7 @@ macro_rules! impl_store {
                         $crate::shared::get::APP_SUBSCRIPTIONS,
                     )
                     .await?,
-                    assignments: Self::all_docs(&mut tx, $crate::shared::get::ASSIGNMENTS)
-                        .await?,
+                    assignments: Self::all_docs(&mut tx, $crate::shared::get::ASSIGNMENTS).await?,
                 };
                 tx.rollback().await?;
                 Ok(world)

@@ -4,7 +4,9 @@
 //! change set itself. Use cases see only the narrow [`crate::context::Platform`].
 
 pub mod assets;
+pub mod assign;
 pub mod lifecycle;
+pub mod numbers;
 pub mod offboard;
 pub mod onboard;
 pub mod review;

@@ -2217,13 +2217,32 @@ pub async fn assignments_put_delete_and_list(store: &dyn Store) {
         store.assignments_of_user(su).await.expect("of user"),
         vec![changed]
     );
-    assert_eq!(store.assignments_of_waba(WABA).await.expect("of waba").len(), 2);
-    assert!(store.assignments_of_waba(second).await.expect("gone").is_empty());
+    assert_eq!(
+        store
+            .assignments_of_waba(WABA)
+            .await
+            .expect("of waba")
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .assignments_of_waba(second)
+            .await
+            .expect("gone")
+            .is_empty()
+    );
 
     // A world replace clears them.
     store
         .replace_world(&WorldState::default())
         .await
         .expect("clear");
-    assert!(store.assignments_of_user(su).await.expect("cleared").is_empty());
+    assert!(
+        store
+            .assignments_of_user(su)
+            .await
+            .expect("cleared")
+            .is_empty()
+    );
 }
