@@ -43,9 +43,9 @@ pub enum Access {
     /// The Intent API's rule: the path's business is the token's own or a client of it, the
     /// token is a system user's, and it carries the scope.
     PartnerSystemUser(Permission),
-    /// The path's app, called with its own app access token, or with a token of that app
-    /// acting for the app's own business that carries one of the scopes
-    /// (`connected_client_businesses`).
+    /// The path's app, called with a token of that app acting for the app's own business
+    /// (its system user's, as Meta's spec asks, or a person's) that carries one of the scopes
+    /// (`connected_client_businesses`). An app token acts for no business and is refused.
     OwnApp(&'static [Permission]),
     /// A system user of the token's own business, with one of the scopes
     /// (`assigned_whatsapp_business_accounts`).
@@ -108,9 +108,6 @@ pub async fn authorize(
         }
         (Access::OwnApp(scopes), Target::App(app)) => {
             let own_app = caller.app.id == app.id;
-            if own_app && caller.token.kind == TokenKind::App {
-                return Ok(());
-            }
             if !own_app || caller.token.business_id != Some(app.business_id) {
                 // Meta's words for a caller that is not the app or its business.
                 return Err(GraphError::new(

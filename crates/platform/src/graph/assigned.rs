@@ -3,11 +3,12 @@
 //! [`crate::usecase::assign`] and render.
 
 use serde_json::json;
-use wamm_domain::{SystemUser, Waba};
+use wamm_domain::{Permission, SystemUser, Waba};
 use wamm_wire::GraphError;
 use wamm_wire::error::{code, kind};
 use wamm_wire::ids::{BusinessId, UserId};
 
+use super::auth::{Caller, any_scope};
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiError, ApiResult, Reply};
@@ -16,6 +17,11 @@ use super::routes::Ctx;
 use crate::state::AppState;
 use crate::usecase::assign::{self as uc, AssignError};
 
+const READ: &[Permission] = &[
+    Permission::BusinessManagement,
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessMessaging,
+];
 const ASSIGNED_USER_DEFAULTS: &[&str] = &["id", "name"];
 const ASSIGNED_WABA_DEFAULTS: &[&str] = &["id", "name", "status"];
 
@@ -92,6 +98,17 @@ pub async fn list(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     let business: BusinessId = business.parse().map_err(|_| {
         GraphError::invalid_parameter("Invalid parameter: business must be a business ID")
     })?;
+    // A business lists only its own users: another business's system users are its own
+    // affair, even on a WABA both hold.
+    if c.caller.token.business_id != Some(business) {
+        return Err(GraphError::new(
+            400,
+            kind::OAUTH,
+            code::INVALID_PARAMETER,
+            "Invalid parameter: business must be the business the access token acts for",
+        )
+        .into());
+    }
     let owner = state.store.business(business).await?;
     let mut nodes = Vec::new();
     for a in state.store.assignments_of_waba(waba.id).await? {
@@ -140,12 +157,21 @@ pub async fn remove(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     Ok(Reply::success().about(waba.id))
 }
 
-async fn waba_nodes(state: &AppState, user: &SystemUser) -> ApiResult<Vec<(String, Node)>> {
+async fn waba_nodes(
+    state: &AppState,
+    caller: &Caller,
+    user: &SystemUser,
+) -> ApiResult<Vec<(String, Node)>> {
+    let principal = caller.principal();
     let mut nodes = Vec::new();
     for a in state.store.assignments_of_user(user.id).await? {
         let Some(w) = state.store.waba(a.waba_id).await? else {
             continue;
         };
+        // Only WABAs the caller itself reaches are listed, as Graph filters edges by access.
+        if any_scope(READ, |s| principal.check_waba(&w, s)).is_err() {
+            continue;
+        }
         let node = Node::new("AssignedWhatsAppBusinessAccount", ASSIGNED_WABA_DEFAULTS)
             .value("id", w.id.to_string())
             .value("name", w.name.clone())
@@ -161,7 +187,7 @@ async fn waba_nodes(state: &AppState, user: &SystemUser) -> ApiResult<Vec<(Strin
 /// `GET /{system-user-id}/assigned_whatsapp_business_accounts`: the WABAs the user is assigned
 /// to, with `assignment_date` and `permissions` (the tasks).
 pub async fn assigned_wabas(c: Ctx<'_>, user: &SystemUser) -> ApiResult {
-    let Ctx { state, req, .. } = c;
-    let nodes = waba_nodes(state, user).await?;
+    let Ctx { state, req, caller } = c;
+    let nodes = waba_nodes(state, caller, user).await?;
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(user.id))
 }
