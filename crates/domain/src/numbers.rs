@@ -803,7 +803,7 @@ mod tests {
             let code = derive_code(seed, phone, n);
             prop_assert_eq!(code.len(), 6);
             prop_assert!(code.bytes().all(|b| b.is_ascii_digit()));
-            prop_assert_eq!(code.clone(), derive_code(seed, phone, n));
+            prop_assert_eq!(code, derive_code(seed, phone, n));
         }
 
         #[test]

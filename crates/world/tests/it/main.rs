@@ -233,7 +233,7 @@ fn assignments_and_number_life_roundtrip() {
             user_id: user.id,
             business_id: user.business_id,
             tasks: vec!["MANAGE".into(), "DEVELOP".into()],
-            assigned_at: wamm_domain::Timestamp(1_700_000_000_000),
+            assigned_at: Timestamp(1_700_000_000_000),
         });
     let phone = &mut state.phone_numbers[0];
     phone.life.code_verified = true;
