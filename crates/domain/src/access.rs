@@ -33,6 +33,9 @@ pub struct Principal<'a> {
     pub token: &'a TokenRecord,
     /// The token's app.
     pub app: &'a App,
+    /// For an employee system user's token, the WABAs its system user is assigned to: the
+    /// token reaches no other (see [`crate::assignment`]). `None` for every other token.
+    pub assigned: Option<&'a [WabaId]>,
 }
 
 impl Principal<'_> {
@@ -62,7 +65,7 @@ impl Principal<'_> {
         if !holds(acting) || !holds(self.app.business_id) {
             return Err(Denial::NotVisible);
         }
-        if !self.token.target_wabas.is_empty() && !self.token.target_wabas.contains(&waba.id) {
+        if !self.assigned(waba.id) {
             return Err(Denial::AssetNotGranted);
         }
         let own = waba.graph_owner() == self.app.business_id
@@ -99,9 +102,12 @@ impl Principal<'_> {
         }
     }
 
-    /// Whether `waba` is within the token's assignment (for filtering lists).
+    /// Whether `waba` is within the token's assignment (for filtering lists): its target list,
+    /// when it has one, names it, and so do its employee system user's assignments.
     pub fn assigned(&self, waba: WabaId) -> bool {
-        self.token.target_wabas.is_empty() || self.token.target_wabas.contains(&waba)
+        let targeted =
+            self.token.target_wabas.is_empty() || self.token.target_wabas.contains(&waba);
+        targeted && self.assigned.is_none_or(|wabas| wabas.contains(&waba))
     }
 }
 
@@ -196,6 +202,7 @@ mod tests {
         let p = Principal {
             token: &tok,
             app: &advanced,
+            assigned: None,
         };
         assert_eq!(p.check_waba(&client_waba, scope), Ok(()));
         assert_eq!(p.check_waba(&stranger_waba, scope), Err(Denial::NotVisible));
@@ -203,6 +210,7 @@ mod tests {
         let p = Principal {
             token: &tok,
             app: &standard,
+            assigned: None,
         };
         assert_eq!(
             p.check_waba(&client_waba, scope),
@@ -214,6 +222,7 @@ mod tests {
         let p = Principal {
             token: &no_scope,
             app: &advanced,
+            assigned: None,
         };
         assert_eq!(
             p.check_waba(&client_waba, scope),
@@ -224,6 +233,7 @@ mod tests {
         let p = Principal {
             token: &narrow,
             app: &advanced,
+            assigned: None,
         };
         assert_eq!(
             p.check_waba(&client_waba, scope),
@@ -244,6 +254,7 @@ mod tests {
         let p = Principal {
             token: &tok,
             app: &a,
+            assigned: None,
         };
         assert_eq!(p.check_business(CLIENT, true, scope), Ok(()));
         assert_eq!(
@@ -267,6 +278,7 @@ mod tests {
         let p = Principal {
             token: &business_token,
             app: &advanced,
+            assigned: None,
         };
         assert_eq!(
             p.check_waba(&waba(100, CLIENT, Some(PARTNER)), scope),
@@ -286,10 +298,48 @@ mod tests {
         let p = Principal {
             token: &widened,
             app: &advanced,
+            assigned: None,
         };
         assert_eq!(
             p.check_waba(&waba(101, CLIENT, Some(OTHER_PARTNER)), scope),
             Err(Denial::NotVisible)
+        );
+    }
+
+    #[test]
+    fn an_employee_token_reaches_only_assigned_wabas() {
+        let scope = Permission::WhatsappBusinessManagement;
+        let advanced = app(AccessLevel::Advanced);
+        let tok = token(vec![scope], vec![]);
+        let a = waba(100, CLIENT, Some(PARTNER));
+        let b = waba(103, CLIENT, Some(PARTNER));
+        let assigned = [a.id];
+        let p = Principal {
+            token: &tok,
+            app: &advanced,
+            assigned: Some(&assigned),
+        };
+        assert_eq!(p.check_waba(&a, scope), Ok(()));
+        assert_eq!(p.check_waba(&b, scope), Err(Denial::AssetNotGranted));
+        assert!(p.assigned(a.id) && !p.assigned(b.id));
+        // Assignment never widens a token's own target list.
+        let targeted = token(vec![scope], vec![b.id]);
+        let p = Principal {
+            token: &targeted,
+            app: &advanced,
+            assigned: Some(&assigned),
+        };
+        assert_eq!(p.check_waba(&a, scope), Err(Denial::AssetNotGranted));
+        assert_eq!(p.check_waba(&b, scope), Err(Denial::AssetNotGranted));
+        // Nothing assigned: nothing reached, even an own WABA.
+        let p = Principal {
+            token: &tok,
+            app: &advanced,
+            assigned: Some(&[]),
+        };
+        assert_eq!(
+            p.check_waba(&waba(102, PARTNER, None), scope),
+            Err(Denial::AssetNotGranted)
         );
     }
 
@@ -303,6 +353,7 @@ mod tests {
         let p = Principal {
             token: &app_token,
             app: &advanced,
+            assigned: None,
         };
         assert_eq!(
             p.check_waba(&waba(102, PARTNER, None), scope),

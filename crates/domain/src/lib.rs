@@ -5,11 +5,13 @@
 //! decision. Storage lives in `wamm-store`, transport in `wamm-platform`.
 
 pub mod access;
+pub mod assignment;
 pub mod bsuid;
 pub mod country;
 pub mod enrolment;
 pub mod intent;
 pub mod model;
+pub mod numbers;
 pub mod onboarding;
 pub mod permission;
 pub mod sending;

@@ -359,6 +359,9 @@ pub struct PhoneNumber {
     pub coexistence: bool,
     /// Quality rating.
     pub quality_rating: QualityRating,
+    /// Verification codes, business profile and settings: what the number gathers after signup.
+    #[serde(default, skip_serializing_if = "crate::numbers::NumberLife::is_empty")]
+    pub life: crate::numbers::NumberLife,
 }
 
 /// Template category.
@@ -557,6 +560,9 @@ pub struct WorldState {
     /// App-level webhook subscriptions.
     #[serde(default)]
     pub app_subscriptions: Vec<AppSubscription>,
+    /// System users assigned to WABAs.
+    #[serde(default)]
+    pub assignments: Vec<crate::assignment::WabaAssignment>,
 }
 
 /// Something that happened on the platform, for the event log.

@@ -100,12 +100,14 @@ impl Stale {
                 Put::Token(v) => stale.tokens.push(v.hash.clone()),
                 Put::Subscription(v) => stale.subscriptions_of.push(v.waba_id),
                 Put::AppSubscription(v) => stale.app_subscriptions.push(v.app_id),
+                // Assignments are read uncached.
                 Put::SystemUser(_)
                 | Put::Request(_)
                 | Put::AuthCode(_)
                 | Put::Message(_)
                 | Put::Solution(_)
-                | Put::MigrationIntent(_) => {}
+                | Put::MigrationIntent(_)
+                | Put::Assignment(_) => {}
             }
         }
         for delete in &changes.deletes {
@@ -113,6 +115,7 @@ impl Stale {
                 Delete::Template(_) => stale.every_template_list = true,
                 Delete::Subscription { waba, .. } => stale.subscriptions_of.push(*waba),
                 Delete::AppSubscription { app, .. } => stale.app_subscriptions.push(*app),
+                Delete::Assignment { .. } => {}
             }
         }
         stale
@@ -339,6 +342,20 @@ impl Store for CachedStore {
             self.inner.app_subscriptions(app),
         )
         .await
+    }
+
+    async fn assignments_of_waba(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, StoreError> {
+        self.inner.assignments_of_waba(waba).await
+    }
+
+    async fn assignments_of_user(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, StoreError> {
+        self.inner.assignments_of_user(user).await
     }
 
     async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError> {

@@ -112,6 +112,8 @@ pub enum Put {
     /// Insert or replace a migration intent (by ID); a second one in progress (INITIATED or
     /// ACCEPTED) for the same WABA is the conflict `migration_intents_one_open`.
     MigrationIntent(SolutionMigration),
+    /// Insert or replace a system user's assignment to a WABA (by WABA and user).
+    Assignment(wamm_domain::assignment::WabaAssignment),
 }
 
 /// A condition checked and claimed first in a [`ChangeSet`]: when it does not hold, nothing
@@ -180,6 +182,13 @@ pub enum Delete {
         app: AppId,
         /// The subscribed object, e.g. `whatsapp_business_account`.
         object: String,
+    },
+    /// Remove a system user's assignment to a WABA.
+    Assignment {
+        /// The WABA.
+        waba: WabaId,
+        /// The system user.
+        user: UserId,
     },
 }
 
@@ -387,6 +396,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// An app's webhook subscriptions, by object.
     async fn app_subscriptions(&self, app: AppId) -> Result<Vec<AppSubscription>, StoreError>;
+
+    /// The system users assigned to `waba`, by user ID.
+    async fn assignments_of_waba(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, StoreError>;
+
+    /// The WABAs `user` is assigned to, by WABA ID.
+    async fn assignments_of_user(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, StoreError>;
 
     /// Up to `limit` events with `seq > after_seq`, oldest first.
     async fn events(&self, after_seq: i64, limit: i64) -> Result<Vec<Event>, StoreError>;

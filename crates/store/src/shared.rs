@@ -52,6 +52,9 @@ pub(crate) mod put {
         business_id = excluded.business_id, doc = excluded.doc";
     pub(crate) const SUBSCRIPTION: &str = "INSERT INTO subscriptions (waba_id, app_id, doc) \
         VALUES ($1, $2, $3) ON CONFLICT (waba_id, app_id) DO UPDATE SET doc = excluded.doc";
+    pub(crate) const ASSIGNMENT: &str = "INSERT INTO waba_assignments (waba_id, user_id, \
+        business_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (waba_id, user_id) \
+        DO UPDATE SET business_id = excluded.business_id, doc = excluded.doc";
     pub(crate) const META: &str = "INSERT INTO meta (key, value) VALUES ($1, $2) \
         ON CONFLICT (key) DO UPDATE SET value = excluded.value";
     /// Followed by `VALUES` rows of (at, kind, subject, detail) and `RETURNING seq`.
@@ -160,9 +163,11 @@ pub(crate) mod delete {
         "DELETE FROM subscriptions WHERE waba_id = $1 AND app_id = $2";
     pub(crate) const APP_SUBSCRIPTION: &str =
         "DELETE FROM app_subscriptions WHERE app_id = $1 AND object = $2";
+    pub(crate) const ASSIGNMENT: &str =
+        "DELETE FROM waba_assignments WHERE waba_id = $1 AND user_id = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 19] = [
+    pub(crate) const WORLD: [&str; 20] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -182,6 +187,7 @@ pub(crate) mod delete {
         "DELETE FROM messages",
         "DELETE FROM solutions",
         "DELETE FROM migration_intents",
+        "DELETE FROM waba_assignments",
     ];
 }
 
@@ -234,6 +240,12 @@ pub(crate) mod get {
     pub(crate) const SUBSCRIPTIONS: &str = "SELECT doc FROM subscriptions ORDER BY waba_id, app_id";
     pub(crate) const SUBSCRIPTIONS_OF: &str =
         "SELECT doc FROM subscriptions WHERE waba_id = $1 ORDER BY app_id";
+    pub(crate) const ASSIGNMENTS: &str =
+        "SELECT doc FROM waba_assignments ORDER BY waba_id, user_id";
+    pub(crate) const ASSIGNMENTS_OF_WABA: &str =
+        "SELECT doc FROM waba_assignments WHERE waba_id = $1 ORDER BY user_id";
+    pub(crate) const ASSIGNMENTS_OF_USER: &str =
+        "SELECT doc FROM waba_assignments WHERE user_id = $1 ORDER BY waba_id";
     pub(crate) const APP_SUBSCRIPTIONS: &str =
         "SELECT doc FROM app_subscriptions ORDER BY app_id, object";
     pub(crate) const APP_SUBSCRIPTIONS_OF: &str =
@@ -896,6 +908,20 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_assignment(
+                conn: &mut $conn,
+                v: &wamm_domain::assignment::WabaAssignment,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::ASSIGNMENT)
+                    .bind($crate::shared::db_id(v.waba_id.get())?)
+                    .bind($crate::shared::db_id(v.user_id.get())?)
+                    .bind($crate::shared::db_id(v.business_id.get())?)
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn put_request(
                 conn: &mut $conn,
                 v: &wamm_domain::OnboardingRequest,
@@ -1096,6 +1122,7 @@ macro_rules! impl_store {
                     Put::Request(v) => Self::put_request(conn, v).await,
                     Put::Solution(v) => Self::put_solution(conn, v).await,
                     Put::MigrationIntent(v) => Self::put_migration_intent(conn, v).await,
+                    Put::Assignment(v) => Self::put_assignment(conn, v).await,
                     Put::Message(v) => Self::put_messages(conn, &[v]).await,
                     Put::AuthCode(v) => {
                         sqlx::query($crate::shared::put::AUTH_CODE)
@@ -1172,6 +1199,13 @@ macro_rules! impl_store {
                         sqlx::query($crate::shared::delete::APP_SUBSCRIPTION)
                             .bind($crate::shared::db_id(app.get())?)
                             .bind(object.as_str())
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Delete::Assignment { waba, user } => {
+                        sqlx::query($crate::shared::delete::ASSIGNMENT)
+                            .bind($crate::shared::db_id(waba.get())?)
+                            .bind($crate::shared::db_id(user.get())?)
                             .execute(&mut *conn)
                             .await?;
                     }
@@ -1405,6 +1439,9 @@ macro_rules! impl_store {
                 for v in &world.app_subscriptions {
                     Self::put_app_subscription(conn, v).await?;
                 }
+                for v in &world.assignments {
+                    Self::put_assignment(conn, v).await?;
+                }
                 Ok(())
             }
 
@@ -1484,6 +1521,7 @@ macro_rules! impl_store {
                         $crate::shared::get::APP_SUBSCRIPTIONS,
                     )
                     .await?,
+                    assignments: Self::all_docs(&mut tx, $crate::shared::get::ASSIGNMENTS).await?,
                 };
                 tx.rollback().await?;
                 Ok(world)
@@ -1629,6 +1667,22 @@ macro_rules! impl_store {
                 app: wamm_wire::ids::AppId,
             ) -> Result<Vec<wamm_domain::AppSubscription>, $crate::StoreError> {
                 self.docs_by_id($crate::shared::get::APP_SUBSCRIPTIONS_OF, app.get())
+                    .await
+            }
+
+            async fn assignments_of_waba(
+                &self,
+                waba: wamm_wire::ids::WabaId,
+            ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::ASSIGNMENTS_OF_WABA, waba.get())
+                    .await
+            }
+
+            async fn assignments_of_user(
+                &self,
+                user: wamm_wire::ids::UserId,
+            ) -> Result<Vec<wamm_domain::assignment::WabaAssignment>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::ASSIGNMENTS_OF_USER, user.get())
                     .await
             }
 

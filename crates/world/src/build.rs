@@ -503,6 +503,24 @@ impl Builder<'_> {
                 name: user.name.clone(),
                 role: user.role,
             });
+            for (ai, assigned) in user.assigned_wabas.iter().enumerate() {
+                let path = format!("{path}.assigned_wabas[{ai}]");
+                let waba_id = self
+                    .ids
+                    .waba_keys
+                    .resolve(&assigned.waba, &format!("{path}.waba"))?;
+                let tasks = wamm_domain::assignment::tasks(&assigned.tasks)
+                    .map_err(|e| invalid(format!("{path}.tasks"), e.to_string()))?;
+                self.state
+                    .assignments
+                    .push(wamm_domain::assignment::WabaAssignment {
+                        waba_id,
+                        user_id,
+                        business_id: id,
+                        tasks,
+                        assigned_at: self.time(assigned.assigned_at),
+                    });
+            }
             for (ti, token) in user.tokens.iter().enumerate() {
                 let path = format!("{path}.tokens[{ti}]");
                 if !matches!(
@@ -635,6 +653,7 @@ impl Builder<'_> {
                 throughput: phone.throughput,
                 coexistence: phone.coexistence,
                 quality_rating: phone.quality_rating,
+                life: phone.life.clone(),
             });
         }
         let mut names: HashMap<(&str, &str), String> = HashMap::new();

@@ -11,9 +11,9 @@ use wamm_domain::model::{TokenKind, TokenRecord, WorldState};
 use wamm_wire::ids::{BusinessId, UserId};
 
 use crate::file::{
-    AppEntry, BusinessEntry, FORMAT, IntentDetails, MigrationIntentEntry, PartnerEntry,
-    PersonEntry, PhoneEntry, SubscriptionEntry, SystemUserEntry, TemplateEntry, Time, TokenEntry,
-    WabaEntry, WebhookEntry, WorldFile,
+    AppEntry, AssignedWabaEntry, BusinessEntry, FORMAT, IntentDetails, MigrationIntentEntry,
+    PartnerEntry, PersonEntry, PhoneEntry, SubscriptionEntry, SystemUserEntry, TemplateEntry, Time,
+    TokenEntry, WabaEntry, WebhookEntry, WorldFile,
 };
 
 /// Sorts every list of a state into the order [`WorldFile::build`] produces: objects by ID,
@@ -44,6 +44,7 @@ pub fn normalize(state: &mut WorldState) {
     state
         .app_subscriptions
         .sort_by(|a, b| (a.app_id, &a.object).cmp(&(b.app_id, &b.object)));
+    state.assignments.sort_by_key(|a| (a.waba_id, a.user_id));
 }
 
 fn app_key(id: impl std::fmt::Display) -> String {
@@ -184,6 +185,16 @@ pub fn export(state: &WorldState) -> WorldFile {
                         .get(&user.id)
                         .map(|tokens| tokens.iter().map(|t| token_entry(t, false)).collect())
                         .unwrap_or_default(),
+                    assigned_wabas: state
+                        .assignments
+                        .iter()
+                        .filter(|a| a.user_id == user.id)
+                        .map(|a| AssignedWabaEntry {
+                            waba: waba_key(a.waba_id),
+                            tasks: a.tasks.clone(),
+                            assigned_at: Some(Time(a.assigned_at)),
+                        })
+                        .collect(),
                 })
                 .collect(),
             wabas: wabas_of(&state, business.id),
@@ -264,6 +275,7 @@ fn wabas_of(state: &WorldState, owner: BusinessId) -> Vec<WabaEntry> {
                     throughput: p.throughput,
                     coexistence: p.coexistence,
                     quality_rating: p.quality_rating,
+                    life: p.life.clone(),
                 })
                 .collect(),
             templates: state

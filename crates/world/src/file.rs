@@ -13,6 +13,7 @@ use wamm_domain::model::{
     BusinessRole, PartnerAccess, PartnerType, QualityRating, TemplateCategory, TemplateStatus,
     ThroughputLevel, TokenKind, WabaStatus,
 };
+use wamm_domain::numbers::NumberLife;
 use wamm_domain::{AccessLevel, Permission, Timestamp};
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, UserId, WabaId};
 
@@ -236,6 +237,22 @@ pub struct SystemUserEntry {
     /// Tokens acting as this system user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<TokenEntry>,
+    /// WABAs the system user is assigned to (`/{waba-id}/assigned_users`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assigned_wabas: Vec<AssignedWabaEntry>,
+}
+
+/// A system user's assignment to a WABA.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignedWabaEntry {
+    /// The WABA's key or ID.
+    pub waba: String,
+    /// The tasks granted (`MANAGE`, `DEVELOP`, …).
+    pub tasks: Vec<String>,
+    /// When; the world's load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_at: Option<Time>,
 }
 
 const fn default_token_kind() -> TokenKind {
@@ -492,6 +509,9 @@ pub struct PhoneEntry {
     /// Quality rating (`GREEN` by default).
     #[serde(default = "default_quality")]
     pub quality_rating: QualityRating,
+    /// Verification, business profile and settings, once the number has any.
+    #[serde(default, skip_serializing_if = "NumberLife::is_empty")]
+    pub life: NumberLife,
 }
 
 const fn default_template_status() -> TemplateStatus {

@@ -7,7 +7,7 @@
 //! and a method that needs an app token as 15.
 
 use wamm_domain::access::Denial;
-use wamm_domain::{Business, Permission, TokenKind, Waba};
+use wamm_domain::{Business, BusinessRole, Permission, TokenKind, Waba};
 use wamm_store::StoreError;
 use wamm_wire::GraphError;
 use wamm_wire::error::{code, kind};
@@ -44,12 +44,22 @@ pub enum Access {
     /// token is a system user's, and it carries the scope.
     PartnerSystemUser(Permission),
     /// The path's app is the token's app (any kind of token issued to it).
-    OwnApp,
+    AnyTokenOfApp,
     /// The token's app is the solution's owner or partner app.
     SolutionParty,
     /// The token acts for the business that set the migration intent or the business that
     /// owns its WABA.
     MigrationParty,
+    /// The path's app, called with a token of that app acting for the app's own business
+    /// (its system user's, as Meta's spec asks, or a person's) that carries one of the scopes
+    /// (`connected_client_businesses`). An app token acts for no business and is refused.
+    OwnApp(&'static [Permission]),
+    /// A system user of the token's own business, with one of the scopes
+    /// (`assigned_whatsapp_business_accounts`).
+    OwnSystemUser(&'static [Permission]),
+    /// Managing who is assigned to a WABA: the WABA rule with one of the scopes, and the token
+    /// is an admin system user's, as Meta's "Manage System Users" guide requires.
+    WabaAdmin(&'static [Permission]),
     /// `system_user_access_tokens`' rule: `appsecret_proof` always, a token acting for the
     /// app's business or for the path's client, a client that shared something with the app's
     /// business, the scope, and advanced access to it for a client's assets.
@@ -64,10 +74,15 @@ impl Access {
             | Self::Token
             | Self::OwnAppToken
             | Self::SameBusiness
-            | Self::OwnApp
+            | Self::AnyTokenOfApp
             | Self::SolutionParty
             | Self::MigrationParty => Vec::new(),
-            Self::Business(s) | Self::OwnBusiness(s) | Self::Waba(s) => s.to_vec(),
+            Self::Business(s)
+            | Self::OwnBusiness(s)
+            | Self::Waba(s)
+            | Self::OwnApp(s)
+            | Self::OwnSystemUser(s)
+            | Self::WabaAdmin(s) => s.to_vec(),
             Self::PartnerSystemUser(p) | Self::LinkClient(p) => vec![p],
         }
     }
@@ -99,6 +114,72 @@ pub async fn authorize(
                     15,
                     "(#15) This method must be called with an app access_token.",
                 )
+                .into())
+            }
+        }
+        (Access::OwnApp(scopes), Target::App(app)) => {
+            let own_app = caller.app.id == app.id;
+            if !own_app || caller.token.business_id != Some(app.business_id) {
+                // Meta's words for a caller that is not the app or its business.
+                return Err(GraphError::new(
+                    403,
+                    kind::OAUTH,
+                    code::PERMISSION,
+                    "Your app doesn't have permission to access connected client businesses for this application",
+                )
+                .with_subcode(1_349_174)
+                .with_user_message(
+                    "Permission Denied",
+                    "Your app doesn't have permission to access this resource",
+                )
+                .into());
+            }
+            any_scope(scopes, |s| {
+                if caller.token.has_scope(s) {
+                    Ok(())
+                } else {
+                    Err(Denial::MissingScope(s))
+                }
+            })
+            .map_err(refuse)
+            .map_err(Into::into)
+        }
+        (Access::OwnSystemUser(scopes), Target::SystemUser(user)) => {
+            if caller.token.business_id != Some(user.business_id) {
+                return Err(refuse(Denial::NotVisible).into());
+            }
+            any_scope(scopes, |s| {
+                if caller.token.has_scope(s) {
+                    Ok(())
+                } else {
+                    Err(Denial::MissingScope(s))
+                }
+            })
+            .map_err(refuse)
+            .map_err(Into::into)
+        }
+        (Access::WabaAdmin(scopes), Target::Waba(waba)) => {
+            waba_rule(req, caller, waba, scopes, None)?;
+            let admin = caller
+                .system_user(state)
+                .await?
+                .is_some_and(|u| u.role == BusinessRole::Admin);
+            if admin {
+                Ok(())
+            } else {
+                let verb = if req.method_name() == "delete" {
+                    "remove users from"
+                } else {
+                    "add users to"
+                };
+                Err(GraphError::new(
+                    403,
+                    kind::OAUTH,
+                    code::PERMISSION,
+                    format!("(#200) Your app doesn't have permission to {verb} this WhatsApp Business Account"),
+                )
+                .with_subcode(1_349_174)
+                .with_details("Assigning users to a WhatsApp Business Account takes the access token of a system user with admin permissions.")
                 .into())
             }
         }
@@ -139,7 +220,7 @@ pub async fn authorize(
         (Access::PartnerSystemUser(scope), Target::Business(client)) => {
             partner_system_user(state, req, caller, client, scope).await
         }
-        (Access::OwnApp, Target::App(app)) => {
+        (Access::AnyTokenOfApp, Target::App(app)) => {
             if caller.app.id == app.id {
                 Ok(())
             } else {

@@ -6,9 +6,9 @@
 use axum::http::header;
 use subtle::ConstantTimeEq;
 use wamm_domain::access::{Denial, Principal};
-use wamm_domain::{App, Permission, TokenKind, TokenRecord};
+use wamm_domain::{App, BusinessRole, Permission, SystemUser, TokenKind, TokenRecord};
 use wamm_wire::GraphError;
-use wamm_wire::ids::AppId;
+use wamm_wire::ids::{AppId, WabaId};
 use wamm_wire::proof::verify_appsecret_proof;
 
 use super::reply::ApiResult;
@@ -22,6 +22,9 @@ pub struct Caller {
     pub token: TokenRecord,
     /// The token's app.
     pub app: App,
+    /// For an employee system user's token, the WABAs its system user is assigned to
+    /// (`/{waba-id}/assigned_users`); `None` for every other token.
+    pub assigned: Option<Vec<WabaId>>,
 }
 
 impl Caller {
@@ -30,7 +33,42 @@ impl Caller {
         Principal {
             token: &self.token,
             app: &self.app,
+            assigned: self.assigned.as_deref(),
         }
+    }
+
+    /// The system user behind the token, for a system user's token.
+    pub async fn system_user(&self, state: &AppState) -> ApiResult<Option<SystemUser>> {
+        if self.token.kind != TokenKind::SystemUser {
+            return Ok(None);
+        }
+        match self.token.user_id {
+            Some(id) => Ok(state.store.system_user(id).await?),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The WABAs an employee system user's token is confined to (see
+/// [`wamm_domain::assignment`]); `None` for admin system users and every other token.
+async fn assigned_wabas(state: &AppState, token: &TokenRecord) -> ApiResult<Option<Vec<WabaId>>> {
+    if token.kind != TokenKind::SystemUser {
+        return Ok(None);
+    }
+    let Some(user_id) = token.user_id else {
+        return Ok(None);
+    };
+    match state.store.system_user(user_id).await? {
+        Some(user) if user.role == BusinessRole::Employee => Ok(Some(
+            state
+                .store
+                .assignments_of_user(user_id)
+                .await?
+                .into_iter()
+                .map(|a| a.waba_id)
+                .collect(),
+        )),
+        _ => Ok(None),
     }
 }
 
@@ -92,7 +130,12 @@ pub async fn authenticate(state: &AppState, req: &GraphRequest) -> ApiResult<Cal
         .await?
         .ok_or_else(GraphError::invalid_token)?;
     check_proof(req, &app, &plain, record.kind)?;
-    Ok(Caller { token: record, app })
+    let assigned = assigned_wabas(state, &record).await?;
+    Ok(Caller {
+        token: record,
+        app,
+        assigned,
+    })
 }
 
 /// `app_id|app_secret`: Graph's literal app access token, checked in constant time.

@@ -7,13 +7,16 @@
 //! `x-fb-request-id`, usage headers).
 
 pub mod access;
+pub mod assigned;
 pub mod auth;
 pub mod business;
 pub mod business_tokens;
 pub mod catalogue;
+pub mod clients;
 pub mod intent;
 pub mod lists;
 pub mod messages;
+pub mod numbers;
 pub mod objects;
 pub mod phone;
 pub mod render;

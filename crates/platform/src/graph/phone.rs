@@ -19,7 +19,9 @@ fn build(phone: &PhoneNumber, defaults: &'static [&'static str]) -> Node {
         .value("quality_rating", enum_text(phone.quality_rating))
         .value(
             "code_verification_status",
-            if phone.registered {
+            // A registered number proved its ownership at signup; any other one once
+            // `verify_code` accepted its code.
+            if phone.registered || phone.life.code_verified {
                 "VERIFIED"
             } else {
                 "NOT_VERIFIED"
@@ -122,6 +124,7 @@ mod tests {
             throughput: ThroughputLevel::Standard,
             coexistence: false,
             quality_rating: QualityRating::Green,
+            life: Default::default(),
         };
         catalogue::assert_builder_agrees(&node(&phone));
     }

@@ -20,8 +20,8 @@ use super::objects::NodeKind;
 use super::reply::ApiResult;
 use super::request::GraphRequest;
 use super::{
-    business, business_tokens, intent, messages, phone, solutions, subscriptions, template, tokens,
-    waba,
+    assigned, business, business_tokens, clients, intent, messages, numbers, phone, solutions,
+    subscriptions, template, tokens, waba,
 };
 use crate::state::AppState;
 
@@ -157,8 +157,9 @@ pub fn served() -> Vec<(String, &'static str)> {
 
 fn build() -> Vec<Route> {
     use Access::{
-        Business as Biz, ClientCredentials, LinkClient, MigrationParty, OwnApp, OwnAppToken,
-        OwnBusiness, PartnerSystemUser, SameBusiness, SolutionParty, Token, Waba as OnWaba,
+        AnyTokenOfApp, Business as Biz, ClientCredentials, LinkClient, MigrationParty, OwnApp,
+        OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, SameBusiness, SolutionParty,
+        Token, Waba as OnWaba, WabaAdmin,
     };
     vec![
         // Tokens and the caller.
@@ -174,6 +175,12 @@ fn build() -> Vec<Route> {
         route!(GET "/{business-id}/owned_whatsapp_business_accounts", OwnBusiness(BUSINESS_READ), Business |c, b| business::owned_wabas(c, b)),
         route!(POST "/{end-business-id}/onboard_partners_to_mm_lite", PartnerSystemUser(Permission::WhatsappBusinessManagement), Business |c, b| intent::onboard(c, b)),
         route!(POST "/{client-business-id}/system_user_access_tokens", LinkClient(Permission::BusinessManagement), Business |c, b| business_tokens::create(c, b)),
+        route!(GET "/{business-id}/extendedcredits", OwnBusiness(BUSINESS_READ), Business |c, b| clients::extended_credits(c, b)),
+        // System users on WABAs.
+        route!(GET "/{waba-id}/assigned_users", OnWaba(BUSINESS_READ), Waba |c, w| assigned::list(c, w)),
+        route!(POST "/{waba-id}/assigned_users", WabaAdmin(BUSINESS_READ), Waba |c, w| assigned::add(c, w)),
+        route!(DELETE "/{waba-id}/assigned_users", WabaAdmin(BUSINESS_READ), Waba |c, w| assigned::remove(c, w)),
+        route!(GET "/{system-user-id}/assigned_whatsapp_business_accounts", OwnSystemUser(BUSINESS_READ), SystemUser |c, u| assigned::assigned_wabas(c, u)),
         // WhatsApp Business Accounts.
         route!(GET "/{waba-id}", OnWaba(WABA_READ), Some(&catalogue::WABA), Waba |c, w| waba::get(c, w)),
         route!(POST "/{waba-id}", OnWaba(MANAGE), Waba |c, w| waba::update(c, w)),
@@ -190,16 +197,23 @@ fn build() -> Vec<Route> {
         route!(POST "/{phone-number-id}/messages", OnWaba(MESSAGE), Phone |c, p, w| messages::send(c, p, w, Endpoint::Messages)),
         route!(POST "/{phone-number-id}/register", OnWaba(MANAGE), Phone |c, p, w| phone::register(c, p, w)),
         route!(POST "/{phone-number-id}/deregister", OnWaba(MANAGE), Phone |c, p, w| phone::deregister(c, p, w)),
+        route!(POST "/{phone-number-id}/request_code", OnWaba(MANAGE), Phone |c, p, w| numbers::request_code(c, p, w)),
+        route!(POST "/{phone-number-id}/verify_code", OnWaba(MANAGE), Phone |c, p, w| numbers::verify_code(c, p, w)),
+        route!(GET "/{phone-number-id}/whatsapp_business_profile", OnWaba(MANAGE), Phone |c, p, w| numbers::get_profile(c, p, w)),
+        route!(POST "/{phone-number-id}/whatsapp_business_profile", OnWaba(MANAGE), Phone |c, p, w| numbers::update_profile(c, p, w)),
+        route!(GET "/{phone-number-id}/settings", OnWaba(MANAGE), Phone |c, p, w| numbers::get_settings(c, p, w)),
+        route!(POST "/{phone-number-id}/settings", OnWaba(MANAGE), Phone |c, p, w| numbers::update_settings(c, p, w)),
         // Templates.
         route!(GET "/{template-id}", OnWaba(MANAGE), Some(&catalogue::TEMPLATE), Template |c, t, w| template::get(c, t, w)),
         route!(POST "/{template-id}", OnWaba(MANAGE), Template |c, t, w| template::edit(c, t, w)),
         // Apps.
+        route!(GET "/{app-id}/connected_client_businesses", OwnApp(BUSINESS_READ), App |c, a| clients::connected(c, a)),
         route!(GET "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::list(c, a)),
         route!(POST "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::create(c, a)),
         route!(DELETE "/{app-id}/subscriptions", OwnAppToken, App |c, a| subscriptions::delete(c, a)),
         // Multi-Partner Solutions.
-        route!(POST "/{app-id}/whatsapp_business_solution", OwnApp, App |c, a| solutions::create(c, a)),
-        route!(GET "/{app-id}/whatsapp_business_solutions", OwnApp, App |c, a| solutions::list_of_app(c, a)),
+        route!(POST "/{app-id}/whatsapp_business_solution", AnyTokenOfApp, App |c, a| solutions::create(c, a)),
+        route!(GET "/{app-id}/whatsapp_business_solutions", AnyTokenOfApp, App |c, a| solutions::list_of_app(c, a)),
         route!(GET "/{solution-id}", SolutionParty, Some(&catalogue::SOLUTION), Solution |c, s| solutions::get(c, s)),
         route!(POST "/{solution-id}/accept", SolutionParty, Solution |c, s| solutions::accept(c, s)),
         route!(POST "/{solution-id}/reject", SolutionParty, Solution |c, s| solutions::reject(c, s)),

@@ -148,5 +148,6 @@ pub fn new_phone(mint: &mut impl Mint, waba: WabaId, spec: PhoneSpec) -> PhoneNu
         throughput: ThroughputLevel::Standard,
         coexistence: spec.coexistence,
         quality_rating: QualityRating::Unknown,
+        life: Default::default(),
     }
 }

@@ -6,10 +6,12 @@
 pub mod app_subscriptions;
 pub mod apps;
 pub mod assets;
+pub mod assign;
 pub mod business_tokens;
 pub mod emit;
 pub mod journal;
 pub mod lifecycle;
+pub mod numbers;
 pub mod offboard;
 pub mod onboard;
 pub mod registration;

@@ -113,10 +113,21 @@ enum Rule {
     SystemUser,
     /// An app's public node: any live token.
     PublicApp,
+    /// Assigning users to a WABA: the WABA rule with one of these scopes, from a system user's
+    /// token (every system user of the world is an admin).
+    WabaAdmin(&'static [Permission]),
+    /// The token's own business, with one of these scopes (no advanced access: it is the app
+    /// business's own, or the token acts for it).
+    OwnBusiness(&'static [Permission]),
+    /// The token's own app, with a token acting for the app's business that carries one of
+    /// these scopes; app tokens are refused.
+    OwnApp(&'static [Permission]),
+    /// A system user of the token's business, with one of these scopes on the token.
+    OwnSystemUser(&'static [Permission]),
     /// Only the app's own app token.
     AppToken,
     /// Any live token of the path's app.
-    OwnApp,
+    AnyTokenOfApp,
     /// A token of the solution's owner or partner app (the world holds no solution: solutions
     /// are made through the API, so only unknown IDs are called).
     SolutionParty,
@@ -228,6 +239,12 @@ const NEW_SOLUTION: &str = r#"{"solution_name": "Matrix Solution", "partner_app_
 /// A migration intent to a solution that does not exist: an allowed call is refused as an
 /// invalid parameter, never for permissions.
 const MIGRATION: &str = r#"{"solution_id": "7999998"}"#;
+const REQUEST_CODE: &str = r#"{"code_method": "SMS", "language": "en_US"}"#;
+const VERIFY_CODE: &str = r#"{"code": "123456"}"#;
+const PROFILE: &str = r#"{"messaging_product": "whatsapp", "about": "Matrix probe"}"#;
+const SETTINGS: &str = r#"{"user_identity_change": {"enabled": true}}"#;
+/// Alpha's system user, assigned with `MANAGE`.
+const ASSIGN: &str = r#"{"user": "7000101", "tasks": ["MANAGE"]}"#;
 const APP_WEBHOOK: &str = r#"{"object": "whatsapp_business_account", "callback_url": "RECEIVER_URL?owner=matrix", "verify_token": "verify-me", "fields": "messages"}"#;
 
 /// Every Graph route that takes an object ID. A route may appear more than once, with a query
@@ -239,6 +256,18 @@ static ROUTES: &[Route] = routes![
     POST   "/{client-business-id}/system_user_access_tokens"    => Change, Rule::BusinessToken;
     POST   "/{client-business-id}/system_user_access_tokens" ? "fetch_only=true" => Change, Rule::BusinessToken;
     POST   "/{end-business-id}/onboard_partners_to_mm_lite"     => Change, Rule::Intent;
+    GET    "/{business-id}/extendedcredits"                     => Read, Rule::OwnBusiness(BIZ);
+    GET    "/{waba-id}/assigned_users" ? "business=7000001"     => Read, Rule::Waba(BIZ);
+    POST   "/{waba-id}/assigned_users"                          => Change, Rule::WabaAdmin(BIZ), ASSIGN;
+    DELETE "/{waba-id}/assigned_users" ? "user=7000101"         => Change, Rule::WabaAdmin(BIZ);
+    GET    "/{system-user-id}/assigned_whatsapp_business_accounts" => Read, Rule::OwnSystemUser(BIZ);
+    GET    "/{app-id}/connected_client_businesses"              => Read, Rule::OwnApp(BIZ);
+    POST   "/{phone-number-id}/request_code"                    => Change, Rule::Waba(MGMT), REQUEST_CODE;
+    POST   "/{phone-number-id}/verify_code"                     => Change, Rule::Waba(MGMT), VERIFY_CODE;
+    GET    "/{phone-number-id}/whatsapp_business_profile"       => Read, Rule::Waba(MGMT);
+    POST   "/{phone-number-id}/whatsapp_business_profile"       => Change, Rule::Waba(MGMT), PROFILE;
+    GET    "/{phone-number-id}/settings"                        => Read, Rule::Waba(MGMT);
+    POST   "/{phone-number-id}/settings"                        => Change, Rule::Waba(MGMT), SETTINGS;
     GET    "/{waba-id}"                                         => Read, Rule::Waba(WA);
     POST   "/{waba-id}"                                         => Change, Rule::Waba(MGMT), RENAME;
     GET    "/{waba-id}/phone_numbers"                           => Read, Rule::Waba(WA);
@@ -260,8 +289,8 @@ static ROUTES: &[Route] = routes![
     DELETE "/{app-id}/subscriptions" ? "object=whatsapp_business_account" => Change, Rule::AppToken;
     GET    "/{system-user-id}"                                  => Read, Rule::SystemUser;
     GET    "/{app-id}"                                          => Read, Rule::PublicApp;
-    POST   "/{app-id}/whatsapp_business_solution"               => Change, Rule::OwnApp, NEW_SOLUTION;
-    GET    "/{app-id}/whatsapp_business_solutions"              => Read, Rule::OwnApp;
+    POST   "/{app-id}/whatsapp_business_solution"               => Change, Rule::AnyTokenOfApp, NEW_SOLUTION;
+    GET    "/{app-id}/whatsapp_business_solutions"              => Read, Rule::AnyTokenOfApp;
     GET    "/{solution-id}"                                     => Read, Rule::SolutionParty;
     POST   "/{solution-id}/accept"                              => Change, Rule::SolutionParty;
     POST   "/{solution-id}/reject"                              => Change, Rule::SolutionParty;
@@ -852,8 +881,39 @@ impl World {
                 }
             }
             Rule::PublicApp => Expect::Allow,
+            Rule::WabaAdmin(scopes) => {
+                let waba = self.waba_of(route.kind(), id);
+                match self.waba_reach(t, waba) {
+                    Reach::Unrelated => Expect::Hide,
+                    Reach::Unassigned => Expect::Deny,
+                    Reach::Full => allow_if(
+                        t.kind == TokenKind::SystemUser
+                            && self.may_any(t, scopes, self.owns(waba, app.business)),
+                    ),
+                }
+            }
+            Rule::OwnBusiness(scopes) => {
+                if t.business == Some(id) && self.business_visible(t, id) {
+                    allow_if(scopes.iter().any(|s| t.scopes.contains(s)))
+                } else {
+                    Expect::Hide
+                }
+            }
+            Rule::OwnApp(scopes) => allow_if(
+                t.app == id
+                    && t.business == Some(app.business)
+                    && scopes.iter().any(|s| t.scopes.contains(s)),
+            ),
+            Rule::OwnSystemUser(scopes) => {
+                let owner = self.system_users[&id].1;
+                if t.business == Some(owner) && self.business_visible(t, owner) {
+                    allow_if(scopes.iter().any(|s| t.scopes.contains(s)))
+                } else {
+                    Expect::Hide
+                }
+            }
             Rule::AppToken => allow_if(t.kind == TokenKind::App && t.app == id),
-            Rule::OwnApp => allow_if(t.app == id),
+            Rule::AnyTokenOfApp => allow_if(t.app == id),
             // No object of these kinds is in the world; only unknown IDs are called.
             Rule::SolutionParty | Rule::MigrationParty => Expect::Deny,
         }

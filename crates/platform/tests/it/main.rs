@@ -13,6 +13,7 @@ mod control;
 mod conventions;
 mod embedded_signup;
 mod fields;
+mod numbers;
 mod onboarding;
 mod sending;
 mod solutions;

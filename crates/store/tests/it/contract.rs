@@ -53,6 +53,9 @@ pub async fn commits_and_reads_back_every_kind(store: &dyn Store) {
     for v in &world.app_subscriptions {
         changes = changes.put(Put::AppSubscription(v.clone()));
     }
+    for v in &world.assignments {
+        changes = changes.put(Put::Assignment(v.clone()));
+    }
     assert!(!changes.is_empty());
     let seqs = commit(store, changes.event(fixture::event("world"))).await;
     assert_eq!(seqs.len(), 1);
@@ -2437,4 +2440,80 @@ pub async fn replace_world_clears_solutions_and_migration_intents(store: &dyn St
         ))),
     )
     .await;
+}
+
+pub async fn assignments_put_delete_and_list(store: &dyn Store) {
+    let su = UserId::new(4_000_000_000_001);
+    let other = UserId::new(4_000_000_000_003);
+    let second = WabaId::new(3_000_000_000_009);
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Assignment(fixture::assignment(second, su, PARTNER)))
+            .put(Put::Assignment(fixture::assignment(WABA, other, PARTNER)))
+            .put(Put::Assignment(fixture::assignment(WABA, su, PARTNER))),
+    )
+    .await;
+    let of_waba: Vec<UserId> = store
+        .assignments_of_waba(WABA)
+        .await
+        .expect("of waba")
+        .iter()
+        .map(|a| a.user_id)
+        .collect();
+    assert_eq!(of_waba, vec![su, other]);
+    let of_user: Vec<WabaId> = store
+        .assignments_of_user(su)
+        .await
+        .expect("of user")
+        .iter()
+        .map(|a| a.waba_id)
+        .collect();
+    assert_eq!(of_user, vec![WABA, second]);
+
+    // Re-putting replaces the tasks; deleting removes exactly that pair.
+    let mut changed = fixture::assignment(WABA, su, PARTNER);
+    changed.tasks = vec!["DEVELOP".into(), "MESSAGING".into()];
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Assignment(changed.clone()))
+            .delete(Delete::Assignment {
+                waba: second,
+                user: su,
+            }),
+    )
+    .await;
+    assert_eq!(
+        store.assignments_of_user(su).await.expect("of user"),
+        vec![changed]
+    );
+    assert_eq!(
+        store
+            .assignments_of_waba(WABA)
+            .await
+            .expect("of waba")
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .assignments_of_waba(second)
+            .await
+            .expect("gone")
+            .is_empty()
+    );
+
+    // A world replace clears them.
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("clear");
+    assert!(
+        store
+            .assignments_of_user(su)
+            .await
+            .expect("cleared")
+            .is_empty()
+    );
 }

@@ -123,6 +123,7 @@ pub fn phone_number(id: PhoneNumberId, waba: WabaId) -> PhoneNumber {
         throughput: ThroughputLevel::Standard,
         coexistence: false,
         quality_rating: QualityRating::Green,
+        life: Default::default(),
     }
 }
 
@@ -301,7 +302,15 @@ pub fn world() -> WorldState {
         ],
         wabas: vec![waba(WABA, CLIENT, &[PARTNER]), obo],
         phone_numbers: vec![
-            phone_number(PhoneNumberId::new(5_000_000_000_001), WABA),
+            {
+                // A number with a life after signup: its document carries it back.
+                let mut p = phone_number(PhoneNumberId::new(5_000_000_000_001), WABA);
+                p.life.code_verified = true;
+                p.life.profile.about = Some("Open daily".into());
+                p.life.profile.websites = vec!["https://a.test".into()];
+                p.life.settings.storage_region = Some("us".into());
+                p
+            },
             phone_number(PhoneNumberId::new(5_000_000_000_002), WABA),
         ],
         templates: vec![
@@ -321,6 +330,22 @@ pub fn world() -> WorldState {
             app_subscription(APP, "whatsapp_business_account"),
             app_subscription(AppId::new(2_000_000_000_002), "whatsapp_business_account"),
         ],
+        assignments: vec![assignment(WABA, UserId::new(4_000_000_000_001), PARTNER)],
+    }
+}
+
+/// `user` (of `business`) assigned to `waba` with `MANAGE`.
+pub fn assignment(
+    waba: WabaId,
+    user: UserId,
+    business: BusinessId,
+) -> wamm_domain::assignment::WabaAssignment {
+    wamm_domain::assignment::WabaAssignment {
+        waba_id: waba,
+        user_id: user,
+        business_id: business,
+        tasks: vec!["MANAGE".into()],
+        assigned_at: Timestamp::from_millis(1_700_000_900_000),
     }
 }
 

@@ -76,6 +76,7 @@ contract_tests!(
     one_migration_intent_in_progress_per_waba,
     migrations_due_follow_status_and_time,
     replace_world_clears_solutions_and_migration_intents,
+    assignments_put_delete_and_list,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

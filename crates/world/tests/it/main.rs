@@ -222,6 +222,44 @@ fn export_roundtrips_a_state_in_any_order() {
 }
 
 #[test]
+fn assignments_and_number_life_roundtrip() {
+    let mut state = demo(&mut SeqMint::default()).state;
+    let user = state.system_users[0].clone();
+    let waba = state.wabas[0].id;
+    state
+        .assignments
+        .push(wamm_domain::assignment::WabaAssignment {
+            waba_id: waba,
+            user_id: user.id,
+            business_id: user.business_id,
+            tasks: vec!["MANAGE".into(), "DEVELOP".into()],
+            assigned_at: Timestamp(1_700_000_000_000),
+        });
+    let phone = &mut state.phone_numbers[0];
+    phone.life.code_verified = true;
+    phone.life.profile.about = Some("Open daily".into());
+    phone.life.profile.vertical = Some("RETAIL".into());
+    phone.life.settings.user_identity_change = true;
+    let file = export(&state);
+    let yaml = file.to_yaml().expect("serialises");
+    assert!(yaml.contains("assigned_wabas"), "{yaml}");
+    let rebuilt = parse(&yaml)
+        .expect("parses")
+        .build(&mut SeqMint::new(1), NOW)
+        .expect("builds");
+    normalize(&mut state);
+    assert_eq!(rebuilt.state, state);
+
+    // An unknown task is refused where it is written.
+    let bad = yaml.replacen("- DEVELOP", "- DANCE", 1);
+    let err = parse(&bad)
+        .expect("parses")
+        .build(&mut SeqMint::new(1), NOW)
+        .expect_err("unknown task");
+    assert!(err.to_string().contains("assigned_wabas[0].tasks"), "{err}");
+}
+
+#[test]
 fn json_form_of_the_demo_builds_identically() {
     let file = parse(DEMO_WORLD).expect("parses");
     let json = file.to_json().expect("serialises");
