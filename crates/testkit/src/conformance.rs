@@ -232,6 +232,9 @@ pub const DIVERGENCES: &[Divergence] = &[
     ),
     graph_errors("errors-undeclared", "deleteTemplateByName"),
     graph_errors("errors-undeclared", "sendMessage"),
+    graph_errors("errors-undeclared", "getCreditLines"),
+    graph_errors("errors-undeclared", "getPhoneNumberSettings"),
+    graph_errors("errors-undeclared", "updatePhoneNumberSettings"),
     // 132001 (template does not exist) is a 404 on Meta's error-code table; the MM API send
     // declares 400, 401 and 403 only.
     Divergence {
@@ -275,6 +278,20 @@ pub const DIVERGENCES: &[Divergence] = &[
     Divergence {
         id: "fields-asked",
         operation: "getWhatsAppBusinessAccountPhoneNumbers",
+        path: "$.data[*]",
+        rule: Rule::UnaskedField,
+        source: FIELDS_PAGE,
+    },
+    Divergence {
+        id: "fields-asked",
+        operation: "getConnectedClientBusinesses",
+        path: "$.data[*]",
+        rule: Rule::UnaskedField,
+        source: FIELDS_PAGE,
+    },
+    Divergence {
+        id: "fields-asked",
+        operation: "getAssignedWhatsAppBusinessAccounts",
         path: "$.data[*]",
         rule: Rule::UnaskedField,
         source: FIELDS_PAGE,
