@@ -46,6 +46,8 @@ pub mod subcode {
     pub const SESSION_INVALIDATED: i64 = 460;
     /// The access token has expired.
     pub const TOKEN_EXPIRED: i64 = 463;
+    /// The app may not access or change the object ("Permission Denied").
+    pub const PERMISSION_DENIED: i64 = 1_349_174;
 }
 
 /// Extra data Cloud API errors carry (`error_data`).
@@ -311,6 +313,18 @@ impl GraphError {
             code::INVALID_PARAMETER,
             format!("(#100) {message}"),
         )
+    }
+
+    /// Code 200, HTTP 403, subcode 1349174: the app may not do this to the object
+    /// (`(#200) message`), Graph's "Permission Denied".
+    pub fn permission_denied(message: impl fmt::Display) -> Self {
+        Self::new(
+            403,
+            kind::OAUTH,
+            code::PERMISSION,
+            format!("(#200) {message}"),
+        )
+        .with_subcode(subcode::PERMISSION_DENIED)
     }
 
     /// Code 200, HTTP 403: the token lacks a scope the call needs.

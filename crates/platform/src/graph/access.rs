@@ -134,29 +134,17 @@ pub async fn authorize(
                 )
                 .into());
             }
-            any_scope(scopes, |s| {
-                if caller.token.has_scope(s) {
-                    Ok(())
-                } else {
-                    Err(Denial::MissingScope(s))
-                }
-            })
-            .map_err(refuse)
-            .map_err(Into::into)
+            token_scope(caller, scopes)
+                .map_err(refuse)
+                .map_err(Into::into)
         }
         (Access::OwnSystemUser(scopes), Target::SystemUser(user)) => {
             if caller.token.business_id != Some(user.business_id) {
                 return Err(refuse(Denial::NotVisible).into());
             }
-            any_scope(scopes, |s| {
-                if caller.token.has_scope(s) {
-                    Ok(())
-                } else {
-                    Err(Denial::MissingScope(s))
-                }
-            })
-            .map_err(refuse)
-            .map_err(Into::into)
+            token_scope(caller, scopes)
+                .map_err(refuse)
+                .map_err(Into::into)
         }
         (Access::WabaAdmin(scopes), Target::Waba(waba)) => {
             waba_rule(req, caller, waba, scopes, None)?;
@@ -172,13 +160,9 @@ pub async fn authorize(
                 } else {
                     "add users to"
                 };
-                Err(GraphError::new(
-                    403,
-                    kind::OAUTH,
-                    code::PERMISSION,
-                    format!("(#200) Your app doesn't have permission to {verb} this WhatsApp Business Account"),
-                )
-                .with_subcode(1_349_174)
+                Err(GraphError::permission_denied(format!(
+                    "Your app doesn't have permission to {verb} this WhatsApp Business Account"
+                ))
                 .with_details("Assigning users to a WhatsApp Business Account takes the access token of a system user with admin permissions.")
                 .into())
             }
@@ -224,7 +208,7 @@ pub async fn authorize(
             if caller.app.id == app.id {
                 Ok(())
             } else {
-                Err(no_permission(
+                Err(GraphError::permission_denied(
                     "Your app doesn't have permission to access Multi-Partner Solutions for this application",
                 )
                 .into())
@@ -234,7 +218,7 @@ pub async fn authorize(
             if s.role_of(caller.app.id).is_some() {
                 Ok(())
             } else {
-                Err(no_permission(
+                Err(GraphError::permission_denied(
                     "Your app doesn't have permission to access this Multi-Partner Solution",
                 )
                 .into())
@@ -245,7 +229,7 @@ pub async fn authorize(
             if business.is_some_and(|b| b == m.partner_business_id || b == m.client_business_id) {
                 Ok(())
             } else {
-                Err(no_permission(
+                Err(GraphError::permission_denied(
                     "Your app doesn't have permission to access this migration intent",
                 )
                 .into())
@@ -267,16 +251,16 @@ pub async fn authorize(
     }
 }
 
-/// Code 200 (subcode 1349174), HTTP 403: the spec's refusal of a solution or migration intent
-/// to an app that is no party to it.
-fn no_permission(message: &str) -> GraphError {
-    GraphError::new(
-        403,
-        kind::OAUTH,
-        code::PERMISSION,
-        format!("(#200) {message}"),
-    )
-    .with_subcode(1_349_174)
+/// Whether the token itself carries one of `scopes` (for rules on objects that are no asset:
+/// an app, a system user).
+fn token_scope(caller: &Caller, scopes: &[Permission]) -> Result<(), Denial> {
+    any_scope(scopes, |s| {
+        if caller.token.has_scope(s) {
+            Ok(())
+        } else {
+            Err(Denial::MissingScope(s))
+        }
+    })
 }
 
 /// The permissions the fields a read selects need beyond the route's scopes (none without a
@@ -407,9 +391,7 @@ async fn link_client(
     }
     // Scopes are judged only once the business is known to be visible, so a narrow token
     // cannot probe which businesses exist.
-    if !caller.token.has_scope(scope) {
-        return Err(refuse(Denial::MissingScope(scope)).into());
-    }
+    token_scope(caller, &[scope]).map_err(refuse)?;
     if client.id != partner && !caller.app.has_advanced(scope) {
         return Err(refuse(Denial::NeedsAdvancedAccess(scope)).into());
     }

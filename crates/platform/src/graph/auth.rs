@@ -200,13 +200,9 @@ fn permission_denied(node_label: &str, req: &GraphRequest) -> GraphError {
     } else {
         "modify"
     };
-    GraphError::new(
-        403,
-        wamm_wire::error::kind::OAUTH,
-        wamm_wire::error::code::PERMISSION,
-        format!("(#200) Your app doesn't have permission to {verb} this {node_label}"),
-    )
-    .with_subcode(1_349_174)
+    GraphError::permission_denied(format!(
+        "Your app doesn't have permission to {verb} this {node_label}"
+    ))
     .with_user_message(
         "Permission Denied",
         format!("Your app doesn't have permission to {verb} this resource"),

@@ -34,13 +34,7 @@ fn unprocessable(message: impl std::fmt::Display) -> GraphError {
 }
 
 fn not_permitted(message: impl std::fmt::Display, subcode: i64) -> GraphError {
-    GraphError::new(
-        403,
-        kind::OAUTH,
-        code::PERMISSION,
-        format!("(#200) {message}"),
-    )
-    .with_subcode(subcode)
+    GraphError::permission_denied(message).with_subcode(subcode)
 }
 
 /// The Graph error for a refused solution rule on solution `id`.

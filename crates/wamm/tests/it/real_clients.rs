@@ -26,11 +26,17 @@ const PYWA_WEBHOOKS: &str = concat!(
 /// The name of the template the script creates.
 const NEW_TEMPLATE: &str = "pywa_spring_sale";
 
-/// The interpreter of the pywa venv. Missing is a failure, not a skip: CI must run pywa.
-fn pywa_python() -> String {
-    std::env::var("WAMM_PYWA_PYTHON").unwrap_or_else(|_| {
-        panic!("WAMM_PYWA_PYTHON is not set: run `export WAMM_PYWA_PYTHON=$(scripts/ensure-pywa.sh)` (scripts/test.sh does)")
+/// The value of `var`, which `scripts/test.sh` exports from `script`. Missing is a failure,
+/// not a skip: CI must run the real clients.
+pub(crate) fn installed(var: &str, script: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run `export {var}=$({script})` (scripts/test.sh does)")
     })
+}
+
+/// The interpreter of the pywa venv.
+fn pywa_python() -> String {
+    installed("WAMM_PYWA_PYTHON", "scripts/ensure-pywa.sh")
 }
 
 /// What the test needs from the demo world: a WABA shared with the partner that finished
