@@ -294,7 +294,7 @@ pub async fn terms_signed(
 /// `MM_LITE_TERMS_SIGNED` for `waba`: Meta signals the end of its setup with it (per WABA, once
 /// the ad account is linked), so the WABA is recorded `ONBOARDED` before the next sync reads it
 /// so; then as [`terms_signed`].
-pub async fn setup_completed(
+pub(crate) async fn setup_completed(
     graph: &dyn PartnerGraph,
     store: &dyn PartnerStore,
     vault: &Vault,

@@ -1,37 +1,53 @@
 //! The wamm platform: a stateful, persistent, Graph-API-compatible implementation of Meta's
 //! Marketing Messages API onboarding system.
 //!
-//! Layout:
-//! - [`graph`]: the Graph API surface (versioned paths, tokens, proofs, fields, paging, errors);
-//!   handlers parse, authorise, call the domain and render.
-//! - [`control`]: the control API under `/_wamm/` (worlds, clock, event log).
-//! - [`console`]: the server-rendered console page.
-//! - [`connections`]: the accept loop, with connection limits and timeouts.
-//! - [`webhooks`]: subscriptions with Meta's handshake, the durable outbox and its dispatcher.
-//! - [`clock`], [`mint`]: the platform clock tests can move, and seeded ID/token generation.
+//! The front door is small: [`start`] a platform from a [`PlatformConfig`], then reach it over
+//! HTTP as a partner would, or through its [`Handle`] (worlds, tokens, the clock, what an ID
+//! names). [`catalogue`] and [`served_routes`] describe the Graph surface it serves; [`bench`](mod@bench)
+//! holds the measurement hooks of `wamm bench`. Everything else is the crate's own.
 //!
-//! Rules live in `wamm-domain`, storage in `wamm-store`, world files in `wamm-world`.
+//! Inside, in two layers over one context (see README, "Inside wamm-platform"):
+//! - the doors: the Graph API (`graph`), the control API under `/_wamm/` (`control`), the
+//!   console and the pages, Embedded Signup; they parse, authorise, call a use case and render;
+//! - the use cases (`usecase`): each loads, calls the rules of `wamm-domain`, builds a change
+//!   set and commits it over the context (`context`: store, clock, ID minter, settings,
+//!   webhook delivery);
+//! - beside them: `webhooks` (subscriptions, the durable outbox's dispatcher), `connections`
+//!   (the accept loop with its limits), `clock` and `mint`.
+//!
+//! Storage lives in `wamm-store`, world files in `wamm-world`.
 
-pub mod clock;
-pub mod config;
-pub mod connections;
-pub mod console;
-pub mod context;
-pub mod control;
-pub mod dashboard;
-pub mod embedded_signup;
-pub mod graph;
-pub mod limits;
-pub mod mint;
-pub mod requests_page;
-pub mod server;
-pub mod site;
-pub mod state;
-pub mod token_keys;
-pub mod usecase;
-pub mod wa_manager;
-pub mod webhooks;
+pub mod bench;
+mod clock;
+mod config;
+mod connections;
+mod console;
+mod context;
+mod control;
+mod dashboard;
+mod embedded_signup;
+mod graph;
+mod handle;
+mod limits;
+mod mint;
+mod requests_page;
+mod server;
+mod site;
+mod state;
+mod token_keys;
+mod usecase;
+mod wa_manager;
+mod webhooks;
 
 pub use config::{ConnectionLimits, PlatformConfig, Timing, VersionPolicy};
-pub use server::{Running, start};
-pub use state::AppState;
+pub use control::{ControlError, WorldSummary};
+pub use graph::MAX_BODY_BYTES as MAX_GRAPH_BODY_BYTES;
+pub use graph::catalogue;
+pub use graph::objects::NodeKind;
+pub use graph::routes::served as served_routes;
+pub use handle::{Handle, Welcome};
+pub use server::{Running, StartError, start};
+pub use token_keys::{KeySource, TokenKeys};
+pub use webhooks::WebhookConfig;
+pub use webhooks::outbound::Destinations;
+pub use webhooks::policy::RetryPolicy;

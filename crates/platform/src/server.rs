@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use wamm_store::StoreError;
 
 use crate::config::PlatformConfig;
+use crate::handle::Handle;
 use crate::state::AppState;
 use crate::{console, control, dashboard, embedded_signup, graph, requests_page, wa_manager};
 
@@ -125,8 +126,7 @@ async fn log_request(req: Request, next: Next) -> Response {
 pub struct Running {
     /// The bound address.
     pub addr: SocketAddr,
-    /// Shared state (for tests and the CLI).
-    pub state: AppState,
+    handle: Handle,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
@@ -136,6 +136,11 @@ impl Running {
     /// `http://addr`, the base URL Graph clients use.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The handle on this platform: worlds, tokens, the clock.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
     }
 
     /// Stops serving and waits for in-flight requests to finish.
@@ -225,7 +230,7 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
     tracing::info!(%addr, backend = %state.store.backend(), "wamm platform listening");
     Ok(Running {
         addr,
-        state,
+        handle: Handle::new(state),
         stop: Some(tx),
         task,
         background,

@@ -30,10 +30,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::sync::{Semaphore, watch};
-use wamm_platform::webhooks::outbound::Destinations;
-use wamm_platform::webhooks::{WebhookConfig, fanout};
-use wamm_platform::{PlatformConfig, Running};
-use wamm_store::{ChangeSet, OutboxCounts};
+use wamm_platform::{Destinations, PlatformConfig, Running, WebhookConfig, bench};
+use wamm_store::OutboxCounts;
 use wamm_wire::ids::WabaId;
 
 /// The field benchmark events are delivered under.
@@ -90,8 +88,8 @@ struct WebhooksArgs {
     /// dispatcher's drain rate alone (latencies then include the wait for the enqueue).
     #[arg(long)]
     preload: bool,
-    /// Like `--preload`, but drain the outbox with a sequential copy of the dispatcher's steps
-    /// (claim, build, sign, post, record) and print what each step cost in all.
+    /// Like `--preload`, but drain the outbox through the dispatcher's own steps one batch at a
+    /// time (claim, load app, build, sign, post, record) and print what each step cost in all.
     #[arg(long)]
     probe: bool,
 }
@@ -409,8 +407,9 @@ async fn baseline(
                             "changes": [{ "field": FIELD, "value": value(n) }] })
                 })
                 .collect();
-            let body =
-                serde_json::to_vec(&json!({ "object": fanout::WABA_OBJECT, "entry": entries }))?;
+            let body = serde_json::to_vec(
+                &json!({ "object": wamm_wire::webhooks::WABA_OBJECT, "entry": entries }),
+            )?;
             let signature = wamm_wire::signature::sign(SECRET, &body);
             let response = client
                 .post(url)
@@ -475,7 +474,7 @@ businesses:
 struct PlatformRun {
     phase: Phase,
     /// With `--probe`, what each delivery step cost.
-    steps: Option<Steps>,
+    steps: Option<bench::Steps>,
     /// How long the commits took.
     enqueued_in: Duration,
     /// From the first enqueue (with `--preload`, the dispatcher's start) until no row was
@@ -491,51 +490,42 @@ async fn through_platform(
     args: &WebhooksArgs,
     idle: Duration,
 ) -> Result<PlatformRun> {
-    let state = &running.state;
-    let waba = WabaId::new(WABA);
-    let targets = fanout::targets(state, waba, FIELD).await?;
+    let handle = running.handle();
+    let route = bench::Route::find(handle, WabaId::new(WABA), FIELD).await?;
     ensure!(
-        targets.len() == 1,
+        route.endpoints() == 1,
         "the benchmark world should route {FIELD} to one endpoint, not {}",
-        targets.len()
+        route.endpoints()
     );
     rx.reset(args.events);
     let mut started = Instant::now();
     for first in (0..args.events).step_by(args.batch) {
-        let now = state.clock.now();
         let last = (first + args.batch).min(args.events);
-        let webhooks = (first..last)
-            .flat_map(|n| fanout::deliveries(&targets, waba, FIELD, &value(n), now))
-            .collect::<Vec<_>>();
-        state
-            .commit(ChangeSet::new().webhooks(webhooks))
-            .await
-            .context("enqueueing")?;
+        let values = (first..last).map(value).collect::<Vec<_>>();
+        route.enqueue(handle, &values).await.context("enqueueing")?;
     }
     let enqueued_in = started.elapsed();
     let mut steps = None;
     if args.probe {
         started = Instant::now();
-        steps = Some(probe(running).await?);
+        steps = Some(bench::timed_drain(handle).await?);
     }
     let dispatcher = (args.preload && !args.probe).then(|| {
         started = Instant::now();
-        tokio::spawn(wamm_platform::webhooks::dispatcher::run(
-            state.platform.clone(),
-        ))
+        bench::spawn_dispatcher(handle)
     });
     let phase = finish_phase(rx, args.events, started, idle).await;
     // Rows are marked delivered after the receiver answered: give the bookkeeping a moment.
     let deadline = Instant::now() + idle;
     let mut settled_in = None;
-    let mut counts = state.store.outbox_counts().await?;
+    let mut counts = bench::outbox_counts(handle).await?;
     while Instant::now() < deadline {
         if counts.pending == 0 {
             settled_in = Some(started.elapsed());
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        counts = state.store.outbox_counts().await?;
+        counts = bench::outbox_counts(handle).await?;
     }
     if let Some(dispatcher) = dispatcher {
         dispatcher.abort();
@@ -547,108 +537,6 @@ async fn through_platform(
         settled_in,
         counts,
     })
-}
-
-// ------------------------------------------------------------------------------ probe
-
-/// Total wall time and number of calls of each delivery step, over a drained outbox.
-#[derive(Debug, Default)]
-struct Steps {
-    claim: (Duration, u32),
-    app: (Duration, u32),
-    build: (Duration, u32),
-    sign: (Duration, u32),
-    post: (Duration, u32),
-    finish: (Duration, u32),
-}
-
-/// Adds the time since `from` to `step`.
-fn charge(step: &mut (Duration, u32), from: Instant) {
-    step.0 += from.elapsed();
-    step.1 += 1;
-}
-
-/// Drains the outbox doing what the dispatcher does for each batch, one step at a time, with
-/// nothing in parallel, timing each step.
-async fn probe(running: &Running) -> Result<Steps> {
-    use wamm_domain::{Attempt, DeliveryResult, Outcome};
-    use wamm_platform::clock::wall_ms;
-    use wamm_platform::webhooks::dispatcher::entry;
-
-    let state = &running.state;
-    let rt = &state.webhooks;
-    let lease_ms = i64::try_from(rt.config.lease().as_millis()).unwrap_or(i64::MAX);
-    let mut steps = Steps::default();
-    loop {
-        let t = Instant::now();
-        let items = state
-            .store
-            .claim_webhooks(state.clock.now(), wall_ms(), lease_ms, rt.config.claim_max)
-            .await?;
-        charge(&mut steps.claim, t);
-        if items.is_empty() {
-            return Ok(steps);
-        }
-        for batch in items.chunks(rt.config.batch_max.max(1)) {
-            let Some(first) = batch.first() else { continue };
-            let t = Instant::now();
-            let secret = state
-                .store
-                .app(first.webhook.app_id)
-                .await?
-                .context("the benchmark app is gone")?
-                .secret;
-            charge(&mut steps.app, t);
-            let at = state.clock.now();
-            let t = Instant::now();
-            let envelope = wamm_wire::webhooks::Envelope {
-                object: fanout::WABA_OBJECT.to_owned(),
-                entry: batch.iter().map(entry).collect(),
-            };
-            let body = serde_json::to_vec(&wamm_wire::webhooks::to_value(&envelope))?;
-            charge(&mut steps.build, t);
-            let t = Instant::now();
-            let signature = wamm_wire::signature::sign(&secret, &body);
-            charge(&mut steps.sign, t);
-            let t = Instant::now();
-            let answer = rt
-                .outbound
-                .post_json(
-                    &first.webhook.endpoint,
-                    body,
-                    &[("x-hub-signature-256", signature)],
-                )
-                .await?;
-            charge(&mut steps.post, t);
-            ensure!(
-                answer.status == 200,
-                "the receiver answered {}",
-                answer.status
-            );
-            let t = Instant::now();
-            let results = batch
-                .iter()
-                .map(|item| DeliveryResult {
-                    lease_until: None,
-                    attempt: Attempt {
-                        outbox_id: item.id,
-                        attempt: item.attempts + 1,
-                        at,
-                        duration_ms: i64::try_from(answer.elapsed.as_millis()).unwrap_or(i64::MAX),
-                        status_code: Some(answer.status),
-                        error: None,
-                        response_snippet: String::from_utf8_lossy(&answer.body)
-                            .chars()
-                            .take(256)
-                            .collect(),
-                    },
-                    outcome: Outcome::Delivered,
-                })
-                .collect();
-            state.store.finish_deliveries(results).await?;
-            charge(&mut steps.finish, t);
-        }
-    }
 }
 
 // ------------------------------------------------------------------------------ databases
@@ -758,12 +646,14 @@ async fn webhooks(args: WebhooksArgs) -> Result<()> {
         })
         .await
         .with_context(|| format!("starting the platform on {database_url}"))?;
-        let before = running.state.store.outbox_counts().await?;
+        let before = bench::outbox_counts(running.handle()).await?;
         if before.pending + before.delivered + before.dropped > 0 {
             running.stop().await;
             bail!("{database_url} already holds webhook deliveries: use an empty database");
         }
-        wamm_platform::control::load_world(&running.state, &world(&url))
+        running
+            .handle()
+            .load_world(&world(&url))
             .await
             .context("loading the benchmark world")?;
         let run = through_platform(&rx, &running, &args, idle).await;
@@ -794,7 +684,7 @@ async fn webhooks(args: WebhooksArgs) -> Result<()> {
     out.phase(&run.phase);
     if let Some(steps) = &run.steps {
         out.line("  steps (sequential, nothing in parallel; total and per call):".to_owned());
-        for (name, (total, calls)) in [
+        for (name, bench::Step { total, calls }) in [
             ("claim", steps.claim),
             ("load app", steps.app),
             ("build body", steps.build),

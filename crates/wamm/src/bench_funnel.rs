@@ -32,9 +32,7 @@ use wamm_partner::send::{SendOrder, send};
 use wamm_partner::store::PartnerStore;
 use wamm_partner::vault::{Key, Secret, Vault};
 use wamm_partner::webhooks::{self, Moves};
-use wamm_platform::PlatformConfig;
-use wamm_platform::webhooks::WebhookConfig;
-use wamm_platform::webhooks::outbound::Destinations;
+use wamm_platform::{Destinations, PlatformConfig, WebhookConfig};
 use wamm_world::clients::{self, Client, ClientCase};
 
 use crate::bench::{Report, prepare_database, redact};
@@ -256,7 +254,9 @@ async fn through_the_funnel(args: &FunnelArgs, database_url: &str) -> Result<Vec
     let all: Vec<Client> = (0..n)
         .map(|i| Client::with_case(i, ClientCase::Eligible))
         .collect();
-    wamm_platform::control::load_world(&running.state, &clients::world_of(&all))
+    running
+        .handle()
+        .load_world(&clients::world_of(&all))
         .await
         .context("loading the benchmark world")?;
     let base = running.base_url();

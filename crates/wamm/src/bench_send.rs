@@ -18,9 +18,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use clap::Args;
 use serde_json::{Value, json};
-use wamm_platform::PlatformConfig;
-use wamm_platform::webhooks::WebhookConfig;
-use wamm_platform::webhooks::outbound::Destinations;
+use wamm_platform::{Destinations, PlatformConfig, WebhookConfig};
 
 use crate::bench::{Report, percentile, prepare_database, redact};
 
@@ -321,7 +319,9 @@ pub async fn run(args: SendArgs) -> Result<()> {
         })
         .await
         .with_context(|| format!("starting the platform on {database_url}"))?;
-        wamm_platform::control::load_world(&running.state, &world(&callback))
+        running
+            .handle()
+            .load_world(&world(&callback))
             .await
             .context("loading the benchmark world")?;
         let mut results = Vec::new();

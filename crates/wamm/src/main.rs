@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use wamm_platform::token_keys::{KeySource, TokenKeys};
-use wamm_platform::{ConnectionLimits, PlatformConfig, Timing, VersionPolicy};
+use wamm_platform::{
+    ConnectionLimits, KeySource, PlatformConfig, Timing, TokenKeys, VersionPolicy, WebhookConfig,
+};
 use wamm_wire::GraphVersion;
 
 /// The server allocates and frees many small JSON values per request from several threads;
@@ -172,11 +173,11 @@ impl ServeArgs {
             list.dedup();
             versions.supported = list;
         }
-        let mut webhooks = wamm_platform::webhooks::WebhookConfig {
+        let mut webhooks = WebhookConfig {
             dispatch: !self.no_dispatch,
             batch_max: self.webhook_batch.clamp(1, 1000),
             request_timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
-            ..wamm_platform::webhooks::WebhookConfig::default()
+            ..WebhookConfig::default()
         };
         webhooks.retry.max_age = Duration::from_secs(self.webhook_max_age_secs);
         webhooks.destinations.allow_public = !self.webhook_private_only;
@@ -242,7 +243,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let running = wamm_platform::start(args.config()?).await?;
     if let Some(path) = &args.world {
         let text = up::read_world_file(path)?;
-        let summary = wamm_platform::control::load_world(&running.state, &text)
+        let summary = running
+            .handle()
+            .load_world(&text)
             .await
             .with_context(|| format!("loading {}", path.display()))?;
         tracing::info!(counts = %summary.counts, "world loaded");

@@ -4,9 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use wamm_domain::{PartnerType, Permission};
 use wamm_platform::Running;
-use wamm_platform::control::{ensure_demo, load_world, mint_token};
 
 /// Reads a world file named on the command line, refusing one past the world file size bound
 /// before reading it.
@@ -26,83 +24,35 @@ pub async fn run(
     fresh: bool,
     as_json: bool,
 ) -> Result<()> {
-    let state = &running.state;
+    let handle = running.handle();
     let summary = match world {
         Some(path) => {
             let text = read_world_file(path)?;
             Some(
-                load_world(state, &text)
+                handle
+                    .load_world(&text)
                     .await
                     .with_context(|| format!("loading {}", path.display()))?,
             )
         }
-        None if fresh => Some(load_world(state, wamm_world::DEMO_WORLD).await?),
-        None => ensure_demo(state).await?,
+        None if fresh => Some(handle.load_world(wamm_world::DEMO_WORLD).await?),
+        None => handle.ensure_demo().await?,
     };
-    let world_state = state.store.export_world().await?;
-    // The partner's app: a solution partner's or tech provider's app with advanced access to
-    // WhatsApp management (the one that can reach clients), preferring one that does not
-    // require appsecret_proof so the printed curl works as is.
-    let partner_app = |a: &&wamm_domain::App| {
-        a.partner_type != PartnerType::Direct
-            && a.has_advanced(Permission::WhatsappBusinessManagement)
-    };
-    let app = world_state
-        .apps
-        .iter()
-        .filter(partner_app)
-        .min_by_key(|a| a.require_app_secret)
-        .or_else(|| {
-            world_state
-                .apps
-                .iter()
-                .find(|a| a.partner_type != PartnerType::Direct)
-        })
-        .or_else(|| world_state.apps.first())
-        .context("the world has no app")?;
-    let user = world_state
-        .system_users
-        .iter()
-        .find(|u| u.business_id == app.business_id)
-        .context("the partner business has no system user")?;
-    let issued = summary
-        .as_ref()
-        .and_then(|s| {
-            s.tokens
-                .iter()
-                .find(|t| t.app_id == app.id && t.user_id == user.id)
-        })
-        .map(|t| t.token.clone());
-    let token = match issued {
-        Some(token) => token,
-        // The stored world keeps only token hashes, so a restart mints a fresh token to print.
-        None => {
-            mint_token(
-                state,
-                user.id,
-                app.id,
-                vec![
-                    Permission::WhatsappBusinessMessaging,
-                    Permission::WhatsappBusinessManagement,
-                    Permission::BusinessManagement,
-                ],
-            )
-            .await?
-        }
-    };
+    let welcome = handle.welcome(summary.as_ref()).await?;
     let base = running.base_url();
-    let version = state.config.versions.newest();
+    let version = handle.graph_version();
+    let app_id = welcome.app_id;
     let info = json!({
         "base_url": base,
         "graph_url": format!("{base}/{version}"),
         "console_url": format!("{base}/"),
-        "embedded_signup_url": format!("{base}/_wamm/apps/{}/embedded-signup", app.id),
-        "backend": state.store.backend().to_string(),
-        "app_id": app.id.to_string(),
-        "app_secret": app.secret,
-        "partner_business_id": app.business_id.to_string(),
-        "system_user_id": user.id.to_string(),
-        "access_token": token,
+        "embedded_signup_url": format!("{base}/_wamm/apps/{app_id}/embedded-signup"),
+        "backend": handle.backend().to_string(),
+        "app_id": app_id.to_string(),
+        "app_secret": welcome.app_secret,
+        "partner_business_id": welcome.partner_business_id.to_string(),
+        "system_user_id": welcome.system_user_id.to_string(),
+        "access_token": welcome.access_token,
     });
     let out = if as_json {
         format!("{info}\n")
@@ -112,10 +62,10 @@ pub async fn run(
             backend = info["backend"].as_str().unwrap_or_default(),
             graph = info["graph_url"].as_str().unwrap_or_default(),
             console = info["console_url"].as_str().unwrap_or_default(),
-            app_id = app.id,
-            secret = app.secret,
-            biz = app.business_id,
-            user = user.id,
+            secret = welcome.app_secret,
+            biz = welcome.partner_business_id,
+            user = welcome.system_user_id,
+            token = welcome.access_token,
         )
     };
     // The credentials are the whole point of `up`; they go to stdout once and never to the log.

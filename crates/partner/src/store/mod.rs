@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::stage::{BusinessStatus, Request, WabaStatus};
 
-pub use postgres::PgPartnerStore;
-pub use sqlite::SqlitePartnerStore;
+use postgres::PgPartnerStore;
+use sqlite::SqlitePartnerStore;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +102,7 @@ pub struct SentMessage {
 
 /// How far a message status is along; statuses arrive out of order, and only a later one may
 /// replace an earlier one.
-pub fn status_rank(status: &str) -> u8 {
+pub(crate) fn status_rank(status: &str) -> u8 {
     // `accepted` and anything unknown rank lowest.
     match status {
         "sent" => 1,
@@ -141,8 +141,9 @@ pub trait PartnerStore: Send + Sync + std::fmt::Debug {
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
     /// Records a sent message (again: no change).
     async fn record_message(&self, message: &SentMessage) -> Result<(), StoreError>;
-    /// Moves a message to `status` when that is further along (see [`status_rank`]); returns
-    /// whether it changed.
+    /// Moves a message to `status` when that is further along (accepted, sent, delivered,
+    /// read; `failed` is final whenever it comes, and a status that arrives late never moves a
+    /// message back); returns whether it changed.
     async fn set_message_status(&self, id: &str, status: &str) -> Result<bool, StoreError>;
     /// One message.
     async fn message(&self, id: &str) -> Result<Option<SentMessage>, StoreError>;

@@ -34,7 +34,6 @@ use tokio::time::Instant;
 
 use self::activity::{Activity, Tracked};
 use self::requests::Gate;
-pub use self::requests::{MAX_HEADER_BYTES, MAX_HEADERS, MAX_URI_BYTES};
 use crate::config::ConnectionLimits;
 
 /// Connections over the limit being answered 503 at once; beyond this they are closed without

@@ -66,28 +66,6 @@ pub enum Access {
     LinkClient(Permission),
 }
 
-impl Access {
-    /// The scopes the rule names, for the route listing.
-    pub fn scopes(self) -> Vec<Permission> {
-        match self {
-            Self::ClientCredentials
-            | Self::Token
-            | Self::OwnAppToken
-            | Self::SameBusiness
-            | Self::AnyTokenOfApp
-            | Self::SolutionParty
-            | Self::MigrationParty => Vec::new(),
-            Self::Business(s)
-            | Self::OwnBusiness(s)
-            | Self::Waba(s)
-            | Self::OwnApp(s)
-            | Self::OwnSystemUser(s)
-            | Self::WabaAdmin(s) => s.to_vec(),
-            Self::PartnerSystemUser(p) | Self::LinkClient(p) => vec![p],
-        }
-    }
-}
-
 /// Judges `rule` for `caller` on `target`; `fields` is the catalogue of a read whose selected
 /// fields may need more than the rule's scopes.
 pub async fn authorize(

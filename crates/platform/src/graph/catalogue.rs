@@ -4,7 +4,7 @@
 //! that has no value for an object is left out of the answer. Each node type's fields are
 //! declared here once: whether it is a default field, the permission it needs beyond the node's
 //! own, how wamm renders it, and where Meta documents it. The node builders supply the values;
-//! [`Node::project`](super::render::Node::project) consults this table for fields a builder did
+//! `Node::project` (in the Graph door's renderer) consults this table for fields a builder did
 //! not supply, and a test keeps builders and table in agreement.
 
 use wamm_domain::Permission;

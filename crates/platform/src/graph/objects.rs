@@ -34,6 +34,22 @@ pub enum Object {
     MigrationIntent(SolutionMigration),
 }
 
+impl Object {
+    /// The object's kind.
+    pub fn kind(&self) -> NodeKind {
+        match self {
+            Self::Business(_) => NodeKind::Business,
+            Self::Waba(_) => NodeKind::Waba,
+            Self::Phone(_) => NodeKind::Phone,
+            Self::Template(_) => NodeKind::Template,
+            Self::SystemUser(_) => NodeKind::SystemUser,
+            Self::App(_) => NodeKind::App,
+            Self::Solution(_) => NodeKind::Solution,
+            Self::MigrationIntent(_) => NodeKind::MigrationIntent,
+        }
+    }
+}
+
 /// Looks up the object named `id`; `None` for unknown or non-numeric IDs.
 pub async fn resolve(state: &AppState, id: &str) -> Result<Option<Object>, StoreError> {
     let Ok(raw) = id.parse::<ObjectId>() else {

@@ -62,7 +62,8 @@ impl Params {
         Ok(Self(map))
     }
 
-    /// Builds params from pairs (tests and internal calls).
+    /// Builds params from pairs.
+    #[cfg(test)]
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Self {
         Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }

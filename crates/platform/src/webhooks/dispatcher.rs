@@ -13,12 +13,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::sync::Semaphore;
-use wamm_domain::{Attempt, DeliveryResult, NewEvent, OutboxItem, Outcome};
-use wamm_store::ChangeSet;
+use wamm_domain::{Attempt, DeliveryResult, NewEvent, OutboxItem, Outcome, Timestamp};
+use wamm_store::{ChangeSet, StoreError};
 use wamm_wire::ids::AppId;
 use wamm_wire::webhooks as wire;
 
 use super::fanout::WABA_OBJECT;
+use super::outbound::Answer;
+use super::policy::RetryPolicy;
 use crate::clock::wall_ms;
 use crate::context::Platform;
 
@@ -46,19 +48,6 @@ impl Jitter {
     }
 }
 
-/// The `entry` for one outbox item.
-pub fn entry(item: &OutboxItem) -> wire::Entry {
-    let w = &item.webhook;
-    wire::Entry {
-        id: w.object_id.clone(),
-        time: w.include_time.then(|| w.time.unix_seconds()),
-        changes: vec![wire::Change {
-            field: w.field.clone(),
-            value: w.value.clone(),
-        }],
-    }
-}
-
 /// How long a woken worker waits before it claims.
 const GATHER: Duration = Duration::from_millis(5);
 
@@ -66,21 +55,11 @@ const GATHER: Duration = Duration::from_millis(5);
 pub async fn run(state: Platform) {
     let rt = Arc::clone(&state.webhooks);
     let config = rt.config.clone();
-    let lease = config.lease();
-    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let mut gates: HashMap<String, Arc<Semaphore>> = HashMap::new();
     loop {
-        let wall = wall_ms();
-        let claimed = state
-            .store
-            .claim_webhooks(state.clock.now(), wall, lease_ms, config.claim_max)
-            .await;
-        // The value the claim stamped on the rows: results are recorded under it.
-        let lease_until = wall.saturating_add(lease_ms);
-        let deadline = Instant::now() + lease;
         let mut full = false;
-        match claimed {
-            Ok(items) => {
+        match claim(&state).await {
+            Ok((items, lease)) => {
                 full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= config.claim_max;
                 let mut groups: BTreeMap<(String, AppId), Vec<OutboxItem>> = BTreeMap::new();
                 for item in items {
@@ -98,10 +77,7 @@ pub async fn run(state: Platform) {
                             state.clone(),
                             batch.to_vec(),
                             Arc::clone(&gate),
-                            Lease {
-                                deadline,
-                                until: lease_until,
-                            },
+                            lease,
                         ));
                     }
                 }
@@ -122,82 +98,98 @@ pub async fn run(state: Platform) {
     }
 }
 
-/// Delivers one batch (same endpoint, same app) and records the outcome of every item.
-/// The lease a batch was claimed under.
+/// The lease a claim took its rows under.
 #[derive(Debug, Clone, Copy)]
-struct Lease {
+pub(crate) struct Lease {
     /// When it runs out, on this process's monotonic clock.
     deadline: Instant,
-    /// The `lease_until` the claim wrote (wall-clock ms).
+    /// The `lease_until` the claim wrote (wall-clock ms): results are recorded under it.
     until: i64,
 }
 
-async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, lease: Lease) {
-    let deadline = lease.deadline;
-    let Ok(_permit) = gate.acquire_owned().await else {
-        return;
+/// Step 1: claims due rows (at most `claim_max`) under a fresh lease.
+pub(crate) async fn claim(state: &Platform) -> Result<(Vec<OutboxItem>, Lease), StoreError> {
+    let config = &state.webhooks.config;
+    let lease = config.lease();
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let wall = wall_ms();
+    let deadline = Instant::now() + lease;
+    let items = state
+        .store
+        .claim_webhooks(state.clock.now(), wall, lease_ms, config.claim_max)
+        .await?;
+    let lease = Lease {
+        deadline,
+        until: wall.saturating_add(lease_ms),
     };
-    if Instant::now() >= deadline {
-        // The lease ran out while this batch queued behind a slow endpoint: another worker may
-        // own these rows now. Leave them to it (or to our own next claim).
-        return;
+    Ok((items, lease))
+}
+
+/// Step 2: the secret of the app a batch is delivered for; `None` when the app is gone.
+pub(crate) async fn app_secret(state: &Platform, app: AppId) -> Result<Option<String>, StoreError> {
+    Ok(state.store.app(app).await?.map(|a| a.secret))
+}
+
+/// The `entry` for one outbox item.
+fn entry(item: &OutboxItem) -> wire::Entry {
+    let w = &item.webhook;
+    wire::Entry {
+        id: w.object_id.clone(),
+        time: w.include_time.then(|| w.time.unix_seconds()),
+        changes: vec![wire::Change {
+            field: w.field.clone(),
+            value: w.value.clone(),
+        }],
     }
-    let rt = Arc::clone(&state.webhooks);
-    let Some(first) = items.first() else { return };
-    let endpoint = first.webhook.endpoint.clone();
-    let app_id = first.webhook.app_id;
-    let secret = match state.store.app(app_id).await {
-        Ok(Some(app)) => Some(app.secret),
-        Ok(None) => None,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not load the app of a webhook batch; it will be claimed again");
-            return;
-        }
+}
+
+/// Step 3: the body of one POST, the batch's entries in Meta's envelope (reversed when the
+/// endpoint's faults ask for reordering).
+///
+/// Written as Meta writes it (non-ASCII escaped) and signed over exactly these bytes:
+/// receivers that verify a re-serialization of the parsed body agree only then. It goes through
+/// a JSON value so that keys keep the order receivers have always seen (sorted), whatever the
+/// order of the struct's fields.
+pub(crate) fn body(items: &[OutboxItem], reorder: bool) -> Vec<u8> {
+    let mut entries: Vec<wire::Entry> = items.iter().map(entry).collect();
+    if reorder {
+        entries.reverse();
+    }
+    let envelope = wire::Envelope {
+        object: WABA_OBJECT.to_owned(),
+        entry: entries,
     };
-    let at = state.clock.now();
-    let fault = rt.faults.get(&endpoint);
-    let mut started = Instant::now();
-    let answer = match &secret {
-        None => Err("the app no longer exists".to_owned()),
-        Some(secret) => {
-            if fault.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-            }
-            let mut entries: Vec<wire::Entry> = items.iter().map(entry).collect();
-            if fault.reorder {
-                entries.reverse();
-            }
-            let envelope = wire::Envelope {
-                object: WABA_OBJECT.to_owned(),
-                entry: entries,
-            };
-            // Written as Meta writes it (non-ASCII escaped) and signed over exactly these
-            // bytes: receivers that verify a re-serialization of the parsed body agree only then.
-            // It goes through a JSON value so that keys keep the order receivers have always
-            // seen (sorted), whatever the order of the struct's fields.
-            let body =
-                wamm_wire::json::to_ascii_vec(&wire::to_value(&envelope)).unwrap_or_default();
-            let signature = wamm_wire::signature::sign(secret, &body);
-            let headers = [("x-hub-signature-256", signature)];
-            started = Instant::now();
-            let first = rt
-                .outbound
-                .post_json(&endpoint, body.clone(), &headers)
-                .await;
-            if fault.duplicate {
-                let _ = rt.outbound.post_json(&endpoint, body, &headers).await;
-            }
-            first.map_err(|e| e.to_string())
-        }
-    };
-    let failed_after = started.elapsed();
+    wamm_wire::json::to_ascii_vec(&wire::to_value(&envelope)).unwrap_or_default()
+}
+
+/// Step 4: the signature header of a body, under the app's secret.
+pub(crate) fn signature(secret: &str, body: &[u8]) -> [(&'static str, String); 1] {
+    [(
+        "x-hub-signature-256",
+        wamm_wire::signature::sign(secret, body),
+    )]
+}
+
+/// What one POST of a batch came to: the receiver's answer, or why there was none and how long
+/// it took to fail.
+pub(crate) type Posted = Result<Answer, (String, Duration)>;
+
+/// Step 5: what each item of a batch comes to after an attempt: delivered, retried later on
+/// the platform clock, or dropped (its app is gone, or the retry window closed).
+pub(crate) fn results(
+    items: &[OutboxItem],
+    posted: &Posted,
+    app_exists: bool,
+    at: Timestamp,
+    lease: Lease,
+    retry: &RetryPolicy,
+) -> Vec<DeliveryResult> {
     let mut jitter = Jitter::new();
-    let mut dropped = Vec::new();
-    let results: Vec<DeliveryResult> = items
+    items
         .iter()
         .map(|item| {
             let attempt_no = item.attempts + 1;
-            let (status_code, error, snippet, duration_ms) = match &answer {
+            let (status_code, error, snippet, duration_ms) = match posted {
                 Ok(a) => {
                     let ok = (200..300).contains(&a.status);
                     (
@@ -209,25 +201,20 @@ async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
                 }
                 // A failed attempt took as long as it took to fail (a refused connection, a
                 // timeout), not nothing.
-                Err(e) => (
+                Err((e, took)) => (
                     None,
                     Some(e.clone()),
                     String::new(),
-                    i64::try_from(failed_after.as_millis()).unwrap_or(i64::MAX),
+                    i64::try_from(took.as_millis()).unwrap_or(i64::MAX),
                 ),
             };
             let outcome = if error.is_none() {
                 Outcome::Delivered
-            } else if secret.is_none() {
+            } else if !app_exists {
                 Outcome::Drop
             } else {
-                rt.config
-                    .retry
-                    .after_failure(item.created_at, at, attempt_no, jitter.unit())
+                retry.after_failure(item.created_at, at, attempt_no, jitter.unit())
             };
-            if outcome == Outcome::Drop {
-                dropped.push(item.id);
-            }
             DeliveryResult {
                 attempt: Attempt {
                     outbox_id: item.id,
@@ -242,20 +229,90 @@ async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
                 lease_until: Some(lease.until),
             }
         })
+        .collect()
+}
+
+/// Step 6: records every attempt and outcome of a batch, and logs the rows it dropped.
+pub(crate) async fn record(
+    state: &Platform,
+    app: AppId,
+    endpoint: &str,
+    results: Vec<DeliveryResult>,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let dropped: Vec<i64> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Drop)
+        .map(|r| r.attempt.outbox_id)
         .collect();
-    if let Err(e) = state.store.finish_deliveries(results).await {
-        tracing::warn!(error = %e, endpoint = %endpoint, "could not record webhook attempts; the rows will be claimed again");
-        return;
-    }
+    state.store.finish_deliveries(results).await?;
     if !dropped.is_empty() {
         let event = NewEvent {
             at,
             kind: "webhook.dropped".into(),
-            subject: format!("app:{app_id}"),
+            subject: format!("app:{app}"),
             detail: json!({ "outbox_ids": dropped, "endpoint": endpoint }),
         };
         if let Err(e) = state.store.commit(ChangeSet::new().event(event)).await {
             tracing::warn!(error = %e, "could not log dropped webhooks");
         }
+    }
+    Ok(())
+}
+
+/// Delivers one batch (same endpoint, same app) through the steps above, behind the
+/// endpoint's gate, with the endpoint's faults applied.
+async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, lease: Lease) {
+    let Ok(_permit) = gate.acquire_owned().await else {
+        return;
+    };
+    if Instant::now() >= lease.deadline {
+        // The lease ran out while this batch queued behind a slow endpoint: another worker may
+        // own these rows now. Leave them to it (or to our own next claim).
+        return;
+    }
+    let rt = Arc::clone(&state.webhooks);
+    let Some(first) = items.first() else { return };
+    let endpoint = first.webhook.endpoint.clone();
+    let app_id = first.webhook.app_id;
+    let secret = match app_secret(&state, app_id).await {
+        Ok(secret) => secret,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not load the app of a webhook batch; it will be claimed again");
+            return;
+        }
+    };
+    let at = state.clock.now();
+    let fault = rt.faults.get(&endpoint);
+    let started = Instant::now();
+    let posted: Posted = match &secret {
+        None => Err(("the app no longer exists".to_owned(), started.elapsed())),
+        Some(secret) => {
+            if fault.delay_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+            }
+            let body = body(&items, fault.reorder);
+            let headers = signature(secret, &body);
+            let started = Instant::now();
+            let first = rt
+                .outbound
+                .post_json(&endpoint, body.clone(), &headers)
+                .await;
+            if fault.duplicate {
+                let _ = rt.outbound.post_json(&endpoint, body, &headers).await;
+            }
+            first.map_err(|e| (e.to_string(), started.elapsed()))
+        }
+    };
+    let results = results(
+        &items,
+        &posted,
+        secret.is_some(),
+        at,
+        lease,
+        &rt.config.retry,
+    );
+    if let Err(e) = record(&state, app_id, &endpoint, results, at).await {
+        tracing::warn!(error = %e, endpoint = %endpoint, "could not record webhook attempts; the rows will be claimed again");
     }
 }

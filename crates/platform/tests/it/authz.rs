@@ -409,7 +409,7 @@ fn the_route_table_and_the_readme_list_the_same_graph_routes() {
         .into_iter()
         .filter(|(_, p)| !PAGES.contains(&p.as_str()))
         .collect();
-    let served: BTreeSet<(String, String)> = wamm_platform::graph::routes::served()
+    let served: BTreeSet<(String, String)> = wamm_platform::served_routes()
         .into_iter()
         .map(|(m, p)| (m, p.to_owned()))
         .collect();

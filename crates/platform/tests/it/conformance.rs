@@ -16,8 +16,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use wamm_platform::AppState;
-use wamm_platform::graph::objects::{self, Object};
+use wamm_platform::{Handle, NodeKind};
 use wamm_testkit::conformance::{Exchange, Node, Outcome, SPEC, Target, graph_segments};
 
 use crate::support::{Backend, FULL, Resp, TestPlatform};
@@ -36,7 +35,7 @@ pub fn is_graph(path: &str) -> bool {
 }
 
 /// What the first segment of a Graph path names, from the platform's store.
-pub async fn target(state: &AppState, path: &str) -> Target {
+pub async fn target(handle: &Handle, path: &str) -> Target {
     let segments = graph_segments(path.split('?').next().unwrap_or_default());
     let Some(first) = segments.first() else {
         return Target::Word;
@@ -44,16 +43,16 @@ pub async fn target(state: &AppState, path: &str) -> Target {
     if !first.bytes().all(|b| b.is_ascii_digit()) {
         return Target::Word;
     }
-    match objects::resolve(state, first).await {
-        Ok(Some(object)) => Target::Node(match object {
-            Object::Business(_) => Node::Business,
-            Object::Waba(_) => Node::Waba,
-            Object::Phone(_) => Node::Phone,
-            Object::Template(_) => Node::Template,
-            Object::SystemUser(_) => Node::User,
-            Object::App(_) => Node::App,
-            Object::Solution(_) => Node::Solution,
-            Object::MigrationIntent(_) => Node::MigrationIntent,
+    match handle.node_kind(first).await {
+        Ok(Some(kind)) => Target::Node(match kind {
+            NodeKind::Business => Node::Business,
+            NodeKind::Waba => Node::Waba,
+            NodeKind::Phone => Node::Phone,
+            NodeKind::Template => Node::Template,
+            NodeKind::SystemUser => Node::User,
+            NodeKind::App => Node::App,
+            NodeKind::Solution => Node::Solution,
+            NodeKind::MigrationIntent => Node::MigrationIntent,
         }),
         Ok(None) => Target::Missing,
         Err(e) => panic!("the store answers what {first} names: {e}"),
@@ -131,7 +130,7 @@ async fn the_check_catches_a_wrong_shape() {
     let path = "/v23.0/3001/phone_numbers";
     let good = p.get(path, FULL).await;
     good.ok();
-    let target = target(&p.running.state, path).await;
+    let target = target(p.running.handle(), path).await;
     assert_eq!(target, Target::Node(Node::Waba));
     let check = |resp: &Resp| {
         let header = |name: &str| resp.header(name);
@@ -208,7 +207,7 @@ async fn graph_paths_and_targets_are_told_apart() {
         assert!(is_graph(graph), "{graph}");
     }
     let p = TestPlatform::start(Backend::Sqlite).await;
-    let s = &p.running.state;
+    let s = p.running.handle();
     assert_eq!(target(s, "/v23.0/1001").await, Target::Node(Node::Business));
     assert_eq!(
         target(s, "/v23.0/4001/messages").await,

@@ -288,8 +288,10 @@ fn strip_times(v: &mut Value) {
     }
 }
 
-async fn load_demo(p: &TestPlatform) -> wamm_platform::control::WorldSummary {
-    wamm_platform::control::load_world(&p.running.state, wamm_world::DEMO_WORLD)
+async fn load_demo(p: &TestPlatform) -> wamm_platform::WorldSummary {
+    p.running
+        .handle()
+        .load_world(wamm_world::DEMO_WORLD)
         .await
         .expect("demo loads")
 }
@@ -382,7 +384,7 @@ crate::on_both_backends!(
 async fn large_world_files_load_up_to_the_bound() {
     let p = TestPlatform::start_with(Backend::Sqlite, PlatformConfig::default(), None).await;
     let text = wamm_world::clients::clients_world(700);
-    assert!(text.len() > wamm_platform::graph::MAX_BODY_BYTES);
+    assert!(text.len() > wamm_platform::MAX_GRAPH_BODY_BYTES);
     let r = put_world(&p, &text).await;
     assert_eq!(r.ok()["counts"]["businesses"], 701);
     let mut huge = "# padding\n".repeat(wamm_world::MAX_WORLD_BYTES / 10 + 1);
@@ -394,13 +396,11 @@ async fn large_world_files_load_up_to_the_bound() {
         "{}",
         r.text
     );
-    let err = wamm_platform::control::load_world(&p.running.state, &huge)
-        .await
-        .err();
+    let err = p.running.handle().load_world(&huge).await.err();
     assert!(
         matches!(
             err,
-            Some(wamm_platform::control::ControlError::World(
+            Some(wamm_platform::ControlError::World(
                 wamm_world::WorldError::TooLarge { .. }
             ))
         ),
@@ -438,15 +438,16 @@ async fn sqlite_file_persists_across_restarts() {
         ..PlatformConfig::default()
     };
     let running = wamm_platform::start(config.clone()).await.expect("start");
-    wamm_platform::control::load_world(&running.state, WORLD)
+    running.handle().load_world(WORLD).await.expect("world");
+    running
+        .handle()
+        .advance_clock(Duration::from_secs(3600))
         .await
-        .expect("world");
-    running.state.clock.advance_ms(3_600_000);
-    running.state.save_clock().await.expect("clock saved");
-    let ahead = running.state.clock.now();
+        .expect("clock saved");
+    let ahead = running.handle().now();
     let http = reqwest::Client::new();
     let created = exchange(
-        &running.state,
+        running.handle(),
         http
             .post(format!("{}/v23.0/3001/message_templates", running.base_url()))
             .bearer_auth(FULL)
@@ -456,13 +457,10 @@ async fn sqlite_file_persists_across_restarts() {
     .json;
     running.stop().await;
     let again = wamm_platform::start(config).await.expect("restart");
-    assert!(
-        again.state.clock.now() >= ahead,
-        "the clock keeps its offset"
-    );
+    assert!(again.handle().now() >= ahead, "the clock keeps its offset");
     let id = created["id"].as_str().expect("id");
     let r = exchange(
-        &again.state,
+        again.handle(),
         http.get(format!("{}/v23.0/{id}", again.base_url()))
             .bearer_auth(FULL),
     )
@@ -477,7 +475,7 @@ async fn sqlite_file_persists_across_restarts() {
 #[tokio::test]
 async fn replicas_share_one_postgres_database() {
     let a = TestPlatform::start(Backend::Postgres).await;
-    let url = a.running.state.config.database_url.clone();
+    let url = a.running.handle().database_url().to_owned();
     let b = wamm_platform::start(PlatformConfig {
         database_url: url,
         ..PlatformConfig::default()
@@ -493,19 +491,22 @@ async fn replicas_share_one_postgres_database() {
     .await
     .ok();
     // The replica's follower may already have adopted it; either way it has it now.
-    b.state.sync_clock().await.expect("shared clock read");
-    assert_eq!(b.state.clock.now().rfc3339(), "2031-02-03T04:05:06.000Z");
+    b.handle().sync_clock().await.expect("shared clock read");
+    assert_eq!(b.handle().now().rfc3339(), "2031-02-03T04:05:06.000Z");
     assert!(
-        !b.state.sync_clock().await.expect("read again"),
+        !b.handle().sync_clock().await.expect("read again"),
         "nothing newer the second time"
     );
     let http = reqwest::Client::new();
     let mut ids = std::collections::HashSet::new();
-    for (i, (base, state)) in [(a.base.clone(), &a.running.state), (b.base_url(), &b.state)]
-        .iter()
-        .cycle()
-        .take(6)
-        .enumerate()
+    for (i, (base, state)) in [
+        (a.base.clone(), a.running.handle()),
+        (b.base_url(), b.handle()),
+    ]
+    .iter()
+    .cycle()
+    .take(6)
+    .enumerate()
     {
         let created = exchange(
             state,

@@ -2,7 +2,7 @@
 //! wamm has no value for, and fields no node type has.
 
 use serde_json::Value;
-use wamm_platform::graph::catalogue::{self, NodeType, Render};
+use wamm_platform::catalogue::{self, NodeType, Render};
 
 use crate::support::*;
 

@@ -700,10 +700,10 @@ async fn pair_rate_and_throughput(backend: Backend) {
     let mut tasks = Vec::new();
     for i in 0..150 {
         let url = format!("{}/v23.0/81001/marketing_messages", p.base);
-        let state = p.running.state.clone();
+        let handle = p.running.handle().clone();
         tasks.push(tokio::spawn(async move {
             let r = exchange(
-                &state,
+                &handle,
                 reqwest::Client::new()
                     .post(url)
                     .bearer_auth(BSP)

@@ -4,7 +4,7 @@
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use wamm_platform::{AppState, PlatformConfig, Running};
+use wamm_platform::{Handle, PlatformConfig, Running};
 
 use crate::conformance;
 
@@ -64,9 +64,9 @@ pub struct Resp {
 
 /// Sends `request` and reads the whole answer. When the request is a Graph call, the answer
 /// is checked against Meta's OpenAPI spec (status, headers, body); a departure panics here,
-/// naming the operation and the JSON path. What the path's ID names is read from `state`
+/// naming the operation and the JSON path. What the path's ID names is read through `handle`
 /// before the call, so that a call deleting the object is still matched.
-pub async fn exchange(state: &AppState, request: reqwest::RequestBuilder) -> Resp {
+pub async fn exchange(handle: &Handle, request: reqwest::RequestBuilder) -> Resp {
     let (http, request) = request.build_split();
     let request = request.expect("request builds");
     let method = request.method().as_str().to_owned();
@@ -76,7 +76,7 @@ pub async fn exchange(state: &AppState, request: reqwest::RequestBuilder) -> Res
         None => url.path().to_owned(),
     };
     let target = if conformance::is_graph(&path) {
-        Some(conformance::target(state, &path).await)
+        Some(conformance::target(handle, &path).await)
     } else {
         None
     };
@@ -167,8 +167,7 @@ impl TestPlatform {
         world: Option<&str>,
     ) -> Self {
         // Receivers in tests listen on loopback.
-        config.webhooks.destinations =
-            wamm_platform::webhooks::outbound::Destinations::default().with_loopback();
+        config.webhooks.destinations = wamm_platform::Destinations::default().with_loopback();
         let pg = match backend {
             Backend::Sqlite => {
                 config.database_url = "sqlite::memory:".to_owned();
@@ -182,7 +181,9 @@ impl TestPlatform {
         };
         let running = wamm_platform::start(config).await.expect("platform starts");
         if let Some(world) = world {
-            wamm_platform::control::load_world(&running.state, world)
+            running
+                .handle()
+                .load_world(world)
                 .await
                 .expect("suite world loads");
         }
@@ -244,7 +245,7 @@ impl TestPlatform {
 
     /// Sends a request built on any client through [`exchange`].
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Resp {
-        exchange(&self.running.state, request).await
+        exchange(self.running.handle(), request).await
     }
 
     /// Moves the platform clock through the control API (`advance_seconds`, `set`, `freeze`).

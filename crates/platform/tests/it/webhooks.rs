@@ -546,19 +546,17 @@ async fn destinations_are_allow_listed(backend: Backend) {
     let p = TestPlatform::start_with(backend, config.clone(), Some(WORLD)).await;
     drop(p);
     // A platform that does not allow loopback refuses a loopback callback before any request.
-    config.webhooks.destinations = wamm_platform::webhooks::outbound::Destinations::default();
+    config.webhooks.destinations = wamm_platform::Destinations::default();
     let running = wamm_platform::start(PlatformConfig {
         database_url: "sqlite::memory:".into(),
         ..config
     })
     .await
     .expect("start");
-    wamm_platform::control::load_world(&running.state, WORLD)
-        .await
-        .expect("world");
+    running.handle().load_world(WORLD).await.expect("world");
     let receiver = Receiver::start(ReceiverBehaviour::default()).await;
     let r = exchange(
-        &running.state,
+        running.handle(),
         reqwest::Client::new()
             .post(format!("{}/v23.0/2000/subscriptions", running.base_url()))
             .bearer_auth(APP_TOKEN)

@@ -20,7 +20,9 @@ pub(crate) async fn demo() -> Demo {
     let running = wamm_platform::start(PlatformConfig::default())
         .await
         .expect("platform starts");
-    let summary = wamm_platform::control::ensure_demo(&running.state)
+    let summary = running
+        .handle()
+        .ensure_demo()
         .await
         .expect("demo loads")
         .expect("store was empty");
@@ -29,17 +31,16 @@ pub(crate) async fn demo() -> Demo {
         .first()
         .expect("the demo issues a partner token")
         .clone();
-    let app = running
-        .state
-        .store
-        .app(token.app_id)
+    let app_secret = running
+        .handle()
+        .app_secret(token.app_id)
         .await
         .expect("store")
         .expect("app");
     Demo {
         partner: token.business_id,
-        app_id: app.id.to_string(),
-        app_secret: app.secret,
+        app_id: token.app_id.to_string(),
+        app_secret,
         token: token.token,
         running,
     }
