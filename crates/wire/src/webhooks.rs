@@ -50,44 +50,106 @@ pub fn to_value<T: Serialize>(payload: &T) -> Value {
 }
 
 /// One webhook delivery: `{"object", "entry": [...]}`.
+///
+/// Read leniently, as a receiver must: nothing is refused and nothing is dropped. A missing or
+/// mistyped `object` or `id` reads as empty, a missing `time` as `None`; an entry or change that
+/// is not an object is kept whole (an entry as one change with an empty field, a change with an
+/// empty field and the item as its value), so that whoever reads it can still log it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Value")]
 pub struct Envelope {
     /// The object the changes are about: [`WABA_OBJECT`] for everything here.
-    #[serde(default, deserialize_with = "lenient::text_or_empty")]
     pub object: String,
     /// The entries; Meta batches up to 1000 per delivery.
-    #[serde(default, deserialize_with = "lenient::list")]
     pub entry: Vec<Entry>,
 }
 
 /// One entry of a delivery: the changes to one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Value")]
 pub struct Entry {
     /// The object's ID (the WABA ID), as a string.
-    #[serde(default, deserialize_with = "lenient::text_or_empty")]
     pub id: String,
     /// When the change happened, in Unix seconds: sent for `account_update` and template
     /// fields, not for `messages`.
-    #[serde(
-        default,
-        deserialize_with = "lenient::int",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<i64>,
     /// The changes.
-    #[serde(default, deserialize_with = "lenient::list")]
     pub changes: Vec<Change>,
 }
 
 /// One change: a subscribed field and its value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Value")]
 pub struct Change {
     /// The webhook field, e.g. `account_update` or `messages`.
-    #[serde(default, deserialize_with = "lenient::text_or_empty")]
     pub field: String,
     /// The value; one of the payloads of this module for the fields the platform sends.
-    #[serde(default)]
     pub value: Value,
+}
+
+/// An array's items, a lone non-null value as a list of one, `null` or nothing as none.
+fn owned_items(value: Option<Value>) -> Vec<Value> {
+    match value {
+        Some(Value::Array(items)) => items,
+        Some(Value::Null) | None => Vec::new(),
+        Some(other) => vec![other],
+    }
+}
+
+impl From<Value> for Envelope {
+    fn from(value: Value) -> Self {
+        let Value::Object(mut map) = value else {
+            return Self {
+                object: String::new(),
+                entry: vec![Entry::from(value)],
+            };
+        };
+        Self {
+            object: lenient::text_of(map.get("object")).unwrap_or_default(),
+            entry: owned_items(map.remove("entry"))
+                .into_iter()
+                .map(Entry::from)
+                .collect(),
+        }
+    }
+}
+
+impl From<Value> for Entry {
+    fn from(value: Value) -> Self {
+        let Value::Object(mut map) = value else {
+            return Self {
+                id: String::new(),
+                time: None,
+                changes: vec![Change::from(value)],
+            };
+        };
+        Self {
+            id: lenient::text_of(map.get("id")).unwrap_or_default(),
+            time: map.get("time").and_then(lenient::int_of),
+            changes: owned_items(map.remove("changes"))
+                .into_iter()
+                .map(Change::from)
+                .collect(),
+        }
+    }
+}
+
+impl From<Value> for Change {
+    fn from(value: Value) -> Self {
+        let Value::Object(mut map) = value else {
+            return Self {
+                field: String::new(),
+                value,
+            };
+        };
+        let value = map.remove("value").unwrap_or(Value::Null);
+        // One of Meta's documented examples puts `field` inside `value`; both places are read.
+        let field = lenient::text_of(map.get("field"))
+            .or_else(|| lenient::text_of(value.get("field")))
+            .unwrap_or_default();
+        Self { field, value }
+    }
 }
 
 /// Defines an enum of wire strings that keeps values it does not know as `Other(text)`; it
@@ -1068,10 +1130,6 @@ mod lenient {
 
     pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
         Ok(text_of(Some(&Value::deserialize(d)?)))
-    }
-
-    pub fn text_or_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(text(d)?.unwrap_or_default())
     }
 
     pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {

@@ -56,15 +56,16 @@ pub struct Notification {
 impl Notification {
     /// Reads an already decoded JSON value, as [`parse`] does.
     pub fn from_value(value: Value) -> Result<Self, ParseError> {
-        let Value::Object(mut map) = value else {
+        if !value.is_object() {
             return Err(ParseError::NotAnObject);
-        };
-        let object = text(map.get("object")).unwrap_or_default();
-        let entry = list(map.remove("entry"))
-            .into_iter()
-            .map(Entry::from_value)
-            .collect();
-        Ok(Self { object, entry })
+        }
+        // The envelope is read by the wire type the platform renders with; it keeps whatever
+        // it cannot read (see `wamm_wire::webhooks::Envelope`).
+        let envelope = wire::Envelope::from(value);
+        Ok(Self {
+            object: envelope.object,
+            entry: envelope.entry.into_iter().map(Entry::from).collect(),
+        })
     }
 
     /// Every event of every change, each with the `id` of its entry (the WABA ID for
@@ -108,23 +109,12 @@ pub struct Entry {
     pub changes: Vec<Change>,
 }
 
-impl Entry {
-    fn from_value(value: Value) -> Self {
-        let Value::Object(mut map) = value else {
-            // Not an entry at all: keep it whole rather than lose it.
-            return Self {
-                id: String::new(),
-                time: None,
-                changes: vec![Change::unknown(String::new(), value)],
-            };
-        };
+impl From<wire::Entry> for Entry {
+    fn from(entry: wire::Entry) -> Self {
         Self {
-            id: text(map.get("id")).unwrap_or_default(),
-            time: int(map.get("time")),
-            changes: list(map.remove("changes"))
-                .into_iter()
-                .map(Change::from_value)
-                .collect(),
+            id: entry.id,
+            time: entry.time,
+            changes: entry.changes.into_iter().map(Change::from).collect(),
         }
     }
 }
@@ -141,32 +131,13 @@ pub struct Change {
     pub events: Vec<Event>,
 }
 
-impl Change {
-    fn from_value(value: Value) -> Self {
-        let Value::Object(mut map) = value else {
-            return Self::unknown(String::new(), value);
-        };
-        let value = map.remove("value").unwrap_or(Value::Null);
-        // One of Meta's documented examples puts `field` inside `value`; accept both places.
-        let field = text(map.get("field"))
-            .or_else(|| text(value.get("field")))
-            .unwrap_or_default();
-        let events = events_of(&field, &value);
+impl From<wire::Change> for Change {
+    fn from(change: wire::Change) -> Self {
+        let events = events_of(&change.field, &change.value);
         Self {
-            field,
-            value,
+            field: change.field,
+            value: change.value,
             events,
-        }
-    }
-
-    fn unknown(field: String, value: Value) -> Self {
-        Self {
-            events: vec![Event::Unknown {
-                field: field.clone(),
-                value: value.clone(),
-            }],
-            field,
-            value,
         }
     }
 }
@@ -330,36 +301,8 @@ fn messages(value: &Value) -> Option<Vec<Event>> {
     (!events.is_empty()).then_some(events)
 }
 
-/// A string, or a number as its digits (Graph IDs arrive both ways).
-fn text(value: Option<&Value>) -> Option<String> {
-    match value? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// A whole number, or a string of one (Meta's timestamps are strings in some fields and
-/// numbers in others).
-fn int(value: Option<&Value>) -> Option<i64> {
-    match value? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// An owned list: an array's items, a lone non-null value as a list of one, `null` or
+/// The items of a list: an array's items, a lone non-null value as a list of one, `null` or
 /// nothing as none.
-fn list(value: Option<Value>) -> Vec<Value> {
-    match value {
-        Some(Value::Array(items)) => items,
-        Some(Value::Null) | None => Vec::new(),
-        Some(other) => vec![other],
-    }
-}
-
-/// A borrowed list, read like [`list`].
 fn list_ref(value: Option<&Value>) -> &[Value] {
     match value {
         Some(Value::Array(items)) => items,

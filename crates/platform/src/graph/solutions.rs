@@ -1,7 +1,9 @@
 //! Multi-Partner Solutions and migration intents on the Graph door: parse, call
 //! [`crate::usecase::solutions`], render. Errors follow the spec's examples: a refusal to an
 //! app that is no party is code 200 (403), a malformed or unknown parameter code 100 (400), and
-//! a call the solution's or intent's state does not allow code 100 with HTTP 422.
+//! a call the solution's or intent's state does not allow code 100, also with HTTP 400: the
+//! spec lists the same 400/401/403/404/422/429 set on every operation it has, and Graph answers
+//! code 100 with 400 everywhere else (the phone number calls' own state refusals included).
 
 use serde_json::{Value, json};
 use wamm_domain::solution::{
@@ -23,10 +25,10 @@ use crate::usecase::solutions::{self, MigrationCall, SolutionError, Transition};
 /// Longest `migration_reason` and deactivation `reason`, as the spec bounds them.
 const REASON_CHARS: usize = 500;
 
-/// Code 100 with HTTP 422: the spec's answer to a call the object's state does not allow.
-fn unprocessable(message: impl std::fmt::Display) -> GraphError {
+/// Code 100 with HTTP 400: a call the object's state does not allow.
+fn state_refusal(message: impl std::fmt::Display) -> GraphError {
     GraphError::new(
-        422,
+        400,
         kind::GRAPH_METHOD,
         code::INVALID_PARAMETER,
         format!("(#100) {message}"),
@@ -61,25 +63,25 @@ pub fn solution_refusal(r: SolutionRefusal, id: SolutionId) -> GraphError {
             "Only the invited partner app can answer this Multi-Partner Solution's invitation",
             1_349_175,
         ),
-        R::NotInitiated(status) => unprocessable(format!(
+        R::NotInitiated(status) => state_refusal(format!(
             "Solution cannot be accepted or rejected: solution is not in INITIATED status (current status: {})",
             enum_text(status)
         ))
         .with_subcode(2_207_051),
-        R::NotDeactivatable(status, pending) => unprocessable(format!(
+        R::NotDeactivatable(status, pending) => state_refusal(format!(
             "Solution is not in a state that allows deactivation. Current status: {}, pending request: {}",
             enum_text(status),
             enum_text(pending)
         )),
         R::NoPendingDeactivation => {
-            unprocessable("Solution must be ACTIVE with a pending deactivation request")
+            state_refusal("Solution must be ACTIVE with a pending deactivation request")
                 .with_subcode(2_207_013)
         }
         R::OwnRequest => not_permitted(
             "The app that sent the deactivation request cannot answer it; the other partner must",
             1_349_174,
         ),
-        R::NotActive(status) => unprocessable(format!(
+        R::NotActive(status) => state_refusal(format!(
             "Multi-Partner Solution {id} is not active (current status: {})",
             enum_text(status)
         )),
@@ -90,23 +92,23 @@ fn migration_refusal(r: MigrationRefusal, id: SolutionId) -> GraphError {
     use MigrationRefusal as R;
     match r {
         R::Solution(s) => solution_refusal(s, id),
-        R::NotObo => unprocessable(
+        R::NotObo => state_refusal(
             "Migration intent cannot be set: your business does not hold this WhatsApp Business Account on behalf of its owner",
         ),
-        R::AlreadyOnSolution => unprocessable(format!(
+        R::AlreadyOnSolution => state_refusal(format!(
             "The WhatsApp Business Account is already on Multi-Partner Solution {id}"
         )),
-        R::AlreadyOpen(open) => unprocessable(format!(
+        R::AlreadyOpen(open) => state_refusal(format!(
             "Migration intent {open} is already in progress for this WhatsApp Business Account"
         )),
-        R::NoOpenIntent => unprocessable(format!(
+        R::NoOpenIntent => state_refusal(format!(
             "No migration intent to Multi-Partner Solution {id} set by your business is in progress for this WhatsApp Business Account"
         )),
-        R::NotAccepted(status) => unprocessable(format!(
+        R::NotAccepted(status) => state_refusal(format!(
             "The business has not accepted the migration intent yet (status: {})",
             enum_text(status)
         )),
-        R::AlreadyDecided(status) => unprocessable(format!(
+        R::AlreadyDecided(status) => state_refusal(format!(
             "The migration intent was already decided (status: {})",
             enum_text(status)
         )),
@@ -469,13 +471,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_refusals_are_422_and_party_refusals_403() {
+    fn state_refusals_are_400_and_party_refusals_403() {
         let id = SolutionId::new(1);
         let e = solution_refusal(
             SolutionRefusal::NotActive(wamm_domain::solution::SolutionStatus::Initiated),
             id,
         );
-        assert_eq!((e.status, e.code()), (422, 100));
+        assert_eq!((e.status, e.code()), (400, 100));
         assert!(e.body.message.contains("INITIATED"));
         let e = solution_refusal(SolutionRefusal::NotParty, id);
         assert_eq!(

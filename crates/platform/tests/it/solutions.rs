@@ -140,7 +140,7 @@ async fn solutions_are_created_answered_and_deactivated(backend: Backend) {
         .graph_error(403, 200, Some(1_349_174));
     // The Intent API refuses a solution not yet active.
     let r = intent_with(&p, &id, FULL).await;
-    r.graph_error(422, 100, None);
+    r.graph_error(400, 100, None);
     assert!(r.message().contains("INITIATED"), "{}", r.message());
     // Only the invited partner answers, and only as itself.
     p.post(
@@ -179,7 +179,7 @@ async fn solutions_are_created_answered_and_deactivated(backend: Backend) {
         &json!({"partner_app_id": "2001"}),
     )
     .await
-    .graph_error(422, 100, Some(2_207_051));
+    .graph_error(400, 100, Some(2_207_051));
     // Both apps list it, by role.
     let listed = |v: &Value| -> Vec<String> {
         v["data"]
@@ -223,7 +223,7 @@ async fn solutions_are_created_answered_and_deactivated(backend: Backend) {
         &json!({"reject_deactivation_request": true}),
     )
     .await
-    .graph_error(422, 100, Some(2_207_013));
+    .graph_error(400, 100, Some(2_207_013));
     let r = p
         .post(
             &path("send_deactivation_request"),
@@ -234,7 +234,7 @@ async fn solutions_are_created_answered_and_deactivated(backend: Backend) {
     assert_eq!(r.ok()["success"], true);
     p.post(&path("send_deactivation_request"), FULL, &json!({}))
         .await
-        .graph_error(422, 100, None);
+        .graph_error(400, 100, None);
     p.post(&path("accept_deactivation_request"), FULL, &json!({}))
         .await
         .graph_error(403, 200, Some(1_349_174));
@@ -273,7 +273,7 @@ async fn solutions_are_created_answered_and_deactivated(backend: Backend) {
         .await;
     assert_eq!(r.ok()["status"], "DEACTIVATED");
     let r = intent_with(&p, &id, FULL).await;
-    r.graph_error(422, 100, None);
+    r.graph_error(400, 100, None);
     assert!(r.message().contains("DEACTIVATED"), "{}", r.message());
     p.finish().await;
 }
@@ -330,7 +330,7 @@ async fn rejections_and_the_intent_api_solution_checks(backend: Backend) {
     assert_eq!(r.ok()["partner_app_id"], "2001");
     let r = p.get(&format!("/v23.0/{id}"), FULL).await;
     assert_eq!(r.ok()["status"], "REJECTED");
-    intent_with(&p, &id, FULL).await.graph_error(422, 100, None);
+    intent_with(&p, &id, FULL).await.graph_error(400, 100, None);
     // Withdrawn before activation: deactivated at once.
     let early = create(&p, "2000", FULL, "2001").await;
     p.post(
@@ -381,19 +381,19 @@ async fn an_obo_migration_is_followed_to_its_end(backend: Backend) {
     .await
     .graph_error(400, 100, None);
     let r = migration(&p, "3002", json!({"solution_id": sid})).await;
-    r.graph_error(422, 100, None);
+    r.graph_error(400, 100, None);
     assert!(r.message().contains("on behalf"), "{}", r.message());
     let pending = create(&p, "2000", FULL, "2001").await;
     migration(&p, "3003", json!({"solution_id": pending}))
         .await
-        .graph_error(422, 100, None);
+        .graph_error(400, 100, None);
     migration(
         &p,
         "3003",
         json!({"solution_id": sid, "migration_intent": "CONFIRM_MIGRATION"}),
     )
     .await
-    .graph_error(422, 100, None);
+    .graph_error(400, 100, None);
     assert_eq!(
         p.get("/v23.0/3003/in_progress_onbehalf_request", FULL)
             .await
@@ -429,7 +429,7 @@ async fn an_obo_migration_is_followed_to_its_end(backend: Backend) {
     assert_eq!(r.ok()["data"][0]["id"], json!(sid));
     // One in progress per WABA; confirming waits for the business.
     let r = migration(&p, "3003", json!({"solution_id": sid})).await;
-    r.graph_error(422, 100, None);
+    r.graph_error(400, 100, None);
     assert!(r.message().contains(&mid), "{}", r.message());
     migration(
         &p,
@@ -437,7 +437,7 @@ async fn an_obo_migration_is_followed_to_its_end(backend: Backend) {
         json!({"solution_id": sid, "migration_intent": "CONFIRM_MIGRATION"}),
     )
     .await
-    .graph_error(422, 100, None);
+    .graph_error(400, 100, None);
     // The business accepts (Business settings > Requests), the partner confirms.
     let r = p
         .call(
@@ -478,7 +478,7 @@ async fn an_obo_migration_is_followed_to_its_end(backend: Backend) {
     );
     migration(&p, "3003", json!({"solution_id": sid}))
         .await
-        .graph_error(422, 100, None);
+        .graph_error(400, 100, None);
 
     // A second solution: scheduled on the platform clock.
     let next = active(&p).await;
@@ -533,7 +533,7 @@ async fn an_obo_migration_is_followed_to_its_end(backend: Backend) {
         json!({"solution_id": sid, "migration_intent": "CANCEL_MIGRATION"}),
     )
     .await
-    .graph_error(422, 100, None);
+    .graph_error(400, 100, None);
     let mid4 = migration(&p, "3003", json!({"solution_id": sid}))
         .await
         .ok()["migration_intent_id"]

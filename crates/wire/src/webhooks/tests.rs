@@ -113,6 +113,46 @@ fn what_makes_a_payload_is_required_and_only_objects_are_payloads() {
 }
 
 #[test]
+fn the_envelope_is_read_leniently_and_keeps_what_it_cannot_read() {
+    let body = json!({
+        "object": "whatsapp_business_account",
+        "entry": [
+            { "id": 42, "time": "1750030073", "changes": [
+                { "field": "account_update", "value": { "event": "X" } },
+                { "value": { "field": "messages", "statuses": [] } },
+                "not a change",
+            ] },
+            7,
+        ],
+    });
+    let read: Envelope = serde_json::from_value(body).expect("an envelope is never refused");
+    assert_eq!(read.object, WABA_OBJECT);
+    assert_eq!(read.entry.len(), 2, "no entry is dropped");
+    let first = &read.entry[0];
+    assert_eq!((first.id.as_str(), first.time), ("42", Some(1_750_030_073)));
+    let fields: Vec<&str> = first.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["account_update", "messages", ""]);
+    assert_eq!(first.changes[2].value, json!("not a change"));
+    let second = &read.entry[1];
+    assert_eq!(second.id, "");
+    assert_eq!(second.changes[0].value, json!(7));
+    // What the platform renders reads back as it was.
+    let rendered = Envelope {
+        object: WABA_OBJECT.into(),
+        entry: vec![Entry {
+            id: "1".into(),
+            time: Some(5),
+            changes: vec![Change {
+                field: FIELD_MESSAGES.into(),
+                value: json!({"a": 1}),
+            }],
+        }],
+    };
+    let again: Envelope = serde_json::from_value(to_value(&rendered)).expect("reads back");
+    assert_eq!(again, rendered);
+}
+
+#[test]
 fn the_envelope_leaves_out_time_when_there_is_none() {
     let envelope = Envelope {
         object: WABA_OBJECT.into(),
