@@ -1585,8 +1585,9 @@ async fn authorization_matrix(backend: Backend) {
     }
     // A route no token may use, or that every token may use, would prove nothing. Solutions and
     // migration intents are made through the API and a restore of the world clears them, so
-    // the matrix calls their routes on unknown IDs only; `solutions.rs` calls them as a party
-    // and as a stranger.
+    // the matrix calls their routes on unknown IDs only; `solutions.rs` calls each of them on a
+    // real solution and intent as a party, as a stranger app and with dead tokens
+    // (`no_party_reaches_a_real_solution_or_intent`).
     for route in ROUTES {
         if matches!(route.rule, Rule::SolutionParty | Rule::MigrationParty) {
             continue;

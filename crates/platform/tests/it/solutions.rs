@@ -568,8 +568,71 @@ async fn an_obo_migration_is_followed_to_its_end(backend: Backend) {
     p.finish().await;
 }
 
+/// Every solution and migration intent route, called on a real active solution and a real
+/// intent with tokens that are no party to them: a stranger app's token is refused as Graph
+/// refuses a permission (403, code 200), revoked and expired tokens and no token at all as
+/// Graph refuses credentials (OAuth codes 190 and 104), and neither object reads differently
+/// afterwards.
+async fn no_party_reaches_a_real_solution_or_intent(backend: Backend) {
+    let p = start(backend).await;
+    let sid = active(&p).await;
+    let r = migration(&p, "3003", json!({"solution_id": sid})).await;
+    let mid = r.ok()["migration_intent_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let read = |id: String| {
+        let p = &p;
+        async move { p.get(&format!("/v23.0/{id}"), FULL).await.ok().clone() }
+    };
+    let before = (read(sid.clone()).await, read(mid.clone()).await);
+    let routes = [
+        (Method::GET, format!("/v23.0/{sid}")),
+        (Method::POST, format!("/v23.0/{sid}/accept")),
+        (Method::POST, format!("/v23.0/{sid}/reject")),
+        (
+            Method::POST,
+            format!("/v23.0/{sid}/send_deactivation_request"),
+        ),
+        (
+            Method::POST,
+            format!("/v23.0/{sid}/accept_deactivation_request"),
+        ),
+        (
+            Method::POST,
+            format!("/v23.0/{sid}/reject_deactivation_request"),
+        ),
+        (Method::GET, format!("/v23.0/{mid}")),
+    ];
+    let body = json!({"partner_app_id": "2001"});
+    for (method, path) in &routes {
+        p.call(method.clone(), path, Some(OTHER), Some(&body))
+            .await
+            .graph_error(403, 200, Some(1_349_174));
+        for token in [Some(REVOKED), Some(EXPIRED), None] {
+            let r = p.call(method.clone(), path, token, Some(&body)).await;
+            let code = r.json["error"]["code"].as_i64();
+            assert!(
+                (400..500).contains(&r.status)
+                    && matches!(code, Some(190 | 104))
+                    && r.json["error"]["type"] == "OAuthException",
+                "{method} {path} with {token:?}: {} {}",
+                r.status,
+                r.text
+            );
+        }
+    }
+    assert_eq!(
+        (read(sid).await, read(mid).await),
+        before,
+        "refused calls change nothing"
+    );
+    p.finish().await;
+}
+
 crate::on_both_backends!(
     solutions_are_created_answered_and_deactivated,
     rejections_and_the_intent_api_solution_checks,
     an_obo_migration_is_followed_to_its_end,
+    no_party_reaches_a_real_solution_or_intent,
 );
