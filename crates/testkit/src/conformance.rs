@@ -300,6 +300,13 @@ pub const DIVERGENCES: &[Divergence] = &[
     edge_field("subscribed_apps"),
     edge_field("phone_numbers"),
     edge_field("message_templates"),
+    Divergence {
+        id: "edge-as-connection",
+        operation: "getAssignedWhatsAppBusinessAccounts",
+        path: "$.data[*].phone_numbers",
+        rule: Rule::Accept("is not of type \"array\""),
+        source: FIELDS_PAGE,
+    },
     // The phone number list's default fields do not include `status`.
     Divergence {
         id: "phone-list-defaults",

@@ -3,12 +3,14 @@
 //! [`crate::usecase::assign`] and render.
 
 use serde_json::json;
-use wamm_domain::{Permission, SystemUser, Waba};
-use wamm_wire::GraphError;
+use wamm_domain::assignment::WabaAssignment;
+use wamm_domain::{Business, Permission, SystemUser, Waba};
 use wamm_wire::error::{code, kind};
 use wamm_wire::ids::{BusinessId, UserId};
+use wamm_wire::{FieldSelection, GraphError};
 
 use super::auth::{Caller, any_scope};
+use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::{Node, enum_text};
 use super::reply::{ApiError, ApiResult, Reply};
@@ -22,8 +24,6 @@ const READ: &[Permission] = &[
     Permission::WhatsappBusinessManagement,
     Permission::WhatsappBusinessMessaging,
 ];
-const ASSIGNED_USER_DEFAULTS: &[&str] = &["id", "name"];
-const ASSIGNED_WABA_DEFAULTS: &[&str] = &["id", "name", "status"];
 
 fn refused(err: AssignError) -> ApiError {
     match err {
@@ -82,6 +82,21 @@ fn tasks(req: &GraphRequest) -> Vec<String> {
         .collect()
 }
 
+/// A system user as the WABA's `assigned_users` lists it, with its `tasks` on the WABA.
+fn user_node(user: &SystemUser, owner: Option<&Business>, a: &WabaAssignment) -> Node {
+    let business = owner.map(|b| {
+        Node::of(&catalogue::BUSINESS)
+            .value("id", b.id.to_string())
+            .value("name", b.name.clone())
+    });
+    Node::of(&catalogue::ASSIGNED_USER)
+        .value("id", user.id.to_string())
+        .value("name", user.name.clone())
+        .node("business", business)
+        .value("user_type", "SYSTEM_USER")
+        .value("tasks", json!(a.tasks))
+}
+
 /// `GET /{waba-id}/assigned_users?business=`: the system users of `business` assigned to the
 /// WABA; `business` is required, as in Meta's spec.
 pub async fn list(c: Ctx<'_>, waba: &Waba) -> ApiResult {
@@ -118,18 +133,7 @@ pub async fn list(c: Ctx<'_>, waba: &Waba) -> ApiResult {
         let Some(user) = state.store.system_user(a.user_id).await? else {
             continue;
         };
-        let biz = owner.as_ref().map(|b| {
-            Node::new("Business", &["id", "name"])
-                .value("id", b.id.to_string())
-                .value("name", b.name.clone())
-        });
-        let node = Node::new("AssignedUser", ASSIGNED_USER_DEFAULTS)
-            .value("id", user.id.to_string())
-            .value("name", user.name.clone())
-            .node("business", biz)
-            .value("user_type", "SYSTEM_USER")
-            .value("role", enum_text(user.role))
-            .value("tasks", json!(a.tasks));
+        let node = user_node(&user, owner.as_ref(), &a);
         nodes.push((id_key(user.id.get()), node));
     }
     let mut body = page(req, nodes, &req.params.filtering()?)?;
@@ -157,12 +161,29 @@ pub async fn remove(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     Ok(Reply::success().about(waba.id))
 }
 
+/// A WABA as the user's `assigned_whatsapp_business_accounts` lists it: `permissions` and
+/// `tasks` are both the user's tasks on it (the spec's name and the reference page's).
+fn waba_node(w: &Waba, a: &WabaAssignment, phones: Option<Vec<Node>>) -> Node {
+    Node::of(&catalogue::ASSIGNED_WABA)
+        .value("id", w.id.to_string())
+        .value("name", w.name.clone())
+        .value("status", enum_text(w.status))
+        .value("assignment_date", a.assigned_at.graph_time())
+        .value("permissions", json!(a.tasks))
+        .value("tasks", json!(a.tasks))
+        .value("business_id", w.owner_business_id.to_string())
+        .edge("phone_numbers", phones)
+}
+
 async fn waba_nodes(
     state: &AppState,
     caller: &Caller,
     user: &SystemUser,
+    sel: Option<&FieldSelection>,
 ) -> ApiResult<Vec<(String, Node)>> {
     let principal = caller.principal();
+    // The numbers are read only when asked for, as the WABA node's edge is.
+    let with_phones = sel.is_some_and(|s| s.contains("phone_numbers"));
     let mut nodes = Vec::new();
     for a in state.store.assignments_of_user(user.id).await? {
         let Some(w) = state.store.waba(a.waba_id).await? else {
@@ -172,14 +193,13 @@ async fn waba_nodes(
         if any_scope(READ, |s| principal.check_waba(&w, s)).is_err() {
             continue;
         }
-        let node = Node::new("AssignedWhatsAppBusinessAccount", ASSIGNED_WABA_DEFAULTS)
-            .value("id", w.id.to_string())
-            .value("name", w.name.clone())
-            .value("status", enum_text(w.status))
-            .value("assignment_date", a.assigned_at.graph_time())
-            .value("permissions", json!(a.tasks))
-            .value("business_id", w.owner_business_id.to_string());
-        nodes.push((id_key(w.id.get()), node));
+        let phones = if with_phones {
+            let list = state.store.phone_numbers_of(w.id).await?;
+            Some(list.iter().map(super::phone::node).collect())
+        } else {
+            None
+        };
+        nodes.push((id_key(w.id.get()), waba_node(&w, &a, phones)));
     }
     Ok(nodes)
 }
@@ -188,6 +208,60 @@ async fn waba_nodes(
 /// to, with `assignment_date` and `permissions` (the tasks).
 pub async fn assigned_wabas(c: Ctx<'_>, user: &SystemUser) -> ApiResult {
     let Ctx { state, req, caller } = c;
-    let nodes = waba_nodes(state, caller, user).await?;
+    let sel = req.params.fields()?;
+    let nodes = waba_nodes(state, caller, user, sel.as_ref()).await?;
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(user.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use wamm_domain::{BusinessRole, Timestamp, WabaStatus};
+    use wamm_wire::ids::WabaId;
+
+    use super::*;
+
+    fn assignment() -> WabaAssignment {
+        WabaAssignment {
+            waba_id: WabaId::new(3001),
+            user_id: UserId::new(1101),
+            business_id: BusinessId::new(1000),
+            tasks: vec!["MANAGE".into()],
+            assigned_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn assigned_user_builder_agrees_with_the_catalogue() {
+        let user = SystemUser {
+            id: UserId::new(1101),
+            business_id: BusinessId::new(1000),
+            name: "Partner Agent".into(),
+            role: BusinessRole::Employee,
+        };
+        catalogue::assert_builder_agrees(&user_node(&user, None, &assignment()));
+    }
+
+    #[test]
+    fn assigned_waba_builder_agrees_with_the_catalogue() {
+        let waba = Waba {
+            id: WabaId::new(3001),
+            name: "Client A Main".into(),
+            owner_business_id: BusinessId::new(1001),
+            tax_country: "BR".parse().expect("country"),
+            status: WabaStatus::Active,
+            currency: "BRL".into(),
+            timezone_id: "1".into(),
+            message_template_namespace: "ns".into(),
+            payment_method: false,
+            partners: Vec::new(),
+            solution_id: None,
+            mm_setup_complete_at: None,
+            message_activity_sharing: false,
+            ad_account_id: None,
+            mm_setup_webhook_pending: false,
+            mm_offboarded_at: None,
+            created_at: Timestamp::from_millis(0),
+        };
+        catalogue::assert_builder_agrees(&waba_node(&waba, &assignment(), None));
+    }
 }

@@ -114,6 +114,22 @@ const PYWA: Source = Source::Client("pywa 4.5.0");
 const HEALTH_STATUS: Source = Page(
     "https://developers.facebook.com/documentation/business-messaging/whatsapp/support/health-status",
 );
+const APPLICATION_PAGE: Source =
+    Page("https://developers.facebook.com/docs/graph-api/reference/application/");
+const SYSTEM_USER_PAGE: Source = Page(
+    "https://developers.facebook.com/documentation/ads-commerce/marketing-api/reference/system-user",
+);
+const SYSTEM_USERS_EDGE: Source = Page(
+    "https://developers.facebook.com/documentation/ads-commerce/marketing-api/reference/business/system_users",
+);
+const EXTENDED_CREDIT_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/extended-credit/");
+const ASSIGNED_USERS_PAGE: Source = Page(
+    "https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/assigned_users/",
+);
+const ASSIGNED_WABAS_PAGE: Source = Page(
+    "https://developers.facebook.com/documentation/ads-commerce/marketing-api/reference/system-user/assigned_whatsapp_business_accounts",
+);
 
 /// `WhatsAppBusinessAccount`.
 pub const WABA: NodeType = NodeType {
@@ -334,8 +350,274 @@ pub const OBO_REQUEST: NodeType = NodeType {
     ],
 };
 
+/// `Application`: an app, as `GET /{app-id}` and an app token's `GET /me` answer it, and
+/// nested in a subscribed app's `whatsapp_business_api_data`.
+pub const APPLICATION: NodeType = NodeType {
+    name: "Application",
+    // The fields Meta's subscribed apps answer carry for the app without a selection.
+    defaults: &["link", "name", "id"],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        // The app's page on Facebook follows from its ID.
+        field("link", State, Spec),
+        field("app_name", State, APPLICATION_PAGE),
+        // wamm keeps an app's ID, name, secret, owner and permissions, nothing of its
+        // settings, SDK configuration or audience.
+        field("aam_rules", Omitted, APPLICATION_PAGE),
+        field("an_ad_space_limit", Omitted, APPLICATION_PAGE),
+        field("an_platforms", Omitted, APPLICATION_PAGE),
+        field("android_key_hash", Omitted, APPLICATION_PAGE),
+        field("android_sdk_error_categories", Omitted, APPLICATION_PAGE),
+        field("app_domains", Omitted, APPLICATION_PAGE),
+        field("app_events_config", Omitted, APPLICATION_PAGE),
+        field("app_events_feature_bitmask", Omitted, APPLICATION_PAGE),
+        field("app_events_session_timeout", Omitted, APPLICATION_PAGE),
+        field("app_install_tracked", Omitted, APPLICATION_PAGE),
+        field("app_signals_binding_ios", Omitted, APPLICATION_PAGE),
+        field("app_type", Omitted, APPLICATION_PAGE),
+        field("auth_dialog_data_help_url", Omitted, APPLICATION_PAGE),
+        field("auth_dialog_headline", Omitted, APPLICATION_PAGE),
+        field("auth_dialog_perms_explanation", Omitted, APPLICATION_PAGE),
+        field(
+            "auth_referral_default_activity_privacy",
+            Omitted,
+            APPLICATION_PAGE,
+        ),
+        field("auth_referral_enabled", Omitted, APPLICATION_PAGE),
+        field("auth_referral_extended_perms", Omitted, APPLICATION_PAGE),
+        field("auth_referral_friend_perms", Omitted, APPLICATION_PAGE),
+        field("auth_referral_response_type", Omitted, APPLICATION_PAGE),
+        field("auth_referral_user_perms", Omitted, APPLICATION_PAGE),
+        field("auto_event_mapping_android", Omitted, APPLICATION_PAGE),
+        field("auto_event_mapping_ios", Omitted, APPLICATION_PAGE),
+        field("auto_event_setup_enabled", Omitted, APPLICATION_PAGE),
+        field("canvas_fluid_height", Omitted, APPLICATION_PAGE),
+        field("canvas_fluid_width", Omitted, APPLICATION_PAGE),
+        field("canvas_url", Omitted, APPLICATION_PAGE),
+        field("category", Omitted, APPLICATION_PAGE),
+        field("client_config", Omitted, APPLICATION_PAGE),
+        field("company", Omitted, APPLICATION_PAGE),
+        field("configured_ios_sso", Omitted, APPLICATION_PAGE),
+        field("contact_email", Omitted, APPLICATION_PAGE),
+        field("created_time", Omitted, APPLICATION_PAGE),
+        field("creator_uid", Omitted, APPLICATION_PAGE),
+        field("daily_active_users", Omitted, APPLICATION_PAGE),
+        field("daily_active_users_rank", Omitted, APPLICATION_PAGE),
+        field("deauth_callback_url", Omitted, APPLICATION_PAGE),
+        field("default_share_mode", Omitted, APPLICATION_PAGE),
+        field("description", Omitted, APPLICATION_PAGE),
+        field("financial_id", Omitted, APPLICATION_PAGE),
+        field(
+            "gdpv4_chrome_custom_tabs_enabled",
+            Omitted,
+            APPLICATION_PAGE,
+        ),
+        field("gdpv4_enabled", Omitted, APPLICATION_PAGE),
+        field("gdpv4_nux_content", Omitted, APPLICATION_PAGE),
+        field("gdpv4_nux_enabled", Omitted, APPLICATION_PAGE),
+        field("has_messenger_product", Omitted, APPLICATION_PAGE),
+        field("hosting_url", Omitted, APPLICATION_PAGE),
+        field("icon_url", Omitted, APPLICATION_PAGE),
+        field("ios_bundle_id", Omitted, APPLICATION_PAGE),
+        field("ios_sdk_dialog_flows", Omitted, APPLICATION_PAGE),
+        field("ios_sdk_error_categories", Omitted, APPLICATION_PAGE),
+        field("ios_sfvc_attr", Omitted, APPLICATION_PAGE),
+        field(
+            "ios_supports_native_proxy_auth_flow",
+            Omitted,
+            APPLICATION_PAGE,
+        ),
+        field("ios_supports_system_auth", Omitted, APPLICATION_PAGE),
+        field("ipad_app_store_id", Omitted, APPLICATION_PAGE),
+        field("iphone_app_store_id", Omitted, APPLICATION_PAGE),
+        field("latest_sdk_version", Omitted, APPLICATION_PAGE),
+        field("logging_token", Omitted, APPLICATION_PAGE),
+        field("login_secret", Omitted, APPLICATION_PAGE),
+        field("logo_url", Omitted, APPLICATION_PAGE),
+        field("migrations", Omitted, APPLICATION_PAGE),
+        field("mobile_profile_section_url", Omitted, APPLICATION_PAGE),
+        field("mobile_web_url", Omitted, APPLICATION_PAGE),
+        field("monthly_active_users", Omitted, APPLICATION_PAGE),
+        field("monthly_active_users_rank", Omitted, APPLICATION_PAGE),
+        field("namespace", Omitted, APPLICATION_PAGE),
+        field("object_store_urls", Omitted, APPLICATION_PAGE),
+        field("page_tab_default_name", Omitted, APPLICATION_PAGE),
+        field("page_tab_url", Omitted, APPLICATION_PAGE),
+        field("photo_url", Omitted, APPLICATION_PAGE),
+        field("privacy_policy_url", Omitted, APPLICATION_PAGE),
+        field("profile_section_url", Omitted, APPLICATION_PAGE),
+        field("property_id", Omitted, APPLICATION_PAGE),
+        field("real_time_mode_devices", Omitted, APPLICATION_PAGE),
+        field("restrictions", Omitted, APPLICATION_PAGE),
+        field("restrictive_data_filter_params", Omitted, APPLICATION_PAGE),
+        field("restrictive_data_filter_rules", Omitted, APPLICATION_PAGE),
+        field("sdk_update_message", Omitted, APPLICATION_PAGE),
+        field("seamless_login", Omitted, APPLICATION_PAGE),
+        field("secure_canvas_url", Omitted, APPLICATION_PAGE),
+        field("secure_page_tab_url", Omitted, APPLICATION_PAGE),
+        field("server_ip_whitelist", Omitted, APPLICATION_PAGE),
+        field("smart_login_bookmark_icon_url", Omitted, APPLICATION_PAGE),
+        field("smart_login_menu_icon_url", Omitted, APPLICATION_PAGE),
+        field("social_discovery", Omitted, APPLICATION_PAGE),
+        field("subcategory", Omitted, APPLICATION_PAGE),
+        field("suggested_events_setting", Omitted, APPLICATION_PAGE),
+        field("supported_platforms", Omitted, APPLICATION_PAGE),
+        field(
+            "supports_apprequests_fast_app_switch",
+            Omitted,
+            APPLICATION_PAGE,
+        ),
+        field("supports_attribution", Omitted, APPLICATION_PAGE),
+        field("supports_implicit_sdk_logging", Omitted, APPLICATION_PAGE),
+        field("suppress_native_ios_gdp", Omitted, APPLICATION_PAGE),
+        field("terms_of_service_url", Omitted, APPLICATION_PAGE),
+        field("url_scheme_suffix", Omitted, APPLICATION_PAGE),
+        field("user_support_email", Omitted, APPLICATION_PAGE),
+        field("user_support_url", Omitted, APPLICATION_PAGE),
+        field("website_url", Omitted, APPLICATION_PAGE),
+        field("weekly_active_users", Omitted, APPLICATION_PAGE),
+    ],
+};
+
+/// `User`: a system user, as `GET /{system-user-id}` and a system user token's `GET /me`
+/// answer it.
+pub const SYSTEM_USER: NodeType = NodeType {
+    name: "User",
+    defaults: &["id", "name"],
+    fields: &[
+        field("id", State, SYSTEM_USER_PAGE),
+        field("name", State, SYSTEM_USER_PAGE),
+        // Meta documents `role` (ADMIN or EMPLOYEE) on a business's system users edge; wamm
+        // answers it wherever it renders a system user.
+        field("role", State, SYSTEM_USERS_EDGE),
+        // wamm records neither who created a system user nor when, and gives system users no
+        // finance or ads-rights roles.
+        field("created_by", Omitted, SYSTEM_USER_PAGE),
+        field("created_time", Omitted, SYSTEM_USER_PAGE),
+        field("finance_permission", Omitted, SYSTEM_USER_PAGE),
+        field("ip_permission", Omitted, SYSTEM_USER_PAGE),
+    ],
+};
+
+/// `ConnectedClientBusiness`: one of `GET /{app-id}/connected_client_businesses`.
+pub const CONNECTED_CLIENT: NodeType = NodeType {
+    name: "ConnectedClientBusiness",
+    defaults: &["id", "name", "verification_status", "business_status"],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        field("verification_status", State, Spec),
+        field("business_status", State, Spec),
+        field("created_time", State, Spec),
+        field("updated_time", State, Spec),
+    ],
+};
+
+/// `ExtendedCredit`: a credit line, one of `GET /{business-id}/extendedcredits`.
+pub const EXTENDED_CREDIT: NodeType = NodeType {
+    name: "ExtendedCredit",
+    defaults: &["id", "legal_entity_name"],
+    fields: &[
+        field("id", State, Spec),
+        field("legal_entity_name", State, Spec),
+        field("owner_business", State, EXTENDED_CREDIT_PAGE),
+        field("owner_business_name", State, EXTENDED_CREDIT_PAGE),
+        // wamm keeps whether a credit line stands behind a payment method, not its amounts,
+        // type, payments or allocations.
+        field("allocated_amount", Omitted, EXTENDED_CREDIT_PAGE),
+        field("balance", Omitted, EXTENDED_CREDIT_PAGE),
+        field("credit_available", Omitted, EXTENDED_CREDIT_PAGE),
+        field("credit_type", Omitted, EXTENDED_CREDIT_PAGE),
+        field("is_access_revoked", Omitted, EXTENDED_CREDIT_PAGE),
+        field("is_automated_experience", Omitted, EXTENDED_CREDIT_PAGE),
+        field("last_payment_time", Omitted, EXTENDED_CREDIT_PAGE),
+        field("liable_biz_name", Omitted, EXTENDED_CREDIT_PAGE),
+        field("max_balance", Omitted, EXTENDED_CREDIT_PAGE),
+        field("online_max_balance", Omitted, EXTENDED_CREDIT_PAGE),
+        field("partition_from", Omitted, EXTENDED_CREDIT_PAGE),
+        field(
+            "receiving_credit_allocation_config",
+            Omitted,
+            EXTENDED_CREDIT_PAGE,
+        ),
+        field("send_bill_to_biz_name", Omitted, EXTENDED_CREDIT_PAGE),
+    ],
+};
+
+/// `AssignedUser`: one of `GET /{waba-id}/assigned_users`, with the `tasks` the edge adds.
+pub const ASSIGNED_USER: NodeType = NodeType {
+    name: "AssignedUser",
+    // Meta's example answer of the edge, asked without `fields=`, carries the tasks.
+    defaults: &["id", "name", "tasks"],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        field("business", State, Spec),
+        field("user_type", State, Spec),
+        field("tasks", State, ASSIGNED_USERS_PAGE),
+    ],
+};
+
+/// `AssignedWhatsAppBusinessAccount`: one of `GET /{system-user-id}/assigned_whatsapp_business_accounts`,
+/// with the `tasks` the edge adds.
+pub const ASSIGNED_WABA: NodeType = NodeType {
+    name: "AssignedWhatsAppBusinessAccount",
+    defaults: &["id", "name", "status", "tasks"],
+    fields: &[
+        field("id", State, Spec),
+        field("name", State, Spec),
+        field("status", State, Spec),
+        field("assignment_date", State, Spec),
+        field("permissions", State, Spec),
+        field("business_id", State, Spec),
+        field("phone_numbers", State, Spec),
+        field("tasks", State, ASSIGNED_WABAS_PAGE),
+    ],
+};
+
+/// `WhatsAppBusinessProfile`: a number's profile, as `GET /{phone-number-id}/whatsapp_business_profile`
+/// answers it.
+pub const BUSINESS_PROFILE: NodeType = NodeType {
+    name: "WhatsAppBusinessProfile",
+    defaults: &[
+        "about",
+        "address",
+        "description",
+        "email",
+        "messaging_product",
+        "profile_picture_url",
+        "websites",
+        "vertical",
+    ],
+    fields: &[
+        field("about", State, Spec),
+        field("address", State, Spec),
+        field("description", State, Spec),
+        field("email", State, Spec),
+        field("profile_picture_url", State, Spec),
+        field("websites", State, Spec),
+        field("vertical", State, Spec),
+        // A profile belongs to WhatsApp alone.
+        field("messaging_product", Derived, Spec),
+        // Read through the profile's own ID, which wamm does not give a profile.
+        field("id", Omitted, Spec),
+        field("account_name", Omitted, Spec),
+    ],
+};
+
+/// `WhatsAppBusinessAccountSubscribedApp`: one of a WABA's `subscribed_apps`.
+pub const SUBSCRIBED_APP: NodeType = NodeType {
+    name: "WhatsAppBusinessAccountSubscribedApp",
+    defaults: &["whatsapp_business_api_data", "override_callback_uri"],
+    fields: &[
+        field("whatsapp_business_api_data", State, Spec),
+        field("override_callback_uri", State, Spec),
+    ],
+};
+
 /// Every node type in the catalogue.
-pub const ALL: [&NodeType; 7] = [
+pub const ALL: [&NodeType; 15] = [
     &WABA,
     &PHONE,
     &TEMPLATE,
@@ -343,6 +625,14 @@ pub const ALL: [&NodeType; 7] = [
     &SOLUTION,
     &MIGRATION_INTENT,
     &OBO_REQUEST,
+    &APPLICATION,
+    &SYSTEM_USER,
+    &CONNECTED_CLIENT,
+    &EXTENDED_CREDIT,
+    &ASSIGNED_USER,
+    &ASSIGNED_WABA,
+    &BUSINESS_PROFILE,
+    &SUBSCRIBED_APP,
 ];
 
 /// The node type called `name`, if the catalogue has it.

@@ -5,13 +5,11 @@ use std::collections::BTreeMap;
 
 use wamm_domain::{App, Business, Timestamp};
 
+use super::catalogue;
 use super::lists::{id_key, page};
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
 use super::routes::Ctx;
-
-const CLIENT_DEFAULTS: &[&str] = &["id", "name", "verification_status", "business_status"];
-const CREDIT_DEFAULTS: &[&str] = &["id", "legal_entity_name"];
 
 /// The spec's `BusinessVerificationStatus` for the status a business portfolio carries.
 fn verification(status: &str) -> &'static str {
@@ -21,6 +19,18 @@ fn verification(status: &str) -> &'static str {
         "rejected" | "failed" | "revoked" => "REJECTED",
         _ => "UNVERIFIED",
     }
+}
+
+/// A connected client business: `created_time` and `updated_time` are the first and last
+/// creation of the WABAs that connect it.
+fn client_node(b: &Business, first: Timestamp, last: Timestamp) -> Node {
+    Node::of(&catalogue::CONNECTED_CLIENT)
+        .value("id", b.id.to_string())
+        .value("name", b.name.clone())
+        .value("verification_status", verification(&b.verification_status))
+        .value("business_status", "ACTIVE")
+        .value("created_time", first.graph_time())
+        .value("updated_time", last.graph_time())
 }
 
 /// `GET /{app-id}/connected_client_businesses`: every business, other than the app's own, that
@@ -48,16 +58,25 @@ pub async fn connected(c: Ctx<'_>, app: &App) -> ApiResult {
         else {
             continue;
         };
-        let node = Node::new("ConnectedClientBusiness", CLIENT_DEFAULTS)
-            .value("id", b.id.to_string())
-            .value("name", b.name.clone())
-            .value("verification_status", verification(&b.verification_status))
-            .value("business_status", "ACTIVE")
-            .value("created_time", first.graph_time())
-            .value("updated_time", last.graph_time());
-        nodes.push((id_key(id), node));
+        nodes.push((id_key(id), client_node(&b, first, last)));
     }
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(app.id))
+}
+
+/// The business's credit line `id`: the business owns it and is its legal entity.
+fn credit_node(id: String, business: &Business) -> Node {
+    Node::of(&catalogue::EXTENDED_CREDIT)
+        .value("id", id)
+        .value("legal_entity_name", business.name.clone())
+        .node(
+            "owner_business",
+            Some(
+                Node::of(&catalogue::BUSINESS)
+                    .value("id", business.id.to_string())
+                    .value("name", business.name.clone()),
+            ),
+        )
+        .value("owner_business_name", business.name.clone())
 }
 
 /// `GET /{business-id}/extendedcredits`: the business's credit line, when one stands behind a
@@ -72,12 +91,33 @@ pub async fn extended_credits(c: Ctx<'_>, business: &Business) -> ApiResult {
     let mut nodes = Vec::new();
     if funded {
         let id = format!("{}0001", business.id);
-        let node = Node::new("ExtendedCredit", CREDIT_DEFAULTS)
-            .value("id", id.clone())
-            .value("legal_entity_name", business.name.clone())
-            .value("owner_business", business.id.to_string())
-            .value("is_credit_line", true);
-        nodes.push((id, node));
+        nodes.push((id.clone(), credit_node(id, business)));
     }
     Ok(Reply::json(page(req, nodes, &req.params.filtering()?)?).about(business.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use wamm_wire::ids::BusinessId;
+
+    use super::*;
+
+    fn business() -> Business {
+        Business {
+            id: BusinessId::new(1001),
+            name: "Client A Bakery".into(),
+            country: "BR".parse().expect("country"),
+            verification_status: "verified".into(),
+            people: Vec::new(),
+            mm_terms: None,
+            created_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn builders_agree_with_the_catalogue() {
+        let at = Timestamp::from_millis(1_700_000_000_000);
+        catalogue::assert_builder_agrees(&client_node(&business(), at, at));
+        catalogue::assert_builder_agrees(&credit_node("10010001".into(), &business()));
+    }
 }

@@ -7,6 +7,8 @@ use wamm_domain::{PhoneNumber, Waba};
 use wamm_wire::GraphError;
 use wamm_wire::error::{code, kind};
 
+use super::catalogue;
+use super::render::Node;
 use super::reply::{ApiError, ApiResult, Reply};
 use super::request::GraphRequest;
 use super::routes::Ctx;
@@ -61,47 +63,29 @@ pub async fn verify_code(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> ApiRes
     Ok(Reply::json(json!({ "success": true, "id": phone.id.to_string() })).about(waba.id))
 }
 
-/// The profile's fields, in Meta's order.
-const PROFILE_FIELDS: [&str; 8] = [
-    "about",
-    "address",
-    "description",
-    "email",
-    "messaging_product",
-    "profile_picture_url",
-    "websites",
-    "vertical",
-];
+/// The number's profile as a node; unset fields have no value.
+fn profile_node(phone: &PhoneNumber) -> Node {
+    let profile = &phone.life.profile;
+    Node::of(&catalogue::BUSINESS_PROFILE)
+        .value("messaging_product", "whatsapp")
+        .maybe("about", profile.about.clone())
+        .maybe("address", profile.address.clone())
+        .maybe("description", profile.description.clone())
+        .maybe("email", profile.email.clone())
+        .maybe("profile_picture_url", profile.profile_picture_url.clone())
+        .maybe(
+            "websites",
+            (!profile.websites.is_empty()).then(|| json!(profile.websites)),
+        )
+        .maybe("vertical", profile.vertical.clone())
+}
 
 /// `GET /{phone-number-id}/whatsapp_business_profile`: `{"data": [{...}]}` with the fields
 /// asked (`fields=`; all of them by default). Unset fields are left out, as Graph does.
 pub async fn get_profile(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> ApiResult {
-    let req = c.req;
-    let wanted: Vec<String> = match req.params.fields()? {
-        Some(sel) if !sel.is_empty() => sel.fields.iter().map(|f| f.name.clone()).collect(),
-        _ => PROFILE_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
-    };
-    let profile = &phone.life.profile;
-    let mut out = serde_json::Map::new();
-    for name in &wanted {
-        let value = match name.as_str() {
-            "messaging_product" => Some(json!("whatsapp")),
-            "about" => profile.about.clone().map(Value::from),
-            "address" => profile.address.clone().map(Value::from),
-            "description" => profile.description.clone().map(Value::from),
-            "email" => profile.email.clone().map(Value::from),
-            "profile_picture_url" => profile.profile_picture_url.clone().map(Value::from),
-            "websites" => (!profile.websites.is_empty()).then(|| json!(profile.websites)),
-            "vertical" => profile.vertical.clone().map(Value::from),
-            other => {
-                return Err(GraphError::nonexisting_field(other, "WhatsAppBusinessProfile").into());
-            }
-        };
-        if let Some(v) = value {
-            out.insert(name.clone(), v);
-        }
-    }
-    Ok(Reply::json(json!({ "data": [Value::Object(out)] })).about(waba.id))
+    let sel = c.req.params.fields()?;
+    let profile = profile_node(phone).project(sel.as_ref())?;
+    Ok(Reply::json(json!({ "data": [profile] })).about(waba.id))
 }
 
 fn text(req: &GraphRequest, name: &str) -> Result<Option<String>, GraphError> {
@@ -214,4 +198,28 @@ pub async fn update_settings(c: Ctx<'_>, phone: &PhoneNumber, waba: &Waba) -> Ap
         .await
         .map_err(refused)?;
     Ok(Reply::success().about(waba.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use wamm_domain::{QualityRating, ThroughputLevel};
+    use wamm_wire::ids::{PhoneNumberId, WabaId};
+
+    use super::*;
+
+    #[test]
+    fn profile_builder_agrees_with_the_catalogue() {
+        let phone = PhoneNumber {
+            id: PhoneNumberId::new(4001),
+            waba_id: WabaId::new(3001),
+            display_phone_number: "+1 555-010-0101".into(),
+            verified_name: "A".into(),
+            registered: true,
+            throughput: ThroughputLevel::Standard,
+            coexistence: false,
+            quality_rating: QualityRating::Green,
+            life: Default::default(),
+        };
+        catalogue::assert_builder_agrees(&profile_node(&phone));
+    }
 }

@@ -8,6 +8,7 @@ use wamm_wire::GraphError;
 use wamm_wire::ids::AppId;
 use wamm_world::hash_token;
 
+use super::catalogue;
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
 use super::request::GraphRequest;
@@ -135,8 +136,9 @@ pub async fn debug_token(c: Ctx<'_>) -> ApiResult {
     ))
 }
 
-fn user_node(user: &SystemUser) -> Node {
-    Node::new("User", &["id", "name"])
+/// The system user node, as `/me` and `/{system-user-id}` render it.
+pub(crate) fn user_node(user: &SystemUser) -> Node {
+    Node::of(&catalogue::SYSTEM_USER)
         .value("id", user.id.to_string())
         .value("name", user.name.clone())
         .value(
@@ -149,13 +151,15 @@ fn user_node(user: &SystemUser) -> Node {
         )
 }
 
-fn app_node(app: &App) -> Node {
-    Node::new("Application", &["id", "name"])
-        .value("id", app.id.to_string())
-        .value("name", app.name.clone())
+/// The app node, as `/me` (app token), `/{app-id}` and a subscribed app render it.
+pub(crate) fn app_node(id: AppId, name: &str) -> Node {
+    Node::of(&catalogue::APPLICATION)
+        .value("id", id.to_string())
+        .value("name", name)
+        .value("app_name", name)
         .value(
             "link",
-            format!("https://www.facebook.com/games/?app_id={}", app.id),
+            format!("https://www.facebook.com/games/?app_id={id}"),
         )
 }
 
@@ -168,7 +172,7 @@ pub async fn me(c: Ctx<'_>) -> ApiResult {
             Some(user) => user_node(&user),
             None => return Err(GraphError::unsupported_request(req.method_name(), "me").into()),
         },
-        None => app_node(&caller.app),
+        None => app_node(caller.app.id, &caller.app.name),
     };
     Ok(Reply::json(node.project(sel.as_ref())?))
 }
@@ -184,5 +188,27 @@ pub async fn system_user(c: Ctx<'_>, user: &SystemUser) -> ApiResult {
 pub async fn app(c: Ctx<'_>, app: &App) -> ApiResult {
     let req = c.req;
     let sel = req.params.fields()?;
-    Ok(Reply::json(app_node(app).project(sel.as_ref())?))
+    Ok(Reply::json(
+        app_node(app.id, &app.name).project(sel.as_ref())?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use wamm_domain::BusinessRole;
+    use wamm_wire::ids::{BusinessId, UserId};
+
+    use super::*;
+
+    #[test]
+    fn builders_agree_with_the_catalogue() {
+        let user = SystemUser {
+            id: UserId::new(1100),
+            business_id: BusinessId::new(1000),
+            name: "Partner Ops".into(),
+            role: BusinessRole::Admin,
+        };
+        catalogue::assert_builder_agrees(&user_node(&user));
+        catalogue::assert_builder_agrees(&app_node(AppId::new(2000), "Partner Connect"));
+    }
 }

@@ -21,7 +21,7 @@ fn wants(sel: Option<&FieldSelection>, name: &str) -> bool {
 fn business_info(owner: &Business, pending_since: Option<wamm_domain::Timestamp>) -> Node {
     // Meta's guide shows the terms status among the default fields of this object.
     Node::new(
-        "Business",
+        catalogue::BUSINESS.name,
         &["id", "name", "marketing_messages_onboarding_status"],
     )
     .value("id", owner.id.to_string())
@@ -54,7 +54,7 @@ pub async fn node(
     };
     let obo_client = match waba.obo_owner() {
         Some(_) => owner.as_ref().map(|o| {
-            Node::new("Business", &["id", "name"])
+            Node::of(&catalogue::BUSINESS)
                 .value("id", o.id.to_string())
                 .value("name", o.name.clone())
         }),
@@ -172,20 +172,13 @@ pub async fn update(c: Ctx<'_>, waba: &Waba) -> ApiResult {
 /// One subscribed app, as `/{waba-id}/subscribed_apps` and the WABA's `subscribed_apps` field
 /// render it.
 fn subscription_node(state_app: Option<&wamm_domain::App>, sub: &WabaSubscription) -> Node {
-    let name = state_app.map(|a| a.name.clone()).unwrap_or_default();
-    let app = Node::new("Application", &["link", "name", "id"])
-        .value(
-            "link",
-            format!("https://www.facebook.com/games/?app_id={}", sub.app_id),
+    let name = state_app.map(|a| a.name.as_str()).unwrap_or_default();
+    Node::of(&catalogue::SUBSCRIBED_APP)
+        .node(
+            "whatsapp_business_api_data",
+            Some(super::tokens::app_node(sub.app_id, name)),
         )
-        .value("name", name)
-        .value("id", sub.app_id.to_string());
-    Node::new(
-        "WhatsAppBusinessAccountSubscribedApp",
-        &["whatsapp_business_api_data", "override_callback_uri"],
-    )
-    .node("whatsapp_business_api_data", Some(app))
-    .maybe("override_callback_uri", sub.override_callback_uri.clone())
+        .maybe("override_callback_uri", sub.override_callback_uri.clone())
 }
 
 fn subscription_json(state_app: Option<&wamm_domain::App>, sub: &WabaSubscription) -> Value {
@@ -271,4 +264,23 @@ pub async fn unsubscribe(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     let Ctx { state, caller, .. } = c;
     waba_settings::unsubscribe(state, caller.app.id, waba).await?;
     Ok(Reply::success().about(waba.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use wamm_wire::ids::{AppId, WabaId};
+
+    use super::*;
+
+    #[test]
+    fn subscribed_app_builder_agrees_with_the_catalogue() {
+        let sub = WabaSubscription {
+            waba_id: WabaId::new(3001),
+            app_id: AppId::new(2000),
+            override_callback_uri: Some("https://partner.example/wh".into()),
+            verify_token: Some("verify".into()),
+            subscribed_at: wamm_domain::Timestamp::from_millis(0),
+        };
+        catalogue::assert_builder_agrees(&subscription_node(None, &sub));
+    }
 }

@@ -139,35 +139,156 @@ async fn undocumented_fields_are_still_refused(backend: Backend) {
     p.finish().await;
 }
 
+/// Every field `t` documents, as a `fields=` list.
+fn every_field(t: &NodeType) -> String {
+    t.fields
+        .iter()
+        .map(|f| f.name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Checks a node of type `t` against the catalogue: fields rendered from state or derived are
+/// there (when the object has a value), omitted ones are not.
+#[track_caller]
+fn check(t: &NodeType, body: &Value) {
+    assert!(body.is_object(), "{}: {body}", t.name);
+    for f in t.fields {
+        let present = body.get(f.name).is_some();
+        match f.render {
+            Render::Omitted => assert!(!present, "{}.{} is rendered", t.name, f.name),
+            Render::Derived => assert!(present, "{}.{} is missing", t.name, f.name),
+            Render::State => {}
+        }
+    }
+}
+
+/// Assigns the partner's admin system user (1100) to WABA 3001, so that both assignment edges
+/// have an item.
+async fn assign_ops(p: &TestPlatform) {
+    p.post(
+        "/v23.0/3001/assigned_users",
+        FULL,
+        &serde_json::json!({"user": "1100", "tasks": ["MANAGE"]}),
+    )
+    .await
+    .ok();
+}
+
 /// Asks each node for every field its type documents and checks the answer against the
 /// catalogue: fields rendered from state or derived are there, omitted ones are not.
 async fn every_documented_field_is_accepted(backend: Backend) {
     let p = TestPlatform::start(backend).await;
-    let check = |t: &NodeType, body: &Value| {
-        for f in t.fields {
-            let present = body.get(f.name).is_some();
-            match f.render {
-                Render::Omitted => assert!(!present, "{}.{} is rendered", t.name, f.name),
-                Render::Derived => assert!(present, "{}.{} is missing", t.name, f.name),
-                Render::State => {}
-            }
-        }
-    };
     for (path, t) in [
         ("/v23.0/3005", &catalogue::WABA),
         ("/v23.0/4001", &catalogue::PHONE),
         ("/v23.0/5001", &catalogue::TEMPLATE),
         ("/v23.0/1000", &catalogue::BUSINESS),
+        ("/v23.0/2000", &catalogue::APPLICATION),
+        ("/v23.0/1100", &catalogue::SYSTEM_USER),
     ] {
-        let all = t
-            .fields
-            .iter()
-            .map(|f| f.name)
-            .collect::<Vec<_>>()
-            .join(",");
-        let r = p.get(&format!("{path}?fields={all}"), FULL).await;
+        let r = p
+            .get(&format!("{path}?fields={}", every_field(t)), FULL)
+            .await;
         check(t, r.ok());
     }
+
+    // Nodes met as the items of an edge.
+    assign_ops(&p).await;
+    for (path, t) in [
+        (
+            "/v23.0/2000/connected_client_businesses?",
+            &catalogue::CONNECTED_CLIENT,
+        ),
+        ("/v23.0/1000/extendedcredits?", &catalogue::EXTENDED_CREDIT),
+        (
+            "/v23.0/3001/assigned_users?business=1000&",
+            &catalogue::ASSIGNED_USER,
+        ),
+        (
+            "/v23.0/1100/assigned_whatsapp_business_accounts?",
+            &catalogue::ASSIGNED_WABA,
+        ),
+        (
+            "/v23.0/4001/whatsapp_business_profile?",
+            &catalogue::BUSINESS_PROFILE,
+        ),
+    ] {
+        let r = p
+            .get(&format!("{path}fields={}", every_field(t)), FULL)
+            .await;
+        let items = r.ok()["data"].as_array().cloned().unwrap_or_default();
+        assert!(!items.is_empty(), "{path}: {}", r.text);
+        for item in &items {
+            check(t, item);
+        }
+    }
+
+    // Nested nodes: a subscribed app and its app, asked through the WABA's field.
+    p.post("/v23.0/3001/subscribed_apps", FULL, &serde_json::json!({}))
+        .await
+        .ok();
+    let (sub, app) = (&catalogue::SUBSCRIBED_APP, &catalogue::APPLICATION);
+    let r = p
+        .get(
+            &format!(
+                "/v23.0/3001?fields=subscribed_apps{{override_callback_uri,whatsapp_business_api_data{{{}}}}}",
+                every_field(app)
+            ),
+            FULL,
+        )
+        .await;
+    let item = &r.ok()["subscribed_apps"]["data"][0];
+    check(sub, item);
+    check(app, &item["whatsapp_business_api_data"]);
+    assert_eq!(
+        item["whatsapp_business_api_data"]["name"],
+        "Partner Connect"
+    );
+    p.finish().await;
+}
+
+/// Apps, system users, connected clients, credit lines, assignments and profiles refuse a
+/// field their type does not have, as Graph does, naming the type.
+async fn app_user_client_credit_assignment_and_profile_nodes_refuse_undocumented_fields(
+    backend: Backend,
+) {
+    let p = TestPlatform::start(backend).await;
+    assign_ops(&p).await;
+    for (path, node) in [
+        ("/v23.0/2000?", "Application"),
+        ("/v23.0/1100?", "User"),
+        ("/v23.0/me?", "User"),
+        (
+            "/v23.0/2000/connected_client_businesses?",
+            "ConnectedClientBusiness",
+        ),
+        ("/v23.0/1000/extendedcredits?", "ExtendedCredit"),
+        ("/v23.0/3001/assigned_users?business=1000&", "AssignedUser"),
+        (
+            "/v23.0/1100/assigned_whatsapp_business_accounts?",
+            "AssignedWhatsAppBusinessAccount",
+        ),
+        (
+            "/v23.0/4001/whatsapp_business_profile?",
+            "WhatsAppBusinessProfile",
+        ),
+    ] {
+        let r = p.get(&format!("{path}fields=id,not_a_field"), FULL).await;
+        r.graph_error(400, 100, None);
+        assert!(
+            r.message()
+                .contains(&format!("(not_a_field) on node type ({node})")),
+            "{path}: {}",
+            r.message()
+        );
+    }
+    // A documented field the object has no value for is left out instead.
+    let r = p.get("/v23.0/2000?fields=name,category", FULL).await;
+    assert_eq!(
+        r.ok(),
+        &serde_json::json!({"id": "2000", "name": "Partner Connect"})
+    );
     p.finish().await;
 }
 
@@ -195,5 +316,6 @@ crate::on_both_backends!(
     documented_fields_without_a_value_are_omitted,
     undocumented_fields_are_still_refused,
     every_documented_field_is_accepted,
+    app_user_client_credit_assignment_and_profile_nodes_refuse_undocumented_fields,
     subscribed_apps_field_needs_what_its_edge_needs,
 );

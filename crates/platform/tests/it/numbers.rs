@@ -453,7 +453,7 @@ async fn assignment_gives_an_employee_its_reach(backend: Backend) {
         .await;
     assert_eq!(
         r.ok()["data"],
-        json!([{"id": "3001", "name": "Client A Main", "status": "ACTIVE"}])
+        json!([{"id": "3001", "name": "Client A Main", "status": "ACTIVE", "tasks": ["MANAGE", "DEVELOP"]}])
     );
     p.get("/v23.0/1101/assigned_whatsapp_business_accounts", NARROW)
         .await
