@@ -10,6 +10,7 @@ pub mod bsuid;
 pub mod country;
 pub mod enrolment;
 pub mod intent;
+pub mod metrics;
 pub mod model;
 pub mod numbers;
 pub mod onboarding;

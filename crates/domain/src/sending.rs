@@ -375,7 +375,9 @@ pub fn check_template(
 }
 
 /// How a message travels, and so how it is priced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     /// Marketing Messages API (`pricing.category: marketing_lite`).

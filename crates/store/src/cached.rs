@@ -488,6 +488,13 @@ impl Store for CachedStore {
         self.inner.message(id).await
     }
 
+    async fn facts(
+        &self,
+        query: &crate::FactQuery,
+    ) -> Result<Vec<wamm_domain::metrics::Fact>, StoreError> {
+        self.inner.facts(query).await
+    }
+
     async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError> {
         self.inner.messages_due(now, limit).await
     }

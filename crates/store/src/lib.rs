@@ -21,6 +21,7 @@ mod sqlite;
 use std::fmt;
 use std::sync::Arc;
 
+use wamm_domain::metrics::{Day, Fact};
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
@@ -210,6 +211,8 @@ pub struct ChangeSet {
     pub webhooks: Vec<NewWebhook>,
     /// Emails to put in the mailbox, in order (mailbox IDs increase in this order).
     pub emails: Vec<NewEmail>,
+    /// Analytics facts to add to their rows' counters.
+    pub facts: Vec<Fact>,
 }
 
 impl ChangeSet {
@@ -236,6 +239,7 @@ impl ChangeSet {
         self.meta.extend(other.meta);
         self.webhooks.extend(other.webhooks);
         self.emails.extend(other.emails);
+        self.facts.extend(other.facts);
         self
     }
 
@@ -295,6 +299,13 @@ impl ChangeSet {
         self
     }
 
+    /// Adds an analytics fact: its counts are added to its key's row.
+    #[must_use]
+    pub fn fact(mut self, fact: Fact) -> Self {
+        self.facts.push(fact);
+        self
+    }
+
     /// Whether the change set writes nothing.
     pub fn is_empty(&self) -> bool {
         self.guards.is_empty()
@@ -304,7 +315,22 @@ impl ChangeSet {
             && self.meta.is_empty()
             && self.webhooks.is_empty()
             && self.emails.is_empty()
+            && self.facts.is_empty()
     }
+}
+
+/// Which analytics facts to read: a WABA's, over UTC days `from` (included) to `until`
+/// (excluded), for some templates or all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactQuery {
+    /// The WABA.
+    pub waba_id: WabaId,
+    /// The first day.
+    pub from: Day,
+    /// The day after the last.
+    pub until: Day,
+    /// Only these templates; `None` for every message, with or without a template.
+    pub templates: Option<Vec<TemplateId>>,
 }
 
 /// How many outbox rows are in each delivery status.
@@ -498,6 +524,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// A message by ID.
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError>;
+
+    /// The facts `query` selects, one per key, sorted by template, day, phone number, route
+    /// and category.
+    async fn facts(&self, query: &FactQuery) -> Result<Vec<Fact>, StoreError>;
 
     /// Up to `limit` messages whose next step is due by `now`, earliest first.
     async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError>;

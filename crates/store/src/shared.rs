@@ -18,6 +18,20 @@ use crate::StoreError;
 
 /// Upsert statements, by primary key.
 pub(crate) mod put {
+    /// Followed by `VALUES` rows of the key and the counters, then [`FACTS_TAIL`]: each row's
+    /// counters are added to what its key already holds.
+    pub(crate) const FACTS: &str = "INSERT INTO message_facts (waba_id, template_id, \
+        phone_number_id, day, route, category, sent, delivered, read, clicked, unique_clicked, \
+        failed, cost_micros) ";
+    pub(crate) const FACTS_TAIL: &str = " ON CONFLICT (waba_id, template_id, day, \
+        phone_number_id, route, category) DO UPDATE SET \
+        sent = message_facts.sent + excluded.sent, \
+        delivered = message_facts.delivered + excluded.delivered, \
+        read = message_facts.read + excluded.read, \
+        clicked = message_facts.clicked + excluded.clicked, \
+        unique_clicked = message_facts.unique_clicked + excluded.unique_clicked, \
+        failed = message_facts.failed + excluded.failed, \
+        cost_micros = message_facts.cost_micros + excluded.cost_micros";
     pub(crate) const APP: &str = "INSERT INTO apps (id, business_id, doc) VALUES ($1, $2, $3) \
         ON CONFLICT (id) DO UPDATE SET business_id = excluded.business_id, doc = excluded.doc";
     pub(crate) const BUSINESS: &str = "INSERT INTO businesses (id, doc) VALUES ($1, $2) \
@@ -167,7 +181,7 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments WHERE waba_id = $1 AND user_id = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 20] = [
+    pub(crate) const WORLD: [&str; 21] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -188,6 +202,7 @@ pub(crate) mod delete {
         "DELETE FROM solutions",
         "DELETE FROM migration_intents",
         "DELETE FROM waba_assignments",
+        "DELETE FROM message_facts",
     ];
 }
 
@@ -206,6 +221,10 @@ pub(crate) mod guard {
 
 /// Read statements; every one selects the `doc` column (events: the event's columns).
 pub(crate) mod get {
+    pub(crate) const FACTS: &str = "SELECT template_id, phone_number_id, day, route, category, \
+        sent, delivered, read, clicked, unique_clicked, failed, cost_micros FROM message_facts \
+        WHERE waba_id = $1 AND day >= $2 AND day < $3 \
+        ORDER BY template_id, day, phone_number_id, route, category";
     pub(crate) const APP: &str = "SELECT doc FROM apps WHERE id = $1";
     pub(crate) const APPS: &str = "SELECT doc FROM apps ORDER BY id";
     pub(crate) const BUSINESS: &str = "SELECT doc FROM businesses WHERE id = $1";
@@ -306,6 +325,122 @@ pub(crate) mod get {
 
 /// An event row: seq, at, kind, subject, detail (JSON text).
 pub(crate) type EventRow = (i64, i64, String, String, String);
+
+/// Facts with each key once, their counts summed (one statement may not upsert a row twice),
+/// in key order.
+pub(crate) fn summed<'a>(
+    facts: impl Iterator<Item = &'a wamm_domain::metrics::Fact>,
+) -> Vec<wamm_domain::metrics::Fact> {
+    let mut by_key = std::collections::BTreeMap::new();
+    for f in facts {
+        *by_key
+            .entry(f.key)
+            .or_insert_with(wamm_domain::metrics::Counts::default) += f.counts;
+    }
+    by_key
+        .into_iter()
+        .map(|(key, counts)| wamm_domain::metrics::Fact { key, counts })
+        .collect()
+}
+
+/// A fact as its row's columns.
+pub(crate) struct FactRow {
+    pub(crate) waba_id: i64,
+    pub(crate) template_id: i64,
+    pub(crate) phone_number_id: i64,
+    pub(crate) day: i64,
+    pub(crate) route: &'static str,
+    pub(crate) category: &'static str,
+    pub(crate) counts: wamm_domain::metrics::Counts,
+}
+
+impl FactRow {
+    pub(crate) fn of(f: &wamm_domain::metrics::Fact) -> Result<Self, StoreError> {
+        Ok(Self {
+            waba_id: db_id(f.key.waba_id.get())?,
+            // A message without a template counts under template 0, which names none.
+            template_id: db_id(f.key.template_id.map_or(0, |t| t.get()))?,
+            phone_number_id: db_id(f.key.phone_number_id.get())?,
+            day: f.key.day.0,
+            route: route_text(f.key.route),
+            category: f.key.category.as_str(),
+            counts: f.counts,
+        })
+    }
+}
+
+/// How a route is written in the facts table.
+const fn route_text(route: wamm_domain::sending::Route) -> &'static str {
+    match route {
+        wamm_domain::sending::Route::MarketingLite => "marketing_lite",
+        wamm_domain::sending::Route::CloudApi => "cloud_api",
+    }
+}
+
+/// A facts row: template, phone number, day, route, category and the seven counters.
+pub(crate) type FactTuple = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// The facts of `query`'s WABA from their rows, keeping only the templates it asks for.
+pub(crate) fn facts_from_rows(
+    query: &crate::FactQuery,
+    rows: Vec<FactTuple>,
+) -> Result<Vec<wamm_domain::metrics::Fact>, StoreError> {
+    use wamm_domain::metrics::{Counts, Day, Fact, FactKey, PricingCategory};
+    use wamm_domain::sending::Route;
+    let mut out = Vec::with_capacity(rows.len());
+    for (template, phone, day, route, category, sent, delivered, read, clicked, unique, failed, cost) in
+        rows
+    {
+        let template_id = (template != 0)
+            .then(|| id_from_db(template).map(wamm_wire::ids::TemplateId::new))
+            .transpose()?;
+        if let Some(wanted) = &query.templates
+            && !template_id.is_some_and(|t| wanted.contains(&t))
+        {
+            continue;
+        }
+        let route = match route.as_str() {
+            "marketing_lite" => Route::MarketingLite,
+            "cloud_api" => Route::CloudApi,
+            other => return Err(StoreError::Invalid(format!("fact route '{other}'"))),
+        };
+        let category = PricingCategory::parse(&category)
+            .ok_or_else(|| StoreError::Invalid(format!("fact category '{category}'")))?;
+        out.push(Fact {
+            key: FactKey {
+                waba_id: query.waba_id,
+                template_id,
+                phone_number_id: wamm_wire::ids::PhoneNumberId::new(id_from_db(phone)?),
+                day: Day(day),
+                route,
+                category,
+            },
+            counts: Counts {
+                sent,
+                delivered,
+                read,
+                clicked,
+                unique_clicked: unique,
+                failed,
+                cost_micros: cost,
+            },
+        });
+    }
+    Ok(out)
+}
 
 /// The messages of `puts` with each ID once, as the last put of it left it (one statement
 /// may not upsert a row twice), in first-put order.
@@ -1240,6 +1375,8 @@ macro_rules! impl_store {
                     }
                 }
                 Self::put_messages(conn, &$crate::shared::last_of_each(messages)).await?;
+                let facts = $crate::shared::summed(sets.iter().flat_map(|c| &c.facts));
+                Self::add_facts(conn, &facts).await?;
                 for d in sets.iter().flat_map(|c| &c.deletes) {
                     Self::delete(conn, d).await?;
                 }
@@ -1314,6 +1451,38 @@ macro_rules! impl_store {
                             .push_bind(doc);
                     });
                     query.push($crate::shared::put::MESSAGES_TAIL);
+                    query.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Adds facts' counts to their rows, many to a statement.
+            async fn add_facts(
+                conn: &mut $conn,
+                facts: &[wamm_domain::metrics::Fact],
+            ) -> Result<(), $crate::StoreError> {
+                for chunk in facts.chunks($crate::shared::ROWS_PER_STATEMENT) {
+                    let rows = chunk
+                        .iter()
+                        .map($crate::shared::FactRow::of)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let mut query = sqlx::QueryBuilder::<$db>::new($crate::shared::put::FACTS);
+                    query.push_values(rows, |mut row, f| {
+                        row.push_bind(f.waba_id)
+                            .push_bind(f.template_id)
+                            .push_bind(f.phone_number_id)
+                            .push_bind(f.day)
+                            .push_bind(f.route)
+                            .push_bind(f.category)
+                            .push_bind(f.counts.sent)
+                            .push_bind(f.counts.delivered)
+                            .push_bind(f.counts.read)
+                            .push_bind(f.counts.clicked)
+                            .push_bind(f.counts.unique_clicked)
+                            .push_bind(f.counts.failed)
+                            .push_bind(f.counts.cost_micros);
+                    });
+                    query.push($crate::shared::put::FACTS_TAIL);
                     query.build().execute(&mut *conn).await?;
                 }
                 Ok(())
@@ -1923,6 +2092,20 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 doc.as_deref().map($crate::shared::from_doc).transpose()
+            }
+
+            async fn facts(
+                &self,
+                query: &$crate::FactQuery,
+            ) -> Result<Vec<wamm_domain::metrics::Fact>, $crate::StoreError> {
+                let rows: Vec<$crate::shared::FactTuple> =
+                    sqlx::query_as($crate::shared::get::FACTS)
+                        .bind($crate::shared::db_id(query.waba_id.get())?)
+                        .bind(query.from.0)
+                        .bind(query.until.0)
+                        .fetch_all(&self.pool)
+                        .await?;
+                $crate::shared::facts_from_rows(query, rows)
             }
 
             async fn messages_due(

@@ -2517,3 +2517,121 @@ pub async fn assignments_put_delete_and_list(store: &dyn Store) {
             .is_empty()
     );
 }
+
+/// Facts add their counts to their key's row, within one commit and across commits; a commit
+/// refused by its guard adds nothing; reads select a WABA's days and templates; a new world
+/// clears them.
+pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
+    use wamm_domain::metrics::{Counts, Day, Fact, FactKey, PricingCategory};
+    use wamm_domain::sending::Route;
+    use wamm_store::FactQuery;
+
+    let template = TemplateId::new(6_000_000_000_101);
+    let other = TemplateId::new(6_000_000_000_102);
+    let fact = |template: Option<TemplateId>, day: i64, counts: Counts| Fact {
+        key: FactKey {
+            waba_id: WABA,
+            template_id: template,
+            phone_number_id: PhoneNumberId::new(5_000_000_000_101),
+            day: Day(day),
+            route: Route::MarketingLite,
+            category: PricingCategory::MarketingLite,
+        },
+        counts,
+    };
+    let sent = Counts {
+        sent: 1,
+        ..Counts::default()
+    };
+    let delivered = Counts {
+        delivered: 1,
+        cost_micros: 10_700,
+        ..Counts::default()
+    };
+    // Two facts of one key in one commit (one statement may not upsert a row twice).
+    commit(
+        store,
+        ChangeSet::new()
+            .fact(fact(Some(template), 20_000, sent))
+            .fact(fact(Some(template), 20_000, sent))
+            .fact(fact(Some(other), 20_000, sent))
+            .fact(fact(None, 20_000, sent)),
+    )
+    .await;
+    commit(
+        store,
+        ChangeSet::new()
+            .fact(fact(Some(template), 20_000, delivered))
+            .fact(fact(Some(template), 20_001, sent)),
+    )
+    .await;
+    // A refused commit adds nothing.
+    let refused = store
+        .commit(
+            ChangeSet::new()
+                .guard(wamm_store::Guard::MessageStep {
+                    id: "wamid.none".to_owned(),
+                    done: 0,
+                })
+                .fact(fact(Some(template), 20_000, sent)),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    let query = |from: i64, until: i64, templates: Option<Vec<TemplateId>>| FactQuery {
+        waba_id: WABA,
+        from: Day(from),
+        until: Day(until),
+        templates,
+    };
+    let all = store.facts(&query(20_000, 20_002, None)).await.expect("read");
+    assert_eq!(all.len(), 4, "{all:?}");
+    // Messages without a template come first (template 0), then by template and day.
+    assert_eq!(all[0].key.template_id, None);
+    let ours: Vec<(i64, Counts)> = all
+        .iter()
+        .filter(|f| f.key.template_id == Some(template))
+        .map(|f| (f.key.day.0, f.counts))
+        .collect();
+    assert_eq!(
+        ours,
+        vec![
+            (
+                20_000,
+                Counts {
+                    sent: 2,
+                    delivered: 1,
+                    cost_micros: 10_700,
+                    ..Counts::default()
+                }
+            ),
+            (20_001, sent),
+        ]
+    );
+    let one_day = store
+        .facts(&query(20_001, 20_002, None))
+        .await
+        .expect("read");
+    assert_eq!(one_day.len(), 1);
+    let picked = store
+        .facts(&query(20_000, 20_002, Some(vec![other])))
+        .await
+        .expect("read");
+    assert_eq!(picked.len(), 1);
+    assert_eq!(picked[0].key.template_id, Some(other));
+    let elsewhere = FactQuery {
+        waba_id: WabaId::new(WABA.get() + 1),
+        ..query(20_000, 20_002, None)
+    };
+    assert!(store.facts(&elsewhere).await.expect("read").is_empty());
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .facts(&query(20_000, 20_002, None))
+            .await
+            .expect("read")
+            .is_empty()
+    );
+}

@@ -77,6 +77,7 @@ contract_tests!(
     migrations_due_follow_status_and_time,
     replace_world_clears_solutions_and_migration_intents,
     assignments_put_delete_and_list,
+    facts_add_up_once_per_commit_and_read_by_range,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

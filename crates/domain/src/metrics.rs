@@ -1,0 +1,432 @@
+//! What a message's life counts for in analytics, as pure functions.
+//!
+//! Each step a message takes (sent, delivered, read, a link click, failed) becomes a [`Fact`]:
+//! one more of that step, plus the price of a delivered template, keyed by WABA, template,
+//! phone number, UTC day, route and pricing category. The platform commits a step's fact in the
+//! transaction that claims the step, so every fact is counted exactly once, whatever the
+//! replicas; analytics answers are sums of facts.
+//!
+//! Prices follow Meta's per-message pricing (since 2025-07-01): a template message is charged
+//! when it is delivered, at the rate of its pricing category and the recipient's country
+//! calling code; non-template messages are free. A MM API message (`marketing_lite`) is charged
+//! the marketing rate. The [`RateCard`] holds the rates.
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+
+use serde::{Deserialize, Serialize};
+use wamm_wire::ids::{PhoneNumberId, TemplateId, WabaId};
+
+use crate::sending::{Route, Step};
+use crate::time::Timestamp;
+use crate::{Message, TemplateCategory};
+
+/// Milliseconds in a day.
+const DAY_MS: i64 = 86_400_000;
+
+/// A UTC calendar day, as days since 1970-01-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Day(pub i64);
+
+impl Day {
+    /// The UTC day `at` falls on.
+    pub fn of(at: Timestamp) -> Self {
+        Self(at.millis().div_euclid(DAY_MS))
+    }
+
+    /// Its first instant (00:00 UTC).
+    pub fn start(self) -> Timestamp {
+        Timestamp::from_millis(self.0.saturating_mul(DAY_MS))
+    }
+
+    /// The day after.
+    #[must_use]
+    pub fn next(self) -> Self {
+        Self(self.0 + 1)
+    }
+}
+
+/// The category a message is priced (and reported) under, as status webhooks' `pricing.category`
+/// writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PricingCategory {
+    /// A template sent through MM API.
+    MarketingLite,
+    /// A MARKETING template sent through Cloud API.
+    Marketing,
+    /// A UTILITY template.
+    Utility,
+    /// An AUTHENTICATION template.
+    Authentication,
+    /// A non-template message.
+    Service,
+}
+
+impl PricingCategory {
+    /// The category of a message sent by `route` with a template of `category` (none for a
+    /// non-template message).
+    pub fn of(route: Route, category: Option<TemplateCategory>) -> Self {
+        match (route, category) {
+            (Route::MarketingLite, _) => Self::MarketingLite,
+            (Route::CloudApi, Some(TemplateCategory::Marketing)) => Self::Marketing,
+            (Route::CloudApi, Some(TemplateCategory::Utility)) => Self::Utility,
+            (Route::CloudApi, Some(TemplateCategory::Authentication)) => Self::Authentication,
+            (Route::CloudApi, None) => Self::Service,
+        }
+    }
+
+    /// The lowercase wire text (`marketing_lite`, `marketing`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MarketingLite => "marketing_lite",
+            Self::Marketing => "marketing",
+            Self::Utility => "utility",
+            Self::Authentication => "authentication",
+            Self::Service => "service",
+        }
+    }
+
+    /// The category named `text` (the lowercase wire text).
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Self::MarketingLite,
+            Self::Marketing,
+            Self::Utility,
+            Self::Authentication,
+            Self::Service,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
+    }
+}
+
+/// What a fact is counted under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FactKey {
+    /// The sending WABA.
+    pub waba_id: WabaId,
+    /// The template sent; `None` for a non-template message.
+    pub template_id: Option<TemplateId>,
+    /// The sending number.
+    pub phone_number_id: PhoneNumberId,
+    /// The UTC day the step happened on.
+    pub day: Day,
+    /// MM API or Cloud API.
+    pub route: Route,
+    /// The pricing category.
+    pub category: PricingCategory,
+}
+
+/// Counts of message steps and what they cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Messages sent.
+    pub sent: i64,
+    /// Messages delivered.
+    pub delivered: i64,
+    /// Messages read.
+    pub read: i64,
+    /// Link (CTA URL button) clicks.
+    pub clicked: i64,
+    /// Messages clicked at least once (each counted on the day of its first click).
+    pub unique_clicked: i64,
+    /// Messages that failed.
+    pub failed: i64,
+    /// What the deliveries cost, in millionths of the rate card's currency.
+    pub cost_micros: i64,
+}
+
+impl AddAssign for Counts {
+    fn add_assign(&mut self, other: Self) {
+        self.sent += other.sent;
+        self.delivered += other.delivered;
+        self.read += other.read;
+        self.clicked += other.clicked;
+        self.unique_clicked += other.unique_clicked;
+        self.failed += other.failed;
+        self.cost_micros += other.cost_micros;
+    }
+}
+
+/// One step's contribution to the analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    /// What it is counted under.
+    pub key: FactKey,
+    /// What it adds.
+    pub counts: Counts,
+}
+
+/// The fact of `step` of `message`, taken at `at`; `None` for a step that counts for nothing
+/// (expiry). `first_click` says whether a click is the message's first; `country` is the
+/// recipient's (ISO 3166-1 alpha-2) for the price of a delivery.
+pub fn step_fact(
+    message: &Message,
+    step: Step,
+    at: Timestamp,
+    first_click: bool,
+    country: &str,
+    rates: &RateCard,
+) -> Option<Fact> {
+    let category = PricingCategory::of(message.route, message.category);
+    let mut counts = Counts::default();
+    match step {
+        Step::Sent => counts.sent = 1,
+        Step::Delivered => {
+            counts.delivered = 1;
+            counts.cost_micros = rates.price_micros(country, category);
+        }
+        Step::Read => counts.read = 1,
+        Step::Click => {
+            counts.clicked = 1;
+            counts.unique_clicked = i64::from(first_click);
+        }
+        Step::Failed(_) => counts.failed = 1,
+        Step::Expired => return None,
+    }
+    Some(Fact {
+        key: FactKey {
+            waba_id: message.waba_id,
+            template_id: message.template_id,
+            phone_number_id: message.phone_number_id,
+            day: Day::of(at),
+            route: message.route,
+            category,
+        },
+        counts,
+    })
+}
+
+/// Whether the step at `index` of `message`'s plan is its first click.
+pub fn is_first_click(message: &Message, index: usize) -> bool {
+    message.plan.get(index).is_some_and(|(_, s)| *s == Step::Click)
+        && !message
+            .plan
+            .iter()
+            .take(index)
+            .any(|(_, s)| *s == Step::Click)
+}
+
+/// The rates of one market, in the rate card's currency per delivered template.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rates {
+    /// A MARKETING template (MM API and Cloud API alike).
+    pub marketing: f64,
+    /// A UTILITY template.
+    pub utility: f64,
+    /// An AUTHENTICATION template.
+    pub authentication: f64,
+}
+
+/// What a delivered template costs, per market and category.
+///
+/// The defaults are a few markets of Meta's USD rate card of July 2025 (India, the United
+/// States) and its "other" rates for every other country; a world file may replace them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateCard {
+    /// The currency of every rate (ISO 4217).
+    pub currency: String,
+    /// Rates by country (ISO 3166-1 alpha-2).
+    #[serde(default)]
+    pub countries: BTreeMap<String, Rates>,
+    /// Rates for any country not listed.
+    pub other: Rates,
+}
+
+impl Default for RateCard {
+    fn default() -> Self {
+        Self {
+            currency: "USD".to_owned(),
+            countries: BTreeMap::from([
+                (
+                    "IN".to_owned(),
+                    Rates {
+                        marketing: 0.0107,
+                        utility: 0.0014,
+                        authentication: 0.0014,
+                    },
+                ),
+                (
+                    "US".to_owned(),
+                    Rates {
+                        marketing: 0.025,
+                        utility: 0.004,
+                        authentication: 0.0135,
+                    },
+                ),
+            ]),
+            other: Rates {
+                marketing: 0.0604,
+                utility: 0.0077,
+                authentication: 0.0077,
+            },
+        }
+    }
+}
+
+impl RateCard {
+    /// The price of delivering one message of `category` to `country`, in millionths of the
+    /// currency; non-template messages are free.
+    pub fn price_micros(&self, country: &str, category: PricingCategory) -> i64 {
+        let rates = self.countries.get(country).unwrap_or(&self.other);
+        let rate = match category {
+            PricingCategory::MarketingLite | PricingCategory::Marketing => rates.marketing,
+            PricingCategory::Utility => rates.utility,
+            PricingCategory::Authentication => rates.authentication,
+            PricingCategory::Service => return 0,
+        };
+        to_micros(rate)
+    }
+
+    /// Checks every rate is a finite, non-negative amount and the currency a three-letter code.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!(
+                "rate_card.currency must be an ISO 4217 code such as USD, not '{}'",
+                self.currency
+            ));
+        }
+        let all = self
+            .countries
+            .iter()
+            .map(|(c, r)| (c.as_str(), r))
+            .chain([("other", &self.other)]);
+        for (market, r) in all {
+            for (name, v) in [
+                ("marketing", r.marketing),
+                ("utility", r.utility),
+                ("authentication", r.authentication),
+            ] {
+                if !v.is_finite() || !(0.0..=1000.0).contains(&v) {
+                    return Err(format!(
+                        "rate_card {market}.{name} must be an amount between 0 and 1000, not {v}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An amount in millionths, rounded to the nearest.
+fn to_micros(amount: f64) -> i64 {
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "validated rates are at most 1000, far inside i64 once scaled"
+    )]
+    let micros = (amount * 1_000_000.0).round() as i64;
+    micros
+}
+
+/// An amount in millionths as a decimal number of the currency.
+pub fn from_micros(micros: i64) -> f64 {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "amounts stay far below 2^53 millionths"
+    )]
+    let amount = micros as f64 / 1_000_000.0;
+    amount
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sending::Step;
+
+    fn message(route: Route, category: Option<TemplateCategory>) -> Message {
+        Message {
+            id: "wamid.x".into(),
+            phone_number_id: PhoneNumberId::new(4001),
+            waba_id: WabaId::new(3001),
+            app_id: wamm_wire::ids::AppId::new(2000),
+            to: "919800000001".into(),
+            route,
+            category,
+            template_id: Some(TemplateId::new(5001)),
+            biz_opaque_callback_data: None,
+            graph_major: 23,
+            accepted_at: Timestamp::from_millis(0),
+            status: None,
+            steps_done: 0,
+            plan: vec![
+                (Timestamp::from_millis(1), Step::Sent),
+                (Timestamp::from_millis(2), Step::Delivered),
+                (Timestamp::from_millis(3), Step::Click),
+                (Timestamp::from_millis(4), Step::Click),
+            ],
+        }
+    }
+
+    #[test]
+    fn days_split_at_midnight_utc() {
+        let d = Day::of(Timestamp::from_millis(DAY_MS * 3 - 1));
+        assert_eq!(d, Day(2));
+        assert_eq!(Day::of(d.start()), d);
+        assert_eq!(d.next().start(), Timestamp::from_millis(DAY_MS * 3));
+        assert_eq!(Day::of(Timestamp::from_millis(-1)), Day(-1));
+    }
+
+    #[test]
+    fn a_delivery_carries_its_price_and_other_steps_none() {
+        let rates = RateCard::default();
+        let m = message(Route::MarketingLite, Some(TemplateCategory::Marketing));
+        let at = Timestamp::from_millis(5);
+        let delivered = step_fact(&m, Step::Delivered, at, false, "IN", &rates).expect("fact");
+        assert_eq!(delivered.counts.delivered, 1);
+        assert_eq!(delivered.counts.cost_micros, 10_700);
+        assert_eq!(delivered.key.category, PricingCategory::MarketingLite);
+        let sent = step_fact(&m, Step::Sent, at, false, "IN", &rates).expect("fact");
+        assert_eq!(
+            sent.counts,
+            Counts {
+                sent: 1,
+                ..Counts::default()
+            }
+        );
+        assert!(step_fact(&m, Step::Expired, at, false, "IN", &rates).is_none());
+        let text = message(Route::CloudApi, None);
+        let free = step_fact(&text, Step::Delivered, at, false, "US", &rates).expect("fact");
+        assert_eq!(free.counts.cost_micros, 0);
+        let elsewhere = message(Route::CloudApi, Some(TemplateCategory::Utility));
+        let other = step_fact(&elsewhere, Step::Delivered, at, false, "ZZ", &rates);
+        assert_eq!(other.expect("fact").counts.cost_micros, 7_700);
+    }
+
+    #[test]
+    fn only_the_first_click_is_unique() {
+        let m = message(Route::MarketingLite, Some(TemplateCategory::Marketing));
+        assert!(!is_first_click(&m, 1));
+        assert!(is_first_click(&m, 2));
+        assert!(!is_first_click(&m, 3));
+        assert!(!is_first_click(&m, 9));
+    }
+
+    #[test]
+    fn rate_cards_are_checked() {
+        assert!(RateCard::default().validate().is_ok());
+        let mut bad = RateCard::default();
+        bad.other.marketing = -1.0;
+        assert!(bad.validate().is_err());
+        let bad = RateCard {
+            currency: "usd".into(),
+            ..RateCard::default()
+        };
+        assert!(bad.validate().is_err());
+        assert!((from_micros(10_700) - 0.0107).abs() < 1e-12);
+    }
+
+    #[test]
+    fn categories_read_back_from_their_text() {
+        for c in [
+            PricingCategory::MarketingLite,
+            PricingCategory::Marketing,
+            PricingCategory::Utility,
+            PricingCategory::Authentication,
+            PricingCategory::Service,
+        ] {
+            assert_eq!(PricingCategory::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(PricingCategory::parse("MARKETING"), None);
+    }
+}
