@@ -563,6 +563,9 @@ pub struct WorldState {
     /// System users assigned to WABAs.
     #[serde(default)]
     pub assignments: Vec<crate::assignment::WabaAssignment>,
+    /// What delivered templates cost; `None` for the default rate card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_card: Option<crate::metrics::RateCard>,
 }
 
 /// Something that happened on the platform, for the event log.

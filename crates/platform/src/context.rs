@@ -2,8 +2,9 @@
 //! settings, webhook delivery and the send limits. It knows nothing of the doors (Graph,
 //! control API, pages) that call the use cases.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
+use wamm_domain::metrics::RateCard;
 use wamm_store::{Store, StoreError};
 
 use crate::clock::{Clock, ClockState};
@@ -46,6 +47,10 @@ impl WebhookRuntime {
 
 const CLOCK_KEY: &str = "clock";
 
+/// The setting the store keeps the world's rate card in (empty: the default card).
+const RATE_CARD_KEY: &str = "rate_card";
+
+
 /// Where versions before the key file kept the business-token key.
 const LEGACY_TOKEN_KEY: &str = "business_token_key";
 
@@ -64,6 +69,8 @@ pub struct Platform {
     pub webhooks: Arc<WebhookRuntime>,
     /// Send limits (throughput per number, pair rate per recipient).
     pub limits: Arc<SendLimits>,
+    /// The world's rate card, as last read from the store.
+    rates: Arc<std::sync::RwLock<Arc<RateCard>>>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -97,14 +104,33 @@ impl Platform {
                 "removed the business-token key an earlier version kept in the database"
             );
         }
-        Ok(Self {
+        let platform = Self {
             minter: Minter::new(Arc::clone(&store), config.seed),
             store,
             clock: Arc::new(Clock::new(clock)),
             webhooks: Arc::new(WebhookRuntime::new(config.webhooks.clone())),
             config: Arc::new(config),
             limits: Arc::default(),
-        })
+            rates: Arc::default(),
+        };
+        platform.refresh_rates().await?;
+        Ok(platform)
+    }
+
+    /// The rate card deliveries are priced by.
+    pub fn rates(&self) -> Arc<RateCard> {
+        Arc::clone(&self.rates.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Reads the rate card from the store again (after a world load here or on another
+    /// replica sharing the database).
+    pub async fn refresh_rates(&self) -> Result<(), StoreError> {
+        let card = match self.store.meta(RATE_CARD_KEY).await? {
+            Some(text) if !text.is_empty() => serde_json::from_str(&text)?,
+            _ => RateCard::default(),
+        };
+        *self.rates.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(card);
+        Ok(())
     }
 
     /// Commits `changes` and, when they enqueue deliveries, wakes this process's dispatcher.

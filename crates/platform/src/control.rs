@@ -123,6 +123,7 @@ pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, Co
         .await
         .map_err(|_| ControlError::TimedOut(limit))??;
     state.store.replace_world(&loaded.state).await?;
+    state.refresh_rates().await?;
     let summary = WorldSummary {
         counts: counts(&loaded.state),
         tokens: loaded.issued,

@@ -199,7 +199,8 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
         config.connections,
         rx,
     ));
-    // Replicas sharing a database follow each other's clock moves.
+    // Replicas sharing a database follow each other's clock moves and world loads (the rate
+    // card is the one world setting a process keeps in memory).
     let follower = state.clone();
     let clock_task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -207,6 +208,9 @@ pub async fn start(config: PlatformConfig) -> Result<Running, StartError> {
             tick.tick().await;
             if let Err(e) = follower.sync_clock().await {
                 tracing::warn!(error = %e, "could not read the shared clock");
+            }
+            if let Err(e) = follower.refresh_rates().await {
+                tracing::warn!(error = %e, "could not read the rate card");
             }
         }
     });

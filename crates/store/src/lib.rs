@@ -306,6 +306,13 @@ impl ChangeSet {
         self
     }
 
+    /// Adds analytics facts (any number, an `Option` included).
+    #[must_use]
+    pub fn facts(mut self, facts: impl IntoIterator<Item = Fact>) -> Self {
+        self.facts.extend(facts);
+        self
+    }
+
     /// Whether the change set writes nothing.
     pub fn is_empty(&self) -> bool {
         self.guards.is_empty()

@@ -326,6 +326,9 @@ pub(crate) mod get {
 /// An event row: seq, at, kind, subject, detail (JSON text).
 pub(crate) type EventRow = (i64, i64, String, String, String);
 
+/// The setting holding the world's rate card (empty: the default card).
+pub(crate) const RATE_CARD_KEY: &str = "rate_card";
+
 /// Facts with each key once, their counts summed (one statement may not upsert a row twice),
 /// in key order.
 pub(crate) fn summed<'a>(
@@ -1611,6 +1614,16 @@ macro_rules! impl_store {
                 for v in &world.assignments {
                     Self::put_assignment(conn, v).await?;
                 }
+                // The rate card is a setting: an empty value stands for the default card.
+                let card = match &world.rate_card {
+                    Some(card) => $crate::shared::to_doc(card)?,
+                    None => String::new(),
+                };
+                sqlx::query($crate::shared::put::META)
+                    .bind($crate::shared::RATE_CARD_KEY)
+                    .bind(card)
+                    .execute(&mut *conn)
+                    .await?;
                 Ok(())
             }
 
@@ -1691,6 +1704,19 @@ macro_rules! impl_store {
                     )
                     .await?,
                     assignments: Self::all_docs(&mut tx, $crate::shared::get::ASSIGNMENTS).await?,
+                    rate_card: None,
+                };
+                let card: Option<String> = sqlx::query_scalar($crate::shared::get::META)
+                    .bind($crate::shared::RATE_CARD_KEY)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let world = wamm_domain::WorldState {
+                    rate_card: card
+                        .filter(|c| !c.is_empty())
+                        .as_deref()
+                        .map($crate::shared::from_doc)
+                        .transpose()?,
+                    ..world
                 };
                 tx.rollback().await?;
                 Ok(world)

@@ -65,6 +65,13 @@ impl WorldFile {
         };
         builder.run()?;
         let mut state = builder.state;
+        if let Some(card) = &self.rate_card {
+            card.validate().map_err(|message| WorldError::Invalid {
+                path: "rate_card".to_owned(),
+                message,
+            })?;
+            state.rate_card = Some(card.clone());
+        }
         link_ad_entities(&mut state, builder.mint);
         normalize(&mut state);
         Ok(Loaded {

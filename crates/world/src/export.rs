@@ -215,6 +215,7 @@ pub fn export(state: &WorldState) -> WorldFile {
         apps,
         businesses,
         tokens,
+        rate_card: state.rate_card.clone(),
     }
 }
 

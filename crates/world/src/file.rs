@@ -37,6 +37,10 @@ pub struct WorldFile {
     /// nothing in a world is lost.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<TokenEntry>,
+    /// What a delivered template costs, per market and category; absent for the default rate
+    /// card (a few markets of Meta's USD rate card and its rates for every other country).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_card: Option<wamm_domain::metrics::RateCard>,
 }
 
 impl Default for WorldFile {
@@ -46,6 +50,7 @@ impl Default for WorldFile {
             apps: Vec::new(),
             businesses: Vec::new(),
             tokens: Vec::new(),
+            rate_card: None,
         }
     }
 }

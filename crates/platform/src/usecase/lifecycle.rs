@@ -2,15 +2,16 @@
 //! `failed`, link clicks, and expiry at the TTL, each step with its `messages` webhook.
 //!
 //! Every step is claimed by a store guard on the message's step count, in the transaction that
-//! records it and enqueues its webhook, so replicas never send a status twice and a restart
-//! picks up where the last commit left off.
+//! records it, enqueues its webhook and adds its analytics fact, so replicas never send a status
+//! (or count a step) twice and a restart picks up where the last commit left off.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
-use wamm_domain::bsuid::bsuid;
+use wamm_domain::bsuid::{bsuid, country_of};
+use wamm_domain::metrics::{self, Fact, PricingCategory, RateCard};
 use wamm_domain::sending::{Route, Step, failure_text};
-use wamm_domain::{Message, TemplateCategory, Timestamp};
+use wamm_domain::{Message, Timestamp};
 use wamm_store::{ChangeSet, Guard, Put, StoreError};
 use wamm_wire::ids::{BusinessId, PhoneNumberId, WabaId};
 use wamm_wire::webhooks as wire;
@@ -23,13 +24,7 @@ const BATCH: i64 = 500;
 
 /// The `pricing.category` (and `conversation.origin.type`) of a message.
 pub fn pricing_category(message: &Message) -> &'static str {
-    match (message.route, message.category) {
-        (Route::MarketingLite, _) => "marketing_lite",
-        (Route::CloudApi, Some(TemplateCategory::Marketing)) => "marketing",
-        (Route::CloudApi, Some(TemplateCategory::Utility)) => "utility",
-        (Route::CloudApi, Some(TemplateCategory::Authentication)) => "authentication",
-        (Route::CloudApi, None) => "service",
-    }
+    PricingCategory::of(message.route, message.category).as_str()
 }
 
 fn pricing(message: &Message) -> wire::Pricing {
@@ -183,6 +178,7 @@ pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
         if due.is_empty() {
             return Ok(taken);
         }
+        let rates = state.rates();
         let count = due.len();
         let mut steps = Vec::with_capacity(count);
         for message in due {
@@ -215,7 +211,7 @@ pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
             }
             let display = &displays[&message.phone_number_id];
             let business = businesses[&message.waba_id];
-            if let Some(changes) = step_changes(message, display, business, &targets) {
+            if let Some(changes) = step_changes(message, display, business, &targets, &rates) {
                 steps.push(changes);
             }
         }
@@ -243,46 +239,63 @@ pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
 }
 
 /// The next step of `message` as a change set claimed by its guard, with its webhook to the
-/// WABA's `targets`; `None` when nothing is left to do.
+/// WABA's `targets` and its fact; `None` when nothing is left to do.
 fn step_changes(
     mut message: Message,
     display: &str,
     business: BusinessId,
     targets: &HashMap<WabaId, Vec<fanout::Target>>,
+    rates: &RateCard,
 ) -> Option<ChangeSet> {
     let done = message.steps_done;
     let to = targets.get(&message.waba_id).map_or(&[][..], Vec::as_slice);
-    let webhooks = advance(&mut message, display, business, to)?;
+    let step = advance(&mut message, display, business, to, rates)?;
     Some(
         ChangeSet::new()
             .guard(Guard::MessageStep {
                 id: message.id.clone(),
                 done,
             })
-            .webhooks(webhooks)
+            .webhooks(step.webhooks)
+            .facts(step.fact)
             .put(Put::Message(message)),
     )
 }
 
+/// What taking one step produced.
+#[derive(Debug)]
+pub struct Taken {
+    /// Its webhooks (none for a silent step).
+    pub webhooks: Vec<wamm_domain::NewWebhook>,
+    /// What it counts for in analytics (nothing for expiry).
+    pub fact: Option<Fact>,
+}
+
 /// Takes the next step of `message`: counts it done, sets the status it leaves, and returns
-/// its webhooks to `targets` (none for a silent step); `None` when nothing is left to do.
-/// `business` is the client business of the message's WABA, whose BSUIDs the webhooks carry.
+/// its webhooks to `targets` and its fact, priced by `rates`; `None` when nothing is left to
+/// do. `business` is the client business of the message's WABA, whose BSUIDs the webhooks
+/// carry.
 pub fn advance(
     message: &mut Message,
     display: &str,
     business: BusinessId,
     targets: &[fanout::Target],
-) -> Option<Vec<wamm_domain::NewWebhook>> {
+    rates: &RateCard,
+) -> Option<Taken> {
     let index = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
     let &(at, step) = message.plan.get(index)?;
+    let first_click = metrics::is_first_click(message, index);
     message.steps_done += 1;
     if let Some(text) = status_text(step) {
         message.status = Some(text.to_owned());
     }
-    Some(match change(message, display, business, step, at) {
+    let webhooks = match change(message, display, business, step, at) {
         Some(value) => fanout::deliveries(targets, message.waba_id, "messages", &value, at),
         None => Vec::new(),
-    })
+    };
+    let country = country_of(&message.to);
+    let fact = metrics::step_fact(message, step, at, first_click, country, rates);
+    Some(Taken { webhooks, fact })
 }
 
 /// Adds `step` for `message` to happen at `at` (a control API action: the recipient reads or

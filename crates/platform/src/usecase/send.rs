@@ -198,21 +198,24 @@ pub async fn send(platform: &Platform, order: Order<'_>) -> Result<Sent, Refused
     // their webhooks need no second write.
     let targets = fanout::targets(platform, waba.id, "messages").await?;
     let display = wamm_domain::phone_digits(&phone.display_phone_number);
-    let mut webhooks = Vec::new();
+    let rates = platform.rates();
+    let mut changes = ChangeSet::new();
     while message.next_at().is_some_and(|at| at <= now) {
-        match super::lifecycle::advance(&mut message, &display, waba.owner_business_id, &targets) {
-            Some(more) => webhooks.extend(more),
+        match super::lifecycle::advance(
+            &mut message,
+            &display,
+            waba.owner_business_id,
+            &targets,
+            &rates,
+        ) {
+            Some(taken) => changes = changes.webhooks(taken.webhooks).facts(taken.fact),
             None => break,
         }
     }
-    // Persisted before the answer: a crash after a 200 keeps the message and its statuses.
+    // Persisted before the answer: a crash after a 200 keeps the message, its statuses and
+    // what they count for.
     platform
-        .commit(
-            ChangeSet::new()
-                .put(Put::Message(message))
-                .event(event)
-                .webhooks(webhooks),
-        )
+        .commit(changes.put(Put::Message(message)).event(event))
         .await?;
     Ok(Sent {
         wamid,

@@ -331,6 +331,11 @@ pub fn world() -> WorldState {
             app_subscription(AppId::new(2_000_000_000_002), "whatsapp_business_account"),
         ],
         assignments: vec![assignment(WABA, UserId::new(4_000_000_000_001), PARTNER)],
+        // A rate card of the world's own, kept as a setting beside the tables.
+        rate_card: Some(wamm_domain::metrics::RateCard {
+            currency: "EUR".into(),
+            ..wamm_domain::metrics::RateCard::default()
+        }),
     }
 }
 
