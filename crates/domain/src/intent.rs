@@ -203,6 +203,7 @@ mod tests {
             ad_account_id: None,
             mm_setup_webhook_pending: false,
             mm_offboarded_at: None,
+            insights_enabled_at: None,
             created_at: Timestamp(0),
         }
     }

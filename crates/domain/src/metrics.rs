@@ -24,6 +24,9 @@ use crate::{Message, TemplateCategory};
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
 
+/// How long after a send Meta records its reads and clicks for template analytics.
+pub const ACTIVITY_WINDOW_DAYS: i64 = 7;
+
 /// A UTC calendar day, as days since 1970-01-01.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Day(pub i64);
@@ -159,8 +162,9 @@ pub struct Fact {
 }
 
 /// The fact of `step` of `message`, taken at `at`; `None` for a step that counts for nothing
-/// (expiry). `first_click` says whether a click is the message's first; `country` is the
-/// recipient's (ISO 3166-1 alpha-2) for the price of a delivery.
+/// (expiry, and a read or click more than [`ACTIVITY_WINDOW_DAYS`] after the send, which Meta
+/// no longer records). `first_click` says whether a click is the message's first; `country`
+/// is the recipient's (ISO 3166-1 alpha-2) for the price of a delivery.
 pub fn step_fact(
     message: &Message,
     step: Step,
@@ -170,6 +174,10 @@ pub fn step_fact(
     rates: &RateCard,
 ) -> Option<Fact> {
     let category = PricingCategory::of(message.route, message.category);
+    let late = at.millis() - message.accepted_at.millis() > ACTIVITY_WINDOW_DAYS * DAY_MS;
+    if late && matches!(step, Step::Read | Step::Click) {
+        return None;
+    }
     let mut counts = Counts::default();
     match step {
         Step::Sent => counts.sent = 1,
@@ -198,9 +206,117 @@ pub fn step_fact(
     })
 }
 
+/// A metric template analytics reports (`metric_types`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MetricType {
+    /// `SENT`.
+    Sent,
+    /// `DELIVERED`.
+    Delivered,
+    /// `READ`.
+    Read,
+    /// `CLICKED`: button clicks, by button.
+    Clicked,
+    /// `COST`: what was spent, and per delivery and per URL click.
+    Cost,
+    /// `REPLIED` (Meta's SDK 22–25).
+    Replied,
+    /// A conversion metric, reported for MM API sends only (`APP_ACTIVATIONS`, …,
+    /// `WEBSITE_PURCHASES_CONVERSION_VALUE`), by its lowercase key.
+    Conversion(&'static str),
+}
+
+/// The conversion metric types, as `metric_types` names them.
+const CONVERSIONS: [&str; 9] = [
+    "app_activations",
+    "app_add_to_cart",
+    "app_checkouts_initiated",
+    "app_purchases",
+    "app_purchases_conversion_value",
+    "website_add_to_cart",
+    "website_checkouts_initiated",
+    "website_purchases",
+    "website_purchases_conversion_value",
+];
+
+impl MetricType {
+    /// The metric `text` names, in any case (Meta's examples send `sent` and `SENT`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let lower = text.trim().to_ascii_lowercase();
+        Some(match lower.as_str() {
+            "sent" => Self::Sent,
+            "delivered" => Self::Delivered,
+            "read" => Self::Read,
+            "clicked" => Self::Clicked,
+            "cost" => Self::Cost,
+            "replied" => Self::Replied,
+            other => Self::Conversion(CONVERSIONS.into_iter().find(|c| *c == other)?),
+        })
+    }
+
+    /// Every metric, in the order data points list them.
+    pub fn all() -> Vec<Self> {
+        let mut all = vec![
+            Self::Sent,
+            Self::Delivered,
+            Self::Read,
+            Self::Replied,
+            Self::Clicked,
+            Self::Cost,
+        ];
+        all.extend(CONVERSIONS.into_iter().map(Self::Conversion));
+        all
+    }
+}
+
+/// One template's totals for one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyTotal {
+    /// The template.
+    pub template_id: TemplateId,
+    /// The day.
+    pub day: Day,
+    /// Its counts (all zero on a day without activity).
+    pub counts: Counts,
+}
+
+/// The totals of `templates` for each day from `from` to `until` (excluded), over the facts of
+/// messages sent by `route`: a total per template and day, zeros included, newest day first
+/// and, within a day, in the order `templates` lists them.
+pub fn daily_totals(
+    facts: &[Fact],
+    templates: &[TemplateId],
+    from: Day,
+    until: Day,
+    route: Route,
+) -> Vec<DailyTotal> {
+    let mut sums: BTreeMap<(TemplateId, Day), Counts> = BTreeMap::new();
+    for f in facts.iter().filter(|f| f.key.route == route) {
+        if let Some(t) = f.key.template_id {
+            *sums.entry((t, f.key.day)).or_default() += f.counts;
+        }
+    }
+    let mut out = Vec::new();
+    let mut day = until;
+    while day > from {
+        day = Day(day.0 - 1);
+        for t in templates {
+            out.push(DailyTotal {
+                template_id: *t,
+                day,
+                counts: sums.get(&(*t, day)).copied().unwrap_or_default(),
+            });
+        }
+    }
+    out
+}
+
 /// Whether the step at `index` of `message`'s plan is its first click.
 pub fn is_first_click(message: &Message, index: usize) -> bool {
-    message.plan.get(index).is_some_and(|(_, s)| *s == Step::Click)
+    message
+        .plan
+        .get(index)
+        .is_some_and(|(_, s)| *s == Step::Click)
         && !message
             .plan
             .iter()
@@ -414,6 +530,65 @@ mod tests {
         };
         assert!(bad.validate().is_err());
         assert!((from_micros(10_700) - 0.0107).abs() < 1e-12);
+    }
+
+    #[test]
+    fn late_reads_and_clicks_count_for_nothing() {
+        let rates = RateCard::default();
+        let m = message(Route::MarketingLite, Some(TemplateCategory::Marketing));
+        let window = ACTIVITY_WINDOW_DAYS * DAY_MS;
+        let inside = Timestamp::from_millis(window);
+        let outside = Timestamp::from_millis(window + 1);
+        assert!(step_fact(&m, Step::Read, inside, false, "IN", &rates).is_some());
+        assert!(step_fact(&m, Step::Read, outside, false, "IN", &rates).is_none());
+        assert!(step_fact(&m, Step::Click, outside, true, "IN", &rates).is_none());
+        assert!(step_fact(&m, Step::Delivered, outside, false, "IN", &rates).is_some());
+    }
+
+    #[test]
+    fn metric_types_read_in_any_case() {
+        assert_eq!(MetricType::parse("sent"), Some(MetricType::Sent));
+        assert_eq!(MetricType::parse(" CLICKED "), Some(MetricType::Clicked));
+        assert_eq!(
+            MetricType::parse("WEBSITE_PURCHASES"),
+            Some(MetricType::Conversion("website_purchases"))
+        );
+        assert_eq!(MetricType::parse("likes"), None);
+        assert_eq!(MetricType::all().len(), 15);
+    }
+
+    #[test]
+    fn daily_totals_fill_every_day_newest_first_in_the_asked_order() {
+        let t1 = TemplateId::new(1);
+        let t2 = TemplateId::new(2);
+        let fact = |t: TemplateId, day: i64, route: Route, sent: i64| Fact {
+            key: FactKey {
+                waba_id: WabaId::new(3),
+                template_id: Some(t),
+                phone_number_id: PhoneNumberId::new(4),
+                day: Day(day),
+                route,
+                category: PricingCategory::MarketingLite,
+            },
+            counts: Counts {
+                sent,
+                ..Counts::default()
+            },
+        };
+        let facts = [
+            fact(t1, 10, Route::MarketingLite, 2),
+            fact(t1, 10, Route::MarketingLite, 3),
+            fact(t2, 11, Route::MarketingLite, 1),
+            fact(t1, 11, Route::CloudApi, 7),
+        ];
+        let totals = daily_totals(&facts, &[t2, t1], Day(10), Day(12), Route::MarketingLite);
+        let seen: Vec<(u64, i64, i64)> = totals
+            .iter()
+            .map(|d| (d.template_id.get(), d.day.0, d.counts.sent))
+            .collect();
+        assert_eq!(seen, vec![(2, 11, 1), (1, 11, 0), (2, 10, 0), (1, 10, 5)]);
+        let cloud = daily_totals(&facts, &[t1], Day(11), Day(12), Route::CloudApi);
+        assert_eq!(cloud[0].counts.sent, 7);
     }
 
     #[test]

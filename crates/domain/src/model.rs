@@ -286,6 +286,10 @@ pub struct Waba {
     /// When the business disconnected its coexistence number, offboarding the WABA from MM API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mm_offboarded_at: Option<Timestamp>,
+    /// When the business confirmed template insights (`is_enabled_for_insights=true`); Meta
+    /// captures template analytics from then on, and it cannot be undone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insights_enabled_at: Option<Timestamp>,
     /// When the WABA was created.
     pub created_at: Timestamp,
 }

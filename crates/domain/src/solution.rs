@@ -725,6 +725,7 @@ mod tests {
             ad_account_id: None,
             mm_setup_webhook_pending: false,
             mm_offboarded_at: None,
+            insights_enabled_at: None,
             created_at: T0,
         }
     }

@@ -50,7 +50,6 @@ const CLOCK_KEY: &str = "clock";
 /// The setting the store keeps the world's rate card in (empty: the default card).
 const RATE_CARD_KEY: &str = "rate_card";
 
-
 /// Where versions before the key file kept the business-token key.
 const LEGACY_TOKEN_KEY: &str = "business_token_key";
 

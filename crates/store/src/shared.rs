@@ -404,8 +404,20 @@ pub(crate) fn facts_from_rows(
     use wamm_domain::metrics::{Counts, Day, Fact, FactKey, PricingCategory};
     use wamm_domain::sending::Route;
     let mut out = Vec::with_capacity(rows.len());
-    for (template, phone, day, route, category, sent, delivered, read, clicked, unique, failed, cost) in
-        rows
+    for (
+        template,
+        phone,
+        day,
+        route,
+        category,
+        sent,
+        delivered,
+        read,
+        clicked,
+        unique,
+        failed,
+        cost,
+    ) in rows
     {
         let template_id = (template != 0)
             .then(|| id_from_db(template).map(wamm_wire::ids::TemplateId::new))

@@ -648,6 +648,7 @@ impl Builder<'_> {
             ad_account_id: entry.ad_account_id.clone(),
             mm_setup_webhook_pending: false,
             mm_offboarded_at: entry.mm_offboarded_at.map(|Time(t)| t),
+            insights_enabled_at: entry.insights_enabled_at.map(|Time(t)| t),
             created_at: self.time(entry.created_at),
         });
         for (ni, phone) in entry.phone_numbers.iter().enumerate() {

@@ -241,6 +241,7 @@ fn wabas_of(state: &WorldState, owner: BusinessId) -> Vec<WabaEntry> {
             message_activity_sharing: waba.message_activity_sharing,
             ad_account_id: waba.ad_account_id.clone(),
             mm_offboarded_at: waba.mm_offboarded_at.map(Time),
+            insights_enabled_at: waba.insights_enabled_at.map(Time),
             // Absent means "when the owner signed"; write `null` when that default is wrong.
             mm_setup_complete_at: match waba.mm_setup_complete_at {
                 Some(at) => Some(Some(Time(at))),

@@ -363,6 +363,9 @@ pub struct WabaEntry {
     /// When the business disconnected its coexistence number (MM API offboarded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mm_offboarded_at: Option<Time>,
+    /// When template insights were confirmed (`is_enabled_for_insights`); absent: not yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insights_enabled_at: Option<Time>,
     /// When Meta's MM setup completes. Absent: the owner's terms signing time, if it signed;
     /// `null`: never.
     #[serde(

@@ -14,8 +14,8 @@ use wamm_domain::Permission;
 pub enum Render {
     /// From wamm's state, whenever the object has a value for it.
     State,
-    /// A constant that follows from wamm's state because wamm offers no way to change it
-    /// (`is_enabled_for_insights` is `false` until insights are enabled, which wamm never does).
+    /// A value that is always there, following from wamm's state (`messaging_product` is
+    /// always `whatsapp`).
     Derived,
     /// wamm holds no state for it, so it is omitted, as Graph omits a field with no value.
     Omitted,
@@ -165,7 +165,7 @@ pub const WABA: NodeType = NodeType {
             Permission::WhatsappBusinessManagement,
         ),
         // wamm has no call that enables template insights, so it stays false.
-        field("is_enabled_for_insights", Derived, Spec),
+        field("is_enabled_for_insights", State, Spec),
         field("purchase_order_number", Omitted, Spec),
         field("audiences", Omitted, Spec),
         field("schedules", Omitted, Spec),

@@ -7,6 +7,7 @@
 //! `x-fb-request-id`, usage headers).
 
 pub mod access;
+pub mod analytics;
 pub mod assigned;
 pub mod auth;
 pub mod business;

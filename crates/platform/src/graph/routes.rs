@@ -20,8 +20,8 @@ use super::objects::NodeKind;
 use super::reply::ApiResult;
 use super::request::GraphRequest;
 use super::{
-    assigned, business, business_tokens, clients, intent, messages, numbers, phone, solutions,
-    subscriptions, template, tokens, waba,
+    analytics, assigned, business, business_tokens, clients, intent, messages, numbers, phone,
+    solutions, subscriptions, template, tokens, waba,
 };
 use crate::state::AppState;
 
@@ -185,6 +185,7 @@ fn build() -> Vec<Route> {
         route!(GET "/{waba-id}", OnWaba(WABA_READ), Some(&catalogue::WABA), Waba |c, w| waba::get(c, w)),
         route!(POST "/{waba-id}", OnWaba(MANAGE), Waba |c, w| waba::update(c, w)),
         route!(GET "/{waba-id}/phone_numbers", OnWaba(WABA_READ), Waba |c, w| phone::list(c, w)),
+        route!(GET "/{waba-id}/template_analytics", OnWaba(MANAGE), Waba |c, w| analytics::template_analytics(c, w)),
         route!(GET "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::list(c, w)),
         route!(POST "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::create(c, w)),
         route!(DELETE "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::delete_by_name(c, w)),

@@ -143,8 +143,10 @@ pub async fn node(
         )
         .node("on_behalf_of_business_info", obo_client)
         .maybe("solution_id", waba.solution_id.map(|s| s.to_string()))
-        // wamm has no call that enables template insights.
-        .value("is_enabled_for_insights", false)
+        .value(
+            "is_enabled_for_insights",
+            waba.insights_enabled_at.is_some(),
+        )
         .edge("phone_numbers", phones)
         .edge("message_templates", templates)
         .edge("subscribed_apps", subscribed))
@@ -164,9 +166,18 @@ pub async fn update(c: Ctx<'_>, waba: &Waba) -> ApiResult {
     let change = WabaChange {
         name: req.params.str("name"),
         timezone_id: req.params.str("timezone_id"),
+        insights: req.params.bool("is_enabled_for_insights")?,
     };
+    let insights = change.insights.is_some();
     waba_settings::update(state, caller.app.id, waba, change).await?;
-    Ok(Reply::success().about(waba.id))
+    // Meta's analytics page shows the WABA's ID as the answer to confirming insights; the
+    // name and timezone updates answer `success`.
+    let reply = if insights {
+        Reply::json(serde_json::json!({"id": waba.id.to_string()}))
+    } else {
+        Reply::success()
+    };
+    Ok(reply.about(waba.id))
 }
 
 /// One subscribed app, as `/{waba-id}/subscribed_apps` and the WABA's `subscribed_apps` field

@@ -103,6 +103,7 @@ pub async fn add_waba(
         ad_account_id: None,
         mm_setup_webhook_pending: false,
         mm_offboarded_at: None,
+        insights_enabled_at: None,
         created_at: now,
     };
     let mut changes = ChangeSet::new().event(NewEvent {

@@ -16,6 +16,9 @@ pub struct WabaChange {
     pub name: Option<String>,
     /// A new timezone ID (a numeric string).
     pub timezone_id: Option<String>,
+    /// `is_enabled_for_insights`: `true` confirms template insights (again: no change);
+    /// `false` is refused once confirmed, as confirming cannot be undone.
+    pub insights: Option<bool>,
 }
 
 /// Renames `waba` or changes its timezone, for `app`.
@@ -48,10 +51,31 @@ pub async fn update(
         waba.timezone_id = tz;
         changed.push("timezone_id");
     }
+    match (change.insights, waba.insights_enabled_at) {
+        (Some(true), None) => {
+            waba.insights_enabled_at = Some(platform.clock.now());
+            changed.push("is_enabled_for_insights");
+        }
+        (Some(false), Some(_)) => {
+            return Err(GraphError::invalid_parameter(
+                "Invalid parameter: template insights cannot be disabled once enabled \
+                 (is_enabled_for_insights)",
+            )
+            .into());
+        }
+        // Confirming again, or declining what was never confirmed, changes nothing.
+        (Some(_), _) => {
+            if changed.is_empty() {
+                return Ok(());
+            }
+        }
+        (None, _) => {}
+    }
     if changed.is_empty() {
-        return Err(
-            GraphError::invalid_parameter("Nothing to update: pass name or timezone_id").into(),
-        );
+        return Err(GraphError::invalid_parameter(
+            "Nothing to update: pass name, timezone_id or is_enabled_for_insights",
+        )
+        .into());
     }
     let event = NewEvent {
         at: platform.clock.now(),

@@ -2576,14 +2576,20 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
                 .fact(fact(Some(template), 20_000, sent)),
         )
         .await;
-    assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
     let query = |from: i64, until: i64, templates: Option<Vec<TemplateId>>| FactQuery {
         waba_id: WABA,
         from: Day(from),
         until: Day(until),
         templates,
     };
-    let all = store.facts(&query(20_000, 20_002, None)).await.expect("read");
+    let all = store
+        .facts(&query(20_000, 20_002, None))
+        .await
+        .expect("read");
     assert_eq!(all.len(), 4, "{all:?}");
     // Messages without a template come first (template 0), then by template and day.
     assert_eq!(all[0].key.template_id, None);

@@ -108,6 +108,7 @@ pub fn waba(id: WabaId, owner: BusinessId, partners: &[BusinessId]) -> Waba {
         ad_account_id: None,
         mm_setup_webhook_pending: false,
         mm_offboarded_at: None,
+        insights_enabled_at: None,
         created_at: Timestamp::from_millis(1_695_000_000_000),
     }
 }
