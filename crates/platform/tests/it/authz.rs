@@ -271,6 +271,7 @@ static ROUTES: &[Route] = routes![
     GET    "/{waba-id}"                                         => Read, Rule::Waba(WA);
     POST   "/{waba-id}"                                         => Change, Rule::Waba(MGMT), RENAME;
     GET    "/{waba-id}/phone_numbers"                           => Read, Rule::Waba(WA);
+    GET    "/{waba-id}/template_analytics"                      => Read, Rule::Waba(MGMT);
     GET    "/{waba-id}/message_templates"                       => Read, Rule::Waba(MGMT);
     POST   "/{waba-id}/message_templates"                       => Change, Rule::Waba(MGMT), NEW_TEMPLATE;
     DELETE "/{waba-id}/message_templates" ? "name=matrix_offer" => Change, Rule::Waba(MGMT);

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod analytics;
 mod authz;
 mod browser;
 mod business;

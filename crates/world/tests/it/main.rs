@@ -712,3 +712,44 @@ fn bad_webhooks_name_the_field_path() {
         assert!(err.to_string().contains(message), "{err}");
     }
 }
+
+#[test]
+fn rate_cards_and_confirmed_insights_roundtrip_and_bad_rates_are_refused() {
+    let text = format!(
+        "{DEMO_WORLD}\nrate_card:\n  currency: EUR\n  countries:\n    BR: {{ marketing: 0.06, utility: 0.007, authentication: 0.03 }}\n  other: {{ marketing: 0.05, utility: 0.006, authentication: 0.006 }}\n"
+    );
+    let loaded = parse(&text)
+        .expect("parses")
+        .build(&mut SeqMint::default(), NOW)
+        .expect("builds");
+    let card = loaded.state.rate_card.clone().expect("the card is kept");
+    assert_eq!(card.currency, "EUR");
+    assert_eq!(
+        card.price_micros("BR", wamm_domain::metrics::PricingCategory::MarketingLite),
+        60_000
+    );
+    let bakery = wabas_of(&loaded.state, "Jasper's Bakery")[0];
+    assert_eq!(
+        bakery.insights_enabled_at,
+        Timestamp::parse("2024-06-01"),
+        "the demo's bakery has confirmed template insights"
+    );
+    let rebuilt = export(&loaded.state)
+        .build(&mut SeqMint::new(1), NOW)
+        .expect("export builds");
+    assert_eq!(rebuilt.state.rate_card, loaded.state.rate_card);
+    assert_eq!(rebuilt.state, loaded.state);
+    // The demo itself keeps the default card.
+    assert_eq!(demo(&mut SeqMint::default()).state.rate_card, None);
+    let bad = text.replace("marketing: 0.05", "marketing: -1");
+    match parse(&bad)
+        .expect("parses")
+        .build(&mut SeqMint::default(), NOW)
+    {
+        Err(WorldError::Invalid { path, message }) => {
+            assert_eq!(path, "rate_card");
+            assert!(message.contains("other.marketing"), "{message}");
+        }
+        other => panic!("a negative rate is refused, not {other:?}"),
+    }
+}

@@ -1,0 +1,367 @@
+//! Template insights and template analytics over HTTP: confirming insights, then per template
+//! and per UTC day what MM API and Cloud API sends did and cost, as the facts their steps
+//! committed add up; every spelling clients send, and every refusal.
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const BSP: &str = "TOK-ANALYTICS-BSP-000000";
+const SENDER: &str = "TOK-ANALYTICS-SEND-00000";
+
+fn world() -> String {
+    format!(
+        r##"format: wamm-world/1
+apps:
+  - {{ key: bsp, id: "700", name: BSP App, business: partner, partner_type: BSP,
+       permissions: {{ whatsapp_business_messaging: advanced, whatsapp_business_management: advanced, business_management: advanced }} }}
+businesses:
+  - key: partner
+    id: "600"
+    name: Partner Co
+    country: US
+    system_users:
+      - key: ops
+        id: "601"
+        name: Ops
+        role: ADMIN
+        tokens:
+          - {{ app: bsp, token: {BSP}, scopes: [whatsapp_business_messaging, whatsapp_business_management, business_management] }}
+          - {{ app: bsp, token: {SENDER}, scopes: [whatsapp_business_messaging] }}
+  - key: onb
+    id: "810"
+    name: Onboarded Shop
+    country: BR
+    mm_terms_signed_at: 2025-10-07
+    wabas:
+      - key: insights
+        id: "8100"
+        name: Insights WABA
+        tax_country: BR
+        insights_enabled_at: 2025-10-08
+        partners: [{{ business: partner, access: SHARED }}]
+        phone_numbers:
+          - {{ id: "81000", display_phone_number: "+55 11 4000-0001", verified_name: Shop }}
+        templates:
+          - {{ id: "5100", name: promo, language: en_US, category: MARKETING, created_at: 2025-10-01,
+               components: [{{ type: BODY, text: "Big sale" }},
+                            {{ type: BUTTONS, buttons: [{{ type: URL, text: "Shop now", url: "https://shop.example/" }}] }}] }}
+          - {{ id: "5101", name: plain, language: en_US, category: MARKETING, created_at: 2025-10-01,
+               components: [{{ type: BODY, text: "No button" }}] }}
+      - key: dark
+        id: "8101"
+        name: Not Confirmed WABA
+        tax_country: BR
+        partners: [{{ business: partner, access: SHARED }}]
+        phone_numbers:
+          - {{ id: "81010", display_phone_number: "+55 11 4000-0011", verified_name: Dark }}
+        templates:
+          - {{ id: "5110", name: promo, language: en_US, category: MARKETING, created_at: 2025-10-01, components: [{{ type: BODY, text: Sale }}] }}
+      - key: billed
+        id: "8102"
+        name: Partner Billed WABA
+        tax_country: BR
+        payment_method: false
+        insights_enabled_at: 2025-10-08
+        partners: [{{ business: partner, access: SHARED }}]
+        phone_numbers:
+          - {{ id: "81020", display_phone_number: "+55 11 4000-0021", verified_name: Billed }}
+        templates:
+          - {{ id: "5120", name: promo, language: en_US, category: MARKETING, created_at: 2025-10-01, components: [{{ type: BODY, text: Sale }}] }}
+"##
+    )
+}
+
+/// A send of `name` to `to` on `phone`, through MM API or Cloud API.
+async fn send(p: &TestPlatform, phone: &str, edge: &str, name: &str, to: &str) {
+    p.post(
+        &format!("/v23.0/{phone}/{edge}"),
+        BSP,
+        &json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
+                "template": {"name": name, "language": {"code": "en_US"}}}),
+    )
+    .await
+    .ok();
+}
+
+async fn analytics(p: &TestPlatform, waba: &str, query: &str) -> Resp {
+    p.get(&format!("/v23.0/{waba}/template_analytics?{query}"), BSP)
+        .await
+}
+
+/// The standard call of the tests: 2031-02-03, DAILY, `template_ids` and the MM product.
+const DAY: &str = "start=2031-02-03&end=2031-02-04&granularity=daily";
+const MM: &str = "product_type=MARKETING_MESSAGES_API_FOR_WHATSAPP";
+
+/// The first data point of an answer.
+fn point(r: &Resp) -> Value {
+    r.ok()["data"][0]["data_points"][0].clone()
+}
+
+/// Four MM API sends of `promo` (one recipient clicks, one reads, two only receive) and one
+/// Cloud API send, on 2031-02-03, with every later step taken.
+async fn a_day_of_sends(p: &TestPlatform) {
+    p.clock(json!({"set": "2031-02-03T10:00:00Z"})).await;
+    for to in ["15550990006", "15550990005", "16315552222", "16315553333"] {
+        send(p, "81000", "marketing_messages", "promo", to).await;
+    }
+    send(p, "81000", "messages", "promo", "16315554444").await;
+    p.clock(json!({"advance_seconds": 60})).await;
+    // The scheduler takes the due steps within a tick or two.
+    for _ in 0..200 {
+        let r = analytics(p, "8100", &format!("{DAY}&template_ids=[5100]&{MM}")).await;
+        let clicked = &point(&r)["clicked"];
+        if clicked[0]["count"] == 1 && point(&r)["read"] == 2 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the sends' steps were not all taken");
+}
+
+async fn sends_add_up_per_template_and_day(backend: Backend) {
+    let p = TestPlatform::start_with(
+        backend,
+        wamm_platform::PlatformConfig::default(),
+        Some(&world()),
+    )
+    .await;
+    a_day_of_sends(&p).await;
+    let r = analytics(&p, "8100", &format!("{DAY}&template_ids=[5100]&{MM}")).await;
+    // US recipients: the default rate card's US marketing rate, 0.025 per delivery.
+    let cursors = &r.ok()["paging"]["cursors"];
+    assert!(
+        cursors["before"].is_string() && cursors["after"].is_string(),
+        "{}",
+        r.text
+    );
+    assert_eq!(
+        r.ok()["data"],
+        json!([{"granularity": "DAILY", "product_type": "marketing_messages_api_for_whatsapp",
+            "data_points": [{"template_id": "5100", "start": 1_927_843_200, "end": 1_927_929_600,
+                "sent": 4, "delivered": 4, "read": 2, "replied": 0,
+                "clicked": [{"type": "url_button", "button_content": "Shop now", "count": 1},
+                            {"type": "unique_url_button", "button_content": "Shop now", "count": 1}],
+                "cost": [{"type": "amount_spent", "value": 0.1},
+                         {"type": "cost_per_delivered", "value": 0.025},
+                         {"type": "cost_per_url_button_click", "value": 0.1}],
+                "app_activations": 0, "app_add_to_cart": 0, "app_checkouts_initiated": 0,
+                "app_purchases": 0, "app_purchases_conversion_value": 0.0,
+                "website_add_to_cart": 0, "website_checkouts_initiated": 0,
+                "website_purchases": 0, "website_purchases_conversion_value": 0.0}]}]),
+        "{}",
+        r.text
+    );
+    // The same question in every spelling clients use gives the same answer.
+    let asked = "metric_types=sent,delivered,read,clicked,cost";
+    let expected = analytics(
+        &p,
+        "8100",
+        &format!("{DAY}&template_ids=[5100]&{MM}&{asked}"),
+    )
+    .await
+    .ok()
+    .clone();
+    for query in [
+        format!(
+            "{DAY}&template_ids=[\"5100\"]&{MM}&metric_types=[\"SENT\",\"DELIVERED\",\"READ\",\"CLICKED\",\"COST\"]"
+        ),
+        format!("start=1927843200&end=1927929600&granularity=DAILY&template_ids=5100&{MM}&{asked}"),
+        format!(
+            "start=1927843200&end=1927879200&granularity=DAILY&template_ids=5100&{MM}&{asked}&summary=true"
+        ),
+    ] {
+        let r = analytics(&p, "8100", &query).await;
+        assert_eq!(r.ok(), &expected, "{query}: {}", r.text);
+    }
+    let lite = analytics(
+        &p,
+        "8100",
+        &format!("{DAY}&template_ids=[5100]&product_type=MARKETING_MESSAGES_LITE_API&{asked}"),
+    )
+    .await;
+    assert_eq!(
+        lite.ok()["data"][0]["product_type"],
+        "marketing_messages_lite_api"
+    );
+    assert_eq!(
+        point(&lite),
+        point(
+            &analytics(
+                &p,
+                "8100",
+                &format!("{DAY}&template_ids=[5100]&{MM}&{asked}")
+            )
+            .await
+        )
+    );
+    // Without product_type only Cloud API sends count: the one `/messages` send.
+    let cloud = analytics(&p, "8100", &format!("{DAY}&template_ids=[5100]&{asked}")).await;
+    assert_eq!(cloud.ok()["data"][0]["product_type"], "cloud_api");
+    let c = point(&cloud);
+    assert_eq!(
+        (c["sent"].clone(), c["delivered"].clone(), c["read"].clone()),
+        (json!(1), json!(1), json!(0))
+    );
+    assert!(
+        c.get("app_purchases").is_none(),
+        "conversions are MM API's only"
+    );
+    // A template without a URL button has no clicks to list and no cost per click; days
+    // without activity are there with zeros, newest first.
+    let r = analytics(
+        &p,
+        "8100",
+        &format!("start=2031-02-02&end=2031-02-04&granularity=DAILY&template_ids=[5101,5100]&{MM}&{asked}"),
+    )
+    .await;
+    let points = r.ok()["data"][0]["data_points"]
+        .as_array()
+        .expect("points")
+        .clone();
+    let order: Vec<(Value, Value)> = points
+        .iter()
+        .map(|p| (p["template_id"].clone(), p["start"].clone()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (json!("5101"), json!(1_927_843_200)),
+            (json!("5100"), json!(1_927_843_200)),
+            (json!("5101"), json!(1_927_756_800)),
+            (json!("5100"), json!(1_927_756_800)),
+        ]
+    );
+    assert_eq!(points[0]["clicked"], json!([]));
+    assert_eq!(
+        points[0]["cost"],
+        json!([{"type": "amount_spent", "value": 0.0}])
+    );
+    assert_eq!(points[3]["sent"], 0);
+    // Templates of other WABAs are left out.
+    let r = analytics(&p, "8100", &format!("{DAY}&template_ids=[5110]&{MM}")).await;
+    assert_eq!(r.ok()["data"][0]["data_points"], json!([]));
+    p.finish().await;
+}
+
+/// The WABA's `is_enabled_for_insights`.
+async fn insights_of(p: &TestPlatform, waba: &str) -> Value {
+    p.get(
+        &format!("/v23.0/{waba}?fields=is_enabled_for_insights"),
+        BSP,
+    )
+    .await
+    .ok()["is_enabled_for_insights"]
+        .clone()
+}
+
+async fn insights_are_confirmed_once_and_for_good(backend: Backend) {
+    let p = TestPlatform::start_with(
+        backend,
+        wamm_platform::PlatformConfig::default(),
+        Some(&world()),
+    )
+    .await;
+    p.clock(json!({"set": "2031-02-03T10:00:00Z"})).await;
+    assert_eq!(insights_of(&p, "8101").await, false);
+    let r = analytics(&p, "8101", &format!("{DAY}&template_ids=[5110]")).await;
+    r.graph_error(400, 100, None);
+    assert_eq!(
+        r.json["error"]["error_user_title"],
+        "Template insights not enabled"
+    );
+    let r = p
+        .post(
+            "/v23.0/8101",
+            BSP,
+            &json!({"is_enabled_for_insights": true}),
+        )
+        .await;
+    assert_eq!(r.ok(), &json!({"id": "8101"}));
+    assert_eq!(insights_of(&p, "8101").await, true);
+    // Again: nothing changes; turning it off is refused.
+    p.post(
+        "/v23.0/8101",
+        BSP,
+        &json!({"is_enabled_for_insights": "true"}),
+    )
+    .await
+    .ok();
+    p.post(
+        "/v23.0/8101",
+        BSP,
+        &json!({"is_enabled_for_insights": false}),
+    )
+    .await
+    .graph_error(400, 100, None);
+    assert_eq!(insights_of(&p, "8101").await, true);
+    assert_eq!(
+        analytics(&p, "8101", &format!("{DAY}&template_ids=[5110]"))
+            .await
+            .ok()["data"][0]["data_points"][0]["sent"],
+        0
+    );
+    p.finish().await;
+}
+
+async fn bad_questions_are_refused(backend: Backend) {
+    let p = TestPlatform::start_with(
+        backend,
+        wamm_platform::PlatformConfig::default(),
+        Some(&world()),
+    )
+    .await;
+    p.clock(json!({"set": "2031-02-03T10:00:00Z"})).await;
+    let eleven = (0..11)
+        .map(|i| (5100 + i).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for query in [
+        format!("{DAY}&template_ids=[{eleven}]"),
+        "start=2030-11-01&end=2031-02-03&granularity=DAILY&template_ids=[5100]".to_owned(),
+        "start=2031-02-03&end=2031-02-03&granularity=DAILY&template_ids=[5100]".to_owned(),
+        "start=2031-02-03&end=2031-02-04&granularity=HOURLY&template_ids=[5100]".to_owned(),
+        "start=2031-02-03&end=2031-02-04&template_ids=[5100]".to_owned(),
+        format!("{DAY}"),
+        format!("{DAY}&template_ids=[abc]"),
+        format!("{DAY}&template_ids=[5100]&metric_types=LIKES"),
+        format!("{DAY}&template_ids=[5100]&product_type=PAGES"),
+        "start=yesterday&end=2031-02-04&granularity=DAILY&template_ids=[5100]".to_owned(),
+    ] {
+        analytics(&p, "8100", &query)
+            .await
+            .graph_error(400, 100, None);
+    }
+    // Cost is hidden from a business billed through its partner, and refused when asked.
+    let r = analytics(&p, "8102", &format!("{DAY}&template_ids=[5120]")).await;
+    assert!(point(&r).get("cost").is_none(), "{}", r.text);
+    assert!(point(&r).get("sent").is_some());
+    let r = analytics(
+        &p,
+        "8102",
+        &format!("{DAY}&template_ids=[5120]&metric_types=COST"),
+    )
+    .await;
+    r.graph_error(400, 100, None);
+    assert_eq!(r.json["error"]["error_user_title"], "Cost not available");
+    // Reading analytics takes whatsapp_business_management.
+    let r = p
+        .get(
+            &format!("/v23.0/8100/template_analytics?{DAY}&template_ids=[5100]"),
+            SENDER,
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.json["error"]["code"].clone()),
+        (403, json!(200)),
+        "{}",
+        r.text
+    );
+    p.finish().await;
+}
+
+crate::on_both_backends!(
+    sends_add_up_per_template_and_day,
+    insights_are_confirmed_once_and_for_good,
+    bad_questions_are_refused,
+);
