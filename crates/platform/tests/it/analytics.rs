@@ -322,7 +322,7 @@ async fn bad_questions_are_refused(backend: Backend) {
         "start=2031-02-03&end=2031-02-03&granularity=DAILY&template_ids=[5100]".to_owned(),
         "start=2031-02-03&end=2031-02-04&granularity=HOURLY&template_ids=[5100]".to_owned(),
         "start=2031-02-03&end=2031-02-04&template_ids=[5100]".to_owned(),
-        format!("{DAY}"),
+        DAY.to_owned(),
         format!("{DAY}&template_ids=[abc]"),
         format!("{DAY}&template_ids=[5100]&metric_types=LIKES"),
         format!("{DAY}&template_ids=[5100]&product_type=PAGES"),
