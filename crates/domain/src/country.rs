@@ -15,6 +15,9 @@ pub struct Country([u8; 2]);
 pub struct BadCountry(pub String);
 
 impl Country {
+    /// `ZZ`, ISO 3166-1's user-assigned code, for a country nobody knows.
+    pub const UNKNOWN: Self = Self(*b"ZZ");
+
     /// The code as text.
     pub fn as_str(&self) -> &str {
         // Constructed only from ASCII upper-case letters.

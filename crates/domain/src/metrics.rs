@@ -17,12 +17,17 @@ use std::ops::AddAssign;
 use serde::{Deserialize, Serialize};
 use wamm_wire::ids::{PhoneNumberId, TemplateId, WabaId};
 
+use crate::country::Country;
 use crate::sending::{Route, Step};
 use crate::time::Timestamp;
 use crate::{Message, TemplateCategory};
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
+
+/// The country of a recipient whose calling code names none: ISO 3166-1's user-assigned
+/// "unknown".
+pub const UNKNOWN_COUNTRY: Country = Country::UNKNOWN;
 
 /// How long after a send Meta records its reads and clicks for template analytics.
 pub const ACTIVITY_WINDOW_DAYS: i64 = 7;
@@ -119,6 +124,8 @@ pub struct FactKey {
     pub route: Route,
     /// The pricing category.
     pub category: PricingCategory,
+    /// The recipient's country, from the calling code (`ZZ` when unknown).
+    pub country: Country,
 }
 
 /// Counts of message steps and what they cost.
@@ -201,6 +208,7 @@ pub fn step_fact(
             day: Day::of(at),
             route: message.route,
             category,
+            country: country.parse().unwrap_or(UNKNOWN_COUNTRY),
         },
         counts,
     })
@@ -569,6 +577,7 @@ mod tests {
                 day: Day(day),
                 route,
                 category: PricingCategory::MarketingLite,
+                country: UNKNOWN_COUNTRY,
             },
             counts: Counts {
                 sent,

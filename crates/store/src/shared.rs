@@ -21,10 +21,10 @@ pub(crate) mod put {
     /// Followed by `VALUES` rows of the key and the counters, then [`FACTS_TAIL`]: each row's
     /// counters are added to what its key already holds.
     pub(crate) const FACTS: &str = "INSERT INTO message_facts (waba_id, template_id, \
-        phone_number_id, day, route, category, sent, delivered, read, clicked, unique_clicked, \
-        failed, cost_micros) ";
+        phone_number_id, day, route, category, country, sent, delivered, read, clicked, \
+        unique_clicked, failed, cost_micros) ";
     pub(crate) const FACTS_TAIL: &str = " ON CONFLICT (waba_id, template_id, day, \
-        phone_number_id, route, category) DO UPDATE SET \
+        phone_number_id, route, category, country) DO UPDATE SET \
         sent = message_facts.sent + excluded.sent, \
         delivered = message_facts.delivered + excluded.delivered, \
         read = message_facts.read + excluded.read, \
@@ -222,9 +222,9 @@ pub(crate) mod guard {
 /// Read statements; every one selects the `doc` column (events: the event's columns).
 pub(crate) mod get {
     pub(crate) const FACTS: &str = "SELECT template_id, phone_number_id, day, route, category, \
-        sent, delivered, read, clicked, unique_clicked, failed, cost_micros FROM message_facts \
-        WHERE waba_id = $1 AND day >= $2 AND day < $3 \
-        ORDER BY template_id, day, phone_number_id, route, category";
+        country, sent, delivered, read, clicked, unique_clicked, failed, cost_micros \
+        FROM message_facts WHERE waba_id = $1 AND day >= $2 AND day < $3 \
+        ORDER BY template_id, day, phone_number_id, route, category, country";
     pub(crate) const APP: &str = "SELECT doc FROM apps WHERE id = $1";
     pub(crate) const APPS: &str = "SELECT doc FROM apps ORDER BY id";
     pub(crate) const BUSINESS: &str = "SELECT doc FROM businesses WHERE id = $1";
@@ -354,6 +354,7 @@ pub(crate) struct FactRow {
     pub(crate) day: i64,
     pub(crate) route: &'static str,
     pub(crate) category: &'static str,
+    pub(crate) country: String,
     pub(crate) counts: wamm_domain::metrics::Counts,
 }
 
@@ -367,6 +368,7 @@ impl FactRow {
             day: f.key.day.0,
             route: route_text(f.key.route),
             category: f.key.category.as_str(),
+            country: f.key.country.to_string(),
             counts: f.counts,
         })
     }
@@ -380,11 +382,13 @@ const fn route_text(route: wamm_domain::sending::Route) -> &'static str {
     }
 }
 
-/// A facts row: template, phone number, day, route, category and the seven counters.
+/// A facts row: template, phone number, day, route, category, country and the seven
+/// counters.
 pub(crate) type FactTuple = (
     i64,
     i64,
     i64,
+    String,
     String,
     String,
     i64,
@@ -410,6 +414,7 @@ pub(crate) fn facts_from_rows(
         day,
         route,
         category,
+        country,
         sent,
         delivered,
         read,
@@ -442,6 +447,9 @@ pub(crate) fn facts_from_rows(
                 day: Day(day),
                 route,
                 category,
+                country: country
+                    .parse()
+                    .map_err(|_| StoreError::Invalid(format!("fact country '{country}'")))?,
             },
             counts: Counts {
                 sent,
@@ -1489,6 +1497,7 @@ macro_rules! impl_store {
                             .push_bind(f.day)
                             .push_bind(f.route)
                             .push_bind(f.category)
+                            .push_bind(f.country)
                             .push_bind(f.counts.sent)
                             .push_bind(f.counts.delivered)
                             .push_bind(f.counts.read)

@@ -1,5 +1,6 @@
 -- What message steps count for in analytics: one row per WABA, template (0 for a message
--- without one), phone number, UTC day (days since 1970-01-01), route and pricing category,
+-- without one), phone number, UTC day (days since 1970-01-01), route, pricing category and
+-- recipient country (ISO 3166-1 alpha-2),
 -- each counter added to in the transaction that claims the step, so that a step counts once.
 CREATE TABLE message_facts (
     waba_id BIGINT NOT NULL,
@@ -8,6 +9,7 @@ CREATE TABLE message_facts (
     day BIGINT NOT NULL,
     route TEXT NOT NULL,
     category TEXT NOT NULL,
+    country TEXT NOT NULL,
     sent BIGINT NOT NULL DEFAULT 0,
     delivered BIGINT NOT NULL DEFAULT 0,
     read BIGINT NOT NULL DEFAULT 0,
@@ -15,5 +17,5 @@ CREATE TABLE message_facts (
     unique_clicked BIGINT NOT NULL DEFAULT 0,
     failed BIGINT NOT NULL DEFAULT 0,
     cost_micros BIGINT NOT NULL DEFAULT 0,
-    PRIMARY KEY (waba_id, template_id, day, phone_number_id, route, category)
+    PRIMARY KEY (waba_id, template_id, day, phone_number_id, route, category, country)
 );

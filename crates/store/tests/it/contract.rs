@@ -2536,6 +2536,7 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
             day: Day(day),
             route: Route::MarketingLite,
             category: PricingCategory::MarketingLite,
+            country: "US".parse().expect("country"),
         },
         counts,
     };
