@@ -52,6 +52,27 @@ impl Day {
     pub fn next(self) -> Self {
         Self(self.0 + 1)
     }
+
+    /// The first day of this day's calendar month (UTC).
+    #[must_use]
+    pub fn month_start(self) -> Self {
+        use chrono::Datelike as _;
+        let epoch = chrono::NaiveDate::default();
+        let Some(date) = epoch.checked_add_signed(chrono::TimeDelta::days(self.0)) else {
+            return self;
+        };
+        let first = date.with_day(1).unwrap_or(date);
+        Self(first.signed_duration_since(epoch).num_days())
+    }
+
+    /// The first day of the next calendar month.
+    #[must_use]
+    pub fn next_month(self) -> Self {
+        let mut day = self.month_start();
+        // A month has at most 31 days: step past its end, then back to that month's start.
+        day = Self(day.0 + 32);
+        day.month_start()
+    }
 }
 
 /// The category a message is priced (and reported) under, as status webhooks' `pricing.category`
@@ -317,6 +338,143 @@ pub fn daily_totals(
         }
     }
     out
+}
+
+/// How pricing analytics buckets time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// One bucket per UTC day.
+    Daily,
+    /// One bucket per UTC calendar month.
+    Monthly,
+}
+
+/// Which dimensions pricing analytics splits by; the others are summed over.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dimensions {
+    /// The recipient's country.
+    pub country: bool,
+    /// The sending number.
+    pub phone: bool,
+    /// The pricing category.
+    pub category: bool,
+    /// Paid (`REGULAR`) or free (`FREE_CUSTOMER_SERVICE`).
+    pub pricing_type: bool,
+    /// The volume tier (wamm has one: `0:MAX`).
+    pub tier: bool,
+}
+
+/// Which facts pricing analytics counts; `None` counts all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PricingFilter {
+    /// Only these numbers.
+    pub phones: Option<Vec<PhoneNumberId>>,
+    /// Only recipients in these countries.
+    pub countries: Option<Vec<Country>>,
+    /// Only these categories.
+    pub categories: Option<Vec<PricingCategory>>,
+    /// Only paid (`true`) or free (`false`) messages.
+    pub paid: Option<Vec<bool>>,
+}
+
+/// One pricing analytics data point: a time bucket and the dimension values it splits by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PricingPoint {
+    /// The bucket's first day.
+    pub start: Day,
+    /// The day after its last.
+    pub end: Day,
+    /// The country, when split by it.
+    pub country: Option<Country>,
+    /// The number, when split by it.
+    pub phone: Option<PhoneNumberId>,
+    /// The category, when split by it.
+    pub category: Option<PricingCategory>,
+    /// Paid or free, when split by pricing type or tier.
+    pub paid: Option<bool>,
+    /// Messages delivered.
+    pub volume: i64,
+    /// What they cost, in millionths.
+    pub cost_micros: i64,
+}
+
+/// Delivered volume and cost over `[from, until)`, in buckets of `granularity`, split by
+/// `dims`, over the facts `filter` keeps; buckets without deliveries are left out. Sorted by
+/// bucket, then by the dimension values.
+pub fn pricing_points(
+    facts: &[Fact],
+    from: Day,
+    until: Day,
+    granularity: Granularity,
+    dims: Dimensions,
+    filter: &PricingFilter,
+) -> Vec<PricingPoint> {
+    let keep = |f: &Fact| {
+        let paid = f.key.category != PricingCategory::Service;
+        f.key.day >= from
+            && f.key.day < until
+            && filter
+                .phones
+                .as_ref()
+                .is_none_or(|p| p.contains(&f.key.phone_number_id))
+            && filter
+                .countries
+                .as_ref()
+                .is_none_or(|c| c.contains(&f.key.country))
+            && filter
+                .categories
+                .as_ref()
+                .is_none_or(|c| c.contains(&f.key.category))
+            && filter.paid.as_ref().is_none_or(|p| p.contains(&paid))
+            && f.counts.delivered > 0
+    };
+    let mut points: BTreeMap<
+        (
+            Day,
+            Day,
+            Option<Country>,
+            Option<PhoneNumberId>,
+            Option<PricingCategory>,
+            Option<bool>,
+        ),
+        (i64, i64),
+    > = BTreeMap::new();
+    for f in facts.iter().filter(|f| keep(f)) {
+        let (start, end) = match granularity {
+            Granularity::Daily => (f.key.day, f.key.day.next()),
+            Granularity::Monthly => (
+                f.key.day.month_start().max(from),
+                f.key.day.next_month().min(until),
+            ),
+        };
+        let paid = f.key.category != PricingCategory::Service;
+        let key = (
+            start,
+            end,
+            dims.country.then_some(f.key.country),
+            dims.phone.then_some(f.key.phone_number_id),
+            dims.category.then_some(f.key.category),
+            (dims.pricing_type || dims.tier).then_some(paid),
+        );
+        let slot = points.entry(key).or_default();
+        slot.0 += f.counts.delivered;
+        slot.1 += f.counts.cost_micros;
+    }
+    points
+        .into_iter()
+        .map(
+            |((start, end, country, phone, category, paid), (volume, cost_micros))| PricingPoint {
+                start,
+                end,
+                country,
+                phone,
+                category,
+                paid,
+                volume,
+                cost_micros,
+            },
+        )
+        .collect()
 }
 
 /// Whether the step at `index` of `message`'s plan is its first click.
@@ -598,6 +756,110 @@ mod tests {
         assert_eq!(seen, vec![(2, 11, 1), (1, 11, 0), (2, 10, 0), (1, 10, 5)]);
         let cloud = daily_totals(&facts, &[t1], Day(11), Day(12), Route::CloudApi);
         assert_eq!(cloud[0].counts.sent, 7);
+    }
+
+    #[test]
+    fn months_start_on_their_first_day() {
+        // Mid-February goes back to February 1st and on to March 1st; December to January.
+        let day = Day::of(Timestamp::parse("2031-02-03").expect("date"));
+        assert_eq!(
+            day.month_start().start(),
+            Timestamp::parse("2031-02-01").expect("date")
+        );
+        assert_eq!(
+            day.next_month().start(),
+            Timestamp::parse("2031-03-01").expect("date")
+        );
+        let december = Day::of(Timestamp::parse("2030-12-31").expect("date"));
+        assert_eq!(
+            december.next_month().start(),
+            Timestamp::parse("2031-01-01").expect("date")
+        );
+        assert_eq!(Day(0).month_start(), Day(0));
+    }
+
+    #[test]
+    fn pricing_points_split_by_the_dimensions_asked_and_sum_the_rest() {
+        let us: Country = "US".parse().expect("country");
+        let br: Country = "BR".parse().expect("country");
+        let fact = |day: i64, category: PricingCategory, country: Country, delivered: i64| Fact {
+            key: FactKey {
+                waba_id: WabaId::new(3),
+                template_id: Some(TemplateId::new(1)),
+                phone_number_id: PhoneNumberId::new(4),
+                day: Day(day),
+                route: Route::MarketingLite,
+                category,
+                country,
+            },
+            counts: Counts {
+                delivered,
+                cost_micros: delivered * 10,
+                ..Counts::default()
+            },
+        };
+        let facts = [
+            fact(22_314, PricingCategory::MarketingLite, us, 2),
+            fact(22_314, PricingCategory::MarketingLite, br, 1),
+            fact(22_314, PricingCategory::Service, us, 5),
+            fact(22_315, PricingCategory::Marketing, us, 1),
+            fact(22_316, PricingCategory::Utility, us, 0),
+        ];
+        let all = PricingFilter::default();
+        let daily = pricing_points(
+            &facts,
+            Day(22_314),
+            Day(22_317),
+            Granularity::Daily,
+            Dimensions::default(),
+            &all,
+        );
+        let summed: Vec<(i64, i64, i64)> = daily
+            .iter()
+            .map(|p| (p.start.0, p.volume, p.cost_micros))
+            .collect();
+        assert_eq!(
+            summed,
+            vec![(22_314, 8, 80), (22_315, 1, 10)],
+            "days without deliveries are left out"
+        );
+        let by = Dimensions {
+            country: true,
+            category: true,
+            ..Dimensions::default()
+        };
+        let split = pricing_points(
+            &facts,
+            Day(22_314),
+            Day(22_315),
+            Granularity::Daily,
+            by,
+            &all,
+        );
+        assert_eq!(split.len(), 3);
+        assert!(
+            split
+                .iter()
+                .all(|p| p.country.is_some() && p.category.is_some() && p.phone.is_none())
+        );
+        let paid_only = PricingFilter {
+            paid: Some(vec![true]),
+            countries: Some(vec![us]),
+            ..PricingFilter::default()
+        };
+        let monthly = pricing_points(
+            &facts,
+            Day(22_313),
+            Day(22_320),
+            Granularity::Monthly,
+            Dimensions::default(),
+            &paid_only,
+        );
+        assert_eq!(monthly.len(), 1);
+        assert_eq!(
+            (monthly[0].start, monthly[0].end, monthly[0].volume),
+            (Day(22_313), Day(22_320), 3)
+        );
     }
 
     #[test]

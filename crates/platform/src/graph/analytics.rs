@@ -16,8 +16,9 @@ use wamm_wire::GraphError;
 use wamm_wire::ids::TemplateId;
 
 use super::reply::{ApiResult, Reply};
-use super::request::GraphRequest;
+use super::request::Params;
 use super::routes::Ctx;
+use crate::state::AppState;
 
 /// Most templates one call may ask for.
 const MAX_TEMPLATES: usize = 10;
@@ -32,8 +33,8 @@ struct Product {
 }
 
 /// The product `product_type` names.
-fn product(req: &GraphRequest) -> Result<Product, GraphError> {
-    let Some(text) = req.params.str("product_type") else {
+fn product(params: &Params) -> Result<Product, GraphError> {
+    let Some(text) = params.str("product_type") else {
         return Ok(Product {
             route: Route::CloudApi,
             echo: "cloud_api".to_owned(),
@@ -59,8 +60,8 @@ fn product(req: &GraphRequest) -> Result<Product, GraphError> {
 }
 
 /// An instant `start` or `end` names: Unix seconds or a `YYYY-MM-DD` date (midnight UTC).
-fn instant(req: &GraphRequest, name: &str) -> Result<Timestamp, GraphError> {
-    let text = req.params.required(name)?;
+fn instant(params: &Params, name: &str) -> Result<Timestamp, GraphError> {
+    let text = params.required(name)?;
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {
         return seconds
@@ -80,9 +81,9 @@ fn instant(req: &GraphRequest, name: &str) -> Result<Timestamp, GraphError> {
 
 /// The days `start` and `end` cover: `start`'s day, to `end` rounded up to the next midnight
 /// and taken as exclusive, an `end` in the future clamped to the end of today.
-fn days(req: &GraphRequest, now: Timestamp) -> Result<(Day, Day), GraphError> {
-    let start = instant(req, "start")?;
-    let end = instant(req, "end")?;
+fn days(params: &Params, now: Timestamp, lookback_days: i64) -> Result<(Day, Day), GraphError> {
+    let start = instant(params, "start")?;
+    let end = instant(params, "end")?;
     let from = Day::of(start);
     let on_boundary = Day::of(end).start() == end;
     let until = if on_boundary {
@@ -96,17 +97,17 @@ fn days(req: &GraphRequest, now: Timestamp) -> Result<(Day, Day), GraphError> {
             "Param end must be after start",
         ));
     }
-    if from < Day(Day::of(now).0 - LOOKBACK_DAYS) {
+    if from < Day(Day::of(now).0 - lookback_days) {
         return Err(GraphError::invalid_parameter(format!(
-            "Param start must be within the last {LOOKBACK_DAYS} days"
+            "Param start must be within the last {lookback_days} days"
         )));
     }
     Ok((from, until))
 }
 
 /// The metrics `metric_types` asks for; all of them when it is omitted or empty.
-fn metric_types(req: &GraphRequest) -> Result<Vec<MetricType>, GraphError> {
-    let Some(items) = req.params.list("metric_types") else {
+fn metric_types(params: &Params) -> Result<Vec<MetricType>, GraphError> {
+    let Some(items) = params.list("metric_types") else {
         return Ok(MetricType::all());
     };
     let mut wanted = Vec::new();
@@ -124,11 +125,10 @@ fn metric_types(req: &GraphRequest) -> Result<Vec<MetricType>, GraphError> {
 /// The templates `template_ids` names (at most 10); those not of this WABA are left out, as
 /// Meta counts only templates associated with the WABA when asked.
 fn templates<'t>(
-    req: &GraphRequest,
+    params: &Params,
     of_waba: &'t [Template],
 ) -> Result<Vec<&'t Template>, GraphError> {
-    let ids = req
-        .params
+    let ids = params
         .list("template_ids")
         .ok_or_else(|| GraphError::invalid_parameter("The parameter template_ids is required."))?;
     if ids.len() > MAX_TEMPLATES {
@@ -239,7 +239,17 @@ fn per(micros: i64, n: i64) -> f64 {
 
 /// `GET /{waba-id}/template_analytics`.
 pub async fn template_analytics(c: Ctx<'_>, waba: &Waba) -> ApiResult {
-    let Ctx { state, req, .. } = c;
+    let body = template_analytics_of(c.state, waba, &c.req.params).await?;
+    Ok(Reply::json(body).about(waba.id))
+}
+
+/// The answer of `template_analytics` for `params`, as the edge and the WABA's
+/// `template_analytics` field (its modifiers as parameters) both give it.
+pub async fn template_analytics_of(
+    state: &AppState,
+    waba: &Waba,
+    params: &Params,
+) -> ApiResult<Value> {
     let now = state.clock.now();
     if waba.insights_enabled_at.is_none() {
         return Err(GraphError::invalid_parameter(format!(
@@ -252,39 +262,30 @@ pub async fn template_analytics(c: Ctx<'_>, waba: &Waba) -> ApiResult {
         )
         .into());
     }
-    let granularity = req.params.required("granularity")?;
+    let granularity = params.required("granularity")?;
     if !granularity.trim().eq_ignore_ascii_case("DAILY") {
         return Err(GraphError::invalid_parameter(format!(
             "Param granularity must be DAILY, not {granularity}"
         ))
         .into());
     }
-    if req.params.bool("use_waba_timezone")? == Some(true) {
+    if params.bool("use_waba_timezone")? == Some(true) {
         return Err(GraphError::invalid_parameter(
             "use_waba_timezone is not available on this platform yet: days are UTC days",
         )
         .into());
     }
-    let (from, until) = days(req, now)?;
-    let product = product(req)?;
-    let mut wanted = metric_types(req)?;
-    // A business billed through its partner does not see cost.
-    let cost_visible = waba.payment_method;
-    if !cost_visible {
-        if req.params.has("metric_types") && wanted.contains(&MetricType::Cost) {
-            return Err(GraphError::invalid_parameter(
-                "Cost is not available for this WhatsApp Business Account: it is billed through its Solution Partner",
-            )
-            .with_user_message(
-                "Cost not available",
-                "Cost is not available to businesses billed through a Solution Partner.",
-            )
-            .into());
+    let (from, until) = days(params, now, LOOKBACK_DAYS)?;
+    let product = product(params)?;
+    let mut wanted = metric_types(params)?;
+    if !cost_visible(waba) {
+        if params.has("metric_types") && wanted.contains(&MetricType::Cost) {
+            return Err(cost_not_available().into());
         }
         wanted.retain(|m| *m != MetricType::Cost);
     }
     let of_waba = state.store.templates_of(waba.id).await?;
-    let picked = templates(req, &of_waba)?;
+    let picked = templates(params, &of_waba)?;
     let ids: Vec<TemplateId> = picked.iter().map(|t| t.id).collect();
     let facts = state
         .store
@@ -308,9 +309,25 @@ pub async fn template_analytics(c: Ctx<'_>, waba: &Waba) -> ApiResult {
         "data_points": points,
     });
     let cursor = wamm_wire::paging::Cursor::for_key("0");
-    let body = json!({
+    Ok(json!({
         "data": [entry],
         "paging": {"cursors": {"before": cursor.as_str(), "after": cursor.as_str()}},
-    });
-    Ok(Reply::json(body).about(waba.id))
+    }))
+}
+
+/// Whether the WABA's business sees what its messages cost: not when it is billed through its
+/// Solution Partner (it has no payment method of its own).
+const fn cost_visible(waba: &Waba) -> bool {
+    waba.payment_method
+}
+
+/// The refusal of an explicit `COST` to a business that cannot see cost.
+fn cost_not_available() -> GraphError {
+    GraphError::invalid_parameter(
+        "Cost is not available for this WhatsApp Business Account: it is billed through its Solution Partner",
+    )
+    .with_user_message(
+        "Cost not available",
+        "Cost is not available to businesses billed through a Solution Partner.",
+    )
 }

@@ -62,6 +62,17 @@ impl Params {
         Ok(Self(map))
     }
 
+    /// The modifiers of a `fields=` entry as parameters: `template_analytics.start(1).end(2)`
+    /// reads as `start=1&end=2`, so a field and its edge share one parser.
+    pub fn of_modifiers(spec: &wamm_wire::fields::FieldSpec) -> Self {
+        Self(
+            spec.modifiers
+                .iter()
+                .map(|(name, arg)| (name.clone(), Value::String(arg.clone())))
+                .collect(),
+        )
+    }
+
     /// Builds params from pairs.
     #[cfg(test)]
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Self {
