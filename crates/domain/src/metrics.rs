@@ -428,17 +428,8 @@ pub fn pricing_points(
             && filter.paid.as_ref().is_none_or(|p| p.contains(&paid))
             && f.counts.delivered > 0
     };
-    let mut points: BTreeMap<
-        (
-            Day,
-            Day,
-            Option<Country>,
-            Option<PhoneNumberId>,
-            Option<PricingCategory>,
-            Option<bool>,
-        ),
-        (i64, i64),
-    > = BTreeMap::new();
+    // Keyed by the point itself with nothing counted yet; the counts sum beside it.
+    let mut points: BTreeMap<PricingPoint, (i64, i64)> = BTreeMap::new();
     for f in facts.iter().filter(|f| keep(f)) {
         let (start, end) = match granularity {
             Granularity::Daily => (f.key.day, f.key.day.next()),
@@ -448,32 +439,27 @@ pub fn pricing_points(
             ),
         };
         let paid = f.key.category != PricingCategory::Service;
-        let key = (
+        let key = PricingPoint {
             start,
             end,
-            dims.country.then_some(f.key.country),
-            dims.phone.then_some(f.key.phone_number_id),
-            dims.category.then_some(f.key.category),
-            (dims.pricing_type || dims.tier).then_some(paid),
-        );
+            country: dims.country.then_some(f.key.country),
+            phone: dims.phone.then_some(f.key.phone_number_id),
+            category: dims.category.then_some(f.key.category),
+            paid: (dims.pricing_type || dims.tier).then_some(paid),
+            volume: 0,
+            cost_micros: 0,
+        };
         let slot = points.entry(key).or_default();
         slot.0 += f.counts.delivered;
         slot.1 += f.counts.cost_micros;
     }
     points
         .into_iter()
-        .map(
-            |((start, end, country, phone, category, paid), (volume, cost_micros))| PricingPoint {
-                start,
-                end,
-                country,
-                phone,
-                category,
-                paid,
-                volume,
-                cost_micros,
-            },
-        )
+        .map(|(point, (volume, cost_micros))| PricingPoint {
+            volume,
+            cost_micros,
+            ..point
+        })
         .collect()
 }
 

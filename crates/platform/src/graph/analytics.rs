@@ -1,5 +1,7 @@
-//! `GET /{waba-id}/template_analytics`: per template and per day, what its messages did (sent,
-//! delivered, read, button clicks) and cost, summed from the facts each message step committed.
+//! `GET /{waba-id}/template_analytics` (and the WABA's `template_analytics` field): per template
+//! and per day, what its messages did (sent, delivered, read, button clicks) and cost; and the
+//! WABA's `pricing_analytics` field: delivered volume and cost per day or month, by country,
+//! number, pricing category and type. Both are sums of the facts each message step committed.
 //!
 //! Parameters as Meta's analytics page documents them: `start` and `end` (Unix seconds or
 //! `YYYY-MM-DD`), `granularity` (`DAILY` only), `template_ids` (at most 10), `metric_types`
@@ -8,9 +10,12 @@
 //! insights on the WABA.
 
 use serde_json::{Map, Value, json};
-use wamm_domain::metrics::{self, DailyTotal, Day, MetricType};
+use wamm_domain::country::Country;
+use wamm_domain::metrics::{
+    self, DailyTotal, Day, Dimensions, Granularity, MetricType, PricingCategory, PricingFilter,
+};
 use wamm_domain::sending::Route;
-use wamm_domain::{Template, Timestamp, Waba};
+use wamm_domain::{PhoneNumber, Template, Timestamp, Waba, phone_digits};
 use wamm_store::FactQuery;
 use wamm_wire::GraphError;
 use wamm_wire::ids::TemplateId;
@@ -330,4 +335,219 @@ fn cost_not_available() -> GraphError {
         "Cost not available",
         "Cost is not available to businesses billed through a Solution Partner.",
     )
+}
+
+/// How far back pricing analytics reach, in days (a year since 2025-12-01).
+const PRICING_LOOKBACK_DAYS: i64 = 365;
+
+/// A list parameter's items, upper-cased; `None` when it is absent or empty.
+fn upper_list(params: &Params, name: &str) -> Option<Vec<String>> {
+    params
+        .list(name)
+        .map(|items| items.into_iter().map(|i| i.to_ascii_uppercase()).collect())
+}
+
+/// The dimensions `dimensions` names.
+fn dimensions(params: &Params) -> Result<Dimensions, GraphError> {
+    let mut dims = Dimensions::default();
+    // Meta's own examples quote a comma list inside one element (`["COUNTRY,PHONE"]`).
+    let items = upper_list(params, "dimensions").unwrap_or_default();
+    for item in items.iter().flat_map(|i| i.split(',')).map(str::trim) {
+        match item {
+            "COUNTRY" => dims.country = true,
+            "PHONE" => dims.phone = true,
+            "PRICING_CATEGORY" => dims.category = true,
+            "PRICING_TYPE" => dims.pricing_type = true,
+            "TIER" => dims.tier = true,
+            "" => {}
+            other => {
+                return Err(GraphError::invalid_parameter(format!(
+                    "Param dimensions has an invalid value {other}"
+                )));
+            }
+        }
+    }
+    Ok(dims)
+}
+
+/// The pricing category `text` names (`MARKETING_LITE`, `MARKETING`, …).
+fn pricing_category(text: &str) -> Result<PricingCategory, GraphError> {
+    PricingCategory::parse(&text.to_ascii_lowercase()).ok_or_else(|| {
+        GraphError::invalid_parameter(format!(
+            "Param pricing_categories has an invalid value {text}"
+        ))
+    })
+}
+
+/// What `phone_numbers`, `country_codes`, `pricing_categories` and `pricing_types` keep.
+fn pricing_filter(params: &Params, phones: &[PhoneNumber]) -> Result<PricingFilter, GraphError> {
+    let numbers = params.list("phone_numbers").map(|items| {
+        // Meta names numbers by their digits; an ID of the WABA's numbers is taken too.
+        phones
+            .iter()
+            .filter(|p| {
+                let digits = phone_digits(&p.display_phone_number);
+                items.iter().any(|i| {
+                    let i = i.trim_start_matches('+');
+                    i == digits || i == p.id.to_string()
+                })
+            })
+            .map(|p| p.id)
+            .collect()
+    });
+    let countries = upper_list(params, "country_codes")
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| {
+                    c.parse::<Country>().map_err(|_| {
+                        GraphError::invalid_parameter(format!(
+                            "Param country_codes has an invalid value {c}"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let categories = upper_list(params, "pricing_categories")
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| pricing_category(c))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let paid = upper_list(params, "pricing_types")
+        .map(|items| {
+            items
+                .iter()
+                .map(|t| match t.as_str() {
+                    "REGULAR" => Ok(true),
+                    "FREE_CUSTOMER_SERVICE"
+                    | "FREE_ENTRY_POINT"
+                    | "FREE_GROUP_CUSTOMER_SERVICE" => Ok(false),
+                    other => Err(GraphError::invalid_parameter(format!(
+                        "Param pricing_types has an invalid value {other}"
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    Ok(PricingFilter {
+        phones: numbers,
+        countries,
+        categories,
+        paid,
+    })
+}
+
+/// The answer of the WABA's `pricing_analytics` field for its modifiers: delivered volume and
+/// cost per day or month, split by the dimensions asked.
+pub async fn pricing_analytics_of(
+    state: &AppState,
+    waba: &Waba,
+    params: &Params,
+) -> ApiResult<Value> {
+    let now = state.clock.now();
+    let granularity = match params
+        .required("granularity")?
+        .trim()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "DAILY" => Granularity::Daily,
+        "MONTHLY" => Granularity::Monthly,
+        "HALF_HOUR" => {
+            return Err(GraphError::invalid_parameter(
+                "granularity HALF_HOUR is not available on this platform: facts are kept by day",
+            )
+            .into());
+        }
+        other => {
+            return Err(GraphError::invalid_parameter(format!(
+                "Param granularity must be one of {{DAILY, MONTHLY, HALF_HOUR}}, not {other}"
+            ))
+            .into());
+        }
+    };
+    let (from, until) = days(params, now, PRICING_LOOKBACK_DAYS)?;
+    let dims = dimensions(params)?;
+    let mut volume = true;
+    let mut cost = cost_visible(waba);
+    if let Some(metrics) = upper_list(params, "metric_types") {
+        volume = metrics.iter().any(|m| m == "VOLUME");
+        let asks_cost = metrics.iter().any(|m| m == "COST");
+        if let Some(bad) = metrics
+            .iter()
+            .find(|m| !matches!(m.as_str(), "VOLUME" | "COST"))
+        {
+            return Err(GraphError::invalid_parameter(format!(
+                "Param metric_types has an invalid value {bad}"
+            ))
+            .into());
+        }
+        if asks_cost && !cost {
+            return Err(cost_not_available().into());
+        }
+        cost = asks_cost;
+    }
+    let phones = state.store.phone_numbers_of(waba.id).await?;
+    let filter = pricing_filter(params, &phones)?;
+    let facts = state
+        .store
+        .facts(&FactQuery {
+            waba_id: waba.id,
+            from,
+            until,
+            templates: None,
+        })
+        .await?;
+    let points: Vec<Value> =
+        metrics::pricing_points(&facts, from, until, granularity, dims, &filter)
+            .iter()
+            .map(|p| {
+                let mut point = Map::new();
+                point.insert("start".into(), json!(p.start.start().unix_seconds()));
+                point.insert("end".into(), json!(p.end.start().unix_seconds()));
+                if let Some(country) = p.country {
+                    point.insert("country".into(), json!(country.to_string()));
+                }
+                if let Some(phone) = p.phone {
+                    let digits = phones
+                        .iter()
+                        .find(|n| n.id == phone)
+                        .map(|n| phone_digits(&n.display_phone_number))
+                        .unwrap_or_default();
+                    point.insert("phone_number".into(), json!(digits));
+                }
+                if let Some(paid) = p.paid {
+                    // wamm has one volume tier; a free message has none.
+                    if dims.tier && paid {
+                        point.insert("tier".into(), json!("0:MAX"));
+                    }
+                    if dims.pricing_type {
+                        let kind = if paid {
+                            "REGULAR"
+                        } else {
+                            "FREE_CUSTOMER_SERVICE"
+                        };
+                        point.insert("pricing_type".into(), json!(kind));
+                    }
+                }
+                if let Some(category) = p.category {
+                    point.insert(
+                        "pricing_category".into(),
+                        json!(category.as_str().to_ascii_uppercase()),
+                    );
+                }
+                if volume {
+                    point.insert("volume".into(), json!(p.volume));
+                }
+                if cost {
+                    point.insert("cost".into(), json!(metrics::from_micros(p.cost_micros)));
+                }
+                Value::Object(point)
+            })
+            .collect();
+    Ok(json!({ "data": [{ "data_points": points }] }))
 }

@@ -19,6 +19,10 @@ pub enum Render {
     Derived,
     /// wamm holds no state for it, so it is omitted, as Graph omits a field with no value.
     Omitted,
+    /// Computed from state on request, with its modifiers as parameters
+    /// (`template_analytics.start(…).end(…)`): asked for without the parameters it needs, it is
+    /// refused as its edge is.
+    Query,
 }
 
 /// Where Meta documents a field.
@@ -91,7 +95,7 @@ const fn needs(mut def: FieldDef, permission: Permission) -> FieldDef {
     def
 }
 
-use Render::{Derived, Omitted, State};
+use Render::{Derived, Omitted, Query, State};
 use Source::{Page, Spec};
 
 const WABA_PAGE: Source =
@@ -111,6 +115,8 @@ const MESSAGING_LIMITS: Source = Page(
 );
 /// pywa, the real-client suite's pinned Python client.
 const PYWA: Source = Source::Client("pywa 4.5.0");
+const ANALYTICS_PAGE: Source =
+    Page("https://developers.facebook.com/documentation/business-messaging/whatsapp/analytics");
 const HEALTH_STATUS: Source = Page(
     "https://developers.facebook.com/documentation/business-messaging/whatsapp/support/health-status",
 );
@@ -171,6 +177,10 @@ pub const WABA: NodeType = NodeType {
         field("schedules", Omitted, Spec),
         field("dcc_config", Omitted, Spec),
         field("analytics", Omitted, WABA_PAGE),
+        field("template_analytics", Query, ANALYTICS_PAGE),
+        field("pricing_analytics", Query, ANALYTICS_PAGE),
+        field("conversation_analytics", Omitted, ANALYTICS_PAGE),
+        field("template_group_analytics", Omitted, ANALYTICS_PAGE),
         field("auth_international_rate_eligibility", Omitted, WABA_PAGE),
         field("creation_time", Omitted, WABA_PAGE),
         field("health_status", Omitted, HEALTH_STATUS),
@@ -664,7 +674,12 @@ pub(crate) fn assert_builder_agrees(node: &super::render::Node) {
             t.name
         );
     }
-    for f in t.fields.iter().filter(|f| f.render != Omitted) {
+    // A query field is supplied only when asked for.
+    for f in t
+        .fields
+        .iter()
+        .filter(|f| !matches!(f.render, Omitted | Query))
+    {
         assert!(
             supplied.contains(&f.name),
             "{}.{} is catalogued as rendered but not supplied",

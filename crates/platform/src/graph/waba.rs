@@ -9,6 +9,7 @@ use super::auth::Caller;
 use super::catalogue;
 use super::render::Node;
 use super::reply::{ApiResult, Reply};
+use super::request::Params;
 use super::routes::Ctx;
 use super::{phone, template};
 use crate::state::AppState;
@@ -94,7 +95,25 @@ pub async fn node(
     } else {
         None
     };
+    // The analytics fields take their parameters as modifiers
+    // (`template_analytics.start(…).end(…)`), and answer as their edges do.
+    let template_analytics = match sel.and_then(|s| s.get("template_analytics")) {
+        Some(spec) => Some(
+            super::analytics::template_analytics_of(state, waba, &Params::of_modifiers(spec))
+                .await?,
+        ),
+        None => None,
+    };
+    let pricing_analytics = match sel.and_then(|s| s.get("pricing_analytics")) {
+        Some(spec) => Some(
+            super::analytics::pricing_analytics_of(state, waba, &Params::of_modifiers(spec))
+                .await?,
+        ),
+        None => None,
+    };
     Ok(Node::of(&catalogue::WABA)
+        .maybe("template_analytics", template_analytics)
+        .maybe("pricing_analytics", pricing_analytics)
         .value("id", waba.id.to_string())
         .value("name", waba.name.clone())
         .value("currency", waba.currency.clone())

@@ -360,8 +360,77 @@ async fn bad_questions_are_refused(backend: Backend) {
     p.finish().await;
 }
 
+async fn analytics_fields_of_the_waba_answer_as_their_edges(backend: Backend) {
+    let p = TestPlatform::start_with(
+        backend,
+        wamm_platform::PlatformConfig::default(),
+        Some(&world()),
+    )
+    .await;
+    a_day_of_sends(&p).await;
+    // The field form of template analytics answers what the edge answers.
+    let edge = analytics(&p, "8100", &format!("{DAY}&template_ids=[5100]&{MM}"))
+        .await
+        .ok()
+        .clone();
+    let r = p
+        .get(
+            "/v23.0/8100?fields=template_analytics.start(1927843200).end(1927929600).granularity(DAILY).template_ids([\"5100\"]).product_type(MARKETING_MESSAGES_API_FOR_WHATSAPP)",
+            BSP,
+        )
+        .await;
+    assert_eq!(r.ok()["template_analytics"], edge, "{}", r.text);
+    assert_eq!(r.ok()["id"], "8100");
+    // Pricing analytics: the four MM API deliveries and the Cloud API one, by category, type,
+    // tier and country; then summed over everything.
+    let r = p
+        .get(
+            "/v23.0/8100?fields=pricing_analytics.start(1927843200).end(1927929600).granularity(DAILY).dimensions(PRICING_CATEGORY,PRICING_TYPE,TIER,COUNTRY)",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        r.ok()["pricing_analytics"],
+        json!({"data": [{"data_points": [
+            {"start": 1_927_843_200, "end": 1_927_929_600, "country": "US", "tier": "0:MAX",
+             "pricing_type": "REGULAR", "pricing_category": "MARKETING_LITE", "volume": 4, "cost": 0.1},
+            {"start": 1_927_843_200, "end": 1_927_929_600, "country": "US", "tier": "0:MAX",
+             "pricing_type": "REGULAR", "pricing_category": "MARKETING", "volume": 1, "cost": 0.025},
+        ]}]}),
+        "{}",
+        r.text
+    );
+    let r = p
+        .get(
+            "/v23.0/8100?fields=pricing_analytics.start(1927843200).end(1927929600).granularity(MONTHLY).metric_types([\"VOLUME\"]).phone_numbers([\"551140000001\"])",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        r.ok()["pricing_analytics"]["data"][0]["data_points"],
+        json!([{"start": 1_927_843_200, "end": 1_927_929_600, "volume": 5}]),
+        "{}",
+        r.text
+    );
+    // Refusals travel with the field.
+    p.get(
+        "/v23.0/8100?fields=pricing_analytics.start(1927843200).end(1927929600).granularity(WEEKLY)",
+        BSP,
+    )
+    .await
+    .graph_error(400, 100, None);
+    p.get(
+        "/v23.0/8102?fields=pricing_analytics.start(1927843200).end(1927929600).granularity(DAILY).metric_types([COST])",
+        BSP,
+    )
+    .await
+    .graph_error(400, 100, None);
+    p.finish().await;
+}
+
 crate::on_both_backends!(
     sends_add_up_per_template_and_day,
     insights_are_confirmed_once_and_for_good,
     bad_questions_are_refused,
+    analytics_fields_of_the_waba_answer_as_their_edges,
 );
