@@ -16,9 +16,10 @@ use crate::error::ClientError;
 use crate::retry::Replay;
 use crate::types::{
     AccessToken, Business, CreatedTemplate, DebugTokenEnvelope, FilterClause, MessageTemplate,
-    NewTemplate, OnboardResponse, PhoneNumber, RegisterRequest, SendRequest, SendResponse,
-    SubscribeRequest, SubscribeResponse, SubscribedApp, Success, SystemUserTokenRequest, TokenInfo,
-    Waba, WabaQuery,
+    NewTemplate, OnboardResponse, PhoneNumber, PricingAnalyticsQuery, PricingDataPoint,
+    RegisterRequest, SendRequest, SendResponse, SubscribeRequest, SubscribeResponse, SubscribedApp,
+    Success, SystemUserTokenRequest, TemplateAnalytics, TemplateAnalyticsQuery, TokenInfo, Waba,
+    WabaQuery,
 };
 
 /// The `fields` of a business portfolio that [`Business`] reads.
@@ -379,5 +380,74 @@ impl GraphClient {
             .json(to_json(message)?)
             .replay(Replay::IfNotAccepted);
         self.call(&call).await
+    }
+
+    // ---- Metrics ---------------------------------------------------------------------------
+
+    /// `POST /{waba-id}` with `is_enabled_for_insights=true`: confirms template insights for
+    /// the WABA. Meta cannot undo it; confirming again changes nothing, so it is repeatable.
+    pub async fn enable_template_insights(&self, waba: WabaId) -> Result<(), ClientError> {
+        let call = GraphCall::post(&waba.to_string())
+            .json(json!({"is_enabled_for_insights": true}))
+            .replay(Replay::Idempotent);
+        let _: Value = self.call(&call).await?;
+        Ok(())
+    }
+
+    /// `GET /{waba-id}/template_analytics`: per template and day, what its sends did and cost.
+    pub async fn template_analytics(
+        &self,
+        waba: WabaId,
+        query: &TemplateAnalyticsQuery,
+    ) -> Result<TemplateAnalytics, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            data: Vec<TemplateAnalytics>,
+        }
+        let params = query.params();
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer: Answer = self
+            .get(&format!("{waba}/template_analytics"), &pairs)
+            .await?;
+        Ok(answer.data.into_iter().next().unwrap_or(TemplateAnalytics {
+            granularity: "DAILY".to_owned(),
+            product_type: String::new(),
+            data_points: Vec::new(),
+        }))
+    }
+
+    /// The WABA's `pricing_analytics` field: delivered volume and cost per day or month.
+    pub async fn pricing_analytics(
+        &self,
+        waba: WabaId,
+        query: &PricingAnalyticsQuery,
+    ) -> Result<Vec<PricingDataPoint>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            #[serde(default)]
+            data_points: Vec<PricingDataPoint>,
+        }
+        #[derive(serde::Deserialize, Default)]
+        struct Field {
+            #[serde(default)]
+            data: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            pricing_analytics: Option<Field>,
+        }
+        let field = query.field();
+        let answer: Answer = self
+            .get(&waba.to_string(), &[("fields", field.as_str())])
+            .await?;
+        Ok(answer
+            .pricing_analytics
+            .unwrap_or_default()
+            .data
+            .into_iter()
+            .flat_map(|e| e.data_points)
+            .collect())
     }
 }

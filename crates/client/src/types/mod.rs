@@ -11,6 +11,7 @@
 
 mod accounts;
 mod messages;
+mod metrics;
 mod onboarding;
 mod tokens;
 
@@ -22,6 +23,10 @@ pub use accounts::{
 pub use messages::{
     Language, MessageStatus, ProductPolicy, SendRequest, SendResponse, SendTemplate, SentContact,
     SentMessage, TemplateComponent, TextBody,
+};
+pub use metrics::{
+    ButtonClicks, CostItem, PricingAnalyticsQuery, PricingDataPoint, Product, TemplateAnalytics,
+    TemplateAnalyticsQuery, TemplateDataPoint,
 };
 pub use onboarding::{
     Business, FilterClause, FilterOp, OnboardResponse, OnboardingStatus, PhoneNumbers, TermsStatus,

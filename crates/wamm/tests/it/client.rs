@@ -1,7 +1,9 @@
 //! The partner's view: our Graph client against a platform holding the demo world.
 
 use serde_json::json;
-use wamm_client::{GraphClient, NewTemplate};
+use wamm_client::{
+    GraphClient, NewTemplate, PricingAnalyticsQuery, Product, TemplateAnalyticsQuery,
+};
 use wamm_domain::Permission;
 use wamm_platform::PlatformConfig;
 use wamm_wire::ids::{BusinessId, WabaId};
@@ -156,5 +158,133 @@ async fn app_tokens_and_debug_token_through_the_client() {
         unauthenticated.graph().map(|e| (e.status, e.code())),
         Some((401, 104))
     );
+    d.running.stop().await;
+}
+
+/// A partner reads its client's template and pricing analytics through the client: a utility
+/// template sent through Cloud API, delivered and read on the platform clock, counted and
+/// priced at the default rate card's US utility rate.
+#[tokio::test]
+async fn a_partner_reads_template_and_pricing_analytics() {
+    let d = demo().await;
+    let base = d.running.base_url();
+    let graph = GraphClient::new(base.clone())
+        .token(&d.token)
+        .app_secret(&d.app_secret);
+    let wabas = graph
+        .client_wabas(d.partner, "id,name", &[])
+        .await
+        .expect("list");
+    let waba: WabaId = wabas
+        .iter()
+        .find(|w| w["name"] == "Jasper's Bakery")
+        .and_then(|w| w["id"].as_str())
+        .and_then(|id| id.parse().ok())
+        .expect("the bakery's WABA");
+    let template = graph
+        .list_templates(waba)
+        .await
+        .expect("templates")
+        .into_iter()
+        .find(|t| t.name == "order_update")
+        .expect("order_update");
+    let phone = graph
+        .list_phone_numbers(waba)
+        .await
+        .expect("numbers")
+        .into_iter()
+        .next()
+        .expect("a number");
+    let http = reqwest::Client::new();
+    let control =
+        |body: serde_json::Value| http.post(format!("{base}/_wamm/clock")).json(&body).send();
+    control(json!({"set": "2031-02-03T10:00:00Z", "freeze": true}))
+        .await
+        .expect("clock set");
+    let sent = http
+        .post(format!("{base}/v23.0/{}/messages", phone.id))
+        .bearer_auth(&d.token)
+        .query(&[(
+            "appsecret_proof",
+            wamm_wire::proof::appsecret_proof(&d.app_secret, &d.token),
+        )])
+        .json(
+            &json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": "15550990005", "type": "template",
+            "template": {"name": "order_update", "language": {"code": "en_US"},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": "#7"}]}]}}),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        sent.status(),
+        200,
+        "{}",
+        sent.text().await.unwrap_or_default()
+    );
+    control(json!({"advance_seconds": 60}))
+        .await
+        .expect("clock moved");
+    // The bakery confirmed template insights in the demo; confirming again changes nothing.
+    graph
+        .enable_template_insights(waba)
+        .await
+        .expect("insights confirmed");
+    let query = TemplateAnalyticsQuery {
+        start: 1_927_843_200,
+        end: 1_927_929_600,
+        template_ids: vec![template.id],
+        metric_types: Vec::new(),
+        product: Product::CloudApi,
+    };
+    let mut point = None;
+    for _ in 0..200 {
+        let answer = graph
+            .template_analytics(waba, &query)
+            .await
+            .expect("template analytics");
+        assert_eq!(answer.product_type, "cloud_api");
+        let p = answer.data_points.first().expect("one point").clone();
+        if p.read == Some(1) {
+            point = Some(p);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let point = point.expect("the send was read");
+    assert_eq!(point.template_id, template.id);
+    assert_eq!((point.sent, point.delivered), (Some(1), Some(1)));
+    assert_eq!(point.clicks("url_button"), 0);
+    assert_eq!(point.cost("amount_spent"), Some(0.004));
+    assert_eq!(point.cost("cost_per_delivered"), Some(0.004));
+    // MM API sends are counted apart: none here.
+    let mm = graph
+        .template_analytics(
+            waba,
+            &TemplateAnalyticsQuery {
+                product: Product::MarketingMessages,
+                ..query.clone()
+            },
+        )
+        .await
+        .expect("MM analytics");
+    assert_eq!(mm.data_points[0].sent, Some(0));
+    let pricing = graph
+        .pricing_analytics(
+            waba,
+            &PricingAnalyticsQuery {
+                start: 1_927_843_200,
+                end: 1_927_929_600,
+                granularity: "DAILY".into(),
+                dimensions: vec!["PRICING_CATEGORY".into(), "COUNTRY".into()],
+            },
+        )
+        .await
+        .expect("pricing analytics");
+    assert_eq!(pricing.len(), 1, "{pricing:?}");
+    assert_eq!(pricing[0].pricing_category.as_deref(), Some("UTILITY"));
+    assert_eq!(pricing[0].country.as_deref(), Some("US"));
+    assert_eq!((pricing[0].volume, pricing[0].cost), (Some(1), Some(0.004)));
     d.running.stop().await;
 }
