@@ -2,12 +2,14 @@
 //! platform, with the client's retries and `appsecret_proof`.
 
 use wamm_client::{
-    ClientError, GraphClient, RegisterRequest, SendRequest, SendTemplate, SubscribeRequest,
-    TemplateComponent, Waba, WabaQuery,
+    ClientError, GraphClient, Product as AnalyticsProduct, RegisterRequest, SendRequest,
+    SendTemplate, SubscribeRequest, TemplateAnalyticsQuery, TemplateComponent, Waba, WabaQuery,
 };
 use wamm_wire::ids::BusinessId;
 
-use crate::graph::{Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use crate::graph::{
+    Endpoint, GraphFailure, IntentOutcome, PartnerGraph, Product, RemoteWaba, TemplateDay,
+};
 use crate::send::SendOrder;
 use crate::stage::{BusinessStatus, WabaStatus};
 use crate::vault::Secret;
@@ -229,6 +231,57 @@ impl PartnerGraph for ClientGraph {
             .find(|t| t.name == name && t.language.as_deref() == Some(language))
             .and_then(|t| t.category)
             .map(|c| c.as_str().to_owned()))
+    }
+
+    async fn template_metrics(
+        &self,
+        token: Option<&Secret>,
+        waba: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<TemplateDay>, GraphFailure> {
+        let client = self.acting(token);
+        let id = typed(waba)?;
+        let templates = client.list_templates(id).await.map_err(|e| failure(&e))?;
+        let names: std::collections::HashMap<_, _> =
+            templates.iter().map(|t| (t.id, t.name.clone())).collect();
+        let ids: Vec<_> = templates.iter().map(|t| t.id).collect();
+        let mut days = Vec::new();
+        // Template analytics take at most 10 templates a call.
+        for chunk in ids.chunks(10) {
+            for (product, asked) in [
+                (
+                    Product::MarketingMessages,
+                    AnalyticsProduct::MarketingMessages,
+                ),
+                (Product::CloudApi, AnalyticsProduct::CloudApi),
+            ] {
+                let query = TemplateAnalyticsQuery {
+                    start,
+                    end,
+                    template_ids: chunk.to_vec(),
+                    metric_types: Vec::new(),
+                    product: asked,
+                };
+                let answer = client
+                    .template_analytics(id, &query)
+                    .await
+                    .map_err(|e| failure(&e))?;
+                days.extend(answer.data_points.into_iter().map(|p| TemplateDay {
+                    waba_id: waba.to_owned(),
+                    template_id: p.template_id.to_string(),
+                    template_name: names.get(&p.template_id).cloned().unwrap_or_default(),
+                    day: p.start,
+                    product,
+                    sent: p.sent.unwrap_or_default(),
+                    delivered: p.delivered.unwrap_or_default(),
+                    read: p.read.unwrap_or_default(),
+                    clicked: p.clicks("url_button"),
+                    cost: p.cost("amount_spent"),
+                }));
+            }
+        }
+        Ok(days)
     }
 
     async fn send_template(

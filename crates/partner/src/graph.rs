@@ -67,6 +67,53 @@ impl Endpoint {
     }
 }
 
+/// Which sends a metric counts.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Product {
+    /// Sends through MM API.
+    MarketingMessages,
+    /// Sends through Cloud API.
+    CloudApi,
+}
+
+impl Product {
+    /// How the store and the CLI write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MarketingMessages => "marketing_messages",
+            Self::CloudApi => "cloud_api",
+        }
+    }
+}
+
+/// One template's metrics on one UTC day, for one product, as template analytics report them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TemplateDay {
+    /// The WABA.
+    pub waba_id: String,
+    /// The template.
+    pub template_id: String,
+    /// Its name.
+    pub template_name: String,
+    /// The day's start, Unix seconds.
+    pub day: i64,
+    /// Which sends.
+    pub product: Product,
+    /// Messages sent.
+    pub sent: i64,
+    /// Messages delivered.
+    pub delivered: i64,
+    /// Messages read.
+    pub read: i64,
+    /// URL button clicks.
+    pub clicked: i64,
+    /// What the day's deliveries cost, when the business may see it.
+    pub cost: Option<f64>,
+}
+
 /// The Graph calls the orchestrator makes.
 #[async_trait::async_trait]
 pub trait PartnerGraph: Send + Sync {
@@ -95,6 +142,16 @@ pub trait PartnerGraph: Send + Sync {
     async fn subscribe(&self, token: &Secret, waba: &str) -> Result<(), GraphFailure>;
     /// Registers `phone` on Cloud API with a two-step verification `pin`.
     async fn register(&self, token: &Secret, phone: &str, pin: &str) -> Result<(), GraphFailure>;
+    /// Template analytics of every template of `waba`, MM API and Cloud API, per UTC day from
+    /// `start` to `end` (Unix seconds), read with the business `token` or the partner's own
+    /// credentials when there is none.
+    async fn template_metrics(
+        &self,
+        token: Option<&Secret>,
+        waba: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<TemplateDay>, GraphFailure>;
     /// Sends `message` from `phone` with the business `token`, or the partner's own
     /// credentials when there is none; returns the `wamid`.
     async fn send_template(

@@ -10,6 +10,8 @@
 //!   page.
 //! - [`graph`]: the Graph calls the orchestrator makes, as a port; [`orchestrate`]: its moves;
 //!   [`client_graph`]: the port over `wamm-client`, for real Graph or a wamm platform.
+//! - [`metrics`]: each client's template analytics, synced from Graph into the store, and the
+//!   per-template totals a partner reads.
 //! - [`webhooks`]: what each verified webhook moves; [`send`]: sends for the partner's
 //!   customers, routed by template category and onboarding status; [`signup`]: a new client
 //!   through Embedded Signup.
@@ -17,6 +19,7 @@
 pub mod client_graph;
 pub mod funnel;
 pub mod graph;
+pub mod metrics;
 pub mod orchestrate;
 pub mod send;
 pub mod signup;

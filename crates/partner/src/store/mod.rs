@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::graph::TemplateDay;
 use crate::stage::{BusinessStatus, Request, WabaStatus};
 
 use postgres::PgPartnerStore;
@@ -29,6 +30,9 @@ pub enum StoreError {
     /// A stored document does not decode.
     #[error("stored document: {0}")]
     Document(#[from] serde_json::Error),
+    /// A stored column holds a value no version of this crate writes.
+    #[error("stored value: {0}")]
+    Invalid(String),
     /// The URL names no supported database (the URL is not repeated: it may hold a password).
     #[error("unsupported database URL: use sqlite:… or postgres://…")]
     Url,
@@ -164,6 +168,16 @@ pub trait PartnerStore: Send + Sync + std::fmt::Debug {
         name: &str,
         language: &str,
     ) -> Result<Option<String>, StoreError>;
+    /// Stores synced template analytics, replacing what the same WABA, template, day and
+    /// product held.
+    async fn put_template_days(&self, days: &[TemplateDay]) -> Result<(), StoreError>;
+    /// Synced template analytics from day `since` (Unix seconds) on, of one client business's
+    /// WABAs or of all, by WABA, template, day and product.
+    async fn template_days(
+        &self,
+        business: Option<&str>,
+        since: i64,
+    ) -> Result<Vec<TemplateDay>, StoreError>;
 }
 
 /// Opens `sqlite:…` (created if missing) or `postgres://…` and migrates it.

@@ -2,6 +2,8 @@
 //! the [`PartnerStore`](super::PartnerStore) implementation, expanded per backend by
 //! [`impl_partner_store!`].
 
+use crate::graph::{Product, TemplateDay};
+
 /// Upserts and updates.
 pub(super) const PUT_BUSINESS: &str = "INSERT INTO businesses (id, doc) VALUES ($1, $2) \
     ON CONFLICT (id) DO UPDATE SET doc = excluded.doc";
@@ -21,6 +23,13 @@ pub(super) const ADVANCE_MESSAGE: &str = "UPDATE messages SET status = $2 WHERE 
 pub(super) const SET_CATEGORY: &str = "INSERT INTO template_categories \
     (waba_id, name, language, category) VALUES ($1, $2, $3, $4) \
     ON CONFLICT (waba_id, name, language) DO UPDATE SET category = excluded.category";
+pub(super) const PUT_TEMPLATE_DAY: &str = "INSERT INTO template_metrics (waba_id, \
+    template_id, day, product, template_name, sent, delivered, read, clicked, cost) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    ON CONFLICT (waba_id, template_id, day, product) DO UPDATE SET \
+    template_name = excluded.template_name, sent = excluded.sent, \
+    delivered = excluded.delivered, read = excluded.read, clicked = excluded.clicked, \
+    cost = excluded.cost";
 
 /// Reads.
 pub(super) const BUSINESS: &str = "SELECT doc, request FROM businesses WHERE id = $1";
@@ -34,6 +43,53 @@ pub(super) const MESSAGE_COUNTS: &str = "SELECT waba_id, status, COUNT(*) FROM m
     GROUP BY waba_id, status ORDER BY waba_id, status";
 pub(super) const CATEGORY: &str = "SELECT category FROM template_categories \
     WHERE waba_id = $1 AND name = $2 AND language = $3";
+/// `$1` is a business ID or NULL for every business.
+pub(super) const TEMPLATE_DAYS: &str = "SELECT m.waba_id, m.template_id, m.template_name, \
+    m.day, m.product, m.sent, m.delivered, m.read, m.clicked, m.cost \
+    FROM template_metrics m JOIN wabas w ON w.id = m.waba_id \
+    WHERE ($1 IS NULL OR w.business_id = $1) AND m.day >= $2 \
+    ORDER BY m.waba_id, m.template_id, m.day, m.product";
+
+/// A template day row: WABA, template, name, day, product, the four counts and the cost.
+pub(super) type TemplateDayRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<f64>,
+);
+
+/// A template day from its row.
+pub(super) fn template_day_of(row: TemplateDayRow) -> Result<TemplateDay, super::StoreError> {
+    let (waba_id, template_id, template_name, day, product, sent, delivered, read, clicked, cost) =
+        row;
+    let product = match product.as_str() {
+        "marketing_messages" => Product::MarketingMessages,
+        "cloud_api" => Product::CloudApi,
+        other => {
+            return Err(super::StoreError::Invalid(format!(
+                "template_metrics product '{other}'"
+            )));
+        }
+    };
+    Ok(TemplateDay {
+        waba_id,
+        template_id,
+        template_name,
+        day,
+        product,
+        sent,
+        delivered,
+        read,
+        clicked,
+        cost,
+    })
+}
 
 /// A business from its document and its request column.
 pub(super) fn business_of(
@@ -263,6 +319,44 @@ macro_rules! impl_partner_store {
                     .bind(language)
                     .fetch_optional(&self.pool)
                     .await?)
+            }
+
+            async fn put_template_days(
+                &self,
+                days: &[$crate::graph::TemplateDay],
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for d in days {
+                    sqlx::query(super::sql::PUT_TEMPLATE_DAY)
+                        .bind(&d.waba_id)
+                        .bind(&d.template_id)
+                        .bind(d.day)
+                        .bind(d.product.as_str())
+                        .bind(&d.template_name)
+                        .bind(d.sent)
+                        .bind(d.delivered)
+                        .bind(d.read)
+                        .bind(d.clicked)
+                        .bind(d.cost)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn template_days(
+                &self,
+                business: Option<&str>,
+                since: i64,
+            ) -> Result<Vec<$crate::graph::TemplateDay>, $crate::store::StoreError> {
+                let rows: Vec<super::sql::TemplateDayRow> =
+                    sqlx::query_as(super::sql::TEMPLATE_DAYS)
+                        .bind(business)
+                        .bind(since)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(super::sql::template_day_of).collect()
             }
         }
     };

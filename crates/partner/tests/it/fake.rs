@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use wamm_partner::graph::{Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba};
+use wamm_partner::graph::{
+    Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba, TemplateDay,
+};
 use wamm_partner::send::SendOrder;
 use wamm_partner::stage::{BusinessStatus, WabaStatus};
 use wamm_partner::store::PartnerStore;
@@ -32,6 +34,10 @@ pub struct FakeGraph {
     pub codes: Mutex<HashMap<String, String>>,
     /// What the signup calls did, in order.
     pub calls: Mutex<Vec<String>>,
+    /// WABA → its template analytics.
+    pub metrics: HashMap<String, Vec<TemplateDay>>,
+    /// WABAs whose template analytics are refused (insights not confirmed).
+    pub no_insights: Vec<String>,
 }
 
 impl FakeGraph {
@@ -136,6 +142,32 @@ impl PartnerGraph for FakeGraph {
             .expect("lock")
             .push(format!("register {phone} {pin}"));
         Ok(())
+    }
+
+    async fn template_metrics(
+        &self,
+        _token: Option<&Secret>,
+        waba: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<TemplateDay>, GraphFailure> {
+        if self.no_insights.iter().any(|w| w == waba) {
+            return Err(GraphFailure {
+                code: 100,
+                message: "Template insights are not enabled for this WhatsApp Business Account"
+                    .into(),
+            });
+        }
+        Ok(self
+            .metrics
+            .get(waba)
+            .map(|days| {
+                days.iter()
+                    .filter(|d| d.day >= start && d.day < end)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     async fn send_template(

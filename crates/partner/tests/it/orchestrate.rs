@@ -153,3 +153,68 @@ async fn signing_stores_a_sealed_token_that_covers_the_waba() {
         .await
         .expect("nothing to do");
 }
+
+#[tokio::test]
+async fn metrics_sync_stores_each_wabas_days_and_skips_refusals() {
+    use wamm_partner::graph::{Product, TemplateDay};
+    use wamm_partner::metrics;
+
+    let mut graph = FakeGraph::default();
+    *graph.wabas.lock().expect("lock") = vec![
+        remote("10", "1", WabaStatus::Onboarded),
+        remote("20", "2", WabaStatus::Eligible),
+    ];
+    let now = 1_927_879_200; // 2031-02-03T10:00:00Z
+    let today = metrics::day_start(now);
+    let day = |d: i64, sent: i64| TemplateDay {
+        waba_id: "10".into(),
+        template_id: "T".into(),
+        template_name: "promo".into(),
+        day: d,
+        product: Product::MarketingMessages,
+        sent,
+        delivered: sent,
+        read: 1,
+        clicked: 0,
+        cost: Some(0.025 * f64::from(u8::try_from(sent).expect("small"))),
+    };
+    graph.metrics.insert(
+        "10".into(),
+        vec![
+            day(today, 4),
+            day(today - 86_400, 2),
+            day(today - 40 * 86_400, 9),
+        ],
+    );
+    graph.no_insights.push("20".into());
+    let store = store().await;
+    orchestrate::sync(&graph, &*store, now).await.expect("sync");
+    let done = metrics::sync_metrics(&graph, &*store, now, 30)
+        .await
+        .expect("metrics sync");
+    assert_eq!(
+        (done.wabas, done.days),
+        (1, 2),
+        "the 40-day-old day is outside 30 days"
+    );
+    assert_eq!(done.skipped.len(), 1);
+    assert_eq!(done.skipped[0].0, "20");
+    assert!(done.skipped[0].1.contains("insights"), "{:?}", done.skipped);
+    let days = store.template_days(None, 0).await.expect("read");
+    let owners = store
+        .wabas()
+        .await
+        .expect("wabas")
+        .into_iter()
+        .map(|w| (w.id, w.business_id))
+        .collect();
+    let totals = metrics::totals(&days, &owners);
+    assert_eq!(totals.len(), 1);
+    assert_eq!((totals[0].sent, totals[0].business_id.as_str()), (6, "1"));
+    // Again: the same figures, nothing counted twice.
+    metrics::sync_metrics(&graph, &*store, now, 30)
+        .await
+        .expect("again");
+    let again = metrics::totals(&store.template_days(None, 0).await.expect("read"), &owners);
+    assert_eq!(again[0].sent, 6);
+}

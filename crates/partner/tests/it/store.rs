@@ -41,6 +41,7 @@ contract!(
     wabas_and_tokens_round_trip,
     message_statuses_only_move_forward,
     template_categories_follow_the_last_word,
+    template_days_are_replaced_and_read_by_business_and_day,
 );
 
 fn business(id: &str, status: Option<BusinessStatus>) -> ClientBusiness {
@@ -228,4 +229,78 @@ async fn template_categories_follow_the_last_word(store: &dyn PartnerStore) {
         store.category("100", "sale", "pt_BR").await.expect("read"),
         Some("MARKETING".into())
     );
+}
+
+async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn PartnerStore) {
+    use wamm_partner::graph::{Product, TemplateDay};
+    for (waba, owner) in [("W1", "1"), ("W2", "2")] {
+        store
+            .put_waba(&ClientWaba {
+                id: waba.into(),
+                business_id: owner.into(),
+                name: waba.into(),
+                status: Some(WabaStatus::Onboarded),
+                terms_signed_at: None,
+                phone_number_id: None,
+                first_sent_at: None,
+                last_event: None,
+            })
+            .await
+            .expect("waba");
+    }
+    let day = |waba: &str, day: i64, product: Product, sent: i64| TemplateDay {
+        waba_id: waba.into(),
+        template_id: "T".into(),
+        template_name: "promo".into(),
+        day,
+        product,
+        sent,
+        delivered: sent,
+        read: 0,
+        clicked: 0,
+        cost: (product == Product::MarketingMessages).then_some(0.5),
+    };
+    store
+        .put_template_days(&[
+            day("W1", 86_400, Product::MarketingMessages, 3),
+            day("W1", 86_400, Product::CloudApi, 1),
+            day("W1", 172_800, Product::MarketingMessages, 2),
+            day("W2", 172_800, Product::MarketingMessages, 9),
+        ])
+        .await
+        .expect("put");
+    // A later sync's figures replace the earlier ones.
+    store
+        .put_template_days(&[day("W1", 86_400, Product::MarketingMessages, 4)])
+        .await
+        .expect("put again");
+    let all = store.template_days(None, 0).await.expect("all");
+    assert_eq!(all.len(), 4);
+    // Ordered by WABA, template, day, then product as stored (`cloud_api` first).
+    let read = |d: &TemplateDay| {
+        (d.waba_id.clone(), d.day, d.product, d.sent, d.cost)
+    };
+    assert_eq!(
+        read(&all[0]),
+        ("W1".into(), 86_400, Product::CloudApi, 1, None),
+        "a cost the business may not see stays unknown"
+    );
+    assert_eq!(
+        read(&all[1]),
+        (
+            "W1".into(),
+            86_400,
+            Product::MarketingMessages,
+            4,
+            Some(0.5)
+        ),
+        "a later sync's figures replace the earlier ones"
+    );
+    let of_one = store
+        .template_days(Some("1"), 0)
+        .await
+        .expect("one business");
+    assert!(of_one.iter().all(|d| d.waba_id == "W1") && of_one.len() == 3);
+    let recent = store.template_days(None, 172_800).await.expect("recent");
+    assert_eq!(recent.len(), 2);
 }

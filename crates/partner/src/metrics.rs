@@ -1,0 +1,200 @@
+//! Metrics: the orchestrator's copy of each client's template analytics, synced from Graph on a
+//! schedule and on demand, and the per-template totals a partner reads (the CLI and the
+//! dashboard).
+//!
+//! A sync asks Graph for the last days of every client WABA the store knows, MM API and Cloud
+//! API apart, and replaces what the store held for those days: Meta's figures are the truth,
+//! and a re-run only refreshes them. A WABA whose analytics Graph refuses (its business has not
+//! confirmed template insights, say) is reported and skipped; the others still sync.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::graph::{PartnerGraph, Product, TemplateDay};
+use crate::orchestrate::OrchestrateError;
+use crate::store::PartnerStore;
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+/// The most days one sync reaches back (Meta's template analytics keep 90).
+pub const MAX_DAYS: i64 = 90;
+
+/// What a metrics sync did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct MetricsSync {
+    /// WABAs synced.
+    pub wabas: usize,
+    /// Template days stored.
+    pub days: usize,
+    /// WABAs skipped, with Graph's reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// The UTC midnight at or before `at` (Unix seconds).
+pub const fn day_start(at: i64) -> i64 {
+    at - at.rem_euclid(DAY)
+}
+
+/// Syncs the last `days` days (today included, at most [`MAX_DAYS`]) of every client WABA's
+/// template analytics into the store, at `now` (Unix seconds).
+pub async fn sync_metrics(
+    graph: &dyn PartnerGraph,
+    store: &dyn PartnerStore,
+    now: i64,
+    days: i64,
+) -> Result<MetricsSync, OrchestrateError> {
+    let days = days.clamp(1, MAX_DAYS);
+    let end = day_start(now) + DAY;
+    let start = end - days * DAY;
+    let mut summary = MetricsSync::default();
+    for waba in store.wabas().await? {
+        match graph.template_metrics(None, &waba.id, start, end).await {
+            Ok(found) => {
+                store.put_template_days(&found).await?;
+                summary.wabas += 1;
+                summary.days += found.len();
+            }
+            Err(failure) => summary.skipped.push((waba.id, failure.message)),
+        }
+    }
+    Ok(summary)
+}
+
+/// One template's totals over the days asked, for one product.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateTotals {
+    /// The client business.
+    pub business_id: String,
+    /// The WABA.
+    pub waba_id: String,
+    /// The template.
+    pub template_id: String,
+    /// Its name.
+    pub template_name: String,
+    /// MM API or Cloud API.
+    pub product: Product,
+    /// Messages sent.
+    pub sent: i64,
+    /// Messages delivered.
+    pub delivered: i64,
+    /// Messages read.
+    pub read: i64,
+    /// URL button clicks.
+    pub clicked: i64,
+    /// What the deliveries cost, when the business may see it.
+    pub cost: Option<f64>,
+}
+
+impl TemplateTotals {
+    /// Reads per delivery, in percent (`None` before anything was delivered).
+    pub fn read_rate(&self) -> Option<f64> {
+        rate(self.read, self.delivered)
+    }
+
+    /// Clicks per delivery, in percent.
+    pub fn click_rate(&self) -> Option<f64> {
+        rate(self.clicked, self.delivered)
+    }
+}
+
+/// `part` per `whole`, in percent.
+fn rate(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| {
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "message counts stay far below 2^52"
+        )]
+        let r = part as f64 * 100.0 / whole as f64;
+        r
+    })
+}
+
+/// Sums `days` per WABA, template and product; `business_of` names each WABA's business.
+/// Templates and products without a send are left out.
+pub fn totals(days: &[TemplateDay], business_of: &BTreeMap<String, String>) -> Vec<TemplateTotals> {
+    let mut sums: BTreeMap<(String, String, Product), TemplateTotals> = BTreeMap::new();
+    for d in days {
+        let key = (d.waba_id.clone(), d.template_id.clone(), d.product);
+        let t = sums.entry(key).or_insert_with(|| TemplateTotals {
+            business_id: business_of.get(&d.waba_id).cloned().unwrap_or_default(),
+            waba_id: d.waba_id.clone(),
+            template_id: d.template_id.clone(),
+            template_name: d.template_name.clone(),
+            product: d.product,
+            sent: 0,
+            delivered: 0,
+            read: 0,
+            clicked: 0,
+            cost: None,
+        });
+        t.sent += d.sent;
+        t.delivered += d.delivered;
+        t.read += d.read;
+        t.clicked += d.clicked;
+        if let Some(c) = d.cost {
+            t.cost = Some(t.cost.unwrap_or_default() + c);
+        }
+    }
+    sums.into_values().filter(|t| t.sent > 0).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(
+        template: &str,
+        day: i64,
+        product: Product,
+        sent: i64,
+        cost: Option<f64>,
+    ) -> TemplateDay {
+        TemplateDay {
+            waba_id: "W".into(),
+            template_id: template.into(),
+            template_name: format!("t{template}"),
+            day,
+            product,
+            sent,
+            delivered: sent,
+            read: sent / 2,
+            clicked: 1,
+            cost,
+        }
+    }
+
+    #[test]
+    fn totals_sum_days_per_template_and_product_and_leave_out_silence() {
+        let owners = BTreeMap::from([("W".to_owned(), "B".to_owned())]);
+        let days = [
+            day("1", 0, Product::MarketingMessages, 4, Some(0.1)),
+            day("1", DAY, Product::MarketingMessages, 2, Some(0.05)),
+            day("1", 0, Product::CloudApi, 1, None),
+            day("2", 0, Product::MarketingMessages, 0, None),
+        ];
+        let t = totals(&days, &owners);
+        assert_eq!(t.len(), 2, "{t:?}");
+        let mm = t
+            .iter()
+            .find(|t| t.product == Product::MarketingMessages)
+            .expect("MM totals");
+        assert_eq!((mm.sent, mm.delivered, mm.read, mm.clicked), (6, 6, 3, 2));
+        assert_eq!(mm.business_id, "B");
+        assert!((mm.cost.expect("cost") - 0.15).abs() < 1e-9);
+        assert_eq!(mm.read_rate(), Some(50.0));
+        let cloud = t
+            .iter()
+            .find(|t| t.product == Product::CloudApi)
+            .expect("cloud");
+        assert_eq!(cloud.cost, None);
+        assert_eq!(cloud.click_rate(), Some(100.0));
+    }
+
+    #[test]
+    fn days_start_at_utc_midnight() {
+        assert_eq!(day_start(1_927_879_200), 1_927_843_200);
+        assert_eq!(day_start(1_927_843_200), 1_927_843_200);
+        assert_eq!(day_start(-1), -DAY);
+    }
+}
