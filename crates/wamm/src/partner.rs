@@ -11,11 +11,11 @@ use wamm_client::GraphClient;
 use wamm_client::receiver::{ReceiverConfig, SinkError, router, sink_fn};
 use wamm_partner::client_graph::ClientGraph;
 use wamm_partner::graph::PartnerGraph;
-use wamm_partner::orchestrate;
 use wamm_partner::store::PartnerStore;
 use wamm_partner::vault::{Key, Vault};
 use wamm_partner::web::{DashboardState, system_now};
 use wamm_partner::webhooks::{self, Moves};
+use wamm_partner::{metrics, orchestrate};
 
 /// `wamm partner`.
 #[derive(Debug, Args)]
@@ -39,6 +39,8 @@ enum PartnerCommand {
     Serve(ServeArgs),
     /// Send a template for a customer: MM API when its WABA is onboarded and it is MARKETING.
     Send(SendArgs),
+    /// Sync every client's template analytics from Graph, then print per-template totals.
+    Metrics(MetricsArgs),
     /// Print a new token key (`<id>:<base64>`) for `--token-key`.
     Keygen {
         /// The key's id, e.g. the date it takes effect.
@@ -141,6 +143,22 @@ struct SendArgs {
     /// Body parameters, in order (repeatable).
     #[arg(long = "body")]
     body: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct MetricsArgs {
+    /// Only this client business.
+    #[arg(long)]
+    business: Option<String>,
+    /// From this UTC day on (`YYYY-MM-DD`); default: the last 30 days.
+    #[arg(long)]
+    since: Option<String>,
+    /// Print what the store holds without syncing from Graph first.
+    #[arg(long)]
+    no_sync: bool,
+    /// Print the totals as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -348,6 +366,7 @@ pub async fn run(args: PartnerArgs) -> Result<()> {
             Ok(())
         }
         PartnerCommand::Serve(serve) => serve_all(&config, serve).await,
+        PartnerCommand::Metrics(args) => metrics(&config, args).await,
         PartnerCommand::Send(args) => {
             let store = config.store().await?;
             let message = wamm_partner::send::send(
@@ -450,6 +469,14 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
                 {
                     tracing::warn!(error = %e, "could not take missing business tokens");
                 }
+                match metrics::sync_metrics(&*graph, &*store, system_now(), METRICS_DAYS).await {
+                    Ok(done) => {
+                        for (waba, reason) in &done.skipped {
+                            tracing::debug!(%waba, %reason, "template analytics skipped");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not sync template analytics"),
+                }
             }
         })
     };
@@ -468,4 +495,84 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
         .await;
     syncing.abort();
     Ok(served?)
+}
+
+/// How many days of template analytics a sync reads (the dashboard's and the CLI's default
+/// window).
+const METRICS_DAYS: i64 = 30;
+
+/// The Unix seconds of a `YYYY-MM-DD` day's midnight (UTC).
+fn day_of(text: &str) -> Result<i64> {
+    let valid = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-');
+    valid
+        .then(|| wamm_domain::Timestamp::parse(text))
+        .flatten()
+        .map(wamm_domain::Timestamp::unix_seconds)
+        .with_context(|| format!("--since {text}: expected YYYY-MM-DD"))
+}
+
+/// `wamm partner metrics`.
+async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
+    let store = config.store().await?;
+    let now = system_now();
+    let since = match &args.since {
+        Some(day) => day_of(day)?,
+        None => metrics::day_start(now) - (METRICS_DAYS - 1) * 86_400,
+    };
+    if !args.no_sync {
+        let graph = config.graph()?;
+        orchestrate::sync(&*graph, &*store, now).await?;
+        let days = (metrics::day_start(now) - since) / 86_400 + 1;
+        let done = metrics::sync_metrics(&*graph, &*store, now, days).await?;
+        for (waba, reason) in &done.skipped {
+            eprintln!("WABA {waba}: template analytics skipped: {reason}");
+        }
+    }
+    let owners = store
+        .wabas()
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.business_id))
+        .collect();
+    let days = store.template_days(args.business.as_deref(), since).await?;
+    let totals = metrics::totals(&days, &owners);
+    if args.json {
+        return say(&serde_json::to_string_pretty(&totals)?);
+    }
+    if totals.is_empty() {
+        return say("no sends in the window");
+    }
+    say(&format!(
+        "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9}",
+        "business",
+        "waba",
+        "template",
+        "product",
+        "sent",
+        "delivered",
+        "read",
+        "clicked",
+        "read%",
+        "click%",
+        "spend"
+    ))?;
+    let pct = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
+    for t in &totals {
+        say(&format!(
+            "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9}",
+            t.business_id,
+            t.waba_id,
+            t.template_name,
+            t.product.as_str(),
+            t.sent,
+            t.delivered,
+            t.read,
+            t.clicked,
+            pct(t.read_rate()),
+            pct(t.click_rate()),
+            t.cost
+                .map_or_else(|| "hidden".to_owned(), |c| format!("{c:.4}")),
+        ))?;
+    }
+    Ok(())
 }

@@ -277,9 +277,7 @@ async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn Par
     let all = store.template_days(None, 0).await.expect("all");
     assert_eq!(all.len(), 4);
     // Ordered by WABA, template, day, then product as stored (`cloud_api` first).
-    let read = |d: &TemplateDay| {
-        (d.waba_id.clone(), d.day, d.product, d.sent, d.cost)
-    };
+    let read = |d: &TemplateDay| (d.waba_id.clone(), d.day, d.product, d.sent, d.cost);
     assert_eq!(
         read(&all[0]),
         ("W1".into(), 86_400, Product::CloudApi, 1, None),

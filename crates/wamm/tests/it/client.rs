@@ -288,3 +288,119 @@ async fn a_partner_reads_template_and_pricing_analytics() {
     assert_eq!((pricing[0].volume, pricing[0].cost), (Some(1), Some(0.004)));
     d.running.stop().await;
 }
+
+/// `wamm partner metrics` against the demo world: a utility template sent through Cloud API
+/// and read, synced from template analytics into the orchestrator's store and printed as JSON.
+#[tokio::test]
+async fn partner_metrics_syncs_and_prints_template_totals() {
+    let d = demo().await;
+    let base = d.running.base_url();
+    let graph = GraphClient::new(base.clone())
+        .token(&d.token)
+        .app_secret(&d.app_secret);
+    let waba: WabaId = graph
+        .client_wabas(d.partner, "id,name", &[])
+        .await
+        .expect("list")
+        .iter()
+        .find(|w| w["name"] == "Jasper's Bakery")
+        .and_then(|w| w["id"].as_str())
+        .and_then(|id| id.parse().ok())
+        .expect("the bakery's WABA");
+    let phone = graph
+        .list_phone_numbers(waba)
+        .await
+        .expect("numbers")
+        .into_iter()
+        .next()
+        .expect("a number");
+    let http = reqwest::Client::new();
+    let sent = http
+        .post(format!("{base}/v23.0/{}/messages", phone.id))
+        .bearer_auth(&d.token)
+        .query(&[(
+            "appsecret_proof",
+            wamm_wire::proof::appsecret_proof(&d.app_secret, &d.token),
+        )])
+        .json(
+            &json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": "15550990005", "type": "template",
+            "template": {"name": "order_update", "language": {"code": "en_US"},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": "#8"}]}]}}),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(sent.status(), 200);
+    http.post(format!("{base}/_wamm/clock"))
+        .json(&json!({"advance_seconds": 60}))
+        .send()
+        .await
+        .expect("clock moved");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite:{}", dir.path().join("partner.db").display());
+    let run = |extra: Vec<String>| {
+        let mut args = vec![
+            "partner".to_owned(),
+            "metrics".to_owned(),
+            "--json".to_owned(),
+            "--graph-url".to_owned(),
+            base.clone(),
+            "--business-id".to_owned(),
+            d.partner.to_string(),
+            "--token".to_owned(),
+            d.token.clone(),
+            "--app-secret".to_owned(),
+            d.app_secret.clone(),
+            "--database-url".to_owned(),
+            db.clone(),
+        ];
+        args.extend(extra);
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_wamm"))
+                .args(&args)
+                .output()
+                .expect("wamm runs")
+        })
+    };
+    // The steps are taken by the platform's scheduler within a tick or two.
+    let mut found = None;
+    for _ in 0..50 {
+        let out = run(Vec::new()).await.expect("joined");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let totals: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let row = totals
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|t| t["template_name"] == "order_update" && t["read"] == 1)
+            .cloned();
+        if row.is_some() {
+            found = row;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let row = found.expect("the read send is in the totals");
+    assert_eq!(row["product"], "cloud_api");
+    assert_eq!(
+        (row["sent"].clone(), row["delivered"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(row["cost"], json!(0.004));
+    assert_eq!(row["waba_id"], waba.to_string());
+    // Without a sync the store answers alone; another business has nothing.
+    let out = run(vec!["--no-sync".into(), "--business".into(), "0".into()])
+        .await
+        .expect("joined");
+    assert!(out.status.success());
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON"),
+        json!([])
+    );
+    d.running.stop().await;
+}
