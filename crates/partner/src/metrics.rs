@@ -139,6 +139,37 @@ pub fn totals(days: &[TemplateDay], business_of: &BTreeMap<String, String>) -> V
     sums.into_values().filter(|t| t.sent > 0).collect()
 }
 
+/// Messages sent per UTC day from `from` to `until` (day starts, Unix seconds; `until`
+/// excluded), over all of `days`, zeros included.
+pub fn sent_per_day(days: &[TemplateDay], from: i64, until: i64) -> Vec<(i64, i64)> {
+    let mut per: BTreeMap<i64, i64> = BTreeMap::new();
+    for d in days {
+        *per.entry(day_start(d.day)).or_default() += d.sent;
+    }
+    let mut out = Vec::new();
+    let mut day = day_start(from);
+    while day < until {
+        out.push((day, per.get(&day).copied().unwrap_or_default()));
+        day += DAY;
+    }
+    out
+}
+
+/// `YYYY-MM-DD` of the UTC day holding `at` (Unix seconds).
+pub fn date(at: i64) -> String {
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+    let z = at.div_euclid(DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +220,27 @@ mod tests {
             .expect("cloud");
         assert_eq!(cloud.cost, None);
         assert_eq!(cloud.click_rate(), Some(100.0));
+    }
+
+    #[test]
+    fn sends_per_day_fill_every_day() {
+        let days = [
+            day("1", DAY, Product::MarketingMessages, 4, None),
+            day("2", DAY + 5, Product::CloudApi, 1, None),
+            day("1", 3 * DAY, Product::MarketingMessages, 2, None),
+        ];
+        assert_eq!(
+            sent_per_day(&days, 0, 4 * DAY),
+            vec![(0, 0), (DAY, 5), (2 * DAY, 0), (3 * DAY, 2)]
+        );
+    }
+
+    #[test]
+    fn dates_are_civil_utc_dates() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(1_927_879_200), "2031-02-03");
+        assert_eq!(date(951_782_400), "2000-02-29");
+        assert_eq!(date(-1), "1969-12-31");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The funnel dashboard (`GET /`) and the same view as JSON (`GET /api/status`), which the
-//! page polls to stay live and `wamm partner status --json` prints.
+//! page polls to stay live and `wamm partner status --json` prints; and the clients' template
+//! metrics of the last 30 days (`GET /api/metrics`, and on the page as a table with a funnel
+//! chart per template and the sends per day).
 
 use std::sync::Arc;
 
@@ -10,7 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 
+use super::charts;
 use crate::funnel::{Funnel, funnel};
+use crate::metrics::{self, TemplateTotals};
 use crate::store::PartnerStore;
 
 /// What the dashboard needs.
@@ -38,6 +42,7 @@ pub fn router(state: DashboardState) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/api/status", get(status))
+        .route("/api/metrics", get(metrics_json))
         .with_state(state)
 }
 
@@ -69,6 +74,23 @@ struct RowView {
     messages: String,
 }
 
+/// One template's metrics, as text, with its funnel chart.
+struct MetricView {
+    business_id: String,
+    waba_id: String,
+    template_name: String,
+    product: &'static str,
+    sent: i64,
+    delivered: i64,
+    read: i64,
+    clicked: i64,
+    read_rate: String,
+    click_rate: String,
+    spend: String,
+    /// Inline SVG of numbers and fixed labels only (see `charts`).
+    chart: String,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct Page {
@@ -77,6 +99,62 @@ struct Page {
     status_path: &'static str,
     counts: Vec<(&'static str, usize)>,
     rows: Vec<RowView>,
+    metrics: Vec<MetricView>,
+    /// Inline SVG of the sends per day.
+    daily_chart: String,
+    window: String,
+}
+
+/// The days the dashboard's metrics cover.
+const METRICS_DAYS: i64 = 30;
+
+/// The template totals and sends per day of the last [`METRICS_DAYS`] days.
+async fn recent_metrics(
+    state: &DashboardState,
+) -> Result<(Vec<TemplateTotals>, Vec<(i64, i64)>, i64), crate::store::StoreError> {
+    let today = metrics::day_start((state.now)());
+    let since = today - (METRICS_DAYS - 1) * 86_400;
+    let owners = state
+        .store
+        .wabas()
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w.business_id))
+        .collect();
+    let days = state.store.template_days(None, since).await?;
+    Ok((
+        metrics::totals(&days, &owners),
+        metrics::sent_per_day(&days, since, today + 86_400),
+        since,
+    ))
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "–".to_owned(), |r| format!("{r:.1}%"))
+}
+
+fn metric_view(t: TemplateTotals) -> MetricView {
+    MetricView {
+        chart: charts::funnel(&[
+            ("sent", t.sent),
+            ("delivered", t.delivered),
+            ("read", t.read),
+            ("clicked", t.clicked),
+        ]),
+        read_rate: percent(t.read_rate()),
+        click_rate: percent(t.click_rate()),
+        spend: t
+            .cost
+            .map_or_else(|| "hidden".to_owned(), |c| format!("{c:.4}")),
+        business_id: t.business_id,
+        waba_id: t.waba_id,
+        template_name: t.template_name,
+        product: t.product.as_str(),
+        sent: t.sent,
+        delivered: t.delivered,
+        read: t.read,
+        clicked: t.clicked,
+    }
 }
 
 async fn page(State(state): State<DashboardState>) -> Response {
@@ -84,7 +162,18 @@ async fn page(State(state): State<DashboardState>) -> Response {
         Ok(view) => view,
         Err(e) => return unavailable(&e),
     };
+    let (totals, daily, since) = match recent_metrics(&state).await {
+        Ok(found) => found,
+        Err(e) => return unavailable(&e),
+    };
+    let daily: Vec<(String, i64)> = daily
+        .into_iter()
+        .map(|(day, n)| (metrics::date(day), n))
+        .collect();
     let page = Page {
+        metrics: totals.into_iter().map(metric_view).collect(),
+        daily_chart: charts::daily(&daily),
+        window: format!("since {}", metrics::date(since)),
         partner: state.partner.clone(),
         generated: (state.now)().to_string(),
         status_path: "/api/status",
@@ -119,6 +208,20 @@ async fn page(State(state): State<DashboardState>) -> Response {
             )
                 .into_response()
         }
+    }
+}
+
+/// `GET /api/metrics`: the template totals of the last 30 days and the sends per day.
+async fn metrics_json(State(state): State<DashboardState>) -> Response {
+    match recent_metrics(&state).await {
+        Ok((totals, daily, _)) => {
+            let daily: Vec<serde_json::Value> = daily
+                .into_iter()
+                .map(|(day, sent)| serde_json::json!({"date": metrics::date(day), "sent": sent}))
+                .collect();
+            Json(serde_json::json!({"templates": totals, "daily": daily})).into_response()
+        }
+        Err(e) => unavailable(&e),
     }
 }
 

@@ -107,3 +107,98 @@ async fn the_page_and_its_json_show_the_funnel() {
     assert!(page.contains("alert(1)") && page.contains("Bakery"));
     assert!(!page.contains("<script>alert(1)"));
 }
+
+/// The dashboard with a clock in 2031 (2031-02-03T10:00:00Z).
+async fn serve_in_2031(store: Arc<dyn PartnerStore>) -> String {
+    let app = router(DashboardState {
+        store,
+        partner: "Acme BSP".into(),
+        unanswered_after: 86_400,
+        now: || 1_927_879_200,
+    });
+    crate::fake::serve(app).await
+}
+
+#[tokio::test]
+async fn template_metrics_show_as_a_table_with_charts_and_as_json() {
+    use wamm_partner::graph::{Product, TemplateDay};
+    let store = wamm_partner::store::connect("sqlite::memory:")
+        .await
+        .expect("store");
+    store
+        .put_waba(&ClientWaba {
+            id: "10".into(),
+            business_id: "1".into(),
+            name: "WABA 10".into(),
+            status: Some(WabaStatus::Onboarded),
+            terms_signed_at: None,
+            phone_number_id: None,
+            first_sent_at: None,
+            last_event: None,
+        })
+        .await
+        .expect("put");
+    let today = 1_927_843_200;
+    let day = |at: i64, sent: i64, name: &str| TemplateDay {
+        waba_id: "10".into(),
+        template_id: "5100".into(),
+        template_name: name.into(),
+        day: at,
+        product: Product::MarketingMessages,
+        sent,
+        delivered: sent,
+        read: sent / 2,
+        clicked: 1,
+        cost: Some(0.025 * f64::from(u8::try_from(sent).expect("small"))),
+    };
+    store
+        .put_template_days(&[
+            day(today, 4, "<b>promo</b>"),
+            day(today - 86_400, 2, "<b>promo</b>"),
+            // Older than 30 days: outside the window.
+            day(today - 40 * 86_400, 9, "<b>promo</b>"),
+        ])
+        .await
+        .expect("days");
+    let base = serve_in_2031(store).await;
+    let page = reqwest::get(format!("{base}/"))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.contains("since 2031-01-05"),
+        "the window is the last 30 days"
+    );
+    assert!(
+        page.contains("promo") && !page.contains("<b>promo</b>"),
+        "a template name is text, not markup"
+    );
+    assert!(page.contains(r#"<svg class="chart daily-chart""#));
+    assert!(page.contains("<title>2031-02-03: 4</title>"));
+    assert!(page.contains("<title>2031-02-02: 2</title>"));
+    assert!(page.contains(r#"<svg class="chart funnel-chart""#));
+    assert!(page.contains("sent 6") && page.contains("read 3") && page.contains("clicked 2"));
+    assert!(page.contains("50.0%"), "read rate");
+    assert!(page.contains("0.1500"), "spend");
+    let json: serde_json::Value = reqwest::get(format!("{base}/api/metrics"))
+        .await
+        .expect("json")
+        .json()
+        .await
+        .expect("decodes");
+    let t = &json["templates"][0];
+    assert_eq!(
+        (t["sent"].clone(), t["product"].clone()),
+        (
+            serde_json::json!(6),
+            serde_json::json!("marketing_messages")
+        )
+    );
+    assert_eq!(json["daily"].as_array().map(Vec::len), Some(30));
+    assert_eq!(
+        json["daily"][29],
+        serde_json::json!({"date": "2031-02-03", "sent": 4})
+    );
+}
