@@ -166,10 +166,41 @@ pub struct Counts {
     pub failed: i64,
     /// What the deliveries cost, in millionths of the rate card's currency.
     pub cost_micros: i64,
+    /// Conversions reported from the business's website, attributed to these messages.
+    pub website: Conversions,
+    /// Conversions reported from the business's app, attributed to these messages.
+    pub app: Conversions,
+}
+
+/// Conversions of one channel (website or app), as template analytics count them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversions {
+    /// `AddToCart` events.
+    pub add_to_cart: i64,
+    /// `InitiateCheckout` events.
+    pub checkouts_initiated: i64,
+    /// `Purchase` events.
+    pub purchases: i64,
+    /// The purchases' value, in millionths of their currency.
+    pub purchase_value_micros: i64,
+    /// `ActivateApp` events (apps only).
+    pub activations: i64,
+}
+
+impl AddAssign for Conversions {
+    fn add_assign(&mut self, other: Self) {
+        self.add_to_cart += other.add_to_cart;
+        self.checkouts_initiated += other.checkouts_initiated;
+        self.purchases += other.purchases;
+        self.purchase_value_micros += other.purchase_value_micros;
+        self.activations += other.activations;
+    }
 }
 
 impl AddAssign for Counts {
     fn add_assign(&mut self, other: Self) {
+        self.website += other.website;
+        self.app += other.app;
         self.sent += other.sent;
         self.delivered += other.delivered;
         self.read += other.read;
@@ -461,6 +492,112 @@ pub fn pricing_points(
             ..point
         })
         .collect()
+}
+
+/// How long after a click a conversion is still attributed to the message (last touch).
+pub const ATTRIBUTION_WINDOW_DAYS: i64 = 7;
+
+/// A conversion event a business reports, by Meta's standard event names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversionEvent {
+    /// `Purchase`.
+    Purchase,
+    /// `AddToCart`.
+    AddToCart,
+    /// `InitiateCheckout`.
+    InitiateCheckout,
+    /// `ActivateApp` (apps only).
+    ActivateApp,
+}
+
+impl ConversionEvent {
+    /// The event `name` names (Meta's standard event names).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "Purchase" => Self::Purchase,
+            "AddToCart" => Self::AddToCart,
+            "InitiateCheckout" => Self::InitiateCheckout,
+            "ActivateApp" => Self::ActivateApp,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a conversion happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// The business's website (Pixel or Conversions API web events).
+    Website,
+    /// The business's app (app events).
+    App,
+}
+
+/// Why a conversion cannot be attributed to a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unattributed {
+    /// Nobody clicked the message's link at or before the conversion.
+    #[error("the message's link was never clicked before the conversion")]
+    NoClick,
+    /// The last click is older than the attribution window.
+    #[error("the last click is more than {ATTRIBUTION_WINDOW_DAYS} days before the conversion")]
+    OutsideWindow,
+    /// A website does not report app activations.
+    #[error("ActivateApp is an app event")]
+    NotOnWebsite,
+}
+
+/// The fact a conversion adds to `message`, at `at`, worth `value_micros` (purchases): counted
+/// on the day of the message's last click at or before `at`, when that click is within
+/// [`ATTRIBUTION_WINDOW_DAYS`] (last touch wins; the caller found the message by the click).
+pub fn conversion_fact(
+    message: &Message,
+    event: ConversionEvent,
+    channel: Channel,
+    value_micros: i64,
+    at: Timestamp,
+) -> Result<Fact, Unattributed> {
+    let done = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
+    let clicked_at = message
+        .plan
+        .iter()
+        .take(done)
+        .filter(|(t, s)| *s == Step::Click && *t <= at)
+        .map(|(t, _)| *t)
+        .max()
+        .ok_or(Unattributed::NoClick)?;
+    if at.millis() - clicked_at.millis() > ATTRIBUTION_WINDOW_DAYS * DAY_MS {
+        return Err(Unattributed::OutsideWindow);
+    }
+    let mut conversions = Conversions::default();
+    match event {
+        ConversionEvent::Purchase => {
+            conversions.purchases = 1;
+            conversions.purchase_value_micros = value_micros.max(0);
+        }
+        ConversionEvent::AddToCart => conversions.add_to_cart = 1,
+        ConversionEvent::InitiateCheckout => conversions.checkouts_initiated = 1,
+        ConversionEvent::ActivateApp if channel == Channel::App => conversions.activations = 1,
+        ConversionEvent::ActivateApp => return Err(Unattributed::NotOnWebsite),
+    }
+    let mut counts = Counts::default();
+    match channel {
+        Channel::Website => counts.website = conversions,
+        Channel::App => counts.app = conversions,
+    }
+    Ok(Fact {
+        key: FactKey {
+            waba_id: message.waba_id,
+            template_id: message.template_id,
+            phone_number_id: message.phone_number_id,
+            day: Day::of(clicked_at),
+            route: message.route,
+            category: PricingCategory::of(message.route, message.category),
+            country: crate::bsuid::country_of(&message.to)
+                .parse()
+                .unwrap_or(UNKNOWN_COUNTRY),
+        },
+        counts,
+    })
 }
 
 /// Whether the step at `index` of `message`'s plan is its first click.
@@ -846,6 +983,57 @@ mod tests {
             (monthly[0].start, monthly[0].end, monthly[0].volume),
             (Day(22_313), Day(22_320), 3)
         );
+    }
+
+    #[test]
+    fn conversions_count_on_the_last_click_day_within_the_window() {
+        let mut m = message(Route::MarketingLite, Some(TemplateCategory::Marketing));
+        m.steps_done = 4;
+        let day = DAY_MS;
+        m.plan[2].0 = Timestamp::from_millis(day);
+        m.plan[3].0 = Timestamp::from_millis(3 * day);
+        let at = Timestamp::from_millis(5 * day);
+        let fact = conversion_fact(
+            &m,
+            ConversionEvent::Purchase,
+            Channel::Website,
+            499_000_000,
+            at,
+        )
+        .expect("attributed");
+        assert_eq!(fact.key.day, Day(3), "the last click wins");
+        assert_eq!(fact.counts.website.purchases, 1);
+        assert_eq!(fact.counts.website.purchase_value_micros, 499_000_000);
+        assert_eq!(fact.counts.app, Conversions::default());
+        assert_eq!(fact.counts.sent, 0);
+        let late = Timestamp::from_millis(3 * day + ATTRIBUTION_WINDOW_DAYS * day + 1);
+        assert_eq!(
+            conversion_fact(&m, ConversionEvent::AddToCart, Channel::Website, 0, late),
+            Err(Unattributed::OutsideWindow)
+        );
+        let before = Timestamp::from_millis(day / 2);
+        assert_eq!(
+            conversion_fact(&m, ConversionEvent::AddToCart, Channel::App, 0, before),
+            Err(Unattributed::NoClick)
+        );
+        assert_eq!(
+            conversion_fact(&m, ConversionEvent::ActivateApp, Channel::Website, 0, at),
+            Err(Unattributed::NotOnWebsite)
+        );
+        let app =
+            conversion_fact(&m, ConversionEvent::ActivateApp, Channel::App, 0, at).expect("app");
+        assert_eq!(app.counts.app.activations, 1);
+        m.steps_done = 2;
+        assert_eq!(
+            conversion_fact(&m, ConversionEvent::Purchase, Channel::Website, 1, at),
+            Err(Unattributed::NoClick),
+            "a click still planned has not happened"
+        );
+        assert_eq!(
+            ConversionEvent::parse("Purchase"),
+            Some(ConversionEvent::Purchase)
+        );
+        assert_eq!(ConversionEvent::parse("purchase"), None);
     }
 
     #[test]

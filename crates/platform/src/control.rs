@@ -232,6 +232,7 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{id}", get(get_message))
         .route("/templates/{id}/status", post(template_status))
         .route("/templates/{id}/category", post(template_category))
+        .route("/messages/{id}/convert", post(convert_message))
         .route("/messages/{id}/{action}", post(act_on_message))
         .route("/apps/{id}/reviews/{permission}", post(decide_review))
 }
@@ -935,6 +936,76 @@ async fn act_on_message(
     crate::usecase::lifecycle::recipient_acts(&state, message, step).await?;
     let message = state.store.message(&id).await?;
     Ok(axum::Json(json!(message)).into_response())
+}
+
+/// `{"event", "value"?, "channel"?}`: what the recipient did after clicking.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Conversion {
+    /// `Purchase`, `AddToCart`, `InitiateCheckout` or `ActivateApp`.
+    event: String,
+    /// A purchase's value, in the business's currency.
+    #[serde(default)]
+    value: f64,
+    /// `website` (the default) or `app`.
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+/// `POST /_wamm/messages/{wamid}/convert`: the recipient, having clicked the message's link,
+/// converts now on the business's website or app; the conversion is attributed to the
+/// message's last click (within 7 days) and counted in its analytics.
+async fn convert_message(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<Response, ControlError> {
+    use wamm_domain::metrics::{Channel, ConversionEvent};
+    let body: Conversion = serde_json::from_slice(&body).map_err(|e| {
+        ControlError::BadRequest(format!("expected {{event, value?, channel?}}: {e}"))
+    })?;
+    let event = ConversionEvent::parse(&body.event).ok_or_else(|| {
+        ControlError::BadRequest(format!(
+            "event {}: Purchase, AddToCart, InitiateCheckout or ActivateApp",
+            body.event
+        ))
+    })?;
+    let channel = match body.channel.as_deref() {
+        None | Some("website") => Channel::Website,
+        Some("app") => Channel::App,
+        Some(other) => {
+            return Err(ControlError::BadRequest(format!(
+                "channel {other}: website or app"
+            )));
+        }
+    };
+    if !body.value.is_finite() || !(0.0..=1_000_000_000.0).contains(&body.value) {
+        return Err(ControlError::BadRequest(
+            "value must be an amount between 0 and 1000000000".into(),
+        ));
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the value is bounded above, far inside i64 once scaled"
+    )]
+    let value_micros = (body.value * 1_000_000.0).round() as i64;
+    let message = state
+        .store
+        .message(&id)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no message {id}")))?;
+    use crate::usecase::conversions::{ConvertError, convert};
+    match convert(&state, &message, event, channel, value_micros).await {
+        Ok(fact) => Ok(axum::Json(json!({
+            "message": id,
+            "counted_on": fact.key.day.start().date(),
+        }))
+        .into_response()),
+        Err(ConvertError::Unattributed(why)) => {
+            Err(ControlError::BadRequest(format!("message {id}: {why}")))
+        }
+        Err(ConvertError::Store(e)) => Err(e.into()),
+    }
 }
 
 /// `{"status", "reason"?}`: Meta's review sets a template's status.

@@ -22,7 +22,9 @@ pub(crate) mod put {
     /// counters are added to what its key already holds.
     pub(crate) const FACTS: &str = "INSERT INTO message_facts (waba_id, template_id, \
         phone_number_id, day, route, category, country, sent, delivered, read, clicked, \
-        unique_clicked, failed, cost_micros) ";
+        unique_clicked, failed, cost_micros, web_add_to_cart, web_checkouts, web_purchases, \
+        web_purchase_value_micros, app_activations, app_add_to_cart, app_checkouts, \
+        app_purchases, app_purchase_value_micros) ";
     pub(crate) const FACTS_TAIL: &str = " ON CONFLICT (waba_id, template_id, day, \
         phone_number_id, route, category, country) DO UPDATE SET \
         sent = message_facts.sent + excluded.sent, \
@@ -31,7 +33,18 @@ pub(crate) mod put {
         clicked = message_facts.clicked + excluded.clicked, \
         unique_clicked = message_facts.unique_clicked + excluded.unique_clicked, \
         failed = message_facts.failed + excluded.failed, \
-        cost_micros = message_facts.cost_micros + excluded.cost_micros";
+        cost_micros = message_facts.cost_micros + excluded.cost_micros, \
+        web_add_to_cart = message_facts.web_add_to_cart + excluded.web_add_to_cart, \
+        web_checkouts = message_facts.web_checkouts + excluded.web_checkouts, \
+        web_purchases = message_facts.web_purchases + excluded.web_purchases, \
+        web_purchase_value_micros = message_facts.web_purchase_value_micros \
+            + excluded.web_purchase_value_micros, \
+        app_activations = message_facts.app_activations + excluded.app_activations, \
+        app_add_to_cart = message_facts.app_add_to_cart + excluded.app_add_to_cart, \
+        app_checkouts = message_facts.app_checkouts + excluded.app_checkouts, \
+        app_purchases = message_facts.app_purchases + excluded.app_purchases, \
+        app_purchase_value_micros = message_facts.app_purchase_value_micros \
+            + excluded.app_purchase_value_micros";
     pub(crate) const APP: &str = "INSERT INTO apps (id, business_id, doc) VALUES ($1, $2, $3) \
         ON CONFLICT (id) DO UPDATE SET business_id = excluded.business_id, doc = excluded.doc";
     pub(crate) const BUSINESS: &str = "INSERT INTO businesses (id, doc) VALUES ($1, $2) \
@@ -221,8 +234,12 @@ pub(crate) mod guard {
 
 /// Read statements; every one selects the `doc` column (events: the event's columns).
 pub(crate) mod get {
+    /// The key columns, then the counters in [`super::COUNTERS`] order.
     pub(crate) const FACTS: &str = "SELECT template_id, phone_number_id, day, route, category, \
-        country, sent, delivered, read, clicked, unique_clicked, failed, cost_micros \
+        country, sent, delivered, read, clicked, unique_clicked, failed, cost_micros, \
+        web_add_to_cart, web_checkouts, web_purchases, web_purchase_value_micros, \
+        app_activations, app_add_to_cart, app_checkouts, app_purchases, \
+        app_purchase_value_micros \
         FROM message_facts WHERE waba_id = $1 AND day >= $2 AND day < $3 \
         ORDER BY template_id, day, phone_number_id, route, category, country";
     pub(crate) const APP: &str = "SELECT doc FROM apps WHERE id = $1";
@@ -382,47 +399,78 @@ const fn route_text(route: wamm_domain::sending::Route) -> &'static str {
     }
 }
 
-/// A facts row: template, phone number, day, route, category, country and the seven
+/// How many counters a facts row has.
+pub(crate) const COUNTERS: usize = 16;
+
+/// A fact's counts as its row's counters, in column order.
+pub(crate) const fn counters_of(c: &wamm_domain::metrics::Counts) -> [i64; COUNTERS] {
+    [
+        c.sent,
+        c.delivered,
+        c.read,
+        c.clicked,
+        c.unique_clicked,
+        c.failed,
+        c.cost_micros,
+        c.website.add_to_cart,
+        c.website.checkouts_initiated,
+        c.website.purchases,
+        c.website.purchase_value_micros,
+        c.app.activations,
+        c.app.add_to_cart,
+        c.app.checkouts_initiated,
+        c.app.purchases,
+        c.app.purchase_value_micros,
+    ]
+}
+
+/// A row's counters as counts.
+const fn counts_of(n: [i64; COUNTERS]) -> wamm_domain::metrics::Counts {
+    use wamm_domain::metrics::{Conversions, Counts};
+    Counts {
+        sent: n[0],
+        delivered: n[1],
+        read: n[2],
+        clicked: n[3],
+        unique_clicked: n[4],
+        failed: n[5],
+        cost_micros: n[6],
+        website: Conversions {
+            add_to_cart: n[7],
+            checkouts_initiated: n[8],
+            purchases: n[9],
+            purchase_value_micros: n[10],
+            activations: 0,
+        },
+        app: Conversions {
+            activations: n[11],
+            add_to_cart: n[12],
+            checkouts_initiated: n[13],
+            purchases: n[14],
+            purchase_value_micros: n[15],
+        },
+    }
+}
+
+/// A facts row as read: template, phone number, day, route, category, country, and the
 /// counters.
-pub(crate) type FactTuple = (
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-);
+pub(crate) struct FactTuple {
+    pub(crate) key: (i64, i64, i64, String, String, String),
+    pub(crate) counters: [i64; COUNTERS],
+}
 
 /// The facts of `query`'s WABA from their rows, keeping only the templates it asks for.
 pub(crate) fn facts_from_rows(
     query: &crate::FactQuery,
     rows: Vec<FactTuple>,
 ) -> Result<Vec<wamm_domain::metrics::Fact>, StoreError> {
-    use wamm_domain::metrics::{Counts, Day, Fact, FactKey, PricingCategory};
+    use wamm_domain::metrics::{Day, Fact, FactKey, PricingCategory};
     use wamm_domain::sending::Route;
     let mut out = Vec::with_capacity(rows.len());
-    for (
-        template,
-        phone,
-        day,
-        route,
-        category,
-        country,
-        sent,
-        delivered,
-        read,
-        clicked,
-        unique,
-        failed,
-        cost,
-    ) in rows
+    for FactTuple {
+        key: (template, phone, day, route, category, country),
+        counters,
+    } in rows
     {
         let template_id = (template != 0)
             .then(|| id_from_db(template).map(wamm_wire::ids::TemplateId::new))
@@ -451,15 +499,7 @@ pub(crate) fn facts_from_rows(
                     .parse()
                     .map_err(|_| StoreError::Invalid(format!("fact country '{country}'")))?,
             },
-            counts: Counts {
-                sent,
-                delivered,
-                read,
-                clicked,
-                unique_clicked: unique,
-                failed,
-                cost_micros: cost,
-            },
+            counts: counts_of(counters),
         });
     }
     Ok(out)
@@ -1497,14 +1537,10 @@ macro_rules! impl_store {
                             .push_bind(f.day)
                             .push_bind(f.route)
                             .push_bind(f.category)
-                            .push_bind(f.country)
-                            .push_bind(f.counts.sent)
-                            .push_bind(f.counts.delivered)
-                            .push_bind(f.counts.read)
-                            .push_bind(f.counts.clicked)
-                            .push_bind(f.counts.unique_clicked)
-                            .push_bind(f.counts.failed)
-                            .push_bind(f.counts.cost_micros);
+                            .push_bind(f.country);
+                        for n in $crate::shared::counters_of(&f.counts) {
+                            row.push_bind(n);
+                        }
                     });
                     query.push($crate::shared::put::FACTS_TAIL);
                     query.build().execute(&mut *conn).await?;
@@ -2145,14 +2181,32 @@ macro_rules! impl_store {
                 &self,
                 query: &$crate::FactQuery,
             ) -> Result<Vec<wamm_domain::metrics::Fact>, $crate::StoreError> {
-                let rows: Vec<$crate::shared::FactTuple> =
-                    sqlx::query_as($crate::shared::get::FACTS)
-                        .bind($crate::shared::db_id(query.waba_id.get())?)
-                        .bind(query.from.0)
-                        .bind(query.until.0)
-                        .fetch_all(&self.pool)
-                        .await?;
-                $crate::shared::facts_from_rows(query, rows)
+                use sqlx::Row as _;
+                let rows = sqlx::query($crate::shared::get::FACTS)
+                    .bind($crate::shared::db_id(query.waba_id.get())?)
+                    .bind(query.from.0)
+                    .bind(query.until.0)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut read = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let mut counters = [0_i64; $crate::shared::COUNTERS];
+                    for (i, slot) in counters.iter_mut().enumerate() {
+                        *slot = r.try_get(6 + i)?;
+                    }
+                    read.push($crate::shared::FactTuple {
+                        key: (
+                            r.try_get(0)?,
+                            r.try_get(1)?,
+                            r.try_get(2)?,
+                            r.try_get(3)?,
+                            r.try_get(4)?,
+                            r.try_get(5)?,
+                        ),
+                        counters,
+                    });
+                }
+                $crate::shared::facts_from_rows(query, read)
             }
 
             async fn messages_due(

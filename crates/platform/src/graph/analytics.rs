@@ -222,19 +222,31 @@ fn data_point(
                 }
                 point.insert("cost".into(), Value::Array(cost));
             }
-            // Conversions are reported for MM API sends only; nothing reports one yet, so
-            // every count is zero.
+            // Conversions are reported for MM API sends only.
             MetricType::Conversion(key) if route == Route::MarketingLite => {
-                if key.ends_with("_value") {
-                    point.insert((*key).into(), json!(0.0));
-                } else {
-                    point.insert((*key).into(), json!(0));
-                }
+                point.insert((*key).into(), conversion(&c, key));
             }
             MetricType::Conversion(_) => {}
         }
     }
     Value::Object(point)
+}
+
+/// A conversion metric of `c` by its key: counts as integers, values as numbers.
+fn conversion(c: &metrics::Counts, key: &str) -> Value {
+    let (channel, metric) = match key.split_once('_') {
+        Some(("app", metric)) => (&c.app, metric),
+        Some(("website", metric)) => (&c.website, metric),
+        _ => return json!(0),
+    };
+    match metric {
+        "activations" => json!(channel.activations),
+        "add_to_cart" => json!(channel.add_to_cart),
+        "checkouts_initiated" => json!(channel.checkouts_initiated),
+        "purchases" => json!(channel.purchases),
+        "purchases_conversion_value" => json!(metrics::from_micros(channel.purchase_value_micros)),
+        _ => json!(0),
+    }
 }
 
 /// `micros` spread over `n`, in the currency.

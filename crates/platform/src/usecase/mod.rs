@@ -8,6 +8,7 @@ pub mod apps;
 pub mod assets;
 pub mod assign;
 pub mod business_tokens;
+pub mod conversions;
 pub mod emit;
 pub mod journal;
 pub mod lifecycle;

@@ -72,8 +72,8 @@ businesses:
     )
 }
 
-/// A send of `name` to `to` on `phone`, through MM API or Cloud API.
-async fn send(p: &TestPlatform, phone: &str, edge: &str, name: &str, to: &str) {
+/// A send of `name` to `to` on `phone`, through MM API or Cloud API; its wamid.
+async fn send(p: &TestPlatform, phone: &str, edge: &str, name: &str, to: &str) -> String {
     p.post(
         &format!("/v23.0/{phone}/{edge}"),
         BSP,
@@ -81,7 +81,10 @@ async fn send(p: &TestPlatform, phone: &str, edge: &str, name: &str, to: &str) {
                 "template": {"name": name, "language": {"code": "en_US"}}}),
     )
     .await
-    .ok();
+    .ok()["messages"][0]["id"]
+        .as_str()
+        .expect("wamid")
+        .to_owned()
 }
 
 async fn analytics(p: &TestPlatform, waba: &str, query: &str) -> Resp {
@@ -428,9 +431,96 @@ async fn analytics_fields_of_the_waba_answer_as_their_edges(backend: Backend) {
     p.finish().await;
 }
 
+/// `POST /_wamm/messages/{wamid}/convert`.
+async fn convert(p: &TestPlatform, wamid: &str, body: Value) -> Resp {
+    p.call(
+        reqwest::Method::POST,
+        &format!("/_wamm/messages/{wamid}/convert"),
+        None,
+        Some(&body),
+    )
+    .await
+}
+
+async fn conversions_count_for_the_clicked_message(backend: Backend) {
+    let p = TestPlatform::start_with(
+        backend,
+        wamm_platform::PlatformConfig::default(),
+        Some(&world()),
+    )
+    .await;
+    p.clock(json!({"set": "2031-02-03T10:00:00Z"})).await;
+    let clicked = send(&p, "81000", "marketing_messages", "promo", "15550990006").await;
+    let read_only = send(&p, "81000", "marketing_messages", "promo", "15550990005").await;
+    p.clock(json!({"advance_seconds": 60})).await;
+    let asked = "metric_types=WEBSITE_PURCHASES,WEBSITE_PURCHASES_CONVERSION_VALUE,WEBSITE_ADD_TO_CART,APP_ACTIVATIONS,CLICKED";
+    let query = format!("{DAY}&template_ids=[5100]&{MM}&{asked}");
+    for _ in 0..200 {
+        if point(&analytics(&p, "8100", &query).await)["clicked"][0]["count"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    // The next morning the recipient buys, and adds something else to the cart.
+    p.clock(json!({"advance_seconds": 86_400})).await;
+    let r = convert(&p, &clicked, json!({"event": "Purchase", "value": 499})).await;
+    assert_eq!(
+        r.ok()["counted_on"],
+        "2031-02-03",
+        "counted on the click's day"
+    );
+    convert(&p, &clicked, json!({"event": "AddToCart"}))
+        .await
+        .ok();
+    convert(
+        &p,
+        &clicked,
+        json!({"event": "ActivateApp", "channel": "app"}),
+    )
+    .await
+    .ok();
+    let pt = point(&analytics(&p, "8100", &query).await);
+    assert_eq!(
+        (
+            pt["website_purchases"].clone(),
+            pt["website_purchases_conversion_value"].clone(),
+            pt["website_add_to_cart"].clone(),
+            pt["app_activations"].clone()
+        ),
+        (json!(1), json!(499.0), json!(1), json!(1)),
+        "{pt}"
+    );
+    // Nothing to attribute: no click, a website activation, an unknown event, an unknown
+    // message, and a click more than 7 days back.
+    for (wamid, body) in [
+        (read_only.as_str(), json!({"event": "Purchase", "value": 5})),
+        (clicked.as_str(), json!({"event": "ActivateApp"})),
+        (clicked.as_str(), json!({"event": "Like"})),
+        (clicked.as_str(), json!({"event": "Purchase", "value": -1})),
+    ] {
+        assert_eq!(convert(&p, wamid, body).await.status, 400);
+    }
+    assert_eq!(
+        convert(&p, "wamid.nothing", json!({"event": "Purchase"}))
+            .await
+            .status,
+        404
+    );
+    p.clock(json!({"advance_seconds": 7 * 86_400})).await;
+    let r = convert(&p, &clicked, json!({"event": "Purchase", "value": 1})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(r.text.contains("7 days"), "{}", r.text);
+    assert_eq!(
+        point(&analytics(&p, "8100", &query).await)["website_purchases"],
+        1
+    );
+    p.finish().await;
+}
+
 crate::on_both_backends!(
     sends_add_up_per_template_and_day,
     insights_are_confirmed_once_and_for_good,
     bad_questions_are_refused,
     analytics_fields_of_the_waba_answer_as_their_edges,
+    conversions_count_for_the_clicked_message,
 );

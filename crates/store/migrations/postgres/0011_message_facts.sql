@@ -17,5 +17,15 @@ CREATE TABLE message_facts (
     unique_clicked BIGINT NOT NULL DEFAULT 0,
     failed BIGINT NOT NULL DEFAULT 0,
     cost_micros BIGINT NOT NULL DEFAULT 0,
+    -- Conversions attributed to these messages (values in millionths of their currency).
+    web_add_to_cart BIGINT NOT NULL DEFAULT 0,
+    web_checkouts BIGINT NOT NULL DEFAULT 0,
+    web_purchases BIGINT NOT NULL DEFAULT 0,
+    web_purchase_value_micros BIGINT NOT NULL DEFAULT 0,
+    app_activations BIGINT NOT NULL DEFAULT 0,
+    app_add_to_cart BIGINT NOT NULL DEFAULT 0,
+    app_checkouts BIGINT NOT NULL DEFAULT 0,
+    app_purchases BIGINT NOT NULL DEFAULT 0,
+    app_purchase_value_micros BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (waba_id, template_id, day, phone_number_id, route, category, country)
 );

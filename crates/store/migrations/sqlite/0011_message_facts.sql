@@ -17,5 +17,15 @@ CREATE TABLE message_facts (
     unique_clicked INTEGER NOT NULL DEFAULT 0,
     failed INTEGER NOT NULL DEFAULT 0,
     cost_micros INTEGER NOT NULL DEFAULT 0,
+    -- Conversions attributed to these messages (values in millionths of their currency).
+    web_add_to_cart INTEGER NOT NULL DEFAULT 0,
+    web_checkouts INTEGER NOT NULL DEFAULT 0,
+    web_purchases INTEGER NOT NULL DEFAULT 0,
+    web_purchase_value_micros INTEGER NOT NULL DEFAULT 0,
+    app_activations INTEGER NOT NULL DEFAULT 0,
+    app_add_to_cart INTEGER NOT NULL DEFAULT 0,
+    app_checkouts INTEGER NOT NULL DEFAULT 0,
+    app_purchases INTEGER NOT NULL DEFAULT 0,
+    app_purchase_value_micros INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (waba_id, template_id, day, phone_number_id, route, category, country)
 );

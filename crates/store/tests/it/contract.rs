@@ -2529,7 +2529,7 @@ pub async fn assignments_put_delete_and_list(store: &dyn Store) {
 /// refused by its guard adds nothing; reads select a WABA's days and templates; a new world
 /// clears them.
 pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
-    use wamm_domain::metrics::{Counts, Day, Fact, FactKey, PricingCategory};
+    use wamm_domain::metrics::{Conversions, Counts, Day, Fact, FactKey, PricingCategory};
     use wamm_domain::sending::Route;
     use wamm_store::FactQuery;
 
@@ -2556,6 +2556,18 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
         cost_micros: 10_700,
         ..Counts::default()
     };
+    let converted = Counts {
+        website: Conversions {
+            purchases: 1,
+            purchase_value_micros: 499_000_000,
+            ..Conversions::default()
+        },
+        app: Conversions {
+            activations: 1,
+            ..Conversions::default()
+        },
+        ..Counts::default()
+    };
     // Two facts of one key in one commit (one statement may not upsert a row twice).
     commit(
         store,
@@ -2570,7 +2582,8 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
         store,
         ChangeSet::new()
             .fact(fact(Some(template), 20_000, delivered))
-            .fact(fact(Some(template), 20_001, sent)),
+            .fact(fact(Some(template), 20_001, sent))
+            .fact(fact(Some(template), 20_001, converted)),
     )
     .await;
     // A refused commit adds nothing.
@@ -2618,7 +2631,13 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
                     ..Counts::default()
                 }
             ),
-            (20_001, sent),
+            (
+                20_001,
+                Counts {
+                    sent: 1,
+                    ..converted
+                }
+            ),
         ]
     );
     let one_day = store
