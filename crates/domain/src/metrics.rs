@@ -600,6 +600,28 @@ pub fn conversion_fact(
     })
 }
 
+/// The click ID Meta appends to the CTA URL a recipient opens (`fbclid`), for the click of
+/// `message` at `at`: the same for the same click every time it is shown, and unlike any
+/// other click's.
+pub fn click_id(message_id: &str, at: Timestamp) -> String {
+    use sha2::{Digest as _, Sha256};
+    let digest = Sha256::digest(format!("{message_id}|{}", at.millis()));
+    let hex: String = digest.iter().take(20).map(|b| format!("{b:02x}")).collect();
+    format!("IwAR{hex}")
+}
+
+/// `url` as the recipient opens it after clicking: with `fbclid` appended.
+pub fn clicked_url(url: &str, fbclid: &str) -> String {
+    let (base, fragment) = url
+        .split_once('#')
+        .map_or((url, None), |(b, f)| (b, Some(f)));
+    let joiner = if base.contains('?') { '&' } else { '?' };
+    match fragment {
+        Some(f) => format!("{base}{joiner}fbclid={fbclid}#{f}"),
+        None => format!("{base}{joiner}fbclid={fbclid}"),
+    }
+}
+
 /// Whether the step at `index` of `message`'s plan is its first click.
 pub fn is_first_click(message: &Message, index: usize) -> bool {
     message
@@ -1034,6 +1056,24 @@ mod tests {
             Some(ConversionEvent::Purchase)
         );
         assert_eq!(ConversionEvent::parse("purchase"), None);
+    }
+
+    #[test]
+    fn click_ids_are_stable_per_click_and_appended_to_the_url() {
+        let at = Timestamp::from_millis(1_000);
+        let id = click_id("wamid.A", at);
+        assert_eq!(id, click_id("wamid.A", at));
+        assert_ne!(id, click_id("wamid.A", Timestamp::from_millis(1_001)));
+        assert_ne!(id, click_id("wamid.B", at));
+        assert!(id.starts_with("IwAR") && id.len() == 44, "{id}");
+        assert_eq!(
+            clicked_url("https://shop.example/sale", "F"),
+            "https://shop.example/sale?fbclid=F"
+        );
+        assert_eq!(
+            clicked_url("https://shop.example/?a=1#top", "F"),
+            "https://shop.example/?a=1&fbclid=F#top"
+        );
     }
 
     #[test]

@@ -893,7 +893,8 @@ async fn disconnect_number(
     }
 }
 
-/// `GET /_wamm/messages/{wamid}`: a message, its status and the rest of its plan.
+/// `GET /_wamm/messages/{wamid}`: a message, its status and the rest of its plan, and each
+/// click so far with the click ID (`fbclid`) and the URL the recipient opened.
 async fn get_message(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
@@ -903,7 +904,52 @@ async fn get_message(
         .message(&id)
         .await?
         .ok_or_else(|| ControlError::NotFound(format!("no message {id}")))?;
-    Ok(axum::Json(json!(message)).into_response())
+    let template = match message.template_id {
+        Some(t) => state.store.template(t).await?,
+        None => None,
+    };
+    Ok(axum::Json(message_view(&message, template.as_ref())).into_response())
+}
+
+/// A message as the control API shows it: the stored message, plus its clicks.
+fn message_view(message: &wamm_domain::Message, template: Option<&wamm_domain::Template>) -> Value {
+    use wamm_domain::metrics::{click_id, clicked_url};
+    use wamm_domain::sending::Step;
+    let url = template.and_then(|t| {
+        t.components
+            .as_array()?
+            .iter()
+            .filter(|c| {
+                c["type"]
+                    .as_str()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("BUTTONS"))
+            })
+            .flat_map(|c| c["buttons"].as_array().into_iter().flatten())
+            .find(|b| {
+                b["type"]
+                    .as_str()
+                    .is_some_and(|k| k.eq_ignore_ascii_case("URL"))
+            })
+            .and_then(|b| b["url"].as_str().map(str::to_owned))
+    });
+    let done = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
+    let clicks: Vec<Value> = message
+        .plan
+        .iter()
+        .take(done)
+        .filter(|(_, step)| *step == Step::Click)
+        .map(|(at, _)| {
+            let fbclid = click_id(&message.id, *at);
+            json!({
+                "at": at.rfc3339(),
+                "fbclid": fbclid,
+                "url": url.as_deref().map(|u| clicked_url(u, &fbclid)),
+            })
+        })
+        .collect();
+    let mut view = json!(message);
+    view["clicks"] = Value::Array(clicks);
+    view
 }
 
 /// `POST /_wamm/messages/{wamid}/read|click`: the recipient reads the message, or clicks its
@@ -934,8 +980,16 @@ async fn act_on_message(
         )));
     }
     crate::usecase::lifecycle::recipient_acts(&state, message, step).await?;
-    let message = state.store.message(&id).await?;
-    Ok(axum::Json(json!(message)).into_response())
+    let message = state
+        .store
+        .message(&id)
+        .await?
+        .ok_or_else(|| ControlError::NotFound(format!("no message {id}")))?;
+    let template = match message.template_id {
+        Some(t) => state.store.template(t).await?,
+        None => None,
+    };
+    Ok(axum::Json(message_view(&message, template.as_ref())).into_response())
 }
 
 /// `{"event", "value"?, "channel"?}`: what the recipient did after clicking.

@@ -461,6 +461,28 @@ async fn conversions_count_for_the_clicked_message(backend: Backend) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
+    // The control API shows the click with Meta's click ID on the CTA URL the recipient opened.
+    let shown = p
+        .call(
+            reqwest::Method::GET,
+            &format!("/_wamm/messages/{clicked}"),
+            None,
+            None,
+        )
+        .await;
+    let click = &shown.ok()["clicks"][0];
+    let fbclid = click["fbclid"].as_str().expect("fbclid").to_owned();
+    assert!(fbclid.starts_with("IwAR"), "{click}");
+    assert_eq!(
+        click["url"],
+        json!(format!("https://shop.example/?fbclid={fbclid}"))
+    );
+    assert!(
+        click["at"]
+            .as_str()
+            .is_some_and(|at| at.starts_with("2031-02-03T10:00:45")),
+        "the click 45 s after the send: {click}"
+    );
     // The next morning the recipient buys, and adds something else to the cart.
     p.clock(json!({"advance_seconds": 86_400})).await;
     let r = convert(&p, &clicked, json!({"event": "Purchase", "value": 499})).await;
