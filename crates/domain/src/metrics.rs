@@ -220,19 +220,36 @@ pub struct Fact {
     pub counts: Counts,
 }
 
+impl FactKey {
+    /// The key of what `message` did on `day`: its WABA, template, number, route, pricing
+    /// category and recipient country (from the calling code).
+    pub fn of(message: &Message, day: Day) -> Self {
+        Self {
+            waba_id: message.waba_id,
+            template_id: message.template_id,
+            phone_number_id: message.phone_number_id,
+            day,
+            route: message.route,
+            category: PricingCategory::of(message.route, message.category),
+            country: crate::bsuid::country_of(&message.to)
+                .parse()
+                .unwrap_or(UNKNOWN_COUNTRY),
+        }
+    }
+}
+
 /// The fact of `step` of `message`, taken at `at`; `None` for a step that counts for nothing
 /// (expiry, and a read or click more than [`ACTIVITY_WINDOW_DAYS`] after the send, which Meta
-/// no longer records). `first_click` says whether a click is the message's first; `country`
-/// is the recipient's (ISO 3166-1 alpha-2) for the price of a delivery.
+/// no longer records). `first_click` says whether a click is the message's first; a delivery
+/// is priced for the recipient's country.
 pub fn step_fact(
     message: &Message,
     step: Step,
     at: Timestamp,
     first_click: bool,
-    country: &str,
     rates: &RateCard,
 ) -> Option<Fact> {
-    let category = PricingCategory::of(message.route, message.category);
+    let key = FactKey::of(message, Day::of(at));
     let late = at.millis() - message.accepted_at.millis() > ACTIVITY_WINDOW_DAYS * DAY_MS;
     if late && matches!(step, Step::Read | Step::Click) {
         return None;
@@ -242,7 +259,7 @@ pub fn step_fact(
         Step::Sent => counts.sent = 1,
         Step::Delivered => {
             counts.delivered = 1;
-            counts.cost_micros = rates.price_micros(country, category);
+            counts.cost_micros = rates.price_micros(key.country.as_str(), key.category);
         }
         Step::Read => counts.read = 1,
         Step::Click => {
@@ -252,18 +269,7 @@ pub fn step_fact(
         Step::Failed(_) => counts.failed = 1,
         Step::Expired => return None,
     }
-    Some(Fact {
-        key: FactKey {
-            waba_id: message.waba_id,
-            template_id: message.template_id,
-            phone_number_id: message.phone_number_id,
-            day: Day::of(at),
-            route: message.route,
-            category,
-            country: country.parse().unwrap_or(UNKNOWN_COUNTRY),
-        },
-        counts,
-    })
+    Some(Fact { key, counts })
 }
 
 /// A metric template analytics reports (`metric_types`).
@@ -585,17 +591,7 @@ pub fn conversion_fact(
         Channel::App => counts.app = conversions,
     }
     Ok(Fact {
-        key: FactKey {
-            waba_id: message.waba_id,
-            template_id: message.template_id,
-            phone_number_id: message.phone_number_id,
-            day: Day::of(clicked_at),
-            route: message.route,
-            category: PricingCategory::of(message.route, message.category),
-            country: crate::bsuid::country_of(&message.to)
-                .parse()
-                .unwrap_or(UNKNOWN_COUNTRY),
-        },
+        key: FactKey::of(message, Day::of(clicked_at)),
         counts,
     })
 }
@@ -799,11 +795,11 @@ mod tests {
         let rates = RateCard::default();
         let m = message(Route::MarketingLite, Some(TemplateCategory::Marketing));
         let at = Timestamp::from_millis(5);
-        let delivered = step_fact(&m, Step::Delivered, at, false, "IN", &rates).expect("fact");
+        let delivered = step_fact(&m, Step::Delivered, at, false, &rates).expect("fact");
         assert_eq!(delivered.counts.delivered, 1);
         assert_eq!(delivered.counts.cost_micros, 10_700);
         assert_eq!(delivered.key.category, PricingCategory::MarketingLite);
-        let sent = step_fact(&m, Step::Sent, at, false, "IN", &rates).expect("fact");
+        let sent = step_fact(&m, Step::Sent, at, false, &rates).expect("fact");
         assert_eq!(
             sent.counts,
             Counts {
@@ -811,12 +807,15 @@ mod tests {
                 ..Counts::default()
             }
         );
-        assert!(step_fact(&m, Step::Expired, at, false, "IN", &rates).is_none());
-        let text = message(Route::CloudApi, None);
-        let free = step_fact(&text, Step::Delivered, at, false, "US", &rates).expect("fact");
+        assert!(step_fact(&m, Step::Expired, at, false, &rates).is_none());
+        let mut text = message(Route::CloudApi, None);
+        text.to = "16315552222".into();
+        let free = step_fact(&text, Step::Delivered, at, false, &rates).expect("fact");
         assert_eq!(free.counts.cost_micros, 0);
-        let elsewhere = message(Route::CloudApi, Some(TemplateCategory::Utility));
-        let other = step_fact(&elsewhere, Step::Delivered, at, false, "ZZ", &rates);
+        let mut elsewhere = message(Route::CloudApi, Some(TemplateCategory::Utility));
+        // A calling code in no table: the rate card's "other" rates.
+        elsewhere.to = "99912345678".into();
+        let other = step_fact(&elsewhere, Step::Delivered, at, false, &rates);
         assert_eq!(other.expect("fact").counts.cost_micros, 7_700);
     }
 
@@ -850,10 +849,10 @@ mod tests {
         let window = ACTIVITY_WINDOW_DAYS * DAY_MS;
         let inside = Timestamp::from_millis(window);
         let outside = Timestamp::from_millis(window + 1);
-        assert!(step_fact(&m, Step::Read, inside, false, "IN", &rates).is_some());
-        assert!(step_fact(&m, Step::Read, outside, false, "IN", &rates).is_none());
-        assert!(step_fact(&m, Step::Click, outside, true, "IN", &rates).is_none());
-        assert!(step_fact(&m, Step::Delivered, outside, false, "IN", &rates).is_some());
+        assert!(step_fact(&m, Step::Read, inside, false, &rates).is_some());
+        assert!(step_fact(&m, Step::Read, outside, false, &rates).is_none());
+        assert!(step_fact(&m, Step::Click, outside, true, &rates).is_none());
+        assert!(step_fact(&m, Step::Delivered, outside, false, &rates).is_some());
     }
 
     #[test]

@@ -227,6 +227,35 @@ pub fn validate_components(components: &Value) -> Result<(), TemplateError> {
     Ok(())
 }
 
+/// A template's URL (call-to-action) button: what it says and where it leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlButton {
+    /// The button's text.
+    pub text: String,
+    /// Its URL, as the template declares it (a dynamic suffix still reads `{{1}}`).
+    pub url: String,
+}
+
+/// The first URL button of `template`, if it has one.
+pub fn url_button(template: &Template) -> Option<UrlButton> {
+    let is = |v: &Value, kind: &str| {
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+    };
+    template
+        .components
+        .as_array()?
+        .iter()
+        .filter(|c| is(c, "BUTTONS"))
+        .flat_map(|c| c["buttons"].as_array().into_iter().flatten())
+        .find(|b| is(b, "URL"))
+        .map(|b| UrlButton {
+            text: b["text"].as_str().unwrap_or_default().to_owned(),
+            url: b["url"].as_str().unwrap_or_default().to_owned(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -904,34 +904,28 @@ async fn get_message(
         .message(&id)
         .await?
         .ok_or_else(|| ControlError::NotFound(format!("no message {id}")))?;
+    show_message(&state, &message).await
+}
+
+/// Answers with `message` as the control API shows it (its template read for the CTA URL).
+async fn show_message(
+    state: &AppState,
+    message: &wamm_domain::Message,
+) -> Result<Response, ControlError> {
     let template = match message.template_id {
         Some(t) => state.store.template(t).await?,
         None => None,
     };
-    Ok(axum::Json(message_view(&message, template.as_ref())).into_response())
+    Ok(axum::Json(message_view(message, template.as_ref())).into_response())
 }
 
 /// A message as the control API shows it: the stored message, plus its clicks.
 fn message_view(message: &wamm_domain::Message, template: Option<&wamm_domain::Template>) -> Value {
     use wamm_domain::metrics::{click_id, clicked_url};
     use wamm_domain::sending::Step;
-    let url = template.and_then(|t| {
-        t.components
-            .as_array()?
-            .iter()
-            .filter(|c| {
-                c["type"]
-                    .as_str()
-                    .is_some_and(|k| k.eq_ignore_ascii_case("BUTTONS"))
-            })
-            .flat_map(|c| c["buttons"].as_array().into_iter().flatten())
-            .find(|b| {
-                b["type"]
-                    .as_str()
-                    .is_some_and(|k| k.eq_ignore_ascii_case("URL"))
-            })
-            .and_then(|b| b["url"].as_str().map(str::to_owned))
-    });
+    let url = template
+        .and_then(wamm_domain::template::url_button)
+        .map(|b| b.url);
     let done = usize::try_from(message.steps_done).unwrap_or(usize::MAX);
     let clicks: Vec<Value> = message
         .plan
@@ -985,11 +979,7 @@ async fn act_on_message(
         .message(&id)
         .await?
         .ok_or_else(|| ControlError::NotFound(format!("no message {id}")))?;
-    let template = match message.template_id {
-        Some(t) => state.store.template(t).await?,
-        None => None,
-    };
-    Ok(axum::Json(message_view(&message, template.as_ref())).into_response())
+    show_message(&state, &message).await
 }
 
 /// `{"event", "value"?, "channel"?}`: what the recipient did after clicking.

@@ -15,6 +15,7 @@ use wamm_domain::metrics::{
     self, DailyTotal, Day, Dimensions, Granularity, MetricType, PricingCategory, PricingFilter,
 };
 use wamm_domain::sending::Route;
+use wamm_domain::template::url_button;
 use wamm_domain::{PhoneNumber, Template, Timestamp, Waba, phone_digits};
 use wamm_store::FactQuery;
 use wamm_wire::GraphError;
@@ -155,25 +156,6 @@ fn templates<'t>(
     Ok(picked)
 }
 
-/// The text of a template's URL button, if it has one.
-fn url_button(template: &Template) -> Option<String> {
-    let components = template.components.as_array()?;
-    components
-        .iter()
-        .filter(|c| {
-            c["type"]
-                .as_str()
-                .is_some_and(|t| t.eq_ignore_ascii_case("BUTTONS"))
-        })
-        .flat_map(|c| c["buttons"].as_array().into_iter().flatten())
-        .find(|b| {
-            b["type"]
-                .as_str()
-                .is_some_and(|t| t.eq_ignore_ascii_case("URL"))
-        })
-        .map(|b| b["text"].as_str().unwrap_or_default().to_owned())
-}
-
 /// One data point: the asked metrics of one template on one day.
 fn data_point(
     total: &DailyTotal,
@@ -186,7 +168,7 @@ fn data_point(
     point.insert("template_id".into(), json!(total.template_id.to_string()));
     point.insert("start".into(), json!(total.day.start().unix_seconds()));
     point.insert("end".into(), json!(total.day.next().start().unix_seconds()));
-    let button = url_button(template);
+    let button = url_button(template).map(|b| b.text);
     for metric in wanted {
         match metric {
             MetricType::Sent => {

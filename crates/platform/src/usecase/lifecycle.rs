@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use wamm_domain::bsuid::{bsuid, country_of};
+use wamm_domain::bsuid::bsuid;
 use wamm_domain::metrics::{self, Fact, PricingCategory, RateCard};
 use wamm_domain::sending::{Route, Step, failure_text};
 use wamm_domain::{Message, Timestamp};
@@ -293,8 +293,7 @@ pub fn advance(
         Some(value) => fanout::deliveries(targets, message.waba_id, "messages", &value, at),
         None => Vec::new(),
     };
-    let country = country_of(&message.to);
-    let fact = metrics::step_fact(message, step, at, first_click, country, rates);
+    let fact = metrics::step_fact(message, step, at, first_click, rates);
     Some(Taken { webhooks, fact })
 }
 

@@ -72,6 +72,16 @@ businesses:
     )
 }
 
+/// A platform holding this file's world.
+async fn start(backend: Backend) -> TestPlatform {
+    TestPlatform::start_with(
+        backend,
+        wamm_platform::PlatformConfig::default(),
+        Some(&world()),
+    )
+    .await
+}
+
 /// A send of `name` to `to` on `phone`, through MM API or Cloud API; its wamid.
 async fn send(p: &TestPlatform, phone: &str, edge: &str, name: &str, to: &str) -> String {
     p.post(
@@ -123,12 +133,7 @@ async fn a_day_of_sends(p: &TestPlatform) {
 }
 
 async fn sends_add_up_per_template_and_day(backend: Backend) {
-    let p = TestPlatform::start_with(
-        backend,
-        wamm_platform::PlatformConfig::default(),
-        Some(&world()),
-    )
-    .await;
+    let p = start(backend).await;
     a_day_of_sends(&p).await;
     let r = analytics(&p, "8100", &format!("{DAY}&template_ids=[5100]&{MM}")).await;
     // US recipients: the default rate card's US marketing rate, 0.025 per delivery.
@@ -259,12 +264,7 @@ async fn insights_of(p: &TestPlatform, waba: &str) -> Value {
 }
 
 async fn insights_are_confirmed_once_and_for_good(backend: Backend) {
-    let p = TestPlatform::start_with(
-        backend,
-        wamm_platform::PlatformConfig::default(),
-        Some(&world()),
-    )
-    .await;
+    let p = start(backend).await;
     p.clock(json!({"set": "2031-02-03T10:00:00Z"})).await;
     assert_eq!(insights_of(&p, "8101").await, false);
     let r = analytics(&p, "8101", &format!("{DAY}&template_ids=[5110]")).await;
@@ -308,12 +308,7 @@ async fn insights_are_confirmed_once_and_for_good(backend: Backend) {
 }
 
 async fn bad_questions_are_refused(backend: Backend) {
-    let p = TestPlatform::start_with(
-        backend,
-        wamm_platform::PlatformConfig::default(),
-        Some(&world()),
-    )
-    .await;
+    let p = start(backend).await;
     p.clock(json!({"set": "2031-02-03T10:00:00Z"})).await;
     let eleven = (0..11)
         .map(|i| (5100 + i).to_string())
@@ -364,12 +359,7 @@ async fn bad_questions_are_refused(backend: Backend) {
 }
 
 async fn analytics_fields_of_the_waba_answer_as_their_edges(backend: Backend) {
-    let p = TestPlatform::start_with(
-        backend,
-        wamm_platform::PlatformConfig::default(),
-        Some(&world()),
-    )
-    .await;
+    let p = start(backend).await;
     a_day_of_sends(&p).await;
     // The field form of template analytics answers what the edge answers.
     let edge = analytics(&p, "8100", &format!("{DAY}&template_ids=[5100]&{MM}"))
@@ -443,12 +433,7 @@ async fn convert(p: &TestPlatform, wamid: &str, body: Value) -> Resp {
 }
 
 async fn conversions_count_for_the_clicked_message(backend: Backend) {
-    let p = TestPlatform::start_with(
-        backend,
-        wamm_platform::PlatformConfig::default(),
-        Some(&world()),
-    )
-    .await;
+    let p = start(backend).await;
     p.clock(json!({"set": "2031-02-03T10:00:00Z"})).await;
     let clicked = send(&p, "81000", "marketing_messages", "promo", "15550990006").await;
     let read_only = send(&p, "81000", "marketing_messages", "promo", "15550990005").await;

@@ -161,6 +161,51 @@ async fn app_tokens_and_debug_token_through_the_client() {
     d.running.stop().await;
 }
 
+/// The demo bakery's WABA, as the partner lists it.
+async fn bakery(graph: &GraphClient, d: &Demo) -> WabaId {
+    graph
+        .client_wabas(d.partner, "id,name", &[])
+        .await
+        .expect("list")
+        .iter()
+        .find(|w| w["name"] == "Jasper's Bakery")
+        .and_then(|w| w["id"].as_str())
+        .and_then(|id| id.parse().ok())
+        .expect("the bakery's WABA")
+}
+
+/// Sends the bakery's `order_update` utility template through Cloud API, from its first
+/// number, to a recipient who reads (`…555-099-0005`).
+async fn send_order_update(graph: &GraphClient, d: &Demo, waba: WabaId, order: &str) {
+    let phone = graph
+        .list_phone_numbers(waba)
+        .await
+        .expect("numbers")
+        .into_iter()
+        .next()
+        .expect("a number");
+    let sent = reqwest::Client::new()
+        .post(format!("{}/v23.0/{}/messages", d.running.base_url(), phone.id))
+        .bearer_auth(&d.token)
+        .query(&[(
+            "appsecret_proof",
+            wamm_wire::proof::appsecret_proof(&d.app_secret, &d.token),
+        )])
+        .json(&json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": "15550990005", "type": "template",
+            "template": {"name": "order_update", "language": {"code": "en_US"},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": order}]}]}}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        sent.status(),
+        200,
+        "{}",
+        sent.text().await.unwrap_or_default()
+    );
+}
+
 /// A partner reads its client's template and pricing analytics through the client: a utility
 /// template sent through Cloud API, delivered and read on the platform clock, counted and
 /// priced at the default rate card's US utility rate.
@@ -171,16 +216,7 @@ async fn a_partner_reads_template_and_pricing_analytics() {
     let graph = GraphClient::new(base.clone())
         .token(&d.token)
         .app_secret(&d.app_secret);
-    let wabas = graph
-        .client_wabas(d.partner, "id,name", &[])
-        .await
-        .expect("list");
-    let waba: WabaId = wabas
-        .iter()
-        .find(|w| w["name"] == "Jasper's Bakery")
-        .and_then(|w| w["id"].as_str())
-        .and_then(|id| id.parse().ok())
-        .expect("the bakery's WABA");
+    let waba = bakery(&graph, &d).await;
     let template = graph
         .list_templates(waba)
         .await
@@ -188,41 +224,13 @@ async fn a_partner_reads_template_and_pricing_analytics() {
         .into_iter()
         .find(|t| t.name == "order_update")
         .expect("order_update");
-    let phone = graph
-        .list_phone_numbers(waba)
-        .await
-        .expect("numbers")
-        .into_iter()
-        .next()
-        .expect("a number");
     let http = reqwest::Client::new();
     let control =
         |body: serde_json::Value| http.post(format!("{base}/_wamm/clock")).json(&body).send();
     control(json!({"set": "2031-02-03T10:00:00Z", "freeze": true}))
         .await
         .expect("clock set");
-    let sent = http
-        .post(format!("{base}/v23.0/{}/messages", phone.id))
-        .bearer_auth(&d.token)
-        .query(&[(
-            "appsecret_proof",
-            wamm_wire::proof::appsecret_proof(&d.app_secret, &d.token),
-        )])
-        .json(
-            &json!({"messaging_product": "whatsapp", "recipient_type": "individual",
-            "to": "15550990005", "type": "template",
-            "template": {"name": "order_update", "language": {"code": "en_US"},
-                "components": [{"type": "body", "parameters": [{"type": "text", "text": "#7"}]}]}}),
-        )
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(
-        sent.status(),
-        200,
-        "{}",
-        sent.text().await.unwrap_or_default()
-    );
+    send_order_update(&graph, &d, waba, "#7").await;
     control(json!({"advance_seconds": 60}))
         .await
         .expect("clock moved");
@@ -298,40 +306,9 @@ async fn partner_metrics_syncs_and_prints_template_totals() {
     let graph = GraphClient::new(base.clone())
         .token(&d.token)
         .app_secret(&d.app_secret);
-    let waba: WabaId = graph
-        .client_wabas(d.partner, "id,name", &[])
-        .await
-        .expect("list")
-        .iter()
-        .find(|w| w["name"] == "Jasper's Bakery")
-        .and_then(|w| w["id"].as_str())
-        .and_then(|id| id.parse().ok())
-        .expect("the bakery's WABA");
-    let phone = graph
-        .list_phone_numbers(waba)
-        .await
-        .expect("numbers")
-        .into_iter()
-        .next()
-        .expect("a number");
+    let waba = bakery(&graph, &d).await;
     let http = reqwest::Client::new();
-    let sent = http
-        .post(format!("{base}/v23.0/{}/messages", phone.id))
-        .bearer_auth(&d.token)
-        .query(&[(
-            "appsecret_proof",
-            wamm_wire::proof::appsecret_proof(&d.app_secret, &d.token),
-        )])
-        .json(
-            &json!({"messaging_product": "whatsapp", "recipient_type": "individual",
-            "to": "15550990005", "type": "template",
-            "template": {"name": "order_update", "language": {"code": "en_US"},
-                "components": [{"type": "body", "parameters": [{"type": "text", "text": "#8"}]}]}}),
-        )
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(sent.status(), 200);
+    send_order_update(&graph, &d, waba, "#8").await;
     http.post(format!("{base}/_wamm/clock"))
         .json(&json!({"advance_seconds": 60}))
         .send()
