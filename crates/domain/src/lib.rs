@@ -5,10 +5,12 @@
 //! decision. Storage lives in `wamm-store`, transport in `wamm-platform`.
 
 pub mod access;
+pub mod ads;
 pub mod assignment;
 pub mod bsuid;
 pub mod country;
 pub mod enrolment;
+pub mod insights;
 pub mod intent;
 pub mod metrics;
 pub mod model;

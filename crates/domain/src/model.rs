@@ -278,6 +278,10 @@ pub struct Waba {
     /// The read-only ad account Meta links to the WABA when MM API setup starts.
     #[serde(default)]
     pub ad_account_id: Option<String>,
+    /// The ad account coexistence offboarding disabled and unlinked, still readable as a
+    /// disabled account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_ad_account_id: Option<String>,
     /// Whether the `MM_LITE_TERMS_SIGNED` webhook is still owed for the current setup: set when
     /// setup starts on the platform, cleared when the webhook is enqueued at completion. Worlds
     /// loaded from files describe the past and owe nothing.
@@ -808,6 +812,12 @@ pub struct AdEntities {
     pub ad_adset_id: String,
     /// The ad.
     pub ad_id: String,
+    /// The campaign's objective, fixed when the chain was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objective: Option<crate::ads::Objective>,
+    /// The ad set's optimization goal, fixed when the chain was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimization_goal: Option<crate::ads::OptimizationGoal>,
 }
 
 /// A single-use authorization code Embedded Signup hands the partner's page, exchanged at

@@ -100,7 +100,11 @@ pub fn offboard(waba: &mut Waba, now: Timestamp) -> Option<String> {
     waba.mm_offboarded_at = Some(now);
     waba.mm_setup_complete_at = None;
     waba.mm_setup_webhook_pending = false;
-    waba.ad_account_id.take()
+    let unlinked = waba.ad_account_id.take();
+    if unlinked.is_some() {
+        waba.disabled_ad_account_id.clone_from(&unlinked);
+    }
+    unlinked
 }
 
 /// The business-level status object's `status`.
@@ -188,6 +192,7 @@ mod tests {
             mm_setup_complete_at: None,
             message_activity_sharing: true,
             ad_account_id: None,
+            disabled_ad_account_id: None,
             mm_setup_webhook_pending: false,
             mm_offboarded_at: None,
             insights_enabled_at: None,

@@ -723,6 +723,7 @@ mod tests {
             mm_setup_complete_at: None,
             message_activity_sharing: true,
             ad_account_id: None,
+            disabled_ad_account_id: None,
             mm_setup_webhook_pending: false,
             mm_offboarded_at: None,
             insights_enabled_at: None,

@@ -47,17 +47,23 @@ fn err(param: impl Into<String>, message: impl Into<String>) -> TemplateError {
 }
 
 /// The ad entity chain Meta mirrors a MARKETING template onto under `ad_account` (campaign,
-/// ad set, ad, numbered by `next_id`); other categories get none.
+/// ad set, ad, numbered by `next_id`), its objective and goal fixed now from the template's
+/// shape (`reports_events`: its CTA URL's site reports events to a pixel of the business);
+/// other categories get none.
 pub fn ad_chain(
     t: &Template,
     ad_account: &str,
+    reports_events: bool,
     mut next_id: impl FnMut() -> u64,
 ) -> Option<AdEntities> {
+    let (objective, goal) = crate::ads::goal(t, reports_events);
     (t.category == TemplateCategory::Marketing).then(|| AdEntities {
         ad_account_id: ad_account.to_owned(),
         ad_campaign_id: next_id().to_string(),
         ad_adset_id: next_id().to_string(),
         ad_id: next_id().to_string(),
+        objective: Some(objective),
+        optimization_goal: Some(goal),
     })
 }
 

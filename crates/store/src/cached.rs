@@ -488,6 +488,13 @@ impl Store for CachedStore {
         self.inner.message(id).await
     }
 
+    async fn ad_object(
+        &self,
+        id: u64,
+    ) -> Result<Option<wamm_domain::ads::AdObjectRef>, StoreError> {
+        self.inner.ad_object(id).await
+    }
+
     async fn facts(
         &self,
         query: &crate::FactQuery,

@@ -532,6 +532,11 @@ pub trait Store: Send + Sync + 'static {
     /// A message by ID.
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError>;
 
+    /// Where the ad object `id` leads (an ad account, campaign, ad set or ad); `None` when no
+    /// WABA or template ever carried it.
+    async fn ad_object(&self, id: u64)
+    -> Result<Option<wamm_domain::ads::AdObjectRef>, StoreError>;
+
     /// The facts `query` selects, one per key, sorted by template, day, phone number, route
     /// and category.
     async fn facts(&self, query: &FactQuery) -> Result<Vec<Fact>, StoreError>;

@@ -66,6 +66,9 @@ pub(crate) mod put {
         VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE SET app_id = excluded.app_id, \
         used_at = excluded.used_at, doc = excluded.doc";
     pub(crate) const WABA_PARTNERS_CLEAR: &str = "DELETE FROM waba_partners WHERE waba_id = $1";
+    pub(crate) const AD_OBJECT: &str = "INSERT INTO ad_objects (id, kind, waba_id, template_id) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, \
+        waba_id = excluded.waba_id, template_id = excluded.template_id";
     pub(crate) const WABA_PARTNER: &str =
         "INSERT INTO waba_partners (waba_id, partner_business_id, access) VALUES ($1, $2, $3)";
     pub(crate) const PHONE_NUMBER: &str = "INSERT INTO phone_numbers (id, waba_id, doc) \
@@ -194,7 +197,7 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments WHERE waba_id = $1 AND user_id = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 21] = [
+    pub(crate) const WORLD: [&str; 22] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -216,6 +219,7 @@ pub(crate) mod delete {
         "DELETE FROM migration_intents",
         "DELETE FROM waba_assignments",
         "DELETE FROM message_facts",
+        "DELETE FROM ad_objects",
     ];
 }
 
@@ -267,6 +271,8 @@ pub(crate) mod get {
     pub(crate) const PHONE_NUMBERS_OF: &str =
         "SELECT doc FROM phone_numbers WHERE waba_id = $1 ORDER BY id";
     pub(crate) const TEMPLATE: &str = "SELECT doc FROM templates WHERE id = $1";
+    pub(crate) const AD_OBJECT: &str =
+        "SELECT kind, waba_id, template_id FROM ad_objects WHERE id = $1";
     pub(crate) const TEMPLATES: &str = "SELECT doc FROM templates ORDER BY id";
     pub(crate) const TEMPLATES_OF: &str =
         "SELECT doc FROM templates WHERE waba_id = $1 ORDER BY id";
@@ -772,7 +778,7 @@ fn count_from_db(n: i32) -> Result<u32, StoreError> {
 }
 
 /// A stored ID.
-fn id_from_db(id: i64) -> Result<u64, StoreError> {
+pub(crate) fn id_from_db(id: i64) -> Result<u64, StoreError> {
     u64::try_from(id).map_err(|_| StoreError::Invalid(format!("negative id {id}")))
 }
 
@@ -1023,6 +1029,7 @@ macro_rules! impl_store {
                     .bind($crate::shared::to_doc(v)?)
                     .execute(&mut *conn)
                     .await?;
+                Self::put_ad_objects(conn, &wamm_domain::ads::refs_of_waba(v)).await?;
                 sqlx::query($crate::shared::put::WABA_PARTNERS_CLEAR)
                     .bind(id)
                     .execute(&mut *conn)
@@ -1063,6 +1070,23 @@ macro_rules! impl_store {
                     .bind($crate::shared::to_doc(v)?)
                     .execute(&mut *conn)
                     .await?;
+                Self::put_ad_objects(conn, &wamm_domain::ads::refs_of_template(v)).await
+            }
+
+            /// Indexes where ad object IDs lead.
+            async fn put_ad_objects(
+                conn: &mut $conn,
+                refs: &[wamm_domain::ads::AdObjectRef],
+            ) -> Result<(), $crate::StoreError> {
+                for r in refs {
+                    sqlx::query($crate::shared::put::AD_OBJECT)
+                        .bind($crate::shared::db_id(r.id)?)
+                        .bind(r.kind.as_str())
+                        .bind($crate::shared::db_id(r.waba_id.get())?)
+                        .bind($crate::shared::db_id_opt(r.template_id.map(|t| t.get()))?)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 Ok(())
             }
 
@@ -2175,6 +2199,38 @@ macro_rules! impl_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 doc.as_deref().map($crate::shared::from_doc).transpose()
+            }
+
+            async fn ad_object(
+                &self,
+                id: u64,
+            ) -> Result<Option<wamm_domain::ads::AdObjectRef>, $crate::StoreError> {
+                use sqlx::Row as _;
+                let Ok(key) = i64::try_from(id) else {
+                    return Ok(None);
+                };
+                let Some(row) = sqlx::query($crate::shared::get::AD_OBJECT)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                let kind: String = row.try_get(0)?;
+                let waba: i64 = row.try_get(1)?;
+                let template: Option<i64> = row.try_get(2)?;
+                let kind = wamm_domain::ads::AdObjectKind::parse(&kind).ok_or_else(|| {
+                    $crate::StoreError::Invalid(format!("ad object {id} has kind {kind}"))
+                })?;
+                Ok(Some(wamm_domain::ads::AdObjectRef {
+                    id,
+                    kind,
+                    waba_id: wamm_wire::ids::WabaId::new($crate::shared::id_from_db(waba)?),
+                    template_id: template
+                        .map($crate::shared::id_from_db)
+                        .transpose()?
+                        .map(wamm_wire::ids::TemplateId::new),
+                }))
             }
 
             async fn facts(

@@ -98,7 +98,8 @@ fn link_ad_entities(state: &mut WorldState, mint: &mut dyn Mint) {
             .iter_mut()
             .filter(|t| t.waba_id == waba.id && t.ad.is_none())
         {
-            template.ad = wamm_domain::template::ad_chain(template, &account, || mint.next_id());
+            template.ad =
+                wamm_domain::template::ad_chain(template, &account, false, || mint.next_id());
         }
     }
 }
@@ -646,6 +647,7 @@ impl Builder<'_> {
             mm_setup_complete_at,
             message_activity_sharing: entry.message_activity_sharing,
             ad_account_id: entry.ad_account_id.clone(),
+            disabled_ad_account_id: None,
             mm_setup_webhook_pending: false,
             mm_offboarded_at: entry.mm_offboarded_at.map(|Time(t)| t),
             insights_enabled_at: entry.insights_enabled_at.map(|Time(t)| t),

@@ -124,7 +124,7 @@ pub async fn recategorise(
             && let Some(account) = waba.ad_account_id
         {
             let mut block = state.minter.block(3).await?;
-            template.ad = wamm_domain::template::ad_chain(&template, &account, || {
+            template.ad = wamm_domain::template::ad_chain(&template, &account, false, || {
                 wamm_world::Mint::next_id(&mut block)
             });
         }

@@ -55,7 +55,7 @@ pub fn start(
         .iter()
         .filter(|t| t.waba_id == waba.id && t.ad.is_none())
         .filter_map(|t| {
-            let ad = wamm_domain::template::ad_chain(t, &ad_account, || block.next_id())?;
+            let ad = wamm_domain::template::ad_chain(t, &ad_account, false, || block.next_id())?;
             let mut template = t.clone();
             template.ad = Some(ad);
             Some(Put::Template(template))

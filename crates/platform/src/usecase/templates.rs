@@ -113,7 +113,7 @@ pub async fn create(platform: &Platform, waba: &Waba, draft: Draft) -> Result<Te
     template.ad = waba
         .ad_account_id
         .as_deref()
-        .and_then(|account| ad_chain(&template, account, || block.next_id()));
+        .and_then(|account| ad_chain(&template, account, false, || block.next_id()));
     let event = NewEvent {
         at: template.created_at,
         kind: "template.created".into(),

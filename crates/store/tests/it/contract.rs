@@ -2668,3 +2668,77 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
             .is_empty()
     );
 }
+
+/// Putting a WABA with an ad account and a template with an ad chain indexes where their IDs
+/// lead; offboarding keeps the disabled account readable; a new world clears the index.
+pub async fn ad_objects_lead_to_their_waba_and_template(store: &dyn Store) {
+    use wamm_domain::AdEntities;
+    use wamm_domain::ads::AdObjectKind;
+
+    let mut waba = fixture::waba(WABA, CLIENT, &[PARTNER]);
+    waba.ad_account_id = Some("7000000000101".into());
+    let mut template = fixture::template(TemplateId::new(6_000_000_000_201), WABA, "sale", "en_US");
+    template.ad = Some(AdEntities {
+        ad_account_id: "7000000000101".into(),
+        ad_campaign_id: "7000000000102".into(),
+        ad_adset_id: "7000000000103".into(),
+        ad_id: "7000000000104".into(),
+        objective: None,
+        optimization_goal: None,
+    });
+    store
+        .commit(
+            ChangeSet::new()
+                .put(Put::Business(fixture::business(CLIENT, "Client")))
+                .put(Put::Waba(waba.clone()))
+                .put(Put::Template(template.clone())),
+        )
+        .await
+        .expect("commit");
+    let account = store
+        .ad_object(7_000_000_000_101)
+        .await
+        .expect("read")
+        .expect("indexed");
+    assert_eq!(account.kind, AdObjectKind::Account);
+    assert_eq!(account.waba_id, WABA);
+    assert_eq!(account.template_id, None);
+    for (id, kind) in [
+        (7_000_000_000_102, AdObjectKind::Campaign),
+        (7_000_000_000_103, AdObjectKind::Adset),
+        (7_000_000_000_104, AdObjectKind::Ad),
+    ] {
+        let r = store.ad_object(id).await.expect("read").expect("indexed");
+        assert_eq!(
+            (r.kind, r.waba_id, r.template_id),
+            (kind, WABA, Some(template.id))
+        );
+    }
+    assert_eq!(
+        store.ad_object(7_000_000_000_105).await.expect("read"),
+        None
+    );
+    assert_eq!(store.ad_object(u64::MAX).await.expect("read"), None);
+
+    // Offboarding unlinks the account; it stays indexed as the WABA's disabled account.
+    waba.disabled_ad_account_id = waba.ad_account_id.take();
+    store
+        .commit(ChangeSet::new().put(Put::Waba(waba)))
+        .await
+        .expect("commit");
+    let account = store
+        .ad_object(7_000_000_000_101)
+        .await
+        .expect("read")
+        .expect("still indexed");
+    assert_eq!(account.waba_id, WABA);
+
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert_eq!(
+        store.ad_object(7_000_000_000_101).await.expect("read"),
+        None
+    );
+}

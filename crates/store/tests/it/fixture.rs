@@ -106,6 +106,7 @@ pub fn waba(id: WabaId, owner: BusinessId, partners: &[BusinessId]) -> Waba {
         mm_setup_complete_at: Some(Timestamp::from_millis(1_700_000_100_000)),
         message_activity_sharing: false,
         ad_account_id: None,
+        disabled_ad_account_id: None,
         mm_setup_webhook_pending: false,
         mm_offboarded_at: None,
         insights_enabled_at: None,
