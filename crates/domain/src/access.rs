@@ -102,6 +102,34 @@ impl Principal<'_> {
         }
     }
 
+    /// Whether the token may read the ad account `account` linked to `waba` (and its
+    /// campaigns, ad sets, ads and Insights) with `ads_read`.
+    ///
+    /// Meta creates the account under the client's portfolio and gives partners no access to
+    /// it: only a token acting for the WABA's owner business sees it (the client's own tokens,
+    /// or a partner app's business token for a WABA the client shared with that partner);
+    /// anything else is answered as an unknown ID. A business token reaches the ad accounts
+    /// its `ads_read` grant targets, which are the accounts linked when it was issued or last
+    /// fetched: one issued before onboarding must be fetched again.
+    pub fn check_ad_account(&self, waba: &Waba, account: &str) -> Result<(), Denial> {
+        let Some(acting) = self.token.business_id else {
+            return Err(Denial::NotVisible);
+        };
+        let app_holds = waba.owner_business_id == self.app.business_id
+            || waba.partner(self.app.business_id).is_some();
+        if acting != waba.owner_business_id || !app_holds {
+            return Err(Denial::NotVisible);
+        }
+        let scope = Permission::AdsRead;
+        let targeted = self.token.kind != crate::model::TokenKind::BusinessIntegration
+            && self.token.target_ad_accounts.is_empty()
+            || self.token.target_ad_accounts.iter().any(|a| a == account);
+        if !targeted {
+            return Err(Denial::MissingScope(scope));
+        }
+        self.require(scope, waba.owner_business_id == self.app.business_id)
+    }
+
     /// Whether `waba` is within the token's assignment (for filtering lists): its target list,
     /// when it has one, names it, and so do its employee system user's assignments.
     pub fn assigned(&self, waba: WabaId) -> bool {
@@ -242,6 +270,58 @@ mod tests {
             Err(Denial::AssetNotGranted)
         );
         assert!(!p.assigned(client_waba.id));
+    }
+
+    #[test]
+    fn only_the_owners_tokens_read_its_ad_account() {
+        let mut a = app(AccessLevel::Advanced);
+        a.permissions.push(AppPermission {
+            permission: Permission::AdsRead,
+            access: AccessLevel::Advanced,
+        });
+        let mut linked = waba(100, CLIENT, Some(PARTNER));
+        linked.ad_account_id = Some("77".into());
+        let check = |tok: &TokenRecord, app: &App| {
+            Principal {
+                token: tok,
+                app,
+                assigned: None,
+            }
+            .check_ad_account(&linked, "77")
+        };
+        // The partner's own system user: the account is not theirs to see.
+        let partner = token(vec![Permission::AdsRead], vec![]);
+        assert_eq!(check(&partner, &a), Err(Denial::NotVisible));
+        // The business token, fetched after onboarding: targeted at the account.
+        let mut business = token(vec![Permission::AdsRead], vec![]);
+        business.kind = TokenKind::BusinessIntegration;
+        business.business_id = Some(CLIENT);
+        business.target_ad_accounts = vec!["77".into()];
+        assert_eq!(check(&business, &a), Ok(()));
+        // Issued before onboarding: no target, so no reach until it is fetched again.
+        business.target_ad_accounts.clear();
+        assert_eq!(
+            check(&business, &a),
+            Err(Denial::MissingScope(Permission::AdsRead))
+        );
+        // Without ads_read at all.
+        let mut narrow = business.clone();
+        narrow.scopes = vec![Permission::WhatsappBusinessManagement];
+        narrow.target_ad_accounts = vec!["77".into()];
+        assert_eq!(
+            check(&narrow, &a),
+            Err(Denial::MissingScope(Permission::AdsRead))
+        );
+        // Standard access to ads_read cannot reach a client's account.
+        business.target_ad_accounts = vec!["77".into()];
+        assert_eq!(
+            check(&business, &app(AccessLevel::Advanced)),
+            Err(Denial::NeedsAdvancedAccess(Permission::AdsRead))
+        );
+        // A business token of another partner's app sees nothing.
+        let mut other_app = a.clone();
+        other_app.business_id = STRANGER;
+        assert_eq!(check(&business, &other_app), Err(Denial::NotVisible));
     }
 
     #[test]

@@ -151,7 +151,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn template(components: serde_json::Value) -> Template {
+    fn template(components: &serde_json::Value) -> Template {
         serde_json::from_value(json!({
             "id": "10", "waba_id": "1", "name": "sale", "language": "en_US",
             "category": "MARKETING", "status": "APPROVED", "parameter_format": "POSITIONAL",
@@ -162,12 +162,12 @@ mod tests {
 
     #[test]
     fn the_goal_follows_the_templates_shape() {
-        let plain = template(json!([{"type": "BODY", "text": "Hi"}]));
+        let plain = template(&json!([{"type": "BODY", "text": "Hi"}]));
         assert_eq!(
             goal(&plain, true),
             (Objective::OutcomeSales, OptimizationGoal::Impressions)
         );
-        let link = template(json!([{"type": "BUTTONS", "buttons": [
+        let link = template(&json!([{"type": "BUTTONS", "buttons": [
             {"type": "URL", "text": "Shop", "url": "https://shop.example/"}]}]));
         assert_eq!(
             goal(&link, false),
@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn chains_index_their_three_objects() {
-        let mut t = template(json!([]));
+        let mut t = template(&json!([]));
         assert!(refs_of_template(&t).is_empty());
         t.ad = Some(crate::AdEntities {
             ad_account_id: "5".into(),

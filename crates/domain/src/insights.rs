@@ -276,9 +276,10 @@ pub struct Row {
 }
 
 /// The rows of `facts` (those of the MM API, of `templates`) for each slice, at `level`:
-/// below the account a row per template with activity in the slice; with `button_of`, split by
-/// the name of each template's URL button. A slice without activity has no row, as Graph
-/// answers an empty range with no data. Rows come oldest slice first, then by template.
+/// below the account a row per template; with `button_of`, split by the name of each
+/// template's URL button. What had no activity anywhere in the slices has no row (a range
+/// without activity answers no data, as Graph's does); what had some has a row in every
+/// slice, zeros included. Rows come oldest slice first, then by template.
 pub fn rows(
     facts: &[Fact],
     templates: &[TemplateId],
@@ -286,28 +287,41 @@ pub fn rows(
     level: Level,
     button_of: Option<&dyn Fn(TemplateId) -> Option<String>>,
 ) -> Vec<Row> {
-    let mut sums: BTreeMap<RowKey, Counts> = BTreeMap::new();
+    type Group = (Option<TemplateId>, Option<String>);
+    let mut sums: BTreeMap<(usize, Group), Counts> = BTreeMap::new();
+    let mut groups: std::collections::BTreeSet<Group> = std::collections::BTreeSet::new();
     for f in facts.iter().filter(|f| f.key.route == Route::MarketingLite) {
         let Some(template) = f.key.template_id.filter(|t| templates.contains(t)) else {
             continue;
         };
-        let Some(&(from, until)) = slices
+        let Some(slice) = slices
             .iter()
-            .find(|(from, until)| *from <= f.key.day && f.key.day < *until)
+            .position(|(from, until)| *from <= f.key.day && f.key.day < *until)
         else {
             continue;
         };
-        let key = RowKey {
-            from,
-            until,
-            template: (level != Level::Account).then_some(template),
-            button: button_of.and_then(|b| b(template)),
-        };
-        *sums.entry(key).or_default() += f.counts;
+        let group = (
+            (level != Level::Account).then_some(template),
+            button_of.and_then(|b| b(template)),
+        );
+        groups.insert(group.clone());
+        *sums.entry((slice, group)).or_default() += f.counts;
     }
-    sums.into_iter()
-        .map(|(key, counts)| Row { key, counts })
-        .collect()
+    let mut out = Vec::with_capacity(slices.len() * groups.len());
+    for (i, (from, until)) in slices.iter().enumerate() {
+        for group in &groups {
+            out.push(Row {
+                key: RowKey {
+                    from: *from,
+                    until: *until,
+                    template: group.0,
+                    button: group.1.clone(),
+                },
+                counts: sums.get(&(i, group.clone())).copied().unwrap_or_default(),
+            });
+        }
+    }
+    out
 }
 
 /// `part` over `whole` as a percentage; zero when `whole` is.
@@ -464,6 +478,30 @@ mod tests {
         assert_eq!(
             by_day.iter().map(|r| r.counts.sent).collect::<Vec<_>>(),
             vec![7, 5]
+        );
+        // A template with activity on one day has a zero row on the other.
+        let ads_by_day = rows(&facts, &templates, &daily, Level::Ad, None);
+        assert_eq!(
+            ads_by_day
+                .iter()
+                .map(|r| (r.key.from, r.key.template, r.counts.sent))
+                .collect::<Vec<_>>(),
+            vec![
+                (day("2025-06-01"), Some(TemplateId::new(10)), 3),
+                (day("2025-06-01"), Some(TemplateId::new(11)), 4),
+                (day("2025-06-02"), Some(TemplateId::new(10)), 5),
+                (day("2025-06-02"), Some(TemplateId::new(11)), 0),
+            ]
+        );
+        assert!(
+            rows(
+                &facts,
+                &templates,
+                &[(day("2025-07-01"), day("2025-07-02"))],
+                Level::Account,
+                None
+            )
+            .is_empty()
         );
         let named = |t: TemplateId| Some(format!("button {}", t.get()));
         let buttons = rows(&facts, &templates, &all, Level::Account, Some(&named));

@@ -34,6 +34,14 @@ impl Timing {
         }
     }
 
+    /// Seconds an asynchronous Insights report takes to complete.
+    pub const fn report_run_seconds(self) -> i64 {
+        match self {
+            Self::Real => 30,
+            Self::Fast => 2,
+        }
+    }
+
     /// Seconds Meta takes to finish MM internal setup (ad account and template sync).
     pub const fn mm_setup_seconds(self) -> i64 {
         match self {

@@ -55,6 +55,9 @@ pub enum Node {
     Solution,
     /// A solution migration intent.
     MigrationIntent,
+    /// A Marketing API object (ad account, campaign, ad set, ad, report run): the spec has no
+    /// path for any, so calls on one are recorded as uncovered.
+    AdObject,
 }
 
 /// What the first segment after the version is, which decides the templates it can match.

@@ -60,6 +60,10 @@ pub enum Access {
     /// Managing who is assigned to a WABA: the WABA rule with one of the scopes, and the token
     /// is an admin system user's, as Meta's "Manage System Users" guide requires.
     WabaAdmin(&'static [Permission]),
+    /// The MM API's ad objects and their Insights: a token acting for the WABA's owner
+    /// business, whose `ads_read` reaches the linked ad account
+    /// ([`wamm_domain::access::Principal::check_ad_account`]).
+    AdsRead,
     /// `system_user_access_tokens`' rule: `appsecret_proof` always, a token acting for the
     /// app's business or for the path's client, a client that shared something with the app's
     /// business, the scope, and advanced access to it for a client's assets.
@@ -213,6 +217,13 @@ pub async fn authorize(
                 .into())
             }
         }
+        (Access::AdsRead, Target::Ad(ad) | Target::ReportRun(_, ad)) => principal
+            .check_ad_account(&ad.waba, &ad.account)
+            .map_err(|d| match d {
+                Denial::MissingScope(_) | Denial::AssetNotGranted => ads_read_missing(),
+                d => refuse(d),
+            })
+            .map_err(Into::into),
         (Access::LinkClient(scope), Target::Business(client)) => {
             link_client(state, req, caller, client, scope).await
         }
@@ -227,6 +238,17 @@ pub async fn authorize(
             Err(refuse(Denial::NotVisible).into())
         }
     }
+}
+
+/// The refusal of an ad object to a token without `ads_read` on its account (Meta's
+/// commonly reported wording; no subcode).
+fn ads_read_missing() -> GraphError {
+    GraphError::new(
+        403,
+        kind::OAUTH,
+        code::PERMISSION,
+        "(#200) Ad account owner has NOT grant ads_management or ads_read permission",
+    )
 }
 
 /// Whether the token itself carries one of `scopes` (for rules on objects that are no asset:

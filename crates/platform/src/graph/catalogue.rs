@@ -137,6 +137,126 @@ const ASSIGNED_WABAS_PAGE: Source = Page(
     "https://developers.facebook.com/documentation/ads-commerce/marketing-api/reference/system-user/assigned_whatsapp_business_accounts",
 );
 
+const AD_ACCOUNT_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/ad-account/");
+const MM_SETTINGS_PAGE: Source = Page(
+    "https://developers.facebook.com/documentation/ads-commerce/marketing-api/reference/ad-account-marketing-messages-settings",
+);
+const CAMPAIGN_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/ad-campaign-group/");
+const ADSET_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/ad-campaign/");
+const AD_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/adgroup/");
+const REPORT_RUN_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/ad-report-run/");
+
+/// `AdAccount`: the read-only ad account Meta links to an onboarded WABA.
+pub const AD_ACCOUNT: NodeType = NodeType {
+    name: "AdAccount",
+    defaults: &["account_id", "id"],
+    fields: &[
+        field("id", State, AD_ACCOUNT_PAGE),
+        field("account_id", State, AD_ACCOUNT_PAGE),
+        field("name", State, AD_ACCOUNT_PAGE),
+        field("account_status", State, AD_ACCOUNT_PAGE),
+        field("currency", State, AD_ACCOUNT_PAGE),
+        field("business", State, AD_ACCOUNT_PAGE),
+        field("created_time", State, AD_ACCOUNT_PAGE),
+        field("marketing_messages_settings", State, MM_SETTINGS_PAGE),
+        field("amount_spent", Omitted, AD_ACCOUNT_PAGE),
+        field("timezone_id", Omitted, AD_ACCOUNT_PAGE),
+        field("timezone_name", Omitted, AD_ACCOUNT_PAGE),
+        field("insights", Omitted, AD_ACCOUNT_PAGE),
+    ],
+};
+
+/// `Campaign`: a MARKETING template's campaign.
+pub const CAMPAIGN: NodeType = NodeType {
+    name: "Campaign",
+    defaults: &["id"],
+    fields: &[
+        field("id", State, CAMPAIGN_PAGE),
+        field("name", State, CAMPAIGN_PAGE),
+        field("account_id", State, CAMPAIGN_PAGE),
+        field("objective", State, CAMPAIGN_PAGE),
+        field("status", State, CAMPAIGN_PAGE),
+        field("effective_status", State, CAMPAIGN_PAGE),
+        field("created_time", State, CAMPAIGN_PAGE),
+        field("start_time", State, CAMPAIGN_PAGE),
+        field("insights", Omitted, CAMPAIGN_PAGE),
+    ],
+};
+
+/// `AdSet`: a MARKETING template's ad set ("message set").
+pub const ADSET: NodeType = NodeType {
+    name: "AdSet",
+    defaults: &["id"],
+    fields: &[
+        field("id", State, ADSET_PAGE),
+        field("name", State, ADSET_PAGE),
+        field("account_id", State, ADSET_PAGE),
+        field("campaign_id", State, ADSET_PAGE),
+        field("optimization_goal", State, ADSET_PAGE),
+        field("status", State, ADSET_PAGE),
+        field("effective_status", State, ADSET_PAGE),
+        field("created_time", State, ADSET_PAGE),
+        field("insights", Omitted, ADSET_PAGE),
+    ],
+};
+
+/// `Ad`: a MARKETING template's ad.
+pub const AD: NodeType = NodeType {
+    name: "Ad",
+    defaults: &["id"],
+    fields: &[
+        field("id", State, AD_PAGE),
+        field("name", State, AD_PAGE),
+        field("account_id", State, AD_PAGE),
+        field("campaign_id", State, AD_PAGE),
+        field("adset_id", State, AD_PAGE),
+        field("status", State, AD_PAGE),
+        field("effective_status", State, AD_PAGE),
+        field("created_time", State, AD_PAGE),
+        field("insights", Omitted, AD_PAGE),
+    ],
+};
+
+/// `AdReportRun`: an asynchronous Insights report.
+pub const REPORT_RUN: NodeType = NodeType {
+    name: "AdReportRun",
+    defaults: &[
+        "id",
+        "account_id",
+        "async_percent_completion",
+        "async_status",
+        "date_start",
+        "date_stop",
+        "time_completed",
+        "time_ref",
+    ],
+    fields: &[
+        field("id", State, REPORT_RUN_PAGE),
+        field("account_id", State, REPORT_RUN_PAGE),
+        field("async_percent_completion", State, REPORT_RUN_PAGE),
+        field("async_status", State, REPORT_RUN_PAGE),
+        field("date_start", State, REPORT_RUN_PAGE),
+        field("date_stop", State, REPORT_RUN_PAGE),
+        field("time_completed", State, REPORT_RUN_PAGE),
+        field("time_ref", State, REPORT_RUN_PAGE),
+        field("is_running", State, REPORT_RUN_PAGE),
+        field("async_report_url", Omitted, REPORT_RUN_PAGE),
+        field("error_code", Omitted, REPORT_RUN_PAGE),
+        field("error_message", Omitted, REPORT_RUN_PAGE),
+        field("error_subcode", Omitted, REPORT_RUN_PAGE),
+        field("error_user_msg", Omitted, REPORT_RUN_PAGE),
+        field("error_user_title", Omitted, REPORT_RUN_PAGE),
+        field("emails", Omitted, REPORT_RUN_PAGE),
+        field("friendly_name", Omitted, REPORT_RUN_PAGE),
+        field("schedule_id", Omitted, REPORT_RUN_PAGE),
+    ],
+};
+
 /// `WhatsAppBusinessAccount`.
 pub const WABA: NodeType = NodeType {
     name: "WhatsAppBusinessAccount",
@@ -627,7 +747,7 @@ pub const SUBSCRIBED_APP: NodeType = NodeType {
 };
 
 /// Every node type in the catalogue.
-pub const ALL: [&NodeType; 15] = [
+pub const ALL: [&NodeType; 20] = [
     &WABA,
     &PHONE,
     &TEMPLATE,
@@ -643,6 +763,11 @@ pub const ALL: [&NodeType; 15] = [
     &ASSIGNED_WABA,
     &BUSINESS_PROFILE,
     &SUBSCRIBED_APP,
+    &AD_ACCOUNT,
+    &CAMPAIGN,
+    &ADSET,
+    &AD,
+    &REPORT_RUN,
 ];
 
 /// The node type called `name`, if the catalogue has it.

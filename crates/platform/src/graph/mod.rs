@@ -7,6 +7,7 @@
 //! `x-fb-request-id`, usage headers).
 
 pub mod access;
+pub mod ads;
 pub mod analytics;
 pub mod assigned;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod business;
 pub mod business_tokens;
 pub mod catalogue;
 pub mod clients;
+pub mod insights;
 pub mod intent;
 pub mod lists;
 pub mod messages;
@@ -260,6 +262,11 @@ async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<Stri
         (Handler::App(h), Target::App(a)) => h(ctx, a).await,
         (Handler::Solution(h), Target::Solution(s)) => h(ctx, s).await,
         (Handler::MigrationIntent(h), Target::MigrationIntent(m)) => h(ctx, m).await,
+        (
+            Handler::AdAccount(h) | Handler::Campaign(h) | Handler::Adset(h) | Handler::Ad(h),
+            Target::Ad(a),
+        ) => h(ctx, a).await,
+        (Handler::ReportRun(h), Target::ReportRun(r, a)) => h(ctx, r, a).await,
         // `serves` matched the node, so the handler fits it.
         _ => Err(unknown().into()),
     }
@@ -297,17 +304,18 @@ fn respond(
     trace: &str,
     app_usage: Option<&str>,
 ) -> Response {
-    let (status, body, business_object) = match outcome {
+    let (status, body, business_object, extra) = match outcome {
         Ok(Reply {
             body,
             business_object,
-        }) => (axum::http::StatusCode::OK, body, business_object),
+            headers,
+        }) => (axum::http::StatusCode::OK, body, business_object, headers),
         Err(err) => {
             if let ApiError::Store(e) = &err {
                 tracing::error!(error = %e, fbtrace_id = trace, "storage failure on a Graph call");
             }
             let graph = err.to_graph().with_trace(trace);
-            (status_of(&graph), graph.to_json(), None)
+            (status_of(&graph), graph.to_json(), None, Vec::new())
         }
     };
     let mut response = graph_response(status, body, trace);
@@ -328,6 +336,9 @@ fn respond(
             state.clock.now().millis(),
         );
         put("x-business-use-case-usage", &value);
+    }
+    for (name, value) in &extra {
+        put(name, value);
     }
     if status == axum::http::StatusCode::UNAUTHORIZED {
         put(

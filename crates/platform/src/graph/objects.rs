@@ -3,6 +3,7 @@
 //! Graph IDs are global: one number names exactly one object, whatever its type. The store
 //! keeps a table per type, so the lookup asks each in turn, most common first.
 
+use wamm_domain::ads::{AdObjectKind, AdObjectRef};
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, PhoneNumber, SystemUser, Template, Waba};
 use wamm_store::StoreError;
@@ -32,6 +33,10 @@ pub enum Object {
     Solution(Solution),
     /// A WABA's migration intent to a solution.
     MigrationIntent(SolutionMigration),
+    /// An ad account, campaign, ad set or ad of the MM API.
+    Ad(AdObjectRef),
+    /// An asynchronous Insights report.
+    ReportRun(ReportRun),
 }
 
 impl Object {
@@ -46,12 +51,24 @@ impl Object {
             Self::App(_) => NodeKind::App,
             Self::Solution(_) => NodeKind::Solution,
             Self::MigrationIntent(_) => NodeKind::MigrationIntent,
+            Self::Ad(r) => NodeKind::of_ad(r.kind),
+            Self::ReportRun(_) => NodeKind::ReportRun,
         }
     }
 }
 
-/// Looks up the object named `id`; `None` for unknown or non-numeric IDs.
+/// Looks up the object named `id`; `None` for unknown IDs. Besides numeric IDs, an ad account
+/// is named `act_<id>`, as the Marketing API names it.
 pub async fn resolve(state: &AppState, id: &str) -> Result<Option<Object>, StoreError> {
+    if let Some(digits) = id.strip_prefix("act_") {
+        let Ok(n) = digits.parse::<u64>() else {
+            return Ok(None);
+        };
+        let account = state.store.ad_object(n).await?;
+        return Ok(account
+            .filter(|r| r.kind == AdObjectKind::Account)
+            .map(Object::Ad));
+    }
     let Ok(raw) = id.parse::<ObjectId>() else {
         return Ok(None);
     };
@@ -77,10 +94,99 @@ pub async fn resolve(state: &AppState, id: &str) -> Result<Option<Object>, Store
     if let Some(s) = store.solution(SolutionId(raw)).await? {
         return Ok(Some(Object::Solution(s)));
     }
-    Ok(store
-        .migration_intent(MigrationIntentId(raw))
+    if let Some(m) = store.migration_intent(MigrationIntentId(raw)).await? {
+        return Ok(Some(Object::MigrationIntent(m)));
+    }
+    // An ad account named by its bare digits (as the template's `ad_account_id` gives them)
+    // is found too: Meta's own MM API page writes Insights paths with that value.
+    if let Some(r) = store.ad_object(raw.get()).await? {
+        return Ok(Some(Object::Ad(r)));
+    }
+    Ok(crate::graph::insights::report_run(state, raw.get())
         .await?
-        .map(Object::MigrationIntent))
+        .map(Object::ReportRun))
+}
+
+pub use crate::graph::insights::ReportRun;
+
+/// An ad object with what it belongs to: its WABA (whose ad account it is, or is under) and,
+/// for a campaign, ad set or ad, the template it mirrors.
+#[derive(Debug, Clone)]
+pub struct AdNode {
+    /// Its ID (digits).
+    pub id: u64,
+    /// What it is.
+    pub kind: AdObjectKind,
+    /// The WABA.
+    pub waba: Waba,
+    /// The template, below the account.
+    pub template: Option<Template>,
+    /// The ad account's digits.
+    pub account: String,
+}
+
+impl AdNode {
+    /// Loads the objects `r` leads to; `None` when they no longer carry its ID (a template
+    /// deleted, a chain dropped at offboarding).
+    pub async fn load(state: &AppState, r: AdObjectRef) -> Result<Option<Self>, StoreError> {
+        let Some(waba) = state.store.waba(r.waba_id).await? else {
+            return Ok(None);
+        };
+        let id = r.id.to_string();
+        // Meta creates the objects when the WABA's MM API setup completes; until then they
+        // are not there to read. A disabled account stays readable.
+        let synced = crate::graph::template::synced(&waba, state.clock.now());
+        let disabled = waba.disabled_ad_account_id.as_deref() == Some(id.as_str());
+        if !synced && !disabled {
+            return Ok(None);
+        }
+        if r.kind == AdObjectKind::Account {
+            let carries = waba.ad_account_id.as_deref() == Some(id.as_str())
+                || waba.disabled_ad_account_id.as_deref() == Some(id.as_str());
+            return Ok(carries.then_some(Self {
+                id: r.id,
+                kind: r.kind,
+                waba,
+                template: None,
+                account: id,
+            }));
+        }
+        let Some(template_id) = r.template_id else {
+            return Ok(None);
+        };
+        let Some(template) = state.store.template(template_id).await? else {
+            return Ok(None);
+        };
+        let Some(chain) = template.ad.clone() else {
+            return Ok(None);
+        };
+        let carries = match r.kind {
+            AdObjectKind::Campaign => chain.ad_campaign_id == id,
+            AdObjectKind::Adset => chain.ad_adset_id == id,
+            AdObjectKind::Ad | AdObjectKind::Account => chain.ad_id == id,
+        };
+        Ok(carries.then_some(Self {
+            id: r.id,
+            kind: r.kind,
+            waba,
+            template: Some(template),
+            account: chain.ad_account_id,
+        }))
+    }
+
+    /// The ID as Graph writes it: `act_<id>` for an ad account.
+    pub fn graph_id(&self) -> String {
+        if self.kind == AdObjectKind::Account {
+            format!("act_{}", self.id)
+        } else {
+            self.id.to_string()
+        }
+    }
+
+    /// Whether its ad account was disabled (coexistence offboarding unlinked it).
+    pub fn disabled(&self) -> bool {
+        self.waba.ad_account_id.as_deref() != Some(self.account.as_str())
+    }
 }
 
 /// An object a route acts on, with what its access rule needs: an object that lives under a
@@ -103,6 +209,10 @@ pub enum Target {
     Solution(Solution),
     /// A migration intent.
     MigrationIntent(SolutionMigration),
+    /// An ad object.
+    Ad(AdNode),
+    /// An Insights report run, with the ad object it reports on.
+    ReportRun(ReportRun, AdNode),
 }
 
 impl Target {
@@ -124,6 +234,19 @@ impl Target {
             Object::App(a) => Self::App(a),
             Object::Solution(s) => Self::Solution(s),
             Object::MigrationIntent(m) => Self::MigrationIntent(m),
+            Object::Ad(r) => match AdNode::load(state, r).await? {
+                Some(node) => Self::Ad(node),
+                None => return Ok(None),
+            },
+            Object::ReportRun(run) => {
+                let Some(r) = state.store.ad_object(run.object_id).await? else {
+                    return Ok(None);
+                };
+                match AdNode::load(state, r).await? {
+                    Some(node) => Self::ReportRun(run, node),
+                    None => return Ok(None),
+                }
+            }
         }))
     }
 
@@ -138,6 +261,8 @@ impl Target {
             Self::App(a) => a.id.to_string(),
             Self::Solution(s) => s.id.to_string(),
             Self::MigrationIntent(m) => m.id.to_string(),
+            Self::Ad(node) => node.graph_id(),
+            Self::ReportRun(run, _) => run.id.to_string(),
         }
     }
 
@@ -157,6 +282,8 @@ impl Target {
             Self::App(_) => NodeKind::App,
             Self::Solution(_) => NodeKind::Solution,
             Self::MigrationIntent(_) => NodeKind::MigrationIntent,
+            Self::Ad(node) => NodeKind::of_ad(node.kind),
+            Self::ReportRun(..) => NodeKind::ReportRun,
         }
     }
 }
@@ -180,6 +307,16 @@ pub enum NodeKind {
     Solution,
     /// `/{migration-intent-id}`.
     MigrationIntent,
+    /// `/act_{ad-account-id}`.
+    AdAccount,
+    /// `/{campaign-id}`.
+    Campaign,
+    /// `/{adset-id}`.
+    Adset,
+    /// `/{ad-id}`.
+    Ad,
+    /// `/{report-run-id}`.
+    ReportRun,
 }
 
 impl NodeKind {
@@ -194,6 +331,21 @@ impl NodeKind {
             Self::App => "application",
             Self::Solution => "Multi-Partner Solution",
             Self::MigrationIntent => "migration intent",
+            Self::AdAccount => "ad account",
+            Self::Campaign => "campaign",
+            Self::Adset => "ad set",
+            Self::Ad => "ad",
+            Self::ReportRun => "report run",
+        }
+    }
+
+    /// The node kind of an ad object.
+    pub const fn of_ad(kind: AdObjectKind) -> Self {
+        match kind {
+            AdObjectKind::Account => Self::AdAccount,
+            AdObjectKind::Campaign => Self::Campaign,
+            AdObjectKind::Adset => Self::Adset,
+            AdObjectKind::Ad => Self::Ad,
         }
     }
 }

@@ -12,6 +12,8 @@ pub struct Reply {
     pub body: Value,
     /// The business object the call was about, for `x-business-use-case-usage`.
     pub business_object: Option<String>,
+    /// Headers the answer carries beyond Graph's usual ones (Insights' throttle headers).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
@@ -20,7 +22,15 @@ impl Reply {
         Self {
             body,
             business_object: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Adds a header (it replaces a usual header of the same name).
+    #[must_use]
+    pub fn header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
     }
 
     /// Marks the business object the call used.

@@ -79,6 +79,21 @@ impl Params {
         Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 
+    /// Every parameter but the caller's credentials (`access_token`, `appsecret_proof`), to
+    /// keep a request for later (an asynchronous Insights report).
+    pub fn without_credentials(&self) -> BTreeMap<String, Value> {
+        self.0
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "access_token" | "appsecret_proof"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Params kept with [`Self::without_credentials`].
+    pub fn from_kept(kept: BTreeMap<String, Value>) -> Self {
+        Self(kept)
+    }
+
     /// The raw value.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name)

@@ -16,12 +16,12 @@ use wamm_domain::{App, Business, Permission, PhoneNumber, SystemUser, Template, 
 use super::access::Access;
 use super::auth::Caller;
 use super::catalogue::{self, NodeType};
-use super::objects::NodeKind;
+use super::objects::{AdNode, NodeKind, ReportRun};
 use super::reply::ApiResult;
 use super::request::GraphRequest;
 use super::{
-    analytics, assigned, business, business_tokens, clients, intent, messages, numbers, phone,
-    solutions, subscriptions, template, tokens, waba,
+    ads, analytics, assigned, business, business_tokens, clients, insights, intent, messages,
+    numbers, phone, solutions, subscriptions, template, tokens, waba,
 };
 use crate::state::AppState;
 
@@ -63,6 +63,16 @@ pub enum Handler {
     Solution(for<'a> fn(Ctx<'a>, &'a Solution) -> Fut<'a>),
     /// A migration intent.
     MigrationIntent(for<'a> fn(Ctx<'a>, &'a SolutionMigration) -> Fut<'a>),
+    /// An ad account (`act_<id>`).
+    AdAccount(for<'a> fn(Ctx<'a>, &'a AdNode) -> Fut<'a>),
+    /// A campaign.
+    Campaign(for<'a> fn(Ctx<'a>, &'a AdNode) -> Fut<'a>),
+    /// An ad set.
+    Adset(for<'a> fn(Ctx<'a>, &'a AdNode) -> Fut<'a>),
+    /// An ad.
+    Ad(for<'a> fn(Ctx<'a>, &'a AdNode) -> Fut<'a>),
+    /// An Insights report run, with the ad object it reports on.
+    ReportRun(for<'a> fn(Ctx<'a>, &'a ReportRun, &'a AdNode) -> Fut<'a>),
 }
 
 impl Handler {
@@ -78,6 +88,11 @@ impl Handler {
             Self::App(_) => Some(NodeKind::App),
             Self::Solution(_) => Some(NodeKind::Solution),
             Self::MigrationIntent(_) => Some(NodeKind::MigrationIntent),
+            Self::AdAccount(_) => Some(NodeKind::AdAccount),
+            Self::Campaign(_) => Some(NodeKind::Campaign),
+            Self::Adset(_) => Some(NodeKind::Adset),
+            Self::Ad(_) => Some(NodeKind::Ad),
+            Self::ReportRun(_) => Some(NodeKind::ReportRun),
         }
     }
 }
@@ -157,9 +172,9 @@ pub fn served() -> Vec<(String, &'static str)> {
 
 fn build() -> Vec<Route> {
     use Access::{
-        AnyTokenOfApp, Business as Biz, ClientCredentials, LinkClient, MigrationParty, OwnApp,
-        OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, SameBusiness, SolutionParty,
-        Token, Waba as OnWaba, WabaAdmin,
+        AdsRead, AnyTokenOfApp, Business as Biz, ClientCredentials, LinkClient, MigrationParty,
+        OwnApp, OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, SameBusiness,
+        SolutionParty, Token, Waba as OnWaba, WabaAdmin,
     };
     vec![
         // Tokens and the caller.
@@ -225,6 +240,21 @@ fn build() -> Vec<Route> {
         route!(POST "/{waba-id}/set_solution_migration_intent", OnWaba(MANAGE), Waba |c, w| solutions::set_migration_intent(c, w)),
         route!(GET "/{waba-id}/in_progress_onbehalf_request", OnWaba(MANAGE), Waba |c, w| solutions::in_progress_onbehalf_request(c, w)),
         route!(GET "/{migration-intent-id}", MigrationParty, Some(&catalogue::MIGRATION_INTENT), MigrationIntent |c, m| solutions::get_migration_intent(c, m)),
+        // The MM API's ad objects and their Insights.
+        route!(GET "/{ad-account-id}", AdsRead, AdAccount |c, a| ads::get(c, a)),
+        route!(GET "/{ad-account-id}/insights", AdsRead, AdAccount |c, a| insights::get(c, a)),
+        route!(POST "/{ad-account-id}/insights", AdsRead, AdAccount |c, a| insights::start(c, a)),
+        route!(GET "/{campaign-id}", AdsRead, Campaign |c, a| ads::get(c, a)),
+        route!(GET "/{campaign-id}/insights", AdsRead, Campaign |c, a| insights::get(c, a)),
+        route!(POST "/{campaign-id}/insights", AdsRead, Campaign |c, a| insights::start(c, a)),
+        route!(GET "/{adset-id}", AdsRead, Adset |c, a| ads::get(c, a)),
+        route!(GET "/{adset-id}/insights", AdsRead, Adset |c, a| insights::get(c, a)),
+        route!(POST "/{adset-id}/insights", AdsRead, Adset |c, a| insights::start(c, a)),
+        route!(GET "/{ad-id}", AdsRead, Ad |c, a| ads::get(c, a)),
+        route!(GET "/{ad-id}/insights", AdsRead, Ad |c, a| insights::get(c, a)),
+        route!(POST "/{ad-id}/insights", AdsRead, Ad |c, a| insights::start(c, a)),
+        route!(GET "/{report-run-id}", AdsRead, ReportRun |c, r, a| insights::get_run(c, r, a)),
+        route!(GET "/{report-run-id}/insights", AdsRead, ReportRun |c, r, a| insights::run_rows(c, r, a)),
     ]
 }
 

@@ -53,6 +53,11 @@ pub async fn target(handle: &Handle, path: &str) -> Target {
             NodeKind::App => Node::App,
             NodeKind::Solution => Node::Solution,
             NodeKind::MigrationIntent => Node::MigrationIntent,
+            NodeKind::AdAccount
+            | NodeKind::Campaign
+            | NodeKind::Adset
+            | NodeKind::Ad
+            | NodeKind::ReportRun => Node::AdObject,
         }),
         Ok(None) => Target::Missing,
         Err(e) => panic!("the store answers what {first} names: {e}"),
