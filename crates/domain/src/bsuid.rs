@@ -107,6 +107,19 @@ pub fn country_of(wa_id: &str) -> &'static str {
         .unwrap_or(UNKNOWN_COUNTRY)
 }
 
+/// The calling code `wa_id` (digits) starts with, when the platform knows it.
+pub fn calling_code(wa_id: &str) -> Option<&'static str> {
+    (1..=3)
+        .rev()
+        .filter_map(|len| wa_id.get(..len))
+        .find_map(|prefix| {
+            CALLING_CODES
+                .iter()
+                .find(|(code, _)| *code == prefix)
+                .map(|(code, _)| *code)
+        })
+}
+
 /// The BSUID of the user with number `wa_id` under `business`: the country of the number,
 /// a dot, and 20 digits hashed from the business and the number.
 pub fn bsuid(business: BusinessId, wa_id: &str) -> String {

@@ -10,6 +10,7 @@ pub mod assignment;
 pub mod bsuid;
 pub mod country;
 pub mod enrolment;
+pub mod history;
 pub mod insights;
 pub mod intent;
 pub mod metrics;
