@@ -29,6 +29,8 @@ pub struct Loaded {
     /// Plain tokens, from the file or generated, so the caller can print them once: the state
     /// only keeps their hashes.
     pub issued: Vec<IssuedToken>,
+    /// The WABAs' message histories, for the platform to replay once the state is stored.
+    pub history: Vec<wamm_domain::history::HistorySpec>,
 }
 
 /// A plain token the world issued.
@@ -62,6 +64,7 @@ impl WorldFile {
             state: WorldState::default(),
             issued: Vec::new(),
             hashes: HashMap::new(),
+            history: Vec::new(),
         };
         builder.run()?;
         let mut state = builder.state;
@@ -77,6 +80,7 @@ impl WorldFile {
         Ok(Loaded {
             state,
             issued: builder.issued,
+            history: builder.history,
         })
     }
 }
@@ -354,6 +358,8 @@ struct Builder<'a> {
     issued: Vec<IssuedToken>,
     /// Token hash → path where defined.
     hashes: HashMap<String, String>,
+    /// Resolved `history:` sections.
+    history: Vec<wamm_domain::history::HistorySpec>,
 }
 
 impl Builder<'_> {
@@ -714,6 +720,27 @@ impl Builder<'_> {
                 verify_token: sub.verify_token.clone(),
                 subscribed_at: self.time(sub.subscribed_at),
             });
+        }
+        if let Some(history) = &entry.history {
+            let phones: Vec<_> = entry
+                .phone_numbers
+                .iter()
+                .zip(self.state.phone_numbers.iter().filter(|p| p.waba_id == id))
+                .collect();
+            let templates: Vec<_> = self
+                .state
+                .templates
+                .iter()
+                .filter(|t| t.waba_id == id)
+                .collect();
+            let spec = crate::history::resolve(
+                history,
+                &format!("{path}.history"),
+                id,
+                &phones,
+                &templates,
+            )?;
+            self.history.push(spec);
         }
         Ok(())
     }
@@ -1179,5 +1206,119 @@ businesses:
         assert!(build(&text).is_ok());
         let clash = text.replace("  - key: w\n", "  - key: w\n        id: 77\n");
         assert_eq!(path_of(&clash), "businesses[1].wabas[0].id");
+    }
+
+    const HISTORY_WABA: &str = "        phone_numbers:
+          - { key: main, display_phone_number: \"+55 11 4000-0001\", verified_name: W }
+          - { key: spare, display_phone_number: \"+55 11 4000-0002\", verified_name: W2 }
+        templates:
+          - { name: promo, language: en_US, category: MARKETING, components: [
+              { type: BODY, text: \"Hi {{1}}\", example: { body_text: [[Ana]] } },
+              { type: BUTTONS, buttons: [{ type: URL, text: Shop, url: \"https://s.example/\" }] } ] }
+          - { name: receipt, language: en_US, category: UTILITY, components: [{ type: BODY, text: Thanks }] }
+          - { name: receipt, language: pt_BR, category: UTILITY, components: [{ type: BODY, text: Obrigado }] }
+";
+
+    fn with_history(history: &str) -> String {
+        format!("{BASE}{HISTORY_WABA}        history:\n{history}")
+    }
+
+    #[test]
+    fn a_history_resolves_against_its_waba() {
+        let loaded = build(&with_history(
+            "          days: 21
+          seed: 9
+          phone_number: spare
+          templates:
+            - { name: promo, marketing_messages: 40, messages: 5 }
+            - { name: receipt, language: pt_BR, messages: 3 }
+          recipients: 50
+",
+        ))
+        .expect("builds");
+        let [spec] = loaded.history.as_slice() else {
+            panic!("one history: {:?}", loaded.history);
+        };
+        assert_eq!(spec.waba_id, loaded.state.wabas[0].id);
+        assert_eq!(spec.phone_number_id, loaded.state.phone_numbers[1].id);
+        assert_eq!((spec.days, spec.seed), (21, Some(9)));
+        assert_eq!(spec.recipients.len(), 50);
+        assert!(spec.recipients.iter().all(|r| r.starts_with("557")));
+        assert!(spec.templates[0].clickable);
+        assert!(!spec.templates[1].clickable);
+        assert_eq!(spec.templates[1].language, "pt_BR");
+        assert_eq!(
+            spec.templates[0].components,
+            vec![
+                serde_json::json!({"type": "body", "parameters": [{"type": "text", "text": "Ana"}]})
+            ]
+        );
+        assert_eq!(
+            (spec.read_rate, spec.click_rate, spec.conversion_rate),
+            (0.6, 0.3, 0.2)
+        );
+        // Exports leave the history out.
+        assert!(
+            crate::export(&loaded.state)
+                .businesses
+                .iter()
+                .flat_map(|b| &b.wabas)
+                .all(|w| w.history.is_none())
+        );
+    }
+
+    #[test]
+    fn history_mistakes_name_their_path() {
+        let at = |history: &str| path_of(&with_history(history));
+        let base = "businesses[1].wabas[0].history";
+        for (history, field) in [
+            (
+                "          days: 0\n          templates: [{ name: promo, messages: 1 }]\n",
+                "days",
+            ),
+            (
+                "          days: 91\n          templates: [{ name: promo, messages: 1 }]\n",
+                "days",
+            ),
+            ("          days: 5\n          templates: []\n", "templates"),
+            (
+                "          days: 5\n          templates: [{ name: promo }]\n",
+                "templates",
+            ),
+            (
+                "          days: 5\n          templates: [{ name: nope, messages: 1 }]\n",
+                "templates[0].name",
+            ),
+            (
+                "          days: 5\n          templates: [{ name: receipt, messages: 1 }]\n",
+                "templates[0].language",
+            ),
+            (
+                "          days: 5\n          templates: [{ name: receipt, language: en_US, marketing_messages: 1 }]\n",
+                "templates[0].marketing_messages",
+            ),
+            (
+                "          days: 5\n          templates: [{ name: promo, messages: 10001 }]\n",
+                "templates[0].messages",
+            ),
+            (
+                "          days: 5\n          phone_number: other\n          templates: [{ name: promo, messages: 1 }]\n",
+                "phone_number",
+            ),
+            (
+                "          days: 5\n          recipients: 0\n          templates: [{ name: promo, messages: 1 }]\n",
+                "recipients",
+            ),
+            (
+                "          days: 5\n          recipients: [\"12\"]\n          templates: [{ name: promo, messages: 1 }]\n",
+                "recipients[0]",
+            ),
+            (
+                "          days: 5\n          read_rate: 1.5\n          templates: [{ name: promo, messages: 1 }]\n",
+                "read_rate",
+            ),
+        ] {
+            assert_eq!(at(history), format!("{base}.{field}"), "{history}");
+        }
     }
 }

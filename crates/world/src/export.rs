@@ -309,6 +309,8 @@ fn wabas_of(state: &WorldState, owner: BusinessId) -> Vec<WabaEntry> {
                     subscribed_at: Some(Time(s.subscribed_at)),
                 })
                 .collect(),
+            // A history made messages and facts, which world files do not carry.
+            history: None,
         })
         .collect()
 }

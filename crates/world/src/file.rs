@@ -392,6 +392,86 @@ pub struct WabaEntry {
     /// Apps subscribed to the WABA's webhooks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subscribed_apps: Vec<SubscriptionEntry>,
+    /// The WABA's message history, replayed through the platform's send use case and message
+    /// lifecycle each time the world is loaded. Exports leave it out: what it made is in the
+    /// platform's messages and facts, which a world file does not carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryEntry>,
+}
+
+const fn default_read_rate() -> f64 {
+    0.6
+}
+
+const fn default_click_rate() -> f64 {
+    0.3
+}
+
+const fn default_conversion_rate() -> f64 {
+    0.2
+}
+
+/// A WABA's past: whole days ending yesterday, with what was sent each day and how
+/// recipients answered (see `wamm_domain::history`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEntry {
+    /// How many days back, 1 to 90.
+    pub days: u32,
+    /// The seed of the draws; the platform's `--seed` when absent (and random without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The sending number: its key or display number; the WABA's first number when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// The templates sent and how many a weekday.
+    pub templates: Vec<HistoryTemplateEntry>,
+    /// How many generated recipients (under the sending number's calling code), or the
+    /// recipients' numbers; 200 generated when absent.
+    #[serde(default)]
+    pub recipients: RecipientsEntry,
+    /// The share of delivered messages that are read (0.6 when absent).
+    #[serde(default = "default_read_rate")]
+    pub read_rate: f64,
+    /// The share of read messages whose URL button is clicked (0.3 when absent).
+    #[serde(default = "default_click_rate")]
+    pub click_rate: f64,
+    /// The share of clicks followed by a website conversion (0.2 when absent).
+    #[serde(default = "default_conversion_rate")]
+    pub conversion_rate: f64,
+}
+
+/// A template of a history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryTemplateEntry {
+    /// The template's name, one of the WABA's approved templates.
+    pub name: String,
+    /// Its language; needed only when the WABA has the name in several languages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// MM API sends (`/marketing_messages`) on a weekday.
+    #[serde(default)]
+    pub marketing_messages: u32,
+    /// Cloud API sends (`/messages`) on a weekday.
+    #[serde(default)]
+    pub messages: u32,
+}
+
+/// A history's recipients: a count to generate, or the numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecipientsEntry {
+    /// This many generated ordinary numbers.
+    Count(u32),
+    /// These numbers (any format Graph takes in `to`; reserved numbers behave as reserved).
+    Numbers(Vec<String>),
+}
+
+impl Default for RecipientsEntry {
+    fn default() -> Self {
+        Self::Count(200)
+    }
 }
 
 /// A partner's hold on a WABA.

@@ -37,6 +37,7 @@ mod build;
 pub mod clients;
 mod export;
 pub mod file;
+mod history;
 mod mint;
 mod text;
 
