@@ -70,6 +70,12 @@ pub struct Platform {
     pub limits: Arc<SendLimits>,
     /// The world's rate card, as last read from the store.
     rates: Arc<std::sync::RwLock<Arc<RateCard>>>,
+    /// Held while message steps are taken, so that one pass at a time takes them in this
+    /// process, and while a world's history is replayed, so that the live scheduler does not
+    /// take the history's past steps as overdue ones.
+    pub steps: Arc<tokio::sync::Mutex<()>>,
+    /// Whether this context replays a world's history (see [`Platform::replaying`]).
+    replaying: bool,
 }
 
 impl std::fmt::Debug for Platform {
@@ -111,9 +117,46 @@ impl Platform {
             config: Arc::new(config),
             limits: Arc::default(),
             rates: Arc::default(),
+            steps: Arc::default(),
+            replaying: false,
         };
         platform.refresh_rates().await?;
         Ok(platform)
+    }
+
+    /// A context for replaying a world's history from `start`: the same store, minter,
+    /// settings and rate card, with a clock of its own standing still at `start` (the replay
+    /// moves it), send limits of its own whose throughput counts on that clock, its own step
+    /// gate, and no webhook targets: statuses of the past were delivered in the past, so the
+    /// replay enqueues none.
+    pub fn replaying(&self, start: wamm_domain::Timestamp) -> Self {
+        Self {
+            clock: Arc::new(Clock::new(ClockState {
+                offset_ms: 0,
+                frozen_at: Some(start.millis()),
+                version: 0,
+            })),
+            limits: Arc::default(),
+            steps: Arc::default(),
+            replaying: true,
+            ..self.clone()
+        }
+    }
+
+    /// Whether changes made through this context reach webhook subscribers (not while
+    /// replaying history).
+    pub const fn delivers_webhooks(&self) -> bool {
+        !self.replaying
+    }
+
+    /// The time a number's throughput is counted on, in milliseconds: wall time, except while
+    /// replaying history, whose sends are spaced on the replay's clock.
+    pub fn throughput_ms(&self) -> i64 {
+        if self.replaying {
+            self.clock.now().millis()
+        } else {
+            crate::clock::wall_ms()
+        }
     }
 
     /// The rate card deliveries are priced by.

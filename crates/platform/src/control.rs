@@ -124,7 +124,7 @@ pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, Co
         .map_err(|_| ControlError::TimedOut(limit))??;
     state.store.replace_world(&loaded.state).await?;
     state.refresh_rates().await?;
-    let summary = WorldSummary {
+    let mut summary = WorldSummary {
         counts: counts(&loaded.state),
         tokens: loaded.issued,
     };
@@ -135,6 +135,21 @@ pub async fn load_world(state: &AppState, text: &str) -> Result<WorldSummary, Co
         json!({ "counts": summary.counts }),
     )
     .await?;
+    if !loaded.history.is_empty() {
+        let replayed = crate::usecase::history::replay(state, &loaded.history).await?;
+        crate::usecase::journal::record(
+            state,
+            "world.history_replayed",
+            "world",
+            json!({
+                "messages": replayed.messages,
+                "refused": replayed.refused,
+                "conversions": replayed.conversions,
+            }),
+        )
+        .await?;
+        summary.counts["history_messages"] = json!(replayed.messages);
+    }
     Ok(summary)
 }
 

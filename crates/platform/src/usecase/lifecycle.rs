@@ -165,9 +165,12 @@ const fn status_text(step: Step) -> Option<&'static str> {
 
 /// Applies every message step due by now; returns how many steps were taken.
 ///
-/// A pass commits its steps together (one transaction, one guard per message); when another
-/// replica took one of them first, the pass falls back to committing message by message.
+/// Passes take turns through [`Platform::steps`]. A pass commits its steps together (one
+/// transaction, one guard per message); when another replica took one of them first, the pass
+/// falls back to committing message by message.
 pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
+    // One pass at a time; a history replay holds the gate until its past is taken.
+    let _gate = state.steps.lock().await;
     let mut taken = 0;
     let mut displays: HashMap<PhoneNumberId, String> = HashMap::new();
     let mut targets: HashMap<WabaId, Vec<fanout::Target>> = HashMap::new();

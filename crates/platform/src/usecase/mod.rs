@@ -10,6 +10,7 @@ pub mod assign;
 pub mod business_tokens;
 pub mod conversions;
 pub mod emit;
+pub mod history;
 pub mod journal;
 pub mod lifecycle;
 pub mod numbers;

@@ -137,7 +137,7 @@ pub async fn send(platform: &Platform, order: Order<'_>) -> Result<Sent, Refused
     let mps = throughput(phone);
     if !platform
         .limits
-        .number(phone.id, mps, crate::clock::wall_ms())
+        .number(phone.id, mps, platform.throughput_ms())
     {
         return Err(sending::throughput_reached(mps).into());
     }

@@ -23,13 +23,16 @@ pub struct Target {
     pub endpoint: String,
 }
 
-/// The endpoints changes of `field` on `waba` go to.
+/// The endpoints changes of `field` on `waba` go to (none while replaying history).
 pub async fn targets(
     state: &Platform,
     waba: WabaId,
     field: &str,
 ) -> Result<Vec<Target>, StoreError> {
     let mut out = Vec::new();
+    if !state.delivers_webhooks() {
+        return Ok(out);
+    }
     for sub in state.store.subscriptions_of(waba).await? {
         let app_subs = state.store.app_subscriptions(sub.app_id).await?;
         let Some(app_sub) = app_subs
@@ -51,12 +54,15 @@ pub async fn targets(
 
 /// Where an app's own changes of `field` go: its app-level callback, when it subscribed to
 /// the field. Meta sends partner events (`PARTNER_APP_INSTALLED`, `PARTNER_ADDED`) this way,
-/// before the partner has subscribed to the client's WABA.
+/// before the partner has subscribed to the client's WABA. None while replaying history.
 pub async fn app_targets(
     state: &Platform,
     app: wamm_wire::ids::AppId,
     field: &str,
 ) -> Result<Vec<Target>, StoreError> {
+    if !state.delivers_webhooks() {
+        return Ok(Vec::new());
+    }
     Ok(state
         .store
         .app_subscriptions(app)

@@ -14,6 +14,7 @@ mod control;
 mod conventions;
 mod embedded_signup;
 mod fields;
+mod history;
 mod insights;
 mod numbers;
 mod onboarding;
