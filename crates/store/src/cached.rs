@@ -502,6 +502,15 @@ impl Store for CachedStore {
         self.inner.facts(query).await
     }
 
+    async fn messages_of_waba(
+        &self,
+        waba: WabaId,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError> {
+        self.inner.messages_of_waba(waba, after, limit).await
+    }
+
     async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError> {
         self.inner.messages_due(now, limit).await
     }

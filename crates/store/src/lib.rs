@@ -541,6 +541,15 @@ pub trait Store: Send + Sync + 'static {
     /// and category.
     async fn facts(&self, query: &FactQuery) -> Result<Vec<Fact>, StoreError>;
 
+    /// Up to `limit` messages of `waba` whose ID sorts after `after` (`""` for the first
+    /// page), by ID.
+    async fn messages_of_waba(
+        &self,
+        waba: WabaId,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<Message>, StoreError>;
+
     /// Up to `limit` messages whose next step is due by `now`, earliest first.
     async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError>;
 

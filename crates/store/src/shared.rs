@@ -259,6 +259,8 @@ pub(crate) mod get {
         WHERE setup_pending_at IS NOT NULL AND setup_pending_at <= $1 ORDER BY id";
     pub(crate) const AUTH_CODE: &str = "SELECT doc FROM auth_codes WHERE hash = $1";
     pub(crate) const MESSAGE: &str = "SELECT doc FROM messages WHERE id = $1";
+    pub(crate) const MESSAGES_OF_WABA: &str = "SELECT doc FROM messages \
+        WHERE waba_id = $1 AND id > $2 ORDER BY id LIMIT $3";
     pub(crate) const MESSAGES_DUE: &str = "SELECT doc FROM messages \
         WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT $2";
     pub(crate) const WABAS: &str = "SELECT doc FROM wabas ORDER BY id";
@@ -2263,6 +2265,21 @@ macro_rules! impl_store {
                     });
                 }
                 $crate::shared::facts_from_rows(query, read)
+            }
+
+            async fn messages_of_waba(
+                &self,
+                waba: wamm_wire::ids::WabaId,
+                after: &str,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::Message>, $crate::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::MESSAGES_OF_WABA)
+                    .bind($crate::shared::db_id(waba.get())?)
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::from_docs(&docs)
             }
 
             async fn messages_due(

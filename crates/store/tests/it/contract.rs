@@ -2742,3 +2742,44 @@ pub async fn ad_objects_lead_to_their_waba_and_template(store: &dyn Store) {
         None
     );
 }
+
+pub async fn a_wabas_messages_page_by_id(store: &dyn Store) {
+    let other = WabaId::new(3_000_000_000_999);
+    let mut changes = ChangeSet::new();
+    for n in [3, 1, 4, 5, 9, 2, 6] {
+        changes = changes.put(Put::Message(fixture::message(
+            &format!("wamid.{n}"),
+            &format!("1555000{n:04}"),
+        )));
+    }
+    let mut elsewhere = fixture::message("wamid.7", "15550000007");
+    elsewhere.waba_id = other;
+    commit(store, changes.put(Put::Message(elsewhere))).await;
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store
+            .messages_of_waba(fixture::WABA, &after, 3)
+            .await
+            .expect("page");
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = last.id.clone();
+        seen.extend(page.into_iter().map(|m| m.id));
+    }
+    let want: Vec<String> = [1, 2, 3, 4, 5, 6, 9]
+        .iter()
+        .map(|n| format!("wamid.{n}"))
+        .collect();
+    assert_eq!(seen, want, "every message of the WABA once, by ID");
+    let theirs = store.messages_of_waba(other, "", 10).await.expect("other");
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].to, "15550000007");
+    assert!(
+        store
+            .messages_of_waba(WabaId::new(1), "", 10)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}

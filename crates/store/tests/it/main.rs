@@ -78,6 +78,7 @@ contract_tests!(
     replace_world_clears_solutions_and_migration_intents,
     assignments_put_delete_and_list,
     facts_add_up_once_per_commit_and_read_by_range,
+    a_wabas_messages_page_by_id,
     ad_objects_lead_to_their_waba_and_template,
 );
 
