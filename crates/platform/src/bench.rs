@@ -1,6 +1,7 @@
 //! Measurement hooks for `wamm bench webhooks`: enqueue events through the real fan-out and
 //! commit, run the real dispatcher, read the outbox's counts, and drain the outbox one batch at
 //! a time through the dispatcher's own steps, timing each.
+//! [`metrics`] holds those of `wamm bench metrics`.
 //!
 //! Nothing here is a second implementation: the timed drain calls the same step functions
 //! (claim, app secret, body, signature, post, results, record) the dispatcher runs, only one
@@ -15,6 +16,8 @@ use wamm_wire::ids::WabaId;
 
 use crate::handle::Handle;
 use crate::webhooks::{dispatcher, fanout};
+
+pub mod metrics;
 
 /// Why a measurement hook failed.
 #[derive(Debug, thiserror::Error)]

@@ -59,6 +59,9 @@ enum BenchCommand {
     /// N client businesses through the whole funnel: sync, Intent API, accept, tokens, setup,
     /// one send each, statuses.
     Funnel(crate::bench_funnel::FunnelArgs),
+    /// Template analytics and Insights over a WABA of a million messages, against a plain scan
+    /// of the messages.
+    Metrics(crate::bench_metrics::MetricsArgs),
 }
 
 /// Flags of `wamm bench webhooks`.
@@ -100,6 +103,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         BenchCommand::Webhooks(args) => webhooks(args).await,
         BenchCommand::Send(args) => crate::bench_send::run(args).await,
         BenchCommand::Funnel(args) => crate::bench_funnel::run(args).await,
+        BenchCommand::Metrics(args) => crate::bench_metrics::run(args).await,
     }
 }
 

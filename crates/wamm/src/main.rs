@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_funnel;
+mod bench_metrics;
 mod bench_send;
 mod partner;
 mod up;

@@ -2,6 +2,7 @@
 //! typed client exactly as a partner would drive Graph, and by unchanged third-party Graph
 //! clients with only their base URL switched.
 
+mod bench;
 mod cli;
 mod client;
 mod descriptors;
