@@ -29,6 +29,10 @@ pub const MAX_DAYS: u32 = 90;
 /// The most sends of one template on one route a day.
 pub const MAX_SENDS_PER_DAY: u32 = 10_000;
 
+/// The most sends a whole history may plan on weekdays (days × the day's sends): a world load
+/// replays them all before it answers.
+pub const MAX_SENDS: u64 = 100_000;
+
 /// A WABA's history, resolved against its world.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistorySpec {

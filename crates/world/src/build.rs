@@ -1302,6 +1302,10 @@ businesses:
                 "templates[0].messages",
             ),
             (
+                "          days: 90\n          templates: [{ name: promo, messages: 1200 }]\n",
+                "templates",
+            ),
+            (
                 "          days: 5\n          phone_number: other\n          templates: [{ name: promo, messages: 1 }]\n",
                 "phone_number",
             ),

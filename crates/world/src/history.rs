@@ -2,7 +2,7 @@
 //! into the domain's [`HistorySpec`], which the platform replays after loading the world.
 
 use wamm_domain::history::{
-    HistorySpec, HistoryTemplate, MAX_DAYS, MAX_SENDS_PER_DAY, example_components,
+    HistorySpec, HistoryTemplate, MAX_DAYS, MAX_SENDS, MAX_SENDS_PER_DAY, example_components,
     generated_recipients,
 };
 use wamm_domain::model::{PhoneNumber, Template, TemplateCategory, TemplateStatus};
@@ -132,6 +132,19 @@ pub(crate) fn resolve(
         return Err(WorldError::invalid(
             format!("{path}.templates"),
             "a history sends something: give marketing_messages or messages",
+        ));
+    }
+    let daily: u64 = resolved
+        .iter()
+        .map(|t| u64::from(t.marketing_messages) + u64::from(t.messages))
+        .sum();
+    if daily * u64::from(entry.days) > MAX_SENDS {
+        return Err(WorldError::invalid(
+            format!("{path}.templates"),
+            format!(
+                "{} days of {daily} sends is more than the {MAX_SENDS} sends a history may make",
+                entry.days
+            ),
         ));
     }
     let recipients = match &entry.recipients {
