@@ -18,7 +18,7 @@
 //! live message (a world load has just removed every older one).
 
 use serde_json::{Map, Value, json};
-use wamm_domain::history::{HistorySpec, plan};
+use wamm_domain::history::{HistorySpec, PlannedSend, plan};
 use wamm_domain::metrics::Day;
 use wamm_domain::sending::Step;
 use wamm_domain::{PhoneNumber, Waba};
@@ -141,28 +141,8 @@ async fn replay_one(
                     Err(Refused::Store(e)) => return Err(e),
                 }
             }
+            recipients_act(&history, &day.sends[start..end], &wamids[start..end]).await?;
             start = end;
-        }
-        // The recipients' reads and clicks, as the control API schedules them.
-        let mut changes = ChangeSet::new();
-        for (send, wamid) in day.sends.iter().zip(&wamids) {
-            let Some(wamid) = wamid else { continue };
-            if send.read_at.is_none() && send.click_at.is_none() {
-                continue;
-            }
-            let Some(mut message) = history.store.message(wamid).await? else {
-                continue;
-            };
-            if let Some(at) = send.read_at {
-                lifecycle::schedule(&mut message, Step::Read, at);
-            }
-            if let Some(at) = send.click_at {
-                lifecycle::schedule(&mut message, Step::Click, at);
-            }
-            changes = changes.put(Put::Message(message));
-        }
-        if !changes.is_empty() {
-            history.commit(changes).await?;
         }
         for (index, conversion) in day.conversions() {
             let Some(wamid) = &wamids[index] else {
@@ -191,6 +171,37 @@ async fn replay_one(
     history.clock.set(today.start());
     take_due(&history).await?;
     Ok(done)
+}
+
+/// Schedules what the recipients of one wave of `sends` (accepted as `wamids`) will do, as
+/// the control API schedules a recipient's read or click: the steps are added to each
+/// message's plan, to be taken by the lifecycle when the clock reaches them.
+async fn recipients_act(
+    history: &Platform,
+    sends: &[PlannedSend],
+    wamids: &[Option<String>],
+) -> Result<(), StoreError> {
+    let mut changes = ChangeSet::new();
+    for (send, wamid) in sends.iter().zip(wamids) {
+        let Some(wamid) = wamid else { continue };
+        if send.read_at.is_none() && send.click_at.is_none() {
+            continue;
+        }
+        let Some(mut message) = history.store.message(wamid).await? else {
+            continue;
+        };
+        if let Some(at) = send.read_at {
+            lifecycle::schedule(&mut message, Step::Read, at);
+        }
+        if let Some(at) = send.click_at {
+            lifecycle::schedule(&mut message, Step::Click, at);
+        }
+        changes = changes.put(Put::Message(message));
+    }
+    if !changes.is_empty() {
+        history.commit(changes).await?;
+    }
+    Ok(())
 }
 
 /// Takes every step due on `history`'s clock: a pass takes one step of each due message, so
