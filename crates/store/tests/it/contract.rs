@@ -2758,10 +2758,7 @@ pub async fn a_wabas_messages_page_by_id(store: &dyn Store) {
     let mut seen = Vec::new();
     let mut after = String::new();
     loop {
-        let page = store
-            .messages_of_waba(fixture::WABA, &after, 3)
-            .await
-            .expect("page");
+        let page = store.messages_of_waba(WABA, &after, 3).await.expect("page");
         assert!(page.len() <= 3);
         let Some(last) = page.last() else { break };
         after = last.id.clone();
