@@ -10,6 +10,7 @@
 //! than sent as `null`.
 
 mod accounts;
+mod insights;
 mod messages;
 mod metrics;
 mod onboarding;
@@ -19,6 +20,10 @@ pub use accounts::{
     CreatedTemplate, MessageTemplate, NewTemplate, PhoneNumber, QualityRating, RegisterRequest,
     SubscribeRequest, SubscribeResponse, SubscribedApp, SubscribedAppData, TemplateCategory,
     TemplateStatus, Throughput,
+};
+pub use insights::{
+    AdAccount, AdObject, InsightsQuery, InsightsRange, InsightsRow, MarketingMessagesSettings,
+    ReportRun,
 };
 pub use messages::{
     Language, MessageStatus, ProductPolicy, SendRequest, SendResponse, SendTemplate, SentContact,

@@ -6,6 +6,7 @@ mod cli;
 mod client;
 mod descriptors;
 mod funnel;
+mod metrics;
 mod partner;
 mod real_clients;
 mod real_clients_js;
