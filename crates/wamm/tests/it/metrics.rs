@@ -93,8 +93,30 @@ async fn send(graph: &GraphClient, edge: &str, template: &str, to: &str) -> Stri
         .to_owned()
 }
 
-/// The whole story on the database at `url`.
-async fn story(url: String) {
+/// A platform on the database at `url` where the partner onboarded the client, fetched its
+/// business token, and sent; recipients received, read, clicked and bought.
+struct Sent {
+    running: wamm_platform::Running,
+    base: String,
+    secret: String,
+    partner: GraphClient,
+    client: GraphClient,
+    bisuat: String,
+    account: String,
+    campaign: String,
+}
+
+fn mm(metric_types: &[&str]) -> TemplateAnalyticsQuery {
+    TemplateAnalyticsQuery {
+        start: DAY_START,
+        end: DAY_END,
+        template_ids: vec![PROMO],
+        metric_types: metric_types.iter().map(|m| (*m).to_owned()).collect(),
+        product: Product::MarketingMessages,
+    }
+}
+
+async fn onboard_and_send(url: String) -> Sent {
     let running = wamm_platform::start(PlatformConfig {
         database_url: url,
         ..PlatformConfig::default()
@@ -159,28 +181,9 @@ async fn story(url: String) {
         .as_str()
         .expect("campaign")
         .to_owned();
-    let info = partner.token_info(&bisuat).await.expect("debug_token");
-    assert!(
-        info.granular_scopes
-            .iter()
-            .any(|g| g.scope == "ads_read" && g.target_ids.contains(&account)),
-        "{info:?}"
-    );
     let client = GraphClient::new(base.clone())
         .token(&bisuat)
         .app_secret(&secret);
-    let acct = client.ad_account(&account).await.expect("ad account");
-    assert_eq!(acct.id, format!("act_{account}"));
-    assert_eq!(
-        acct.marketing_messages_settings
-            .map(|s| s.whatsapp_activation_status)
-            .as_deref(),
-        Some("MARKETING_MESSAGE_ONBOARDED")
-    );
-    let c = client.campaign(&campaign).await.expect("campaign");
-    assert_eq!(c.objective.as_deref(), Some("LINK_CLICKS"));
-    // The partner's own token does not see the account: Meta gives partners no access.
-    assert!(partner.ad_account(&account).await.is_err());
 
     // Sends: four through the MM API (US recipients who click, read, only receive; one in
     // India), a receipt through Cloud API.
@@ -190,13 +193,6 @@ async fn story(url: String) {
     }
     send(&partner, "messages", "receipt", "15550990005").await;
     control(&base, "/clock", &json!({"advance_seconds": 120})).await;
-    let mm = |metric_types: &[&str]| TemplateAnalyticsQuery {
-        start: DAY_START,
-        end: DAY_END,
-        template_ids: vec![PROMO],
-        metric_types: metric_types.iter().map(|m| (*m).to_owned()).collect(),
-        product: Product::MarketingMessages,
-    };
     let mut settled = false;
     for _ in 0..400 {
         let a = partner
@@ -225,6 +221,49 @@ async fn story(url: String) {
         &json!({"event": "AddToCart"}),
     )
     .await;
+    Sent {
+        running,
+        base,
+        secret,
+        partner,
+        client,
+        bisuat,
+        account,
+        campaign,
+    }
+}
+
+/// The whole story on the database at `url`.
+async fn story(url: String) {
+    let Sent {
+        running,
+        base,
+        partner,
+        client,
+        bisuat,
+        account,
+        campaign,
+        ..
+    } = onboard_and_send(url).await;
+    let info = partner.token_info(&bisuat).await.expect("debug_token");
+    assert!(
+        info.granular_scopes
+            .iter()
+            .any(|g| g.scope == "ads_read" && g.target_ids.contains(&account)),
+        "{info:?}"
+    );
+    let acct = client.ad_account(&account).await.expect("ad account");
+    assert_eq!(acct.id, format!("act_{account}"));
+    assert_eq!(
+        acct.marketing_messages_settings
+            .map(|s| s.whatsapp_activation_status)
+            .as_deref(),
+        Some("MARKETING_MESSAGE_ONBOARDED")
+    );
+    let c = client.campaign(&campaign).await.expect("campaign");
+    assert_eq!(c.objective.as_deref(), Some("LINK_CLICKS"));
+    // The partner's own token does not see the account: Meta gives partners no access.
+    assert!(partner.ad_account(&account).await.is_err());
 
     // Prices: the default rate card, 0.025 per US marketing delivery, 0.0107 in India, 0.004
     // per US utility delivery.
@@ -373,4 +412,111 @@ async fn metrics_add_up_end_to_end_on_sqlite() {
 #[tokio::test]
 async fn metrics_add_up_end_to_end_on_postgres() {
     on_fresh_postgres("wamm_metrics", story).await;
+}
+
+/// Meta's Business SDK for Python (`facebook-business`, the pinned release
+/// `scripts/ensure-fbsdk.sh` installs), unchanged but for its base URL, reads the ad account,
+/// Insights, a report run and template analytics with the business token, and decodes what
+/// our own client reads.
+#[tokio::test]
+async fn metas_business_sdk_reads_the_same_figures() {
+    let python = crate::real_clients::installed("WAMM_FBSDK_PYTHON", "scripts/ensure-fbsdk.sh");
+    let sent = onboard_and_send("sqlite::memory:".to_owned()).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/clients/fbsdk_insights.py"
+    );
+    let base = sent.base.clone();
+    let env = [
+        ("WAMM_BASE", base.clone()),
+        ("WAMM_APP_ID", "700".to_owned()),
+        ("WAMM_APP_SECRET", sent.secret.clone()),
+        ("WAMM_TOKEN", sent.bisuat.clone()),
+        ("WAMM_ACCOUNT", sent.account.clone()),
+        ("WAMM_CAMPAIGN", sent.campaign.clone()),
+        ("WAMM_WABA", WABA.to_string()),
+        ("WAMM_TEMPLATE", PROMO.to_string()),
+        ("WAMM_DAY", "2031-02-03".to_owned()),
+        ("WAMM_DAY_START", DAY_START.to_string()),
+        ("WAMM_DAY_END", DAY_END.to_string()),
+    ];
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(script)
+            .envs(env)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("joined");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "the SDK script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let calls: std::collections::BTreeMap<String, Value> = stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            (
+                v["call"].as_str().expect("call").to_owned(),
+                v["value"].clone(),
+            )
+        })
+        .collect();
+    let account = &sent.account;
+    assert_eq!(calls["account"]["id"], json!(format!("act_{account}")));
+    assert_eq!(calls["account"]["account_id"], json!(account));
+    assert_eq!(calls["account"]["account_status"], 1);
+    assert_eq!(
+        calls["account"]["marketing_messages_settings"]["whatsapp_activation_status"],
+        "MARKETING_MESSAGE_ONBOARDED"
+    );
+    // What the SDK decoded equals what our client reads, row for row.
+    let mut q = InsightsQuery::last_30_days();
+    q.fields = [
+        "marketing_messages_sent",
+        "marketing_messages_delivered",
+        "marketing_messages_read",
+        "marketing_messages_link_btn_click",
+        "marketing_messages_read_rate",
+        "marketing_messages_spend",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    q.range = InsightsRange::Dates {
+        since: "2031-02-03".into(),
+        until: "2031-02-03".into(),
+    };
+    let ours = sent
+        .client
+        .clone()
+        .version("v26.0")
+        .insights(&format!("act_{account}"), &q)
+        .await
+        .expect("insights");
+    assert_eq!(
+        calls["insights"],
+        serde_json::to_value(&ours).expect("json")
+    );
+    assert_eq!(calls["insights"][0]["marketing_messages_sent"], "4");
+    assert_eq!(calls["report_status"], "Job Completed");
+    assert_eq!(calls["report_rows"], calls["insights"]);
+    let by_ad = calls["insights_by_ad"].as_array().expect("rows");
+    assert_eq!(by_ad.len(), 1, "one ad, one day: {by_ad:?}");
+    assert_eq!(by_ad[0]["marketing_messages_link_btn_click"], "1");
+    assert_eq!(
+        calls["campaign_insights"][0]["marketing_messages_btn_name"],
+        "Shop now"
+    );
+    let analytics = &calls["template_analytics"][0];
+    assert_eq!(analytics["product_type"], "marketing_messages_lite_api");
+    let point = &analytics["data_points"][0];
+    assert_eq!(
+        (point["sent"].clone(), point["read"].clone()),
+        (json!(4), json!(2))
+    );
+    assert_eq!(calls["insights_enabled"]["id"], json!(WABA.to_string()));
+    sent.running.stop().await;
 }
