@@ -22,6 +22,7 @@ pub mod signup;
 pub mod solution;
 pub mod template;
 pub mod time;
+pub mod timezone;
 
 pub use model::*;
 pub use permission::{AccessLevel, Permission};

@@ -141,6 +141,9 @@ pub struct FactKey {
     pub phone_number_id: PhoneNumberId,
     /// The UTC day the step happened on.
     pub day: Day,
+    /// The same instant's day in the WABA's time zone (the UTC day when wamm does not know
+    /// the zone).
+    pub local_day: Day,
     /// MM API or Cloud API.
     pub route: Route,
     /// The pricing category.
@@ -221,14 +224,19 @@ pub struct Fact {
 }
 
 impl FactKey {
-    /// The key of what `message` did on `day`: its WABA, template, number, route, pricing
-    /// category and recipient country (from the calling code).
-    pub fn of(message: &Message, day: Day) -> Self {
+    /// The key of what `message` did at `at`: its WABA, template, number, UTC and local day,
+    /// route, pricing category and recipient country (from the calling code).
+    pub fn of(message: &Message, at: Timestamp) -> Self {
+        let zone = message
+            .timezone_id
+            .as_deref()
+            .and_then(crate::timezone::zone);
         Self {
             waba_id: message.waba_id,
             template_id: message.template_id,
             phone_number_id: message.phone_number_id,
-            day,
+            day: Day::of(at),
+            local_day: zone.map_or(Day::of(at), |z| Day::of(z.local(at))),
             route: message.route,
             category: PricingCategory::of(message.route, message.category),
             country: crate::bsuid::country_of(&message.to)
@@ -249,7 +257,7 @@ pub fn step_fact(
     first_click: bool,
     rates: &RateCard,
 ) -> Option<Fact> {
-    let key = FactKey::of(message, Day::of(at));
+    let key = FactKey::of(message, at);
     let late = at.millis() - message.accepted_at.millis() > ACTIVITY_WINDOW_DAYS * DAY_MS;
     if late && matches!(step, Step::Read | Step::Click) {
         return None;
@@ -591,7 +599,7 @@ pub fn conversion_fact(
         Channel::App => counts.app = conversions,
     }
     Ok(Fact {
-        key: FactKey::of(message, Day::of(clicked_at)),
+        key: FactKey::of(message, clicked_at),
         counts,
     })
 }
@@ -778,6 +786,7 @@ mod tests {
                 (Timestamp::from_millis(3), Step::Click),
                 (Timestamp::from_millis(4), Step::Click),
             ],
+            timezone_id: None,
         }
     }
 
@@ -877,6 +886,7 @@ mod tests {
                 template_id: Some(t),
                 phone_number_id: PhoneNumberId::new(4),
                 day: Day(day),
+                local_day: Day(day),
                 route,
                 category: PricingCategory::MarketingLite,
                 country: UNKNOWN_COUNTRY,
@@ -932,6 +942,7 @@ mod tests {
                 template_id: Some(TemplateId::new(1)),
                 phone_number_id: PhoneNumberId::new(4),
                 day: Day(day),
+                local_day: Day(day),
                 route: Route::MarketingLite,
                 category,
                 country,

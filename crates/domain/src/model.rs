@@ -879,6 +879,10 @@ pub struct Message {
     pub steps_done: u32,
     /// What happens next and when, in order.
     pub plan: Vec<(Timestamp, crate::sending::Step)>,
+    /// The sending WABA's `timezone_id` at acceptance: the analytics count the message's
+    /// steps on the local days of that zone too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone_id: Option<String>,
 }
 
 impl Message {

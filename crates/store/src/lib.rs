@@ -338,6 +338,8 @@ pub struct FactQuery {
     pub until: Day,
     /// Only these templates; `None` for every message, with or without a template.
     pub templates: Option<Vec<TemplateId>>,
+    /// Select by the day in the WABA's time zone rather than the UTC day.
+    pub by_local_day: bool,
 }
 
 /// How many outbox rows are in each delivery status.

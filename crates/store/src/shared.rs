@@ -21,12 +21,12 @@ pub(crate) mod put {
     /// Followed by `VALUES` rows of the key and the counters, then [`FACTS_TAIL`]: each row's
     /// counters are added to what its key already holds.
     pub(crate) const FACTS: &str = "INSERT INTO message_facts (waba_id, template_id, \
-        phone_number_id, day, route, category, country, sent, delivered, read, clicked, \
+        phone_number_id, day, local_day, route, category, country, sent, delivered, read, clicked, \
         unique_clicked, failed, cost_micros, web_add_to_cart, web_checkouts, web_purchases, \
         web_purchase_value_micros, app_activations, app_add_to_cart, app_checkouts, \
         app_purchases, app_purchase_value_micros) ";
     pub(crate) const FACTS_TAIL: &str = " ON CONFLICT (waba_id, template_id, day, \
-        phone_number_id, route, category, country) DO UPDATE SET \
+        local_day, phone_number_id, route, category, country) DO UPDATE SET \
         sent = message_facts.sent + excluded.sent, \
         delivered = message_facts.delivered + excluded.delivered, \
         read = message_facts.read + excluded.read, \
@@ -243,9 +243,17 @@ pub(crate) mod get {
         country, sent, delivered, read, clicked, unique_clicked, failed, cost_micros, \
         web_add_to_cart, web_checkouts, web_purchases, web_purchase_value_micros, \
         app_activations, app_add_to_cart, app_checkouts, app_purchases, \
-        app_purchase_value_micros \
+        app_purchase_value_micros, local_day \
         FROM message_facts WHERE waba_id = $1 AND day >= $2 AND day < $3 \
         ORDER BY template_id, day, phone_number_id, route, category, country";
+    /// [`FACTS`] selected by the day in the WABA's time zone.
+    pub(crate) const FACTS_BY_LOCAL_DAY: &str = "SELECT template_id, phone_number_id, day, \
+        route, category, country, sent, delivered, read, clicked, unique_clicked, failed, \
+        cost_micros, web_add_to_cart, web_checkouts, web_purchases, web_purchase_value_micros, \
+        app_activations, app_add_to_cart, app_checkouts, app_purchases, \
+        app_purchase_value_micros, local_day \
+        FROM message_facts WHERE waba_id = $1 AND local_day >= $2 AND local_day < $3 \
+        ORDER BY template_id, local_day, phone_number_id, route, category, country";
     pub(crate) const APP: &str = "SELECT doc FROM apps WHERE id = $1";
     pub(crate) const APPS: &str = "SELECT doc FROM apps ORDER BY id";
     pub(crate) const BUSINESS: &str = "SELECT doc FROM businesses WHERE id = $1";
@@ -375,6 +383,7 @@ pub(crate) struct FactRow {
     pub(crate) template_id: i64,
     pub(crate) phone_number_id: i64,
     pub(crate) day: i64,
+    pub(crate) local_day: i64,
     pub(crate) route: &'static str,
     pub(crate) category: &'static str,
     pub(crate) country: String,
@@ -389,6 +398,7 @@ impl FactRow {
             template_id: db_id(f.key.template_id.map_or(0, |t| t.get()))?,
             phone_number_id: db_id(f.key.phone_number_id.get())?,
             day: f.key.day.0,
+            local_day: f.key.local_day.0,
             route: route_text(f.key.route),
             category: f.key.category.as_str(),
             country: f.key.country.to_string(),
@@ -458,11 +468,12 @@ const fn counts_of(n: [i64; COUNTERS]) -> wamm_domain::metrics::Counts {
     }
 }
 
-/// A facts row as read: template, phone number, day, route, category, country, and the
-/// counters.
+/// A facts row as read: template, phone number, day, route, category, country, the
+/// counters, and the local day.
 pub(crate) struct FactTuple {
     pub(crate) key: (i64, i64, i64, String, String, String),
     pub(crate) counters: [i64; COUNTERS],
+    pub(crate) local_day: i64,
 }
 
 /// The facts of `query`'s WABA from their rows, keeping only the templates it asks for.
@@ -476,6 +487,7 @@ pub(crate) fn facts_from_rows(
     for FactTuple {
         key: (template, phone, day, route, category, country),
         counters,
+        local_day,
     } in rows
     {
         let template_id = (template != 0)
@@ -499,6 +511,7 @@ pub(crate) fn facts_from_rows(
                 template_id,
                 phone_number_id: wamm_wire::ids::PhoneNumberId::new(id_from_db(phone)?),
                 day: Day(day),
+                local_day: Day(local_day),
                 route,
                 category,
                 country: country
@@ -1559,6 +1572,7 @@ macro_rules! impl_store {
                             .push_bind(f.template_id)
                             .push_bind(f.phone_number_id)
                             .push_bind(f.day)
+                            .push_bind(f.local_day)
                             .push_bind(f.route)
                             .push_bind(f.category)
                             .push_bind(f.country);
@@ -2238,7 +2252,12 @@ macro_rules! impl_store {
                 query: &$crate::FactQuery,
             ) -> Result<Vec<wamm_domain::metrics::Fact>, $crate::StoreError> {
                 use sqlx::Row as _;
-                let rows = sqlx::query($crate::shared::get::FACTS)
+                let sql = if query.by_local_day {
+                    $crate::shared::get::FACTS_BY_LOCAL_DAY
+                } else {
+                    $crate::shared::get::FACTS
+                };
+                let rows = sqlx::query(sql)
                     .bind($crate::shared::db_id(query.waba_id.get())?)
                     .bind(query.from.0)
                     .bind(query.until.0)
@@ -2260,6 +2279,7 @@ macro_rules! impl_store {
                             r.try_get(5)?,
                         ),
                         counters,
+                        local_day: r.try_get(6 + $crate::shared::COUNTERS)?,
                     });
                 }
                 $crate::shared::facts_from_rows(query, read)

@@ -16,6 +16,7 @@ use wamm_domain::metrics::{
 };
 use wamm_domain::sending::Route;
 use wamm_domain::template::url_button;
+use wamm_domain::timezone::{self, Zone};
 use wamm_domain::{PhoneNumber, Template, Timestamp, Waba, phone_digits};
 use wamm_store::FactQuery;
 use wamm_wire::GraphError;
@@ -65,14 +66,16 @@ fn product(params: &Params) -> Result<Product, GraphError> {
     })
 }
 
-/// An instant `start` or `end` names: Unix seconds or a `YYYY-MM-DD` date (midnight UTC).
-fn instant(params: &Params, name: &str) -> Result<Timestamp, GraphError> {
+/// An instant `start` or `end` names: Unix seconds or a `YYYY-MM-DD` date. In `zone`, the
+/// instant is read on the zone's wall clock (a date is the zone's midnight); otherwise in UTC.
+fn instant(params: &Params, name: &str, zone: Option<Zone>) -> Result<Timestamp, GraphError> {
     let text = params.required(name)?;
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {
         return seconds
             .checked_mul(1000)
             .map(Timestamp::from_millis)
+            .map(|t| zone.map_or(t, |z| z.local(t)))
             .ok_or_else(|| GraphError::invalid_parameter(format!("Param {name} is out of range")));
     }
     if text.len() == 10
@@ -87,9 +90,15 @@ fn instant(params: &Params, name: &str) -> Result<Timestamp, GraphError> {
 
 /// The days `start` and `end` cover: `start`'s day, to `end` rounded up to the next midnight
 /// and taken as exclusive, an `end` in the future clamped to the end of today.
-fn days(params: &Params, now: Timestamp, lookback_days: i64) -> Result<(Day, Day), GraphError> {
-    let start = instant(params, "start")?;
-    let end = instant(params, "end")?;
+fn days(
+    params: &Params,
+    now: Timestamp,
+    lookback_days: i64,
+    zone: Option<Zone>,
+) -> Result<(Day, Day), GraphError> {
+    let start = instant(params, "start", zone)?;
+    let end = instant(params, "end", zone)?;
+    let now = zone.map_or(now, |z| z.local(now));
     let from = Day::of(start);
     let on_boundary = Day::of(end).start() == end;
     let until = if on_boundary {
@@ -158,6 +167,7 @@ fn templates<'t>(
 
 /// One data point: the asked metrics of one template on one day.
 fn data_point(
+    zone: Option<Zone>,
     total: &DailyTotal,
     template: &Template,
     wanted: &[MetricType],
@@ -166,8 +176,9 @@ fn data_point(
     let c = total.counts;
     let mut point = Map::new();
     point.insert("template_id".into(), json!(total.template_id.to_string()));
-    point.insert("start".into(), json!(total.day.start().unix_seconds()));
-    point.insert("end".into(), json!(total.day.next().start().unix_seconds()));
+    let start = |day: Day| zone.map_or(day.start(), |z| z.day_start(day.0));
+    point.insert("start".into(), json!(start(total.day).unix_seconds()));
+    point.insert("end".into(), json!(start(total.day.next()).unix_seconds()));
     let button = url_button(template).map(|b| b.text);
     for metric in wanted {
         match metric {
@@ -268,13 +279,19 @@ pub async fn template_analytics_of(
         ))
         .into());
     }
-    if params.bool("use_waba_timezone")? == Some(true) {
-        return Err(GraphError::invalid_parameter(
-            "use_waba_timezone is not available on this platform yet: days are UTC days",
-        )
-        .into());
-    }
-    let (from, until) = days(params, now, LOOKBACK_DAYS)?;
+    let zone = if params.bool("use_waba_timezone")? == Some(true) {
+        let zone = timezone::zone(&waba.timezone_id).ok_or_else(|| {
+            GraphError::invalid_parameter(format!(
+                "use_waba_timezone: this WhatsApp Business Account's timezone_id {} is not one this platform knows ({}); ask for UTC days instead",
+                waba.timezone_id,
+                timezone::known_ids().join(", ")
+            ))
+        })?;
+        Some(zone)
+    } else {
+        None
+    };
+    let (from, until) = days(params, now, LOOKBACK_DAYS, zone)?;
     let product = product(params)?;
     let mut wanted = metric_types(params)?;
     if !cost_visible(waba) {
@@ -286,27 +303,37 @@ pub async fn template_analytics_of(
     let of_waba = state.store.templates_of(waba.id).await?;
     let picked = templates(params, &of_waba)?;
     let ids: Vec<TemplateId> = picked.iter().map(|t| t.id).collect();
-    let facts = state
+    let mut facts = state
         .store
         .facts(&FactQuery {
             waba_id: waba.id,
             from,
             until,
             templates: Some(ids.clone()),
+            by_local_day: zone.is_some(),
         })
         .await?;
+    if zone.is_some() {
+        // Counted on the zone's days.
+        for f in &mut facts {
+            f.key.day = f.key.local_day;
+        }
+    }
     let points: Vec<Value> = metrics::daily_totals(&facts, &ids, from, until, product.route)
         .iter()
         .filter_map(|total| {
             let template = picked.iter().find(|t| t.id == total.template_id)?;
-            Some(data_point(total, template, &wanted, product.route))
+            Some(data_point(zone, total, template, &wanted, product.route))
         })
         .collect();
-    let entry = json!({
+    let mut entry = json!({
         "granularity": "DAILY",
         "product_type": product.echo,
         "data_points": points,
     });
+    if let Some(zone) = zone {
+        entry["waba_timezone"] = json!(zone.name);
+    }
     let cursor = wamm_wire::paging::Cursor::for_key("0");
     Ok(json!({
         "data": [entry],
@@ -464,7 +491,7 @@ pub async fn pricing_analytics_of(
             .into());
         }
     };
-    let (from, until) = days(params, now, PRICING_LOOKBACK_DAYS)?;
+    let (from, until) = days(params, now, PRICING_LOOKBACK_DAYS, None)?;
     let dims = dimensions(params)?;
     let mut volume = true;
     let mut cost = cost_visible(waba);
@@ -494,6 +521,7 @@ pub async fn pricing_analytics_of(
             from,
             until,
             templates: None,
+            by_local_day: false,
         })
         .await?;
     let points: Vec<Value> =

@@ -181,6 +181,7 @@ pub async fn send(platform: &Platform, order: Order<'_>) -> Result<Sent, Refused
         status: None,
         steps_done: 0,
         plan: steps,
+        timezone_id: Some(waba.timezone_id.clone()),
     };
     let event = NewEvent {
         at: now,

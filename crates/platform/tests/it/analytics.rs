@@ -61,6 +61,7 @@ businesses:
         id: "8102"
         name: Partner Billed WABA
         tax_country: BR
+        timezone_id: "9999"
         payment_method: false
         insights_enabled_at: 2025-10-08
         partners: [{{ business: partner, access: SHARED }}]
@@ -524,7 +525,77 @@ async fn conversions_count_for_the_clicked_message(backend: Backend) {
     p.finish().await;
 }
 
+/// With `use_waba_timezone=true`, days are the WABA's: Insights WABA is in Meta's zone 1
+/// (Los Angeles, UTC-8 in February), so a send at 06:00 UTC counts on the day before.
+async fn days_in_the_wabas_time_zone(backend: Backend) {
+    let p = start(backend).await;
+    p.clock(json!({"set": "2031-02-03T06:00:00Z"})).await;
+    send(&p, "81000", "marketing_messages", "promo", "16315552222").await;
+    p.clock(json!({"advance_seconds": 60})).await;
+    let utc = format!("{DAY}&template_ids=[5100]&{MM}&metric_types=SENT");
+    for _ in 0..200 {
+        if point(&analytics(&p, "8100", &utc).await)["sent"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(point(&analytics(&p, "8100", &utc).await)["sent"], 1);
+    let local = analytics(
+        &p,
+        "8100",
+        &format!("start=2031-02-02&end=2031-02-03&granularity=DAILY&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true"),
+    )
+    .await;
+    let entry = &local.ok()["data"][0];
+    assert_eq!(
+        entry["waba_timezone"], "America/Los_Angeles",
+        "{}",
+        local.text
+    );
+    // Feb 2 in Los Angeles runs from 08:00 UTC to 08:00 UTC the next day.
+    assert_eq!(
+        entry["data_points"],
+        json!([{"template_id": "5100", "start": 1_927_785_600,
+                "end": 1_927_872_000, "sent": 1}])
+    );
+    // The same instant as Unix seconds is read on the zone's clock too.
+    let unix = analytics(
+        &p,
+        "8100",
+        &format!("start={}&end={}&granularity=DAILY&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true", 1_927_785_600, 1_927_872_000),
+    )
+    .await;
+    assert_eq!(unix.ok()["data"][0]["data_points"], entry["data_points"]);
+    // Local Feb 3 has not begun: refused as a range in the future. Once it has, nothing was
+    // sent on it, though UTC Feb 3 had the send.
+    analytics(
+        &p,
+        "8100",
+        &format!("{DAY}&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true"),
+    )
+    .await
+    .graph_error(400, 100, None);
+    p.clock(json!({"set": "2031-02-03T12:00:00Z"})).await;
+    let feb3 = analytics(
+        &p,
+        "8100",
+        &format!("{DAY}&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true"),
+    )
+    .await;
+    assert_eq!(point(&feb3)["sent"], 0);
+    // A zone this platform does not know is refused, not guessed.
+    analytics(
+        &p,
+        "8102",
+        &format!("{DAY}&template_ids=[5120]&use_waba_timezone=true"),
+    )
+    .await
+    .graph_error(400, 100, None);
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    days_in_the_wabas_time_zone,
     sends_add_up_per_template_and_day,
     insights_are_confirmed_once_and_for_good,
     bad_questions_are_refused,

@@ -2541,6 +2541,8 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
             template_id: template,
             phone_number_id: PhoneNumberId::new(5_000_000_000_101),
             day: Day(day),
+            // As in a zone behind UTC: the local day is the day before.
+            local_day: Day(day - 1),
             route: Route::MarketingLite,
             category: PricingCategory::MarketingLite,
             country: "US".parse().expect("country"),
@@ -2606,6 +2608,7 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
         from: Day(from),
         until: Day(until),
         templates,
+        by_local_day: false,
     };
     let all = store
         .facts(&query(20_000, 20_002, None))
@@ -2651,6 +2654,28 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
         .expect("read");
     assert_eq!(picked.len(), 1);
     assert_eq!(picked[0].key.template_id, Some(other));
+    // The same facts selected by their local days, which read back as written.
+    let local = store
+        .facts(&FactQuery {
+            by_local_day: true,
+            ..query(19_999, 20_001, None)
+        })
+        .await
+        .expect("read");
+    assert_eq!(local.len(), 4, "{local:?}");
+    assert!(local.iter().all(|f| f.key.local_day.0 == f.key.day.0 - 1));
+    assert_eq!(
+        store
+            .facts(&FactQuery {
+                by_local_day: true,
+                ..query(20_001, 20_002, None)
+            })
+            .await
+            .expect("read")
+            .len(),
+        0,
+        "no local day 20 001"
+    );
     let elsewhere = FactQuery {
         waba_id: WabaId::new(WABA.get() + 1),
         ..query(20_000, 20_002, None)

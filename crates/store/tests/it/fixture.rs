@@ -377,6 +377,7 @@ pub fn message(id: &str, to: &str) -> wamm_domain::Message {
             (Timestamp::from_millis(1_000), Step::Sent),
             (Timestamp::from_millis(2_000), Step::Delivered),
         ],
+        timezone_id: None,
     }
 }
 
