@@ -508,6 +508,57 @@ pub fn pricing_points(
         .collect()
 }
 
+/// One messaging analytics data point (the WABA's `analytics` field): a time bucket and the
+/// messages sent and delivered in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessagingPoint {
+    /// The bucket's first day.
+    pub start: Day,
+    /// The day after its last.
+    pub end: Day,
+    /// Messages sent.
+    pub sent: i64,
+    /// Messages delivered.
+    pub delivered: i64,
+}
+
+/// Messages sent and delivered over `[from, until)` in buckets of `granularity`, over the facts
+/// `keep` keeps; buckets without messages are left out, oldest first.
+pub fn messaging_points(
+    facts: &[Fact],
+    from: Day,
+    until: Day,
+    granularity: Granularity,
+    keep: impl Fn(&Fact) -> bool,
+) -> Vec<MessagingPoint> {
+    let mut buckets: BTreeMap<(Day, Day), (i64, i64)> = BTreeMap::new();
+    for f in facts
+        .iter()
+        .filter(|f| f.key.day >= from && f.key.day < until && keep(f))
+    {
+        let bucket = match granularity {
+            Granularity::Daily => (f.key.day, f.key.day.next()),
+            Granularity::Monthly => (
+                f.key.day.month_start().max(from),
+                f.key.day.next_month().min(until),
+            ),
+        };
+        let slot = buckets.entry(bucket).or_default();
+        slot.0 += f.counts.sent;
+        slot.1 += f.counts.delivered;
+    }
+    buckets
+        .into_iter()
+        .filter(|(_, (sent, delivered))| *sent > 0 || *delivered > 0)
+        .map(|((start, end), (sent, delivered))| MessagingPoint {
+            start,
+            end,
+            sent,
+            delivered,
+        })
+        .collect()
+}
+
 /// How long after a click a conversion is still attributed to the message (last touch).
 pub const ATTRIBUTION_WINDOW_DAYS: i64 = 7;
 

@@ -573,3 +573,307 @@ pub async fn pricing_analytics_of(
             .collect();
     Ok(json!({ "data": [{ "data_points": points }] }))
 }
+
+/// A granularity modifier: `DAY`/`DAILY` or `MONTH`/`MONTHLY` (Meta spells it per field;
+/// both spellings are read for each); `HALF_HOUR` is refused, as facts are kept by day.
+fn granularity_of(params: &Params) -> Result<Granularity, GraphError> {
+    match params
+        .required("granularity")?
+        .trim()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "DAY" | "DAILY" => Ok(Granularity::Daily),
+        "MONTH" | "MONTHLY" => Ok(Granularity::Monthly),
+        "HALF_HOUR" => Err(GraphError::invalid_parameter(
+            "granularity HALF_HOUR is not available on this platform: facts are kept by day",
+        )),
+        other => Err(GraphError::invalid_parameter(format!(
+            "Param granularity must be one of {{HALF_HOUR, DAY, MONTH}}, not {other}"
+        ))),
+    }
+}
+
+/// The numbers `phone_numbers` names (digits or IDs) among `phones`; `None` for all.
+fn phone_filter(params: &Params, phones: &[PhoneNumber]) -> Option<Vec<PhoneNumber>> {
+    params.list("phone_numbers").map(|items| {
+        phones
+            .iter()
+            .filter(|p| {
+                let digits = phone_digits(&p.display_phone_number);
+                items.iter().any(|i| {
+                    let i = i.trim_start_matches('+');
+                    i == digits || i == p.id.to_string()
+                })
+            })
+            .cloned()
+            .collect()
+    })
+}
+
+/// The WABA's `analytics` field (messaging analytics): messages sent and delivered per day or
+/// month, optionally for some numbers, recipient countries and product types (0 notification:
+/// template messages; 2 customer support: the others). Meta gives no read counts here.
+pub async fn messaging_analytics_of(
+    state: &AppState,
+    waba: &Waba,
+    params: &Params,
+) -> ApiResult<Value> {
+    let now = state.clock.now();
+    let granularity = granularity_of(params)?;
+    let (from, until) = days(params, now, PRICING_LOOKBACK_DAYS, None)?;
+    let phones = state.store.phone_numbers_of(waba.id).await?;
+    let picked = phone_filter(params, &phones);
+    let countries = upper_list(params, "country_codes")
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| {
+                    c.parse::<Country>().map_err(|_| {
+                        GraphError::invalid_parameter(format!(
+                            "Param country_codes has an invalid value {c}"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let products = params
+        .list("product_types")
+        .map(|items| {
+            items
+                .iter()
+                .map(|p| match p.trim() {
+                    "0" => Ok(true),
+                    "2" => Ok(false),
+                    other => Err(GraphError::invalid_parameter(format!(
+                        "Param product_types has an invalid value {other}; 0 (notification) and 2 (customer support) are valid"
+                    ))),
+                })
+                .collect::<Result<Vec<bool>, _>>()
+        })
+        .transpose()?;
+    let facts = state
+        .store
+        .facts(&FactQuery {
+            waba_id: waba.id,
+            from,
+            until,
+            templates: None,
+            by_local_day: false,
+        })
+        .await?;
+    let keep = |f: &metrics::Fact| {
+        picked
+            .as_ref()
+            .is_none_or(|ps| ps.iter().any(|p| p.id == f.key.phone_number_id))
+            && countries
+                .as_ref()
+                .is_none_or(|c| c.contains(&f.key.country))
+            && products
+                .as_ref()
+                .is_none_or(|p| p.contains(&f.key.template_id.is_some()))
+    };
+    let points: Vec<Value> = metrics::messaging_points(&facts, from, until, granularity, keep)
+        .iter()
+        .map(|p| {
+            json!({"start": p.start.start().unix_seconds(), "end": p.end.start().unix_seconds(),
+                   "sent": p.sent, "delivered": p.delivered})
+        })
+        .collect();
+    let numbers: Vec<String> = picked
+        .unwrap_or(phones)
+        .iter()
+        .map(|p| phone_digits(&p.display_phone_number))
+        .collect();
+    let mut out = json!({
+        "phone_numbers": numbers,
+        "granularity": if granularity == Granularity::Daily { "DAY" } else { "MONTH" },
+        "data_points": points,
+    });
+    if let Some(countries) = countries {
+        out["country_codes"] = json!(
+            countries
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        );
+    }
+    Ok(out)
+}
+
+/// A conversation category as `conversation_categories` names it; the MM API's under both of
+/// the names Meta's pages use for it (`MARKETING_LITE`, `MARKETING_MESSAGES`).
+fn conversation_category(text: &str) -> Result<PricingCategory, GraphError> {
+    match text.trim().to_ascii_uppercase().as_str() {
+        "MARKETING_MESSAGES" | "MARKETING_LITE" => Ok(PricingCategory::MarketingLite),
+        "MARKETING" => Ok(PricingCategory::Marketing),
+        "UTILITY" => Ok(PricingCategory::Utility),
+        "AUTHENTICATION" | "AUTHENTICATION_INTERNATIONAL" => Ok(PricingCategory::Authentication),
+        "SERVICE" => Ok(PricingCategory::Service),
+        other => Err(GraphError::invalid_parameter(format!(
+            "Param conversation_categories has an invalid value {other}"
+        ))),
+    }
+}
+
+/// The WABA's `conversation_analytics` field. Since per-message pricing (2025-07-01) each
+/// delivered message is charged on its own, so wamm counts each delivered message as one
+/// conversation: business-initiated and `REGULAR` for a template, user-initiated and
+/// `FREE_TIER` for the rest, in its pricing category.
+pub async fn conversation_analytics_of(
+    state: &AppState,
+    waba: &Waba,
+    params: &Params,
+) -> ApiResult<Value> {
+    let now = state.clock.now();
+    let granularity = granularity_of(params)?;
+    let (from, until) = days(params, now, PRICING_LOOKBACK_DAYS, None)?;
+    let mut dims = Dimensions::default();
+    let mut split_type = false;
+    let mut split_direction = false;
+    let items = upper_list(params, "dimensions").unwrap_or_default();
+    for item in items.iter().flat_map(|i| i.split(',')).map(str::trim) {
+        match item {
+            "CONVERSATION_CATEGORY" => dims.category = true,
+            "CONVERSATION_TYPE" => split_type = true,
+            "CONVERSATION_DIRECTION" => split_direction = true,
+            "COUNTRY" => dims.country = true,
+            "PHONE" => dims.phone = true,
+            "" => {}
+            other => {
+                return Err(GraphError::invalid_parameter(format!(
+                    "Param dimensions has an invalid value {other}"
+                ))
+                .into());
+            }
+        }
+    }
+    dims.pricing_type = split_type || split_direction;
+    let mut conversation = true;
+    let mut cost = cost_visible(waba);
+    if let Some(metrics) = upper_list(params, "metric_types") {
+        if let Some(bad) = metrics
+            .iter()
+            .find(|m| !matches!(m.as_str(), "CONVERSATION" | "COST"))
+        {
+            return Err(GraphError::invalid_parameter(format!(
+                "Param metric_types has an invalid value {bad}"
+            ))
+            .into());
+        }
+        conversation = metrics.iter().any(|m| m == "CONVERSATION");
+        let asks_cost = metrics.iter().any(|m| m == "COST");
+        if asks_cost && !cost {
+            return Err(cost_not_available().into());
+        }
+        cost = asks_cost;
+    }
+    let phones = state.store.phone_numbers_of(waba.id).await?;
+    let categories = upper_list(params, "conversation_categories")
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| conversation_category(c))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?;
+    let paid_from = |name: &str, items: Option<Vec<String>>, paid: &str, free: &str| {
+        items
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|t| match t.as_str() {
+                        t if t == paid => Ok(true),
+                        t if t == free || (free == "FREE_TIER" && t == "FREE_ENTRY_POINT") => {
+                            Ok(false)
+                        }
+                        other => Err(GraphError::invalid_parameter(format!(
+                            "Param {name} has an invalid value {other}"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+    };
+    let by_type = paid_from(
+        "conversation_types",
+        upper_list(params, "conversation_types"),
+        "REGULAR",
+        "FREE_TIER",
+    )?;
+    let by_direction = paid_from(
+        "conversation_directions",
+        upper_list(params, "conversation_directions"),
+        "BUSINESS_INITIATED",
+        "USER_INITIATED",
+    )?;
+    let paid = match (by_type, by_direction) {
+        (Some(a), Some(b)) => Some(a.into_iter().filter(|p| b.contains(p)).collect()),
+        (a, b) => a.or(b),
+    };
+    let filter = PricingFilter {
+        phones: phone_filter(params, &phones).map(|ps| ps.iter().map(|p| p.id).collect()),
+        countries: None,
+        categories,
+        paid,
+    };
+    let facts = state
+        .store
+        .facts(&FactQuery {
+            waba_id: waba.id,
+            from,
+            until,
+            templates: None,
+            by_local_day: false,
+        })
+        .await?;
+    let points: Vec<Value> =
+        metrics::pricing_points(&facts, from, until, granularity, dims, &filter)
+            .iter()
+            .map(|p| {
+                let mut point = Map::new();
+                point.insert("start".into(), json!(p.start.start().unix_seconds()));
+                point.insert("end".into(), json!(p.end.start().unix_seconds()));
+                if conversation {
+                    point.insert("conversation".into(), json!(p.volume));
+                }
+                if let Some(phone) = p.phone {
+                    let digits = phones
+                        .iter()
+                        .find(|n| n.id == phone)
+                        .map(|n| phone_digits(&n.display_phone_number))
+                        .unwrap_or_default();
+                    point.insert("phone_number".into(), json!(digits));
+                }
+                if let Some(country) = p.country {
+                    point.insert("country".into(), json!(country.to_string()));
+                }
+                if let Some(paid) = p.paid {
+                    if split_type {
+                        let t = if paid { "REGULAR" } else { "FREE_TIER" };
+                        point.insert("conversation_type".into(), json!(t));
+                    }
+                    if split_direction {
+                        let d = if paid {
+                            "BUSINESS_INITIATED"
+                        } else {
+                            "USER_INITIATED"
+                        };
+                        point.insert("conversation_direction".into(), json!(d));
+                    }
+                }
+                if let Some(category) = p.category {
+                    point.insert(
+                        "conversation_category".into(),
+                        json!(category.as_str().to_ascii_uppercase()),
+                    );
+                }
+                if cost {
+                    point.insert("cost".into(), json!(metrics::from_micros(p.cost_micros)));
+                }
+                Value::Object(point)
+            })
+            .collect();
+    Ok(json!({ "data": [{ "data_points": points }] }))
+}

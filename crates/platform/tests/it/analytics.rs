@@ -406,6 +406,77 @@ async fn analytics_fields_of_the_waba_answer_as_their_edges(backend: Backend) {
         "{}",
         r.text
     );
+    // Messaging analytics: sent and delivered (no reads), per number; only template
+    // messages (product type 0) were sent.
+    let r = p
+        .get(
+            "/v23.0/8100?fields=analytics.start(1927843200).end(1927929600).granularity(DAY).product_types([0,2])",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        r.ok()["analytics"],
+        json!({"phone_numbers": ["551140000001"], "granularity": "DAY", "data_points": [
+            {"start": 1_927_843_200, "end": 1_927_929_600, "sent": 5, "delivered": 5}]}),
+        "{}",
+        r.text
+    );
+    let none = p
+        .get(
+            "/v23.0/8100?fields=analytics.start(1927843200).end(1927929600).granularity(MONTH).product_types([2]).country_codes([\"BR\"])",
+            BSP,
+        )
+        .await;
+    assert_eq!(none.ok()["analytics"]["data_points"], json!([]));
+    assert_eq!(none.ok()["analytics"]["country_codes"], json!(["BR"]));
+    // Conversation analytics: each delivered message is one conversation since per-message
+    // pricing; MM API's under MARKETING_LITE, also asked for as MARKETING_MESSAGES.
+    let r = p
+        .get(
+            "/v23.0/8100?fields=conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).dimensions([\"CONVERSATION_CATEGORY\",\"CONVERSATION_TYPE\",\"CONVERSATION_DIRECTION\"])",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        r.ok()["conversation_analytics"],
+        json!({"data": [{"data_points": [
+            {"start": 1_927_843_200, "end": 1_927_929_600, "conversation": 4,
+             "conversation_type": "REGULAR", "conversation_direction": "BUSINESS_INITIATED",
+             "conversation_category": "MARKETING_LITE", "cost": 0.1},
+            {"start": 1_927_843_200, "end": 1_927_929_600, "conversation": 1,
+             "conversation_type": "REGULAR", "conversation_direction": "BUSINESS_INITIATED",
+             "conversation_category": "MARKETING", "cost": 0.025},
+        ]}]}),
+        "{}",
+        r.text
+    );
+    let mm_only = p
+        .get(
+            "/v23.0/8100?fields=conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).conversation_categories(MARKETING_MESSAGES).metric_types([CONVERSATION])",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        mm_only.ok()["conversation_analytics"]["data"][0]["data_points"],
+        json!([{"start": 1_927_843_200, "end": 1_927_929_600, "conversation": 4}])
+    );
+    for bad in [
+        "analytics.start(1927843200).end(1927929600).granularity(WEEK)",
+        "analytics.start(1927843200).end(1927929600).granularity(DAY).product_types([1])",
+        "analytics.start(1927843200).granularity(DAY)",
+        "conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).conversation_categories([LIKES])",
+        "conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).dimensions([WEATHER])",
+    ] {
+        p.get(&format!("/v23.0/8100?fields={bad}"), BSP)
+            .await
+            .graph_error(400, 100, None);
+    }
+    p.get(
+        "/v23.0/8102?fields=conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).metric_types([COST])",
+        BSP,
+    )
+    .await
+    .graph_error(400, 100, None);
     // Refusals travel with the field.
     p.get(
         "/v23.0/8100?fields=pricing_analytics.start(1927843200).end(1927929600).granularity(WEEKLY)",
