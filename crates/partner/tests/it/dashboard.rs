@@ -150,6 +150,7 @@ async fn template_metrics_show_as_a_table_with_charts_and_as_json() {
         read: sent / 2,
         clicked: 1,
         cost: Some(0.025 * f64::from(u8::try_from(sent).expect("small"))),
+        conversions: wamm_partner::graph::Conversions::default(),
     };
     store
         .put_template_days(&[
