@@ -394,3 +394,39 @@ impl PartnerGraph for ClientGraph {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_template_is_read_with_its_url_buttons_ad_fields_and_opt_out() {
+        let t = remote_template(&json!({
+            "id": "5100", "name": "summer_sale", "language": "en_US", "status": "APPROVED",
+            "category": "MARKETING", "ad_id": "77", "ad_account_id": 88,
+            "cta_url_link_tracking_opted_out": true,
+            "components": [
+                {"type": "BODY", "text": "Hi"},
+                {"type": "buttons", "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Stop"},
+                    {"type": "url", "text": "Shop", "url": "https://bit.ly/{{1}}"},
+                    {"type": "URL", "text": "Help"}
+                ]}
+            ]
+        }));
+        assert_eq!(t.id, "5100");
+        assert_eq!(t.category.as_deref(), Some("MARKETING"));
+        assert_eq!(
+            (t.ad_id.as_deref(), t.ad_account_id.as_deref()),
+            (Some("77"), Some("88"))
+        );
+        assert_eq!(t.url_buttons, vec!["https://bit.ly/{{1}}".to_owned()]);
+        assert!(t.link_tracking_opted_out);
+        // Before the ad sync and without the opt-out field (Meta's default: false).
+        let bare = remote_template(&json!({"id": "1", "name": "x", "components": []}));
+        assert_eq!((bare.ad_id, bare.link_tracking_opted_out), (None, false));
+        assert!(bare.url_buttons.is_empty());
+    }
+}

@@ -305,3 +305,35 @@ pub trait PartnerGraph: Send + Sync {
         message: &crate::send::SendOrder,
     ) -> Result<String, GraphFailure>;
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn conversions_are_read_by_metas_names_and_summed() {
+        let keys: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_value(
+            json!({"website_purchases": 2, "website_purchases_conversion_value": 30.5,
+                   "app_purchases": "1", "app_purchases_conversion_value": 4.5,
+                   "website_add_to_cart": 3, "app_checkouts_initiated": 1,
+                   "app_activations": 2, "replied": 0, "website_checkouts_initiated": null}),
+        )
+        .expect("keys");
+        let c = Conversions::from_keys(&keys);
+        assert_eq!(
+            (c.purchases(), c.add_to_cart(), c.checkouts_initiated()),
+            (3, 3, 1)
+        );
+        assert!((c.purchase_value() - 35.0).abs() < 1e-9);
+        assert_eq!(c.app_activations, 2);
+        let mut sum = c;
+        sum.add(&c);
+        assert_eq!(sum.purchases(), 6);
+        assert_eq!(
+            Conversions::from_keys(&Default::default()),
+            Conversions::default()
+        );
+    }
+}
