@@ -7,6 +7,7 @@ mod client;
 mod descriptors;
 mod funnel;
 mod partner;
+mod partner_metrics;
 mod real_clients;
 mod real_clients_js;
 mod sending;
