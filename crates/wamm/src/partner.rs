@@ -611,16 +611,24 @@ async fn readiness(config: &PartnerConfig, args: ReadinessArgs) -> Result<()> {
     if checked.is_empty() {
         return say("no client business to check");
     }
+    let names: std::collections::HashMap<String, String> = store
+        .businesses()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
     for business in &checked {
         let verdict = if business.ready() {
             "ready"
         } else {
             "not ready"
         };
+        let wabas = business.wabas.len() + business.skipped.len();
         say(&format!(
-            "business {} ({} WABAs): {verdict}",
+            "{} ({}), {wabas} WABA{}: {verdict}",
+            names.get(&business.business_id).map_or("?", String::as_str),
             business.business_id,
-            business.wabas.len()
+            if wabas == 1 { "" } else { "s" },
         ))?;
         for f in &business.findings {
             let template = f

@@ -683,7 +683,7 @@ async fn partner_readiness_reports_each_client_and_follows_onboarding() {
         .partner_cli(&["readiness", "--business", &quiet.business])
         .await;
     assert!(
-        text_out.contains(&format!("business {} (1 WABAs): not ready", quiet.business))
+        text_out.contains(&format!("Quiet Co ({}), 1 WABA: not ready", quiet.business))
             && text_out.contains("blocker  insights_disabled")
             && !text_out.contains(&shop.business),
         "{text_out}"
