@@ -81,7 +81,8 @@ async fn remote(client: &GraphClient, w: Waba) -> Result<RemoteWaba, GraphFailur
 
 /// What readiness reads of each template.
 const SETUP_TEMPLATE_FIELDS: &str = "id,name,language,status,category,components,ad_id,\
-                                     ad_account_id,cta_url_link_tracking_opted_out";
+                                     ad_adset_id,ad_campaign_id,ad_account_id,\
+                                     cta_url_link_tracking_opted_out";
 
 /// A template's URL buttons (`BUTTONS` components' `URL` buttons), their `url` as written.
 fn url_buttons(components: Option<&serde_json::Value>) -> Vec<String> {
@@ -116,6 +117,8 @@ fn remote_template(t: &serde_json::Value) -> RemoteTemplate {
         category: text("category"),
         status: text("status"),
         ad_id: text("ad_id"),
+        ad_adset_id: text("ad_adset_id"),
+        ad_campaign_id: text("ad_campaign_id"),
         ad_account_id: text("ad_account_id"),
         url_buttons: url_buttons(t.get("components")),
         link_tracking_opted_out: match &t["cta_url_link_tracking_opted_out"] {
@@ -406,6 +409,7 @@ mod tests {
         let t = remote_template(&json!({
             "id": "5100", "name": "summer_sale", "language": "en_US", "status": "APPROVED",
             "category": "MARKETING", "ad_id": "77", "ad_account_id": 88,
+            "ad_adset_id": "78", "ad_campaign_id": "79",
             "cta_url_link_tracking_opted_out": true,
             "components": [
                 {"type": "BODY", "text": "Hi"},
@@ -422,10 +426,12 @@ mod tests {
             (t.ad_id.as_deref(), t.ad_account_id.as_deref()),
             (Some("77"), Some("88"))
         );
+        assert!(t.linked());
         assert_eq!(t.url_buttons, vec!["https://bit.ly/{{1}}".to_owned()]);
         assert!(t.link_tracking_opted_out);
         // Before the ad sync and without the opt-out field (Meta's default: false).
         let bare = remote_template(&json!({"id": "1", "name": "x", "components": []}));
+        assert!(!bare.linked());
         assert_eq!((bare.ad_id, bare.link_tracking_opted_out), (None, false));
         assert!(bare.url_buttons.is_empty());
     }

@@ -143,6 +143,17 @@ pub struct Conversions {
     pub app_activations: i64,
 }
 
+impl RemoteTemplate {
+    /// Whether Meta's ad sync linked it: its ad, message set, campaign and ad account are all
+    /// readable.
+    pub const fn linked(&self) -> bool {
+        self.ad_id.is_some()
+            && self.ad_adset_id.is_some()
+            && self.ad_campaign_id.is_some()
+            && self.ad_account_id.is_some()
+    }
+}
+
 impl Conversions {
     /// Purchases, web and app.
     pub const fn purchases(&self) -> i64 {
@@ -230,7 +241,11 @@ pub struct RemoteTemplate {
     pub status: Option<String>,
     /// `ad_id`, present once Meta's ad sync linked the template.
     pub ad_id: Option<String>,
-    /// `ad_account_id`, present once Meta's ad sync linked the template.
+    /// `ad_adset_id` (the message set), present once the ad sync linked the template.
+    pub ad_adset_id: Option<String>,
+    /// `ad_campaign_id`, present once the ad sync linked the template.
+    pub ad_campaign_id: Option<String>,
+    /// `ad_account_id`, present once the ad sync linked the template.
     pub ad_account_id: Option<String>,
     /// The URLs of its URL buttons, as written in the template (placeholders kept).
     pub url_buttons: Vec<String>,

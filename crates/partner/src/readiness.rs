@@ -320,7 +320,7 @@ pub fn findings(waba: &WabaFacts) -> Vec<Finding> {
             continue;
         }
         let name = &t.name;
-        if onboarded && approved(t) && (t.ad_id.is_none() || t.ad_account_id.is_none()) {
+        if onboarded && approved(t) && !t.linked() {
             per_template.push((
                 Code::AdSyncPending,
                 t,
@@ -502,6 +502,8 @@ mod tests {
                 category: Some("MARKETING".into()),
                 status: Some("APPROVED".into()),
                 ad_id: Some(format!("ad{id}")),
+                ad_adset_id: Some(format!("set{id}")),
+                ad_campaign_id: Some(format!("cmp{id}")),
                 ad_account_id: Some("77".into()),
                 url_buttons: vec!["https://shop.example/sale".into()],
                 link_tracking_opted_out: false,
@@ -577,7 +579,7 @@ mod tests {
     fn an_unlinked_template_on_an_onboarded_waba_waits_for_the_ad_sync() {
         let mut syncing = good("2");
         syncing.template.ad_id = None;
-        syncing.template.ad_account_id = None;
+        syncing.template.ad_campaign_id = None;
         let found = findings(&waba(vec![good("1"), syncing]));
         assert_eq!(codes(&found), ["ad_sync_pending"]);
         assert_eq!(found[0].severity, Severity::Warning);

@@ -21,6 +21,8 @@ fn template(id: &str, url: &str, linked: bool) -> RemoteTemplate {
         category: Some("MARKETING".into()),
         status: Some("APPROVED".into()),
         ad_id: linked.then(|| format!("9{id}")),
+        ad_adset_id: linked.then(|| format!("7{id}")),
+        ad_campaign_id: linked.then(|| format!("6{id}")),
         ad_account_id: linked.then(|| "8001".into()),
         url_buttons: vec![url.into()],
         link_tracking_opted_out: false,
