@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::graph::{ConversionSetup, PartnerGraph, RemoteTemplate};
 use crate::orchestrate::OrchestrateError;
-use crate::stage::WabaStatus;
+use crate::stage::{WabaStatus, ineligibility};
 use crate::store::{PartnerStore, TemplateSighting};
 
 /// Hosts of link shorteners. Meta appends a click ID (`fbclid`) to a CTA URL before it sends
@@ -253,18 +253,21 @@ pub fn findings(waba: &WabaFacts) -> Vec<Finding> {
     let onboarded = waba.status == WabaStatus::Onboarded;
     if !onboarded {
         let status = match waba.status.as_str() {
-            "" => "unknown".to_owned(),
-            s => s.to_owned(),
+            "" => "unknown",
+            s => s,
         };
-        add(
-            Code::NoAdAccount,
-            None,
-            format!(
+        let message = match ineligibility(&waba.status) {
+            Some(why) => format!(
+                "WABA {id} cannot onboard to MM API ({status}: {why}), so Meta links no ad \
+                 account to it and none of its conversions can be measured."
+            ),
+            None => format!(
                 "MM API onboarding of WABA {id} is not complete (status {status}): Meta links \
                  the ad account that conversions are attributed to only once the business has \
                  accepted the MM API terms and Meta's setup is done."
             ),
-        );
+        };
+        add(Code::NoAdAccount, None, message);
     }
     if waba.insights_enabled == Some(false) {
         add(
@@ -547,6 +550,15 @@ mod tests {
         );
         assert_eq!(found[0].waba_id, "1001");
         assert_eq!(found[0].template, None);
+        // An ineligible WABA is told why it cannot onboard.
+        w.status = WabaStatus::IneligibleCountryNotSupported;
+        let found = findings(&w);
+        assert_eq!(codes(&found), ["no_ad_account"]);
+        assert!(
+            found[0].message.contains("cannot onboard")
+                && found[0].message.contains("its country is not supported"),
+            "{found:?}"
+        );
     }
 
     #[test]
