@@ -8,7 +8,8 @@ use wamm_client::{
 use wamm_wire::ids::BusinessId;
 
 use crate::graph::{
-    Endpoint, GraphFailure, IntentOutcome, PartnerGraph, Product, RemoteWaba, TemplateDay,
+    ConversionSetup, Conversions, Endpoint, GraphFailure, IntentOutcome, PartnerGraph, Product,
+    RemoteTemplate, RemoteWaba, TemplateDay,
 };
 use crate::send::SendOrder;
 use crate::stage::{BusinessStatus, WabaStatus};
@@ -76,6 +77,56 @@ async fn remote(client: &GraphClient, w: Waba) -> Result<RemoteWaba, GraphFailur
         business_status: owner.and_then(|b| b.terms_status()).cloned(),
         phone_number_id: registered,
     })
+}
+
+/// What readiness reads of each template.
+const SETUP_TEMPLATE_FIELDS: &str = "id,name,language,status,category,components,ad_id,\
+                                     ad_adset_id,ad_campaign_id,ad_account_id,\
+                                     cta_url_link_tracking_opted_out";
+
+/// A template's URL buttons (`BUTTONS` components' `URL` buttons), their `url` as written.
+fn url_buttons(components: Option<&serde_json::Value>) -> Vec<String> {
+    let kind = |v: &serde_json::Value, want: &str| {
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case(want))
+    };
+    components
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| kind(c, "BUTTONS"))
+        .filter_map(|c| c["buttons"].as_array())
+        .flatten()
+        .filter(|b| kind(b, "URL"))
+        .filter_map(|b| b["url"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A template's JSON as conversion measurement reads it.
+fn remote_template(t: &serde_json::Value) -> RemoteTemplate {
+    let text = |key: &str| match &t[key] {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    RemoteTemplate {
+        id: text("id").unwrap_or_default(),
+        name: text("name").unwrap_or_default(),
+        language: text("language").unwrap_or_default(),
+        category: text("category"),
+        status: text("status"),
+        ad_id: text("ad_id"),
+        ad_adset_id: text("ad_adset_id"),
+        ad_campaign_id: text("ad_campaign_id"),
+        ad_account_id: text("ad_account_id"),
+        url_buttons: url_buttons(t.get("components")),
+        link_tracking_opted_out: match &t["cta_url_link_tracking_opted_out"] {
+            serde_json::Value::Bool(b) => *b,
+            serde_json::Value::String(s) => s == "true",
+            _ => false,
+        },
+    }
 }
 
 impl ClientGraph {
@@ -278,10 +329,42 @@ impl PartnerGraph for ClientGraph {
                     read: p.read.unwrap_or_default(),
                     clicked: p.clicks("url_button"),
                     cost: p.cost("amount_spent"),
+                    conversions: Conversions::from_keys(&p.other),
                 }));
             }
         }
         Ok(days)
+    }
+
+    async fn conversion_setup(
+        &self,
+        token: Option<&Secret>,
+        waba: &str,
+    ) -> Result<ConversionSetup, GraphFailure> {
+        let client = self.acting(token);
+        let id: wamm_wire::ids::WabaId = typed(waba)?;
+        let node = client
+            .waba(
+                id,
+                "id,marketing_messages_onboarding_status,is_enabled_for_insights",
+            )
+            .await
+            .map_err(|e| failure(&e))?;
+        let templates: Vec<serde_json::Value> = client
+            .all(
+                &format!("{id}/message_templates"),
+                &[("fields", SETUP_TEMPLATE_FIELDS), ("limit", "100")],
+            )
+            .await
+            .map_err(|e| failure(&e))?;
+        let status = node["marketing_messages_onboarding_status"]
+            .as_str()
+            .map_or(WabaStatus::Other(String::new()), WabaStatus::from);
+        Ok(ConversionSetup {
+            status,
+            insights_enabled: node["is_enabled_for_insights"].as_bool(),
+            templates: templates.iter().map(remote_template).collect(),
+        })
     }
 
     async fn send_template(
@@ -312,5 +395,44 @@ impl PartnerGraph for ClientGraph {
                 code: 0,
                 message: "the send was answered without a message ID".into(),
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_template_is_read_with_its_url_buttons_ad_fields_and_opt_out() {
+        let t = remote_template(&json!({
+            "id": "5100", "name": "summer_sale", "language": "en_US", "status": "APPROVED",
+            "category": "MARKETING", "ad_id": "77", "ad_account_id": 88,
+            "ad_adset_id": "78", "ad_campaign_id": "79",
+            "cta_url_link_tracking_opted_out": true,
+            "components": [
+                {"type": "BODY", "text": "Hi"},
+                {"type": "buttons", "buttons": [
+                    {"type": "QUICK_REPLY", "text": "Stop"},
+                    {"type": "url", "text": "Shop", "url": "https://bit.ly/{{1}}"},
+                    {"type": "URL", "text": "Help"}
+                ]}
+            ]
+        }));
+        assert_eq!(t.id, "5100");
+        assert_eq!(t.category.as_deref(), Some("MARKETING"));
+        assert_eq!(
+            (t.ad_id.as_deref(), t.ad_account_id.as_deref()),
+            (Some("77"), Some("88"))
+        );
+        assert!(t.linked());
+        assert_eq!(t.url_buttons, vec!["https://bit.ly/{{1}}".to_owned()]);
+        assert!(t.link_tracking_opted_out);
+        // Before the ad sync and without the opt-out field (Meta's default: false).
+        let bare = remote_template(&json!({"id": "1", "name": "x", "components": []}));
+        assert!(!bare.linked());
+        assert_eq!((bare.ad_id, bare.link_tracking_opted_out), (None, false));
+        assert!(bare.url_buttons.is_empty());
     }
 }

@@ -12,6 +12,8 @@
 //!   [`client_graph`]: the port over `wamm-client`, for real Graph or a wamm platform.
 //! - [`metrics`]: each client's template analytics, synced from Graph into the store, and the
 //!   per-template totals a partner reads.
+//! - [`readiness`]: per client business, what stands between its sends and measured
+//!   conversions, as findings with stable codes.
 //! - [`webhooks`]: what each verified webhook moves; [`send`]: sends for the partner's
 //!   customers, routed by template category and onboarding status; [`signup`]: a new client
 //!   through Embedded Signup.
@@ -21,6 +23,7 @@ pub mod funnel;
 pub mod graph;
 pub mod metrics;
 pub mod orchestrate;
+pub mod readiness;
 pub mod send;
 pub mod signup;
 pub mod stage;

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::graph::{PartnerGraph, Product, TemplateDay};
+use crate::graph::{Conversions, PartnerGraph, Product, TemplateDay};
 use crate::orchestrate::OrchestrateError;
 use crate::store::PartnerStore;
 
@@ -84,6 +84,8 @@ pub struct TemplateTotals {
     pub clicked: i64,
     /// What the deliveries cost, when the business may see it.
     pub cost: Option<f64>,
+    /// Conversions attributed to the template's clicked messages (MM API only).
+    pub conversions: Conversions,
 }
 
 impl TemplateTotals {
@@ -127,11 +129,13 @@ pub fn totals(days: &[TemplateDay], business_of: &BTreeMap<String, String>) -> V
             read: 0,
             clicked: 0,
             cost: None,
+            conversions: Conversions::default(),
         });
         t.sent += d.sent;
         t.delivered += d.delivered;
         t.read += d.read;
         t.clicked += d.clicked;
+        t.conversions.add(&d.conversions);
         if let Some(c) = d.cost {
             t.cost = Some(t.cost.unwrap_or_default() + c);
         }
@@ -192,6 +196,11 @@ mod tests {
             read: sent / 2,
             clicked: 1,
             cost,
+            conversions: Conversions {
+                website_purchases: 1,
+                website_purchases_conversion_value: 2.5,
+                ..Conversions::default()
+            },
         }
     }
 
@@ -214,6 +223,8 @@ mod tests {
         assert_eq!(mm.business_id, "B");
         assert!((mm.cost.expect("cost") - 0.15).abs() < 1e-9);
         assert_eq!(mm.read_rate(), Some(50.0));
+        assert_eq!(mm.conversions.purchases(), 2);
+        assert!((mm.conversions.purchase_value() - 5.0).abs() < 1e-9);
         let cloud = t
             .iter()
             .find(|t| t.product == Product::CloudApi)

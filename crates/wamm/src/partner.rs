@@ -15,7 +15,7 @@ use wamm_partner::store::PartnerStore;
 use wamm_partner::vault::{Key, Vault};
 use wamm_partner::web::{DashboardState, system_now};
 use wamm_partner::webhooks::{self, Moves};
-use wamm_partner::{metrics, orchestrate};
+use wamm_partner::{metrics, orchestrate, readiness};
 
 /// `wamm partner`.
 #[derive(Debug, Args)]
@@ -41,6 +41,8 @@ enum PartnerCommand {
     Send(SendArgs),
     /// Sync every client's template analytics from Graph, then print per-template totals.
     Metrics(MetricsArgs),
+    /// Check each client's conversion measurement setup through Graph and print what to fix.
+    Readiness(ReadinessArgs),
     /// Print a new token key (`<id>:<base64>`) for `--token-key`.
     Keygen {
         /// The key's id, e.g. the date it takes effect.
@@ -157,6 +159,16 @@ struct MetricsArgs {
     #[arg(long)]
     no_sync: bool,
     /// Print the totals as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ReadinessArgs {
+    /// Only this client business.
+    #[arg(long)]
+    business: Option<String>,
+    /// Print the checks as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -367,6 +379,7 @@ pub async fn run(args: PartnerArgs) -> Result<()> {
         }
         PartnerCommand::Serve(serve) => serve_all(&config, serve).await,
         PartnerCommand::Metrics(args) => metrics(&config, args).await,
+        PartnerCommand::Readiness(args) => readiness(&config, args).await,
         PartnerCommand::Send(args) => {
             let store = config.store().await?;
             let message = wamm_partner::send::send(
@@ -477,6 +490,9 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
                     }
                     Err(e) => tracing::warn!(error = %e, "could not sync template analytics"),
                 }
+                if let Err(e) = readiness::check(&*graph, &*store, None, system_now()).await {
+                    tracing::warn!(error = %e, "could not check conversion readiness");
+                }
             }
         })
     };
@@ -543,7 +559,7 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         return say("no sends in the window");
     }
     say(&format!(
-        "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9}",
+        "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9} {:>9} {:>10}",
         "business",
         "waba",
         "template",
@@ -554,12 +570,14 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         "clicked",
         "read%",
         "click%",
-        "spend"
+        "spend",
+        "purchases",
+        "value"
     ))?;
     let pct = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
     for t in &totals {
         say(&format!(
-            "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9}",
+            "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9} {:>9} {:>10.2}",
             t.business_id,
             t.waba_id,
             t.template_name,
@@ -572,7 +590,63 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
             pct(t.click_rate()),
             t.cost
                 .map_or_else(|| "hidden".to_owned(), |c| format!("{c:.4}")),
+            t.conversions.purchases(),
+            t.conversions.purchase_value(),
         ))?;
+    }
+    Ok(())
+}
+
+/// `wamm partner readiness`: syncs the funnel, checks each client's conversion measurement
+/// setup through Graph, keeps the result for the dashboard and prints it.
+async fn readiness(config: &PartnerConfig, args: ReadinessArgs) -> Result<()> {
+    let store = config.store().await?;
+    let graph = config.graph()?;
+    let now = system_now();
+    orchestrate::sync(&*graph, &*store, now).await?;
+    let checked = readiness::check(&*graph, &*store, args.business.as_deref(), now).await?;
+    if args.json {
+        return say(&serde_json::to_string_pretty(&checked)?);
+    }
+    if checked.is_empty() {
+        return say("no client business to check");
+    }
+    let names: std::collections::HashMap<String, String> = store
+        .businesses()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
+    for business in &checked {
+        let verdict = if business.ready() {
+            "ready"
+        } else {
+            "not ready"
+        };
+        let wabas = business.wabas.len() + business.skipped.len();
+        say(&format!(
+            "{} ({}), {wabas} WABA{}: {verdict}",
+            names.get(&business.business_id).map_or("?", String::as_str),
+            business.business_id,
+            if wabas == 1 { "" } else { "s" },
+        ))?;
+        for f in &business.findings {
+            let template = f
+                .template
+                .as_ref()
+                .map(|t| format!(" template {}", t.name))
+                .unwrap_or_default();
+            say(&format!(
+                "  {:<8} {:<28} WABA {}{template}: {}",
+                f.severity.as_str(),
+                f.code.as_str(),
+                f.waba_id,
+                f.message
+            ))?;
+        }
+        for (waba, reason) in &business.skipped {
+            say(&format!("  unread   WABA {waba}: {reason}"))?;
+        }
     }
     Ok(())
 }

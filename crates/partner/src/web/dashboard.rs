@@ -1,7 +1,8 @@
 //! The funnel dashboard (`GET /`) and the same view as JSON (`GET /api/status`), which the
-//! page polls to stay live and `wamm partner status --json` prints; and the clients' template
+//! page polls to stay live and `wamm partner status --json` prints; the clients' template
 //! metrics of the last 30 days (`GET /api/metrics`, and on the page as a table with a funnel
-//! chart per template and the sends per day).
+//! chart per template and the sends per day); and each client's last conversion readiness
+//! check (`GET /api/readiness`, and on the page as findings per business).
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use axum::routing::get;
 use super::charts;
 use crate::funnel::{Funnel, funnel};
 use crate::metrics::{self, TemplateTotals};
+use crate::readiness::BusinessReadiness;
 use crate::store::PartnerStore;
 
 /// What the dashboard needs.
@@ -43,6 +45,7 @@ pub fn router(state: DashboardState) -> Router {
         .route("/", get(page))
         .route("/api/status", get(status))
         .route("/api/metrics", get(metrics_json))
+        .route("/api/readiness", get(readiness_json))
         .with_state(state)
 }
 
@@ -78,6 +81,7 @@ struct RowView {
 struct MetricView {
     business_id: String,
     waba_id: String,
+    template_id: String,
     template_name: String,
     product: &'static str,
     sent: i64,
@@ -87,8 +91,31 @@ struct MetricView {
     read_rate: String,
     click_rate: String,
     spend: String,
+    purchases: i64,
+    purchase_value: String,
+    add_to_cart: i64,
+    checkouts: i64,
+    activations: i64,
     /// Inline SVG of numbers and fixed labels only (see `charts`).
     chart: String,
+}
+
+/// One business's readiness, as text.
+struct ReadinessView {
+    business_id: String,
+    business_name: String,
+    checked: String,
+    findings: Vec<FindingView>,
+    skipped: Vec<(String, String)>,
+}
+
+/// One finding, as text.
+struct FindingView {
+    code: &'static str,
+    severity: &'static str,
+    waba_id: String,
+    template: String,
+    message: String,
 }
 
 #[derive(Template)]
@@ -103,6 +130,7 @@ struct Page {
     /// Inline SVG of the sends per day.
     daily_chart: String,
     window: String,
+    readiness: Vec<ReadinessView>,
 }
 
 /// The days the dashboard's metrics cover.
@@ -134,13 +162,20 @@ fn percent(rate: Option<f64>) -> String {
 }
 
 fn metric_view(t: TemplateTotals) -> MetricView {
+    let c = t.conversions;
     MetricView {
         chart: charts::funnel(&[
             ("sent", t.sent),
             ("delivered", t.delivered),
             ("read", t.read),
             ("clicked", t.clicked),
+            ("purchased", c.purchases()),
         ]),
+        purchases: c.purchases(),
+        purchase_value: format!("{:.2}", c.purchase_value()),
+        add_to_cart: c.add_to_cart(),
+        checkouts: c.checkouts_initiated(),
+        activations: c.app_activations,
         read_rate: percent(t.read_rate()),
         click_rate: percent(t.click_rate()),
         spend: t
@@ -148,6 +183,7 @@ fn metric_view(t: TemplateTotals) -> MetricView {
             .map_or_else(|| "hidden".to_owned(), |c| format!("{c:.4}")),
         business_id: t.business_id,
         waba_id: t.waba_id,
+        template_id: t.template_id,
         template_name: t.template_name,
         product: t.product.as_str(),
         sent: t.sent,
@@ -170,7 +206,21 @@ async fn page(State(state): State<DashboardState>) -> Response {
         .into_iter()
         .map(|(day, n)| (metrics::date(day), n))
         .collect();
+    let readiness = match state.store.readiness().await {
+        Ok(found) => found,
+        Err(e) => return unavailable(&e),
+    };
+    let names: std::collections::HashMap<&str, &str> = view
+        .rows
+        .iter()
+        .map(|r| (r.business_id.as_str(), r.business_name.as_str()))
+        .collect();
+    let readiness = readiness
+        .into_iter()
+        .map(|r| readiness_view(r, &names))
+        .collect();
     let page = Page {
+        readiness,
         metrics: totals.into_iter().map(metric_view).collect(),
         daily_chart: charts::daily(&daily),
         window: format!("since {}", metrics::date(since)),
@@ -208,6 +258,48 @@ async fn page(State(state): State<DashboardState>) -> Response {
             )
                 .into_response()
         }
+    }
+}
+
+fn readiness_view(
+    r: BusinessReadiness,
+    names: &std::collections::HashMap<&str, &str>,
+) -> ReadinessView {
+    ReadinessView {
+        business_name: names
+            .get(r.business_id.as_str())
+            .map(|n| (*n).to_owned())
+            .unwrap_or_default(),
+        checked: {
+            let secs = r.checked_at.rem_euclid(86_400);
+            format!(
+                "{} {:02}:{:02} UTC",
+                metrics::date(r.checked_at),
+                secs / 3600,
+                secs % 3600 / 60
+            )
+        },
+        findings: r
+            .findings
+            .into_iter()
+            .map(|f| FindingView {
+                code: f.code.as_str(),
+                severity: f.severity.as_str(),
+                waba_id: f.waba_id,
+                template: f.template.map(|t| t.name).unwrap_or_default(),
+                message: f.message,
+            })
+            .collect(),
+        skipped: r.skipped,
+        business_id: r.business_id,
+    }
+}
+
+/// `GET /api/readiness`: each client's last conversion readiness check.
+async fn readiness_json(State(state): State<DashboardState>) -> Response {
+    match state.store.readiness().await {
+        Ok(found) => Json(found).into_response(),
+        Err(e) => unavailable(&e),
     }
 }
 

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wamm_partner::graph::{
-    Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba, TemplateDay,
+    ConversionSetup, Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteTemplate,
+    RemoteWaba, TemplateDay,
 };
 use wamm_partner::send::SendOrder;
 use wamm_partner::stage::{BusinessStatus, WabaStatus};
@@ -38,6 +39,8 @@ pub struct FakeGraph {
     pub metrics: HashMap<String, Vec<TemplateDay>>,
     /// WABAs whose template analytics are refused (insights not confirmed).
     pub no_insights: Vec<String>,
+    /// WABA → its templates as conversion readiness reads them.
+    pub templates: Mutex<HashMap<String, Vec<RemoteTemplate>>>,
 }
 
 impl FakeGraph {
@@ -168,6 +171,35 @@ impl PartnerGraph for FakeGraph {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    async fn conversion_setup(
+        &self,
+        _token: Option<&Secret>,
+        waba: &str,
+    ) -> Result<ConversionSetup, GraphFailure> {
+        let status = self
+            .wabas
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|w| w.id == waba)
+            .map(|w| w.status.clone())
+            .ok_or_else(|| GraphFailure {
+                code: 100,
+                message: format!("no WABA {waba}"),
+            })?;
+        Ok(ConversionSetup {
+            status,
+            insights_enabled: Some(!self.no_insights.iter().any(|w| w == waba)),
+            templates: self
+                .templates
+                .lock()
+                .expect("lock")
+                .get(waba)
+                .cloned()
+                .unwrap_or_default(),
+        })
     }
 
     async fn send_template(

@@ -177,6 +177,7 @@ async fn metrics_sync_stores_each_wabas_days_and_skips_refusals() {
         read: 1,
         clicked: 0,
         cost: Some(0.025 * f64::from(u8::try_from(sent).expect("small"))),
+        conversions: wamm_partner::graph::Conversions::default(),
     };
     graph.metrics.insert(
         "10".into(),

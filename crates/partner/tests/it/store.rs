@@ -37,6 +37,8 @@ macro_rules! contract {
 }
 
 contract!(
+    a_template_keeps_its_first_sighting,
+    the_last_readiness_check_replaces_the_one_before,
     businesses_keep_their_first_request,
     wabas_and_tokens_round_trip,
     message_statuses_only_move_forward,
@@ -232,7 +234,7 @@ async fn template_categories_follow_the_last_word(store: &dyn PartnerStore) {
 }
 
 async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn PartnerStore) {
-    use wamm_partner::graph::{Product, TemplateDay};
+    use wamm_partner::graph::{Conversions, Product, TemplateDay};
     for (waba, owner) in [("W1", "1"), ("W2", "2")] {
         store
             .put_waba(&ClientWaba {
@@ -259,6 +261,13 @@ async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn Par
         read: 0,
         clicked: 0,
         cost: (product == Product::MarketingMessages).then_some(0.5),
+        conversions: Conversions {
+            website_purchases: sent / 2,
+            website_purchases_conversion_value: 12.5
+                * f64::from(i32::try_from(sent / 2).expect("small")),
+            app_activations: 1,
+            ..Conversions::default()
+        },
     };
     store
         .put_template_days(&[
@@ -301,4 +310,75 @@ async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn Par
     assert!(of_one.iter().all(|d| d.waba_id == "W1") && of_one.len() == 3);
     let recent = store.template_days(None, 172_800).await.expect("recent");
     assert_eq!(recent.len(), 2);
+    // Conversions come back as stored, replaced with the rest.
+    assert_eq!(all[1].conversions.website_purchases, 2);
+    assert!((all[1].conversions.website_purchases_conversion_value - 25.0).abs() < 1e-9);
+    assert_eq!(all[1].conversions.app_activations, 1);
+}
+
+async fn a_template_keeps_its_first_sighting(store: &dyn PartnerStore) {
+    use wamm_partner::store::TemplateSighting;
+    let seen = |template: &str, at: i64, before: bool| TemplateSighting {
+        waba_id: "W1".into(),
+        template_id: template.into(),
+        first_seen_at: at,
+        before_onboarding: before,
+    };
+    store
+        .record_sightings(&[seen("T1", 10, true), seen("T2", 10, true)])
+        .await
+        .expect("first");
+    // Seen again after onboarding: the first sighting stands; a new template is added.
+    store
+        .record_sightings(&[seen("T1", 20, false), seen("T3", 20, false)])
+        .await
+        .expect("again");
+    let mut other = seen("T1", 30, false);
+    other.waba_id = "W2".into();
+    store.record_sightings(&[other]).await.expect("other WABA");
+    assert_eq!(
+        store.sightings("W1").await.expect("read"),
+        vec![
+            seen("T1", 10, true),
+            seen("T2", 10, true),
+            seen("T3", 20, false)
+        ]
+    );
+    assert_eq!(store.sightings("W9").await.expect("none"), vec![]);
+}
+
+async fn the_last_readiness_check_replaces_the_one_before(store: &dyn PartnerStore) {
+    use wamm_partner::readiness::{BusinessReadiness, Code, Finding, Severity};
+    let check = |business: &str, at: i64, findings: Vec<Finding>| BusinessReadiness {
+        business_id: business.into(),
+        checked_at: at,
+        wabas: vec!["W1".into()],
+        findings,
+        skipped: vec![],
+    };
+    let blocker = Finding {
+        code: Code::InsightsDisabled,
+        severity: Severity::Blocker,
+        waba_id: "W1".into(),
+        template: None,
+        message: "confirm insights".into(),
+    };
+    store
+        .put_readiness(&check("2", 5, vec![blocker.clone()]))
+        .await
+        .expect("put");
+    store
+        .put_readiness(&check("1", 5, vec![blocker]))
+        .await
+        .expect("put");
+    store
+        .put_readiness(&check("2", 9, vec![]))
+        .await
+        .expect("put again");
+    let all = store.readiness().await.expect("read");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].business_id, "1");
+    assert_eq!(all[0].findings[0].code, Code::InsightsDisabled);
+    assert_eq!(all[1], check("2", 9, vec![]));
+    assert!(all[1].ready() && !all[0].ready());
 }

@@ -8,6 +8,7 @@ mod descriptors;
 mod funnel;
 mod metrics;
 mod partner;
+mod partner_metrics;
 mod real_clients;
 mod real_clients_js;
 mod sending;
