@@ -7,6 +7,7 @@
 pub mod access;
 pub mod assignment;
 pub mod bsuid;
+pub mod capi;
 pub mod country;
 pub mod enrolment;
 pub mod intent;
