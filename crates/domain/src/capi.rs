@@ -86,6 +86,19 @@ impl Click {
     }
 }
 
+/// An event a pixel received, as the control API lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReceivedEvent {
+    /// Its ID: orders a pixel's events by arrival.
+    pub id: String,
+    /// The pixel that received it.
+    pub pixel_id: PixelId,
+    /// When it was received (platform clock).
+    pub received_at: Timestamp,
+    /// What it was and what became of it.
+    pub detail: Value,
+}
+
 /// The `campaign_ids` value an app deep link (`al_applink_data`) carries for the click with
 /// `fbclid`: opaque to the app, which sends it back in `app_data.campaign_ids`; `ci.` and 40
 /// hexadecimal digits.

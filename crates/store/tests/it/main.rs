@@ -78,6 +78,9 @@ contract_tests!(
     replace_world_clears_solutions_and_migration_intents,
     assignments_put_delete_and_list,
     facts_add_up_once_per_commit_and_read_by_range,
+    pixels_read_back_and_one_dataset_per_business,
+    clicks_are_found_by_fbclid_and_campaign_ids,
+    event_ids_are_claimed_once_within_the_window,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
