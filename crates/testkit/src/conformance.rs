@@ -55,6 +55,8 @@ pub enum Node {
     Solution,
     /// A solution migration intent.
     MigrationIntent,
+    /// A Meta Pixel (or dataset): the spec has no operation on one.
+    Pixel,
 }
 
 /// What the first segment after the version is, which decides the templates it can match.

@@ -20,6 +20,7 @@ pub mod messages;
 pub mod numbers;
 pub mod objects;
 pub mod phone;
+pub mod pixels;
 pub mod render;
 pub mod reply;
 pub mod request;
@@ -134,6 +135,7 @@ pub async fn dispatch(
             params,
             headers,
             origin,
+            trace: trace.clone(),
         };
         route(&state, &req, &mut app_usage).await
     }
@@ -260,6 +262,7 @@ async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<Stri
         (Handler::App(h), Target::App(a)) => h(ctx, a).await,
         (Handler::Solution(h), Target::Solution(s)) => h(ctx, s).await,
         (Handler::MigrationIntent(h), Target::MigrationIntent(m)) => h(ctx, m).await,
+        (Handler::Pixel(h), Target::Pixel(p)) => h(ctx, p).await,
         // `serves` matched the node, so the handler fits it.
         _ => Err(unknown().into()),
     }

@@ -2,13 +2,15 @@
 //!
 //! Graph IDs are global: one number names exactly one object, whatever its type. The store
 //! keeps a table per type, so the lookup asks each in turn, most common first.
+//! A pixel and its dataset share one ID, so both resolve to the same node.
 
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, PhoneNumber, SystemUser, Template, Waba};
 use wamm_store::StoreError;
+use wamm_domain::capi::Pixel;
 use wamm_wire::ids::{
-    AppId, BusinessId, MigrationIntentId, ObjectId, PhoneNumberId, SolutionId, TemplateId, UserId,
-    WabaId,
+    AppId, BusinessId, MigrationIntentId, ObjectId, PhoneNumberId, PixelId, SolutionId,
+    TemplateId, UserId, WabaId,
 };
 
 use crate::state::AppState;
@@ -32,6 +34,8 @@ pub enum Object {
     Solution(Solution),
     /// A WABA's migration intent to a solution.
     MigrationIntent(SolutionMigration),
+    /// A Meta Pixel (also a dataset).
+    Pixel(Pixel),
 }
 
 impl Object {
@@ -46,6 +50,7 @@ impl Object {
             Self::App(_) => NodeKind::App,
             Self::Solution(_) => NodeKind::Solution,
             Self::MigrationIntent(_) => NodeKind::MigrationIntent,
+            Self::Pixel(_) => NodeKind::Pixel,
         }
     }
 }
@@ -77,10 +82,10 @@ pub async fn resolve(state: &AppState, id: &str) -> Result<Option<Object>, Store
     if let Some(s) = store.solution(SolutionId(raw)).await? {
         return Ok(Some(Object::Solution(s)));
     }
-    Ok(store
-        .migration_intent(MigrationIntentId(raw))
-        .await?
-        .map(Object::MigrationIntent))
+    if let Some(m) = store.migration_intent(MigrationIntentId(raw)).await? {
+        return Ok(Some(Object::MigrationIntent(m)));
+    }
+    Ok(store.pixel(PixelId(raw)).await?.map(Object::Pixel))
 }
 
 /// An object a route acts on, with what its access rule needs: an object that lives under a
@@ -103,6 +108,8 @@ pub enum Target {
     Solution(Solution),
     /// A migration intent.
     MigrationIntent(SolutionMigration),
+    /// A pixel (dataset).
+    Pixel(Pixel),
 }
 
 impl Target {
@@ -124,6 +131,7 @@ impl Target {
             Object::App(a) => Self::App(a),
             Object::Solution(s) => Self::Solution(s),
             Object::MigrationIntent(m) => Self::MigrationIntent(m),
+            Object::Pixel(p) => Self::Pixel(p),
         }))
     }
 
@@ -138,6 +146,7 @@ impl Target {
             Self::App(a) => a.id.to_string(),
             Self::Solution(s) => s.id.to_string(),
             Self::MigrationIntent(m) => m.id.to_string(),
+            Self::Pixel(p) => p.id.to_string(),
         }
     }
 
@@ -157,6 +166,7 @@ impl Target {
             Self::App(_) => NodeKind::App,
             Self::Solution(_) => NodeKind::Solution,
             Self::MigrationIntent(_) => NodeKind::MigrationIntent,
+            Self::Pixel(_) => NodeKind::Pixel,
         }
     }
 }
@@ -180,6 +190,8 @@ pub enum NodeKind {
     Solution,
     /// `/{migration-intent-id}`.
     MigrationIntent,
+    /// `/{pixel-id}` (also `/{dataset-id}`).
+    Pixel,
 }
 
 impl NodeKind {
@@ -194,6 +206,7 @@ impl NodeKind {
             Self::App => "application",
             Self::Solution => "Multi-Partner Solution",
             Self::MigrationIntent => "migration intent",
+            Self::Pixel => "pixel",
         }
     }
 }

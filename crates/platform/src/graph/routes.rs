@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use axum::http::Method;
+use wamm_domain::capi::Pixel;
 use wamm_domain::sending::Endpoint;
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, Permission, PhoneNumber, SystemUser, Template, Waba};
@@ -21,7 +22,7 @@ use super::reply::ApiResult;
 use super::request::GraphRequest;
 use super::{
     analytics, assigned, business, business_tokens, clients, intent, messages, numbers, phone,
-    solutions, subscriptions, template, tokens, waba,
+    pixels, solutions, subscriptions, template, tokens, waba,
 };
 use crate::state::AppState;
 
@@ -63,6 +64,8 @@ pub enum Handler {
     Solution(for<'a> fn(Ctx<'a>, &'a Solution) -> Fut<'a>),
     /// A migration intent.
     MigrationIntent(for<'a> fn(Ctx<'a>, &'a SolutionMigration) -> Fut<'a>),
+    /// A pixel (dataset).
+    Pixel(for<'a> fn(Ctx<'a>, &'a Pixel) -> Fut<'a>),
 }
 
 impl Handler {
@@ -78,6 +81,7 @@ impl Handler {
             Self::App(_) => Some(NodeKind::App),
             Self::Solution(_) => Some(NodeKind::Solution),
             Self::MigrationIntent(_) => Some(NodeKind::MigrationIntent),
+            Self::Pixel(_) => Some(NodeKind::Pixel),
         }
     }
 }
@@ -120,6 +124,12 @@ const WABA_READ: &[Permission] = &[
     Permission::WhatsappBusinessManagement,
     Permission::WhatsappBusinessMessaging,
 ];
+const EVENTS: &[Permission] = &[Permission::WhatsappBusinessManageEvents];
+/// Reading a pixel or a WABA's datasets: managing the WABA, or logging its events.
+const DATASET: &[Permission] = &[
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessManageEvents,
+];
 const BUSINESS_READ: &[Permission] = &[
     Permission::BusinessManagement,
     Permission::WhatsappBusinessManagement,
@@ -158,8 +168,8 @@ pub fn served() -> Vec<(String, &'static str)> {
 fn build() -> Vec<Route> {
     use Access::{
         AnyTokenOfApp, Business as Biz, ClientCredentials, LinkClient, MigrationParty, OwnApp,
-        OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, SameBusiness, SolutionParty,
-        Token, Waba as OnWaba, WabaAdmin,
+        OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, Pixel as OnPixel,
+        SameBusiness, SolutionParty, Token, Waba as OnWaba, WabaAdmin,
     };
     vec![
         // Tokens and the caller.
@@ -225,6 +235,11 @@ fn build() -> Vec<Route> {
         route!(POST "/{waba-id}/set_solution_migration_intent", OnWaba(MANAGE), Waba |c, w| solutions::set_migration_intent(c, w)),
         route!(GET "/{waba-id}/in_progress_onbehalf_request", OnWaba(MANAGE), Waba |c, w| solutions::in_progress_onbehalf_request(c, w)),
         route!(GET "/{migration-intent-id}", MigrationParty, Some(&catalogue::MIGRATION_INTENT), MigrationIntent |c, m| solutions::get_migration_intent(c, m)),
+        // Conversions API: datasets (pixels) and their events.
+        route!(GET "/{waba-id}/dataset", OnWaba(DATASET), Waba |c, w| pixels::datasets(c, w)),
+        route!(POST "/{waba-id}/dataset", OnWaba(DATASET), Waba |c, w| pixels::create_dataset(c, w)),
+        route!(GET "/{pixel-id}", OnPixel(DATASET), Some(&catalogue::ADS_PIXEL), Pixel |c, p| pixels::get(c, p)),
+        route!(POST "/{pixel-id}/events", OnPixel(EVENTS), Pixel |c, p| pixels::events(c, p)),
     ]
 }
 

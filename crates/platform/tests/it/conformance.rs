@@ -53,6 +53,7 @@ pub async fn target(handle: &Handle, path: &str) -> Target {
             NodeKind::App => Node::App,
             NodeKind::Solution => Node::Solution,
             NodeKind::MigrationIntent => Node::MigrationIntent,
+            NodeKind::Pixel => Node::Pixel,
         }),
         Ok(None) => Target::Missing,
         Err(e) => panic!("the store answers what {first} names: {e}"),
