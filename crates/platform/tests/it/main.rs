@@ -11,6 +11,7 @@ mod business;
 mod conformance;
 mod connections;
 mod control;
+mod conversions;
 mod conventions;
 mod embedded_signup;
 mod fields;
