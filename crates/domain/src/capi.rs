@@ -373,7 +373,11 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
-fn parse_event(index: usize, event: Map<String, Value>, now: Timestamp) -> Result<ServerEvent, Invalid> {
+fn parse_event(
+    index: usize,
+    event: Map<String, Value>,
+    now: Timestamp,
+) -> Result<ServerEvent, Invalid> {
     let missing = |field| Invalid::Missing { index, field };
     let bad = |field, why: &str| Invalid::BadValue {
         index,
@@ -445,7 +449,8 @@ fn parse_event(index: usize, event: Map<String, Value>, now: Timestamp) -> Resul
                     name: event_name,
                 });
             }
-            let channel = text(event.get("messaging_channel")).ok_or(missing("messaging_channel"))?;
+            let channel =
+                text(event.get("messaging_channel")).ok_or(missing("messaging_channel"))?;
             if !matches!(channel.as_str(), "whatsapp" | "messenger" | "instagram") {
                 return Err(bad(
                     "messaging_channel",
@@ -567,11 +572,11 @@ mod tests {
             object.conversion(),
             Some((ConversionEvent::Purchase, Channel::Website))
         );
-        assert_eq!(object.click_refs(), vec![ClickRef::Fbclid("IwARabc".into())]);
         assert_eq!(
-            parse_events(&[json!(7)], NOW),
-            Err(Invalid::NotAnEvent(0))
+            object.click_refs(),
+            vec![ClickRef::Fbclid("IwARabc".into())]
         );
+        assert_eq!(parse_events(&[json!(7)], NOW), Err(Invalid::NotAnEvent(0)));
         assert_eq!(
             parse_events(&[json!("not json")], NOW),
             Err(Invalid::NotAnEvent(0))
@@ -596,10 +601,7 @@ mod tests {
                 "user_data.client_user_agent",
             ),
             (json!({"event_source_url": null}), "event_source_url"),
-            (
-                json!({"custom_data": {"value": 5}}),
-                "custom_data.currency",
-            ),
+            (json!({"custom_data": {"value": 5}}), "custom_data.currency"),
             (
                 json!({"custom_data": {"currency": "USD"}}),
                 "custom_data.value",
@@ -708,7 +710,10 @@ mod tests {
             "event_source_url": "https://shop.example/?fbclid=IwARz"
         })))
         .expect("valid");
-        assert_eq!(url_only.click_refs(), vec![ClickRef::Fbclid("IwARz".into())]);
+        assert_eq!(
+            url_only.click_refs(),
+            vec![ClickRef::Fbclid("IwARz".into())]
+        );
         let app = one(web(json!({
             "action_source": "app", "event_name": "ActivateApp",
             "app_data": {"campaign_ids": "ci.1"}, "custom_data": null
@@ -719,8 +724,10 @@ mod tests {
             app.conversion(),
             Some((ConversionEvent::ActivateApp, Channel::App))
         );
-        let web_activation = one(web(json!({"event_name": "ActivateApp", "custom_data": null})))
-            .expect("valid");
+        let web_activation = one(web(
+            json!({"event_name": "ActivateApp", "custom_data": null}),
+        ))
+        .expect("valid");
         assert_eq!(web_activation.conversion(), None);
     }
 

@@ -13,13 +13,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use wamm_domain::capi::{Click, Pixel, ReceivedEvent};
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
     Event, Message, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser, Template, Timestamp,
     TokenRecord, Waba, WabaSubscription, WorldState,
 };
-use wamm_domain::capi::{Click, Pixel, ReceivedEvent};
 use wamm_wire::ids::{
     AppId, BusinessId, MigrationIntentId, PhoneNumberId, PixelId, RequestId, SolutionId,
     TemplateId, UserId, WabaId,
@@ -515,10 +515,7 @@ impl Store for CachedStore {
         self.inner.click_by_fbclid(fbclid).await
     }
 
-    async fn click_by_campaign_ids(
-        &self,
-        campaign_ids: &str,
-    ) -> Result<Option<Click>, StoreError> {
+    async fn click_by_campaign_ids(&self, campaign_ids: &str) -> Result<Option<Click>, StoreError> {
         self.inner.click_by_campaign_ids(campaign_ids).await
     }
 

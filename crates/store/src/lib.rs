@@ -594,8 +594,7 @@ pub trait Store: Send + Sync + 'static {
     async fn click_by_fbclid(&self, fbclid: &str) -> Result<Option<Click>, StoreError>;
 
     /// The click whose `campaign_ids` value is `campaign_ids`.
-    async fn click_by_campaign_ids(&self, campaign_ids: &str)
-    -> Result<Option<Click>, StoreError>;
+    async fn click_by_campaign_ids(&self, campaign_ids: &str) -> Result<Option<Click>, StoreError>;
 
     /// The newest `limit` events `pixel` received, newest first.
     async fn pixel_events(

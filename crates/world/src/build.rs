@@ -75,7 +75,10 @@ impl WorldFile {
         link_ad_entities(&mut state, builder.mint);
         for pixel in &mut state.pixels {
             if pixel.id.get() == 0 {
-                let id = builder.ids.claims.fresh(builder.mint, Kind::Pixel, "pixels");
+                let id = builder
+                    .ids
+                    .claims
+                    .fresh(builder.mint, Kind::Pixel, "pixels");
                 pixel.id = PixelId::new(id);
             }
         }
@@ -608,7 +611,9 @@ impl Builder<'_> {
                 if !host_like {
                     return Err(invalid(
                         format!("{path}.domains[{di}]"),
-                        format!("'{domain}' is not a domain such as shop.example (no scheme or path)"),
+                        format!(
+                            "'{domain}' is not a domain such as shop.example (no scheme or path)"
+                        ),
                     ));
                 }
             }

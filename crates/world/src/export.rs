@@ -13,8 +13,8 @@ use wamm_wire::ids::{BusinessId, UserId};
 
 use crate::file::{
     AppEntry, AssignedWabaEntry, BusinessEntry, FORMAT, IntentDetails, MigrationIntentEntry,
-    PartnerEntry, PersonEntry, PhoneEntry, PixelEntry, SubscriptionEntry, SystemUserEntry, TemplateEntry, Time,
-    TokenEntry, WabaEntry, WebhookEntry, WorldFile,
+    PartnerEntry, PersonEntry, PhoneEntry, PixelEntry, SubscriptionEntry, SystemUserEntry,
+    TemplateEntry, Time, TokenEntry, WabaEntry, WebhookEntry, WorldFile,
 };
 
 /// Sorts every list of a state into the order [`WorldFile::build`] produces: objects by ID,

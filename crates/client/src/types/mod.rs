@@ -10,6 +10,7 @@
 //! than sent as `null`.
 
 mod accounts;
+mod conversions;
 mod messages;
 mod metrics;
 mod onboarding;
@@ -19,6 +20,9 @@ pub use accounts::{
     CreatedTemplate, MessageTemplate, NewTemplate, PhoneNumber, QualityRating, RegisterRequest,
     SubscribeRequest, SubscribeResponse, SubscribedApp, SubscribedAppData, TemplateCategory,
     TemplateStatus, Throughput,
+};
+pub use conversions::{
+    ActionSource, AppData, CustomData, Dataset, EventsReceived, ServerEvent, UserData, fbc,
 };
 pub use messages::{
     Language, MessageStatus, ProductPolicy, SendRequest, SendResponse, SendTemplate, SentContact,

@@ -4,13 +4,13 @@
 //! keeps a table per type, so the lookup asks each in turn, most common first.
 //! A pixel and its dataset share one ID, so both resolve to the same node.
 
+use wamm_domain::capi::Pixel;
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, PhoneNumber, SystemUser, Template, Waba};
 use wamm_store::StoreError;
-use wamm_domain::capi::Pixel;
 use wamm_wire::ids::{
-    AppId, BusinessId, MigrationIntentId, ObjectId, PhoneNumberId, PixelId, SolutionId,
-    TemplateId, UserId, WabaId,
+    AppId, BusinessId, MigrationIntentId, ObjectId, PhoneNumberId, PixelId, SolutionId, TemplateId,
+    UserId, WabaId,
 };
 
 use crate::state::AppState;

@@ -81,7 +81,11 @@ pub async fn events(c: Ctx<'_>, pixel: &Pixel) -> ApiResult {
         }
     };
     let envelope = Envelope {
-        test_event_code: c.req.params.str("test_event_code").filter(|s| !s.is_empty()),
+        test_event_code: c
+            .req
+            .params
+            .str("test_event_code")
+            .filter(|s| !s.is_empty()),
         partner_agent: c.req.params.str("partner_agent").filter(|s| !s.is_empty()),
         trace: c.req.trace.clone(),
     };

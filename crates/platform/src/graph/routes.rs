@@ -168,8 +168,8 @@ pub fn served() -> Vec<(String, &'static str)> {
 fn build() -> Vec<Route> {
     use Access::{
         AnyTokenOfApp, Business as Biz, ClientCredentials, LinkClient, MigrationParty, OwnApp,
-        OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, Pixel as OnPixel,
-        SameBusiness, SolutionParty, Token, Waba as OnWaba, WabaAdmin,
+        OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, Pixel as OnPixel, SameBusiness,
+        SolutionParty, Token, Waba as OnWaba, WabaAdmin,
     };
     vec![
         // Tokens and the caller.

@@ -105,9 +105,10 @@ pub fn refusal(invalid: &Invalid) -> GraphError {
             ("Messaging Event Invalid Event Type", Some(2_804_066))
         }
         Invalid::Missing { .. } => ("Missing Parameter", None),
-        Invalid::NoEvents | Invalid::TooMany(_) | Invalid::NotAnEvent(_) | Invalid::BadValue { .. } => {
-            ("Invalid Parameter", None)
-        }
+        Invalid::NoEvents
+        | Invalid::TooMany(_)
+        | Invalid::NotAnEvent(_)
+        | Invalid::BadValue { .. } => ("Invalid Parameter", None),
     };
     let error = GraphError::new(400, kind::OAUTH, 100, "Invalid parameter")
         .with_user_message(title, invalid.to_string())
@@ -201,9 +202,8 @@ async fn receive_one(
     envelope: &Envelope,
     now: Timestamp,
 ) -> Result<Outcome, StoreError> {
-    let record = |outcome: &Outcome| {
-        Put::PixelEvent(received(pixel, event, envelope, outcome, now))
-    };
+    let record =
+        |outcome: &Outcome| Put::PixelEvent(received(pixel, event, envelope, outcome, now));
     if envelope.test_event_code.is_some() {
         let outcome = Outcome::Test;
         platform

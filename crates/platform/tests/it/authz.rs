@@ -1215,8 +1215,7 @@ impl Matrix<'_> {
                 .body
                 .replace("RECEIVER_URL", &self.receiver)
                 .replace("EVENT_TIME", &self.now.to_string());
-            serde_json::from_str(&body)
-                .expect("route bodies are JSON")
+            serde_json::from_str(&body).expect("route bodies are JSON")
         })
     }
 

@@ -179,10 +179,7 @@ async fn a_clicked_message(p: &TestPlatform) -> (String, Value) {
 
 /// The platform clock now, in Unix seconds.
 async fn now(p: &TestPlatform) -> i64 {
-    p.clock(json!({})).await["now_ms"]
-        .as_i64()
-        .expect("clock")
-        / 1000
+    p.clock(json!({})).await["now_ms"].as_i64().expect("clock") / 1000
 }
 
 /// A website `Purchase` of `value` after the click with `fbclid`, at `time`.
@@ -199,7 +196,13 @@ fn purchase(fbclid: &str, time: i64, value: i64) -> Value {
 
 /// `POST /v23.0/{pixel}/events` as Meta's Python SDK sends it: a form whose `data` is a JSON
 /// list of JSON-encoded events, the token in the query.
-async fn post_form(p: &TestPlatform, pixel: &str, token: &str, events: &[Value], extra: &str) -> Resp {
+async fn post_form(
+    p: &TestPlatform,
+    pixel: &str,
+    token: &str,
+    events: &[Value],
+    extra: &str,
+) -> Resp {
     let texts: Vec<String> = events.iter().map(Value::to_string).collect();
     let data = serde_json::to_string(&texts).expect("JSON");
     let mut form = serde_urlencoded::to_string([("data", data.as_str())]).expect("form");
@@ -293,7 +296,10 @@ async fn web_events_count_for_the_clicked_message(backend: Backend) {
     let mut cart = purchase(&fbclid, t, 0);
     cart["event_name"] = json!("AddToCart");
     cart["event_id"] = json!("order-1");
-    received_ok(&post_json(&p, PIXEL, EVENTS, &json!({"data": [cart]})).await, 1);
+    received_ok(
+        &post_json(&p, PIXEL, EVENTS, &json!({"data": [cart]})).await,
+        1,
+    );
     p.clock(json!({"advance_seconds": 48 * 3600 + 1})).await;
     with_id["event_time"] = json!(now(&p).await);
     received_ok(
@@ -302,7 +308,10 @@ async fn web_events_count_for_the_clicked_message(backend: Backend) {
     );
     let pt = metrics(&p).await;
     assert_eq!(
-        (pt["website_purchases"].clone(), pt["website_add_to_cart"].clone()),
+        (
+            pt["website_purchases"].clone(),
+            pt["website_add_to_cart"].clone()
+        ),
         (json!(3), json!(1)),
         "{pt}"
     );
@@ -433,18 +442,46 @@ async fn bad_requests_are_refused_whole(backend: Backend) {
         (json!({"data": "not json ["}), None, ""),
         (json!({"data": 5}), None, ""),
         (json!({"data": []}), None, "non-empty"),
-        (json!({"data": [with("event_name", Value::Null)]}), None, "event_name"),
-        (json!({"data": [with("action_source", json!("fax"))]}), None, "action_source"),
-        (json!({"data": [with("user_data", Value::Null)]}), None, "user_data"),
+        (
+            json!({"data": [with("event_name", Value::Null)]}),
+            None,
+            "event_name",
+        ),
+        (
+            json!({"data": [with("action_source", json!("fax"))]}),
+            None,
+            "action_source",
+        ),
+        (
+            json!({"data": [with("user_data", Value::Null)]}),
+            None,
+            "user_data",
+        ),
         (
             json!({"data": [with("user_data", json!({"fbc": "fb.1.1.IwARx"}))]}),
             None,
             "client_user_agent",
         ),
-        (json!({"data": [with("event_source_url", Value::Null)]}), None, "event_source_url"),
-        (json!({"data": [with("custom_data", json!({"value": 3}))]}), None, "currency"),
-        (json!({"data": [with("event_time", json!(t + 3600))]}), Some(2_804_004), "future"),
-        (json!({"data": [good.clone(), "{not an event"]}), None, "data[1]"),
+        (
+            json!({"data": [with("event_source_url", Value::Null)]}),
+            None,
+            "event_source_url",
+        ),
+        (
+            json!({"data": [with("custom_data", json!({"value": 3}))]}),
+            None,
+            "currency",
+        ),
+        (
+            json!({"data": [with("event_time", json!(t + 3600))]}),
+            Some(2_804_004),
+            "future",
+        ),
+        (
+            json!({"data": [good.clone(), "{not an event"]}),
+            None,
+            "data[1]",
+        ),
     ];
     for (body, subcode, words) in cases {
         let r = post_json(&p, PIXEL, EVENTS, &body).await;
@@ -480,7 +517,11 @@ async fn datasets_are_made_once_per_business(backend: Backend) {
     let ds = made.ok()["id"].as_str().expect("dataset id").to_owned();
     assert_eq!(made.json, json!({"id": ds}));
     let again = p
-        .post("/v23.0/8300/dataset", MANAGE, &json!({"dataset_name": "Another"}))
+        .post(
+            "/v23.0/8300/dataset",
+            MANAGE,
+            &json!({"dataset_name": "Another"}),
+        )
         .await;
     assert_eq!(again.ok(), &json!({"id": ds}), "the same dataset");
     assert_eq!(
@@ -503,7 +544,10 @@ async fn datasets_are_made_once_per_business(backend: Backend) {
     );
     // The dataset is a pixel node, and the world export keeps it.
     let node = p
-        .get(&format!("/v23.0/{ds}?fields=id,name,owner_business"), EVENTS)
+        .get(
+            &format!("/v23.0/{ds}?fields=id,name,owner_business"),
+            EVENTS,
+        )
         .await;
     assert_eq!(
         node.ok(),
@@ -537,7 +581,10 @@ async fn datasets_are_made_once_per_business(backend: Backend) {
     };
     let r = post_json(&p, &ds, EVENTS, &bm("Lead")).await;
     let err = r.graph_error(400, 100, Some(2_804_066));
-    assert_eq!(err["error_user_title"], "Messaging Event Invalid Event Type");
+    assert_eq!(
+        err["error_user_title"],
+        "Messaging Event Invalid Event Type"
+    );
     post_json(&p, &ds, EVENTS, &bm("Purchase"))
         .await
         .graph_error(400, 100, Some(2_804_087));
@@ -581,7 +628,12 @@ async fn only_the_owner_or_its_partners_post_events(backend: Backend) {
         .graph_error(400, 100, Some(33));
     assert_eq!(received(&p, PIXEL).await.len(), 2);
     let missing = p
-        .call(reqwest::Method::GET, "/_wamm/pixels/7999999/events", None, None)
+        .call(
+            reqwest::Method::GET,
+            "/_wamm/pixels/7999999/events",
+            None,
+            None,
+        )
         .await;
     assert_eq!(missing.status, 404, "{}", missing.text);
     p.finish().await;

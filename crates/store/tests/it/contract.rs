@@ -2679,7 +2679,13 @@ pub async fn pixels_read_back_and_one_dataset_per_business(store: &dyn Store) {
     store.replace_world(&world).await.expect("replace");
     let owned = store.pixels_owned_by(CLIENT).await.expect("pixels");
     assert_eq!(owned, world.pixels);
-    assert!(store.pixels_owned_by(PARTNER).await.expect("pixels").is_empty());
+    assert!(
+        store
+            .pixels_owned_by(PARTNER)
+            .await
+            .expect("pixels")
+            .is_empty()
+    );
     assert_eq!(
         store.pixel(world.pixels[0].id).await.expect("pixel"),
         Some(world.pixels[0].clone())
@@ -2714,7 +2720,13 @@ pub async fn pixels_read_back_and_one_dataset_per_business(store: &dyn Store) {
         .replace_world(&WorldState::default())
         .await
         .expect("replace");
-    assert!(store.pixels_owned_by(CLIENT).await.expect("pixels").is_empty());
+    assert!(
+        store
+            .pixels_owned_by(CLIENT)
+            .await
+            .expect("pixels")
+            .is_empty()
+    );
 }
 
 /// Clicks are found by fbclid and by campaign_ids; the same click written again is kept.
@@ -2746,7 +2758,10 @@ pub async fn clicks_are_found_by_fbclid_and_campaign_ids(store: &dyn Store) {
         Some(first.clone())
     );
     assert_eq!(
-        store.click_by_campaign_ids("ci.IwARone").await.expect("click"),
+        store
+            .click_by_campaign_ids("ci.IwARone")
+            .await
+            .expect("click"),
         Some(first)
     );
     assert_eq!(
@@ -2758,7 +2773,10 @@ pub async fn clicks_are_found_by_fbclid_and_campaign_ids(store: &dyn Store) {
         Some("wamid.B".to_owned())
     );
     assert_eq!(store.click_by_fbclid("iwarone").await.expect("click"), None);
-    assert_eq!(store.click_by_campaign_ids("IwARone").await.expect("click"), None);
+    assert_eq!(
+        store.click_by_campaign_ids("IwARone").await.expect("click"),
+        None
+    );
     store
         .replace_world(&WorldState::default())
         .await
@@ -2840,14 +2858,23 @@ pub async fn event_ids_are_claimed_once_within_the_window(store: &dyn Store) {
     assert_eq!(listed, vec!["0003", "0001"]);
     assert_eq!(store.pixel_events(pixel, 1).await.expect("events").len(), 1);
     assert_eq!(
-        store.pixel_events(PixelId::new(7), 10).await.expect("events"),
+        store
+            .pixel_events(PixelId::new(7), 10)
+            .await
+            .expect("events"),
         vec![received("0004", PixelId::new(7))]
     );
     store
         .replace_world(&WorldState::default())
         .await
         .expect("replace");
-    assert!(store.pixel_events(pixel, 10).await.expect("events").is_empty());
+    assert!(
+        store
+            .pixel_events(pixel, 10)
+            .await
+            .expect("events")
+            .is_empty()
+    );
     commit(
         store,
         ChangeSet::new().guard(claim("Purchase", "order-1", 10_000)),
