@@ -437,10 +437,8 @@ fn parse_event(
                 return Err(missing("event_source_url"));
             }
         }
-        ActionSource::App => {
-            if !matches!(event.get("app_data"), Some(Value::Object(_))) {
-                return Err(missing("app_data"));
-            }
+        ActionSource::App if !matches!(event.get("app_data"), Some(Value::Object(_))) => {
+            return Err(missing("app_data"));
         }
         ActionSource::BusinessMessaging => {
             if !MESSAGING_EVENT_NAMES.contains(&event_name.as_str()) {

@@ -264,7 +264,7 @@ pub(crate) mod get {
     pub(crate) const PIXELS: &str = "SELECT doc FROM pixels ORDER BY id";
     pub(crate) const PIXELS_OWNED_BY: &str =
         "SELECT doc FROM pixels WHERE owner_business_id = $1 ORDER BY id";
-    /// A click's columns: fbclid, campaign_ids, message_id, waba_id, at.
+    /// A click's columns: `fbclid`, `campaign_ids`, `message_id`, `waba_id`, `at`.
     pub(crate) const CLICK_BY_FBCLID: &str = "SELECT fbclid, campaign_ids, message_id, waba_id, \
         at FROM message_clicks WHERE fbclid = $1";
     pub(crate) const CLICK_BY_CAMPAIGN_IDS: &str = "SELECT fbclid, campaign_ids, message_id, \
@@ -368,7 +368,7 @@ pub(crate) mod get {
         RETURNING CAST(value AS BIGINT)";
 }
 
-/// A click row: fbclid, campaign_ids, message_id, waba_id, at.
+/// A click row: `fbclid`, `campaign_ids`, `message_id`, `waba_id`, `at`.
 pub(crate) type ClickRow = (String, String, String, i64, i64);
 
 /// A click from its row.

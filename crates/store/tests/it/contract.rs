@@ -2729,7 +2729,7 @@ pub async fn pixels_read_back_and_one_dataset_per_business(store: &dyn Store) {
     );
 }
 
-/// Clicks are found by fbclid and by campaign_ids; the same click written again is kept.
+/// Clicks are found by fbclid and by `campaign_ids`; the same click written again is kept.
 pub async fn clicks_are_found_by_fbclid_and_campaign_ids(store: &dyn Store) {
     use wamm_domain::capi::Click;
     let click = |fbclid: &str, message: &str, at: i64| Click {
