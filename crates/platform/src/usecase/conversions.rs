@@ -11,7 +11,7 @@
 
 use serde_json::{Value, json};
 use wamm_domain::capi::{
-    self, ClickRef, DEDUP_WINDOW_HOURS, Invalid, Pixel, ReceivedEvent, ServerEvent,
+    self, ActionSource, ClickRef, DEDUP_WINDOW_HOURS, Invalid, Pixel, ReceivedEvent, ServerEvent,
 };
 use wamm_domain::metrics::{self, Channel, ConversionEvent, Fact, Unattributed};
 use wamm_domain::{Message, NewEvent, Timestamp};
@@ -185,7 +185,12 @@ pub async fn receive(
 ) -> Result<Vec<Outcome>, crate::usecase::Error> {
     let now = platform.clock.now();
     let events = capi::parse_events(items, now).map_err(|e| refusal(&e))?;
-    if let Some(e) = events.iter().find(|e| e.ctwa_clid.is_some()) {
+    let messaging = |e: &&ServerEvent| e.action_source == ActionSource::BusinessMessaging;
+    if let Some(e) = events
+        .iter()
+        .filter(messaging)
+        .find(|e| e.ctwa_clid.is_some())
+    {
         return Err(unknown_ctwa_clid(e.index).into());
     }
     let mut outcomes = Vec::with_capacity(events.len());
@@ -212,12 +217,12 @@ async fn receive_one(
         return Ok(outcome);
     }
     let (outcome, counting) = match attribute(platform, pixel, event, now).await? {
-        Ok((fact, changes)) => (
+        Ok(counted) => (
             Outcome::Counted {
-                message_id: changes_subject(&changes),
-                day: fact.key.day.start().date(),
+                message_id: counted.message_id,
+                day: counted.fact.key.day.start().date(),
             },
-            changes,
+            counted.changes,
         ),
         Err(why) => (Outcome::NotAttributed(why), ChangeSet::new()),
     };
@@ -244,23 +249,23 @@ async fn receive_one(
     }
 }
 
-/// The message a counting change set is about (its event-log subject, `message:<id>`).
-fn changes_subject(changes: &ChangeSet) -> String {
-    changes
-        .events
-        .first()
-        .and_then(|e| e.subject.strip_prefix("message:"))
-        .unwrap_or_default()
-        .to_owned()
+/// A conversion an event counts for.
+struct Attributed {
+    /// The message it counts for.
+    message_id: String,
+    /// What it adds.
+    fact: Fact,
+    /// The change set that counts it.
+    changes: ChangeSet,
 }
 
-/// The conversion `event` counts for, with its change set, or why it counts for none.
+/// The conversion `event` counts for, or why it counts for none.
 async fn attribute(
     platform: &Platform,
     pixel: &Pixel,
     event: &ServerEvent,
     now: Timestamp,
-) -> Result<Result<(Fact, ChangeSet), String>, StoreError> {
+) -> Result<Result<Attributed, String>, StoreError> {
     let Some((kind, channel)) = event.conversion() else {
         return Ok(Err(format!(
             "{} from {} is not a conversion MM API measures",
@@ -301,7 +306,13 @@ async fn attribute(
         value_micros: event.value_micros,
         at: event.event_time,
     };
-    Ok(counted(&message, conversion, "conversions_api", now).map_err(|e| e.to_string()))
+    Ok(counted(&message, conversion, "conversions_api", now)
+        .map(|(fact, changes)| Attributed {
+            message_id: message.id.clone(),
+            fact,
+            changes,
+        })
+        .map_err(|e| e.to_string()))
 }
 
 /// The record of `event` as received by `pixel` at `now`, with its outcome.
