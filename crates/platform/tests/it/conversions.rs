@@ -360,10 +360,12 @@ async fn click_ids_come_from_the_url_or_an_app_link(backend: Backend) {
     let campaign_ids = click["campaign_ids"].as_str().expect("campaign_ids");
     assert!(campaign_ids.starts_with("ci."), "{click}");
     let t = now(&p).await;
-    // The landing page's URL carries the fbclid; no fbc.
+    // The landing page's URL carries the fbclid; no fbc. (A ctwa_clid means nothing on a
+    // website event: only business messaging events are refused for an unknown one.)
     let from_url = json!({
         "event_name": "InitiateCheckout", "event_time": t, "action_source": "website",
-        "event_source_url": click["url"], "user_data": {"client_user_agent": "x", "em": ["h"]},
+        "event_source_url": click["url"],
+        "user_data": {"client_user_agent": "x", "em": ["h"], "ctwa_clid": "ARx"},
     });
     // The app opened from the deep link sends its campaign_ids back.
     let app = json!({
