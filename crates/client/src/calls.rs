@@ -9,17 +9,18 @@
 //! that want Graph's JSON as is (e.g. with a custom `fields` selection).
 
 use serde_json::{Value, json};
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, WabaId};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, PixelId, SolutionId, TemplateId, WabaId};
 
 use crate::client::{GraphCall, GraphClient};
 use crate::error::ClientError;
 use crate::retry::Replay;
 use crate::types::{
-    AccessToken, AdAccount, AdObject, Business, CreatedTemplate, DebugTokenEnvelope, FilterClause,
-    InsightsQuery, InsightsRow, MessageTemplate, NewTemplate, OnboardResponse, PhoneNumber,
-    PricingAnalyticsQuery, PricingDataPoint, RegisterRequest, ReportRun, SendRequest, SendResponse,
-    SubscribeRequest, SubscribeResponse, SubscribedApp, Success, SystemUserTokenRequest,
-    TemplateAnalytics, TemplateAnalyticsQuery, TokenInfo, Waba, WabaQuery,
+    AccessToken, AdAccount, AdObject, Business, CreatedTemplate, Dataset, DebugTokenEnvelope,
+    EventsReceived, FilterClause, InsightsQuery, InsightsRow, MessageTemplate, NewTemplate,
+    OnboardResponse, PhoneNumber, PricingAnalyticsQuery, PricingDataPoint, RegisterRequest,
+    ReportRun, SendRequest, SendResponse, ServerEvent, SubscribeRequest, SubscribeResponse,
+    SubscribedApp, Success, SystemUserTokenRequest, TemplateAnalytics, TemplateAnalyticsQuery,
+    TokenInfo, Waba, WabaQuery,
 };
 
 /// The `fields` of a business portfolio that [`Business`] reads.
@@ -518,6 +519,53 @@ impl GraphClient {
             .into_iter()
             .flat_map(|e| e.data_points)
             .collect())
+    }
+
+    // ---- Conversions API --------------------------------------------------------------------
+
+    /// `GET /{waba-id}/dataset`: the datasets (pixels) of the WABA's owner business.
+    pub async fn datasets(&self, waba: WabaId) -> Result<Vec<Dataset>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            data: Vec<Dataset>,
+        }
+        let answer: Answer = self.get(&format!("{waba}/dataset"), &[]).await?;
+        Ok(answer.data)
+    }
+
+    /// `POST /{waba-id}/dataset` with `dataset_name`: the owner business's dataset, made when it
+    /// has none. Asking again answers with the same dataset, so the call is repeatable.
+    pub async fn create_dataset(&self, waba: WabaId, name: &str) -> Result<PixelId, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            id: PixelId,
+        }
+        let call = GraphCall::post(&format!("{waba}/dataset"))
+            .form([("dataset_name", name)])
+            .replay(Replay::Idempotent);
+        let answer: Answer = self.call(&call).await?;
+        Ok(answer.id)
+    }
+
+    /// `POST /{pixel-id}/events`: reports `events` to a pixel (dataset); with
+    /// `test_event_code` they are shown as test events and counted nowhere. One invalid event
+    /// refuses the whole request. Repeating could count events without an `event_id` twice,
+    /// so only failures that prove nothing was received are retried.
+    pub async fn send_events(
+        &self,
+        pixel: PixelId,
+        events: &[ServerEvent],
+        test_event_code: Option<&str>,
+    ) -> Result<EventsReceived, ClientError> {
+        let mut body = json!({ "data": to_json(&events)? });
+        if let Some(code) = test_event_code {
+            body["test_event_code"] = json!(code);
+        }
+        let call = GraphCall::post(&format!("{pixel}/events"))
+            .json(body)
+            .replay(Replay::IfNotAccepted);
+        self.call(&call).await
     }
 }
 

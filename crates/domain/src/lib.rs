@@ -8,6 +8,7 @@ pub mod access;
 pub mod ads;
 pub mod assignment;
 pub mod bsuid;
+pub mod capi;
 pub mod country;
 pub mod enrolment;
 pub mod insights;

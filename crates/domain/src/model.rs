@@ -574,6 +574,9 @@ pub struct WorldState {
     /// What delivered templates cost; `None` for the default rate card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_card: Option<crate::metrics::RateCard>,
+    /// Meta Pixels (datasets) of the businesses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pixels: Vec<crate::capi::Pixel>,
 }
 
 /// Something that happened on the platform, for the event log.

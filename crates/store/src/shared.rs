@@ -105,6 +105,14 @@ pub(crate) mod put {
         ON CONFLICT (id) DO UPDATE SET waba_id = excluded.waba_id, \
         solution_id = excluded.solution_id, status = excluded.status, \
         scheduled_at = excluded.scheduled_at, doc = excluded.doc";
+    pub(crate) const PIXEL: &str = "INSERT INTO pixels (id, owner_business_id, \
+        dataset_business_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
+        SET owner_business_id = excluded.owner_business_id, \
+        dataset_business_id = excluded.dataset_business_id, doc = excluded.doc";
+    pub(crate) const CLICK: &str = "INSERT INTO message_clicks (fbclid, campaign_ids, \
+        message_id, waba_id, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+    pub(crate) const PIXEL_EVENT: &str = "INSERT INTO pixel_events (id, pixel_id, doc) \
+        VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
     /// Sends emails: then `VALUES (to_address, business_id, request_id, subject, body, link,
     /// sent_at), …`.
     pub(crate) const EMAILS: &str = "INSERT INTO emails (to_address, business_id, request_id, \
@@ -197,7 +205,7 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments WHERE waba_id = $1 AND user_id = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 22] = [
+    pub(crate) const WORLD: [&str; 26] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -220,6 +228,10 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments",
         "DELETE FROM message_facts",
         "DELETE FROM ad_objects",
+        "DELETE FROM message_clicks",
+        "DELETE FROM pixels",
+        "DELETE FROM pixel_event_ids",
+        "DELETE FROM pixel_events",
     ];
 }
 
@@ -234,6 +246,11 @@ pub(crate) mod guard {
         WHERE id = $1 AND status = 'PENDING' AND next_reminder_at = $2";
     pub(crate) const CODE_UNUSED: &str =
         "UPDATE auth_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL";
+    /// Records an event ID as seen at `$4`, unless it was seen after `$5`.
+    pub(crate) const EVENT_UNSEEN: &str = "INSERT INTO pixel_event_ids (pixel_id, event_name, \
+        event_id, seen_at) VALUES ($1, $2, $3, $4) \
+        ON CONFLICT (pixel_id, event_name, event_id) DO UPDATE SET seen_at = excluded.seen_at \
+        WHERE pixel_event_ids.seen_at < $5";
 }
 
 /// Read statements; every one selects the `doc` column (events: the event's columns).
@@ -255,6 +272,17 @@ pub(crate) mod get {
         FROM message_facts WHERE waba_id = $1 AND local_day >= $2 AND local_day < $3 \
         ORDER BY template_id, local_day, phone_number_id, route, category, country";
     pub(crate) const APP: &str = "SELECT doc FROM apps WHERE id = $1";
+    pub(crate) const PIXEL: &str = "SELECT doc FROM pixels WHERE id = $1";
+    pub(crate) const PIXELS: &str = "SELECT doc FROM pixels ORDER BY id";
+    pub(crate) const PIXELS_OWNED_BY: &str =
+        "SELECT doc FROM pixels WHERE owner_business_id = $1 ORDER BY id";
+    /// A click's columns: `fbclid`, `campaign_ids`, `message_id`, `waba_id`, `at`.
+    pub(crate) const CLICK_BY_FBCLID: &str = "SELECT fbclid, campaign_ids, message_id, waba_id, \
+        at FROM message_clicks WHERE fbclid = $1";
+    pub(crate) const CLICK_BY_CAMPAIGN_IDS: &str = "SELECT fbclid, campaign_ids, message_id, \
+        waba_id, at FROM message_clicks WHERE campaign_ids = $1";
+    pub(crate) const PIXEL_EVENTS: &str =
+        "SELECT doc FROM pixel_events WHERE pixel_id = $1 ORDER BY id DESC LIMIT $2";
     pub(crate) const APPS: &str = "SELECT doc FROM apps ORDER BY id";
     pub(crate) const BUSINESS: &str = "SELECT doc FROM businesses WHERE id = $1";
     pub(crate) const BUSINESSES: &str = "SELECT doc FROM businesses ORDER BY id";
@@ -352,6 +380,21 @@ pub(crate) mod get {
         ON CONFLICT (key) DO UPDATE \
         SET value = CAST(CAST(meta.value AS BIGINT) + CAST($3 AS BIGINT) AS TEXT) \
         RETURNING CAST(value AS BIGINT)";
+}
+
+/// A click row: `fbclid`, `campaign_ids`, `message_id`, `waba_id`, `at`.
+pub(crate) type ClickRow = (String, String, String, i64, i64);
+
+/// A click from its row.
+pub(crate) fn click_from_row(row: ClickRow) -> Result<wamm_domain::capi::Click, StoreError> {
+    let (fbclid, campaign_ids, message_id, waba_id, at) = row;
+    Ok(wamm_domain::capi::Click {
+        fbclid,
+        campaign_ids,
+        message_id,
+        waba_id: wamm_wire::ids::WabaId::new(id_from_db(waba_id)?),
+        at: Timestamp::from_millis(at),
+    })
 }
 
 /// An event row: seq, at, kind, subject, detail (JSON text).
@@ -1058,6 +1101,21 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_pixel(
+                conn: &mut $conn,
+                v: &wamm_domain::capi::Pixel,
+            ) -> Result<(), $crate::StoreError> {
+                let owner = $crate::shared::db_id(v.owner_business_id.get())?;
+                sqlx::query($crate::shared::put::PIXEL)
+                    .bind($crate::shared::db_id(v.id.get())?)
+                    .bind(owner)
+                    .bind(v.dataset.then_some(owner))
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn put_phone_number(
                 conn: &mut $conn,
                 v: &wamm_domain::PhoneNumber,
@@ -1359,6 +1417,27 @@ macro_rules! impl_store {
                     Put::MigrationIntent(v) => Self::put_migration_intent(conn, v).await,
                     Put::Assignment(v) => Self::put_assignment(conn, v).await,
                     Put::Message(v) => Self::put_messages(conn, &[v]).await,
+                    Put::Pixel(v) => Self::put_pixel(conn, v).await,
+                    Put::Click(v) => {
+                        sqlx::query($crate::shared::put::CLICK)
+                            .bind(v.fbclid.as_str())
+                            .bind(v.campaign_ids.as_str())
+                            .bind(v.message_id.as_str())
+                            .bind($crate::shared::db_id(v.waba_id.get())?)
+                            .bind(v.at.millis())
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    Put::PixelEvent(v) => {
+                        sqlx::query($crate::shared::put::PIXEL_EVENT)
+                            .bind(v.id.as_str())
+                            .bind($crate::shared::db_id(v.pixel_id.get())?)
+                            .bind($crate::shared::to_doc(v)?)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
                     Put::AuthCode(v) => {
                         sqlx::query($crate::shared::put::AUTH_CODE)
                             .bind(v.hash.as_str())
@@ -1398,6 +1477,22 @@ macro_rules! impl_store {
                         sqlx::query($crate::shared::guard::CODE_UNUSED)
                             .bind(hash.as_str())
                             .bind(at.millis())
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                    Guard::EventUnseen {
+                        pixel,
+                        event_name,
+                        event_id,
+                        at,
+                        since,
+                    } => {
+                        sqlx::query($crate::shared::guard::EVENT_UNSEEN)
+                            .bind($crate::shared::db_id(pixel.get())?)
+                            .bind(event_name.as_str())
+                            .bind(event_id.as_str())
+                            .bind(at.millis())
+                            .bind(since.millis())
                             .execute(&mut *conn)
                             .await?
                     }
@@ -1709,6 +1804,9 @@ macro_rules! impl_store {
                 for v in &world.assignments {
                     Self::put_assignment(conn, v).await?;
                 }
+                for v in &world.pixels {
+                    Self::put_pixel(conn, v).await?;
+                }
                 // The rate card is a setting: an empty value stands for the default card.
                 let card = match &world.rate_card {
                     Some(card) => $crate::shared::to_doc(card)?,
@@ -1799,6 +1897,7 @@ macro_rules! impl_store {
                     )
                     .await?,
                     assignments: Self::all_docs(&mut tx, $crate::shared::get::ASSIGNMENTS).await?,
+                    pixels: Self::all_docs(&mut tx, $crate::shared::get::PIXELS).await?,
                     rate_card: None,
                 };
                 let card: Option<String> = sqlx::query_scalar($crate::shared::get::META)
@@ -2336,6 +2435,58 @@ macro_rules! impl_store {
             ) -> Result<Vec<wamm_domain::solution::SolutionMigration>, $crate::StoreError> {
                 let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::MIGRATIONS_DUE)
                     .bind(now.millis())
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::from_docs(&docs)
+            }
+
+            async fn pixel(
+                &self,
+                id: wamm_wire::ids::PixelId,
+            ) -> Result<Option<wamm_domain::capi::Pixel>, $crate::StoreError> {
+                self.doc_by_id($crate::shared::get::PIXEL, id.get()).await
+            }
+
+            async fn pixels_owned_by(
+                &self,
+                business: wamm_wire::ids::BusinessId,
+            ) -> Result<Vec<wamm_domain::capi::Pixel>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::PIXELS_OWNED_BY, business.get())
+                    .await
+            }
+
+            async fn click_by_fbclid(
+                &self,
+                fbclid: &str,
+            ) -> Result<Option<wamm_domain::capi::Click>, $crate::StoreError> {
+                let row: Option<$crate::shared::ClickRow> =
+                    sqlx::query_as($crate::shared::get::CLICK_BY_FBCLID)
+                        .bind(fbclid)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::shared::click_from_row).transpose()
+            }
+
+            async fn click_by_campaign_ids(
+                &self,
+                campaign_ids: &str,
+            ) -> Result<Option<wamm_domain::capi::Click>, $crate::StoreError> {
+                let row: Option<$crate::shared::ClickRow> =
+                    sqlx::query_as($crate::shared::get::CLICK_BY_CAMPAIGN_IDS)
+                        .bind(campaign_ids)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::shared::click_from_row).transpose()
+            }
+
+            async fn pixel_events(
+                &self,
+                pixel: wamm_wire::ids::PixelId,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::capi::ReceivedEvent>, $crate::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::PIXEL_EVENTS)
+                    .bind($crate::shared::db_id(pixel.get())?)
+                    .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
                 $crate::shared::from_docs(&docs)

@@ -262,6 +262,8 @@ pub struct GraphRequest {
     pub headers: HeaderMap,
     /// `scheme://host` the client used, for paging URLs.
     pub origin: String,
+    /// The request's `fbtrace_id` (also in its `x-fb-trace-id` header).
+    pub trace: String,
 }
 
 impl GraphRequest {

@@ -209,7 +209,7 @@ pub async fn send(platform: &Platform, order: Order<'_>) -> Result<Sent, Refused
             &targets,
             &rates,
         ) {
-            Some(taken) => changes = changes.webhooks(taken.webhooks).facts(taken.fact),
+            Some(taken) => changes = taken.added_to(changes),
             None => break,
         }
     }

@@ -110,10 +110,19 @@ pub async fn create(platform: &Platform, waba: &Waba, draft: Draft) -> Result<Te
         created_at: platform.clock.now(),
     };
     // On an onboarded WABA a new marketing template gets its ad entities right away.
+    let pixels = match waba.ad_account_id {
+        Some(_) => {
+            platform
+                .store
+                .pixels_owned_by(waba.owner_business_id)
+                .await?
+        }
+        None => Vec::new(),
+    };
     template.ad = waba
         .ad_account_id
         .as_deref()
-        .and_then(|account| ad_chain(&template, account, false, || block.next_id()));
+        .and_then(|account| ad_chain(&template, account, &pixels, || block.next_id()));
     let event = NewEvent {
         at: template.created_at,
         kind: "template.created".into(),

@@ -69,6 +69,8 @@ enum Kind {
     MigrationIntent,
     /// An MM API ad account, campaign, ad set or ad, or an Insights report run.
     AdObject,
+    /// A Meta Pixel (dataset).
+    Pixel,
 }
 
 impl Kind {
@@ -86,6 +88,7 @@ impl Kind {
             "ad-account-id" | "campaign-id" | "adset-id" | "ad-id" | "report-run-id" => {
                 Some(Self::AdObject)
             }
+            "pixel-id" => Some(Self::Pixel),
             _ => None,
         }
     }
@@ -144,6 +147,9 @@ enum Rule {
     /// object and report run route with the client's tokens with and without `ads_read`, the
     /// partner's own token and another partner's).
     AdsRead,
+    /// A pixel: a token acting for its owner business with one of these scopes, or one that
+    /// reaches a WABA of the owner with one of them (as the WABA rule judges it).
+    Pixel(&'static [Permission]),
 }
 
 /// Which WABAs a business's list edge holds.
@@ -221,6 +227,11 @@ const BIZ: &[Permission] = &[
     Permission::BusinessManagement,
     Permission::WhatsappBusinessManagement,
 ];
+const DATASET: &[Permission] = &[
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessManageEvents,
+];
+const EVENTS: &[Permission] = &[Permission::WhatsappBusinessManageEvents];
 
 /// Builds the route table from rows of `METHOD "path" [? "query"] => Effect, rule [, body];`.
 macro_rules! routes {
@@ -255,6 +266,9 @@ const PROFILE: &str = r#"{"messaging_product": "whatsapp", "about": "Matrix prob
 const SETTINGS: &str = r#"{"user_identity_change": {"enabled": true}}"#;
 /// Alpha's system user, assigned with `MANAGE`.
 const ASSIGN: &str = r#"{"user": "7000101", "tasks": ["MANAGE"]}"#;
+const NEW_DATASET: &str = r#"{"dataset_name": "Matrix Dataset"}"#;
+/// A valid web event; `EVENT_TIME` is the platform clock's time, in Unix seconds.
+const EVENT: &str = r#"{"data": [{"event_name": "Purchase", "event_time": EVENT_TIME, "action_source": "website", "event_source_url": "https://shop.example/", "user_data": {"client_user_agent": "matrix"}, "custom_data": {"currency": "USD", "value": 1}}]}"#;
 const APP_WEBHOOK: &str = r#"{"object": "whatsapp_business_account", "callback_url": "RECEIVER_URL?owner=matrix", "verify_token": "verify-me", "fields": "messages"}"#;
 
 /// Every Graph route that takes an object ID. A route may appear more than once, with a query
@@ -326,6 +340,10 @@ static ROUTES: &[Route] = routes![
     POST   "/{ad-id}/insights"                                  => Change, Rule::AdsRead;
     GET    "/{report-run-id}"                                   => Read, Rule::AdsRead;
     GET    "/{report-run-id}/insights"                          => Read, Rule::AdsRead;
+    GET    "/{waba-id}/dataset"                                 => Read, Rule::Waba(DATASET);
+    POST   "/{waba-id}/dataset"                                 => Change, Rule::Waba(DATASET), NEW_DATASET;
+    GET    "/{pixel-id}"                                        => Read, Rule::Pixel(DATASET);
+    POST   "/{pixel-id}/events"                                 => Change, Rule::Pixel(EVENTS), EVENT;
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -514,6 +532,8 @@ struct World {
     templates: BTreeMap<u64, (String, u64)>,
     /// System user → (key, business).
     system_users: BTreeMap<u64, (String, u64)>,
+    /// Pixel → (key, owner business).
+    pixels: BTreeMap<u64, (String, u64)>,
 }
 
 /// A token of the matrix and what the world says about it.
@@ -620,6 +640,10 @@ impl World {
                     tokens.push(token(t, id, plain));
                 }
             }
+            for px in &b.pixels {
+                let key = px.key.clone().unwrap_or_default();
+                world.pixels.insert(raw_id(px.id, &key), (key, id));
+            }
             for w in &b.wabas {
                 let waba = waba_ids[w.key.as_str()];
                 world.wabas.insert(
@@ -709,6 +733,11 @@ impl World {
                 .map(|(id, (k, _))| named(id, k))
                 .collect(),
             Kind::App => self.apps.iter().map(|(id, a)| named(id, &a.key)).collect(),
+            Kind::Pixel => self
+                .pixels
+                .iter()
+                .map(|(id, (k, _))| named(id, k))
+                .collect(),
             Kind::Solution | Kind::MigrationIntent | Kind::AdObject => Vec::new(),
         }
     }
@@ -722,6 +751,7 @@ impl World {
             Kind::Template,
             Kind::SystemUser,
             Kind::App,
+            Kind::Pixel,
         ]
         .into_iter()
         .flat_map(|k| self.objects(k))
@@ -743,6 +773,7 @@ impl World {
             ("template", self.templates.keys().copied().collect()),
             ("system-user", self.system_users.keys().copied().collect()),
             ("app", self.apps.keys().copied().collect()),
+            ("pixel", self.pixels.keys().copied().collect()),
         ] {
             for id in ids {
                 out = out.replace(&id.to_string(), &format!("<{kind}>"));
@@ -941,7 +972,39 @@ impl World {
             Rule::AnyTokenOfApp => allow_if(t.app == id),
             // No object of these kinds is in the world; only unknown IDs are called.
             Rule::SolutionParty | Rule::MigrationParty | Rule::AdsRead => Expect::Deny,
+            Rule::Pixel(scopes) => self.pixel_expect(t, id, scopes),
         }
+    }
+
+    /// What a pixel route with `scopes` expects of `t` on pixel `id`: its owner's token needs
+    /// a scope; another reaches it through a WABA of the owner, judged as the WABA rule.
+    fn pixel_expect(&self, t: &Token, id: u64, scopes: &[Permission]) -> Expect {
+        let owner = self.pixels[&id].1;
+        if t.business == Some(owner) {
+            return if scopes.iter().any(|s| t.scopes.contains(s)) {
+                Expect::Allow
+            } else {
+                Expect::Deny
+            };
+        }
+        let app_business = self.apps[&t.app].business;
+        let mut related = false;
+        for (waba, w) in &self.wabas {
+            if w.owner != owner {
+                continue;
+            }
+            match self.waba_reach(t, *waba) {
+                Reach::Unrelated => {}
+                Reach::Unassigned => related = true,
+                Reach::Full => {
+                    if self.may_any(t, scopes, self.owns(*waba, app_business)) {
+                        return Expect::Allow;
+                    }
+                    related = true;
+                }
+            }
+        }
+        if related { Expect::Deny } else { Expect::Hide }
     }
 
     /// Whether an answer to `t` may name object `id` (apps are public; IDs outside the world
@@ -955,6 +1018,12 @@ impl World {
             self.waba_reach(t, *waba) == Reach::Full
         } else if let Some((_, business)) = self.system_users.get(&id) {
             t.business == Some(*business)
+        } else if let Some((_, owner)) = self.pixels.get(&id) {
+            t.business == Some(*owner)
+                || self
+                    .wabas
+                    .iter()
+                    .any(|(w, info)| info.owner == *owner && self.waba_reach(t, *w) == Reach::Full)
         } else {
             true
         }
@@ -1147,6 +1216,8 @@ struct Matrix<'a> {
     tokens: Vec<Token>,
     /// The webhook receiver's URL (callbacks must pass its handshake).
     receiver: String,
+    /// The frozen platform clock, in Unix seconds (for Conversions API events).
+    now: i64,
     /// The world export every refused change must leave untouched.
     snapshot: Value,
     /// The last event of the snapshot's load: any later event is a change.
@@ -1165,8 +1236,11 @@ impl Matrix<'_> {
     /// The route's JSON body, if it has one.
     fn body(&self, route: &Route) -> Option<Value> {
         (!route.body.is_empty()).then(|| {
-            serde_json::from_str(&route.body.replace("RECEIVER_URL", &self.receiver))
-                .expect("route bodies are JSON")
+            let body = route
+                .body
+                .replace("RECEIVER_URL", &self.receiver)
+                .replace("EVENT_TIME", &self.now.to_string());
+            serde_json::from_str(&body).expect("route bodies are JSON")
         })
     }
 
@@ -1591,11 +1665,14 @@ async fn authorization_matrix(backend: Backend) {
         });
     }
 
+    let clock = p.clock(json!({})).await;
+    let now = clock["now_ms"].as_i64().expect("the platform clock's time") / 1000;
     let mut m = Matrix {
         p: &p,
         world,
         tokens,
         receiver: receiver.url.clone(),
+        now,
         snapshot: Value::Null,
         after: 0,
         precise: false,

@@ -56,6 +56,9 @@ pub async fn commits_and_reads_back_every_kind(store: &dyn Store) {
     for v in &world.assignments {
         changes = changes.put(Put::Assignment(v.clone()));
     }
+    for v in &world.pixels {
+        changes = changes.put(Put::Pixel(v.clone()));
+    }
     assert!(!changes.is_empty());
     let seqs = commit(store, changes.event(fixture::event("world"))).await;
     assert_eq!(seqs.len(), 1);
@@ -2766,4 +2769,214 @@ pub async fn ad_objects_lead_to_their_waba_and_template(store: &dyn Store) {
         store.ad_object(7_000_000_000_101).await.expect("read"),
         None
     );
+}
+
+/// Pixels read back by ID and by owner; a business has at most one pixel made as its dataset.
+pub async fn pixels_read_back_and_one_dataset_per_business(store: &dyn Store) {
+    use wamm_wire::ids::PixelId;
+    let world = fixture::world();
+    store.replace_world(&world).await.expect("replace");
+    let owned = store.pixels_owned_by(CLIENT).await.expect("pixels");
+    assert_eq!(owned, world.pixels);
+    assert!(
+        store
+            .pixels_owned_by(PARTNER)
+            .await
+            .expect("pixels")
+            .is_empty()
+    );
+    assert_eq!(
+        store.pixel(world.pixels[0].id).await.expect("pixel"),
+        Some(world.pixels[0].clone())
+    );
+    assert_eq!(store.pixel(PixelId::new(1)).await.expect("pixel"), None);
+    // A second dataset for the client is refused, and nothing of its change set lands.
+    let second = fixture::pixel(8_000_000_000_009, CLIENT, true);
+    let refused = store
+        .commit(
+            ChangeSet::new()
+                .put(Put::Pixel(second.clone()))
+                .event(fixture::event("dataset")),
+        )
+        .await;
+    match refused {
+        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixels_one_dataset"),
+        other => panic!("expected pixels_one_dataset, got {other:?}"),
+    }
+    assert_eq!(store.pixel(second.id).await.expect("pixel"), None);
+    assert!(store.events(0, 10).await.expect("events").is_empty());
+    // Another business may have its own dataset; re-putting a pixel is an update.
+    commit(
+        store,
+        ChangeSet::new().put(Put::Pixel(fixture::pixel(8_000_000_000_010, PARTNER, true))),
+    )
+    .await;
+    let mut renamed = world.pixels[1].clone();
+    renamed.name = "Renamed".to_owned();
+    commit(store, ChangeSet::new().put(Put::Pixel(renamed.clone()))).await;
+    assert_eq!(store.pixel(renamed.id).await.expect("pixel"), Some(renamed));
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .pixels_owned_by(CLIENT)
+            .await
+            .expect("pixels")
+            .is_empty()
+    );
+}
+
+/// Clicks are found by fbclid and by `campaign_ids`; the same click written again is kept.
+pub async fn clicks_are_found_by_fbclid_and_campaign_ids(store: &dyn Store) {
+    use wamm_domain::capi::Click;
+    let click = |fbclid: &str, message: &str, at: i64| Click {
+        fbclid: fbclid.to_owned(),
+        campaign_ids: format!("ci.{fbclid}"),
+        message_id: message.to_owned(),
+        waba_id: WABA,
+        at: Timestamp::from_millis(at),
+    };
+    let first = click("IwARone", "wamid.A", 1_000);
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Click(first.clone()))
+            .put(Put::Click(click("IwARtwo", "wamid.B", 2_000))),
+    )
+    .await;
+    // Written again (a replayed step) it changes nothing.
+    commit(
+        store,
+        ChangeSet::new().put(Put::Click(click("IwARone", "wamid.other", 9_000))),
+    )
+    .await;
+    assert_eq!(
+        store.click_by_fbclid("IwARone").await.expect("click"),
+        Some(first.clone())
+    );
+    assert_eq!(
+        store
+            .click_by_campaign_ids("ci.IwARone")
+            .await
+            .expect("click"),
+        Some(first)
+    );
+    assert_eq!(
+        store
+            .click_by_fbclid("IwARtwo")
+            .await
+            .expect("click")
+            .map(|c| c.message_id),
+        Some("wamid.B".to_owned())
+    );
+    assert_eq!(store.click_by_fbclid("iwarone").await.expect("click"), None);
+    assert_eq!(
+        store.click_by_campaign_ids("IwARone").await.expect("click"),
+        None
+    );
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert_eq!(store.click_by_fbclid("IwARtwo").await.expect("click"), None);
+}
+
+/// An event ID is claimed once per pixel and event name within the window; a refused claim
+/// writes nothing of its change set. Received events list newest first, per pixel.
+pub async fn event_ids_are_claimed_once_within_the_window(store: &dyn Store) {
+    use wamm_domain::capi::ReceivedEvent;
+    use wamm_store::Guard;
+    use wamm_wire::ids::PixelId;
+    let pixel = PixelId::new(8_000_000_000_001);
+    let claim = |name: &str, id: &str, at: i64| Guard::EventUnseen {
+        pixel,
+        event_name: name.to_owned(),
+        event_id: id.to_owned(),
+        at: Timestamp::from_millis(at),
+        since: Timestamp::from_millis(at - 1_000),
+    };
+    let received = |id: &str, pixel: PixelId| ReceivedEvent {
+        id: id.to_owned(),
+        pixel_id: pixel,
+        received_at: Timestamp::from_millis(5),
+        detail: serde_json::json!({"id": id}),
+    };
+    commit(
+        store,
+        ChangeSet::new()
+            .guard(claim("Purchase", "order-1", 10_000))
+            .put(Put::PixelEvent(received("0001", pixel))),
+    )
+    .await;
+    let again = store
+        .commit(
+            ChangeSet::new()
+                .guard(claim("Purchase", "order-1", 10_500))
+                .put(Put::PixelEvent(received("0002", pixel))),
+        )
+        .await;
+    match again {
+        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixel_event_seen"),
+        other => panic!("expected pixel_event_seen, got {other:?}"),
+    }
+    // Another name, another pixel, or after the window: claimed.
+    commit(
+        store,
+        ChangeSet::new()
+            .guard(claim("AddToCart", "order-1", 10_500))
+            .put(Put::PixelEvent(received("0003", pixel))),
+    )
+    .await;
+    commit(
+        store,
+        ChangeSet::new().guard(Guard::EventUnseen {
+            pixel: PixelId::new(8_000_000_000_002),
+            event_name: "Purchase".to_owned(),
+            event_id: "order-1".to_owned(),
+            at: Timestamp::from_millis(10_500),
+            since: Timestamp::from_millis(9_500),
+        }),
+    )
+    .await;
+    commit(
+        store,
+        ChangeSet::new()
+            .guard(claim("Purchase", "order-1", 11_001))
+            .put(Put::PixelEvent(received("0004", PixelId::new(7)))),
+    )
+    .await;
+    let listed: Vec<String> = store
+        .pixel_events(pixel, 10)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(listed, vec!["0003", "0001"]);
+    assert_eq!(store.pixel_events(pixel, 1).await.expect("events").len(), 1);
+    assert_eq!(
+        store
+            .pixel_events(PixelId::new(7), 10)
+            .await
+            .expect("events"),
+        vec![received("0004", PixelId::new(7))]
+    );
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .pixel_events(pixel, 10)
+            .await
+            .expect("events")
+            .is_empty()
+    );
+    commit(
+        store,
+        ChangeSet::new().guard(claim("Purchase", "order-1", 10_000)),
+    )
+    .await;
 }

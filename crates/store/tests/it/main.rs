@@ -79,6 +79,9 @@ contract_tests!(
     assignments_put_delete_and_list,
     facts_add_up_once_per_commit_and_read_by_range,
     ad_objects_lead_to_their_waba_and_template,
+    pixels_read_back_and_one_dataset_per_business,
+    clicks_are_found_by_fbclid_and_campaign_ids,
+    event_ids_are_claimed_once_within_the_window,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
