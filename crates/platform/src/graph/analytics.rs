@@ -402,34 +402,8 @@ fn pricing_category(text: &str) -> Result<PricingCategory, GraphError> {
 
 /// What `phone_numbers`, `country_codes`, `pricing_categories` and `pricing_types` keep.
 fn pricing_filter(params: &Params, phones: &[PhoneNumber]) -> Result<PricingFilter, GraphError> {
-    let numbers = params.list("phone_numbers").map(|items| {
-        // Meta names numbers by their digits; an ID of the WABA's numbers is taken too.
-        phones
-            .iter()
-            .filter(|p| {
-                let digits = phone_digits(&p.display_phone_number);
-                items.iter().any(|i| {
-                    let i = i.trim_start_matches('+');
-                    i == digits || i == p.id.to_string()
-                })
-            })
-            .map(|p| p.id)
-            .collect()
-    });
-    let countries = upper_list(params, "country_codes")
-        .map(|items| {
-            items
-                .iter()
-                .map(|c| {
-                    c.parse::<Country>().map_err(|_| {
-                        GraphError::invalid_parameter(format!(
-                            "Param country_codes has an invalid value {c}"
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?;
+    let numbers = phone_filter(params, phones).map(|ps| ps.iter().map(|p| p.id).collect());
+    let countries = country_codes(params)?;
     let categories = upper_list(params, "pricing_categories")
         .map(|items| {
             items
@@ -535,12 +509,7 @@ pub async fn pricing_analytics_of(
                     point.insert("country".into(), json!(country.to_string()));
                 }
                 if let Some(phone) = p.phone {
-                    let digits = phones
-                        .iter()
-                        .find(|n| n.id == phone)
-                        .map(|n| phone_digits(&n.display_phone_number))
-                        .unwrap_or_default();
-                    point.insert("phone_number".into(), json!(digits));
+                    point.insert("phone_number".into(), json!(digits_of(&phones, phone)));
                 }
                 if let Some(paid) = p.paid {
                     // wamm has one volume tier; a free message has none.
@@ -611,6 +580,33 @@ fn phone_filter(params: &Params, phones: &[PhoneNumber]) -> Option<Vec<PhoneNumb
     })
 }
 
+/// The countries `country_codes` names; `None` for all.
+fn country_codes(params: &Params) -> Result<Option<Vec<Country>>, GraphError> {
+    upper_list(params, "country_codes")
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| {
+                    c.parse::<Country>().map_err(|_| {
+                        GraphError::invalid_parameter(format!(
+                            "Param country_codes has an invalid value {c}"
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+}
+
+/// The digits of the number `id` among `phones`, as data points name a number.
+fn digits_of(phones: &[PhoneNumber], id: wamm_wire::ids::PhoneNumberId) -> String {
+    phones
+        .iter()
+        .find(|n| n.id == id)
+        .map(|n| phone_digits(&n.display_phone_number))
+        .unwrap_or_default()
+}
+
 /// The WABA's `analytics` field (messaging analytics): messages sent and delivered per day or
 /// month, optionally for some numbers, recipient countries and product types (0 notification:
 /// template messages; 2 customer support: the others). Meta gives no read counts here.
@@ -624,20 +620,7 @@ pub async fn messaging_analytics_of(
     let (from, until) = days(params, now, PRICING_LOOKBACK_DAYS, None)?;
     let phones = state.store.phone_numbers_of(waba.id).await?;
     let picked = phone_filter(params, &phones);
-    let countries = upper_list(params, "country_codes")
-        .map(|items| {
-            items
-                .iter()
-                .map(|c| {
-                    c.parse::<Country>().map_err(|_| {
-                        GraphError::invalid_parameter(format!(
-                            "Param country_codes has an invalid value {c}"
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .transpose()?;
+    let countries = country_codes(params)?;
     let products = params
         .list("product_types")
         .map(|items| {
@@ -839,12 +822,7 @@ pub async fn conversation_analytics_of(
                     point.insert("conversation".into(), json!(p.volume));
                 }
                 if let Some(phone) = p.phone {
-                    let digits = phones
-                        .iter()
-                        .find(|n| n.id == phone)
-                        .map(|n| phone_digits(&n.display_phone_number))
-                        .unwrap_or_default();
-                    point.insert("phone_number".into(), json!(digits));
+                    point.insert("phone_number".into(), json!(digits_of(&phones, phone)));
                 }
                 if let Some(country) = p.country {
                     point.insert("country".into(), json!(country.to_string()));
