@@ -428,6 +428,25 @@ pub struct Template {
     pub created_at: Timestamp,
 }
 
+/// A named group of a WABA's templates, whose analytics Meta reports together
+/// (`template_group_analytics`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateGroup {
+    /// Its ID.
+    pub id: wamm_wire::ids::TemplateGroupId,
+    /// The WABA it belongs to.
+    pub waba_id: WabaId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    #[serde(default)]
+    pub description: String,
+    /// The templates in it.
+    pub template_ids: Vec<TemplateId>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
 /// The kind of an access token, as `debug_token` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

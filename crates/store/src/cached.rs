@@ -107,6 +107,7 @@ impl Stale {
                 | Put::AuthCode(_)
                 | Put::Message(_)
                 | Put::Solution(_)
+                | Put::TemplateGroup(_)
                 | Put::MigrationIntent(_)
                 | Put::Assignment(_)
                 | Put::Pixel(_)
@@ -447,6 +448,13 @@ impl Store for CachedStore {
     // call path reads them more than once; they are read through.
     async fn solution(&self, id: SolutionId) -> Result<Option<Solution>, StoreError> {
         self.inner.solution(id).await
+    }
+
+    async fn template_groups_of(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<wamm_domain::TemplateGroup>, StoreError> {
+        self.inner.template_groups_of(waba).await
     }
 
     async fn solutions_of_app(&self, app: AppId) -> Result<Vec<Solution>, StoreError> {

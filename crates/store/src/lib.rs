@@ -111,6 +111,8 @@ pub enum Put {
     Message(Message),
     /// Insert or replace a Multi-Partner Solution (by ID).
     Solution(Solution),
+    /// Insert or replace a template group (by ID).
+    TemplateGroup(wamm_domain::TemplateGroup),
     /// Insert or replace a migration intent (by ID); a second one in progress (INITIATED or
     /// ACCEPTED) for the same WABA is the conflict `migration_intents_one_open`.
     MigrationIntent(SolutionMigration),
@@ -572,6 +574,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// A Multi-Partner Solution by ID.
     async fn solution(&self, id: SolutionId) -> Result<Option<Solution>, StoreError>;
+
+    /// The template groups of `waba`, by ID.
+    async fn template_groups_of(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<wamm_domain::TemplateGroup>, StoreError>;
 
     /// The solutions `app` owns or is the partner app of, by ID.
     async fn solutions_of_app(&self, app: AppId) -> Result<Vec<Solution>, StoreError>;

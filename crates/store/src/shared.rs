@@ -96,6 +96,9 @@ pub(crate) mod put {
         ON CONFLICT (id) DO UPDATE SET client_business_id = excluded.client_business_id, \
         partner_business_id = excluded.partner_business_id, status = excluded.status, \
         next_reminder_at = excluded.next_reminder_at, doc = excluded.doc";
+    pub(crate) const TEMPLATE_GROUP: &str = "INSERT INTO template_groups (id, waba_id, doc) \
+        VALUES ($1, $2, $3) \
+        ON CONFLICT (id) DO UPDATE SET waba_id = excluded.waba_id, doc = excluded.doc";
     pub(crate) const SOLUTION: &str = "INSERT INTO solutions (id, owner_app_id, \
         partner_app_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
         SET owner_app_id = excluded.owner_app_id, partner_app_id = excluded.partner_app_id, \
@@ -205,7 +208,7 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments WHERE waba_id = $1 AND user_id = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 26] = [
+    pub(crate) const WORLD: [&str; 27] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -228,6 +231,7 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments",
         "DELETE FROM message_facts",
         "DELETE FROM ad_objects",
+        "DELETE FROM template_groups",
         "DELETE FROM message_clicks",
         "DELETE FROM pixels",
         "DELETE FROM pixel_event_ids",
@@ -362,6 +366,8 @@ pub(crate) mod get {
     pub(crate) const DUE_REMINDERS: &str = "SELECT doc FROM onboarding_requests \
         WHERE status = 'PENDING' AND next_reminder_at <= $1 ORDER BY id";
     pub(crate) const SOLUTION: &str = "SELECT doc FROM solutions WHERE id = $1";
+    pub(crate) const TEMPLATE_GROUPS_OF: &str =
+        "SELECT doc FROM template_groups WHERE waba_id = $1 ORDER BY id";
     pub(crate) const SOLUTIONS_OF_APP: &str = "SELECT doc FROM solutions \
         WHERE owner_app_id = $1 OR partner_app_id = $1 ORDER BY id";
     pub(crate) const MIGRATION_INTENT: &str = "SELECT doc FROM migration_intents WHERE id = $1";
@@ -1231,6 +1237,19 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_template_group(
+                conn: &mut $conn,
+                v: &wamm_domain::TemplateGroup,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::TEMPLATE_GROUP)
+                    .bind($crate::shared::db_id(v.id.get())?)
+                    .bind($crate::shared::db_id(v.waba_id.get())?)
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn put_solution(
                 conn: &mut $conn,
                 v: &wamm_domain::solution::Solution,
@@ -1414,6 +1433,7 @@ macro_rules! impl_store {
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                     Put::Request(v) => Self::put_request(conn, v).await,
                     Put::Solution(v) => Self::put_solution(conn, v).await,
+                    Put::TemplateGroup(v) => Self::put_template_group(conn, v).await,
                     Put::MigrationIntent(v) => Self::put_migration_intent(conn, v).await,
                     Put::Assignment(v) => Self::put_assignment(conn, v).await,
                     Put::Message(v) => Self::put_messages(conn, &[v]).await,
@@ -2402,6 +2422,14 @@ macro_rules! impl_store {
                 id: wamm_wire::ids::SolutionId,
             ) -> Result<Option<wamm_domain::solution::Solution>, $crate::StoreError> {
                 self.doc_by_id($crate::shared::get::SOLUTION, id.get())
+                    .await
+            }
+
+            async fn template_groups_of(
+                &self,
+                waba: wamm_wire::ids::WabaId,
+            ) -> Result<Vec<wamm_domain::TemplateGroup>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::TEMPLATE_GROUPS_OF, waba.get())
                     .await
             }
 

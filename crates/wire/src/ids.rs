@@ -131,6 +131,8 @@ typed_id!(
     MigrationIntentId,
     /// A Meta Pixel, which is also a dataset (the same ID names both).
     PixelId,
+    /// A group of a WABA's message templates (template group analytics).
+    TemplateGroupId,
 );
 
 #[cfg(test)]

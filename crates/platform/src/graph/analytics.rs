@@ -855,3 +855,218 @@ pub async fn conversation_analytics_of(
             .collect();
     Ok(json!({ "data": [{ "data_points": points }] }))
 }
+
+/// Most template groups one call may ask for.
+const MAX_GROUPS: usize = 10;
+
+/// `GET /{waba-id}/template_groups`: the WABA's template groups, by ID.
+pub async fn template_groups(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let groups = c.state.store.template_groups_of(waba.id).await?;
+    let data: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            json!({
+                "id": g.id.to_string(),
+                "name": g.name,
+                "description": g.description,
+                "whatsapp_business_templates": g.template_ids.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Reply::json(json!({ "data": data })).about(waba.id))
+}
+
+/// `POST /{waba-id}/template_groups`: `name`, `description`, `whatsapp_business_templates` (a
+/// list of the WABA's template IDs) → `{"id"}`.
+pub async fn create_template_group(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let params = &c.req.params;
+    let name = params.required("name")?;
+    let description = params.str("description").unwrap_or_default();
+    let ids = params
+        .list("whatsapp_business_templates")
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            t.parse::<TemplateId>().map_err(|_| {
+                GraphError::invalid_parameter(format!(
+                    "Param whatsapp_business_templates has an invalid ID {t}"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let group =
+        crate::usecase::templates::create_group(c.state, waba, &name, &description, &ids).await?;
+    Ok(Reply::json(json!({ "id": group.id.to_string() })).about(waba.id))
+}
+
+/// `GET /{waba-id}/template_group_analytics`.
+pub async fn template_group_analytics(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let body = template_group_analytics_of(c.state, waba, &c.req.params).await?;
+    Ok(Reply::json(body).about(waba.id))
+}
+
+/// The answer of `template_group_analytics` for `params` (the edge, and the WABA field of
+/// that name): per group and day, the sums of its templates' MM API and Cloud API sends
+/// (sent, delivered, read, clicks and cost), newest day first.
+pub async fn template_group_analytics_of(
+    state: &AppState,
+    waba: &Waba,
+    params: &Params,
+) -> ApiResult<Value> {
+    let now = state.clock.now();
+    if waba.insights_enabled_at.is_none() {
+        return Err(GraphError::invalid_parameter(format!(
+            "Template insights are not enabled for this WhatsApp Business Account; confirm them with POST /{}?is_enabled_for_insights=true",
+            waba.id
+        ))
+        .with_user_message(
+            "Template insights not enabled",
+            "Confirm template insights for this WhatsApp Business Account first.",
+        )
+        .into());
+    }
+    let granularity = params.required("granularity")?;
+    if !granularity.trim().eq_ignore_ascii_case("DAILY") {
+        return Err(GraphError::invalid_parameter(format!(
+            "Param granularity must be DAILY, not {granularity}"
+        ))
+        .into());
+    }
+    let zone = if params.bool("use_waba_timezone")? == Some(true) {
+        Some(timezone::zone(&waba.timezone_id).ok_or_else(|| {
+            GraphError::invalid_parameter(format!(
+                "use_waba_timezone: this WhatsApp Business Account's timezone_id {} is not one this platform knows ({})",
+                waba.timezone_id,
+                timezone::known_ids().join(", ")
+            ))
+        })?)
+    } else {
+        None
+    };
+    let (from, until) = days(params, now, LOOKBACK_DAYS, zone)?;
+    let asked = params.list("template_group_ids").ok_or_else(|| {
+        GraphError::invalid_parameter("The parameter template_group_ids is required.")
+    })?;
+    if asked.len() > MAX_GROUPS {
+        return Err(GraphError::invalid_parameter(format!(
+            "Param template_group_ids must contain at most {MAX_GROUPS} IDs"
+        ))
+        .into());
+    }
+    let all = state.store.template_groups_of(waba.id).await?;
+    let mut groups = Vec::new();
+    for id in &asked {
+        let id: wamm_wire::ids::TemplateGroupId = id.parse().map_err(|_| {
+            GraphError::invalid_parameter(format!(
+                "Param template_group_ids has an invalid ID {id}"
+            ))
+        })?;
+        if let Some(g) = all.iter().find(|g| g.id == id)
+            && !groups
+                .iter()
+                .any(|h: &&wamm_domain::TemplateGroup| h.id == id)
+        {
+            groups.push(g);
+        }
+    }
+    let mut wanted = Vec::new();
+    match upper_list(params, "metric_types") {
+        None => wanted.extend(["SENT", "DELIVERED", "READ", "CLICKED", "COST"].map(str::to_owned)),
+        Some(items) => {
+            for m in items {
+                if !matches!(
+                    m.as_str(),
+                    "SENT" | "DELIVERED" | "READ" | "CLICKED" | "COST"
+                ) {
+                    return Err(GraphError::invalid_parameter(format!(
+                        "Param metric_types has an invalid value {m}"
+                    ))
+                    .into());
+                }
+                wanted.push(m);
+            }
+        }
+    }
+    if !cost_visible(waba) {
+        if params.has("metric_types") && wanted.iter().any(|m| m == "COST") {
+            return Err(cost_not_available().into());
+        }
+        wanted.retain(|m| m != "COST");
+    }
+    let ids: Vec<TemplateId> = groups
+        .iter()
+        .flat_map(|g| g.template_ids.iter().copied())
+        .collect();
+    let mut facts = state
+        .store
+        .facts(&FactQuery {
+            waba_id: waba.id,
+            from,
+            until,
+            templates: Some(ids.clone()),
+            by_local_day: zone.is_some(),
+        })
+        .await?;
+    if zone.is_some() {
+        for f in &mut facts {
+            f.key.day = f.key.local_day;
+        }
+    }
+    let start = |day: Day| zone.map_or(day.start(), |z| z.day_start(day.0));
+    let mut points = Vec::new();
+    let mut day = until;
+    while day > from {
+        day = Day(day.0 - 1);
+        for g in &groups {
+            let mut c = metrics::Counts::default();
+            for f in facts.iter().filter(|f| {
+                f.key.day == day
+                    && f.key
+                        .template_id
+                        .is_some_and(|t| g.template_ids.contains(&t))
+            }) {
+                c += f.counts;
+            }
+            let mut point = Map::new();
+            point.insert("template_group_id".into(), json!(g.id.to_string()));
+            point.insert("start".into(), json!(start(day).unix_seconds()));
+            point.insert("end".into(), json!(start(day.next()).unix_seconds()));
+            for m in &wanted {
+                match m.as_str() {
+                    "SENT" => {
+                        point.insert("sent".into(), json!(c.sent));
+                    }
+                    "DELIVERED" => {
+                        point.insert("delivered".into(), json!(c.delivered));
+                    }
+                    "READ" => {
+                        point.insert("read".into(), json!(c.read));
+                    }
+                    "CLICKED" => {
+                        point.insert(
+                            "clicked".into(),
+                            json!([{"type": "url_button", "count": c.clicked},
+                                   {"type": "unique_url_button", "count": c.unique_clicked}]),
+                        );
+                    }
+                    _ => {
+                        point.insert(
+                            "cost".into(),
+                            json!([{"type": "amount_spent", "value": metrics::from_micros(c.cost_micros)}]),
+                        );
+                    }
+                }
+            }
+            points.push(Value::Object(point));
+        }
+    }
+    let mut entry = json!({ "granularity": "DAILY", "data_points": points });
+    if let Some(zone) = zone {
+        entry["waba_timezone"] = json!(zone.name);
+    }
+    let cursor = wamm_wire::paging::Cursor::for_key("0");
+    Ok(json!({
+        "data": [entry],
+        "paging": {"cursors": {"before": cursor.as_str(), "after": cursor.as_str()}},
+    }))
+}

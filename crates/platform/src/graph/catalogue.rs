@@ -300,7 +300,7 @@ pub const WABA: NodeType = NodeType {
         field("template_analytics", Query, ANALYTICS_PAGE),
         field("pricing_analytics", Query, ANALYTICS_PAGE),
         field("conversation_analytics", Query, ANALYTICS_PAGE),
-        field("template_group_analytics", Omitted, ANALYTICS_PAGE),
+        field("template_group_analytics", Query, ANALYTICS_PAGE),
         field("auth_international_rate_eligibility", Omitted, WABA_PAGE),
         field("creation_time", Omitted, WABA_PAGE),
         field("health_status", Omitted, HEALTH_STATUS),

@@ -118,6 +118,13 @@ pub async fn node(
         ),
         None => None,
     };
+    let template_group_analytics = match sel.and_then(|s| s.get("template_group_analytics")) {
+        Some(spec) => Some(
+            super::analytics::template_group_analytics_of(state, waba, &Params::of_modifiers(spec))
+                .await?,
+        ),
+        None => None,
+    };
     let analytics = match sel.and_then(|s| s.get("analytics")) {
         Some(spec) => Some(
             super::analytics::messaging_analytics_of(state, waba, &Params::of_modifiers(spec))
@@ -130,6 +137,7 @@ pub async fn node(
         .maybe("pricing_analytics", pricing_analytics)
         .maybe("conversation_analytics", conversation_analytics)
         .maybe("analytics", analytics)
+        .maybe("template_group_analytics", template_group_analytics)
         .value("id", waba.id.to_string())
         .value("name", waba.name.clone())
         .value("currency", waba.currency.clone())

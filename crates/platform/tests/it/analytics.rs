@@ -665,7 +665,87 @@ async fn days_in_the_wabas_time_zone(backend: Backend) {
     p.finish().await;
 }
 
+/// Template groups: made of the WABA's templates, listed, and reported together.
+async fn template_groups_report_their_templates_together(backend: Backend) {
+    let p = start(backend).await;
+    let made = p
+        .post(
+            "/v23.0/8100/template_groups",
+            BSP,
+            &json!({"name": "Spring", "description": "The spring sale",
+                    "whatsapp_business_templates": ["5100", "5101"]}),
+        )
+        .await;
+    let group = made.ok()["id"].as_str().expect("group id").to_owned();
+    let listed = p.get("/v23.0/8100/template_groups", BSP).await;
+    assert_eq!(
+        listed.ok()["data"],
+        json!([{"id": group, "name": "Spring", "description": "The spring sale",
+                "whatsapp_business_templates": ["5100", "5101"]}])
+    );
+    // A template of another WABA, none at all, or no name: refused, nothing made.
+    for body in [
+        json!({"name": "Bad", "whatsapp_business_templates": ["5110"]}),
+        json!({"name": "Empty", "whatsapp_business_templates": []}),
+        json!({"whatsapp_business_templates": ["5100"]}),
+    ] {
+        p.post("/v23.0/8100/template_groups", BSP, &body)
+            .await
+            .graph_error(400, 100, None);
+    }
+    assert_eq!(
+        p.get("/v23.0/8100/template_groups", BSP).await.ok()["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    a_day_of_sends(&p).await;
+    let r = p
+        .get(
+            &format!("/v23.0/8100/template_group_analytics?{DAY}&template_group_ids=[{group}]&metric_types=SENT,DELIVERED,READ,CLICKED"),
+            BSP,
+        )
+        .await;
+    // promo's four MM API sends and its Cloud API one; plain sent nothing.
+    assert_eq!(
+        r.ok()["data"][0]["data_points"],
+        json!([{"template_group_id": group, "start": 1_927_843_200, "end": 1_927_929_600,
+                "sent": 5, "delivered": 5, "read": 2,
+                "clicked": [{"type": "url_button", "count": 1}, {"type": "unique_url_button", "count": 1}]}]),
+        "{}",
+        r.text
+    );
+    let field = p
+        .get(
+            &format!("/v23.0/8100?fields=template_group_analytics.start(1927843200).end(1927929600).granularity(DAILY).template_group_ids([{group}]).metric_types([SENT])"),
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        field.ok()["template_group_analytics"]["data"][0]["data_points"][0]["sent"],
+        5
+    );
+    let eleven = (0..11)
+        .map(|i| (900 + i).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for query in [
+        format!("{DAY}&template_group_ids=[{eleven}]"),
+        DAY.to_owned(),
+        format!("{DAY}&template_group_ids=[{group}]&metric_types=LIKES"),
+    ] {
+        p.get(
+            &format!("/v23.0/8100/template_group_analytics?{query}"),
+            BSP,
+        )
+        .await
+        .graph_error(400, 100, None);
+    }
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    template_groups_report_their_templates_together,
     days_in_the_wabas_time_zone,
     sends_add_up_per_template_and_day,
     insights_are_confirmed_once_and_for_good,

@@ -260,6 +260,9 @@ const NEW_SOLUTION: &str = r#"{"solution_name": "Matrix Solution", "partner_app_
 /// A migration intent to a solution that does not exist: an allowed call is refused as an
 /// invalid parameter, never for permissions.
 const MIGRATION: &str = r#"{"solution_id": "7999998"}"#;
+/// A template group of no template: an allowed call is refused for want of templates, which
+/// still tells an allowed call from a refused one.
+const NEW_GROUP: &str = r#"{"name": "Matrix Group", "whatsapp_business_templates": []}"#;
 const REQUEST_CODE: &str = r#"{"code_method": "SMS", "language": "en_US"}"#;
 const VERIFY_CODE: &str = r#"{"code": "123456"}"#;
 const PROFILE: &str = r#"{"messaging_product": "whatsapp", "about": "Matrix probe"}"#;
@@ -296,6 +299,9 @@ static ROUTES: &[Route] = routes![
     POST   "/{waba-id}"                                         => Change, Rule::Waba(MGMT), RENAME;
     GET    "/{waba-id}/phone_numbers"                           => Read, Rule::Waba(WA);
     GET    "/{waba-id}/template_analytics"                      => Read, Rule::Waba(MGMT);
+    GET    "/{waba-id}/template_group_analytics" ? "start=2031-02-03&end=2031-02-04&granularity=DAILY&template_group_ids=[1]" => Read, Rule::Waba(MGMT);
+    GET    "/{waba-id}/template_groups"                         => Read, Rule::Waba(MGMT);
+    POST   "/{waba-id}/template_groups"                         => Change, Rule::Waba(MGMT), NEW_GROUP;
     GET    "/{waba-id}/message_templates"                       => Read, Rule::Waba(MGMT);
     POST   "/{waba-id}/message_templates"                       => Change, Rule::Waba(MGMT), NEW_TEMPLATE;
     DELETE "/{waba-id}/message_templates" ? "name=matrix_offer" => Change, Rule::Waba(MGMT);

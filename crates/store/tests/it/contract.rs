@@ -2980,3 +2980,51 @@ pub async fn event_ids_are_claimed_once_within_the_window(store: &dyn Store) {
     )
     .await;
 }
+
+/// Template groups read back by their WABA, by ID; putting one again replaces it; a new world
+/// clears them.
+pub async fn template_groups_list_by_waba(store: &dyn Store) {
+    use wamm_domain::TemplateGroup;
+    use wamm_wire::ids::TemplateGroupId;
+    let group = |id: u64, waba: WabaId, name: &str| TemplateGroup {
+        id: TemplateGroupId::new(id),
+        waba_id: waba,
+        name: name.to_owned(),
+        description: String::new(),
+        template_ids: vec![TemplateId::new(6_000_000_000_301)],
+        created_at: Timestamp::from_millis(1_700_000_000_000),
+    };
+    let other = WabaId::new(WABA.get() + 1);
+    store
+        .commit(
+            ChangeSet::new()
+                .put(Put::TemplateGroup(group(9_000_000_000_002, WABA, "b")))
+                .put(Put::TemplateGroup(group(9_000_000_000_001, WABA, "a")))
+                .put(Put::TemplateGroup(group(9_000_000_000_003, other, "c"))),
+        )
+        .await
+        .expect("commit");
+    let mut renamed = group(9_000_000_000_002, WABA, "b2");
+    renamed.description = "Renamed".into();
+    store
+        .commit(ChangeSet::new().put(Put::TemplateGroup(renamed.clone())))
+        .await
+        .expect("commit");
+    let ours = store.template_groups_of(WABA).await.expect("groups");
+    assert_eq!(ours, vec![group(9_000_000_000_001, WABA, "a"), renamed]);
+    assert_eq!(
+        store.template_groups_of(other).await.expect("groups").len(),
+        1
+    );
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .template_groups_of(WABA)
+            .await
+            .expect("groups")
+            .is_empty()
+    );
+}

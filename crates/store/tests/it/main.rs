@@ -79,6 +79,7 @@ contract_tests!(
     assignments_put_delete_and_list,
     facts_add_up_once_per_commit_and_read_by_range,
     ad_objects_lead_to_their_waba_and_template,
+    template_groups_list_by_waba,
     pixels_read_back_and_one_dataset_per_business,
     clicks_are_found_by_fbclid_and_campaign_ids,
     event_ids_are_claimed_once_within_the_window,
