@@ -11,8 +11,8 @@ use wamm_client::{
 use wamm_wire::ids::BusinessId;
 
 use crate::graph::{
-    AdInsights, AdInsightsDay, ConversionSetup, Conversions, Endpoint, GraphFailure,
-    IntentOutcome, PartnerGraph, Product, RemoteTemplate, RemoteWaba, TemplateDay,
+    AdInsights, AdInsightsDay, ConversionSetup, Conversions, Endpoint, GraphFailure, IntentOutcome,
+    PartnerGraph, Product, RemoteTemplate, RemoteWaba, TemplateDay,
 };
 use crate::metrics::{date, parse_date};
 use crate::send::SendOrder;
@@ -176,7 +176,9 @@ fn insights_day(
         ad_name: row.text("ad_name").unwrap_or_default().to_owned(),
         day,
         sent: row.count("marketing_messages_sent").unwrap_or_default(),
-        delivered: row.count("marketing_messages_delivered").unwrap_or_default(),
+        delivered: row
+            .count("marketing_messages_delivered")
+            .unwrap_or_default(),
         read: row.count("marketing_messages_read").unwrap_or_default(),
         clicked: row
             .count("marketing_messages_link_btn_click")
@@ -357,8 +359,7 @@ impl PartnerGraph for ClientGraph {
         let client = self.acting(token);
         let id = typed(waba)?;
         let templates = client.list_templates(id).await.map_err(|e| failure(&e))?;
-        let names: HashMap<_, _> =
-            templates.iter().map(|t| (t.id, t.name.clone())).collect();
+        let names: HashMap<_, _> = templates.iter().map(|t| (t.id, t.name.clone())).collect();
         let ids: Vec<_> = templates.iter().map(|t| t.id).collect();
         let mut days = Vec::new();
         // Template analytics take at most 10 templates a call.

@@ -373,8 +373,11 @@ pub trait PartnerGraph: Send + Sync {
     ) -> Result<AdInsights, GraphFailure>;
     /// The IDs of the datasets (Pixels) of `waba`'s owner business, `GET /{waba-id}/dataset`,
     /// read with the business `token` or the partner's own credentials when there is none.
-    async fn datasets(&self, token: Option<&Secret>, waba: &str)
-    -> Result<Vec<String>, GraphFailure>;
+    async fn datasets(
+        &self,
+        token: Option<&Secret>,
+        waba: &str,
+    ) -> Result<Vec<String>, GraphFailure>;
     /// Sends `message` from `phone` with the business `token`, or the partner's own
     /// credentials when there is none; returns the `wamid`.
     async fn send_template(

@@ -77,9 +77,10 @@ pub async fn sync_insights(
             continue;
         }
         let (Some(vault), Some(token)) = (vault, token) else {
-            summary
-                .skipped
-                .push((waba.id, "no token key to open its business token".to_owned()));
+            summary.skipped.push((
+                waba.id,
+                "no token key to open its business token".to_owned(),
+            ));
             continue;
         };
         let secret = match vault.open(&token.sealed, &token_row(&waba.business_id)) {
@@ -97,9 +98,10 @@ pub async fn sync_insights(
                 summary.wabas += 1;
                 summary.days += days.len();
             }
-            Ok(AdInsights::NoAdAccount) => summary
-                .skipped
-                .push((waba.id, "no ad account linked to its templates yet".to_owned())),
+            Ok(AdInsights::NoAdAccount) => summary.skipped.push((
+                waba.id,
+                "no ad account linked to its templates yet".to_owned(),
+            )),
             Err(failure) => summary.skipped.push((waba.id, failure.message)),
         }
     }
@@ -283,8 +285,14 @@ mod tests {
         let t = totals(&days, &owners);
         assert_eq!(t.len(), 1, "an account without sends is left out: {t:?}");
         let w = &t[0];
-        assert_eq!((w.business_id.as_str(), w.account_id.as_str()), ("B", "acct-W"));
-        assert_eq!((w.ads, w.sent, w.delivered, w.read, w.clicked), (2, 8, 5, 3, 3));
+        assert_eq!(
+            (w.business_id.as_str(), w.account_id.as_str()),
+            ("B", "acct-W")
+        );
+        assert_eq!(
+            (w.ads, w.sent, w.delivered, w.read, w.clicked),
+            (2, 8, 5, 3, 3)
+        );
         assert!((w.spend - 0.15).abs() < 1e-12);
         assert_eq!(w.currency.as_deref(), Some("USD"));
         assert_eq!(w.delivery_rate, Some(62.5));

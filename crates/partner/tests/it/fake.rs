@@ -247,10 +247,13 @@ impl PartnerGraph for FakeGraph {
         _token: Option<&Secret>,
         waba: &str,
     ) -> Result<Vec<String>, GraphFailure> {
-        self.datasets.get(waba).cloned().ok_or_else(|| GraphFailure {
-            code: 200,
-            message: format!("no access to the datasets of {waba}"),
-        })
+        self.datasets
+            .get(waba)
+            .cloned()
+            .ok_or_else(|| GraphFailure {
+                code: 200,
+                message: format!("no access to the datasets of {waba}"),
+            })
     }
 
     async fn send_template(
