@@ -43,7 +43,7 @@ pub fn skip_reason(waba: &ClientWaba, token: Option<&StoredToken>) -> Option<&'s
     }
     match token {
         None => Some("no business token stored for its business"),
-        Some(t) if !t.wabas.iter().any(|w| *w == waba.id) => {
+        Some(t) if !t.wabas.contains(&waba.id) => {
             Some("the stored business token does not cover it")
         }
         Some(_) => None,

@@ -829,7 +829,7 @@ async fn partner_metrics_syncs_insights_with_the_business_token_as_graph_gives_t
         .insights(&format!("act_{account}"), &query)
         .await
         .expect("Insights with the business token");
-    let from_graph: BTreeMap<(String, String), (i64, i64, i64, i64, String)> = rows
+    let from_graph: AdDays = rows
         .iter()
         .map(|r| {
             let n = |k: &str| r.count(k).unwrap_or_else(|| panic!("{k} in {r:?}"));
@@ -855,7 +855,7 @@ async fn partner_metrics_syncs_insights_with_the_business_token_as_graph_gives_t
         .ad_insights_days(Some(&shop.business), start)
         .await
         .expect("synced Insights");
-    let from_store: BTreeMap<(String, String), (i64, i64, i64, i64, String)> = synced
+    let from_store: AdDays = synced
         .iter()
         .map(|d| {
             assert_eq!(d.account_id, account);
@@ -929,14 +929,12 @@ async fn partner_metrics_syncs_insights_with_the_business_token_as_graph_gives_t
     );
 }
 
+/// Insights per (ad, `YYYY-MM-DD`): sent, delivered, read, link clicks and spend as written.
+type AdDays = BTreeMap<(String, String), (i64, i64, i64, i64, String)>;
+
 /// The stored spend written as Graph's row writes it, when they agree to six decimals (Insights'
 /// precision); the stored value otherwise, so the comparison shows the difference.
-fn r_spend(
-    stored: f64,
-    graph: &BTreeMap<(String, String), (i64, i64, i64, i64, String)>,
-    ad: &str,
-    day: &str,
-) -> String {
+fn r_spend(stored: f64, graph: &AdDays, ad: &str, day: &str) -> String {
     match graph.get(&(ad.to_owned(), day.to_owned())) {
         Some(g) if g.4.parse::<f64>().is_ok_and(|v| close_enough(v, stored)) => g.4.clone(),
         _ => stored.to_string(),
