@@ -264,6 +264,56 @@ pub struct ConversionSetup {
     pub templates: Vec<RemoteTemplate>,
 }
 
+/// One ad's MM API Insights on one UTC day, read from its WABA's ad account with the client's
+/// business token (`GET /act_<id>/insights`, `level=ad`, `time_increment=1`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AdInsightsDay {
+    /// The WABA whose ad account it is.
+    pub waba_id: String,
+    /// The ad account's digits (the templates' `ad_account_id`).
+    pub account_id: String,
+    /// The ad Meta mirrored the template onto.
+    pub ad_id: String,
+    /// The template behind the ad, when one of the WABA's templates names the ad.
+    pub template_id: Option<String>,
+    /// The ad's name (`<template> (<language>)` on a wamm platform).
+    pub ad_name: String,
+    /// The day's start, Unix seconds (UTC).
+    pub day: i64,
+    /// `marketing_messages_sent`.
+    pub sent: i64,
+    /// `marketing_messages_delivered`.
+    pub delivered: i64,
+    /// `marketing_messages_read`.
+    pub read: i64,
+    /// `marketing_messages_link_btn_click`.
+    pub clicked: i64,
+    /// `marketing_messages_spend`, in `currency`.
+    pub spend: f64,
+    /// `marketing_messages_spend_currency`, when Insights gave it.
+    pub currency: Option<String>,
+    /// `marketing_messages_delivery_rate`, in percent, when Insights gave it.
+    pub delivery_rate: Option<f64>,
+    /// `marketing_messages_read_rate` (per delivery), in percent.
+    pub read_rate: Option<f64>,
+    /// `marketing_messages_link_btn_click_rate` (per delivery), in percent.
+    pub click_rate: Option<f64>,
+}
+
+/// A WABA's MM API Insights, or why there are none to read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AdInsights {
+    /// No template of the WABA names an ad account: Meta has linked none yet.
+    NoAdAccount,
+    /// The account's daily rows per ad.
+    Days {
+        /// The ad account's digits.
+        account_id: String,
+        /// One row per ad and day.
+        days: Vec<AdInsightsDay>,
+    },
+}
+
 /// The Graph calls the orchestrator makes.
 #[async_trait::async_trait]
 pub trait PartnerGraph: Send + Sync {
@@ -310,6 +360,24 @@ pub trait PartnerGraph: Send + Sync {
         token: Option<&Secret>,
         waba: &str,
     ) -> Result<ConversionSetup, GraphFailure>;
+    /// MM API Insights of `waba`'s ad account, per ad and UTC day from `start` to `end` (Unix
+    /// seconds, `end` excluded), read with the client's business `token`: the ad account is
+    /// the one the WABA's templates name in `ad_account_id`. Meta gives partners no access of
+    /// their own to these accounts, so there is no variant without a token.
+    async fn ad_insights(
+        &self,
+        token: &Secret,
+        waba: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<AdInsights, GraphFailure>;
+    /// The IDs of the datasets (Pixels) of `waba`'s owner business, `GET /{waba-id}/dataset`,
+    /// read with the business `token` or the partner's own credentials when there is none.
+    async fn datasets(
+        &self,
+        token: Option<&Secret>,
+        waba: &str,
+    ) -> Result<Vec<String>, GraphFailure>;
     /// Sends `message` from `phone` with the business `token`, or the partner's own
     /// credentials when there is none; returns the `wamid`.
     async fn send_template(

@@ -174,6 +174,35 @@ pub fn date(at: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// The Unix seconds of a `YYYY-MM-DD` day's UTC midnight; `None` for anything else.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    if !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    // Days from 1970-01-01 of a civil date (H. Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let at = (era * 146_097 + doe - 719_468) * DAY;
+    // Refuses days the month does not have (2031-02-30).
+    (date(at) == text).then_some(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +281,23 @@ mod tests {
         assert_eq!(date(1_927_879_200), "2031-02-03");
         assert_eq!(date(951_782_400), "2000-02-29");
         assert_eq!(date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn dates_parse_back_to_their_midnight() {
+        for at in [0, 1_927_843_200, 951_782_400, -DAY] {
+            assert_eq!(parse_date(&date(at)), Some(at));
+        }
+        for bad in [
+            "2031-02-30",
+            "2031-13-01",
+            "2031-2-03",
+            "31-02-03xx",
+            "2031-02-0a",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

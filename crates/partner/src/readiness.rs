@@ -3,7 +3,8 @@
 //!
 //! [`findings`] is the rule: a pure function over what the orchestrator reads through Graph
 //! (the WABA's onboarding status, `is_enabled_for_insights`, its templates with their `ad_*`
-//! fields, URL buttons and `cta_url_link_tracking_opted_out`) and what it saw itself (whether
+//! fields, URL buttons and `cta_url_link_tracking_opted_out`, the datasets of the WABA's owner
+//! business from `GET /{waba-id}/dataset`) and what it saw itself (whether
 //! a template existed before the WABA was onboarded). [`check`] gathers those facts for every
 //! client WABA, applies the rule and keeps the result in the store for the dashboard.
 //!
@@ -84,6 +85,8 @@ pub enum Code {
     LinkTrackingOptedOut,
     /// A MARKETING template's URL button points at a link shortener.
     UrlShortener,
+    /// The WABA's owner business has no dataset (Pixel) to receive its conversion events.
+    NoDataset,
 }
 
 impl Code {
@@ -98,6 +101,7 @@ impl Code {
             Self::TemplatePredatesOnboarding => "template_predates_onboarding",
             Self::LinkTrackingOptedOut => "link_tracking_opted_out",
             Self::UrlShortener => "url_shortener",
+            Self::NoDataset => "no_dataset",
         }
     }
 
@@ -111,7 +115,8 @@ impl Code {
             Self::AdSyncPending
             | Self::TemplatePredatesOnboarding
             | Self::LinkTrackingOptedOut
-            | Self::UrlShortener => Severity::Warning,
+            | Self::UrlShortener
+            | Self::NoDataset => Severity::Warning,
         }
     }
 }
@@ -145,15 +150,21 @@ pub struct Finding {
 /// Who owns the dataset (Pixel) that receives the business's web and app events.
 ///
 /// Meta attributes conversions only from a Pixel or Conversions API dataset owned by the
-/// WABA's own business. The orchestrator does not read `GET /{waba-id}/dataset` yet, so
-/// [`check`] always passes [`DatasetOwner::Unchecked`]; once it does, it fills the other
-/// variants and [`findings`] already reports a dataset of another business.
+/// WABA's own business. [`check`] reads `GET /{waba-id}/dataset`, which lists the datasets of
+/// the WABA's owner business only: an empty list is [`DatasetOwner::NoDataset`], a dataset
+/// there is [`DatasetOwner::SameBusiness`], and a refused read stays
+/// [`DatasetOwner::Unchecked`]. A Pixel of another business never appears in that list, so
+/// [`DatasetOwner::OtherBusiness`] is for a Pixel ID the partner configured for the client and
+/// whose `owner_business` Graph names as another business; the orchestrator has no such
+/// setting yet, so [`check`] never produces it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "owner")]
 pub enum DatasetOwner {
-    /// Not read.
+    /// Not read (or Graph refused the read).
     #[default]
     Unchecked,
+    /// The WABA's owner business has no dataset.
+    NoDataset,
     /// The WABA's owner business holds the dataset.
     SameBusiness {
         /// The dataset's ID.
@@ -292,6 +303,19 @@ pub fn findings(waba: &WabaFacts) -> Vec<Finding> {
                 "Dataset {dataset_id} belongs to business {owner_business_id}, not to the WABA's \
                  owner {}: Meta attributes only events from a Pixel or dataset of the WABA's own \
                  business; report the events to one it owns.",
+                waba.business_id
+            ),
+        );
+    }
+    if waba.dataset == DatasetOwner::NoDataset {
+        add(
+            Code::NoDataset,
+            None,
+            format!(
+                "Business {} has no dataset (Pixel) for WABA {id}'s conversion events: create \
+                 one with POST /{id}/dataset (dataset_name=…), or connect a Pixel the same \
+                 business owns, and report website and app events to it with the Conversions \
+                 API.",
                 waba.business_id
             ),
         );
@@ -436,7 +460,16 @@ pub async fn check(
                 continue;
             }
         };
-        let facts = facts_of(store, &waba.id, &waba.business_id, setup, now).await?;
+        // A refused read is not an empty list: the check is then left out.
+        let dataset = match graph.datasets(None, &waba.id).await {
+            Ok(ids) => dataset_owner(&ids),
+            Err(failure) => {
+                tracing::debug!(waba = %waba.id, reason = %failure.message, "datasets unread");
+                DatasetOwner::Unchecked
+            }
+        };
+        let mut facts = facts_of(store, &waba.id, &waba.business_id, setup, now).await?;
+        facts.dataset = dataset;
         entry.wabas.push(waba.id.clone());
         entry.findings.extend(findings(&facts));
     }
@@ -445,6 +478,15 @@ pub async fn check(
         store.put_readiness(readiness).await?;
     }
     Ok(checked)
+}
+
+/// What the datasets `GET /{waba-id}/dataset` lists (IDs, all of the WABA's owner business)
+/// say of the WABA's dataset.
+pub fn dataset_owner(ids: &[String]) -> DatasetOwner {
+    ids.first()
+        .map_or(DatasetOwner::NoDataset, |id| DatasetOwner::SameBusiness {
+            dataset_id: id.clone(),
+        })
 }
 
 /// The rule's view of a WABA: Graph's `setup`, and when the orchestrator first saw each
@@ -662,6 +704,49 @@ mod tests {
             dataset_id: "555".into(),
         };
         assert_eq!(findings(&w), vec![]);
+    }
+
+    #[test]
+    fn a_business_without_a_dataset_is_told_how_to_make_one() {
+        let mut w = waba(vec![good("1")]);
+        w.dataset = dataset_owner(&[]);
+        let found = findings(&w);
+        assert_eq!(codes(&found), ["no_dataset"]);
+        assert_eq!(found[0].severity, Severity::Warning);
+        assert_eq!(found[0].template, None);
+        assert!(
+            found[0].message.contains("POST /1001/dataset") && found[0].message.contains("2002"),
+            "{found:?}"
+        );
+        // A listed dataset is the owner's own; an unread list is not guessed.
+        w.dataset = dataset_owner(&["555".to_owned(), "556".to_owned()]);
+        assert_eq!(
+            w.dataset,
+            DatasetOwner::SameBusiness {
+                dataset_id: "555".into()
+            }
+        );
+        assert_eq!(findings(&w), vec![]);
+        w.dataset = DatasetOwner::Unchecked;
+        assert_eq!(findings(&w), vec![]);
+    }
+
+    #[test]
+    fn a_missing_dataset_comes_after_blockers_and_other_warnings() {
+        let mut short = good("1");
+        short.template.url_buttons = vec!["https://bit.ly/y".into()];
+        let mut w = waba(vec![short]);
+        w.insights_enabled = Some(false);
+        w.dataset = DatasetOwner::NoDataset;
+        assert_eq!(
+            codes(&findings(&w)),
+            ["insights_disabled", "url_shortener", "no_dataset"]
+        );
+        assert_eq!(Code::NoDataset.as_str(), "no_dataset");
+        assert_eq!(
+            serde_json::to_value(Code::NoDataset).expect("json"),
+            "no_dataset"
+        );
     }
 
     #[test]

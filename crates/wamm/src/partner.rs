@@ -15,7 +15,7 @@ use wamm_partner::store::PartnerStore;
 use wamm_partner::vault::{Key, Vault};
 use wamm_partner::web::{DashboardState, system_now};
 use wamm_partner::webhooks::{self, Moves};
-use wamm_partner::{metrics, orchestrate, readiness};
+use wamm_partner::{insights, metrics, orchestrate, readiness};
 
 /// `wamm partner`.
 #[derive(Debug, Args)]
@@ -490,6 +490,22 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
                     }
                     Err(e) => tracing::warn!(error = %e, "could not sync template analytics"),
                 }
+                match insights::sync_insights(
+                    &*graph,
+                    &*store,
+                    Some(&*vault),
+                    system_now(),
+                    METRICS_DAYS,
+                )
+                .await
+                {
+                    Ok(done) => {
+                        for (waba, reason) in &done.skipped {
+                            tracing::debug!(%waba, %reason, "Insights skipped");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not sync MM API Insights"),
+                }
                 if let Err(e) = readiness::check(&*graph, &*store, None, system_now()).await {
                     tracing::warn!(error = %e, "could not check conversion readiness");
                 }
@@ -535,14 +551,29 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         Some(day) => day_of(day)?,
         None => metrics::day_start(now) - (METRICS_DAYS - 1) * 86_400,
     };
+    let mut insights_skipped = Vec::new();
     if !args.no_sync {
         let graph = config.graph()?;
+        // Without a token key no business token opens: Insights are then skipped.
+        let vault = config
+            .token_key
+            .is_some()
+            .then(|| config.vault())
+            .transpose()?;
         orchestrate::sync(&*graph, &*store, now).await?;
+        if let Some(vault) = &vault {
+            orchestrate::fetch_missing_tokens(&*graph, &*store, vault, now).await?;
+        }
         let days = (metrics::day_start(now) - since) / 86_400 + 1;
         let done = metrics::sync_metrics(&*graph, &*store, now, days).await?;
         for (waba, reason) in &done.skipped {
             eprintln!("WABA {waba}: template analytics skipped: {reason}");
         }
+        let done = insights::sync_insights(&*graph, &*store, vault.as_ref(), now, days).await?;
+        for (waba, reason) in &done.skipped {
+            eprintln!("WABA {waba}: Insights skipped: {reason}");
+        }
+        insights_skipped = done.skipped;
     }
     let owners = store
         .wabas()
@@ -552,12 +583,73 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         .collect();
     let days = store.template_days(args.business.as_deref(), since).await?;
     let totals = metrics::totals(&days, &owners);
+    let ad_days = store
+        .ad_insights_days(args.business.as_deref(), since)
+        .await?;
+    let accounts = insights::totals(&ad_days, &owners);
     if args.json {
-        return say(&serde_json::to_string_pretty(&totals)?);
+        let doc = serde_json::json!({
+            "templates": totals,
+            "insights": accounts,
+            "insights_skipped": insights_skipped,
+        });
+        return say(&serde_json::to_string_pretty(&doc)?);
     }
     if totals.is_empty() {
-        return say("no sends in the window");
+        say("no sends in the window")?;
+    } else {
+        print_template_totals(&totals)?;
     }
+    if !accounts.is_empty() {
+        say("")?;
+        say("MM API Insights (ad account, with the business token)")?;
+        print_insights(&accounts)?;
+    }
+    Ok(())
+}
+
+/// The per-client Insights table of `wamm partner metrics`.
+fn print_insights(accounts: &[insights::AccountInsights]) -> Result<()> {
+    say(&format!(
+        "{:<16} {:<16} {:<18} {:>4} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>6} {:>10} {:<4}",
+        "business",
+        "waba",
+        "ad account",
+        "ads",
+        "sent",
+        "delivered",
+        "read",
+        "clicked",
+        "dlvr%",
+        "read%",
+        "click%",
+        "spend",
+        "cur"
+    ))?;
+    let pct = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
+    for a in accounts {
+        say(&format!(
+            "{:<16} {:<16} {:<18} {:>4} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>6} {:>10.4} {:<4}",
+            a.business_id,
+            a.waba_id,
+            a.account_id,
+            a.ads,
+            a.sent,
+            a.delivered,
+            a.read,
+            a.clicked,
+            pct(a.delivery_rate),
+            pct(a.read_rate),
+            pct(a.click_rate),
+            a.spend,
+            a.currency.as_deref().unwrap_or("-"),
+        ))?;
+    }
+    Ok(())
+}
+
+/// The per-template table of `wamm partner metrics`.
+fn print_template_totals(totals: &[metrics::TemplateTotals]) -> Result<()> {
     say(&format!(
         "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9} {:>9} {:>10}",
         "business",
@@ -575,7 +667,7 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         "value"
     ))?;
     let pct = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
-    for t in &totals {
+    for t in totals {
         say(&format!(
             "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9} {:>9} {:>10.2}",
             t.business_id,

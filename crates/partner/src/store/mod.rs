@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::TemplateDay;
+use crate::graph::{AdInsightsDay, TemplateDay};
 use crate::readiness::BusinessReadiness;
 use crate::stage::{BusinessStatus, Request, WabaStatus};
 
@@ -192,6 +192,15 @@ pub trait PartnerStore: Send + Sync + std::fmt::Debug {
         business: Option<&str>,
         since: i64,
     ) -> Result<Vec<TemplateDay>, StoreError>;
+    /// Stores synced MM API Insights, replacing what the same WABA, ad and day held.
+    async fn put_ad_insights_days(&self, days: &[AdInsightsDay]) -> Result<(), StoreError>;
+    /// Synced MM API Insights from day `since` (Unix seconds) on, of one client business's
+    /// WABAs or of all, by WABA, ad and day.
+    async fn ad_insights_days(
+        &self,
+        business: Option<&str>,
+        since: i64,
+    ) -> Result<Vec<AdInsightsDay>, StoreError>;
     /// Records templates seen; a template seen before keeps its first sighting.
     async fn record_sightings(&self, seen: &[TemplateSighting]) -> Result<(), StoreError>;
     /// The first sightings of a WABA's templates.

@@ -2,7 +2,9 @@
 //! page polls to stay live and `wamm partner status --json` prints; the clients' template
 //! metrics of the last 30 days (`GET /api/metrics`, and on the page as a table with a funnel
 //! chart per template and the sends per day); and each client's last conversion readiness
-//! check (`GET /api/readiness`, and on the page as findings per business).
+//! check (`GET /api/readiness`, and on the page as findings per business); and each client's
+//! MM API Insights of the same 30 days, per ad account (on the page as a table, and in
+//! `GET /api/metrics` under `insights`).
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use axum::routing::get;
 
 use super::charts;
 use crate::funnel::{Funnel, funnel};
+use crate::insights::{self, AccountInsights};
 use crate::metrics::{self, TemplateTotals};
 use crate::readiness::BusinessReadiness;
 use crate::store::PartnerStore;
@@ -100,6 +103,27 @@ struct MetricView {
     chart: String,
 }
 
+/// One client ad account's Insights, as text.
+struct InsightsView {
+    business_id: String,
+    business_name: String,
+    waba_id: String,
+    account_id: String,
+    currency: String,
+    ads: usize,
+    sent: i64,
+    delivered: i64,
+    read: i64,
+    clicked: i64,
+    delivery_rate: String,
+    read_rate: String,
+    click_rate: String,
+    /// Spend with its currency.
+    spend: String,
+    /// Spend as a bare number, for scripts.
+    spend_value: String,
+}
+
 /// One business's readiness, as text.
 struct ReadinessView {
     business_id: String,
@@ -131,15 +155,25 @@ struct Page {
     daily_chart: String,
     window: String,
     readiness: Vec<ReadinessView>,
+    insights: Vec<InsightsView>,
 }
 
 /// The days the dashboard's metrics cover.
 const METRICS_DAYS: i64 = 30;
 
-/// The template totals and sends per day of the last [`METRICS_DAYS`] days.
+/// The template totals, the sends per day and the ad accounts' Insights of the last
+/// [`METRICS_DAYS`] days, and the window's first day.
 async fn recent_metrics(
     state: &DashboardState,
-) -> Result<(Vec<TemplateTotals>, Vec<(i64, i64)>, i64), crate::store::StoreError> {
+) -> Result<
+    (
+        Vec<TemplateTotals>,
+        Vec<(i64, i64)>,
+        Vec<AccountInsights>,
+        i64,
+    ),
+    crate::store::StoreError,
+> {
     let today = metrics::day_start((state.now)());
     let since = today - (METRICS_DAYS - 1) * 86_400;
     let owners = state
@@ -150,9 +184,11 @@ async fn recent_metrics(
         .map(|w| (w.id, w.business_id))
         .collect();
     let days = state.store.template_days(None, since).await?;
+    let ad_days = state.store.ad_insights_days(None, since).await?;
     Ok((
         metrics::totals(&days, &owners),
         metrics::sent_per_day(&days, since, today + 86_400),
+        insights::totals(&ad_days, &owners),
         since,
     ))
 }
@@ -193,12 +229,39 @@ fn metric_view(t: TemplateTotals) -> MetricView {
     }
 }
 
+fn insights_view(
+    a: AccountInsights,
+    names: &std::collections::HashMap<&str, &str>,
+) -> InsightsView {
+    let currency = a.currency.unwrap_or_default();
+    InsightsView {
+        business_name: names
+            .get(a.business_id.as_str())
+            .map(|n| (*n).to_owned())
+            .unwrap_or_default(),
+        spend: format!("{:.4} {currency}", a.spend).trim_end().to_owned(),
+        spend_value: a.spend.to_string(),
+        currency,
+        delivery_rate: percent(a.delivery_rate),
+        read_rate: percent(a.read_rate),
+        click_rate: percent(a.click_rate),
+        business_id: a.business_id,
+        waba_id: a.waba_id,
+        account_id: a.account_id,
+        ads: a.ads,
+        sent: a.sent,
+        delivered: a.delivered,
+        read: a.read,
+        clicked: a.clicked,
+    }
+}
+
 async fn page(State(state): State<DashboardState>) -> Response {
     let view = match current(&state).await {
         Ok(view) => view,
         Err(e) => return unavailable(&e),
     };
-    let (totals, daily, since) = match recent_metrics(&state).await {
+    let (totals, daily, accounts, since) = match recent_metrics(&state).await {
         Ok(found) => found,
         Err(e) => return unavailable(&e),
     };
@@ -219,8 +282,13 @@ async fn page(State(state): State<DashboardState>) -> Response {
         .into_iter()
         .map(|r| readiness_view(r, &names))
         .collect();
+    let insights = accounts
+        .into_iter()
+        .map(|a| insights_view(a, &names))
+        .collect();
     let page = Page {
         readiness,
+        insights,
         metrics: totals.into_iter().map(metric_view).collect(),
         daily_chart: charts::daily(&daily),
         window: format!("since {}", metrics::date(since)),
@@ -306,12 +374,13 @@ async fn readiness_json(State(state): State<DashboardState>) -> Response {
 /// `GET /api/metrics`: the template totals of the last 30 days and the sends per day.
 async fn metrics_json(State(state): State<DashboardState>) -> Response {
     match recent_metrics(&state).await {
-        Ok((totals, daily, _)) => {
+        Ok((totals, daily, accounts, _)) => {
             let daily: Vec<serde_json::Value> = daily
                 .into_iter()
                 .map(|(day, sent)| serde_json::json!({"date": metrics::date(day), "sent": sent}))
                 .collect();
-            Json(serde_json::json!({"templates": totals, "daily": daily})).into_response()
+            Json(serde_json::json!({"templates": totals, "daily": daily, "insights": accounts}))
+                .into_response()
         }
         Err(e) => unavailable(&e),
     }

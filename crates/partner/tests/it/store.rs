@@ -44,6 +44,7 @@ contract!(
     message_statuses_only_move_forward,
     template_categories_follow_the_last_word,
     template_days_are_replaced_and_read_by_business_and_day,
+    ad_insights_days_are_replaced_and_read_by_business_and_day,
 );
 
 fn business(id: &str, status: Option<BusinessStatus>) -> ClientBusiness {
@@ -381,4 +382,74 @@ async fn the_last_readiness_check_replaces_the_one_before(store: &dyn PartnerSto
     assert_eq!(all[0].findings[0].code, Code::InsightsDisabled);
     assert_eq!(all[1], check("2", 9, vec![]));
     assert!(all[1].ready() && !all[0].ready());
+}
+
+async fn ad_insights_days_are_replaced_and_read_by_business_and_day(store: &dyn PartnerStore) {
+    use wamm_partner::graph::AdInsightsDay;
+    for (waba, owner) in [("W1", "1"), ("W2", "2")] {
+        store
+            .put_waba(&ClientWaba {
+                id: waba.into(),
+                business_id: owner.into(),
+                name: waba.into(),
+                status: Some(WabaStatus::Onboarded),
+                terms_signed_at: None,
+                phone_number_id: None,
+                first_sent_at: None,
+                last_event: None,
+            })
+            .await
+            .expect("waba");
+    }
+    let day = |waba: &str, ad: &str, day: i64, sent: i64| AdInsightsDay {
+        waba_id: waba.into(),
+        account_id: format!("acct{waba}"),
+        ad_id: ad.into(),
+        template_id: (ad != "orphan").then(|| format!("t{ad}")),
+        ad_name: format!("{ad} (en_US)"),
+        day,
+        sent,
+        delivered: sent,
+        read: sent / 2,
+        clicked: 1,
+        spend: 0.025 * f64::from(i32::try_from(sent).expect("small")),
+        currency: (sent > 0).then(|| "USD".to_owned()),
+        delivery_rate: (sent > 0).then_some(100.0),
+        read_rate: (sent > 0).then_some(50.0),
+        click_rate: None,
+    };
+    store
+        .put_ad_insights_days(&[
+            day("W1", "A1", 86_400, 3),
+            day("W1", "A1", 172_800, 0),
+            day("W1", "orphan", 86_400, 2),
+            day("W2", "A2", 172_800, 9),
+        ])
+        .await
+        .expect("put");
+    // A later sync's figures replace the earlier ones, every column.
+    let later = day("W1", "A1", 86_400, 4);
+    store
+        .put_ad_insights_days(std::slice::from_ref(&later))
+        .await
+        .expect("put again");
+    let all = store.ad_insights_days(None, 0).await.expect("all");
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(all[0], later, "by WABA, ad, day; the later figures");
+    assert_eq!(all[1].day, 172_800);
+    assert_eq!(
+        (all[1].currency.as_deref(), all[1].read_rate),
+        (None, None),
+        "absent figures stay absent"
+    );
+    assert_eq!(all[2].ad_id, "orphan");
+    assert_eq!(all[2].template_id, None);
+    let of_one = store
+        .ad_insights_days(Some("2"), 0)
+        .await
+        .expect("one business");
+    assert_eq!(of_one.len(), 1);
+    assert_eq!((of_one[0].ad_id.as_str(), of_one[0].sent), ("A2", 9));
+    let recent = store.ad_insights_days(None, 172_800).await.expect("recent");
+    assert_eq!(recent.len(), 2);
 }
