@@ -9,17 +9,18 @@
 //! that want Graph's JSON as is (e.g. with a custom `fields` selection).
 
 use serde_json::{Value, json};
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, WabaId};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, PixelId, SolutionId, TemplateId, WabaId};
 
 use crate::client::{GraphCall, GraphClient};
 use crate::error::ClientError;
 use crate::retry::Replay;
 use crate::types::{
-    AccessToken, Business, CreatedTemplate, DebugTokenEnvelope, FilterClause, MessageTemplate,
-    NewTemplate, OnboardResponse, PhoneNumber, PricingAnalyticsQuery, PricingDataPoint,
-    RegisterRequest, SendRequest, SendResponse, SubscribeRequest, SubscribeResponse, SubscribedApp,
-    Success, SystemUserTokenRequest, TemplateAnalytics, TemplateAnalyticsQuery, TokenInfo, Waba,
-    WabaQuery,
+    AccessToken, AdAccount, AdObject, Business, CreatedTemplate, Dataset, DebugTokenEnvelope,
+    EventsReceived, FilterClause, InsightsQuery, InsightsRow, MessageTemplate, NewTemplate,
+    OnboardResponse, PhoneNumber, PricingAnalyticsQuery, PricingDataPoint, RegisterRequest,
+    ReportRun, SendRequest, SendResponse, ServerEvent, SubscribeRequest, SubscribeResponse,
+    SubscribedApp, Success, SystemUserTokenRequest, TemplateAnalytics, TemplateAnalyticsQuery,
+    TokenInfo, Waba, WabaQuery,
 };
 
 /// The `fields` of a business portfolio that [`Business`] reads.
@@ -417,6 +418,75 @@ impl GraphClient {
         }))
     }
 
+    // ---- Ad objects and Insights ----------------------------------------------------------
+
+    /// `GET /act_<id>`: the ad account Meta linked to an onboarded WABA (`account` is the
+    /// digits a template's `ad_account_id` gives, with or without `act_`). Needs a token of
+    /// the client business with `ads_read` on it.
+    pub async fn ad_account(&self, account: &str) -> Result<AdAccount, ClientError> {
+        self.get(&ad_account_path(account), &[("fields", AdAccount::FIELDS)])
+            .await
+    }
+
+    /// `GET /{campaign-id}`: a MARKETING template's campaign.
+    pub async fn campaign(&self, id: &str) -> Result<AdObject, ClientError> {
+        self.get(id, &[("fields", "name,account_id,status,objective")])
+            .await
+    }
+
+    /// `GET /{adset-id}`: a MARKETING template's ad set.
+    pub async fn adset(&self, id: &str) -> Result<AdObject, ClientError> {
+        let fields = "name,account_id,status,optimization_goal,campaign_id";
+        self.get(id, &[("fields", fields)]).await
+    }
+
+    /// `GET /{ad-id}`: a MARKETING template's ad.
+    pub async fn ad(&self, id: &str) -> Result<AdObject, ClientError> {
+        let fields = "name,account_id,status,campaign_id,adset_id";
+        self.get(id, &[("fields", fields)]).await
+    }
+
+    /// `GET /{object}/insights`, every page: `object` is `act_<id>` (or the account's digits),
+    /// a campaign, an ad set or an ad.
+    pub async fn insights(
+        &self,
+        object: &str,
+        query: &InsightsQuery,
+    ) -> Result<Vec<InsightsRow>, ClientError> {
+        let call = GraphCall::get(&format!("{object}/insights")).queries(query.params());
+        self.collect(&call).await
+    }
+
+    /// `POST /{object}/insights`: starts an asynchronous report; its run ID.
+    pub async fn start_insights_report(
+        &self,
+        object: &str,
+        query: &InsightsQuery,
+    ) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Started {
+            report_run_id: String,
+        }
+        let call = GraphCall::post(&format!("{object}/insights")).form(query.params());
+        let started: Started = self.call(&call).await?;
+        Ok(started.report_run_id)
+    }
+
+    /// `GET /{report-run-id}`: the report's progress.
+    pub async fn report_run(&self, id: &str) -> Result<ReportRun, ClientError> {
+        self.get(
+            id,
+            &[("fields", "id,async_status,async_percent_completion")],
+        )
+        .await
+    }
+
+    /// `GET /{report-run-id}/insights`, every page, once the run completed.
+    pub async fn report_rows(&self, id: &str) -> Result<Vec<InsightsRow>, ClientError> {
+        self.collect(&GraphCall::get(&format!("{id}/insights")))
+            .await
+    }
+
     /// The WABA's `pricing_analytics` field: delivered volume and cost per day or month.
     pub async fn pricing_analytics(
         &self,
@@ -450,4 +520,56 @@ impl GraphClient {
             .flat_map(|e| e.data_points)
             .collect())
     }
+
+    // ---- Conversions API --------------------------------------------------------------------
+
+    /// `GET /{waba-id}/dataset`: the datasets (pixels) of the WABA's owner business.
+    pub async fn datasets(&self, waba: WabaId) -> Result<Vec<Dataset>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            data: Vec<Dataset>,
+        }
+        let answer: Answer = self.get(&format!("{waba}/dataset"), &[]).await?;
+        Ok(answer.data)
+    }
+
+    /// `POST /{waba-id}/dataset` with `dataset_name`: the owner business's dataset, made when it
+    /// has none. Asking again answers with the same dataset, so the call is repeatable.
+    pub async fn create_dataset(&self, waba: WabaId, name: &str) -> Result<PixelId, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            id: PixelId,
+        }
+        let call = GraphCall::post(&format!("{waba}/dataset"))
+            .form([("dataset_name", name)])
+            .replay(Replay::Idempotent);
+        let answer: Answer = self.call(&call).await?;
+        Ok(answer.id)
+    }
+
+    /// `POST /{pixel-id}/events`: reports `events` to a pixel (dataset); with
+    /// `test_event_code` they are shown as test events and counted nowhere. One invalid event
+    /// refuses the whole request. Repeating could count events without an `event_id` twice,
+    /// so only failures that prove nothing was received are retried.
+    pub async fn send_events(
+        &self,
+        pixel: PixelId,
+        events: &[ServerEvent],
+        test_event_code: Option<&str>,
+    ) -> Result<EventsReceived, ClientError> {
+        let mut body = json!({ "data": to_json(&events)? });
+        if let Some(code) = test_event_code {
+            body["test_event_code"] = json!(code);
+        }
+        let call = GraphCall::post(&format!("{pixel}/events"))
+            .json(body)
+            .replay(Replay::IfNotAccepted);
+        self.call(&call).await
+    }
+}
+
+/// The path of an ad account: `act_<digits>`, whichever way it was given.
+fn ad_account_path(account: &str) -> String {
+    format!("act_{}", account.trim_start_matches("act_"))
 }

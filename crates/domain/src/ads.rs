@@ -35,6 +35,28 @@ pub enum OptimizationGoal {
     OffsiteConversions,
 }
 
+/// Whether `template`'s CTA URL leads to a site one of `pixels` (the WABA owner business's)
+/// reports events for: its host is a pixel's domain or under one.
+pub fn reports_events(template: &Template, pixels: &[crate::capi::Pixel]) -> bool {
+    let Some(button) = url_button(template) else {
+        return false;
+    };
+    let rest = button
+        .url
+        .split_once("://")
+        .map_or(button.url.as_str(), |(_, r)| r);
+    let host = rest
+        .split(['/', '?', '#', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    pixels.iter().flat_map(|p| &p.domains).any(|d| {
+        let d = d.trim().trim_start_matches("www.").to_ascii_lowercase();
+        let h = host.trim_start_matches("www.");
+        !d.is_empty() && (h == d || h.ends_with(&format!(".{d}")))
+    })
+}
+
 /// The objective and goal Meta fixes for `template`'s campaign and ad set; `reports_events`
 /// says whether its CTA URL's site reports events to a pixel of the WABA's business.
 pub fn goal(template: &Template, reports_events: bool) -> (Objective, OptimizationGoal) {
@@ -181,6 +203,29 @@ mod tests {
             serde_json::to_value(OptimizationGoal::OffsiteConversions).expect("json"),
             json!("OFFSITE_CONVERSIONS")
         );
+    }
+
+    #[test]
+    fn a_pixel_of_the_urls_domain_reports_events() {
+        let link = template(&json!([{"type": "BUTTONS", "buttons": [
+            {"type": "URL", "text": "Shop", "url": "https://www.shop.example/sale?x=1"}]}]));
+        let pixel = |domains: &[&str]| crate::capi::Pixel {
+            id: wamm_wire::ids::PixelId::new(1),
+            name: "p".into(),
+            owner_business_id: wamm_wire::ids::BusinessId::new(2),
+            domains: domains.iter().map(|d| (*d).to_owned()).collect(),
+            dataset: false,
+            created_at: crate::Timestamp::from_millis(0),
+        };
+        assert!(reports_events(&link, &[pixel(&["shop.example"])]));
+        assert!(reports_events(
+            &link,
+            &[pixel(&["other.example"]), pixel(&["www.shop.example"])]
+        ));
+        assert!(!reports_events(&link, &[pixel(&["hop.example"])]));
+        assert!(!reports_events(&link, &[]));
+        let plain = template(&json!([{"type": "BODY", "text": "Hi"}]));
+        assert!(!reports_events(&plain, &[pixel(&["shop.example"])]));
     }
 
     #[test]

@@ -435,6 +435,7 @@ mod tests {
                 template_id: Some(TemplateId::new(template)),
                 phone_number_id: PhoneNumberId::new(2),
                 day: day(on),
+                local_day: day(on),
                 route,
                 category: PricingCategory::MarketingLite,
                 country: Country::UNKNOWN,

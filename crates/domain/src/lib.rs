@@ -8,6 +8,7 @@ pub mod access;
 pub mod ads;
 pub mod assignment;
 pub mod bsuid;
+pub mod capi;
 pub mod country;
 pub mod enrolment;
 pub mod history;
@@ -23,6 +24,7 @@ pub mod signup;
 pub mod solution;
 pub mod template;
 pub mod time;
+pub mod timezone;
 
 pub use model::*;
 pub use permission::{AccessLevel, Permission};

@@ -141,6 +141,9 @@ pub struct FactKey {
     pub phone_number_id: PhoneNumberId,
     /// The UTC day the step happened on.
     pub day: Day,
+    /// The same instant's day in the WABA's time zone (the UTC day when wamm does not know
+    /// the zone).
+    pub local_day: Day,
     /// MM API or Cloud API.
     pub route: Route,
     /// The pricing category.
@@ -221,14 +224,19 @@ pub struct Fact {
 }
 
 impl FactKey {
-    /// The key of what `message` did on `day`: its WABA, template, number, route, pricing
-    /// category and recipient country (from the calling code).
-    pub fn of(message: &Message, day: Day) -> Self {
+    /// The key of what `message` did at `at`: its WABA, template, number, UTC and local day,
+    /// route, pricing category and recipient country (from the calling code).
+    pub fn of(message: &Message, at: Timestamp) -> Self {
+        let zone = message
+            .timezone_id
+            .as_deref()
+            .and_then(crate::timezone::zone);
         Self {
             waba_id: message.waba_id,
             template_id: message.template_id,
             phone_number_id: message.phone_number_id,
-            day,
+            day: Day::of(at),
+            local_day: zone.map_or(Day::of(at), |z| Day::of(z.local(at))),
             route: message.route,
             category: PricingCategory::of(message.route, message.category),
             country: crate::bsuid::country_of(&message.to)
@@ -249,7 +257,7 @@ pub fn step_fact(
     first_click: bool,
     rates: &RateCard,
 ) -> Option<Fact> {
-    let key = FactKey::of(message, Day::of(at));
+    let key = FactKey::of(message, at);
     let late = at.millis() - message.accepted_at.millis() > ACTIVITY_WINDOW_DAYS * DAY_MS;
     if late && matches!(step, Step::Read | Step::Click) {
         return None;
@@ -500,6 +508,57 @@ pub fn pricing_points(
         .collect()
 }
 
+/// One messaging analytics data point (the WABA's `analytics` field): a time bucket and the
+/// messages sent and delivered in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessagingPoint {
+    /// The bucket's first day.
+    pub start: Day,
+    /// The day after its last.
+    pub end: Day,
+    /// Messages sent.
+    pub sent: i64,
+    /// Messages delivered.
+    pub delivered: i64,
+}
+
+/// Messages sent and delivered over `[from, until)` in buckets of `granularity`, over the facts
+/// `keep` keeps; buckets without messages are left out, oldest first.
+pub fn messaging_points(
+    facts: &[Fact],
+    from: Day,
+    until: Day,
+    granularity: Granularity,
+    keep: impl Fn(&Fact) -> bool,
+) -> Vec<MessagingPoint> {
+    let mut buckets: BTreeMap<(Day, Day), (i64, i64)> = BTreeMap::new();
+    for f in facts
+        .iter()
+        .filter(|f| f.key.day >= from && f.key.day < until && keep(f))
+    {
+        let bucket = match granularity {
+            Granularity::Daily => (f.key.day, f.key.day.next()),
+            Granularity::Monthly => (
+                f.key.day.month_start().max(from),
+                f.key.day.next_month().min(until),
+            ),
+        };
+        let slot = buckets.entry(bucket).or_default();
+        slot.0 += f.counts.sent;
+        slot.1 += f.counts.delivered;
+    }
+    buckets
+        .into_iter()
+        .filter(|(_, (sent, delivered))| *sent > 0 || *delivered > 0)
+        .map(|((start, end), (sent, delivered))| MessagingPoint {
+            start,
+            end,
+            sent,
+            delivered,
+        })
+        .collect()
+}
+
 /// How long after a click a conversion is still attributed to the message (last touch).
 pub const ATTRIBUTION_WINDOW_DAYS: i64 = 7;
 
@@ -591,7 +650,7 @@ pub fn conversion_fact(
         Channel::App => counts.app = conversions,
     }
     Ok(Fact {
-        key: FactKey::of(message, Day::of(clicked_at)),
+        key: FactKey::of(message, clicked_at),
         counts,
     })
 }
@@ -778,6 +837,7 @@ mod tests {
                 (Timestamp::from_millis(3), Step::Click),
                 (Timestamp::from_millis(4), Step::Click),
             ],
+            timezone_id: None,
         }
     }
 
@@ -877,6 +937,7 @@ mod tests {
                 template_id: Some(t),
                 phone_number_id: PhoneNumberId::new(4),
                 day: Day(day),
+                local_day: Day(day),
                 route,
                 category: PricingCategory::MarketingLite,
                 country: UNKNOWN_COUNTRY,
@@ -932,6 +993,7 @@ mod tests {
                 template_id: Some(TemplateId::new(1)),
                 phone_number_id: PhoneNumberId::new(4),
                 day: Day(day),
+                local_day: Day(day),
                 route: Route::MarketingLite,
                 category,
                 country,

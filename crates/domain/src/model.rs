@@ -428,6 +428,25 @@ pub struct Template {
     pub created_at: Timestamp,
 }
 
+/// A named group of a WABA's templates, whose analytics Meta reports together
+/// (`template_group_analytics`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateGroup {
+    /// Its ID.
+    pub id: wamm_wire::ids::TemplateGroupId,
+    /// The WABA it belongs to.
+    pub waba_id: WabaId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    #[serde(default)]
+    pub description: String,
+    /// The templates in it.
+    pub template_ids: Vec<TemplateId>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
 /// The kind of an access token, as `debug_token` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -574,6 +593,9 @@ pub struct WorldState {
     /// What delivered templates cost; `None` for the default rate card.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_card: Option<crate::metrics::RateCard>,
+    /// Meta Pixels (datasets) of the businesses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pixels: Vec<crate::capi::Pixel>,
 }
 
 /// Something that happened on the platform, for the event log.
@@ -879,6 +901,10 @@ pub struct Message {
     pub steps_done: u32,
     /// What happens next and when, in order.
     pub plan: Vec<(Timestamp, crate::sending::Step)>,
+    /// The sending WABA's `timezone_id` at acceptance: the analytics count the message's
+    /// steps on the local days of that zone too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone_id: Option<String>,
 }
 
 impl Message {

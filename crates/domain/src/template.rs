@@ -48,15 +48,15 @@ fn err(param: impl Into<String>, message: impl Into<String>) -> TemplateError {
 
 /// The ad entity chain Meta mirrors a MARKETING template onto under `ad_account` (campaign,
 /// ad set, ad, numbered by `next_id`), its objective and goal fixed now from the template's
-/// shape (`reports_events`: its CTA URL's site reports events to a pixel of the business);
-/// other categories get none.
+/// shape and whether one of `pixels` (the WABA owner business's) reports events for its CTA
+/// URL's site; other categories get none.
 pub fn ad_chain(
     t: &Template,
     ad_account: &str,
-    reports_events: bool,
+    pixels: &[crate::capi::Pixel],
     mut next_id: impl FnMut() -> u64,
 ) -> Option<AdEntities> {
-    let (objective, goal) = crate::ads::goal(t, reports_events);
+    let (objective, goal) = crate::ads::goal(t, crate::ads::reports_events(t, pixels));
     (t.category == TemplateCategory::Marketing).then(|| AdEntities {
         ad_account_id: ad_account.to_owned(),
         ad_campaign_id: next_id().to_string(),

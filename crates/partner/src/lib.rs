@@ -12,6 +12,10 @@
 //!   [`client_graph`]: the port over `wamm-client`, for real Graph or a wamm platform.
 //! - [`metrics`]: each client's template analytics, synced from Graph into the store, and the
 //!   per-template totals a partner reads.
+//! - [`insights`]: each client's MM API Insights, read from its ad account with its business
+//!   token, synced into the store, and the per-account totals a partner reads.
+//! - [`readiness`]: per client business, what stands between its sends and measured
+//!   conversions, as findings with stable codes.
 //! - [`webhooks`]: what each verified webhook moves; [`send`]: sends for the partner's
 //!   customers, routed by template category and onboarding status; [`signup`]: a new client
 //!   through Embedded Signup.
@@ -19,8 +23,10 @@
 pub mod client_graph;
 pub mod funnel;
 pub mod graph;
+pub mod insights;
 pub mod metrics;
 pub mod orchestrate;
+pub mod readiness;
 pub mod send;
 pub mod signup;
 pub mod stage;

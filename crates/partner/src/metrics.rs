@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::graph::{PartnerGraph, Product, TemplateDay};
+use crate::graph::{Conversions, PartnerGraph, Product, TemplateDay};
 use crate::orchestrate::OrchestrateError;
 use crate::store::PartnerStore;
 
@@ -84,6 +84,8 @@ pub struct TemplateTotals {
     pub clicked: i64,
     /// What the deliveries cost, when the business may see it.
     pub cost: Option<f64>,
+    /// Conversions attributed to the template's clicked messages (MM API only).
+    pub conversions: Conversions,
 }
 
 impl TemplateTotals {
@@ -127,11 +129,13 @@ pub fn totals(days: &[TemplateDay], business_of: &BTreeMap<String, String>) -> V
             read: 0,
             clicked: 0,
             cost: None,
+            conversions: Conversions::default(),
         });
         t.sent += d.sent;
         t.delivered += d.delivered;
         t.read += d.read;
         t.clicked += d.clicked;
+        t.conversions.add(&d.conversions);
         if let Some(c) = d.cost {
             t.cost = Some(t.cost.unwrap_or_default() + c);
         }
@@ -170,6 +174,35 @@ pub fn date(at: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// The Unix seconds of a `YYYY-MM-DD` day's UTC midnight; `None` for anything else.
+pub fn parse_date(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    if !(1..=12).contains(&month) || day < 1 {
+        return None;
+    }
+    // Days from 1970-01-01 of a civil date (H. Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = if month > 2 { month - 3 } else { month + 9 };
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let at = (era * 146_097 + doe - 719_468) * DAY;
+    // Refuses days the month does not have (2031-02-30).
+    (date(at) == text).then_some(at)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +225,11 @@ mod tests {
             read: sent / 2,
             clicked: 1,
             cost,
+            conversions: Conversions {
+                website_purchases: 1,
+                website_purchases_conversion_value: 2.5,
+                ..Conversions::default()
+            },
         }
     }
 
@@ -214,6 +252,8 @@ mod tests {
         assert_eq!(mm.business_id, "B");
         assert!((mm.cost.expect("cost") - 0.15).abs() < 1e-9);
         assert_eq!(mm.read_rate(), Some(50.0));
+        assert_eq!(mm.conversions.purchases(), 2);
+        assert!((mm.conversions.purchase_value() - 5.0).abs() < 1e-9);
         let cloud = t
             .iter()
             .find(|t| t.product == Product::CloudApi)
@@ -241,6 +281,23 @@ mod tests {
         assert_eq!(date(1_927_879_200), "2031-02-03");
         assert_eq!(date(951_782_400), "2000-02-29");
         assert_eq!(date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn dates_parse_back_to_their_midnight() {
+        for at in [0, 1_927_843_200, 951_782_400, -DAY] {
+            assert_eq!(parse_date(&date(at)), Some(at));
+        }
+        for bad in [
+            "2031-02-30",
+            "2031-13-01",
+            "2031-2-03",
+            "31-02-03xx",
+            "2031-02-0a",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

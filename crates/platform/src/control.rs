@@ -250,6 +250,37 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{id}/convert", post(convert_message))
         .route("/messages/{id}/{action}", post(act_on_message))
         .route("/apps/{id}/reviews/{permission}", post(decide_review))
+        .route("/pixels/{id}/events", get(pixel_events))
+}
+
+#[derive(Deserialize)]
+struct PixelEventsQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /_wamm/pixels/{id}/events?limit=N`: the events a pixel (dataset) received through
+/// the Conversions API, newest first (100 by default, at most 1000), test events included,
+/// each with its outcome (`counted`, `not_attributed`, `duplicate`, `test`) and why.
+async fn pixel_events(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(q): Query<PixelEventsQuery>,
+) -> Result<Response, ControlError> {
+    let pixel_id: wamm_wire::ids::PixelId = id
+        .parse()
+        .map_err(|e| ControlError::BadRequest(format!("pixel id: {e}")))?;
+    if state.store.pixel(pixel_id).await?.is_none() {
+        return Err(ControlError::NotFound(format!("no pixel {id}")));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let events: Vec<Value> = state
+        .store
+        .pixel_events(pixel_id, limit)
+        .await?
+        .into_iter()
+        .map(|e| e.detail)
+        .collect();
+    Ok(axum::Json(json!({ "pixel_id": id, "events": events })).into_response())
 }
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -934,7 +965,9 @@ async fn show_message(
     Ok(axum::Json(message_view(message, template.as_ref())).into_response())
 }
 
-/// A message as the control API shows it: the stored message, plus its clicks.
+/// A message as the control API shows it: the stored message, plus its clicks, each with its
+/// fbclid, the URL the recipient opened, and the `campaign_ids` value an app deep link of the
+/// click carries.
 fn message_view(message: &wamm_domain::Message, template: Option<&wamm_domain::Template>) -> Value {
     use wamm_domain::metrics::{click_id, clicked_url};
     use wamm_domain::sending::Step;
@@ -951,8 +984,9 @@ fn message_view(message: &wamm_domain::Message, template: Option<&wamm_domain::T
             let fbclid = click_id(&message.id, *at);
             json!({
                 "at": at.rfc3339(),
-                "fbclid": fbclid,
                 "url": url.as_deref().map(|u| clicked_url(u, &fbclid)),
+                "campaign_ids": wamm_domain::capi::campaign_ids(&fbclid),
+                "fbclid": fbclid,
             })
         })
         .collect();

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use wamm_domain::capi::{Click, Pixel, ReceivedEvent};
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
@@ -20,8 +21,8 @@ use wamm_domain::{
     TokenRecord, Waba, WabaSubscription, WorldState,
 };
 use wamm_wire::ids::{
-    AppId, BusinessId, MigrationIntentId, PhoneNumberId, RequestId, SolutionId, TemplateId, UserId,
-    WabaId,
+    AppId, BusinessId, MigrationIntentId, PhoneNumberId, PixelId, RequestId, SolutionId,
+    TemplateId, UserId, WabaId,
 };
 
 use crate::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
@@ -106,8 +107,12 @@ impl Stale {
                 | Put::AuthCode(_)
                 | Put::Message(_)
                 | Put::Solution(_)
+                | Put::TemplateGroup(_)
                 | Put::MigrationIntent(_)
-                | Put::Assignment(_) => {}
+                | Put::Assignment(_)
+                | Put::Pixel(_)
+                | Put::Click(_)
+                | Put::PixelEvent(_) => {}
             }
         }
         for delete in &changes.deletes {
@@ -445,6 +450,13 @@ impl Store for CachedStore {
         self.inner.solution(id).await
     }
 
+    async fn template_groups_of(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<wamm_domain::TemplateGroup>, StoreError> {
+        self.inner.template_groups_of(waba).await
+    }
+
     async fn solutions_of_app(&self, app: AppId) -> Result<Vec<Solution>, StoreError> {
         self.inner.solutions_of_app(app).await
     }
@@ -513,5 +525,29 @@ impl Store for CachedStore {
 
     async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError> {
         self.inner.messages_due(now, limit).await
+    }
+
+    async fn pixel(&self, id: PixelId) -> Result<Option<Pixel>, StoreError> {
+        self.inner.pixel(id).await
+    }
+
+    async fn pixels_owned_by(&self, business: BusinessId) -> Result<Vec<Pixel>, StoreError> {
+        self.inner.pixels_owned_by(business).await
+    }
+
+    async fn click_by_fbclid(&self, fbclid: &str) -> Result<Option<Click>, StoreError> {
+        self.inner.click_by_fbclid(fbclid).await
+    }
+
+    async fn click_by_campaign_ids(&self, campaign_ids: &str) -> Result<Option<Click>, StoreError> {
+        self.inner.click_by_campaign_ids(campaign_ids).await
+    }
+
+    async fn pixel_events(
+        &self,
+        pixel: PixelId,
+        limit: i64,
+    ) -> Result<Vec<ReceivedEvent>, StoreError> {
+        self.inner.pixel_events(pixel, limit).await
     }
 }

@@ -21,6 +21,7 @@ mod sqlite;
 use std::fmt;
 use std::sync::Arc;
 
+use wamm_domain::capi::{Click, Pixel, ReceivedEvent};
 use wamm_domain::metrics::{Day, Fact};
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
@@ -29,8 +30,8 @@ use wamm_domain::{
     SystemUser, Template, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
 use wamm_wire::ids::{
-    AppId, BusinessId, MigrationIntentId, PhoneNumberId, RequestId, SolutionId, TemplateId, UserId,
-    WabaId,
+    AppId, BusinessId, MigrationIntentId, PhoneNumberId, PixelId, RequestId, SolutionId,
+    TemplateId, UserId, WabaId,
 };
 
 pub use cached::CachedStore;
@@ -110,11 +111,21 @@ pub enum Put {
     Message(Message),
     /// Insert or replace a Multi-Partner Solution (by ID).
     Solution(Solution),
+    /// Insert or replace a template group (by ID).
+    TemplateGroup(wamm_domain::TemplateGroup),
     /// Insert or replace a migration intent (by ID); a second one in progress (INITIATED or
     /// ACCEPTED) for the same WABA is the conflict `migration_intents_one_open`.
     MigrationIntent(SolutionMigration),
     /// Insert or replace a system user's assignment to a WABA (by WABA and user).
     Assignment(wamm_domain::assignment::WabaAssignment),
+    /// Insert or replace a pixel (by ID); a second dataset created for the same business is
+    /// the conflict `pixels_one_dataset`.
+    Pixel(Pixel),
+    /// Index a link click by its fbclid and `campaign_ids` (the same click again is kept as
+    /// first written).
+    Click(Click),
+    /// Record an event a pixel received (the same ID again is kept as first written).
+    PixelEvent(ReceivedEvent),
 }
 
 /// A condition checked and claimed first in a [`ChangeSet`]: when it does not hold, nothing
@@ -150,6 +161,20 @@ pub enum Guard {
         /// Steps done before this one.
         done: u32,
     },
+    /// The pixel has not seen this event ID for this event name since `since`; records it as
+    /// seen at `at` (`pixel_event_seen` otherwise). Deduplicates Conversions API events.
+    EventUnseen {
+        /// The pixel.
+        pixel: PixelId,
+        /// The event name.
+        event_name: String,
+        /// The event ID.
+        event_id: String,
+        /// When the event is received.
+        at: Timestamp,
+        /// The start of the deduplication window: an earlier sighting no longer counts.
+        since: Timestamp,
+    },
 }
 
 impl Guard {
@@ -160,6 +185,7 @@ impl Guard {
             Self::CodeUnused { .. } => "auth_code_used",
             Self::MessageStep { .. } => "message_step_claimed",
             Self::ReminderDue { .. } => "reminder_claimed",
+            Self::EventUnseen { .. } => "pixel_event_seen",
         }
     }
 }
@@ -338,6 +364,8 @@ pub struct FactQuery {
     pub until: Day,
     /// Only these templates; `None` for every message, with or without a template.
     pub templates: Option<Vec<TemplateId>>,
+    /// Select by the day in the WABA's time zone rather than the UTC day.
+    pub by_local_day: bool,
 }
 
 /// How many outbox rows are in each delivery status.
@@ -556,6 +584,12 @@ pub trait Store: Send + Sync + 'static {
     /// A Multi-Partner Solution by ID.
     async fn solution(&self, id: SolutionId) -> Result<Option<Solution>, StoreError>;
 
+    /// The template groups of `waba`, by ID.
+    async fn template_groups_of(
+        &self,
+        waba: WabaId,
+    ) -> Result<Vec<wamm_domain::TemplateGroup>, StoreError>;
+
     /// The solutions `app` owns or is the partner app of, by ID.
     async fn solutions_of_app(&self, app: AppId) -> Result<Vec<Solution>, StoreError>;
 
@@ -573,6 +607,25 @@ pub trait Store: Send + Sync + 'static {
 
     /// The ACCEPTED migration intents whose scheduled time is due by `now`, by ID.
     async fn migrations_due(&self, now: Timestamp) -> Result<Vec<SolutionMigration>, StoreError>;
+
+    /// A pixel by ID.
+    async fn pixel(&self, id: PixelId) -> Result<Option<Pixel>, StoreError>;
+
+    /// The pixels `business` owns, by ID.
+    async fn pixels_owned_by(&self, business: BusinessId) -> Result<Vec<Pixel>, StoreError>;
+
+    /// The click whose fbclid is `fbclid`.
+    async fn click_by_fbclid(&self, fbclid: &str) -> Result<Option<Click>, StoreError>;
+
+    /// The click whose `campaign_ids` value is `campaign_ids`.
+    async fn click_by_campaign_ids(&self, campaign_ids: &str) -> Result<Option<Click>, StoreError>;
+
+    /// The newest `limit` events `pixel` received, newest first.
+    async fn pixel_events(
+        &self,
+        pixel: PixelId,
+        limit: i64,
+    ) -> Result<Vec<ReceivedEvent>, StoreError>;
 }
 
 /// Connects by URL and migrates the schema.

@@ -21,12 +21,12 @@ pub(crate) mod put {
     /// Followed by `VALUES` rows of the key and the counters, then [`FACTS_TAIL`]: each row's
     /// counters are added to what its key already holds.
     pub(crate) const FACTS: &str = "INSERT INTO message_facts (waba_id, template_id, \
-        phone_number_id, day, route, category, country, sent, delivered, read, clicked, \
+        phone_number_id, day, local_day, route, category, country, sent, delivered, read, clicked, \
         unique_clicked, failed, cost_micros, web_add_to_cart, web_checkouts, web_purchases, \
         web_purchase_value_micros, app_activations, app_add_to_cart, app_checkouts, \
         app_purchases, app_purchase_value_micros) ";
     pub(crate) const FACTS_TAIL: &str = " ON CONFLICT (waba_id, template_id, day, \
-        phone_number_id, route, category, country) DO UPDATE SET \
+        local_day, phone_number_id, route, category, country) DO UPDATE SET \
         sent = message_facts.sent + excluded.sent, \
         delivered = message_facts.delivered + excluded.delivered, \
         read = message_facts.read + excluded.read, \
@@ -96,6 +96,9 @@ pub(crate) mod put {
         ON CONFLICT (id) DO UPDATE SET client_business_id = excluded.client_business_id, \
         partner_business_id = excluded.partner_business_id, status = excluded.status, \
         next_reminder_at = excluded.next_reminder_at, doc = excluded.doc";
+    pub(crate) const TEMPLATE_GROUP: &str = "INSERT INTO template_groups (id, waba_id, doc) \
+        VALUES ($1, $2, $3) \
+        ON CONFLICT (id) DO UPDATE SET waba_id = excluded.waba_id, doc = excluded.doc";
     pub(crate) const SOLUTION: &str = "INSERT INTO solutions (id, owner_app_id, \
         partner_app_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
         SET owner_app_id = excluded.owner_app_id, partner_app_id = excluded.partner_app_id, \
@@ -105,6 +108,14 @@ pub(crate) mod put {
         ON CONFLICT (id) DO UPDATE SET waba_id = excluded.waba_id, \
         solution_id = excluded.solution_id, status = excluded.status, \
         scheduled_at = excluded.scheduled_at, doc = excluded.doc";
+    pub(crate) const PIXEL: &str = "INSERT INTO pixels (id, owner_business_id, \
+        dataset_business_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
+        SET owner_business_id = excluded.owner_business_id, \
+        dataset_business_id = excluded.dataset_business_id, doc = excluded.doc";
+    pub(crate) const CLICK: &str = "INSERT INTO message_clicks (fbclid, campaign_ids, \
+        message_id, waba_id, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING";
+    pub(crate) const PIXEL_EVENT: &str = "INSERT INTO pixel_events (id, pixel_id, doc) \
+        VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING";
     /// Sends emails: then `VALUES (to_address, business_id, request_id, subject, body, link,
     /// sent_at), …`.
     pub(crate) const EMAILS: &str = "INSERT INTO emails (to_address, business_id, request_id, \
@@ -197,7 +208,7 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments WHERE waba_id = $1 AND user_id = $2";
     /// Everything `replace_world` clears: every world table, the event log, the webhook
     /// outbox, onboarding requests and emails, not `meta`.
-    pub(crate) const WORLD: [&str; 22] = [
+    pub(crate) const WORLD: [&str; 27] = [
         "DELETE FROM apps",
         "DELETE FROM businesses",
         "DELETE FROM system_users",
@@ -220,6 +231,11 @@ pub(crate) mod delete {
         "DELETE FROM waba_assignments",
         "DELETE FROM message_facts",
         "DELETE FROM ad_objects",
+        "DELETE FROM template_groups",
+        "DELETE FROM message_clicks",
+        "DELETE FROM pixels",
+        "DELETE FROM pixel_event_ids",
+        "DELETE FROM pixel_events",
     ];
 }
 
@@ -234,6 +250,11 @@ pub(crate) mod guard {
         WHERE id = $1 AND status = 'PENDING' AND next_reminder_at = $2";
     pub(crate) const CODE_UNUSED: &str =
         "UPDATE auth_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL";
+    /// Records an event ID as seen at `$4`, unless it was seen after `$5`.
+    pub(crate) const EVENT_UNSEEN: &str = "INSERT INTO pixel_event_ids (pixel_id, event_name, \
+        event_id, seen_at) VALUES ($1, $2, $3, $4) \
+        ON CONFLICT (pixel_id, event_name, event_id) DO UPDATE SET seen_at = excluded.seen_at \
+        WHERE pixel_event_ids.seen_at < $5";
 }
 
 /// Read statements; every one selects the `doc` column (events: the event's columns).
@@ -243,10 +264,29 @@ pub(crate) mod get {
         country, sent, delivered, read, clicked, unique_clicked, failed, cost_micros, \
         web_add_to_cart, web_checkouts, web_purchases, web_purchase_value_micros, \
         app_activations, app_add_to_cart, app_checkouts, app_purchases, \
-        app_purchase_value_micros \
+        app_purchase_value_micros, local_day \
         FROM message_facts WHERE waba_id = $1 AND day >= $2 AND day < $3 \
         ORDER BY template_id, day, phone_number_id, route, category, country";
+    /// [`FACTS`] selected by the day in the WABA's time zone.
+    pub(crate) const FACTS_BY_LOCAL_DAY: &str = "SELECT template_id, phone_number_id, day, \
+        route, category, country, sent, delivered, read, clicked, unique_clicked, failed, \
+        cost_micros, web_add_to_cart, web_checkouts, web_purchases, web_purchase_value_micros, \
+        app_activations, app_add_to_cart, app_checkouts, app_purchases, \
+        app_purchase_value_micros, local_day \
+        FROM message_facts WHERE waba_id = $1 AND local_day >= $2 AND local_day < $3 \
+        ORDER BY template_id, local_day, phone_number_id, route, category, country";
     pub(crate) const APP: &str = "SELECT doc FROM apps WHERE id = $1";
+    pub(crate) const PIXEL: &str = "SELECT doc FROM pixels WHERE id = $1";
+    pub(crate) const PIXELS: &str = "SELECT doc FROM pixels ORDER BY id";
+    pub(crate) const PIXELS_OWNED_BY: &str =
+        "SELECT doc FROM pixels WHERE owner_business_id = $1 ORDER BY id";
+    /// A click's columns: `fbclid`, `campaign_ids`, `message_id`, `waba_id`, `at`.
+    pub(crate) const CLICK_BY_FBCLID: &str = "SELECT fbclid, campaign_ids, message_id, waba_id, \
+        at FROM message_clicks WHERE fbclid = $1";
+    pub(crate) const CLICK_BY_CAMPAIGN_IDS: &str = "SELECT fbclid, campaign_ids, message_id, \
+        waba_id, at FROM message_clicks WHERE campaign_ids = $1";
+    pub(crate) const PIXEL_EVENTS: &str =
+        "SELECT doc FROM pixel_events WHERE pixel_id = $1 ORDER BY id DESC LIMIT $2";
     pub(crate) const APPS: &str = "SELECT doc FROM apps ORDER BY id";
     pub(crate) const BUSINESS: &str = "SELECT doc FROM businesses WHERE id = $1";
     pub(crate) const BUSINESSES: &str = "SELECT doc FROM businesses ORDER BY id";
@@ -328,6 +368,8 @@ pub(crate) mod get {
     pub(crate) const DUE_REMINDERS: &str = "SELECT doc FROM onboarding_requests \
         WHERE status = 'PENDING' AND next_reminder_at <= $1 ORDER BY id";
     pub(crate) const SOLUTION: &str = "SELECT doc FROM solutions WHERE id = $1";
+    pub(crate) const TEMPLATE_GROUPS_OF: &str =
+        "SELECT doc FROM template_groups WHERE waba_id = $1 ORDER BY id";
     pub(crate) const SOLUTIONS_OF_APP: &str = "SELECT doc FROM solutions \
         WHERE owner_app_id = $1 OR partner_app_id = $1 ORDER BY id";
     pub(crate) const MIGRATION_INTENT: &str = "SELECT doc FROM migration_intents WHERE id = $1";
@@ -346,6 +388,21 @@ pub(crate) mod get {
         ON CONFLICT (key) DO UPDATE \
         SET value = CAST(CAST(meta.value AS BIGINT) + CAST($3 AS BIGINT) AS TEXT) \
         RETURNING CAST(value AS BIGINT)";
+}
+
+/// A click row: `fbclid`, `campaign_ids`, `message_id`, `waba_id`, `at`.
+pub(crate) type ClickRow = (String, String, String, i64, i64);
+
+/// A click from its row.
+pub(crate) fn click_from_row(row: ClickRow) -> Result<wamm_domain::capi::Click, StoreError> {
+    let (fbclid, campaign_ids, message_id, waba_id, at) = row;
+    Ok(wamm_domain::capi::Click {
+        fbclid,
+        campaign_ids,
+        message_id,
+        waba_id: wamm_wire::ids::WabaId::new(id_from_db(waba_id)?),
+        at: Timestamp::from_millis(at),
+    })
 }
 
 /// An event row: seq, at, kind, subject, detail (JSON text).
@@ -377,6 +434,7 @@ pub(crate) struct FactRow {
     pub(crate) template_id: i64,
     pub(crate) phone_number_id: i64,
     pub(crate) day: i64,
+    pub(crate) local_day: i64,
     pub(crate) route: &'static str,
     pub(crate) category: &'static str,
     pub(crate) country: String,
@@ -391,6 +449,7 @@ impl FactRow {
             template_id: db_id(f.key.template_id.map_or(0, |t| t.get()))?,
             phone_number_id: db_id(f.key.phone_number_id.get())?,
             day: f.key.day.0,
+            local_day: f.key.local_day.0,
             route: route_text(f.key.route),
             category: f.key.category.as_str(),
             country: f.key.country.to_string(),
@@ -460,11 +519,12 @@ const fn counts_of(n: [i64; COUNTERS]) -> wamm_domain::metrics::Counts {
     }
 }
 
-/// A facts row as read: template, phone number, day, route, category, country, and the
-/// counters.
+/// A facts row as read: template, phone number, day, route, category, country, the
+/// counters, and the local day.
 pub(crate) struct FactTuple {
     pub(crate) key: (i64, i64, i64, String, String, String),
     pub(crate) counters: [i64; COUNTERS],
+    pub(crate) local_day: i64,
 }
 
 /// The facts of `query`'s WABA from their rows, keeping only the templates it asks for.
@@ -478,6 +538,7 @@ pub(crate) fn facts_from_rows(
     for FactTuple {
         key: (template, phone, day, route, category, country),
         counters,
+        local_day,
     } in rows
     {
         let template_id = (template != 0)
@@ -501,6 +562,7 @@ pub(crate) fn facts_from_rows(
                 template_id,
                 phone_number_id: wamm_wire::ids::PhoneNumberId::new(id_from_db(phone)?),
                 day: Day(day),
+                local_day: Day(local_day),
                 route,
                 category,
                 country: country
@@ -1047,6 +1109,21 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn put_pixel(
+                conn: &mut $conn,
+                v: &wamm_domain::capi::Pixel,
+            ) -> Result<(), $crate::StoreError> {
+                let owner = $crate::shared::db_id(v.owner_business_id.get())?;
+                sqlx::query($crate::shared::put::PIXEL)
+                    .bind($crate::shared::db_id(v.id.get())?)
+                    .bind(owner)
+                    .bind(v.dataset.then_some(owner))
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
             async fn put_phone_number(
                 conn: &mut $conn,
                 v: &wamm_domain::PhoneNumber,
@@ -1156,6 +1233,19 @@ macro_rules! impl_store {
                     .bind($crate::shared::db_id(v.partner_business_id.get())?)
                     .bind($crate::shared::request_status_text(v.status))
                     .bind(v.next_reminder_at.map(|t| t.millis()))
+                    .bind($crate::shared::to_doc(v)?)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+
+            async fn put_template_group(
+                conn: &mut $conn,
+                v: &wamm_domain::TemplateGroup,
+            ) -> Result<(), $crate::StoreError> {
+                sqlx::query($crate::shared::put::TEMPLATE_GROUP)
+                    .bind($crate::shared::db_id(v.id.get())?)
+                    .bind($crate::shared::db_id(v.waba_id.get())?)
                     .bind($crate::shared::to_doc(v)?)
                     .execute(&mut *conn)
                     .await?;
@@ -1345,9 +1435,31 @@ macro_rules! impl_store {
                     Put::AppSubscription(v) => Self::put_app_subscription(conn, v).await,
                     Put::Request(v) => Self::put_request(conn, v).await,
                     Put::Solution(v) => Self::put_solution(conn, v).await,
+                    Put::TemplateGroup(v) => Self::put_template_group(conn, v).await,
                     Put::MigrationIntent(v) => Self::put_migration_intent(conn, v).await,
                     Put::Assignment(v) => Self::put_assignment(conn, v).await,
                     Put::Message(v) => Self::put_messages(conn, &[v]).await,
+                    Put::Pixel(v) => Self::put_pixel(conn, v).await,
+                    Put::Click(v) => {
+                        sqlx::query($crate::shared::put::CLICK)
+                            .bind(v.fbclid.as_str())
+                            .bind(v.campaign_ids.as_str())
+                            .bind(v.message_id.as_str())
+                            .bind($crate::shared::db_id(v.waba_id.get())?)
+                            .bind(v.at.millis())
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
+                    Put::PixelEvent(v) => {
+                        sqlx::query($crate::shared::put::PIXEL_EVENT)
+                            .bind(v.id.as_str())
+                            .bind($crate::shared::db_id(v.pixel_id.get())?)
+                            .bind($crate::shared::to_doc(v)?)
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    }
                     Put::AuthCode(v) => {
                         sqlx::query($crate::shared::put::AUTH_CODE)
                             .bind(v.hash.as_str())
@@ -1387,6 +1499,22 @@ macro_rules! impl_store {
                         sqlx::query($crate::shared::guard::CODE_UNUSED)
                             .bind(hash.as_str())
                             .bind(at.millis())
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                    Guard::EventUnseen {
+                        pixel,
+                        event_name,
+                        event_id,
+                        at,
+                        since,
+                    } => {
+                        sqlx::query($crate::shared::guard::EVENT_UNSEEN)
+                            .bind($crate::shared::db_id(pixel.get())?)
+                            .bind(event_name.as_str())
+                            .bind(event_id.as_str())
+                            .bind(at.millis())
+                            .bind(since.millis())
                             .execute(&mut *conn)
                             .await?
                     }
@@ -1561,6 +1689,7 @@ macro_rules! impl_store {
                             .push_bind(f.template_id)
                             .push_bind(f.phone_number_id)
                             .push_bind(f.day)
+                            .push_bind(f.local_day)
                             .push_bind(f.route)
                             .push_bind(f.category)
                             .push_bind(f.country);
@@ -1697,6 +1826,9 @@ macro_rules! impl_store {
                 for v in &world.assignments {
                     Self::put_assignment(conn, v).await?;
                 }
+                for v in &world.pixels {
+                    Self::put_pixel(conn, v).await?;
+                }
                 // The rate card is a setting: an empty value stands for the default card.
                 let card = match &world.rate_card {
                     Some(card) => $crate::shared::to_doc(card)?,
@@ -1787,6 +1919,7 @@ macro_rules! impl_store {
                     )
                     .await?,
                     assignments: Self::all_docs(&mut tx, $crate::shared::get::ASSIGNMENTS).await?,
+                    pixels: Self::all_docs(&mut tx, $crate::shared::get::PIXELS).await?,
                     rate_card: None,
                 };
                 let card: Option<String> = sqlx::query_scalar($crate::shared::get::META)
@@ -2240,7 +2373,12 @@ macro_rules! impl_store {
                 query: &$crate::FactQuery,
             ) -> Result<Vec<wamm_domain::metrics::Fact>, $crate::StoreError> {
                 use sqlx::Row as _;
-                let rows = sqlx::query($crate::shared::get::FACTS)
+                let sql = if query.by_local_day {
+                    $crate::shared::get::FACTS_BY_LOCAL_DAY
+                } else {
+                    $crate::shared::get::FACTS
+                };
+                let rows = sqlx::query(sql)
                     .bind($crate::shared::db_id(query.waba_id.get())?)
                     .bind(query.from.0)
                     .bind(query.until.0)
@@ -2262,6 +2400,7 @@ macro_rules! impl_store {
                             r.try_get(5)?,
                         ),
                         counters,
+                        local_day: r.try_get(6 + $crate::shared::COUNTERS)?,
                     });
                 }
                 $crate::shared::facts_from_rows(query, read)
@@ -2303,6 +2442,14 @@ macro_rules! impl_store {
                     .await
             }
 
+            async fn template_groups_of(
+                &self,
+                waba: wamm_wire::ids::WabaId,
+            ) -> Result<Vec<wamm_domain::TemplateGroup>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::TEMPLATE_GROUPS_OF, waba.get())
+                    .await
+            }
+
             async fn solutions_of_app(
                 &self,
                 app: wamm_wire::ids::AppId,
@@ -2333,6 +2480,58 @@ macro_rules! impl_store {
             ) -> Result<Vec<wamm_domain::solution::SolutionMigration>, $crate::StoreError> {
                 let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::MIGRATIONS_DUE)
                     .bind(now.millis())
+                    .fetch_all(&self.pool)
+                    .await?;
+                $crate::shared::from_docs(&docs)
+            }
+
+            async fn pixel(
+                &self,
+                id: wamm_wire::ids::PixelId,
+            ) -> Result<Option<wamm_domain::capi::Pixel>, $crate::StoreError> {
+                self.doc_by_id($crate::shared::get::PIXEL, id.get()).await
+            }
+
+            async fn pixels_owned_by(
+                &self,
+                business: wamm_wire::ids::BusinessId,
+            ) -> Result<Vec<wamm_domain::capi::Pixel>, $crate::StoreError> {
+                self.docs_by_id($crate::shared::get::PIXELS_OWNED_BY, business.get())
+                    .await
+            }
+
+            async fn click_by_fbclid(
+                &self,
+                fbclid: &str,
+            ) -> Result<Option<wamm_domain::capi::Click>, $crate::StoreError> {
+                let row: Option<$crate::shared::ClickRow> =
+                    sqlx::query_as($crate::shared::get::CLICK_BY_FBCLID)
+                        .bind(fbclid)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::shared::click_from_row).transpose()
+            }
+
+            async fn click_by_campaign_ids(
+                &self,
+                campaign_ids: &str,
+            ) -> Result<Option<wamm_domain::capi::Click>, $crate::StoreError> {
+                let row: Option<$crate::shared::ClickRow> =
+                    sqlx::query_as($crate::shared::get::CLICK_BY_CAMPAIGN_IDS)
+                        .bind(campaign_ids)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map($crate::shared::click_from_row).transpose()
+            }
+
+            async fn pixel_events(
+                &self,
+                pixel: wamm_wire::ids::PixelId,
+                limit: i64,
+            ) -> Result<Vec<wamm_domain::capi::ReceivedEvent>, $crate::StoreError> {
+                let docs: Vec<String> = sqlx::query_scalar($crate::shared::get::PIXEL_EVENTS)
+                    .bind($crate::shared::db_id(pixel.get())?)
+                    .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
                 $crate::shared::from_docs(&docs)

@@ -123,6 +123,8 @@ impl SqliteStore {
             "onboarding_requests_one_pending".to_owned()
         } else if err.message().contains("migration_intents") {
             "migration_intents_one_open".to_owned()
+        } else if err.message().contains("pixels.dataset_business_id") {
+            "pixels_one_dataset".to_owned()
         } else {
             "unique".to_owned()
         }

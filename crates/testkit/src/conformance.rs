@@ -58,6 +58,8 @@ pub enum Node {
     /// A Marketing API object (ad account, campaign, ad set, ad, report run): the spec has no
     /// path for any, so calls on one are recorded as uncovered.
     AdObject,
+    /// A Meta Pixel (or dataset): the spec has no operation on one.
+    Pixel,
 }
 
 /// What the first segment after the version is, which decides the templates it can match.

@@ -15,7 +15,7 @@ use wamm_partner::store::PartnerStore;
 use wamm_partner::vault::{Key, Vault};
 use wamm_partner::web::{DashboardState, system_now};
 use wamm_partner::webhooks::{self, Moves};
-use wamm_partner::{metrics, orchestrate};
+use wamm_partner::{insights, metrics, orchestrate, readiness};
 
 /// `wamm partner`.
 #[derive(Debug, Args)]
@@ -41,6 +41,8 @@ enum PartnerCommand {
     Send(SendArgs),
     /// Sync every client's template analytics from Graph, then print per-template totals.
     Metrics(MetricsArgs),
+    /// Check each client's conversion measurement setup through Graph and print what to fix.
+    Readiness(ReadinessArgs),
     /// Print a new token key (`<id>:<base64>`) for `--token-key`.
     Keygen {
         /// The key's id, e.g. the date it takes effect.
@@ -157,6 +159,16 @@ struct MetricsArgs {
     #[arg(long)]
     no_sync: bool,
     /// Print the totals as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ReadinessArgs {
+    /// Only this client business.
+    #[arg(long)]
+    business: Option<String>,
+    /// Print the checks as JSON.
     #[arg(long)]
     json: bool,
 }
@@ -367,6 +379,7 @@ pub async fn run(args: PartnerArgs) -> Result<()> {
         }
         PartnerCommand::Serve(serve) => serve_all(&config, serve).await,
         PartnerCommand::Metrics(args) => metrics(&config, args).await,
+        PartnerCommand::Readiness(args) => readiness(&config, args).await,
         PartnerCommand::Send(args) => {
             let store = config.store().await?;
             let message = wamm_partner::send::send(
@@ -477,6 +490,25 @@ async fn serve_all(config: &PartnerConfig, args: ServeArgs) -> Result<()> {
                     }
                     Err(e) => tracing::warn!(error = %e, "could not sync template analytics"),
                 }
+                match insights::sync_insights(
+                    &*graph,
+                    &*store,
+                    Some(&*vault),
+                    system_now(),
+                    METRICS_DAYS,
+                )
+                .await
+                {
+                    Ok(done) => {
+                        for (waba, reason) in &done.skipped {
+                            tracing::debug!(%waba, %reason, "Insights skipped");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not sync MM API Insights"),
+                }
+                if let Err(e) = readiness::check(&*graph, &*store, None, system_now()).await {
+                    tracing::warn!(error = %e, "could not check conversion readiness");
+                }
             }
         })
     };
@@ -519,14 +551,29 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         Some(day) => day_of(day)?,
         None => metrics::day_start(now) - (METRICS_DAYS - 1) * 86_400,
     };
+    let mut insights_skipped = Vec::new();
     if !args.no_sync {
         let graph = config.graph()?;
+        // Without a token key no business token opens: Insights are then skipped.
+        let vault = config
+            .token_key
+            .is_some()
+            .then(|| config.vault())
+            .transpose()?;
         orchestrate::sync(&*graph, &*store, now).await?;
+        if let Some(vault) = &vault {
+            orchestrate::fetch_missing_tokens(&*graph, &*store, vault, now).await?;
+        }
         let days = (metrics::day_start(now) - since) / 86_400 + 1;
         let done = metrics::sync_metrics(&*graph, &*store, now, days).await?;
         for (waba, reason) in &done.skipped {
             eprintln!("WABA {waba}: template analytics skipped: {reason}");
         }
+        let done = insights::sync_insights(&*graph, &*store, vault.as_ref(), now, days).await?;
+        for (waba, reason) in &done.skipped {
+            eprintln!("WABA {waba}: Insights skipped: {reason}");
+        }
+        insights_skipped = done.skipped;
     }
     let owners = store
         .wabas()
@@ -536,14 +583,75 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         .collect();
     let days = store.template_days(args.business.as_deref(), since).await?;
     let totals = metrics::totals(&days, &owners);
+    let ad_days = store
+        .ad_insights_days(args.business.as_deref(), since)
+        .await?;
+    let accounts = insights::totals(&ad_days, &owners);
     if args.json {
-        return say(&serde_json::to_string_pretty(&totals)?);
+        let doc = serde_json::json!({
+            "templates": totals,
+            "insights": accounts,
+            "insights_skipped": insights_skipped,
+        });
+        return say(&serde_json::to_string_pretty(&doc)?);
     }
     if totals.is_empty() {
-        return say("no sends in the window");
+        say("no sends in the window")?;
+    } else {
+        print_template_totals(&totals)?;
     }
+    if !accounts.is_empty() {
+        say("")?;
+        say("MM API Insights (ad account, with the business token)")?;
+        print_insights(&accounts)?;
+    }
+    Ok(())
+}
+
+/// The per-client Insights table of `wamm partner metrics`.
+fn print_insights(accounts: &[insights::AccountInsights]) -> Result<()> {
     say(&format!(
-        "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9}",
+        "{:<16} {:<16} {:<18} {:>4} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>6} {:>10} {:<4}",
+        "business",
+        "waba",
+        "ad account",
+        "ads",
+        "sent",
+        "delivered",
+        "read",
+        "clicked",
+        "dlvr%",
+        "read%",
+        "click%",
+        "spend",
+        "cur"
+    ))?;
+    let pct = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
+    for a in accounts {
+        say(&format!(
+            "{:<16} {:<16} {:<18} {:>4} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>6} {:>10.4} {:<4}",
+            a.business_id,
+            a.waba_id,
+            a.account_id,
+            a.ads,
+            a.sent,
+            a.delivered,
+            a.read,
+            a.clicked,
+            pct(a.delivery_rate),
+            pct(a.read_rate),
+            pct(a.click_rate),
+            a.spend,
+            a.currency.as_deref().unwrap_or("-"),
+        ))?;
+    }
+    Ok(())
+}
+
+/// The per-template table of `wamm partner metrics`.
+fn print_template_totals(totals: &[metrics::TemplateTotals]) -> Result<()> {
+    say(&format!(
+        "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9} {:>9} {:>10}",
         "business",
         "waba",
         "template",
@@ -554,12 +662,14 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
         "clicked",
         "read%",
         "click%",
-        "spend"
+        "spend",
+        "purchases",
+        "value"
     ))?;
     let pct = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
-    for t in &totals {
+    for t in totals {
         say(&format!(
-            "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9}",
+            "{:<16} {:<16} {:<24} {:<18} {:>7} {:>9} {:>6} {:>7} {:>6} {:>6} {:>9} {:>9} {:>10.2}",
             t.business_id,
             t.waba_id,
             t.template_name,
@@ -572,7 +682,63 @@ async fn metrics(config: &PartnerConfig, args: MetricsArgs) -> Result<()> {
             pct(t.click_rate()),
             t.cost
                 .map_or_else(|| "hidden".to_owned(), |c| format!("{c:.4}")),
+            t.conversions.purchases(),
+            t.conversions.purchase_value(),
         ))?;
+    }
+    Ok(())
+}
+
+/// `wamm partner readiness`: syncs the funnel, checks each client's conversion measurement
+/// setup through Graph, keeps the result for the dashboard and prints it.
+async fn readiness(config: &PartnerConfig, args: ReadinessArgs) -> Result<()> {
+    let store = config.store().await?;
+    let graph = config.graph()?;
+    let now = system_now();
+    orchestrate::sync(&*graph, &*store, now).await?;
+    let checked = readiness::check(&*graph, &*store, args.business.as_deref(), now).await?;
+    if args.json {
+        return say(&serde_json::to_string_pretty(&checked)?);
+    }
+    if checked.is_empty() {
+        return say("no client business to check");
+    }
+    let names: std::collections::HashMap<String, String> = store
+        .businesses()
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.name))
+        .collect();
+    for business in &checked {
+        let verdict = if business.ready() {
+            "ready"
+        } else {
+            "not ready"
+        };
+        let wabas = business.wabas.len() + business.skipped.len();
+        say(&format!(
+            "{} ({}), {wabas} WABA{}: {verdict}",
+            names.get(&business.business_id).map_or("?", String::as_str),
+            business.business_id,
+            if wabas == 1 { "" } else { "s" },
+        ))?;
+        for f in &business.findings {
+            let template = f
+                .template
+                .as_ref()
+                .map(|t| format!(" template {}", t.name))
+                .unwrap_or_default();
+            say(&format!(
+                "  {:<8} {:<28} WABA {}{template}: {}",
+                f.severity.as_str(),
+                f.code.as_str(),
+                f.waba_id,
+                f.message
+            ))?;
+        }
+        for (waba, reason) in &business.skipped {
+            say(&format!("  unread   WABA {waba}: {reason}"))?;
+        }
     }
     Ok(())
 }

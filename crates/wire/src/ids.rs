@@ -129,6 +129,10 @@ typed_id!(
     RequestId,
     /// A WABA's migration intent to a Multi-Partner Solution (an on-behalf-of request).
     MigrationIntentId,
+    /// A Meta Pixel, which is also a dataset (the same ID names both).
+    PixelId,
+    /// A group of a WABA's message templates (template group analytics).
+    TemplateGroupId,
 );
 
 #[cfg(test)]

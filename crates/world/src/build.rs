@@ -10,7 +10,7 @@ use wamm_domain::model::{
 };
 use wamm_domain::template::{validate_components, validate_language, validate_name, validate_ttl};
 use wamm_domain::{Permission, Timestamp};
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, PixelId, TemplateId, UserId, WabaId};
 
 use crate::WEBHOOK_FIELDS;
 use crate::export::normalize;
@@ -75,7 +75,17 @@ impl WorldFile {
             })?;
             state.rate_card = Some(card.clone());
         }
+        // Ad chains only read the pixels' domains; the pixels' own IDs are drawn last.
         link_ad_entities(&mut state, builder.mint);
+        for pixel in &mut state.pixels {
+            if pixel.id.get() == 0 {
+                let id = builder
+                    .ids
+                    .claims
+                    .fresh(builder.mint, Kind::Pixel, "pixels");
+                pixel.id = PixelId::new(id);
+            }
+        }
         normalize(&mut state);
         Ok(Loaded {
             state,
@@ -97,13 +107,19 @@ fn link_ad_entities(state: &mut WorldState, mint: &mut dyn Mint) {
             .ad_account_id
             .get_or_insert_with(|| mint.next_id().to_string())
             .clone();
+        let pixels: Vec<_> = state
+            .pixels
+            .iter()
+            .filter(|p| p.owner_business_id == waba.owner_business_id)
+            .cloned()
+            .collect();
         for template in state
             .templates
             .iter_mut()
             .filter(|t| t.waba_id == waba.id && t.ad.is_none())
         {
             template.ad =
-                wamm_domain::template::ad_chain(template, &account, false, || mint.next_id());
+                wamm_domain::template::ad_chain(template, &account, &pixels, || mint.next_id());
         }
     }
 }
@@ -123,6 +139,7 @@ enum Kind {
     Waba,
     Phone,
     Template,
+    Pixel,
 }
 
 /// Key tables: key → (ID, path where defined).
@@ -182,6 +199,11 @@ struct Ids {
     phones: Vec<Vec<Vec<PhoneNumberId>>>,
     /// Per business, per WABA, per template.
     templates: Vec<Vec<Vec<TemplateId>>>,
+    /// Per business, per pixel: its explicit ID; absent ones are drawn once the rest of the
+    /// world is built, so adding a pixel changes no other generated value.
+    pixels: Vec<Vec<Option<PixelId>>>,
+    /// Every ID claimed, for drawing the pixels' IDs last.
+    claims: Claims,
     app_keys: Keys<AppId>,
     business_keys: Keys<BusinessId>,
     user_keys: Keys<UserId>,
@@ -236,6 +258,10 @@ fn walk_ids(file: &WorldFile, visit: &mut IdVisitor<'_>) -> Result<Ids, WorldErr
         wabas: Vec::new(),
         phones: Vec::new(),
         templates: Vec::new(),
+        pixels: Vec::new(),
+        claims: Claims {
+            taken: HashMap::new(),
+        },
         app_keys: Keys::new("app"),
         business_keys: Keys::new("business"),
         user_keys: Keys::new("person or system user"),
@@ -328,6 +354,21 @@ fn walk_ids(file: &WorldFile, visit: &mut IdVisitor<'_>) -> Result<Ids, WorldErr
             token_keys.define(key, (), &format!("tokens[{ti}]"))?;
         }
     }
+    let mut pixel_keys: Keys<()> = Keys::new("pixel");
+    for (bi, business) in file.businesses.iter().enumerate() {
+        let mut pixels = Vec::new();
+        for (pi, pixel) in business.pixels.iter().enumerate() {
+            let path = format!("businesses[{bi}].pixels[{pi}]");
+            if let Some(key) = &pixel.key {
+                pixel_keys.define(key, (), &path)?;
+            }
+            if let Some(id) = pixel.id {
+                visit(Some(id.get()), Kind::Pixel, &path)?;
+            }
+            pixels.push(pixel.id);
+        }
+        ids.pixels.push(pixels);
+    }
     Ok(ids)
 }
 
@@ -343,9 +384,11 @@ impl Ids {
             }
             Ok(0)
         })?;
-        walk_ids(file, &mut |id, kind, path| {
+        let mut ids = walk_ids(file, &mut |id, kind, path| {
             Ok(id.unwrap_or_else(|| claims.fresh(mint, kind, path)))
-        })
+        })?;
+        ids.claims = claims;
+        Ok(ids)
     }
 }
 
@@ -559,6 +602,56 @@ impl Builder<'_> {
         }
         for (wi, waba) in entry.wabas.iter().enumerate() {
             self.waba(bi, wi, entry, waba)?;
+        }
+        self.pixels(bi, entry)
+    }
+
+    /// The pixels of `businesses[bi]`; those without an ID get one once the world is built.
+    fn pixels(&mut self, bi: usize, entry: &BusinessEntry) -> Result<(), WorldError> {
+        let mut dataset: Option<String> = None;
+        for (pi, pixel) in entry.pixels.iter().enumerate() {
+            let path = format!("businesses[{bi}].pixels[{pi}]");
+            if pixel.name.trim().is_empty() {
+                return Err(invalid(
+                    format!("{path}.name"),
+                    "a pixel name must not be empty",
+                ));
+            }
+            for (di, domain) in pixel.domains.iter().enumerate() {
+                let host_like = !domain.is_empty()
+                    && domain
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+                if !host_like {
+                    return Err(invalid(
+                        format!("{path}.domains[{di}]"),
+                        format!(
+                            "'{domain}' is not a domain such as shop.example (no scheme or path)"
+                        ),
+                    ));
+                }
+            }
+            if pixel.dataset {
+                if let Some(first) = &dataset {
+                    return Err(invalid(
+                        format!("{path}.dataset"),
+                        format!("a business has at most one dataset (already {first})"),
+                    ));
+                }
+                dataset = Some(path.clone());
+            }
+            self.state.pixels.push(wamm_domain::capi::Pixel {
+                id: self.ids.pixels[bi][pi].unwrap_or(PixelId::new(0)),
+                name: pixel.name.clone(),
+                owner_business_id: self.ids.businesses[bi],
+                domains: pixel
+                    .domains
+                    .iter()
+                    .map(|d| d.to_ascii_lowercase())
+                    .collect(),
+                dataset: pixel.dataset,
+                created_at: self.time(pixel.created_at),
+            });
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Writing a [`WorldState`] back as a [`WorldFile`], and the canonical order of a state.
 //!
 //! Exports name every object by a key derived from its ID (`app-<id>`, `business-<id>`,
-//! `person-<id>`, `system-user-<id>`, `waba-<id>`, `phone-<id>`, `template-<id>`), write every
+//! `person-<id>`, `system-user-<id>`, `waba-<id>`, `phone-<id>`, `template-<id>`,
+//! `pixel-<id>`), write every
 //! ID, time and default explicitly and tokens as `token_sha256`, so that building the export
 //! reproduces the state ([`normalize`]d).
 
@@ -12,8 +13,8 @@ use wamm_wire::ids::{BusinessId, UserId};
 
 use crate::file::{
     AppEntry, AssignedWabaEntry, BusinessEntry, FORMAT, IntentDetails, MigrationIntentEntry,
-    PartnerEntry, PersonEntry, PhoneEntry, SubscriptionEntry, SystemUserEntry, TemplateEntry, Time,
-    TokenEntry, WabaEntry, WebhookEntry, WorldFile,
+    PartnerEntry, PersonEntry, PhoneEntry, PixelEntry, SubscriptionEntry, SystemUserEntry,
+    TemplateEntry, Time, TokenEntry, WabaEntry, WebhookEntry, WorldFile,
 };
 
 /// Sorts every list of a state into the order [`WorldFile::build`] produces: objects by ID,
@@ -45,6 +46,7 @@ pub fn normalize(state: &mut WorldState) {
         .app_subscriptions
         .sort_by(|a, b| (a.app_id, &a.object).cmp(&(b.app_id, &b.object)));
     state.assignments.sort_by_key(|a| (a.waba_id, a.user_id));
+    state.pixels.sort_by_key(|p| p.id);
 }
 
 fn app_key(id: impl std::fmt::Display) -> String {
@@ -198,6 +200,19 @@ pub fn export(state: &WorldState) -> WorldFile {
                 })
                 .collect(),
             wabas: wabas_of(&state, business.id),
+            pixels: state
+                .pixels
+                .iter()
+                .filter(|p| p.owner_business_id == business.id)
+                .map(|p| PixelEntry {
+                    key: Some(format!("pixel-{}", p.id)),
+                    id: Some(p.id),
+                    name: p.name.clone(),
+                    domains: p.domains.clone(),
+                    dataset: p.dataset,
+                    created_at: Some(Time(p.created_at)),
+                })
+                .collect(),
         })
         .collect();
 

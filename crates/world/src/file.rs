@@ -15,7 +15,9 @@ use wamm_domain::model::{
 };
 use wamm_domain::numbers::NumberLife;
 use wamm_domain::{AccessLevel, Permission, Timestamp};
-use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, SolutionId, TemplateId, UserId, WabaId};
+use wamm_wire::ids::{
+    AppId, BusinessId, PhoneNumberId, PixelId, SolutionId, TemplateId, UserId, WabaId,
+};
 
 /// The only `format` value this crate reads and writes.
 pub const FORMAT: &str = "wamm-world/1";
@@ -204,6 +206,34 @@ pub struct BusinessEntry {
     /// WABAs this business owns (for OBO WABAs: the client the WABA serves).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wabas: Vec<WabaEntry>,
+    /// Meta Pixels (datasets) this business owns, which its website and app report
+    /// conversions to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pixels: Vec<PixelEntry>,
+}
+
+/// A Meta Pixel, which is also a dataset (the same ID names both), owned by the business it
+/// is listed under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PixelEntry {
+    /// Optional local reference name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Graph ID (pixel and dataset); generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<PixelId>,
+    /// Name; not empty.
+    pub name: String,
+    /// Website domains it reports events for (`shop.example`), without scheme or path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
+    /// Whether it is the dataset `POST /{waba-id}/dataset` made (at most one per business).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dataset: bool,
+    /// When it was created; the load time when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
 }
 
 /// A person with access to a business portfolio.

@@ -10,6 +10,8 @@
 //! than sent as `null`.
 
 mod accounts;
+mod conversions;
+mod insights;
 mod messages;
 mod metrics;
 mod onboarding;
@@ -19,6 +21,13 @@ pub use accounts::{
     CreatedTemplate, MessageTemplate, NewTemplate, PhoneNumber, QualityRating, RegisterRequest,
     SubscribeRequest, SubscribeResponse, SubscribedApp, SubscribedAppData, TemplateCategory,
     TemplateStatus, Throughput,
+};
+pub use conversions::{
+    ActionSource, AppData, CustomData, Dataset, EventsReceived, ServerEvent, UserData, fbc,
+};
+pub use insights::{
+    AdAccount, AdObject, InsightsQuery, InsightsRange, InsightsRow, MarketingMessagesSettings,
+    ReportRun,
 };
 pub use messages::{
     Language, MessageStatus, ProductPolicy, SendRequest, SendResponse, SendTemplate, SentContact,

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::TemplateDay;
+use crate::graph::{AdInsightsDay, TemplateDay};
+use crate::readiness::BusinessReadiness;
 use crate::stage::{BusinessStatus, Request, WabaStatus};
 
 use postgres::PgPartnerStore;
@@ -104,6 +105,19 @@ pub struct SentMessage {
     pub at: i64,
 }
 
+/// When the orchestrator first saw a template, and whether its WABA was onboarded then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateSighting {
+    /// The WABA.
+    pub waba_id: String,
+    /// The template.
+    pub template_id: String,
+    /// When first seen (Unix seconds).
+    pub first_seen_at: i64,
+    /// Whether the WABA was not yet onboarded to MM API then.
+    pub before_onboarding: bool,
+}
+
 /// How far a message status is along; statuses arrive out of order, and only a later one may
 /// replace an earlier one.
 pub(crate) fn status_rank(status: &str) -> u8 {
@@ -178,6 +192,23 @@ pub trait PartnerStore: Send + Sync + std::fmt::Debug {
         business: Option<&str>,
         since: i64,
     ) -> Result<Vec<TemplateDay>, StoreError>;
+    /// Stores synced MM API Insights, replacing what the same WABA, ad and day held.
+    async fn put_ad_insights_days(&self, days: &[AdInsightsDay]) -> Result<(), StoreError>;
+    /// Synced MM API Insights from day `since` (Unix seconds) on, of one client business's
+    /// WABAs or of all, by WABA, ad and day.
+    async fn ad_insights_days(
+        &self,
+        business: Option<&str>,
+        since: i64,
+    ) -> Result<Vec<AdInsightsDay>, StoreError>;
+    /// Records templates seen; a template seen before keeps its first sighting.
+    async fn record_sightings(&self, seen: &[TemplateSighting]) -> Result<(), StoreError>;
+    /// The first sightings of a WABA's templates.
+    async fn sightings(&self, waba: &str) -> Result<Vec<TemplateSighting>, StoreError>;
+    /// Replaces a business's last readiness check.
+    async fn put_readiness(&self, readiness: &BusinessReadiness) -> Result<(), StoreError>;
+    /// The last readiness check of every business, by business ID.
+    async fn readiness(&self) -> Result<Vec<BusinessReadiness>, StoreError>;
 }
 
 /// Opens `sqlite:…` (created if missing) or `postgres://…` and migrates it.

@@ -2,7 +2,7 @@
 //! the [`PartnerStore`](super::PartnerStore) implementation, expanded per backend by
 //! [`impl_partner_store!`].
 
-use crate::graph::{Product, TemplateDay};
+use crate::graph::{AdInsightsDay, Product, TemplateDay};
 
 /// Upserts and updates.
 pub(super) const PUT_BUSINESS: &str = "INSERT INTO businesses (id, doc) VALUES ($1, $2) \
@@ -24,12 +24,28 @@ pub(super) const SET_CATEGORY: &str = "INSERT INTO template_categories \
     (waba_id, name, language, category) VALUES ($1, $2, $3, $4) \
     ON CONFLICT (waba_id, name, language) DO UPDATE SET category = excluded.category";
 pub(super) const PUT_TEMPLATE_DAY: &str = "INSERT INTO template_metrics (waba_id, \
-    template_id, day, product, template_name, sent, delivered, read, clicked, cost) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+    template_id, day, product, template_name, sent, delivered, read, clicked, cost, \
+    conversions) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
     ON CONFLICT (waba_id, template_id, day, product) DO UPDATE SET \
     template_name = excluded.template_name, sent = excluded.sent, \
     delivered = excluded.delivered, read = excluded.read, clicked = excluded.clicked, \
-    cost = excluded.cost";
+    cost = excluded.cost, conversions = excluded.conversions";
+pub(super) const PUT_AD_INSIGHTS_DAY: &str = "INSERT INTO ad_insights (waba_id, ad_id, day, \
+    account_id, template_id, ad_name, sent, delivered, read, clicked, spend, currency, \
+    delivery_rate, read_rate, click_rate) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+    ON CONFLICT (waba_id, ad_id, day) DO UPDATE SET account_id = excluded.account_id, \
+    template_id = excluded.template_id, ad_name = excluded.ad_name, sent = excluded.sent, \
+    delivered = excluded.delivered, read = excluded.read, clicked = excluded.clicked, \
+    spend = excluded.spend, currency = excluded.currency, \
+    delivery_rate = excluded.delivery_rate, read_rate = excluded.read_rate, \
+    click_rate = excluded.click_rate";
+pub(super) const RECORD_SIGHTING: &str = "INSERT INTO template_sightings \
+    (waba_id, template_id, first_seen_at, before_onboarding) VALUES ($1, $2, $3, $4) \
+    ON CONFLICT (waba_id, template_id) DO NOTHING";
+pub(super) const PUT_READINESS: &str = "INSERT INTO readiness (business_id, checked_at, doc) \
+    VALUES ($1, $2, $3) ON CONFLICT (business_id) DO UPDATE SET \
+    checked_at = excluded.checked_at, doc = excluded.doc";
 
 /// Reads.
 pub(super) const BUSINESS: &str = "SELECT doc, request FROM businesses WHERE id = $1";
@@ -45,12 +61,23 @@ pub(super) const CATEGORY: &str = "SELECT category FROM template_categories \
     WHERE waba_id = $1 AND name = $2 AND language = $3";
 /// `$1` is a business ID or NULL for every business.
 pub(super) const TEMPLATE_DAYS: &str = "SELECT m.waba_id, m.template_id, m.template_name, \
-    m.day, m.product, m.sent, m.delivered, m.read, m.clicked, m.cost \
+    m.day, m.product, m.sent, m.delivered, m.read, m.clicked, m.cost, m.conversions \
     FROM template_metrics m JOIN wabas w ON w.id = m.waba_id \
     WHERE ($1 IS NULL OR w.business_id = $1) AND m.day >= $2 \
     ORDER BY m.waba_id, m.template_id, m.day, m.product";
+/// `$1` is a business ID or NULL for every business.
+pub(super) const AD_INSIGHTS_DAYS: &str = "SELECT i.waba_id, i.ad_id, i.day, i.account_id, \
+    i.template_id, i.ad_name, i.sent, i.delivered, i.read, i.clicked, i.spend, i.currency, \
+    i.delivery_rate, i.read_rate, i.click_rate \
+    FROM ad_insights i JOIN wabas w ON w.id = i.waba_id \
+    WHERE ($1 IS NULL OR w.business_id = $1) AND i.day >= $2 \
+    ORDER BY i.waba_id, i.ad_id, i.day";
+pub(super) const SIGHTINGS: &str = "SELECT waba_id, template_id, first_seen_at, \
+    before_onboarding FROM template_sightings WHERE waba_id = $1 ORDER BY template_id";
+pub(super) const READINESS: &str = "SELECT doc FROM readiness ORDER BY business_id";
 
-/// A template day row: WABA, template, name, day, product, the four counts and the cost.
+/// A template day row: WABA, template, name, day, product, the four counts, the cost and the
+/// conversions (JSON).
 pub(super) type TemplateDayRow = (
     String,
     String,
@@ -62,12 +89,24 @@ pub(super) type TemplateDayRow = (
     i64,
     i64,
     Option<f64>,
+    Option<String>,
 );
 
 /// A template day from its row.
 pub(super) fn template_day_of(row: TemplateDayRow) -> Result<TemplateDay, super::StoreError> {
-    let (waba_id, template_id, template_name, day, product, sent, delivered, read, clicked, cost) =
-        row;
+    let (
+        waba_id,
+        template_id,
+        template_name,
+        day,
+        product,
+        sent,
+        delivered,
+        read,
+        clicked,
+        cost,
+        conversions,
+    ) = row;
     let product = match product.as_str() {
         "marketing_messages" => Product::MarketingMessages,
         "cloud_api" => Product::CloudApi,
@@ -88,7 +127,70 @@ pub(super) fn template_day_of(row: TemplateDayRow) -> Result<TemplateDay, super:
         read,
         clicked,
         cost,
+        conversions: conversions
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?
+            .unwrap_or_default(),
     })
+}
+
+/// An ad insights row: WABA, ad, day, account, template, ad name, the four counts, spend,
+/// currency and the three rates.
+pub(super) type AdInsightsRow = (
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    f64,
+    Option<String>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+);
+
+/// An ad insights day from its row.
+pub(super) fn ad_insights_day_of(row: AdInsightsRow) -> AdInsightsDay {
+    let (
+        waba_id,
+        ad_id,
+        day,
+        account_id,
+        template_id,
+        ad_name,
+        sent,
+        delivered,
+        read,
+        clicked,
+        spend,
+        currency,
+        delivery_rate,
+        read_rate,
+        click_rate,
+    ) = row;
+    AdInsightsDay {
+        waba_id,
+        account_id,
+        ad_id,
+        template_id,
+        ad_name,
+        day,
+        sent,
+        delivered,
+        read,
+        clicked,
+        spend,
+        currency,
+        delivery_rate,
+        read_rate,
+        click_rate,
+    }
 }
 
 /// A business from its document and its request column.
@@ -338,6 +440,7 @@ macro_rules! impl_partner_store {
                         .bind(d.read)
                         .bind(d.clicked)
                         .bind(d.cost)
+                        .bind(serde_json::to_string(&d.conversions)?)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -357,6 +460,110 @@ macro_rules! impl_partner_store {
                         .fetch_all(&self.pool)
                         .await?;
                 rows.into_iter().map(super::sql::template_day_of).collect()
+            }
+
+            async fn put_ad_insights_days(
+                &self,
+                days: &[$crate::graph::AdInsightsDay],
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for d in days {
+                    sqlx::query(super::sql::PUT_AD_INSIGHTS_DAY)
+                        .bind(&d.waba_id)
+                        .bind(&d.ad_id)
+                        .bind(d.day)
+                        .bind(&d.account_id)
+                        .bind(&d.template_id)
+                        .bind(&d.ad_name)
+                        .bind(d.sent)
+                        .bind(d.delivered)
+                        .bind(d.read)
+                        .bind(d.clicked)
+                        .bind(d.spend)
+                        .bind(&d.currency)
+                        .bind(d.delivery_rate)
+                        .bind(d.read_rate)
+                        .bind(d.click_rate)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn ad_insights_days(
+                &self,
+                business: Option<&str>,
+                since: i64,
+            ) -> Result<Vec<$crate::graph::AdInsightsDay>, $crate::store::StoreError> {
+                let rows: Vec<super::sql::AdInsightsRow> =
+                    sqlx::query_as(super::sql::AD_INSIGHTS_DAYS)
+                        .bind(business)
+                        .bind(since)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(super::sql::ad_insights_day_of)
+                    .collect())
+            }
+
+            async fn record_sightings(
+                &self,
+                seen: &[$crate::store::TemplateSighting],
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for s in seen {
+                    sqlx::query(super::sql::RECORD_SIGHTING)
+                        .bind(&s.waba_id)
+                        .bind(&s.template_id)
+                        .bind(s.first_seen_at)
+                        .bind(s.before_onboarding)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn sightings(
+                &self,
+                waba: &str,
+            ) -> Result<Vec<$crate::store::TemplateSighting>, $crate::store::StoreError> {
+                let rows: Vec<(String, String, i64, bool)> = sqlx::query_as(super::sql::SIGHTINGS)
+                    .bind(waba)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(waba_id, template_id, first_seen_at, before_onboarding)| {
+                        $crate::store::TemplateSighting {
+                            waba_id,
+                            template_id,
+                            first_seen_at,
+                            before_onboarding,
+                        }
+                    })
+                    .collect())
+            }
+
+            async fn put_readiness(
+                &self,
+                readiness: &$crate::readiness::BusinessReadiness,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(super::sql::PUT_READINESS)
+                    .bind(&readiness.business_id)
+                    .bind(readiness.checked_at)
+                    .bind(serde_json::to_string(readiness)?)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn readiness(
+                &self,
+            ) -> Result<Vec<$crate::readiness::BusinessReadiness>, $crate::store::StoreError> {
+                self.docs_of(super::sql::READINESS).await
             }
         }
     };

@@ -1,6 +1,10 @@
 //! Charts for the dashboard, drawn on the server as inline SVG: no script, no library, no
 //! network. They carry numbers and fixed labels only; names a client chose (templates,
 //! businesses) stay in the page's escaped HTML beside them.
+//!
+//! Each bar says what it shows three ways: a `<title>` (read by screen readers and shown on
+//! hover), a text label where there is room, and `data-*` attributes (`data-step` or
+//! `data-date`, and `data-value`) for scripts and tests.
 
 use std::fmt::Write as _;
 
@@ -35,7 +39,7 @@ pub fn funnel(steps: &[(&'static str, i64)]) -> String {
         let width = scaled(*n, first, FUNNEL_WIDTH).max(i64::from(*n > 0));
         let _ = write!(
             svg,
-            r#"<rect x="0" y="{y}" width="{width}" height="{h}" class="bar {name}"><title>{name} {n}</title></rect><text x="{tx}" y="{ty}">{name} {n}</text>"#,
+            r#"<rect x="0" y="{y}" width="{width}" height="{h}" class="bar {name}" data-step="{name}" data-value="{n}"><title>{name} {n}</title></rect><text x="{tx}" y="{ty}">{name} {n}</text>"#,
             h = FUNNEL_BAR - 2,
             tx = FUNNEL_WIDTH + 4,
             ty = y + FUNNEL_BAR - 3,
@@ -59,7 +63,7 @@ pub fn daily(series: &[(String, i64)]) -> String {
         let x = i64::try_from(i).unwrap_or(0) * DAILY_COLUMN;
         let _ = write!(
             svg,
-            r#"<rect x="{x}" y="{y}" width="{w}" height="{height}" class="bar day"><title>{date}: {n}</title></rect>"#,
+            r#"<rect x="{x}" y="{y}" width="{w}" height="{height}" class="bar day" data-date="{date}" data-value="{n}"><title>{date}: {n}</title></rect>"#,
             y = DAILY_HEIGHT - height + 1,
             w = DAILY_COLUMN - 2,
             // The date is made by the dashboard from a number, never by a client.
@@ -88,11 +92,15 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert_eq!(svg.matches("<rect").count(), 4);
         assert!(
-            svg.contains(r#"width="160" height="10" class="bar sent""#),
+            svg.contains(
+                r#"width="160" height="10" class="bar sent" data-step="sent" data-value="4""#
+            ),
             "{svg}"
         );
         assert!(
-            svg.contains(r#"width="80" height="10" class="bar read""#),
+            svg.contains(
+                r#"width="80" height="10" class="bar read" data-step="read" data-value="2""#
+            ),
             "{svg}"
         );
         assert!(
@@ -122,15 +130,15 @@ mod tests {
             ("2031-02-03".into(), 0),
         ]);
         assert!(
-            svg.contains(r#"height="20" class="bar day"><title>2031-02-01: 2</title>"#),
+            svg.contains(r#"height="20" class="bar day" data-date="2031-02-01" data-value="2"><title>2031-02-01: 2</title>"#),
             "{svg}"
         );
         assert!(
-            svg.contains(r#"height="80" class="bar day"><title>2031-02-02: 8</title>"#),
+            svg.contains(r#"height="80" class="bar day" data-date="2031-02-02" data-value="8"><title>2031-02-02: 8</title>"#),
             "{svg}"
         );
         assert!(
-            svg.contains(r#"height="0" class="bar day"><title>2031-02-03: 0</title>"#),
+            svg.contains(r#"height="0" class="bar day" data-date="2031-02-03" data-value="0"><title>2031-02-03: 0</title>"#),
             "{svg}"
         );
         assert_eq!(escape("<a&\">"), "&lt;a&amp;&quot;&gt;");

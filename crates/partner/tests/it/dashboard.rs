@@ -150,6 +150,12 @@ async fn template_metrics_show_as_a_table_with_charts_and_as_json() {
         read: sent / 2,
         clicked: 1,
         cost: Some(0.025 * f64::from(u8::try_from(sent).expect("small"))),
+        conversions: wamm_partner::graph::Conversions {
+            website_purchases: 1,
+            website_purchases_conversion_value: 10.25,
+            app_add_to_cart: 1,
+            ..wamm_partner::graph::Conversions::default()
+        },
     };
     store
         .put_template_days(&[
@@ -182,6 +188,23 @@ async fn template_metrics_show_as_a_table_with_charts_and_as_json() {
     assert!(page.contains("sent 6") && page.contains("read 3") && page.contains("clicked 2"));
     assert!(page.contains("50.0%"), "read rate");
     assert!(page.contains("0.1500"), "spend");
+    // Each figure is labelled for scripts and screen readers.
+    for (metric, shown) in [
+        ("sent", "6"),
+        ("read", "3"),
+        ("read_rate", "50.0%"),
+        ("purchases", "2"),
+        ("purchase_value", "20.50"),
+        ("add_to_cart", "2"),
+        ("checkouts_initiated", "0"),
+    ] {
+        assert!(
+            page.contains(&format!(r#"data-metric="{metric}">{shown}</td>"#)),
+            "{metric} shows {shown}: {page}"
+        );
+    }
+    assert!(page.contains(r#"data-step="purchased" data-value="2"><title>purchased 2</title>"#));
+    assert!(page.contains(r#"data-date="2031-02-03" data-value="4""#));
     let json: serde_json::Value = reqwest::get(format!("{base}/api/metrics"))
         .await
         .expect("json")
@@ -196,6 +219,8 @@ async fn template_metrics_show_as_a_table_with_charts_and_as_json() {
             serde_json::json!("marketing_messages")
         )
     );
+    assert_eq!(t["conversions"]["website_purchases"], 2);
+    assert_eq!(t["conversions"]["app_add_to_cart"], 2);
     assert_eq!(json["daily"].as_array().map(Vec::len), Some(30));
     assert_eq!(
         json["daily"][29],

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use wamm_partner::graph::{
-    Endpoint, GraphFailure, IntentOutcome, PartnerGraph, RemoteWaba, TemplateDay,
+    AdInsights, ConversionSetup, Endpoint, GraphFailure, IntentOutcome, PartnerGraph,
+    RemoteTemplate, RemoteWaba, TemplateDay,
 };
 use wamm_partner::send::SendOrder;
 use wamm_partner::stage::{BusinessStatus, WabaStatus};
@@ -38,6 +39,16 @@ pub struct FakeGraph {
     pub metrics: HashMap<String, Vec<TemplateDay>>,
     /// WABAs whose template analytics are refused (insights not confirmed).
     pub no_insights: Vec<String>,
+    /// WABA → its templates as conversion readiness reads them.
+    pub templates: Mutex<HashMap<String, Vec<RemoteTemplate>>>,
+    /// WABA → what its ad account's Insights answer (every day; filtered by the range asked).
+    pub insights: HashMap<String, AdInsights>,
+    /// WABAs whose ad account refuses the business token (no `ads_read`: 403, code 200).
+    pub no_ads_read: Vec<String>,
+    /// The (token, WABA) of each Insights read, in order.
+    pub insights_reads: Mutex<Vec<(String, String)>>,
+    /// WABA → the datasets of its owner business; a WABA not listed refuses the read.
+    pub datasets: HashMap<String, Vec<String>>,
 }
 
 impl FakeGraph {
@@ -168,6 +179,81 @@ impl PartnerGraph for FakeGraph {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    async fn conversion_setup(
+        &self,
+        _token: Option<&Secret>,
+        waba: &str,
+    ) -> Result<ConversionSetup, GraphFailure> {
+        let status = self
+            .wabas
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|w| w.id == waba)
+            .map(|w| w.status.clone())
+            .ok_or_else(|| GraphFailure {
+                code: 100,
+                message: format!("no WABA {waba}"),
+            })?;
+        Ok(ConversionSetup {
+            status,
+            insights_enabled: Some(!self.no_insights.iter().any(|w| w == waba)),
+            templates: self
+                .templates
+                .lock()
+                .expect("lock")
+                .get(waba)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+
+    async fn ad_insights(
+        &self,
+        token: &Secret,
+        waba: &str,
+        start: i64,
+        end: i64,
+    ) -> Result<AdInsights, GraphFailure> {
+        self.insights_reads
+            .lock()
+            .expect("lock")
+            .push((token.expose().to_owned(), waba.to_owned()));
+        if self.no_ads_read.iter().any(|w| w == waba) {
+            return Err(GraphFailure {
+                code: 200,
+                message: "(#200) Ad account owner has NOT grant ads_management or ads_read \
+                          permission"
+                    .into(),
+            });
+        }
+        Ok(match self.insights.get(waba) {
+            Some(AdInsights::Days { account_id, days }) => AdInsights::Days {
+                account_id: account_id.clone(),
+                days: days
+                    .iter()
+                    .filter(|d| d.day >= start && d.day < end)
+                    .cloned()
+                    .collect(),
+            },
+            _ => AdInsights::NoAdAccount,
+        })
+    }
+
+    async fn datasets(
+        &self,
+        _token: Option<&Secret>,
+        waba: &str,
+    ) -> Result<Vec<String>, GraphFailure> {
+        self.datasets
+            .get(waba)
+            .cloned()
+            .ok_or_else(|| GraphFailure {
+                code: 200,
+                message: format!("no access to the datasets of {waba}"),
+            })
     }
 
     async fn send_template(

@@ -4,6 +4,7 @@
 mod dashboard;
 mod fake;
 mod orchestrate;
+mod readiness;
 mod signup_page;
 mod stage;
 mod store;

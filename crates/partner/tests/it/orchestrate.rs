@@ -177,6 +177,7 @@ async fn metrics_sync_stores_each_wabas_days_and_skips_refusals() {
         read: 1,
         clicked: 0,
         cost: Some(0.025 * f64::from(u8::try_from(sent).expect("small"))),
+        conversions: wamm_partner::graph::Conversions::default(),
     };
     graph.metrics.insert(
         "10".into(),
@@ -217,4 +218,127 @@ async fn metrics_sync_stores_each_wabas_days_and_skips_refusals() {
         .expect("again");
     let again = metrics::totals(&store.template_days(None, 0).await.expect("read"), &owners);
     assert_eq!(again[0].sent, 6);
+}
+
+#[tokio::test]
+async fn insights_sync_reads_with_each_business_token_and_skips_who_it_cannot_read() {
+    use wamm_partner::graph::{AdInsights, AdInsightsDay};
+    use wamm_partner::{insights, metrics};
+
+    let mut graph = FakeGraph::holding(vec![
+        remote("10", "1", WabaStatus::Onboarded),
+        remote("20", "2", WabaStatus::Onboarded),
+        remote("30", "3", WabaStatus::Eligible),
+        remote("40", "4", WabaStatus::Onboarded),
+        remote("50", "5", WabaStatus::Onboarded),
+    ]);
+    let now = 1_927_879_200; // 2031-02-03T10:00:00Z
+    let today = metrics::day_start(now);
+    let day = |d: i64, sent: i64| AdInsightsDay {
+        waba_id: "10".into(),
+        account_id: "77".into(),
+        ad_id: "A".into(),
+        template_id: Some("T".into()),
+        ad_name: "promo (en_US)".into(),
+        day: d,
+        sent,
+        delivered: sent,
+        read: 1,
+        clicked: 1,
+        spend: 0.025 * f64::from(u8::try_from(sent).expect("small")),
+        currency: Some("USD".into()),
+        delivery_rate: Some(100.0),
+        read_rate: None,
+        click_rate: None,
+    };
+    graph.insights.insert(
+        "10".into(),
+        AdInsights::Days {
+            account_id: "77".into(),
+            days: vec![
+                day(today, 4),
+                day(today - 86_400, 2),
+                day(today - 40 * 86_400, 9),
+            ],
+        },
+    );
+    graph.insights.insert(
+        "20".into(),
+        AdInsights::Days {
+            account_id: "88".into(),
+            days: vec![],
+        },
+    );
+    graph.no_ads_read.push("20".into());
+    let store = store().await;
+    let vault = vault();
+    orchestrate::sync(&graph, &*store, now).await.expect("sync");
+    // Businesses 1, 2 and 5 hold a token; 4 has none; 3 is not onboarded.
+    for waba in ["10", "20", "50"] {
+        orchestrate::terms_signed(&graph, &*store, &vault, waba, now)
+            .await
+            .expect("token");
+    }
+
+    // Without the key no token opens: every WABA is skipped, nothing is read.
+    let locked = insights::sync_insights(&graph, &*store, None, now, 30)
+        .await
+        .expect("sync without a key");
+    assert_eq!((locked.wabas, locked.skipped.len()), (0, 5));
+    assert!(graph.insights_reads.lock().expect("lock").is_empty());
+
+    let done = insights::sync_insights(&graph, &*store, Some(&vault), now, 30)
+        .await
+        .expect("insights sync");
+    assert_eq!(
+        (done.wabas, done.days),
+        (1, 2),
+        "the 40-day-old day is outside 30 days"
+    );
+    let reasons: std::collections::BTreeMap<&str, &str> = done
+        .skipped
+        .iter()
+        .map(|(w, r)| (w.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(
+        reasons.keys().copied().collect::<Vec<_>>(),
+        ["20", "30", "40", "50"]
+    );
+    assert!(reasons["20"].contains("ads_read"), "{reasons:?}");
+    assert!(reasons["30"].contains("not onboarded"), "{reasons:?}");
+    assert!(reasons["40"].contains("no business token"), "{reasons:?}");
+    assert!(reasons["50"].contains("no ad account"), "{reasons:?}");
+    // Each read used the business's own token, opened from the vault.
+    let reads = graph.insights_reads.lock().expect("lock").clone();
+    assert!(
+        reads.contains(&("EAAG-token-of-1".to_owned(), "10".to_owned()))
+            && reads
+                .iter()
+                .all(|(t, w)| t.ends_with(&format!("-{}", &w[..1]))),
+        "{reads:?}"
+    );
+    let owners = store
+        .wabas()
+        .await
+        .expect("wabas")
+        .into_iter()
+        .map(|w| (w.id, w.business_id))
+        .collect();
+    let read = || async { store.ad_insights_days(None, 0).await.expect("read") };
+    let totals = insights::totals(&read().await, &owners);
+    assert_eq!(totals.len(), 1);
+    assert_eq!(
+        (
+            totals[0].business_id.as_str(),
+            totals[0].sent,
+            totals[0].ads
+        ),
+        ("1", 6, 1)
+    );
+    assert!((totals[0].spend - 0.15).abs() < 1e-12);
+    // Again: the same figures, nothing counted twice.
+    insights::sync_insights(&graph, &*store, Some(&vault), now, 30)
+        .await
+        .expect("again");
+    assert_eq!(insights::totals(&read().await, &owners)[0].sent, 6);
 }

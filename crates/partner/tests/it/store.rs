@@ -37,11 +37,14 @@ macro_rules! contract {
 }
 
 contract!(
+    a_template_keeps_its_first_sighting,
+    the_last_readiness_check_replaces_the_one_before,
     businesses_keep_their_first_request,
     wabas_and_tokens_round_trip,
     message_statuses_only_move_forward,
     template_categories_follow_the_last_word,
     template_days_are_replaced_and_read_by_business_and_day,
+    ad_insights_days_are_replaced_and_read_by_business_and_day,
 );
 
 fn business(id: &str, status: Option<BusinessStatus>) -> ClientBusiness {
@@ -232,7 +235,7 @@ async fn template_categories_follow_the_last_word(store: &dyn PartnerStore) {
 }
 
 async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn PartnerStore) {
-    use wamm_partner::graph::{Product, TemplateDay};
+    use wamm_partner::graph::{Conversions, Product, TemplateDay};
     for (waba, owner) in [("W1", "1"), ("W2", "2")] {
         store
             .put_waba(&ClientWaba {
@@ -259,6 +262,13 @@ async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn Par
         read: 0,
         clicked: 0,
         cost: (product == Product::MarketingMessages).then_some(0.5),
+        conversions: Conversions {
+            website_purchases: sent / 2,
+            website_purchases_conversion_value: 12.5
+                * f64::from(i32::try_from(sent / 2).expect("small")),
+            app_activations: 1,
+            ..Conversions::default()
+        },
     };
     store
         .put_template_days(&[
@@ -300,5 +310,146 @@ async fn template_days_are_replaced_and_read_by_business_and_day(store: &dyn Par
         .expect("one business");
     assert!(of_one.iter().all(|d| d.waba_id == "W1") && of_one.len() == 3);
     let recent = store.template_days(None, 172_800).await.expect("recent");
+    assert_eq!(recent.len(), 2);
+    // Conversions come back as stored, replaced with the rest.
+    assert_eq!(all[1].conversions.website_purchases, 2);
+    assert!((all[1].conversions.website_purchases_conversion_value - 25.0).abs() < 1e-9);
+    assert_eq!(all[1].conversions.app_activations, 1);
+}
+
+async fn a_template_keeps_its_first_sighting(store: &dyn PartnerStore) {
+    use wamm_partner::store::TemplateSighting;
+    let seen = |template: &str, at: i64, before: bool| TemplateSighting {
+        waba_id: "W1".into(),
+        template_id: template.into(),
+        first_seen_at: at,
+        before_onboarding: before,
+    };
+    store
+        .record_sightings(&[seen("T1", 10, true), seen("T2", 10, true)])
+        .await
+        .expect("first");
+    // Seen again after onboarding: the first sighting stands; a new template is added.
+    store
+        .record_sightings(&[seen("T1", 20, false), seen("T3", 20, false)])
+        .await
+        .expect("again");
+    let mut other = seen("T1", 30, false);
+    other.waba_id = "W2".into();
+    store.record_sightings(&[other]).await.expect("other WABA");
+    assert_eq!(
+        store.sightings("W1").await.expect("read"),
+        vec![
+            seen("T1", 10, true),
+            seen("T2", 10, true),
+            seen("T3", 20, false)
+        ]
+    );
+    assert_eq!(store.sightings("W9").await.expect("none"), vec![]);
+}
+
+async fn the_last_readiness_check_replaces_the_one_before(store: &dyn PartnerStore) {
+    use wamm_partner::readiness::{BusinessReadiness, Code, Finding, Severity};
+    let check = |business: &str, at: i64, findings: Vec<Finding>| BusinessReadiness {
+        business_id: business.into(),
+        checked_at: at,
+        wabas: vec!["W1".into()],
+        findings,
+        skipped: vec![],
+    };
+    let blocker = Finding {
+        code: Code::InsightsDisabled,
+        severity: Severity::Blocker,
+        waba_id: "W1".into(),
+        template: None,
+        message: "confirm insights".into(),
+    };
+    store
+        .put_readiness(&check("2", 5, vec![blocker.clone()]))
+        .await
+        .expect("put");
+    store
+        .put_readiness(&check("1", 5, vec![blocker]))
+        .await
+        .expect("put");
+    store
+        .put_readiness(&check("2", 9, vec![]))
+        .await
+        .expect("put again");
+    let all = store.readiness().await.expect("read");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].business_id, "1");
+    assert_eq!(all[0].findings[0].code, Code::InsightsDisabled);
+    assert_eq!(all[1], check("2", 9, vec![]));
+    assert!(all[1].ready() && !all[0].ready());
+}
+
+async fn ad_insights_days_are_replaced_and_read_by_business_and_day(store: &dyn PartnerStore) {
+    use wamm_partner::graph::AdInsightsDay;
+    for (waba, owner) in [("W1", "1"), ("W2", "2")] {
+        store
+            .put_waba(&ClientWaba {
+                id: waba.into(),
+                business_id: owner.into(),
+                name: waba.into(),
+                status: Some(WabaStatus::Onboarded),
+                terms_signed_at: None,
+                phone_number_id: None,
+                first_sent_at: None,
+                last_event: None,
+            })
+            .await
+            .expect("waba");
+    }
+    let day = |waba: &str, ad: &str, day: i64, sent: i64| AdInsightsDay {
+        waba_id: waba.into(),
+        account_id: format!("acct{waba}"),
+        ad_id: ad.into(),
+        template_id: (ad != "orphan").then(|| format!("t{ad}")),
+        ad_name: format!("{ad} (en_US)"),
+        day,
+        sent,
+        delivered: sent,
+        read: sent / 2,
+        clicked: 1,
+        spend: 0.025 * f64::from(i32::try_from(sent).expect("small")),
+        currency: (sent > 0).then(|| "USD".to_owned()),
+        delivery_rate: (sent > 0).then_some(100.0),
+        read_rate: (sent > 0).then_some(50.0),
+        click_rate: None,
+    };
+    store
+        .put_ad_insights_days(&[
+            day("W1", "A1", 86_400, 3),
+            day("W1", "A1", 172_800, 0),
+            day("W1", "orphan", 86_400, 2),
+            day("W2", "A2", 172_800, 9),
+        ])
+        .await
+        .expect("put");
+    // A later sync's figures replace the earlier ones, every column.
+    let later = day("W1", "A1", 86_400, 4);
+    store
+        .put_ad_insights_days(std::slice::from_ref(&later))
+        .await
+        .expect("put again");
+    let all = store.ad_insights_days(None, 0).await.expect("all");
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(all[0], later, "by WABA, ad, day; the later figures");
+    assert_eq!(all[1].day, 172_800);
+    assert_eq!(
+        (all[1].currency.as_deref(), all[1].read_rate),
+        (None, None),
+        "absent figures stay absent"
+    );
+    assert_eq!(all[2].ad_id, "orphan");
+    assert_eq!(all[2].template_id, None);
+    let of_one = store
+        .ad_insights_days(Some("2"), 0)
+        .await
+        .expect("one business");
+    assert_eq!(of_one.len(), 1);
+    assert_eq!((of_one[0].ad_id.as_str(), of_one[0].sent), ("A2", 9));
+    let recent = store.ad_insights_days(None, 172_800).await.expect("recent");
     assert_eq!(recent.len(), 2);
 }

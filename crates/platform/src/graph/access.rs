@@ -68,6 +68,9 @@ pub enum Access {
     /// app's business or for the path's client, a client that shared something with the app's
     /// business, the scope, and advanced access to it for a client's assets.
     LinkClient(Permission),
+    /// A pixel (dataset): a token acting for the business that owns it, or one that reaches a
+    /// WABA of that business (a partner's), with one of the scopes.
+    Pixel(&'static [Permission]),
 }
 
 /// Judges `rule` for `caller` on `target`; `fields` is the catalogue of a read whose selected
@@ -227,6 +230,10 @@ pub async fn authorize(
         (Access::LinkClient(scope), Target::Business(client)) => {
             link_client(state, req, caller, client, scope).await
         }
+        (Access::Pixel(scopes), Target::Pixel(pixel)) => pixel_rule(state, caller, pixel, scopes)
+            .await?
+            .map_err(refuse)
+            .map_err(Into::into),
         // A route table entry whose rule does not fit its node is a programming error; it is
         // refused rather than served unchecked.
         (rule, target) => {
@@ -289,6 +296,35 @@ pub fn waba_rule(
         }
         (d, _) => deny(d, req, &waba.id.to_string(), "WhatsApp Business Account"),
     })
+}
+
+/// Whether the caller may use `pixel` with one of `scopes`: acting for its owner business,
+/// the token needs the scope; otherwise it must reach a WABA of the owner business with it,
+/// as a partner does (the refusal is the one for the WABA it came closest to reaching). A
+/// caller that reaches none of them does not see the pixel.
+async fn pixel_rule(
+    state: &AppState,
+    caller: &Caller,
+    pixel: &wamm_domain::capi::Pixel,
+    scopes: &[Permission],
+) -> Result<Result<(), Denial>, StoreError> {
+    if caller.token.business_id == Some(pixel.owner_business_id) {
+        return Ok(token_scope(caller, scopes));
+    }
+    let principal = caller.principal();
+    let mut nearest = Denial::NotVisible;
+    for waba in state.store.wabas_owned_by(pixel.owner_business_id).await? {
+        match any_scope(scopes, |s| principal.check_waba(&waba, s)) {
+            Ok(()) => return Ok(Ok(())),
+            Err(Denial::NotVisible) => {}
+            Err(d) => {
+                if nearest == Denial::NotVisible {
+                    nearest = d;
+                }
+            }
+        }
+    }
+    Ok(Err(nearest))
 }
 
 /// Whether `business` holds a WABA shared with `partner` or held on its behalf.

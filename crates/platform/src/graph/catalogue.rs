@@ -296,11 +296,11 @@ pub const WABA: NodeType = NodeType {
         field("audiences", Omitted, Spec),
         field("schedules", Omitted, Spec),
         field("dcc_config", Omitted, Spec),
-        field("analytics", Omitted, WABA_PAGE),
+        field("analytics", Query, ANALYTICS_PAGE),
         field("template_analytics", Query, ANALYTICS_PAGE),
         field("pricing_analytics", Query, ANALYTICS_PAGE),
-        field("conversation_analytics", Omitted, ANALYTICS_PAGE),
-        field("template_group_analytics", Omitted, ANALYTICS_PAGE),
+        field("conversation_analytics", Query, ANALYTICS_PAGE),
+        field("template_group_analytics", Query, ANALYTICS_PAGE),
         field("auth_international_rate_eligibility", Omitted, WABA_PAGE),
         field("creation_time", Omitted, WABA_PAGE),
         field("health_status", Omitted, HEALTH_STATUS),
@@ -465,6 +465,31 @@ pub const MIGRATION_INTENT: NodeType = NodeType {
     name: "WhatsAppBusinessAccountMigrationIntent",
     defaults: &["id", "status"],
     fields: &[field("id", State, Spec), field("status", State, Spec)],
+};
+
+const PIXEL_PAGE: Source =
+    Page("https://developers.facebook.com/docs/marketing-api/reference/ads-pixel/");
+
+/// `AdsPixel`: a Meta Pixel, which is also a dataset (`GET /{pixel-id}`).
+pub const ADS_PIXEL: NodeType = NodeType {
+    name: "AdsPixel",
+    defaults: &["id", "name"],
+    fields: &[
+        field("id", State, PIXEL_PAGE),
+        field("name", State, PIXEL_PAGE),
+        field("owner_business", State, PIXEL_PAGE),
+        field("creation_time", State, PIXEL_PAGE),
+        field("is_unavailable", Derived, PIXEL_PAGE),
+        field("is_created_by_business", Derived, PIXEL_PAGE),
+        field("code", Omitted, PIXEL_PAGE),
+        field("creator", Omitted, PIXEL_PAGE),
+        field("data_use_setting", Omitted, PIXEL_PAGE),
+        field("automatic_matching_fields", Omitted, PIXEL_PAGE),
+        field("enable_automatic_matching", Omitted, PIXEL_PAGE),
+        field("first_party_cookie_status", Omitted, PIXEL_PAGE),
+        field("last_fired_time", Omitted, PIXEL_PAGE),
+        field("owner_ad_account", Omitted, PIXEL_PAGE),
+    ],
 };
 
 /// `BusinessOwnedObjectOnBehalfOfRequest`: an on-behalf-of request in progress on a WABA.
@@ -747,7 +772,7 @@ pub const SUBSCRIBED_APP: NodeType = NodeType {
 };
 
 /// Every node type in the catalogue.
-pub const ALL: [&NodeType; 20] = [
+pub const ALL: [&NodeType; 21] = [
     &WABA,
     &PHONE,
     &TEMPLATE,
@@ -768,6 +793,7 @@ pub const ALL: [&NodeType; 20] = [
     &ADSET,
     &AD,
     &REPORT_RUN,
+    &ADS_PIXEL,
 ];
 
 /// The node type called `name`, if the catalogue has it.

@@ -545,6 +545,7 @@ async fn answer(
                 from,
                 until,
                 templates: Some(ids.clone()),
+                by_local_day: false,
             })
             .await?
     };

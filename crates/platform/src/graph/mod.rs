@@ -22,6 +22,7 @@ pub mod messages;
 pub mod numbers;
 pub mod objects;
 pub mod phone;
+pub mod pixels;
 pub mod render;
 pub mod reply;
 pub mod request;
@@ -136,6 +137,7 @@ pub async fn dispatch(
             params,
             headers,
             origin,
+            trace: trace.clone(),
         };
         route(&state, &req, &mut app_usage).await
     }
@@ -267,6 +269,7 @@ async fn route(state: &AppState, req: &GraphRequest, app_usage: &mut Option<Stri
             Target::Ad(a),
         ) => h(ctx, a).await,
         (Handler::ReportRun(h), Target::ReportRun(r, a)) => h(ctx, r, a).await,
+        (Handler::Pixel(h), Target::Pixel(p)) => h(ctx, p).await,
         // `serves` matched the node, so the handler fits it.
         _ => Err(unknown().into()),
     }

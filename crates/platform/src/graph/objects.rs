@@ -2,14 +2,16 @@
 //!
 //! Graph IDs are global: one number names exactly one object, whatever its type. The store
 //! keeps a table per type, so the lookup asks each in turn, most common first.
+//! A pixel and its dataset share one ID, so both resolve to the same node.
 
 use wamm_domain::ads::{AdObjectKind, AdObjectRef};
+use wamm_domain::capi::Pixel;
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, PhoneNumber, SystemUser, Template, Waba};
 use wamm_store::StoreError;
 use wamm_wire::ids::{
-    AppId, BusinessId, MigrationIntentId, ObjectId, PhoneNumberId, SolutionId, TemplateId, UserId,
-    WabaId,
+    AppId, BusinessId, MigrationIntentId, ObjectId, PhoneNumberId, PixelId, SolutionId, TemplateId,
+    UserId, WabaId,
 };
 
 use crate::state::AppState;
@@ -37,6 +39,8 @@ pub enum Object {
     Ad(AdObjectRef),
     /// An asynchronous Insights report.
     ReportRun(ReportRun),
+    /// A Meta Pixel (also a dataset).
+    Pixel(Pixel),
 }
 
 impl Object {
@@ -53,6 +57,7 @@ impl Object {
             Self::MigrationIntent(_) => NodeKind::MigrationIntent,
             Self::Ad(r) => NodeKind::of_ad(r.kind),
             Self::ReportRun(_) => NodeKind::ReportRun,
+            Self::Pixel(_) => NodeKind::Pixel,
         }
     }
 }
@@ -101,6 +106,9 @@ pub async fn resolve(state: &AppState, id: &str) -> Result<Option<Object>, Store
     // is found too: Meta's own MM API page writes Insights paths with that value.
     if let Some(r) = store.ad_object(raw.get()).await? {
         return Ok(Some(Object::Ad(r)));
+    }
+    if let Some(p) = store.pixel(PixelId(raw)).await? {
+        return Ok(Some(Object::Pixel(p)));
     }
     Ok(crate::graph::insights::report_run(state, raw.get())
         .await?
@@ -213,6 +221,8 @@ pub enum Target {
     Ad(AdNode),
     /// An Insights report run, with the ad object it reports on.
     ReportRun(ReportRun, AdNode),
+    /// A pixel (dataset).
+    Pixel(Pixel),
 }
 
 impl Target {
@@ -247,6 +257,7 @@ impl Target {
                     None => return Ok(None),
                 }
             }
+            Object::Pixel(p) => Self::Pixel(p),
         }))
     }
 
@@ -263,6 +274,7 @@ impl Target {
             Self::MigrationIntent(m) => m.id.to_string(),
             Self::Ad(node) => node.graph_id(),
             Self::ReportRun(run, _) => run.id.to_string(),
+            Self::Pixel(p) => p.id.to_string(),
         }
     }
 
@@ -284,6 +296,7 @@ impl Target {
             Self::MigrationIntent(_) => NodeKind::MigrationIntent,
             Self::Ad(node) => NodeKind::of_ad(node.kind),
             Self::ReportRun(..) => NodeKind::ReportRun,
+            Self::Pixel(_) => NodeKind::Pixel,
         }
     }
 }
@@ -317,6 +330,8 @@ pub enum NodeKind {
     Ad,
     /// `/{report-run-id}`.
     ReportRun,
+    /// `/{pixel-id}` (also `/{dataset-id}`).
+    Pixel,
 }
 
 impl NodeKind {
@@ -336,6 +351,7 @@ impl NodeKind {
             Self::Adset => "ad set",
             Self::Ad => "ad",
             Self::ReportRun => "report run",
+            Self::Pixel => "pixel",
         }
     }
 

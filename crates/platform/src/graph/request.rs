@@ -137,7 +137,15 @@ impl Params {
                             other => other.to_string(),
                         })
                         .collect(),
-                    Err(_) => text.split(',').map(str::to_owned).collect(),
+                    // Unquoted (`[SENT,READ]`) or single-quoted (`['SENT','READ']`) lists,
+                    // as clients and Meta's own examples write them.
+                    Err(_) => text
+                        .trim()
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .split(',')
+                        .map(|item| item.trim().trim_matches(['\'', '"']).to_owned())
+                        .collect(),
                 }
             }
             other => {
@@ -254,6 +262,8 @@ pub struct GraphRequest {
     pub headers: HeaderMap,
     /// `scheme://host` the client used, for paging URLs.
     pub origin: String,
+    /// The request's `fbtrace_id` (also in its `x-fb-trace-id` header).
+    pub trace: String,
 }
 
 impl GraphRequest {
@@ -326,6 +336,11 @@ mod tests {
             want
         );
         assert_eq!(parse("status=APPROVED,%20PAUSED").list("status"), want);
+        assert_eq!(parse("status=%5BAPPROVED,PAUSED%5D").list("status"), want);
+        assert_eq!(
+            parse("status=%5B%27APPROVED%27,%20%27PAUSED%27%5D").list("status"),
+            want
+        );
         assert_eq!(
             parse("status=APPROVED").list("status"),
             Some(vec!["APPROVED".to_owned()])

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use axum::http::Method;
+use wamm_domain::capi::Pixel;
 use wamm_domain::sending::Endpoint;
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{App, Business, Permission, PhoneNumber, SystemUser, Template, Waba};
@@ -21,7 +22,7 @@ use super::reply::ApiResult;
 use super::request::GraphRequest;
 use super::{
     ads, analytics, assigned, business, business_tokens, clients, insights, intent, messages,
-    numbers, phone, solutions, subscriptions, template, tokens, waba,
+    numbers, phone, pixels, solutions, subscriptions, template, tokens, waba,
 };
 use crate::state::AppState;
 
@@ -73,6 +74,8 @@ pub enum Handler {
     Ad(for<'a> fn(Ctx<'a>, &'a AdNode) -> Fut<'a>),
     /// An Insights report run, with the ad object it reports on.
     ReportRun(for<'a> fn(Ctx<'a>, &'a ReportRun, &'a AdNode) -> Fut<'a>),
+    /// A pixel (dataset).
+    Pixel(for<'a> fn(Ctx<'a>, &'a Pixel) -> Fut<'a>),
 }
 
 impl Handler {
@@ -93,6 +96,7 @@ impl Handler {
             Self::Adset(_) => Some(NodeKind::Adset),
             Self::Ad(_) => Some(NodeKind::Ad),
             Self::ReportRun(_) => Some(NodeKind::ReportRun),
+            Self::Pixel(_) => Some(NodeKind::Pixel),
         }
     }
 }
@@ -135,6 +139,12 @@ const WABA_READ: &[Permission] = &[
     Permission::WhatsappBusinessManagement,
     Permission::WhatsappBusinessMessaging,
 ];
+const EVENTS: &[Permission] = &[Permission::WhatsappBusinessManageEvents];
+/// Reading a pixel or a WABA's datasets: managing the WABA, or logging its events.
+const DATASET: &[Permission] = &[
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessManageEvents,
+];
 const BUSINESS_READ: &[Permission] = &[
     Permission::BusinessManagement,
     Permission::WhatsappBusinessManagement,
@@ -173,8 +183,8 @@ pub fn served() -> Vec<(String, &'static str)> {
 fn build() -> Vec<Route> {
     use Access::{
         AdsRead, AnyTokenOfApp, Business as Biz, ClientCredentials, LinkClient, MigrationParty,
-        OwnApp, OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, SameBusiness,
-        SolutionParty, Token, Waba as OnWaba, WabaAdmin,
+        OwnApp, OwnAppToken, OwnBusiness, OwnSystemUser, PartnerSystemUser, Pixel as OnPixel,
+        SameBusiness, SolutionParty, Token, Waba as OnWaba, WabaAdmin,
     };
     vec![
         // Tokens and the caller.
@@ -201,6 +211,9 @@ fn build() -> Vec<Route> {
         route!(POST "/{waba-id}", OnWaba(MANAGE), Waba |c, w| waba::update(c, w)),
         route!(GET "/{waba-id}/phone_numbers", OnWaba(WABA_READ), Waba |c, w| phone::list(c, w)),
         route!(GET "/{waba-id}/template_analytics", OnWaba(MANAGE), Waba |c, w| analytics::template_analytics(c, w)),
+        route!(GET "/{waba-id}/template_group_analytics", OnWaba(MANAGE), Waba |c, w| analytics::template_group_analytics(c, w)),
+        route!(GET "/{waba-id}/template_groups", OnWaba(MANAGE), Waba |c, w| analytics::template_groups(c, w)),
+        route!(POST "/{waba-id}/template_groups", OnWaba(MANAGE), Waba |c, w| analytics::create_template_group(c, w)),
         route!(GET "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::list(c, w)),
         route!(POST "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::create(c, w)),
         route!(DELETE "/{waba-id}/message_templates", OnWaba(MANAGE), Waba |c, w| template::delete_by_name(c, w)),
@@ -255,6 +268,11 @@ fn build() -> Vec<Route> {
         route!(POST "/{ad-id}/insights", AdsRead, Ad |c, a| insights::start(c, a)),
         route!(GET "/{report-run-id}", AdsRead, ReportRun |c, r, a| insights::get_run(c, r, a)),
         route!(GET "/{report-run-id}/insights", AdsRead, ReportRun |c, r, a| insights::run_rows(c, r, a)),
+        // Conversions API: datasets (pixels) and their events.
+        route!(GET "/{waba-id}/dataset", OnWaba(DATASET), Waba |c, w| pixels::datasets(c, w)),
+        route!(POST "/{waba-id}/dataset", OnWaba(DATASET), Waba |c, w| pixels::create_dataset(c, w)),
+        route!(GET "/{pixel-id}", OnPixel(DATASET), Some(&catalogue::ADS_PIXEL), Pixel |c, p| pixels::get(c, p)),
+        route!(POST "/{pixel-id}/events", OnPixel(EVENTS), Pixel |c, p| pixels::events(c, p)),
     ]
 }
 

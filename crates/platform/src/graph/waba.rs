@@ -111,9 +111,33 @@ pub async fn node(
         ),
         None => None,
     };
+    let conversation_analytics = match sel.and_then(|s| s.get("conversation_analytics")) {
+        Some(spec) => Some(
+            super::analytics::conversation_analytics_of(state, waba, &Params::of_modifiers(spec))
+                .await?,
+        ),
+        None => None,
+    };
+    let template_group_analytics = match sel.and_then(|s| s.get("template_group_analytics")) {
+        Some(spec) => Some(
+            super::analytics::template_group_analytics_of(state, waba, &Params::of_modifiers(spec))
+                .await?,
+        ),
+        None => None,
+    };
+    let analytics = match sel.and_then(|s| s.get("analytics")) {
+        Some(spec) => Some(
+            super::analytics::messaging_analytics_of(state, waba, &Params::of_modifiers(spec))
+                .await?,
+        ),
+        None => None,
+    };
     Ok(Node::of(&catalogue::WABA)
         .maybe("template_analytics", template_analytics)
         .maybe("pricing_analytics", pricing_analytics)
+        .maybe("conversation_analytics", conversation_analytics)
+        .maybe("analytics", analytics)
+        .maybe("template_group_analytics", template_group_analytics)
         .value("id", waba.id.to_string())
         .value("name", waba.name.clone())
         .value("currency", waba.currency.clone())

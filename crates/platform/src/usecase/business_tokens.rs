@@ -51,6 +51,7 @@ pub async fn fetch_or_mint(
         Permission::WhatsappBusinessManagement,
         Permission::BusinessManagement,
         Permission::AdsRead,
+        Permission::WhatsappBusinessManageEvents,
     ]
     .into_iter()
     .filter(|p| app.access(*p).is_some())

@@ -2,13 +2,15 @@
 //! `failed`, link clicks, and expiry at the TTL, each step with its `messages` webhook.
 //!
 //! Every step is claimed by a store guard on the message's step count, in the transaction that
-//! records it, enqueues its webhook and adds its analytics fact, so replicas never send a status
-//! (or count a step) twice and a restart picks up where the last commit left off.
+//! records it, enqueues its webhook, adds its analytics fact and indexes a click by its click
+//! IDs, so replicas never send a status (or count a step) twice and a restart picks up where
+//! the last commit left off.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 use wamm_domain::bsuid::bsuid;
+use wamm_domain::capi::Click;
 use wamm_domain::metrics::{self, Fact, PricingCategory, RateCard};
 use wamm_domain::sending::{Route, Step, failure_text};
 use wamm_domain::{Message, Timestamp};
@@ -253,16 +255,11 @@ fn step_changes(
     let done = message.steps_done;
     let to = targets.get(&message.waba_id).map_or(&[][..], Vec::as_slice);
     let step = advance(&mut message, display, business, to, rates)?;
-    Some(
-        ChangeSet::new()
-            .guard(Guard::MessageStep {
-                id: message.id.clone(),
-                done,
-            })
-            .webhooks(step.webhooks)
-            .facts(step.fact)
-            .put(Put::Message(message)),
-    )
+    let changes = ChangeSet::new().guard(Guard::MessageStep {
+        id: message.id.clone(),
+        done,
+    });
+    Some(step.added_to(changes).put(Put::Message(message)))
 }
 
 /// What taking one step produced.
@@ -272,6 +269,19 @@ pub struct Taken {
     pub webhooks: Vec<wamm_domain::NewWebhook>,
     /// What it counts for in analytics (nothing for expiry).
     pub fact: Option<Fact>,
+    /// A link click, for the click index (Conversions API events find their message by it).
+    pub click: Option<Click>,
+}
+
+impl Taken {
+    /// `changes` with the step's webhooks, fact and click index entry added.
+    pub fn added_to(self, changes: ChangeSet) -> ChangeSet {
+        let changes = changes.webhooks(self.webhooks).facts(self.fact);
+        match self.click {
+            Some(click) => changes.put(Put::Click(click)),
+            None => changes,
+        }
+    }
 }
 
 /// Takes the next step of `message`: counts it done, sets the status it leaves, and returns
@@ -297,7 +307,12 @@ pub fn advance(
         None => Vec::new(),
     };
     let fact = metrics::step_fact(message, step, at, first_click, rates);
-    Some(Taken { webhooks, fact })
+    let click = (step == Step::Click).then(|| Click::of(message, at));
+    Some(Taken {
+        webhooks,
+        fact,
+        click,
+    })
 }
 
 /// Adds `step` for `message` to happen at `at` (a control API action: the recipient reads or

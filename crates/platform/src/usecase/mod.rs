@@ -9,6 +9,7 @@ pub mod assets;
 pub mod assign;
 pub mod business_tokens;
 pub mod conversions;
+pub mod datasets;
 pub mod emit;
 pub mod history;
 pub mod journal;

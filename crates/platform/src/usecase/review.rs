@@ -124,7 +124,8 @@ pub async fn recategorise(
             && let Some(account) = waba.ad_account_id
         {
             let mut block = state.minter.block(3).await?;
-            template.ad = wamm_domain::template::ad_chain(&template, &account, false, || {
+            let pixels = state.store.pixels_owned_by(waba.owner_business_id).await?;
+            template.ad = wamm_domain::template::ad_chain(&template, &account, &pixels, || {
                 wamm_world::Mint::next_id(&mut block)
             });
         }

@@ -181,6 +181,7 @@ pub async fn send(platform: &Platform, order: Order<'_>) -> Result<Sent, Refused
         status: None,
         steps_done: 0,
         plan: steps,
+        timezone_id: Some(waba.timezone_id.clone()),
     };
     let event = NewEvent {
         at: now,
@@ -208,7 +209,7 @@ pub async fn send(platform: &Platform, order: Order<'_>) -> Result<Sent, Refused
             &targets,
             &rates,
         ) {
-            Some(taken) => changes = changes.webhooks(taken.webhooks).facts(taken.fact),
+            Some(taken) => changes = taken.added_to(changes),
             None => break,
         }
     }

@@ -41,6 +41,7 @@ pub fn start(
     state: &Platform,
     waba: &mut Waba,
     templates: &[Template],
+    pixels: &[wamm_domain::capi::Pixel],
     now: Timestamp,
     block: &mut Block,
 ) -> Vec<Put> {
@@ -55,7 +56,7 @@ pub fn start(
         .iter()
         .filter(|t| t.waba_id == waba.id && t.ad.is_none())
         .filter_map(|t| {
-            let ad = wamm_domain::template::ad_chain(t, &ad_account, false, || block.next_id())?;
+            let ad = wamm_domain::template::ad_chain(t, &ad_account, pixels, || block.next_id())?;
             let mut template = t.clone();
             template.ad = Some(ad);
             Some(Put::Template(template))
@@ -117,7 +118,8 @@ pub async fn start_for_waba(
     }
     let templates = state.store.templates_of(waba.id).await?;
     let mut block = state.minter.block(ids_needed(templates.len())).await?;
-    let puts = start(state, &mut waba, &templates, now, &mut block);
+    let pixels = state.store.pixels_owned_by(waba.owner_business_id).await?;
+    let puts = start(state, &mut waba, &templates, &pixels, now, &mut block);
     let mut changes = ChangeSet::new().event(started(&waba, now, reason));
     for put in puts {
         changes = changes.put(put);

@@ -110,10 +110,19 @@ pub async fn create(platform: &Platform, waba: &Waba, draft: Draft) -> Result<Te
         created_at: platform.clock.now(),
     };
     // On an onboarded WABA a new marketing template gets its ad entities right away.
+    let pixels = match waba.ad_account_id {
+        Some(_) => {
+            platform
+                .store
+                .pixels_owned_by(waba.owner_business_id)
+                .await?
+        }
+        None => Vec::new(),
+    };
     template.ad = waba
         .ad_account_id
         .as_deref()
-        .and_then(|account| ad_chain(&template, account, false, || block.next_id()));
+        .and_then(|account| ad_chain(&template, account, &pixels, || block.next_id()));
     let event = NewEvent {
         at: template.created_at,
         kind: "template.created".into(),
@@ -225,4 +234,71 @@ pub async fn delete_named(
     }
     platform.commit(changes).await?;
     Ok(())
+}
+
+/// Most templates a template group holds.
+pub const MAX_GROUP_TEMPLATES: usize = 100;
+
+/// Creates a template group on `waba`: `name` (1 to 512 characters), an optional
+/// `description`, and 1 to [`MAX_GROUP_TEMPLATES`] templates, all of the WABA.
+pub async fn create_group(
+    platform: &Platform,
+    waba: &Waba,
+    name: &str,
+    description: &str,
+    templates: &[TemplateId],
+) -> Result<wamm_domain::TemplateGroup, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 512 {
+        return Err(GraphError::invalid_parameter(
+            "Param name must be between 1 and 512 characters",
+        )
+        .into());
+    }
+    if templates.is_empty() || templates.len() > MAX_GROUP_TEMPLATES {
+        return Err(GraphError::invalid_parameter(format!(
+            "Param whatsapp_business_templates must list 1 to {MAX_GROUP_TEMPLATES} template IDs"
+        ))
+        .into());
+    }
+    let of_waba = platform.store.templates_of(waba.id).await?;
+    if let Some(stranger) = templates
+        .iter()
+        .find(|t| !of_waba.iter().any(|o| o.id == **t))
+    {
+        return Err(GraphError::invalid_parameter(format!(
+            "Template {stranger} is not a template of this WhatsApp Business Account"
+        ))
+        .into());
+    }
+    let mut unique: Vec<TemplateId> = Vec::with_capacity(templates.len());
+    for t in templates {
+        if !unique.contains(t) {
+            unique.push(*t);
+        }
+    }
+    let mut block = platform.minter.block(1).await?;
+    let now = platform.clock.now();
+    let group = wamm_domain::TemplateGroup {
+        id: wamm_wire::ids::TemplateGroupId::new(block.next_id()),
+        waba_id: waba.id,
+        name: name.to_owned(),
+        description: description.trim().to_owned(),
+        template_ids: unique,
+        created_at: now,
+    };
+    let event = NewEvent {
+        at: now,
+        kind: "template_group.created".into(),
+        subject: format!("waba:{}", waba.id),
+        detail: json!({ "id": group.id.to_string(), "name": group.name, "templates": group.template_ids.len() }),
+    };
+    platform
+        .commit(
+            ChangeSet::new()
+                .put(Put::TemplateGroup(group.clone()))
+                .event(event),
+        )
+        .await?;
+    Ok(group)
 }

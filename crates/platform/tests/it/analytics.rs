@@ -61,6 +61,7 @@ businesses:
         id: "8102"
         name: Partner Billed WABA
         tax_country: BR
+        timezone_id: "9999"
         payment_method: false
         insights_enabled_at: 2025-10-08
         partners: [{{ business: partner, access: SHARED }}]
@@ -405,6 +406,77 @@ async fn analytics_fields_of_the_waba_answer_as_their_edges(backend: Backend) {
         "{}",
         r.text
     );
+    // Messaging analytics: sent and delivered (no reads), per number; only template
+    // messages (product type 0) were sent.
+    let r = p
+        .get(
+            "/v23.0/8100?fields=analytics.start(1927843200).end(1927929600).granularity(DAY).product_types([0,2])",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        r.ok()["analytics"],
+        json!({"phone_numbers": ["551140000001"], "granularity": "DAY", "data_points": [
+            {"start": 1_927_843_200, "end": 1_927_929_600, "sent": 5, "delivered": 5}]}),
+        "{}",
+        r.text
+    );
+    let none = p
+        .get(
+            "/v23.0/8100?fields=analytics.start(1927843200).end(1927929600).granularity(MONTH).product_types([2]).country_codes([\"BR\"])",
+            BSP,
+        )
+        .await;
+    assert_eq!(none.ok()["analytics"]["data_points"], json!([]));
+    assert_eq!(none.ok()["analytics"]["country_codes"], json!(["BR"]));
+    // Conversation analytics: each delivered message is one conversation since per-message
+    // pricing; MM API's under MARKETING_LITE, also asked for as MARKETING_MESSAGES.
+    let r = p
+        .get(
+            "/v23.0/8100?fields=conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).dimensions([\"CONVERSATION_CATEGORY\",\"CONVERSATION_TYPE\",\"CONVERSATION_DIRECTION\"])",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        r.ok()["conversation_analytics"],
+        json!({"data": [{"data_points": [
+            {"start": 1_927_843_200, "end": 1_927_929_600, "conversation": 4,
+             "conversation_type": "REGULAR", "conversation_direction": "BUSINESS_INITIATED",
+             "conversation_category": "MARKETING_LITE", "cost": 0.1},
+            {"start": 1_927_843_200, "end": 1_927_929_600, "conversation": 1,
+             "conversation_type": "REGULAR", "conversation_direction": "BUSINESS_INITIATED",
+             "conversation_category": "MARKETING", "cost": 0.025},
+        ]}]}),
+        "{}",
+        r.text
+    );
+    let mm_only = p
+        .get(
+            "/v23.0/8100?fields=conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).conversation_categories(MARKETING_MESSAGES).metric_types([CONVERSATION])",
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        mm_only.ok()["conversation_analytics"]["data"][0]["data_points"],
+        json!([{"start": 1_927_843_200, "end": 1_927_929_600, "conversation": 4}])
+    );
+    for bad in [
+        "analytics.start(1927843200).end(1927929600).granularity(WEEK)",
+        "analytics.start(1927843200).end(1927929600).granularity(DAY).product_types([1])",
+        "analytics.start(1927843200).granularity(DAY)",
+        "conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).conversation_categories([LIKES])",
+        "conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).dimensions([WEATHER])",
+    ] {
+        p.get(&format!("/v23.0/8100?fields={bad}"), BSP)
+            .await
+            .graph_error(400, 100, None);
+    }
+    p.get(
+        "/v23.0/8102?fields=conversation_analytics.start(1927843200).end(1927929600).granularity(DAILY).metric_types([COST])",
+        BSP,
+    )
+    .await
+    .graph_error(400, 100, None);
     // Refusals travel with the field.
     p.get(
         "/v23.0/8100?fields=pricing_analytics.start(1927843200).end(1927929600).granularity(WEEKLY)",
@@ -524,7 +596,157 @@ async fn conversions_count_for_the_clicked_message(backend: Backend) {
     p.finish().await;
 }
 
+/// With `use_waba_timezone=true`, days are the WABA's: Insights WABA is in Meta's zone 1
+/// (Los Angeles, UTC-8 in February), so a send at 06:00 UTC counts on the day before.
+async fn days_in_the_wabas_time_zone(backend: Backend) {
+    let p = start(backend).await;
+    p.clock(json!({"set": "2031-02-03T06:00:00Z"})).await;
+    send(&p, "81000", "marketing_messages", "promo", "16315552222").await;
+    p.clock(json!({"advance_seconds": 60})).await;
+    let utc = format!("{DAY}&template_ids=[5100]&{MM}&metric_types=SENT");
+    for _ in 0..200 {
+        if point(&analytics(&p, "8100", &utc).await)["sent"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(point(&analytics(&p, "8100", &utc).await)["sent"], 1);
+    let local = analytics(
+        &p,
+        "8100",
+        &format!("start=2031-02-02&end=2031-02-03&granularity=DAILY&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true"),
+    )
+    .await;
+    let entry = &local.ok()["data"][0];
+    assert_eq!(
+        entry["waba_timezone"], "America/Los_Angeles",
+        "{}",
+        local.text
+    );
+    // Feb 2 in Los Angeles runs from 08:00 UTC to 08:00 UTC the next day.
+    assert_eq!(
+        entry["data_points"],
+        json!([{"template_id": "5100", "start": 1_927_785_600,
+                "end": 1_927_872_000, "sent": 1}])
+    );
+    // The same instant as Unix seconds is read on the zone's clock too.
+    let unix = analytics(
+        &p,
+        "8100",
+        &format!("start={}&end={}&granularity=DAILY&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true", 1_927_785_600, 1_927_872_000),
+    )
+    .await;
+    assert_eq!(unix.ok()["data"][0]["data_points"], entry["data_points"]);
+    // Local Feb 3 has not begun: refused as a range in the future. Once it has, nothing was
+    // sent on it, though UTC Feb 3 had the send.
+    analytics(
+        &p,
+        "8100",
+        &format!("{DAY}&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true"),
+    )
+    .await
+    .graph_error(400, 100, None);
+    p.clock(json!({"set": "2031-02-03T12:00:00Z"})).await;
+    let feb3 = analytics(
+        &p,
+        "8100",
+        &format!("{DAY}&template_ids=[5100]&{MM}&metric_types=SENT&use_waba_timezone=true"),
+    )
+    .await;
+    assert_eq!(point(&feb3)["sent"], 0);
+    // A zone this platform does not know is refused, not guessed.
+    analytics(
+        &p,
+        "8102",
+        &format!("{DAY}&template_ids=[5120]&use_waba_timezone=true"),
+    )
+    .await
+    .graph_error(400, 100, None);
+    p.finish().await;
+}
+
+/// Template groups: made of the WABA's templates, listed, and reported together.
+async fn template_groups_report_their_templates_together(backend: Backend) {
+    let p = start(backend).await;
+    let made = p
+        .post(
+            "/v23.0/8100/template_groups",
+            BSP,
+            &json!({"name": "Spring", "description": "The spring sale",
+                    "whatsapp_business_templates": ["5100", "5101"]}),
+        )
+        .await;
+    let group = made.ok()["id"].as_str().expect("group id").to_owned();
+    let listed = p.get("/v23.0/8100/template_groups", BSP).await;
+    assert_eq!(
+        listed.ok()["data"],
+        json!([{"id": group, "name": "Spring", "description": "The spring sale",
+                "whatsapp_business_templates": ["5100", "5101"]}])
+    );
+    // A template of another WABA, none at all, or no name: refused, nothing made.
+    for body in [
+        json!({"name": "Bad", "whatsapp_business_templates": ["5110"]}),
+        json!({"name": "Empty", "whatsapp_business_templates": []}),
+        json!({"whatsapp_business_templates": ["5100"]}),
+    ] {
+        p.post("/v23.0/8100/template_groups", BSP, &body)
+            .await
+            .graph_error(400, 100, None);
+    }
+    assert_eq!(
+        p.get("/v23.0/8100/template_groups", BSP).await.ok()["data"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    a_day_of_sends(&p).await;
+    let r = p
+        .get(
+            &format!("/v23.0/8100/template_group_analytics?{DAY}&template_group_ids=[{group}]&metric_types=SENT,DELIVERED,READ,CLICKED"),
+            BSP,
+        )
+        .await;
+    // promo's four MM API sends and its Cloud API one; plain sent nothing.
+    assert_eq!(
+        r.ok()["data"][0]["data_points"],
+        json!([{"template_group_id": group, "start": 1_927_843_200, "end": 1_927_929_600,
+                "sent": 5, "delivered": 5, "read": 2,
+                "clicked": [{"type": "url_button", "count": 1}, {"type": "unique_url_button", "count": 1}]}]),
+        "{}",
+        r.text
+    );
+    let field = p
+        .get(
+            &format!("/v23.0/8100?fields=template_group_analytics.start(1927843200).end(1927929600).granularity(DAILY).template_group_ids([{group}]).metric_types([SENT])"),
+            BSP,
+        )
+        .await;
+    assert_eq!(
+        field.ok()["template_group_analytics"]["data"][0]["data_points"][0]["sent"],
+        5
+    );
+    let eleven = (0..11)
+        .map(|i| (900 + i).to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for query in [
+        format!("{DAY}&template_group_ids=[{eleven}]"),
+        DAY.to_owned(),
+        format!("{DAY}&template_group_ids=[{group}]&metric_types=LIKES"),
+    ] {
+        p.get(
+            &format!("/v23.0/8100/template_group_analytics?{query}"),
+            BSP,
+        )
+        .await
+        .graph_error(400, 100, None);
+    }
+    p.finish().await;
+}
+
 crate::on_both_backends!(
+    template_groups_report_their_templates_together,
+    days_in_the_wabas_time_zone,
     sends_add_up_per_template_and_day,
     insights_are_confirmed_once_and_for_good,
     bad_questions_are_refused,

@@ -67,6 +67,10 @@ enum Kind {
     App,
     Solution,
     MigrationIntent,
+    /// An MM API ad account, campaign, ad set or ad, or an Insights report run.
+    AdObject,
+    /// A Meta Pixel (dataset).
+    Pixel,
 }
 
 impl Kind {
@@ -81,6 +85,10 @@ impl Kind {
             "app-id" => Some(Self::App),
             "solution-id" => Some(Self::Solution),
             "migration-intent-id" => Some(Self::MigrationIntent),
+            "ad-account-id" | "campaign-id" | "adset-id" | "ad-id" | "report-run-id" => {
+                Some(Self::AdObject)
+            }
+            "pixel-id" => Some(Self::Pixel),
             _ => None,
         }
     }
@@ -134,6 +142,14 @@ enum Rule {
     /// A token of the business that set the migration intent or owns its WABA (the world holds
     /// none, as for solutions).
     MigrationParty,
+    /// A token of the WABA owner's business with `ads_read` on the linked ad account (the
+    /// world onboards no WABA, so only unknown IDs are called; `insights.rs` calls every ad
+    /// object and report run route with the client's tokens with and without `ads_read`, the
+    /// partner's own token and another partner's).
+    AdsRead,
+    /// A pixel: a token acting for its owner business with one of these scopes, or one that
+    /// reaches a WABA of the owner with one of them (as the WABA rule judges it).
+    Pixel(&'static [Permission]),
 }
 
 /// Which WABAs a business's list edge holds.
@@ -211,6 +227,11 @@ const BIZ: &[Permission] = &[
     Permission::BusinessManagement,
     Permission::WhatsappBusinessManagement,
 ];
+const DATASET: &[Permission] = &[
+    Permission::WhatsappBusinessManagement,
+    Permission::WhatsappBusinessManageEvents,
+];
+const EVENTS: &[Permission] = &[Permission::WhatsappBusinessManageEvents];
 
 /// Builds the route table from rows of `METHOD "path" [? "query"] => Effect, rule [, body];`.
 macro_rules! routes {
@@ -239,12 +260,18 @@ const NEW_SOLUTION: &str = r#"{"solution_name": "Matrix Solution", "partner_app_
 /// A migration intent to a solution that does not exist: an allowed call is refused as an
 /// invalid parameter, never for permissions.
 const MIGRATION: &str = r#"{"solution_id": "7999998"}"#;
+/// A template group of no template: an allowed call is refused for want of templates, which
+/// still tells an allowed call from a refused one.
+const NEW_GROUP: &str = r#"{"name": "Matrix Group", "whatsapp_business_templates": []}"#;
 const REQUEST_CODE: &str = r#"{"code_method": "SMS", "language": "en_US"}"#;
 const VERIFY_CODE: &str = r#"{"code": "123456"}"#;
 const PROFILE: &str = r#"{"messaging_product": "whatsapp", "about": "Matrix probe"}"#;
 const SETTINGS: &str = r#"{"user_identity_change": {"enabled": true}}"#;
 /// Alpha's system user, assigned with `MANAGE`.
 const ASSIGN: &str = r#"{"user": "7000101", "tasks": ["MANAGE"]}"#;
+const NEW_DATASET: &str = r#"{"dataset_name": "Matrix Dataset"}"#;
+/// A valid web event; `EVENT_TIME` is the platform clock's time, in Unix seconds.
+const EVENT: &str = r#"{"data": [{"event_name": "Purchase", "event_time": EVENT_TIME, "action_source": "website", "event_source_url": "https://shop.example/", "user_data": {"client_user_agent": "matrix"}, "custom_data": {"currency": "USD", "value": 1}}]}"#;
 const APP_WEBHOOK: &str = r#"{"object": "whatsapp_business_account", "callback_url": "RECEIVER_URL?owner=matrix", "verify_token": "verify-me", "fields": "messages"}"#;
 
 /// Every Graph route that takes an object ID. A route may appear more than once, with a query
@@ -272,6 +299,9 @@ static ROUTES: &[Route] = routes![
     POST   "/{waba-id}"                                         => Change, Rule::Waba(MGMT), RENAME;
     GET    "/{waba-id}/phone_numbers"                           => Read, Rule::Waba(WA);
     GET    "/{waba-id}/template_analytics"                      => Read, Rule::Waba(MGMT);
+    GET    "/{waba-id}/template_group_analytics" ? "start=2031-02-03&end=2031-02-04&granularity=DAILY&template_group_ids=[1]" => Read, Rule::Waba(MGMT);
+    GET    "/{waba-id}/template_groups"                         => Read, Rule::Waba(MGMT);
+    POST   "/{waba-id}/template_groups"                         => Change, Rule::Waba(MGMT), NEW_GROUP;
     GET    "/{waba-id}/message_templates"                       => Read, Rule::Waba(MGMT);
     POST   "/{waba-id}/message_templates"                       => Change, Rule::Waba(MGMT), NEW_TEMPLATE;
     DELETE "/{waba-id}/message_templates" ? "name=matrix_offer" => Change, Rule::Waba(MGMT);
@@ -302,6 +332,24 @@ static ROUTES: &[Route] = routes![
     POST   "/{waba-id}/set_solution_migration_intent"           => Change, Rule::Waba(MGMT), MIGRATION;
     GET    "/{waba-id}/in_progress_onbehalf_request"            => Read, Rule::Waba(MGMT);
     GET    "/{migration-intent-id}"                             => Read, Rule::MigrationParty;
+    GET    "/{ad-account-id}"                                   => Read, Rule::AdsRead;
+    GET    "/{ad-account-id}/insights"                          => Read, Rule::AdsRead;
+    POST   "/{ad-account-id}/insights"                          => Change, Rule::AdsRead;
+    GET    "/{campaign-id}"                                     => Read, Rule::AdsRead;
+    GET    "/{campaign-id}/insights"                            => Read, Rule::AdsRead;
+    POST   "/{campaign-id}/insights"                            => Change, Rule::AdsRead;
+    GET    "/{adset-id}"                                        => Read, Rule::AdsRead;
+    GET    "/{adset-id}/insights"                               => Read, Rule::AdsRead;
+    POST   "/{adset-id}/insights"                               => Change, Rule::AdsRead;
+    GET    "/{ad-id}"                                           => Read, Rule::AdsRead;
+    GET    "/{ad-id}/insights"                                  => Read, Rule::AdsRead;
+    POST   "/{ad-id}/insights"                                  => Change, Rule::AdsRead;
+    GET    "/{report-run-id}"                                   => Read, Rule::AdsRead;
+    GET    "/{report-run-id}/insights"                          => Read, Rule::AdsRead;
+    GET    "/{waba-id}/dataset"                                 => Read, Rule::Waba(DATASET);
+    POST   "/{waba-id}/dataset"                                 => Change, Rule::Waba(DATASET), NEW_DATASET;
+    GET    "/{pixel-id}"                                        => Read, Rule::Pixel(DATASET);
+    POST   "/{pixel-id}/events"                                 => Change, Rule::Pixel(EVENTS), EVENT;
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -490,6 +538,8 @@ struct World {
     templates: BTreeMap<u64, (String, u64)>,
     /// System user → (key, business).
     system_users: BTreeMap<u64, (String, u64)>,
+    /// Pixel → (key, owner business).
+    pixels: BTreeMap<u64, (String, u64)>,
 }
 
 /// A token of the matrix and what the world says about it.
@@ -596,6 +646,10 @@ impl World {
                     tokens.push(token(t, id, plain));
                 }
             }
+            for px in &b.pixels {
+                let key = px.key.clone().unwrap_or_default();
+                world.pixels.insert(raw_id(px.id, &key), (key, id));
+            }
             for w in &b.wabas {
                 let waba = waba_ids[w.key.as_str()];
                 world.wabas.insert(
@@ -685,7 +739,12 @@ impl World {
                 .map(|(id, (k, _))| named(id, k))
                 .collect(),
             Kind::App => self.apps.iter().map(|(id, a)| named(id, &a.key)).collect(),
-            Kind::Solution | Kind::MigrationIntent => Vec::new(),
+            Kind::Pixel => self
+                .pixels
+                .iter()
+                .map(|(id, (k, _))| named(id, k))
+                .collect(),
+            Kind::Solution | Kind::MigrationIntent | Kind::AdObject => Vec::new(),
         }
     }
 
@@ -698,6 +757,7 @@ impl World {
             Kind::Template,
             Kind::SystemUser,
             Kind::App,
+            Kind::Pixel,
         ]
         .into_iter()
         .flat_map(|k| self.objects(k))
@@ -719,6 +779,7 @@ impl World {
             ("template", self.templates.keys().copied().collect()),
             ("system-user", self.system_users.keys().copied().collect()),
             ("app", self.apps.keys().copied().collect()),
+            ("pixel", self.pixels.keys().copied().collect()),
         ] {
             for id in ids {
                 out = out.replace(&id.to_string(), &format!("<{kind}>"));
@@ -916,8 +977,40 @@ impl World {
             Rule::AppToken => allow_if(t.kind == TokenKind::App && t.app == id),
             Rule::AnyTokenOfApp => allow_if(t.app == id),
             // No object of these kinds is in the world; only unknown IDs are called.
-            Rule::SolutionParty | Rule::MigrationParty => Expect::Deny,
+            Rule::SolutionParty | Rule::MigrationParty | Rule::AdsRead => Expect::Deny,
+            Rule::Pixel(scopes) => self.pixel_expect(t, id, scopes),
         }
+    }
+
+    /// What a pixel route with `scopes` expects of `t` on pixel `id`: its owner's token needs
+    /// a scope; another reaches it through a WABA of the owner, judged as the WABA rule.
+    fn pixel_expect(&self, t: &Token, id: u64, scopes: &[Permission]) -> Expect {
+        let owner = self.pixels[&id].1;
+        if t.business == Some(owner) {
+            return if scopes.iter().any(|s| t.scopes.contains(s)) {
+                Expect::Allow
+            } else {
+                Expect::Deny
+            };
+        }
+        let app_business = self.apps[&t.app].business;
+        let mut related = false;
+        for (waba, w) in &self.wabas {
+            if w.owner != owner {
+                continue;
+            }
+            match self.waba_reach(t, *waba) {
+                Reach::Unrelated => {}
+                Reach::Unassigned => related = true,
+                Reach::Full => {
+                    if self.may_any(t, scopes, self.owns(*waba, app_business)) {
+                        return Expect::Allow;
+                    }
+                    related = true;
+                }
+            }
+        }
+        if related { Expect::Deny } else { Expect::Hide }
     }
 
     /// Whether an answer to `t` may name object `id` (apps are public; IDs outside the world
@@ -931,6 +1024,12 @@ impl World {
             self.waba_reach(t, *waba) == Reach::Full
         } else if let Some((_, business)) = self.system_users.get(&id) {
             t.business == Some(*business)
+        } else if let Some((_, owner)) = self.pixels.get(&id) {
+            t.business == Some(*owner)
+                || self
+                    .wabas
+                    .iter()
+                    .any(|(w, info)| info.owner == *owner && self.waba_reach(t, *w) == Reach::Full)
         } else {
             true
         }
@@ -1123,6 +1222,8 @@ struct Matrix<'a> {
     tokens: Vec<Token>,
     /// The webhook receiver's URL (callbacks must pass its handshake).
     receiver: String,
+    /// The frozen platform clock, in Unix seconds (for Conversions API events).
+    now: i64,
     /// The world export every refused change must leave untouched.
     snapshot: Value,
     /// The last event of the snapshot's load: any later event is a change.
@@ -1141,8 +1242,11 @@ impl Matrix<'_> {
     /// The route's JSON body, if it has one.
     fn body(&self, route: &Route) -> Option<Value> {
         (!route.body.is_empty()).then(|| {
-            serde_json::from_str(&route.body.replace("RECEIVER_URL", &self.receiver))
-                .expect("route bodies are JSON")
+            let body = route
+                .body
+                .replace("RECEIVER_URL", &self.receiver)
+                .replace("EVENT_TIME", &self.now.to_string());
+            serde_json::from_str(&body).expect("route bodies are JSON")
         })
     }
 
@@ -1567,11 +1671,14 @@ async fn authorization_matrix(backend: Backend) {
         });
     }
 
+    let clock = p.clock(json!({})).await;
+    let now = clock["now_ms"].as_i64().expect("the platform clock's time") / 1000;
     let mut m = Matrix {
         p: &p,
         world,
         tokens,
         receiver: receiver.url.clone(),
+        now,
         snapshot: Value::Null,
         after: 0,
         precise: false,
@@ -1590,7 +1697,10 @@ async fn authorization_matrix(backend: Backend) {
     // real solution and intent as a party, as a stranger app and with dead tokens
     // (`no_party_reaches_a_real_solution_or_intent`).
     for route in ROUTES {
-        if matches!(route.rule, Rule::SolutionParty | Rule::MigrationParty) {
+        if matches!(
+            route.rule,
+            Rule::SolutionParty | Rule::MigrationParty | Rule::AdsRead
+        ) {
             continue;
         }
         let [allow, deny, hide] = tally.get(&route.label()).copied().unwrap_or_default();

@@ -58,6 +58,7 @@ pub async fn target(handle: &Handle, path: &str) -> Target {
             | NodeKind::Adset
             | NodeKind::Ad
             | NodeKind::ReportRun => Node::AdObject,
+            NodeKind::Pixel => Node::Pixel,
         }),
         Ok(None) => Target::Missing,
         Err(e) => panic!("the store answers what {first} names: {e}"),

@@ -57,6 +57,8 @@ businesses:
         tokens:
           - {{ app: bsp, token: {CLIENT_ADS}, scopes: [whatsapp_business_management, ads_read] }}
           - {{ app: bsp, token: {CLIENT_NO_ADS}, scopes: [whatsapp_business_management] }}
+    pixels:
+      - {{ id: "8190", name: Shop Pixel, domains: [shop.example] }}
     wabas:
       - key: insights
         id: "8100"
@@ -70,6 +72,9 @@ businesses:
           - {{ id: "5100", name: promo, language: en_US, category: MARKETING, created_at: 2025-10-01,
                components: [{{ type: BODY, text: "Big sale" }},
                             {{ type: BUTTONS, buttons: [{{ type: URL, text: "Shop now", url: "https://shop.example/" }}] }}] }}
+          - {{ id: "5103", name: blog, language: en_US, category: MARKETING, created_at: 2025-10-01,
+               components: [{{ type: BODY, text: "Read more" }},
+                            {{ type: BUTTONS, buttons: [{{ type: URL, text: "Read", url: "https://blog.example/post" }}] }}] }}
           - {{ id: "5101", name: plain, language: en_US, category: MARKETING, created_at: 2025-10-01,
                components: [{{ type: BODY, text: "No button" }}] }}
           - {{ id: "5102", name: receipt, language: en_US, category: UTILITY, created_at: 2025-10-01,
@@ -188,10 +193,20 @@ async fn ad_objects_mirror_the_templates(backend: Backend) {
             CLIENT_ADS,
         )
         .await;
+    // The shop's own pixel reports events for the CTA URL's site: optimised for conversions.
     assert_eq!(
         s.ok(),
-        &json!({"optimization_goal": "LINK_CLICKS", "campaign_id": campaign, "id": adset})
+        &json!({"optimization_goal": "OFFSITE_CONVERSIONS", "campaign_id": campaign, "id": adset})
     );
+    // A CTA URL no pixel of the business reports for: optimised for link clicks.
+    let (_, _, blog_adset, _) = chain(&p, "5103").await;
+    let blog = p
+        .get(
+            &format!("/v23.0/{blog_adset}?fields=optimization_goal"),
+            CLIENT_ADS,
+        )
+        .await;
+    assert_eq!(blog.ok()["optimization_goal"], "LINK_CLICKS");
     let a = p
         .get(
             &format!("/v23.0/{ad}?fields=name,adset_id,campaign_id"),

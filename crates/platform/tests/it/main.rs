@@ -12,6 +12,7 @@ mod conformance;
 mod connections;
 mod control;
 mod conventions;
+mod conversions;
 mod embedded_signup;
 mod fields;
 mod history;

@@ -56,6 +56,9 @@ pub async fn commits_and_reads_back_every_kind(store: &dyn Store) {
     for v in &world.assignments {
         changes = changes.put(Put::Assignment(v.clone()));
     }
+    for v in &world.pixels {
+        changes = changes.put(Put::Pixel(v.clone()));
+    }
     assert!(!changes.is_empty());
     let seqs = commit(store, changes.event(fixture::event("world"))).await;
     assert_eq!(seqs.len(), 1);
@@ -2541,6 +2544,8 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
             template_id: template,
             phone_number_id: PhoneNumberId::new(5_000_000_000_101),
             day: Day(day),
+            // As in a zone behind UTC: the local day is the day before.
+            local_day: Day(day - 1),
             route: Route::MarketingLite,
             category: PricingCategory::MarketingLite,
             country: "US".parse().expect("country"),
@@ -2606,6 +2611,7 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
         from: Day(from),
         until: Day(until),
         templates,
+        by_local_day: false,
     };
     let all = store
         .facts(&query(20_000, 20_002, None))
@@ -2651,6 +2657,28 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
         .expect("read");
     assert_eq!(picked.len(), 1);
     assert_eq!(picked[0].key.template_id, Some(other));
+    // The same facts selected by their local days, which read back as written.
+    let local = store
+        .facts(&FactQuery {
+            by_local_day: true,
+            ..query(19_999, 20_001, None)
+        })
+        .await
+        .expect("read");
+    assert_eq!(local.len(), 4, "{local:?}");
+    assert!(local.iter().all(|f| f.key.local_day.0 == f.key.day.0 - 1));
+    assert_eq!(
+        store
+            .facts(&FactQuery {
+                by_local_day: true,
+                ..query(20_001, 20_002, None)
+            })
+            .await
+            .expect("read")
+            .len(),
+        0,
+        "no local day 20 001"
+    );
     let elsewhere = FactQuery {
         waba_id: WabaId::new(WABA.get() + 1),
         ..query(20_000, 20_002, None)
@@ -2777,6 +2805,264 @@ pub async fn a_wabas_messages_page_by_id(store: &dyn Store) {
             .messages_of_waba(WabaId::new(1), "", 10)
             .await
             .expect("none")
+            .is_empty()
+    );
+}
+
+/// Pixels read back by ID and by owner; a business has at most one pixel made as its dataset.
+pub async fn pixels_read_back_and_one_dataset_per_business(store: &dyn Store) {
+    use wamm_wire::ids::PixelId;
+    let world = fixture::world();
+    store.replace_world(&world).await.expect("replace");
+    let owned = store.pixels_owned_by(CLIENT).await.expect("pixels");
+    assert_eq!(owned, world.pixels);
+    assert!(
+        store
+            .pixels_owned_by(PARTNER)
+            .await
+            .expect("pixels")
+            .is_empty()
+    );
+    assert_eq!(
+        store.pixel(world.pixels[0].id).await.expect("pixel"),
+        Some(world.pixels[0].clone())
+    );
+    assert_eq!(store.pixel(PixelId::new(1)).await.expect("pixel"), None);
+    // A second dataset for the client is refused, and nothing of its change set lands.
+    let second = fixture::pixel(8_000_000_000_009, CLIENT, true);
+    let refused = store
+        .commit(
+            ChangeSet::new()
+                .put(Put::Pixel(second.clone()))
+                .event(fixture::event("dataset")),
+        )
+        .await;
+    match refused {
+        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixels_one_dataset"),
+        other => panic!("expected pixels_one_dataset, got {other:?}"),
+    }
+    assert_eq!(store.pixel(second.id).await.expect("pixel"), None);
+    assert!(store.events(0, 10).await.expect("events").is_empty());
+    // Another business may have its own dataset; re-putting a pixel is an update.
+    commit(
+        store,
+        ChangeSet::new().put(Put::Pixel(fixture::pixel(8_000_000_000_010, PARTNER, true))),
+    )
+    .await;
+    let mut renamed = world.pixels[1].clone();
+    renamed.name = "Renamed".to_owned();
+    commit(store, ChangeSet::new().put(Put::Pixel(renamed.clone()))).await;
+    assert_eq!(store.pixel(renamed.id).await.expect("pixel"), Some(renamed));
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .pixels_owned_by(CLIENT)
+            .await
+            .expect("pixels")
+            .is_empty()
+    );
+}
+
+/// Clicks are found by fbclid and by `campaign_ids`; the same click written again is kept.
+pub async fn clicks_are_found_by_fbclid_and_campaign_ids(store: &dyn Store) {
+    use wamm_domain::capi::Click;
+    let click = |fbclid: &str, message: &str, at: i64| Click {
+        fbclid: fbclid.to_owned(),
+        campaign_ids: format!("ci.{fbclid}"),
+        message_id: message.to_owned(),
+        waba_id: WABA,
+        at: Timestamp::from_millis(at),
+    };
+    let first = click("IwARone", "wamid.A", 1_000);
+    commit(
+        store,
+        ChangeSet::new()
+            .put(Put::Click(first.clone()))
+            .put(Put::Click(click("IwARtwo", "wamid.B", 2_000))),
+    )
+    .await;
+    // Written again (a replayed step) it changes nothing.
+    commit(
+        store,
+        ChangeSet::new().put(Put::Click(click("IwARone", "wamid.other", 9_000))),
+    )
+    .await;
+    assert_eq!(
+        store.click_by_fbclid("IwARone").await.expect("click"),
+        Some(first.clone())
+    );
+    assert_eq!(
+        store
+            .click_by_campaign_ids("ci.IwARone")
+            .await
+            .expect("click"),
+        Some(first)
+    );
+    assert_eq!(
+        store
+            .click_by_fbclid("IwARtwo")
+            .await
+            .expect("click")
+            .map(|c| c.message_id),
+        Some("wamid.B".to_owned())
+    );
+    assert_eq!(store.click_by_fbclid("iwarone").await.expect("click"), None);
+    assert_eq!(
+        store.click_by_campaign_ids("IwARone").await.expect("click"),
+        None
+    );
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert_eq!(store.click_by_fbclid("IwARtwo").await.expect("click"), None);
+}
+
+/// An event ID is claimed once per pixel and event name within the window; a refused claim
+/// writes nothing of its change set. Received events list newest first, per pixel.
+pub async fn event_ids_are_claimed_once_within_the_window(store: &dyn Store) {
+    use wamm_domain::capi::ReceivedEvent;
+    use wamm_store::Guard;
+    use wamm_wire::ids::PixelId;
+    let pixel = PixelId::new(8_000_000_000_001);
+    let claim = |name: &str, id: &str, at: i64| Guard::EventUnseen {
+        pixel,
+        event_name: name.to_owned(),
+        event_id: id.to_owned(),
+        at: Timestamp::from_millis(at),
+        since: Timestamp::from_millis(at - 1_000),
+    };
+    let received = |id: &str, pixel: PixelId| ReceivedEvent {
+        id: id.to_owned(),
+        pixel_id: pixel,
+        received_at: Timestamp::from_millis(5),
+        detail: serde_json::json!({"id": id}),
+    };
+    commit(
+        store,
+        ChangeSet::new()
+            .guard(claim("Purchase", "order-1", 10_000))
+            .put(Put::PixelEvent(received("0001", pixel))),
+    )
+    .await;
+    let again = store
+        .commit(
+            ChangeSet::new()
+                .guard(claim("Purchase", "order-1", 10_500))
+                .put(Put::PixelEvent(received("0002", pixel))),
+        )
+        .await;
+    match again {
+        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixel_event_seen"),
+        other => panic!("expected pixel_event_seen, got {other:?}"),
+    }
+    // Another name, another pixel, or after the window: claimed.
+    commit(
+        store,
+        ChangeSet::new()
+            .guard(claim("AddToCart", "order-1", 10_500))
+            .put(Put::PixelEvent(received("0003", pixel))),
+    )
+    .await;
+    commit(
+        store,
+        ChangeSet::new().guard(Guard::EventUnseen {
+            pixel: PixelId::new(8_000_000_000_002),
+            event_name: "Purchase".to_owned(),
+            event_id: "order-1".to_owned(),
+            at: Timestamp::from_millis(10_500),
+            since: Timestamp::from_millis(9_500),
+        }),
+    )
+    .await;
+    commit(
+        store,
+        ChangeSet::new()
+            .guard(claim("Purchase", "order-1", 11_001))
+            .put(Put::PixelEvent(received("0004", PixelId::new(7)))),
+    )
+    .await;
+    let listed: Vec<String> = store
+        .pixel_events(pixel, 10)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(listed, vec!["0003", "0001"]);
+    assert_eq!(store.pixel_events(pixel, 1).await.expect("events").len(), 1);
+    assert_eq!(
+        store
+            .pixel_events(PixelId::new(7), 10)
+            .await
+            .expect("events"),
+        vec![received("0004", PixelId::new(7))]
+    );
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .pixel_events(pixel, 10)
+            .await
+            .expect("events")
+            .is_empty()
+    );
+    commit(
+        store,
+        ChangeSet::new().guard(claim("Purchase", "order-1", 10_000)),
+    )
+    .await;
+}
+
+/// Template groups read back by their WABA, by ID; putting one again replaces it; a new world
+/// clears them.
+pub async fn template_groups_list_by_waba(store: &dyn Store) {
+    use wamm_domain::TemplateGroup;
+    use wamm_wire::ids::TemplateGroupId;
+    let group = |id: u64, waba: WabaId, name: &str| TemplateGroup {
+        id: TemplateGroupId::new(id),
+        waba_id: waba,
+        name: name.to_owned(),
+        description: String::new(),
+        template_ids: vec![TemplateId::new(6_000_000_000_301)],
+        created_at: Timestamp::from_millis(1_700_000_000_000),
+    };
+    let other = WabaId::new(WABA.get() + 1);
+    store
+        .commit(
+            ChangeSet::new()
+                .put(Put::TemplateGroup(group(9_000_000_000_002, WABA, "b")))
+                .put(Put::TemplateGroup(group(9_000_000_000_001, WABA, "a")))
+                .put(Put::TemplateGroup(group(9_000_000_000_003, other, "c"))),
+        )
+        .await
+        .expect("commit");
+    let mut renamed = group(9_000_000_000_002, WABA, "b2");
+    renamed.description = "Renamed".into();
+    store
+        .commit(ChangeSet::new().put(Put::TemplateGroup(renamed.clone())))
+        .await
+        .expect("commit");
+    let ours = store.template_groups_of(WABA).await.expect("groups");
+    assert_eq!(ours, vec![group(9_000_000_000_001, WABA, "a"), renamed]);
+    assert_eq!(
+        store.template_groups_of(other).await.expect("groups").len(),
+        1
+    );
+    store
+        .replace_world(&WorldState::default())
+        .await
+        .expect("replace");
+    assert!(
+        store
+            .template_groups_of(WABA)
+            .await
+            .expect("groups")
             .is_empty()
     );
 }

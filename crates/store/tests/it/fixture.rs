@@ -333,11 +333,31 @@ pub fn world() -> WorldState {
             app_subscription(AppId::new(2_000_000_000_002), "whatsapp_business_account"),
         ],
         assignments: vec![assignment(WABA, UserId::new(4_000_000_000_001), PARTNER)],
+        pixels: vec![
+            pixel(8_000_000_000_001, CLIENT, false),
+            pixel(8_000_000_000_002, CLIENT, true),
+        ],
         // A rate card of the world's own, kept as a setting beside the tables.
         rate_card: Some(wamm_domain::metrics::RateCard {
             currency: "EUR".into(),
             ..wamm_domain::metrics::RateCard::default()
         }),
+    }
+}
+
+/// A pixel of `owner`; `dataset` when `POST /{waba-id}/dataset` made it.
+pub fn pixel(id: u64, owner: BusinessId, dataset: bool) -> wamm_domain::capi::Pixel {
+    wamm_domain::capi::Pixel {
+        id: wamm_wire::ids::PixelId::new(id),
+        name: format!("Pixel {id}"),
+        owner_business_id: owner,
+        domains: if dataset {
+            Vec::new()
+        } else {
+            vec!["shop.example".to_owned()]
+        },
+        dataset,
+        created_at: Timestamp::from_millis(1_700_000_000_000),
     }
 }
 
@@ -377,6 +397,7 @@ pub fn message(id: &str, to: &str) -> wamm_domain::Message {
             (Timestamp::from_millis(1_000), Step::Sent),
             (Timestamp::from_millis(2_000), Step::Delivered),
         ],
+        timezone_id: None,
     }
 }
 

@@ -80,6 +80,10 @@ contract_tests!(
     facts_add_up_once_per_commit_and_read_by_range,
     a_wabas_messages_page_by_id,
     ad_objects_lead_to_their_waba_and_template,
+    template_groups_list_by_waba,
+    pixels_read_back_and_one_dataset_per_business,
+    clicks_are_found_by_fbclid_and_campaign_ids,
+    event_ids_are_claimed_once_within_the_window,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

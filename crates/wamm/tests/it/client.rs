@@ -350,7 +350,7 @@ async fn partner_metrics_syncs_and_prints_template_totals() {
             String::from_utf8_lossy(&out.stderr)
         );
         let totals: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        let row = totals
+        let row = totals["templates"]
             .as_array()
             .expect("a list")
             .iter()
@@ -377,7 +377,233 @@ async fn partner_metrics_syncs_and_prints_template_totals() {
     assert!(out.status.success());
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON"),
-        json!([])
+        json!({"templates": [], "insights": [], "insights_skipped": []})
     );
+    d.running.stop().await;
+}
+
+/// The Conversions API end to end over a socket: the partner onboards the bakery, sends it a
+/// marketing message, the recipient clicks its link (the control API shows the click ID on
+/// the URL opened), the bakery's shop reports the purchase to its pixel with the business
+/// token and an `fbc` built from that click ID, and template analytics count it on the
+/// click's day.
+#[tokio::test]
+async fn a_purchase_reported_to_the_pixel_counts_for_the_clicked_message() {
+    use wamm_client::{ServerEvent, SystemUserTokenRequest};
+    let d = demo().await;
+    let base = d.running.base_url();
+    let graph = GraphClient::new(base.clone())
+        .token(&d.token)
+        .app_secret(&d.app_secret);
+    let waba = bakery(&graph, &d).await;
+    let owner: BusinessId = graph
+        .waba(waba, "owner_business_info")
+        .await
+        .expect("the bakery's WABA")["owner_business_info"]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("its owner");
+    let http = reqwest::Client::new();
+    let control = |path: &str, body: serde_json::Value| {
+        http.post(format!("{base}/_wamm/{path}")).json(&body).send()
+    };
+    control(
+        "clock",
+        json!({"set": "2031-02-03T10:00:00Z", "freeze": true}),
+    )
+    .await
+    .expect("clock set");
+    // Onboarding: the intent, the bakery's admin accepts, Meta's setup completes.
+    graph
+        .onboard_partners_to_mm_lite(owner, None)
+        .await
+        .expect("intent sent");
+    let requests: serde_json::Value = http
+        .get(format!("{base}/_wamm/requests"))
+        .send()
+        .await
+        .expect("requests")
+        .json()
+        .await
+        .expect("JSON");
+    let request = requests["data"]
+        .as_array()
+        .and_then(|rs| {
+            rs.iter().find(|r| {
+                r["client_business_id"].to_string().trim_matches('"') == owner.to_string()
+            })
+        })
+        .and_then(|r| {
+            r["id"]
+                .as_str()
+                .map(str::to_owned)
+                .or(r["id"].as_u64().map(|n| n.to_string()))
+        })
+        .expect("the bakery's request");
+    let accepted = control(&format!("requests/{request}/accept"), json!({}))
+        .await
+        .expect("accepted");
+    assert_eq!(accepted.status(), 200);
+    control("clock", json!({"advance_seconds": 700}))
+        .await
+        .expect("setup done");
+    // The bakery's marketing template to the recipient who clicks 45 s later.
+    let phone = graph
+        .list_phone_numbers(waba)
+        .await
+        .expect("numbers")
+        .into_iter()
+        .next()
+        .expect("a number");
+    let template = graph
+        .list_templates(waba)
+        .await
+        .expect("templates")
+        .into_iter()
+        .find(|t| t.name == "summer_sale")
+        .expect("summer_sale");
+    let sent: serde_json::Value = http
+        .post(format!("{base}/v23.0/{}/marketing_messages", phone.id))
+        .bearer_auth(&d.token)
+        .query(&[(
+            "appsecret_proof",
+            wamm_wire::proof::appsecret_proof(&d.app_secret, &d.token),
+        )])
+        .json(&json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": "15550990006", "type": "template",
+            "template": {"name": "summer_sale", "language": {"code": "en_US"},
+                "components": [
+                    {"type": "header", "parameters": [{"type": "text", "text": "Jasper's"}]},
+                    {"type": "body", "parameters": [{"type": "text", "text": "Maria"}, {"type": "text", "text": "20%"}]}]}}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("JSON");
+    let wamid = sent["messages"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a wamid: {sent}"))
+        .to_owned();
+    control("clock", json!({"advance_seconds": 60}))
+        .await
+        .expect("clock moved");
+    let mut click = serde_json::Value::Null;
+    for _ in 0..200 {
+        let shown: serde_json::Value = http
+            .get(format!("{base}/_wamm/messages/{wamid}"))
+            .send()
+            .await
+            .expect("message")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(shown["route"], "marketing_lite", "an MM API send: {shown}");
+        if shown["clicks"][0].is_object() {
+            click = shown["clicks"][0].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let fbclid = click["fbclid"].as_str().expect("the recipient clicked");
+    assert_eq!(
+        click["url"],
+        json!(format!(
+            "https://jaspersbakery.example/sale?fbclid={fbclid}"
+        ))
+    );
+    // The bakery's shop reports the purchase the next morning, with the business token.
+    control("clock", json!({"advance_seconds": 86_400}))
+        .await
+        .expect("clock moved");
+    let business_token = graph
+        .system_user_access_token(owner, &SystemUserTokenRequest::default())
+        .await
+        .expect("the bakery's business token")
+        .access_token;
+    let shop = GraphClient::new(base.clone())
+        .token(&business_token)
+        .app_secret(&d.app_secret);
+    let datasets = shop.datasets(waba).await.expect("datasets");
+    assert_eq!(datasets.len(), 1, "the demo's pixel: {datasets:?}");
+    assert_eq!(datasets[0].name.as_deref(), Some("Jasper's Bakery Pixel"));
+    let pixel: wamm_wire::ids::PixelId = datasets[0].id.parse().expect("an ID");
+    assert_eq!(
+        shop.create_dataset(waba, "Another").await.expect("dataset"),
+        pixel,
+        "the business's dataset is its pixel"
+    );
+    let now = 1_927_843_200 + 86_400 + 10 * 3600 + 700 + 60;
+    let purchase = ServerEvent::web_purchase(
+        fbclid,
+        now,
+        "https://jaspersbakery.example/checkout",
+        "Mozilla/5.0",
+        42.5,
+        "BRL",
+    );
+    // A test event first: received, counted nowhere.
+    let test = shop
+        .send_events(pixel, std::slice::from_ref(&purchase), Some("TEST42"))
+        .await
+        .expect("test event");
+    assert_eq!(test.events_received, 1);
+    let query = TemplateAnalyticsQuery {
+        start: 1_927_843_200,
+        end: 1_927_929_600,
+        template_ids: vec![template.id],
+        metric_types: vec![
+            "WEBSITE_PURCHASES".into(),
+            "WEBSITE_PURCHASES_CONVERSION_VALUE".into(),
+        ],
+        product: Product::MarketingMessages,
+    };
+    let before = graph
+        .template_analytics(waba, &query)
+        .await
+        .expect("analytics");
+    let point = before.data_points.first().expect("one point");
+    assert_eq!(
+        point.other.get("website_purchases"),
+        Some(&json!(0)),
+        "{point:?}"
+    );
+    let answer = shop
+        .send_events(pixel, &[purchase], None)
+        .await
+        .expect("events sent");
+    assert_eq!(answer.events_received, 1);
+    assert!(answer.messages.is_empty() && !answer.fbtrace_id.is_empty());
+    let after = graph
+        .template_analytics(waba, &query)
+        .await
+        .expect("analytics");
+    let point = after.data_points.first().expect("one point");
+    assert_eq!(
+        point.other.get("website_purchases"),
+        Some(&json!(1)),
+        "{point:?}"
+    );
+    assert_eq!(
+        point.other.get("website_purchases_conversion_value"),
+        Some(&json!(42.5)),
+        "{point:?}"
+    );
+    // The partner's own token lacks the permission to report events.
+    let refused = graph
+        .send_events(
+            pixel,
+            &[ServerEvent::web_purchase(
+                fbclid,
+                now,
+                "https://jaspersbakery.example/",
+                "x",
+                1.0,
+                "BRL",
+            )],
+            None,
+        )
+        .await;
+    assert!(refused.is_err(), "{refused:?}");
     d.running.stop().await;
 }

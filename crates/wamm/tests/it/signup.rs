@@ -16,7 +16,7 @@ use wamm_testkit::browser::{
     wait_text,
 };
 
-use crate::support::{Server, http};
+use crate::support::{Server, http, named, text};
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../world/worlds/demo.yaml");
 const BUSINESS: &str = "Signup Page Bakery";
@@ -29,20 +29,6 @@ struct Partner {
     business_id: String,
     config_id: String,
     token: String,
-}
-
-fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
-    list.as_array()
-        .and_then(|items| items.iter().find(|i| i["name"] == name))
-        .unwrap_or_else(|| panic!("no {name:?} in {list}"))
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        other => panic!("not an ID: {other}"),
-    }
 }
 
 /// The IDs from the world export, and a fresh system user token from the control API.

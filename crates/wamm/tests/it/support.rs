@@ -158,6 +158,22 @@ impl Server {
     }
 }
 
+/// The item of a world export's `list` named `name`.
+pub(crate) fn named<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .and_then(|items| items.iter().find(|i| i["name"] == name))
+        .unwrap_or_else(|| panic!("no {name:?} in {list}"))
+}
+
+/// An ID of a world export (a string or a number) as text.
+pub(crate) fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => panic!("not an ID: {other}"),
+    }
+}
+
 /// An HTTP client with a bounded timeout.
 pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder()

@@ -753,3 +753,90 @@ fn rate_cards_and_confirmed_insights_roundtrip_and_bad_rates_are_refused() {
         other => panic!("a negative rate is refused, not {other:?}"),
     }
 }
+
+#[test]
+fn pixels_belong_to_their_business_and_roundtrip() {
+    let loaded = demo(&mut SeqMint::default());
+    let bakery = business(&loaded.state, "Jasper's Bakery").id;
+    let pixels: Vec<_> = loaded
+        .state
+        .pixels
+        .iter()
+        .filter(|p| p.owner_business_id == bakery)
+        .collect();
+    assert_eq!(pixels.len(), 1, "the demo's bakery owns one pixel");
+    assert_eq!(pixels[0].domains, vec!["jaspersbakery.example".to_owned()]);
+    assert!(!pixels[0].dataset);
+    let taken: HashSet<u64> = loaded
+        .state
+        .businesses
+        .iter()
+        .map(|b| b.id.get())
+        .chain(loaded.state.wabas.iter().map(|w| w.id.get()))
+        .chain(loaded.state.templates.iter().map(|t| t.id.get()))
+        .collect();
+    assert!(pixels[0].id.get() != 0 && !taken.contains(&pixels[0].id.get()));
+    let rebuilt = export(&loaded.state)
+        .build(&mut SeqMint::new(1), NOW)
+        .expect("export builds");
+    assert_eq!(rebuilt.state.pixels, loaded.state.pixels);
+    assert_eq!(rebuilt.state, loaded.state);
+    // Adding a pixel changes no other generated value.
+    let without = parse(DEMO_WORLD)
+        .map(|mut file| {
+            for b in &mut file.businesses {
+                b.pixels.clear();
+            }
+            file
+        })
+        .expect("parses")
+        .build(&mut SeqMint::default(), NOW)
+        .expect("builds");
+    let mut with = loaded.state.clone();
+    with.pixels.clear();
+    assert_eq!(with, without.state);
+}
+
+#[test]
+fn bad_pixels_are_refused_with_their_path() {
+    let world = |pixels: &str| {
+        format!(
+            "format: wamm-world/1\nbusinesses:\n  - key: b\n    name: B\n    country: US\n    pixels:\n{pixels}"
+        )
+    };
+    for (pixels, at) in [
+        ("      - { name: \"\" }\n", "businesses[0].pixels[0].name"),
+        (
+            "      - { name: P, domains: [\"https://shop.example/\"] }\n",
+            "businesses[0].pixels[0].domains[0]",
+        ),
+        (
+            "      - { name: P, dataset: true }\n      - { name: Q, dataset: true }\n",
+            "businesses[0].pixels[1].dataset",
+        ),
+        (
+            "      - { key: p, name: P }\n      - { key: p, name: Q }\n",
+            "businesses[0].pixels[1].key",
+        ),
+        (
+            "      - { id: \"77\", name: P }\n      - { id: \"77\", name: Q }\n",
+            "businesses[0].pixels[1].id",
+        ),
+    ] {
+        match parse(&world(pixels))
+            .expect("parses")
+            .build(&mut SeqMint::default(), NOW)
+        {
+            Err(WorldError::Invalid { path, .. }) => assert_eq!(path, at, "{pixels}"),
+            other => panic!("{pixels}: expected a refusal at {at}, got {other:?}"),
+        }
+    }
+    let ok = parse(&world(
+        "      - { id: \"77\", name: P, domains: [Shop.Example], dataset: true }\n",
+    ))
+    .expect("parses")
+    .build(&mut SeqMint::default(), NOW)
+    .expect("builds");
+    assert_eq!(ok.state.pixels[0].id.get(), 77);
+    assert_eq!(ok.state.pixels[0].domains, vec!["shop.example".to_owned()]);
+}
