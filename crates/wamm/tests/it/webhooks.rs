@@ -1,6 +1,8 @@
 //! Durable webhook delivery across real processes: a `wamm serve` killed with SIGKILL in the
-//! middle of a burst loses no acknowledged event once restarted on the same SQLite file, and
-//! two replicas dispatching from one PostgreSQL database deliver every event exactly once.
+//! middle of a burst loses no acknowledged event once restarted on the same SQLite file; one
+//! killed after a message step committed but before its status webhook was delivered delivers
+//! it, and the message's later steps, after the restart; and two replicas dispatching from one
+//! PostgreSQL database deliver every event exactly once.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -88,6 +90,10 @@ struct ReceiverState {
     posts: Mutex<Vec<Post>>,
     /// Milliseconds each POST takes before it is recorded and answered.
     delay_ms: AtomicU64,
+    /// While set, every POST is answered 503 and not recorded.
+    refuse: std::sync::atomic::AtomicBool,
+    /// POSTs answered 503.
+    refused: AtomicUsize,
 }
 
 /// A webhook receiver on a real socket that accepts everything with 200 and records it.
@@ -116,6 +122,10 @@ impl Receiver {
             body: axum::body::Bytes,
         ) -> StatusCode {
             let arrived = Instant::now();
+            if s.refuse.load(Ordering::SeqCst) {
+                s.refused.fetch_add(1, Ordering::SeqCst);
+                return StatusCode::SERVICE_UNAVAILABLE;
+            }
             let delay = s.delay_ms.load(Ordering::Relaxed);
             if delay > 0 {
                 // A slow receiver: it works on the batch before acknowledging it.
@@ -167,6 +177,15 @@ impl Receiver {
     fn set_delay(&self, delay: Duration) {
         let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.state.delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Answers every POST 503 (`true`) or records and accepts them (`false`).
+    fn set_refusing(&self, refuse: bool) {
+        self.state.refuse.store(refuse, Ordering::SeqCst);
+    }
+
+    fn refused(&self) -> usize {
+        self.state.refused.load(Ordering::SeqCst)
     }
 
     fn posts(&self) -> Vec<Post> {
@@ -260,6 +279,149 @@ async fn wait_for_empty_outbox(server: &Server, limit: Duration) -> Value {
 }
 
 // ------------------------------------------------------------------------------ kill -9
+
+/// The partner token of [`message_world`].
+const SENDER: &str = "TOK-RESTART-SENDER-000000";
+
+/// A world whose partner app is subscribed to `messages` on WABA 3001, delivering to
+/// `callback`, with a number and a utility template to send.
+fn message_world(callback: &str) -> String {
+    format!(
+        r#"format: wamm-world/1
+apps:
+  - key: connect
+    id: "2000"
+    name: Partner Connect
+    secret: {APP_SECRET}
+    business: partner
+    partner_type: BSP
+    permissions:
+      whatsapp_business_messaging: advanced
+      whatsapp_business_management: advanced
+    webhooks:
+      - callback_url: {callback}
+        verify_token: verify-me
+        fields: [messages]
+businesses:
+  - key: partner
+    id: "1000"
+    name: Partner Inc
+    country: US
+    system_users:
+      - key: ops
+        id: "1100"
+        name: Ops
+        role: ADMIN
+        tokens:
+          - {{ app: connect, token: {SENDER}, scopes: [whatsapp_business_messaging] }}
+  - key: client-a
+    id: "1001"
+    name: Client A Bakery
+    country: BR
+    wabas:
+      - key: a-main
+        id: "{WABA}"
+        name: Client A Main
+        tax_country: BR
+        partners: [{{ business: partner, access: SHARED }}]
+        subscribed_apps: [{{ app: connect }}]
+        phone_numbers:
+          - {{ id: "4001", display_phone_number: "+55 11 4000-0001", verified_name: Client A }}
+        templates:
+          - {{ name: receipt, language: en_US, category: UTILITY, components: [{{ type: BODY, text: "Thanks" }}] }}
+"#
+    )
+}
+
+/// The statuses of `wamid` in the order the receiver accepted them.
+fn statuses_of(receiver: &Receiver, wamid: &str) -> Vec<String> {
+    receiver
+        .posts()
+        .iter()
+        .flat_map(|p| p.entries.clone())
+        .flat_map(|e| e["changes"].as_array().cloned().unwrap_or_default())
+        .flat_map(|c| {
+            c["value"]["statuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|s| s["id"] == wamid)
+        .filter_map(|s| s["status"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A send's `sent` step commits and its webhook is refused; the server is killed before any
+/// delivery succeeds. Restarted on the same database, it delivers that webhook, then takes the
+/// message's later steps and delivers theirs, in order, and the message counts each step once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restart_between_a_steps_commit_and_its_delivery_loses_no_status() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let receiver = Receiver::start().await;
+    receiver.set_refusing(true);
+    let world_path = dir.path().join("world.yaml");
+    std::fs::write(&world_path, message_world(&receiver.url)).expect("world file written");
+    let database_url = format!("sqlite://{}", dir.path().join("wamm.db").display());
+    let first = Server::start(&database_url, Some(&world_path), &[]).await;
+    let sent: Value = http()
+        .post(format!("{}/v23.0/4001/messages", first.base))
+        .bearer_auth(SENDER)
+        .json(
+            &json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": "15550990005", "type": "template",
+            "template": {"name": "receipt", "language": {"code": "en_US"}}}),
+        )
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("send answer");
+    let wamid = sent["messages"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a wamid: {sent}"))
+        .to_owned();
+    wait_until(
+        Duration::from_secs(30),
+        "a refused delivery of the sent status",
+        || receiver.refused() >= 1,
+    )
+    .await;
+    assert!(receiver.posts().is_empty(), "nothing was accepted yet");
+    first.kill();
+
+    receiver.set_refusing(false);
+    let second = Server::start(&database_url, None, &[]).await;
+    // An hour on: the refused delivery's retry and the message's later steps are due.
+    let moved = http()
+        .post(format!("{}/_wamm/clock", second.base))
+        .json(&json!({"advance_seconds": 3600}))
+        .send()
+        .await
+        .expect("clock");
+    assert!(moved.status().is_success());
+    wait_until(Duration::from_secs(60), "sent, delivered and read", || {
+        let seen = statuses_of(&receiver, &wamid);
+        ["sent", "delivered", "read"]
+            .iter()
+            .all(|s| seen.iter().any(|x| x == s))
+    })
+    .await;
+    let seen = statuses_of(&receiver, &wamid);
+    let first_of = |s: &str| seen.iter().position(|x| x == s).expect("seen");
+    assert!(
+        first_of("sent") < first_of("delivered") && first_of("delivered") < first_of("read"),
+        "in order: {seen:?}"
+    );
+    for post in receiver.posts() {
+        wamm_testkit::assert_hub_signature(post.signature.as_deref(), &post.body, APP_SECRET);
+    }
+    let message = second.get_json(&format!("/_wamm/messages/{wamid}")).await;
+    assert_eq!(message["status"], "read", "{message}");
+    // Every planned step was taken, each once (the store claims a step by its count).
+    let planned = message["plan"].as_array().map_or(0, Vec::len);
+    assert_eq!(message["steps_done"], json!(planned), "{message}");
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_server_loses_nothing() {
