@@ -227,3 +227,91 @@ async fn template_metrics_show_as_a_table_with_charts_and_as_json() {
         serde_json::json!({"date": "2031-02-03", "sent": 4})
     );
 }
+
+#[tokio::test]
+async fn synced_insights_show_per_ad_account() {
+    use wamm_partner::graph::AdInsightsDay;
+    let store = wamm_partner::store::connect("sqlite::memory:")
+        .await
+        .expect("store");
+    store
+        .put_waba(&ClientWaba {
+            id: "10".into(),
+            business_id: "1".into(),
+            name: "WABA 10".into(),
+            status: Some(WabaStatus::Onboarded),
+            terms_signed_at: None,
+            phone_number_id: None,
+            first_sent_at: None,
+            last_event: None,
+        })
+        .await
+        .expect("put");
+    let today = 1_927_843_200;
+    let day = |ad: &str, at: i64, sent: i64, read: i64| AdInsightsDay {
+        waba_id: "10".into(),
+        account_id: "777".into(),
+        ad_id: ad.into(),
+        template_id: Some("5100".into()),
+        ad_name: "promo (en_US)".into(),
+        day: at,
+        sent,
+        delivered: sent,
+        read,
+        clicked: 1,
+        spend: 0.025 * f64::from(u8::try_from(sent).expect("small")),
+        currency: Some("USD".into()),
+        delivery_rate: Some(100.0),
+        read_rate: None,
+        click_rate: None,
+    };
+    store
+        .put_ad_insights_days(&[
+            day("900", today, 4, 2),
+            day("900", today - 86_400, 2, 1),
+            day("901", today, 2, 1),
+            // Older than 30 days: outside the window.
+            day("901", today - 40 * 86_400, 50, 50),
+        ])
+        .await
+        .expect("days");
+    let base = serve_in_2031(store).await;
+    let page = reqwest::get(format!("{base}/"))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        page.contains(r#"data-business="1" data-waba="10" data-account="777" data-currency="USD""#),
+        "{page}"
+    );
+    // Two ads over the window; rates from the sums (4 read of 8 delivered, 3 clicks).
+    for (metric, shown) in [
+        ("ads", "2"),
+        ("sent", "8"),
+        ("delivered", "8"),
+        ("read", "4"),
+        ("clicked", "3"),
+        ("delivery_rate", "100.0%"),
+        ("read_rate", "50.0%"),
+        ("click_rate", "37.5%"),
+    ] {
+        assert!(
+            page.contains(&format!(r#"data-metric="{metric}">{shown}</td>"#)),
+            "{metric} shows {shown}: {page}"
+        );
+    }
+    assert!(
+        page.contains(r#"data-metric="spend" data-value="0.2">0.2000 USD</td>"#),
+        "{page}"
+    );
+    let json: serde_json::Value = reqwest::get(format!("{base}/api/metrics"))
+        .await
+        .expect("json")
+        .json()
+        .await
+        .expect("decodes");
+    assert_eq!(json["insights"][0]["sent"], 8, "{json}");
+    assert_eq!(json["insights"][0]["account_id"], "777");
+}
