@@ -1873,6 +1873,19 @@ macro_rules! impl_store {
                     .await?;
                 $crate::shared::from_doc_opt(doc.as_deref())
             }
+
+            /// The click `sql` finds by `key` (its fbclid or its `campaign_ids`).
+            async fn click_by(
+                &self,
+                sql: &'static str,
+                key: &str,
+            ) -> Result<Option<wamm_domain::capi::Click>, $crate::StoreError> {
+                let row: Option<$crate::shared::ClickRow> = sqlx::query_as(sql)
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map($crate::shared::click_from_row).transpose()
+            }
         }
 
         #[async_trait::async_trait]
@@ -2504,24 +2517,16 @@ macro_rules! impl_store {
                 &self,
                 fbclid: &str,
             ) -> Result<Option<wamm_domain::capi::Click>, $crate::StoreError> {
-                let row: Option<$crate::shared::ClickRow> =
-                    sqlx::query_as($crate::shared::get::CLICK_BY_FBCLID)
-                        .bind(fbclid)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                row.map($crate::shared::click_from_row).transpose()
+                self.click_by($crate::shared::get::CLICK_BY_FBCLID, fbclid)
+                    .await
             }
 
             async fn click_by_campaign_ids(
                 &self,
                 campaign_ids: &str,
             ) -> Result<Option<wamm_domain::capi::Click>, $crate::StoreError> {
-                let row: Option<$crate::shared::ClickRow> =
-                    sqlx::query_as($crate::shared::get::CLICK_BY_CAMPAIGN_IDS)
-                        .bind(campaign_ids)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                row.map($crate::shared::click_from_row).transpose()
+                self.click_by($crate::shared::get::CLICK_BY_CAMPAIGN_IDS, campaign_ids)
+                    .await
             }
 
             async fn pixel_events(

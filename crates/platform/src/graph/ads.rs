@@ -41,17 +41,8 @@ pub fn node(ad: &AdNode, currency: &str) -> Node {
         return account(ad, currency);
     };
     let (objective, goal) = chain_goal(template);
-    let chain = template
-        .ad
-        .clone()
-        .unwrap_or_else(|| wamm_domain::AdEntities {
-            ad_account_id: ad.account.clone(),
-            ad_campaign_id: String::new(),
-            ad_adset_id: String::new(),
-            ad_id: String::new(),
-            objective: None,
-            optimization_goal: None,
-        });
+    // Loading the node checked that the template's chain carries its ID.
+    let chain = template.ad.as_ref();
     let status = status(template, ad.disabled());
     let created = template.created_at.graph_time();
     let base = Node::of(node_type(ad.kind))
@@ -67,12 +58,12 @@ pub fn node(ad: &AdNode, currency: &str) -> Node {
             .value("start_time", created),
         AdObjectKind::Adset => base
             .value("name", template.name.clone())
-            .value("campaign_id", chain.ad_campaign_id)
+            .maybe("campaign_id", chain.map(|c| c.ad_campaign_id.clone()))
             .value("optimization_goal", enum_text(goal)),
         AdObjectKind::Ad | AdObjectKind::Account => base
             .value("name", format!("{} ({})", template.name, template.language))
-            .value("campaign_id", chain.ad_campaign_id)
-            .value("adset_id", chain.ad_adset_id),
+            .maybe("campaign_id", chain.map(|c| c.ad_campaign_id.clone()))
+            .maybe("adset_id", chain.map(|c| c.ad_adset_id.clone())),
     }
 }
 

@@ -247,20 +247,15 @@ fn per(micros: i64, n: i64) -> f64 {
     metrics::from_micros(micros) / f64::from(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
-/// `GET /{waba-id}/template_analytics`.
-pub async fn template_analytics(c: Ctx<'_>, waba: &Waba) -> ApiResult {
-    let body = template_analytics_of(c.state, waba, &c.req.params).await?;
-    Ok(Reply::json(body).about(waba.id))
-}
-
-/// The answer of `template_analytics` for `params`, as the edge and the WABA's
-/// `template_analytics` field (its modifiers as parameters) both give it.
-pub async fn template_analytics_of(
-    state: &AppState,
+/// The days a template or template group analytics call covers, and the zone they are counted
+/// in: the WABA must have confirmed template insights, `granularity` is `DAILY`, and with
+/// `use_waba_timezone=true` the days are those of the WABA's zone (refused for a zone this
+/// platform does not know).
+fn daily_window(
+    now: Timestamp,
     waba: &Waba,
     params: &Params,
-) -> ApiResult<Value> {
-    let now = state.clock.now();
+) -> Result<(Day, Day, Option<Zone>), GraphError> {
     if waba.insights_enabled_at.is_none() {
         return Err(GraphError::invalid_parameter(format!(
             "Template insights are not enabled for this WhatsApp Business Account; confirm them with POST /{}?is_enabled_for_insights=true",
@@ -269,15 +264,13 @@ pub async fn template_analytics_of(
         .with_user_message(
             "Template insights not enabled",
             "Confirm template insights for this WhatsApp Business Account first.",
-        )
-        .into());
+        ));
     }
     let granularity = params.required("granularity")?;
     if !granularity.trim().eq_ignore_ascii_case("DAILY") {
         return Err(GraphError::invalid_parameter(format!(
             "Param granularity must be DAILY, not {granularity}"
-        ))
-        .into());
+        )));
     }
     let zone = if params.bool("use_waba_timezone")? == Some(true) {
         let zone = timezone::zone(&waba.timezone_id).ok_or_else(|| {
@@ -292,6 +285,51 @@ pub async fn template_analytics_of(
         None
     };
     let (from, until) = days(params, now, LOOKBACK_DAYS, zone)?;
+    Ok((from, until, zone))
+}
+
+/// The facts of `templates` of `waba` over `[from, until)`, keyed by UTC day, or by the
+/// zone's day when counted in `zone`.
+async fn daily_facts(
+    state: &AppState,
+    waba: &Waba,
+    (from, until): (Day, Day),
+    templates: &[TemplateId],
+    zone: Option<Zone>,
+) -> Result<Vec<metrics::Fact>, wamm_store::StoreError> {
+    let mut facts = state
+        .store
+        .facts(&FactQuery {
+            waba_id: waba.id,
+            from,
+            until,
+            templates: Some(templates.to_vec()),
+            by_local_day: zone.is_some(),
+        })
+        .await?;
+    if zone.is_some() {
+        // Counted on the zone's days.
+        for f in &mut facts {
+            f.key.day = f.key.local_day;
+        }
+    }
+    Ok(facts)
+}
+
+/// `GET /{waba-id}/template_analytics`.
+pub async fn template_analytics(c: Ctx<'_>, waba: &Waba) -> ApiResult {
+    let body = template_analytics_of(c.state, waba, &c.req.params).await?;
+    Ok(Reply::json(body).about(waba.id))
+}
+
+/// The answer of `template_analytics` for `params`, as the edge and the WABA's
+/// `template_analytics` field (its modifiers as parameters) both give it.
+pub async fn template_analytics_of(
+    state: &AppState,
+    waba: &Waba,
+    params: &Params,
+) -> ApiResult<Value> {
+    let (from, until, zone) = daily_window(state.clock.now(), waba, params)?;
     let product = product(params)?;
     let mut wanted = metric_types(params)?;
     if !cost_visible(waba) {
@@ -303,22 +341,7 @@ pub async fn template_analytics_of(
     let of_waba = state.store.templates_of(waba.id).await?;
     let picked = templates(params, &of_waba)?;
     let ids: Vec<TemplateId> = picked.iter().map(|t| t.id).collect();
-    let mut facts = state
-        .store
-        .facts(&FactQuery {
-            waba_id: waba.id,
-            from,
-            until,
-            templates: Some(ids.clone()),
-            by_local_day: zone.is_some(),
-        })
-        .await?;
-    if zone.is_some() {
-        // Counted on the zone's days.
-        for f in &mut facts {
-            f.key.day = f.key.local_day;
-        }
-    }
+    let facts = daily_facts(state, waba, (from, until), &ids, zone).await?;
     let points: Vec<Value> = metrics::daily_totals(&facts, &ids, from, until, product.route)
         .iter()
         .filter_map(|total| {
@@ -913,37 +936,7 @@ pub async fn template_group_analytics_of(
     waba: &Waba,
     params: &Params,
 ) -> ApiResult<Value> {
-    let now = state.clock.now();
-    if waba.insights_enabled_at.is_none() {
-        return Err(GraphError::invalid_parameter(format!(
-            "Template insights are not enabled for this WhatsApp Business Account; confirm them with POST /{}?is_enabled_for_insights=true",
-            waba.id
-        ))
-        .with_user_message(
-            "Template insights not enabled",
-            "Confirm template insights for this WhatsApp Business Account first.",
-        )
-        .into());
-    }
-    let granularity = params.required("granularity")?;
-    if !granularity.trim().eq_ignore_ascii_case("DAILY") {
-        return Err(GraphError::invalid_parameter(format!(
-            "Param granularity must be DAILY, not {granularity}"
-        ))
-        .into());
-    }
-    let zone = if params.bool("use_waba_timezone")? == Some(true) {
-        Some(timezone::zone(&waba.timezone_id).ok_or_else(|| {
-            GraphError::invalid_parameter(format!(
-                "use_waba_timezone: this WhatsApp Business Account's timezone_id {} is not one this platform knows ({})",
-                waba.timezone_id,
-                timezone::known_ids().join(", ")
-            ))
-        })?)
-    } else {
-        None
-    };
-    let (from, until) = days(params, now, LOOKBACK_DAYS, zone)?;
+    let (from, until, zone) = daily_window(state.clock.now(), waba, params)?;
     let asked = params.list("template_group_ids").ok_or_else(|| {
         GraphError::invalid_parameter("The parameter template_group_ids is required.")
     })?;
@@ -997,21 +990,7 @@ pub async fn template_group_analytics_of(
         .iter()
         .flat_map(|g| g.template_ids.iter().copied())
         .collect();
-    let mut facts = state
-        .store
-        .facts(&FactQuery {
-            waba_id: waba.id,
-            from,
-            until,
-            templates: Some(ids.clone()),
-            by_local_day: zone.is_some(),
-        })
-        .await?;
-    if zone.is_some() {
-        for f in &mut facts {
-            f.key.day = f.key.local_day;
-        }
-    }
+    let facts = daily_facts(state, waba, (from, until), &ids, zone).await?;
     let start = |day: Day| zone.map_or(day.start(), |z| z.day_start(day.0));
     let mut points = Vec::new();
     let mut day = until;
