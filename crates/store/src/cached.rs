@@ -1,5 +1,5 @@
 //! A read cache in front of a [`Store`]: the objects every Graph call looks up (tokens, apps,
-//! businesses, WABAs, phone numbers, a WABA's templates) and where a WABA's webhooks go (its
+//! system users, businesses, WABAs, phone numbers, a WABA's templates) and where a WABA's webhooks go (its
 //! subscribed apps, their subscriptions) are served from memory.
 //!
 //! Staying correct within a process: every commit through the cache evicts the objects it
@@ -77,6 +77,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Map<K, V> {
 #[derive(Debug, Default)]
 struct Stale {
     apps: Vec<AppId>,
+    system_users: Vec<UserId>,
     businesses: Vec<BusinessId>,
     wabas: Vec<WabaId>,
     phones: Vec<PhoneNumberId>,
@@ -95,6 +96,7 @@ impl Stale {
             match put {
                 Put::App(v) => stale.apps.push(v.id),
                 Put::Business(v) => stale.businesses.push(v.id),
+                Put::SystemUser(v) => stale.system_users.push(v.id),
                 Put::Waba(v) => stale.wabas.push(v.id),
                 Put::PhoneNumber(v) => stale.phones.push(v.id),
                 Put::Template(v) => stale.templates_of.push(v.waba_id),
@@ -102,8 +104,7 @@ impl Stale {
                 Put::Subscription(v) => stale.subscriptions_of.push(v.waba_id),
                 Put::AppSubscription(v) => stale.app_subscriptions.push(v.app_id),
                 // Assignments are read uncached.
-                Put::SystemUser(_)
-                | Put::Request(_)
+                Put::Request(_)
                 | Put::AuthCode(_)
                 | Put::Message(_)
                 | Put::Solution(_)
@@ -133,6 +134,7 @@ pub struct CachedStore {
     generation: AtomicU64,
     tokens: Map<String, Option<TokenRecord>>,
     apps: Map<AppId, Option<App>>,
+    system_users: Map<UserId, Option<SystemUser>>,
     businesses: Map<BusinessId, Option<Business>>,
     wabas: Map<WabaId, Option<Waba>>,
     phones: Map<PhoneNumberId, Option<PhoneNumber>>,
@@ -157,6 +159,7 @@ impl CachedStore {
             generation: AtomicU64::new(0),
             tokens: Map::new(),
             apps: Map::new(),
+            system_users: Map::new(),
             businesses: Map::new(),
             wabas: Map::new(),
             phones: Map::new(),
@@ -188,6 +191,9 @@ impl CachedStore {
         for id in &stale.apps {
             self.apps.evict(id);
         }
+        for id in &stale.system_users {
+            self.system_users.evict(id);
+        }
         for id in &stale.businesses {
             self.businesses.evict(id);
         }
@@ -218,6 +224,7 @@ impl CachedStore {
     fn clear(&self) {
         self.tokens.clear();
         self.apps.clear();
+        self.system_users.clear();
         self.businesses.clear();
         self.wabas.clear();
         self.phones.clear();
@@ -277,7 +284,9 @@ impl Store for CachedStore {
     }
 
     async fn system_user(&self, id: UserId) -> Result<Option<SystemUser>, StoreError> {
-        self.inner.system_user(id).await
+        // Every call with a system user's token reads it (its role confines an employee).
+        self.through(&self.system_users, id, self.inner.system_user(id))
+            .await
     }
 
     async fn system_users_of(&self, business: BusinessId) -> Result<Vec<SystemUser>, StoreError> {

@@ -792,20 +792,53 @@ impl Report {
         ));
     }
 
-    /// Writes every line to stdout.
+    /// Writes every line to stdout, then the process's peak resident memory.
     pub(crate) fn print(&self) -> Result<()> {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
         for line in &self.lines {
             writeln!(stdout, "{line}").context("writing to stdout")?;
         }
+        writeln!(stdout, "{}", memory_line()).context("writing to stdout")?;
         stdout.flush().context("writing to stdout")
     }
+}
+
+/// The peak resident memory line every benchmark ends with. The platform runs inside this
+/// process beside the load and the receivers, so the figure bounds the platform's own from
+/// above.
+pub(crate) fn memory_line() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    match peak_resident_kib(&status) {
+        #[expect(clippy::cast_precision_loss, reason = "KiB counts are far below 2^52")]
+        Some(kib) => format!(
+            "peak resident memory {:.0} MiB (this process: platform, load and receivers together)",
+            kib as f64 / 1024.0
+        ),
+        None => "peak resident memory unknown (no /proc/self/status VmHWM here)".to_owned(),
+    }
+}
+
+/// `VmHWM` (the resident set's high-water mark, in KiB) from the text of `/proc/self/status`.
+fn peak_resident_kib(status: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().strip_suffix("kB"))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peak_resident_memory_is_read_from_vmhwm() {
+        let status = "Name:\twamm\nVmPeak:\t  900 kB\nVmHWM:\t  123456 kB\nVmRSS:\t 1 kB\n";
+        assert_eq!(peak_resident_kib(status), Some(123_456));
+        assert_eq!(peak_resident_kib("Name:\twamm\n"), None);
+        assert_eq!(peak_resident_kib("VmHWM:\t lots kB\n"), None);
+    }
 
     #[test]
     fn percentile_is_nearest_rank() {

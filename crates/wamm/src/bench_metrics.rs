@@ -239,14 +239,6 @@ fn timing_line(name: &str, sorted: &[i64]) -> String {
     )
 }
 
-/// The process's peak resident memory, from `/proc/self/status` (`VmHWM`), where there is one.
-fn peak_rss() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(format!("{} MiB", kib / 1024))
-}
-
 /// What the run measured and read.
 struct Measured {
     filled: wamm_platform::bench::metrics::Filled,
@@ -471,9 +463,6 @@ pub async fn run(args: MetricsArgs) -> Result<()> {
     ));
     for p in &problems {
         out.line(format!("  {p}"));
-    }
-    if let Some(peak) = peak_rss() {
-        out.line(format!("peak resident memory: {peak}"));
     }
     out.print()?;
     if !problems.is_empty() {

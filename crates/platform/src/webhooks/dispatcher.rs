@@ -16,7 +16,6 @@ use tokio::sync::Semaphore;
 use wamm_domain::{Attempt, DeliveryResult, NewEvent, OutboxItem, Outcome, Timestamp};
 use wamm_store::{ChangeSet, StoreError};
 use wamm_wire::ids::AppId;
-use wamm_wire::webhooks as wire;
 
 use super::fanout::WABA_OBJECT;
 use super::outbound::Answer;
@@ -130,36 +129,61 @@ pub(crate) async fn app_secret(state: &Platform, app: AppId) -> Result<Option<St
     Ok(state.store.app(app).await?.map(|a| a.secret))
 }
 
+/// A delivery's envelope, borrowed from its outbox items. The fields are declared in sorted
+/// order: receivers have always seen Meta's keys sorted (`entry` before `object`, `changes`
+/// before `id` before `time`, `field` before `value`), and the values inside are sorted maps
+/// already, so serializing these borrowed structs writes exactly what a sorted JSON value of
+/// the envelope would, without copying every value first.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    entry: Vec<BodyEntry<'a>>,
+    object: &'a str,
+}
+
+/// One entry of [`Body`]: one outbox item's change.
+#[derive(serde::Serialize)]
+struct BodyEntry<'a> {
+    changes: [BodyChange<'a>; 1],
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<i64>,
+}
+
+/// The change of a [`BodyEntry`].
+#[derive(serde::Serialize)]
+struct BodyChange<'a> {
+    field: &'a str,
+    value: &'a serde_json::Value,
+}
+
 /// The `entry` for one outbox item.
-fn entry(item: &OutboxItem) -> wire::Entry {
+fn entry(item: &OutboxItem) -> BodyEntry<'_> {
     let w = &item.webhook;
-    wire::Entry {
-        id: w.object_id.clone(),
-        time: w.include_time.then(|| w.time.unix_seconds()),
-        changes: vec![wire::Change {
-            field: w.field.clone(),
-            value: w.value.clone(),
+    BodyEntry {
+        changes: [BodyChange {
+            field: &w.field,
+            value: &w.value,
         }],
+        id: &w.object_id,
+        time: w.include_time.then(|| w.time.unix_seconds()),
     }
 }
 
 /// Step 3: the body of one POST, the batch's entries in Meta's envelope (reversed when the
 /// endpoint's faults ask for reordering).
 ///
-/// Written as Meta writes it (non-ASCII escaped) and signed over exactly these bytes:
-/// receivers that verify a re-serialization of the parsed body agree only then. It goes through
-/// a JSON value so that keys keep the order receivers have always seen (sorted), whatever the
-/// order of the struct's fields.
+/// Written as Meta writes it (non-ASCII escaped, keys sorted) and signed over exactly these
+/// bytes: receivers that verify a re-serialization of the parsed body agree only then.
 pub(crate) fn body(items: &[OutboxItem], reorder: bool) -> Vec<u8> {
-    let mut entries: Vec<wire::Entry> = items.iter().map(entry).collect();
+    let mut entries: Vec<BodyEntry<'_>> = items.iter().map(entry).collect();
     if reorder {
         entries.reverse();
     }
-    let envelope = wire::Envelope {
-        object: WABA_OBJECT.to_owned(),
+    let envelope = Body {
         entry: entries,
+        object: WABA_OBJECT,
     };
-    wamm_wire::json::to_ascii_vec(&wire::to_value(&envelope)).unwrap_or_default()
+    wamm_wire::json::to_ascii_vec(&envelope).unwrap_or_default()
 }
 
 /// Step 4: the signature header of a body, under the app's secret.
@@ -314,5 +338,81 @@ async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
     );
     if let Err(e) = record(&state, app_id, &endpoint, results, at).await {
         tracing::warn!(error = %e, endpoint = %endpoint, "could not record webhook attempts; the rows will be claimed again");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use wamm_domain::{DeliveryStatus, NewWebhook, OutboxItem, Timestamp};
+    use wamm_wire::ids::AppId;
+    use wamm_wire::webhooks as wire;
+
+    use super::{WABA_OBJECT, body};
+
+    fn item(id: i64, field: &str, value: serde_json::Value, include_time: bool) -> OutboxItem {
+        OutboxItem {
+            id,
+            webhook: NewWebhook {
+                app_id: AppId::new(1),
+                endpoint: "https://example.com/hook".into(),
+                object_id: "3001".into(),
+                field: field.into(),
+                value,
+                time: Timestamp::from_millis(1_760_000_000_000),
+                include_time,
+            },
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Timestamp::from_millis(0),
+            created_at: Timestamp::from_millis(0),
+            delivered_at: None,
+            last_error: None,
+        }
+    }
+
+    /// The bytes a sorted JSON value of Meta's envelope serializes to: what receivers have
+    /// always been sent.
+    fn through_a_value(items: &[OutboxItem]) -> Vec<u8> {
+        let envelope = wire::Envelope {
+            object: WABA_OBJECT.to_owned(),
+            entry: items
+                .iter()
+                .map(|i| wire::Entry {
+                    id: i.webhook.object_id.clone(),
+                    time: i.webhook.include_time.then(|| i.webhook.time.unix_seconds()),
+                    changes: vec![wire::Change {
+                        field: i.webhook.field.clone(),
+                        value: i.webhook.value.clone(),
+                    }],
+                })
+                .collect(),
+        };
+        wamm_wire::json::to_ascii_vec(&wire::to_value(&envelope)).expect("serializes")
+    }
+
+    #[test]
+    fn the_body_is_the_sorted_envelope_byte_for_byte() {
+        let items = [
+            item(
+                1,
+                "messages",
+                json!({"statuses": [{"status": "sent", "id": "wamid.1"}], "metadata": {"b": 1, "a": "é"}}),
+                false,
+            ),
+            item(
+                2,
+                "account_update",
+                json!({"event": "MM_LITE_TERMS_SIGNED", "waba_info": {"waba_id": "3001"}}),
+                true,
+            ),
+        ];
+        assert_eq!(body(&items, false), through_a_value(&items));
+        let mut reversed = items.clone();
+        reversed.reverse();
+        assert_eq!(body(&items, true), through_a_value(&reversed));
+        let text = String::from_utf8(body(&items, false)).expect("ascii");
+        assert!(text.is_ascii());
+        assert!(text.starts_with(r#"{"entry":[{"changes":[{"field":"messages","value":{"metadata":{"a":"\u00e9","b":1}"#), "{text}");
     }
 }

@@ -1999,6 +1999,8 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
     let mut waba = fixture::waba(WABA, CLIENT, &[PARTNER]);
     let mut number = fixture::phone_number(phone, WABA);
     let mut token = fixture::token("cached-hash", APP, Some(CLIENT));
+    let user_id = UserId::new(7_000_000_000_077);
+    let mut user = fixture::system_user(user_id, CLIENT);
     let template = fixture::template(TemplateId::new(6_000_000_000_001), WABA, "first", "en_US");
     commit(
         store,
@@ -2008,6 +2010,7 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
             .put(Put::Waba(waba.clone()))
             .put(Put::PhoneNumber(number.clone()))
             .put(Put::Token(token.clone()))
+            .put(Put::SystemUser(user.clone()))
             .put(Put::Template(template.clone())),
     )
     .await;
@@ -2027,7 +2030,9 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
             .is_some()
     );
     assert_eq!(store.templates_of(WABA).await.expect("read").len(), 1);
+    assert!(store.system_user(user_id).await.expect("read").is_some());
     app.name = "renamed".into();
+    user.name = "renamed user".into();
     business.name = "After".into();
     waba.name = "renamed waba".into();
     number.verified_name = "renamed number".into();
@@ -2041,6 +2046,7 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
             .put(Put::Waba(waba))
             .put(Put::PhoneNumber(number))
             .put(Put::Token(token))
+            .put(Put::SystemUser(user))
             .put(Put::Template(second)),
     )
     .await;
@@ -2089,6 +2095,15 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
             .is_some()
     );
     assert_eq!(store.templates_of(WABA).await.expect("read").len(), 2);
+    assert_eq!(
+        store
+            .system_user(user_id)
+            .await
+            .expect("read")
+            .map(|u| u.name)
+            .as_deref(),
+        Some("renamed user")
+    );
     commit(
         store,
         ChangeSet::new().delete(Delete::Template(template.id)),
