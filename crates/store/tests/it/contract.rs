@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use wamm_domain::{DeliveryStatus, OutboxItem, Outcome, RequestStatus, Timestamp, WorldState};
-use wamm_store::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
+use wamm_store::{Backend, ChangeSet, Conflict, Delete, OutboxCounts, Put, Store, StoreError};
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
 
 use crate::fixture::{self, APP, CLIENT, PARTNER, WABA};
@@ -414,7 +414,7 @@ pub async fn template_conflict_rolls_back_the_whole_change_set(store: &dyn Store
         )
         .await;
     match result {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "templates_name_language"),
+        Err(StoreError::Conflict(Conflict::TemplatesNameLanguage)) => {}
         other => panic!("expected a templates_name_language conflict, got {other:?}"),
     }
 
@@ -1588,7 +1588,7 @@ pub async fn one_pending_request_per_client(store: &dyn Store) {
         )
         .await;
     match result {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "onboarding_requests_one_pending"),
+        Err(StoreError::Conflict(Conflict::OnboardingRequestsOnePending)) => {}
         other => panic!("expected an onboarding_requests_one_pending conflict, got {other:?}"),
     }
 
@@ -1620,7 +1620,7 @@ pub async fn one_pending_request_per_client(store: &dyn Store) {
         .commit(ChangeSet::new().put(Put::Request(reopened)))
         .await
     {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "onboarding_requests_one_pending"),
+        Err(StoreError::Conflict(Conflict::OnboardingRequestsOnePending)) => {}
         other => panic!("expected an onboarding_requests_one_pending conflict, got {other:?}"),
     }
     // Re-putting the pending request itself is fine.
@@ -1822,8 +1822,8 @@ pub async fn pending_requests_are_exclusive_under_concurrency(stores: Vec<Arc<dy
     for handle in handles {
         match handle.await.expect("task") {
             (id, Ok(_)) => winners.push(id),
-            (_, Err(StoreError::Conflict(name))) => {
-                assert_eq!(name, "onboarding_requests_one_pending");
+            (_, Err(StoreError::Conflict(conflict))) => {
+                assert_eq!(conflict, Conflict::OnboardingRequestsOnePending);
             }
             (_, Err(other)) => panic!("expected a conflict, got {other:?}"),
         }
@@ -1886,7 +1886,10 @@ pub async fn setups_due_follow_the_owed_webhook(store: &dyn Store) {
         )
         .await;
     assert!(
-        matches!(&again, Err(StoreError::Conflict(n)) if n == "waba_setup_claimed"),
+        matches!(
+            &again,
+            Err(StoreError::Conflict(Conflict::WabaSetupClaimed))
+        ),
         "{again:?}"
     );
     assert_eq!(store.outbox_counts().await.expect("counts").pending, 1);
@@ -1930,7 +1933,7 @@ pub async fn auth_codes_are_used_once(store: &dyn Store) {
     commit(store, exchange("first")).await;
     let again = store.commit(exchange("second")).await;
     assert!(
-        matches!(&again, Err(StoreError::Conflict(n)) if n == "auth_code_used"),
+        matches!(&again, Err(StoreError::Conflict(Conflict::AuthCodeUsed))),
         "{again:?}"
     );
     assert!(store.token_by_hash("second").await.expect("read").is_none());
@@ -1970,7 +1973,9 @@ pub async fn reminders_are_claimed_once(store: &dyn Store) {
             .email(fixture::email(1, "admin@client.example", Some(81)))
     };
     commit(store, remind(1_000, 5_000)).await;
-    let claimed = |r: Result<Vec<i64>, StoreError>| matches!(&r, Err(StoreError::Conflict(n)) if n == "reminder_claimed");
+    let claimed = |r: Result<Vec<i64>, StoreError>| {
+        matches!(&r, Err(StoreError::Conflict(Conflict::ReminderClaimed)))
+    };
     // A second pass that read the same due time writes nothing.
     assert!(claimed(store.commit(remind(1_000, 9_000)).await));
     let now = store
@@ -2177,8 +2182,8 @@ pub async fn concurrent_commits_fail_alone(store: &dyn Store) {
                 assert_eq!(got.len(), 1, "one event, one sequence number");
                 assert!(seqs.insert(got[0]), "sequence numbers are distinct");
             }
-            Err(StoreError::Conflict(name)) => {
-                assert_eq!(name, "message_step_claimed");
+            Err(StoreError::Conflict(conflict)) => {
+                assert_eq!(conflict, Conflict::MessageStepClaimed);
                 conflicts += 1;
             }
             Err(e) => panic!("unexpected {e}"),
@@ -2304,7 +2309,7 @@ pub async fn one_migration_intent_in_progress_per_waba(store: &dyn Store) {
         )
         .await;
     match result {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "migration_intents_one_open"),
+        Err(StoreError::Conflict(Conflict::MigrationIntentsOneOpen)) => {}
         other => panic!("expected a migration_intents_one_open conflict, got {other:?}"),
     }
     assert_eq!(
@@ -2838,7 +2843,7 @@ pub async fn pixels_read_back_and_one_dataset_per_business(store: &dyn Store) {
         )
         .await;
     match refused {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixels_one_dataset"),
+        Err(StoreError::Conflict(Conflict::PixelsOneDataset)) => {}
         other => panic!("expected pixels_one_dataset, got {other:?}"),
     }
     assert_eq!(store.pixel(second.id).await.expect("pixel"), None);
@@ -2956,7 +2961,7 @@ pub async fn event_ids_are_claimed_once_within_the_window(store: &dyn Store) {
         )
         .await;
     match again {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixel_event_seen"),
+        Err(StoreError::Conflict(Conflict::PixelEventSeen)) => {}
         other => panic!("expected pixel_event_seen, got {other:?}"),
     }
     // Another name, another pixel, or after the window: claimed.
