@@ -3071,3 +3071,213 @@ pub async fn template_groups_list_by_waba(store: &dyn Store) {
             .is_empty()
     );
 }
+
+/// One value of every stored document kind, put in one commit, reads back by its key and in
+/// every list that takes it; a second put replaces it (a received pixel event is kept as first
+/// written).
+pub async fn every_document_kind_round_trips(store: &dyn Store) {
+    use wamm_domain::TemplateGroup;
+    use wamm_domain::capi::ReceivedEvent;
+    use wamm_domain::solution::MigrationStatus;
+    use wamm_wire::ids::{PixelId, SolutionId, TemplateGroupId};
+
+    let business = fixture::business(CLIENT, "Client");
+    let app = fixture::app(APP, PARTNER);
+    let user = fixture::system_user(UserId::new(4_000_000_000_001), CLIENT);
+    let waba = fixture::waba(WABA, CLIENT, &[PARTNER]);
+    let phone = fixture::phone_number(PhoneNumberId::new(5_000_000_000_001), WABA);
+    let template = fixture::template(TemplateId::new(6_000_000_000_001), WABA, "hello", "en_US");
+    let token = fixture::token("beef", APP, Some(CLIENT));
+    let subscription = fixture::subscription(WABA, APP);
+    let app_subscription = fixture::app_subscription(APP, "whatsapp_business_account");
+    let assignment = fixture::assignment(WABA, user.id, CLIENT);
+    let request = fixture::request(7_000_000_000_001, CLIENT, RequestStatus::Pending, None);
+    let code = wamm_domain::AuthCode {
+        hash: "c0de".into(),
+        app_id: APP,
+        config_id: None,
+        business_id: CLIENT,
+        system_user_id: user.id,
+        wabas: vec![WABA],
+        scopes: vec![wamm_domain::Permission::WhatsappBusinessMessaging],
+        redirect_uri: None,
+        issued_at: Timestamp::from_millis(1_000),
+        expires_at: Timestamp::from_millis(31_000),
+        used_at: None,
+    };
+    let solution = fixture::solution(9_000_000_000_001, APP, AppId::new(APP.get() + 1));
+    let migration = fixture::migration(
+        9_100_000_000_001,
+        WABA,
+        solution.id.get(),
+        MigrationStatus::Initiated,
+        None,
+    );
+    let group = TemplateGroup {
+        id: TemplateGroupId::new(9_200_000_000_001),
+        waba_id: WABA,
+        name: "group".into(),
+        description: String::new(),
+        template_ids: vec![template.id],
+        created_at: Timestamp::from_millis(1_000),
+    };
+    let pixel = fixture::pixel(9_300_000_000_001, CLIENT, true);
+    let received = |detail: &str| ReceivedEvent {
+        id: "evt-1".into(),
+        pixel_id: PixelId::new(9_300_000_000_001),
+        received_at: Timestamp::from_millis(5),
+        detail: serde_json::json!({ "detail": detail }),
+    };
+    let event = received("first");
+    let all = |business: &wamm_domain::Business, event: &ReceivedEvent| {
+        ChangeSet::new()
+            .put(Put::Business(business.clone()))
+            .put(Put::App(app.clone()))
+            .put(Put::SystemUser(user.clone()))
+            .put(Put::Waba(waba.clone()))
+            .put(Put::PhoneNumber(phone.clone()))
+            .put(Put::Template(template.clone()))
+            .put(Put::Token(token.clone()))
+            .put(Put::Subscription(subscription.clone()))
+            .put(Put::AppSubscription(app_subscription.clone()))
+            .put(Put::Assignment(assignment.clone()))
+            .put(Put::Request(request.clone()))
+            .put(Put::AuthCode(code.clone()))
+            .put(Put::Solution(solution.clone()))
+            .put(Put::MigrationIntent(migration.clone()))
+            .put(Put::TemplateGroup(group.clone()))
+            .put(Put::Pixel(pixel.clone()))
+            .put(Put::PixelEvent(event.clone()))
+    };
+    commit(store, all(&business, &event)).await;
+
+    assert_eq!(
+        store.business(CLIENT).await.expect("get"),
+        Some(business.clone())
+    );
+    assert_eq!(
+        store.businesses().await.expect("list"),
+        vec![business.clone()]
+    );
+    assert_eq!(store.app(APP).await.expect("get"), Some(app.clone()));
+    assert_eq!(store.apps().await.expect("list"), vec![app.clone()]);
+    assert_eq!(
+        store.system_user(user.id).await.expect("get"),
+        Some(user.clone())
+    );
+    assert_eq!(
+        store.system_users_of(CLIENT).await.expect("list"),
+        vec![user.clone()]
+    );
+    assert_eq!(store.waba(WABA).await.expect("get"), Some(waba.clone()));
+    assert_eq!(store.wabas().await.expect("list"), vec![waba.clone()]);
+    assert_eq!(
+        store.wabas_owned_by(CLIENT).await.expect("list"),
+        vec![waba.clone()]
+    );
+    assert_eq!(
+        store.wabas_held_by_partner(PARTNER).await.expect("list"),
+        vec![waba.clone()]
+    );
+    assert_eq!(
+        store.phone_number(phone.id).await.expect("get"),
+        Some(phone.clone())
+    );
+    assert_eq!(
+        store.phone_numbers_of(WABA).await.expect("list"),
+        vec![phone.clone()]
+    );
+    assert_eq!(
+        store.template(template.id).await.expect("get"),
+        Some(template.clone())
+    );
+    assert_eq!(
+        store.templates_of(WABA).await.expect("list"),
+        vec![template.clone()]
+    );
+    assert_eq!(
+        store.token_by_hash("beef").await.expect("get"),
+        Some(token.clone())
+    );
+    assert_eq!(
+        store.tokens_of_app(APP).await.expect("list"),
+        vec![token.clone()]
+    );
+    assert_eq!(
+        store.subscriptions_of(WABA).await.expect("list"),
+        vec![subscription.clone()]
+    );
+    assert_eq!(
+        store.app_subscriptions(APP).await.expect("list"),
+        vec![app_subscription.clone()]
+    );
+    assert_eq!(
+        store.assignments_of_waba(WABA).await.expect("list"),
+        vec![assignment.clone()]
+    );
+    assert_eq!(
+        store.assignments_of_user(user.id).await.expect("list"),
+        vec![assignment.clone()]
+    );
+    assert_eq!(
+        store.request(request.id).await.expect("get"),
+        Some(request.clone())
+    );
+    assert_eq!(
+        store.requests_of(CLIENT).await.expect("list"),
+        vec![request.clone()]
+    );
+    assert_eq!(store.requests().await.expect("list"), vec![request.clone()]);
+    assert_eq!(
+        store.auth_code("c0de").await.expect("get"),
+        Some(code.clone())
+    );
+    assert_eq!(
+        store.solution(solution.id).await.expect("get"),
+        Some(solution.clone())
+    );
+    assert_eq!(
+        store.solutions_of_app(APP).await.expect("list"),
+        vec![solution.clone()]
+    );
+    assert_eq!(
+        store.migration_intent(migration.id).await.expect("get"),
+        Some(migration.clone())
+    );
+    assert_eq!(
+        store.migration_intents_of(WABA).await.expect("list"),
+        vec![migration.clone()]
+    );
+    assert_eq!(
+        store.template_groups_of(WABA).await.expect("list"),
+        vec![group.clone()]
+    );
+    assert_eq!(
+        store.pixel(pixel.id).await.expect("get"),
+        Some(pixel.clone())
+    );
+    assert_eq!(
+        store.pixels_owned_by(CLIENT).await.expect("list"),
+        vec![pixel.clone()]
+    );
+    assert_eq!(
+        store.pixel_events(pixel.id, 10).await.expect("list"),
+        vec![event.clone()]
+    );
+    // Missing keys read as nothing.
+    assert_eq!(store.solution(SolutionId::new(1)).await.expect("get"), None);
+    assert_eq!(store.token_by_hash("missing").await.expect("get"), None);
+
+    // Putting again replaces, except a received event, which stays as first received.
+    let renamed = fixture::business(CLIENT, "Client renamed");
+    commit(store, all(&renamed, &received("second"))).await;
+    assert_eq!(
+        store.business(CLIENT).await.expect("get"),
+        Some(renamed.clone())
+    );
+    assert_eq!(store.businesses().await.expect("list"), vec![renamed]);
+    assert_eq!(
+        store.pixel_events(pixel.id, 10).await.expect("list"),
+        vec![event]
+    );
+}
