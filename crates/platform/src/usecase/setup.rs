@@ -209,9 +209,8 @@ pub async fn complete_due(state: &Platform) -> Result<usize, StoreError> {
             });
         }
         match state.commit(changes.put(Put::Waba(waba))).await {
-            Ok(_) => {}
-            // Another replica completed it first.
-            Err(StoreError::Conflict(Conflict::WabaSetupClaimed)) => {}
+            // Done, or another replica completed it first.
+            Ok(_) | Err(StoreError::Conflict(Conflict::WabaSetupClaimed)) => {}
             Err(e) => return Err(e),
         }
     }
