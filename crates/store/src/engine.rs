@@ -5,8 +5,7 @@
 use std::future::Future;
 
 use sqlx::{Pool, Transaction};
-use wamm_domain::OutboxItem;
-use wamm_domain::Timestamp;
+use wamm_domain::{OutboxItem, Timestamp};
 
 use crate::document::Documents;
 use crate::journal::{AttemptColumns, Journal};

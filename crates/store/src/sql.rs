@@ -90,13 +90,15 @@ async fn guard<DB: Documents + Journal>(
     conn: &mut DB::Connection,
     guard: &Guard,
 ) -> Result<(), StoreError> {
-    let Some(statement) = docs::guard_statement(guard)? else {
-        if let Guard::MessageStep { id, done } = guard {
-            return DB::claim_steps(conn, &[(id.as_str(), *done)]).await;
-        }
-        return Ok(());
+    if let Guard::MessageStep { id, done } = guard {
+        // Message steps are the journal's, claimed many to a statement.
+        return DB::claim_steps(conn, &[(id.as_str(), *done)]).await;
+    }
+    let claimed = match docs::guard_statement(guard)? {
+        Some(statement) => DB::execute(conn, statement).await? == 1,
+        None => true,
     };
-    if DB::execute(conn, statement).await? == 1 {
+    if claimed {
         Ok(())
     } else {
         Err(StoreError::Conflict(guard.conflict()))
