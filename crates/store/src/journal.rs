@@ -24,7 +24,7 @@ use crate::convert::{
 use crate::document::RowsAffected;
 use crate::{FactQuery, OutboxCounts, StoreError};
 
-/// Upsert statements, by primary key.
+/// The journal's insert and upsert statements.
 pub(crate) mod put {
     /// Followed by `VALUES` rows of the key and the counters, then [`FACTS_TAIL`]: each row's
     /// counters are added to what its key already holds.
