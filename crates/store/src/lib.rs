@@ -14,8 +14,13 @@
 //! them.
 
 mod cached;
+mod convert;
+mod document;
+mod documents;
+mod engine;
+mod journal;
 mod postgres;
-mod shared;
+mod sql;
 mod sqlite;
 
 use std::fmt;
@@ -56,14 +61,99 @@ impl fmt::Display for Backend {
     }
 }
 
+/// Which rule a refused write broke: a unique constraint of the schema, or a [`Guard`] that did
+/// not hold.
+///
+/// Each displays as its snake-case name (the constraint's name in the schema, or the guard's),
+/// so error texts read as the database names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Conflict {
+    /// A second template with the same WABA, name and language (`templates_name_language`).
+    TemplatesNameLanguage,
+    /// A second pending onboarding request for the same client business
+    /// (`onboarding_requests_one_pending`).
+    OnboardingRequestsOnePending,
+    /// A second migration intent in progress for the same WABA (`migration_intents_one_open`).
+    MigrationIntentsOneOpen,
+    /// A second dataset created for the same business (`pixels_one_dataset`).
+    PixelsOneDataset,
+    /// A unique constraint the database did not name, or none of the above (`unique`).
+    Unique,
+    /// [`Guard::WabaSetupPending`] failed: the setup webhook was already claimed
+    /// (`waba_setup_claimed`).
+    WabaSetupClaimed,
+    /// [`Guard::CodeUnused`] failed: the code was already exchanged (`auth_code_used`).
+    AuthCodeUsed,
+    /// [`Guard::MessageStep`] failed: the step was already taken (`message_step_claimed`).
+    MessageStepClaimed,
+    /// [`Guard::ReminderDue`] failed: the reminder was already sent, or the request decided
+    /// (`reminder_claimed`).
+    ReminderClaimed,
+    /// [`Guard::EventUnseen`] failed: the pixel saw the event within the window
+    /// (`pixel_event_seen`).
+    PixelEventSeen,
+}
+
+impl Conflict {
+    /// Every conflict, in declaration order.
+    pub const ALL: [Self; 10] = [
+        Self::TemplatesNameLanguage,
+        Self::OnboardingRequestsOnePending,
+        Self::MigrationIntentsOneOpen,
+        Self::PixelsOneDataset,
+        Self::Unique,
+        Self::WabaSetupClaimed,
+        Self::AuthCodeUsed,
+        Self::MessageStepClaimed,
+        Self::ReminderClaimed,
+        Self::PixelEventSeen,
+    ];
+
+    /// The snake-case name: the schema's constraint name, or the guard's.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::TemplatesNameLanguage => "templates_name_language",
+            Self::OnboardingRequestsOnePending => "onboarding_requests_one_pending",
+            Self::MigrationIntentsOneOpen => "migration_intents_one_open",
+            Self::PixelsOneDataset => "pixels_one_dataset",
+            Self::Unique => "unique",
+            Self::WabaSetupClaimed => "waba_setup_claimed",
+            Self::AuthCodeUsed => "auth_code_used",
+            Self::MessageStepClaimed => "message_step_claimed",
+            Self::ReminderClaimed => "reminder_claimed",
+            Self::PixelEventSeen => "pixel_event_seen",
+        }
+    }
+
+    /// The conflict a violated constraint of this name stands for; [`Conflict::Unique`] for a
+    /// name the schema does not give one of its rules.
+    pub(crate) fn of_constraint(name: &str) -> Self {
+        [
+            Self::TemplatesNameLanguage,
+            Self::OnboardingRequestsOnePending,
+            Self::MigrationIntentsOneOpen,
+            Self::PixelsOneDataset,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
+        .unwrap_or(Self::Unique)
+    }
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique constraint was violated; carries the constraint name (e.g.
-    /// `templates_name_language`, `onboarding_requests_one_pending`), or `unique` when the
-    /// database does not say which.
+    /// A unique constraint was violated, or a guard did not hold; says which (its text is the
+    /// constraint's or guard's name, e.g. `templates_name_language`, or `unique` when the
+    /// database does not say which).
     #[error("unique constraint {0} violated")]
-    Conflict(String),
+    Conflict(Conflict),
     /// A stored or given value does not fit (e.g. an ID beyond the database's integer range).
     #[error("invalid stored value: {0}")]
     Invalid(String),
@@ -129,7 +219,7 @@ pub enum Put {
 }
 
 /// A condition checked and claimed first in a [`ChangeSet`]: when it does not hold, nothing
-/// is written and the commit is [`StoreError::Conflict`] with the guard's name. Guards make
+/// is written and the commit is [`StoreError::Conflict`] with the guard's [`Conflict`]. Guards make
 /// "only once" work across replicas without locks held between reads and writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Guard {
@@ -178,14 +268,14 @@ pub enum Guard {
 }
 
 impl Guard {
-    /// The conflict name a failed guard commits with.
-    pub const fn conflict_name(&self) -> &'static str {
+    /// The conflict a failed guard commits with.
+    pub const fn conflict(&self) -> Conflict {
         match self {
-            Self::WabaSetupPending(_) => "waba_setup_claimed",
-            Self::CodeUnused { .. } => "auth_code_used",
-            Self::MessageStep { .. } => "message_step_claimed",
-            Self::ReminderDue { .. } => "reminder_claimed",
-            Self::EventUnseen { .. } => "pixel_event_seen",
+            Self::WabaSetupPending(_) => Conflict::WabaSetupClaimed,
+            Self::CodeUnused { .. } => Conflict::AuthCodeUsed,
+            Self::MessageStep { .. } => Conflict::MessageStepClaimed,
+            Self::ReminderDue { .. } => Conflict::ReminderClaimed,
+            Self::EventUnseen { .. } => Conflict::PixelEventSeen,
         }
     }
 }
@@ -666,6 +756,86 @@ mod tests {
         assert_eq!(redact("mysql://u:secret@h/db"), "mysql://u:***@h/db");
         assert_eq!(redact("mysql://u@h/db"), "mysql://u@h/db");
         assert_eq!(redact("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn conflicts_display_their_schema_and_guard_names() {
+        let names: Vec<String> = Conflict::ALL.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            names,
+            [
+                "templates_name_language",
+                "onboarding_requests_one_pending",
+                "migration_intents_one_open",
+                "pixels_one_dataset",
+                "unique",
+                "waba_setup_claimed",
+                "auth_code_used",
+                "message_step_claimed",
+                "reminder_claimed",
+                "pixel_event_seen",
+            ]
+        );
+        assert_eq!(
+            StoreError::Conflict(Conflict::TemplatesNameLanguage).to_string(),
+            "unique constraint templates_name_language violated"
+        );
+    }
+
+    #[test]
+    fn constraint_names_map_to_their_conflicts() {
+        for c in [
+            Conflict::TemplatesNameLanguage,
+            Conflict::OnboardingRequestsOnePending,
+            Conflict::MigrationIntentsOneOpen,
+            Conflict::PixelsOneDataset,
+        ] {
+            assert_eq!(Conflict::of_constraint(c.name()), c);
+        }
+        // Guards are not constraints, and other constraints have no rule of their own.
+        assert_eq!(
+            Conflict::of_constraint("waba_setup_claimed"),
+            Conflict::Unique
+        );
+        assert_eq!(Conflict::of_constraint("apps_pkey"), Conflict::Unique);
+    }
+
+    #[test]
+    fn guards_name_their_conflicts() {
+        let at = Timestamp::from_millis(0);
+        let guards = [
+            Guard::WabaSetupPending(WabaId::new(1)),
+            Guard::CodeUnused {
+                hash: String::new(),
+                at,
+            },
+            Guard::MessageStep {
+                id: String::new(),
+                done: 0,
+            },
+            Guard::ReminderDue {
+                request: RequestId::new(1),
+                due_at: at,
+            },
+            Guard::EventUnseen {
+                pixel: PixelId::new(1),
+                event_name: String::new(),
+                event_id: String::new(),
+                at,
+                since: at,
+            },
+        ];
+        let names: Vec<&str> = guards.iter().map(|g| g.conflict().name()).collect();
+        assert_eq!(
+            names,
+            [
+                "waba_setup_claimed",
+                "auth_code_used",
+                "message_step_claimed",
+                "reminder_claimed",
+                "pixel_event_seen"
+            ]
+        );
     }
 
     #[test]

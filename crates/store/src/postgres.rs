@@ -2,10 +2,11 @@
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Pool, Postgres, Transaction};
 
-use crate::shared::{Write, Written, impl_store};
-use crate::{Backend, StoreError};
+use crate::engine::{Engine, Write, Written};
+use crate::sql::run;
+use crate::{Backend, Conflict, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -28,6 +29,31 @@ impl PgStore {
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }
+}
+
+impl Engine for PgStore {
+    type Db = Postgres;
+
+    const BACKEND: Backend = Backend::Postgres;
+
+    /// PostgreSQL: rows another claimer holds are skipped, and rows it leased meanwhile fail
+    /// the re-checked condition. The ids come as an array so the planner probes the primary
+    /// key for each instead of joining against a scan of the whole outbox.
+    const CLAIM: &'static str = "WITH fresh AS (SELECT id FROM webhook_outbox \
+        WHERE status = 'pending' AND lease_until IS NULL AND next_attempt_at <= $2 \
+        ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED), \
+        lapsed AS (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND lease_until IS NOT NULL AND lease_until < $3 AND next_attempt_at <= $2 \
+        ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) \
+        UPDATE webhook_outbox SET lease_until = $1 \
+        WHERE id = ANY(ARRAY(SELECT id FROM (SELECT id FROM fresh UNION ALL \
+        SELECT id FROM lapsed) AS due ORDER BY id LIMIT $4)) \
+        RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
+        attempts, next_attempt_at, created_at, delivered_at, last_error";
+
+    fn pool(&self) -> &Pool<Postgres> {
+        &self.pool
+    }
 
     /// A read-only transaction whose reads all see one snapshot.
     async fn begin_read(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
@@ -43,24 +69,17 @@ impl PgStore {
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
         if write.is_one_statement() {
             let mut conn = self.pool.acquire().await?;
-            return Self::run(&mut conn, write).await;
+            return run::<Self>(&mut conn, write).await;
         }
         let mut tx = self.pool.begin().await?;
-        let written = Self::run(&mut tx, write).await?;
+        let written = run::<Self>(&mut tx, write).await?;
         tx.commit().await?;
         Ok(written)
     }
 
     /// PostgreSQL names the violated constraint.
-    fn constraint_name(err: &dyn sqlx::error::DatabaseError) -> String {
-        err.constraint().unwrap_or("unique").to_owned()
+    fn conflict(err: &dyn sqlx::error::DatabaseError) -> Conflict {
+        err.constraint()
+            .map_or(Conflict::Unique, Conflict::of_constraint)
     }
 }
-
-impl_store!(
-    PgStore,
-    Postgres,
-    PgConnection,
-    Backend::Postgres,
-    crate::shared::claim::POSTGRES
-);

@@ -5,13 +5,12 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
-
-use sqlx::Acquire;
+use sqlx::{Acquire, Pool, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::shared::{Write, Written, impl_store};
-use crate::{Backend, StoreError};
+use crate::engine::{Engine, Write, Written};
+use crate::sql::{apply, run};
+use crate::{Backend, Conflict, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -97,6 +96,31 @@ impl SqliteStore {
             .map_err(|e| StoreError::Invalid(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Self { pool, writer })
     }
+}
+
+impl Engine for SqliteStore {
+    type Db = Sqlite;
+
+    const BACKEND: Backend = Backend::Sqlite;
+
+    /// SQLite: one `UPDATE` takes the database's single write lock before it reads, so two
+    /// claimers never see the same unleased row. Unleased and lapsed rows are found through
+    /// their own indexes, so rows in flight cost nothing.
+    const CLAIM: &'static str = "UPDATE webhook_outbox SET lease_until = $1 \
+        WHERE id IN (SELECT id FROM ( \
+        SELECT id FROM (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND lease_until IS NULL AND next_attempt_at <= $2 ORDER BY id LIMIT $4) \
+        UNION ALL \
+        SELECT id FROM (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        AND lease_until IS NOT NULL AND lease_until < $3 AND next_attempt_at <= $2 \
+        ORDER BY lease_until LIMIT $4)) \
+        ORDER BY id LIMIT $4) \
+        RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
+        attempts, next_attempt_at, created_at, delivered_at, last_error";
+
+    fn pool(&self) -> &Pool<Sqlite> {
+        &self.pool
+    }
 
     /// Queues `write` for the writer and waits for its commit.
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
@@ -116,17 +140,17 @@ impl SqliteStore {
     }
 
     /// SQLite reports no constraint names, only the columns: name the ones we know.
-    fn constraint_name(err: &dyn sqlx::error::DatabaseError) -> String {
+    fn conflict(err: &dyn sqlx::error::DatabaseError) -> Conflict {
         if err.message().contains("templates.waba_id") {
-            "templates_name_language".to_owned()
+            Conflict::TemplatesNameLanguage
         } else if err.message().contains("onboarding_requests") {
-            "onboarding_requests_one_pending".to_owned()
+            Conflict::OnboardingRequestsOnePending
         } else if err.message().contains("migration_intents") {
-            "migration_intents_one_open".to_owned()
+            Conflict::MigrationIntentsOneOpen
         } else if err.message().contains("pixels.dataset_business_id") {
-            "pixels_one_dataset".to_owned()
+            Conflict::PixelsOneDataset
         } else {
-            "unique".to_owned()
+            Conflict::Unique
         }
     }
 }
@@ -187,7 +211,7 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
     if !together.is_empty() {
         let (sets, senders): (Vec<_>, Vec<_>) = together.drain(..).unzip();
         // First in the transaction: a failure rolls back the whole of it, no savepoint needed.
-        match SqliteStore::apply(&mut tx, &sets).await {
+        match apply::<Sqlite>(&mut tx, &sets).await {
             Ok(seqs) => {
                 for (seqs, done) in seqs.into_iter().zip(senders) {
                     landed.push((Ok(Written::Seqs(seqs)), done));
@@ -218,11 +242,11 @@ async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
     for (write, done) in alone {
         let written = if write.is_one_statement() {
             // SQLite undoes a failed statement by itself; the transaction goes on.
-            SqliteStore::run(&mut tx, write).await
+            run::<SqliteStore>(&mut tx, write).await
         } else {
             match tx.begin().await {
                 Ok(mut savepoint) => {
-                    let written = SqliteStore::run(&mut savepoint, write).await;
+                    let written = run::<SqliteStore>(&mut savepoint, write).await;
                     settle(savepoint, written).await
                 }
                 Err(e) => Err(e.into()),
@@ -294,11 +318,3 @@ async fn settle<T>(
 fn is_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
-
-impl_store!(
-    SqliteStore,
-    Sqlite,
-    SqliteConnection,
-    Backend::Sqlite,
-    crate::shared::claim::SQLITE
-);

@@ -4,6 +4,7 @@
 //! column of its own. The store knows nothing of Graph or of the funnel's rules: it keeps
 //! facts, and [`crate::stage`] reads them.
 
+mod document;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -16,8 +17,7 @@ use crate::graph::{AdInsightsDay, TemplateDay};
 use crate::readiness::BusinessReadiness;
 use crate::stage::{BusinessStatus, Request, WabaStatus};
 
-use postgres::PgPartnerStore;
-use sqlite::SqlitePartnerStore;
+use sql::SqlPartnerStore;
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -214,9 +214,13 @@ pub trait PartnerStore: Send + Sync + std::fmt::Debug {
 /// Opens `sqlite:…` (created if missing) or `postgres://…` and migrates it.
 pub async fn connect(url: &str) -> Result<Arc<dyn PartnerStore>, StoreError> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqlitePartnerStore::connect(url).await?))
+        Ok(Arc::new(
+            SqlPartnerStore::<sqlx::Sqlite>::connect(url).await?,
+        ))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgPartnerStore::connect(url).await?))
+        Ok(Arc::new(
+            SqlPartnerStore::<sqlx::Postgres>::connect(url).await?,
+        ))
     } else {
         Err(StoreError::Url)
     }

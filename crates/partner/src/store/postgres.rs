@@ -1,21 +1,16 @@
 //! The PostgreSQL backend, for orchestrators that share a server.
 
-use sqlx::PgPool;
+use sqlx::Postgres;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 
 use super::StoreError;
-use super::sql::impl_partner_store;
+use super::sql::SqlPartnerStore;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The orchestrator's store on PostgreSQL.
-#[derive(Debug, Clone)]
-pub struct PgPartnerStore {
-    pool: PgPool,
-}
-
-impl PgPartnerStore {
+impl SqlPartnerStore<Postgres> {
     /// Connects to `postgres://…` and migrates the schema.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
@@ -23,5 +18,3 @@ impl PgPartnerStore {
         Ok(Self { pool })
     }
 }
-
-impl_partner_store!(PgPartnerStore);

@@ -3,22 +3,17 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
+use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use super::StoreError;
-use super::sql::impl_partner_store;
+use super::sql::SqlPartnerStore;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The orchestrator's store on SQLite.
-#[derive(Debug, Clone)]
-pub struct SqlitePartnerStore {
-    pool: SqlitePool,
-}
-
-impl SqlitePartnerStore {
+impl SqlPartnerStore<Sqlite> {
     /// Opens `sqlite:path` (created when missing) or `sqlite::memory:` and migrates it.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -44,5 +39,3 @@ impl SqlitePartnerStore {
         Ok(Self { pool })
     }
 }
-
-impl_partner_store!(SqlitePartnerStore);

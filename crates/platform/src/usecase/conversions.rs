@@ -15,7 +15,7 @@ use wamm_domain::capi::{
 };
 use wamm_domain::metrics::{self, Channel, ConversionEvent, Fact, Unattributed};
 use wamm_domain::{Message, NewEvent, Timestamp};
-use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_store::{ChangeSet, Conflict, Guard, Put, StoreError};
 use wamm_wire::GraphError;
 use wamm_wire::error::kind;
 
@@ -238,7 +238,7 @@ async fn receive_one(
     }
     match platform.commit(changes).await {
         Ok(_) => Ok(outcome),
-        Err(StoreError::Conflict(name)) if name == "pixel_event_seen" => {
+        Err(StoreError::Conflict(Conflict::PixelEventSeen)) => {
             let outcome = Outcome::Duplicate;
             platform
                 .commit(ChangeSet::new().put(record(&outcome)))

@@ -6,7 +6,7 @@
 use serde_json::json;
 use wamm_domain::capi::Pixel;
 use wamm_domain::{NewEvent, Waba};
-use wamm_store::{ChangeSet, Put, StoreError};
+use wamm_store::{ChangeSet, Conflict, Put, StoreError};
 use wamm_wire::ids::PixelId;
 use wamm_world::Mint as _;
 
@@ -47,10 +47,10 @@ pub async fn ensure(platform: &Platform, waba: &Waba, name: &str) -> Result<Pixe
     {
         Ok(_) => Ok(pixel),
         // Another call made the business's dataset meanwhile: that one is the answer.
-        Err(StoreError::Conflict(name)) if name == "pixels_one_dataset" => {
+        Err(StoreError::Conflict(Conflict::PixelsOneDataset)) => {
             match of_waba(platform, waba).await?.into_iter().next() {
                 Some(first) => Ok(first),
-                None => Err(StoreError::Conflict(name)),
+                None => Err(StoreError::Conflict(Conflict::PixelsOneDataset)),
             }
         }
         Err(e) => Err(e),

@@ -14,7 +14,7 @@ use wamm_domain::capi::Click;
 use wamm_domain::metrics::{self, Fact, PricingCategory, RateCard};
 use wamm_domain::sending::{Route, Step, failure_text};
 use wamm_domain::{Message, Timestamp};
-use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_store::{ChangeSet, Conflict, Guard, Put, StoreError};
 use wamm_wire::ids::{BusinessId, PhoneNumberId, WabaId};
 use wamm_wire::webhooks as wire;
 
@@ -226,11 +226,11 @@ pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
             .fold(ChangeSet::new(), ChangeSet::merge);
         match state.commit(together).await {
             Ok(_) => taken += steps.len(),
-            Err(StoreError::Conflict(name)) if name == "message_step_claimed" => {
+            Err(StoreError::Conflict(Conflict::MessageStepClaimed)) => {
                 for changes in steps {
                     match state.commit(changes).await {
                         Ok(_) => taken += 1,
-                        Err(StoreError::Conflict(name)) if name == "message_step_claimed" => {}
+                        Err(StoreError::Conflict(Conflict::MessageStepClaimed)) => {}
                         Err(e) => return Err(e),
                     }
                 }

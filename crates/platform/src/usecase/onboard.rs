@@ -12,7 +12,7 @@ use wamm_domain::{
     App, Business, BusinessRole, MigrationIntent, NewEmail, NewEvent, OnboardingRequest,
     RequestStatus, TermsSigned, Timestamp,
 };
-use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_store::{ChangeSet, Conflict, Guard, Put, StoreError};
 use wamm_wire::ids::{BusinessId, RequestId, SolutionId, UserId};
 use wamm_world::Mint;
 
@@ -156,7 +156,7 @@ pub async fn request_onboarding(
     match state.commit(changes).await {
         Ok(_) => Ok(request),
         // Another call for the same business won the race: one request, as for a duplicate.
-        Err(StoreError::Conflict(c)) if c == "onboarding_requests_one_pending" => {
+        Err(StoreError::Conflict(Conflict::OnboardingRequestsOnePending)) => {
             Err(OnboardingError::Refused(IntentRefusal::Duplicate))
         }
         Err(e) => Err(e.into()),
@@ -311,7 +311,7 @@ pub async fn send_reminders(state: &Platform) -> Result<usize, StoreError> {
         match state.commit(changes).await {
             Ok(_) => count += 1,
             // Another pass sent it, or the request was decided meanwhile.
-            Err(StoreError::Conflict(name)) if name == "reminder_claimed" => {}
+            Err(StoreError::Conflict(Conflict::ReminderClaimed)) => {}
             Err(e) => return Err(e),
         }
     }

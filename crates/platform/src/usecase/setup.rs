@@ -13,7 +13,7 @@
 use serde_json::json;
 use wamm_domain::onboarding::{WabaOnboardingStatus, waba_status};
 use wamm_domain::{Business, NewEvent, Template, Timestamp, Waba};
-use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_store::{ChangeSet, Conflict, Guard, Put, StoreError};
 use wamm_wire::ids::WabaId;
 use wamm_wire::webhooks as wire;
 use wamm_world::Mint;
@@ -209,9 +209,8 @@ pub async fn complete_due(state: &Platform) -> Result<usize, StoreError> {
             });
         }
         match state.commit(changes.put(Put::Waba(waba))).await {
-            Ok(_) => {}
-            // Another replica completed it first.
-            Err(StoreError::Conflict(name)) if name == "waba_setup_claimed" => {}
+            // Done, or another replica completed it first.
+            Ok(_) | Err(StoreError::Conflict(Conflict::WabaSetupClaimed)) => {}
             Err(e) => return Err(e),
         }
     }

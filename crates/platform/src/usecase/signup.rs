@@ -11,7 +11,7 @@ use wamm_domain::{
     App, AuthCode, Business, BusinessRole, NewEvent, PartnerAccess, PartnerType, Permission,
     Person, RequestStatus, SystemUser, TermsSigned, WabaPartner,
 };
-use wamm_store::{ChangeSet, Guard, Put, StoreError};
+use wamm_store::{ChangeSet, Conflict, Guard, Put, StoreError};
 use wamm_wire::GraphError;
 use wamm_wire::ids::{BusinessId, PhoneNumberId, UserId, WabaId};
 use wamm_wire::webhooks as wire;
@@ -417,7 +417,7 @@ pub async fn exchange(
     match platform.commit(changes).await {
         Ok(_) => Ok(issued.token),
         // Exchanged concurrently by another call.
-        Err(StoreError::Conflict(name)) if name == "auth_code_used" => {
+        Err(StoreError::Conflict(Conflict::AuthCodeUsed)) => {
             Err(code_error(36_009, "This authorization code has been used.").into())
         }
         Err(e) => Err(e.into()),

@@ -10,7 +10,7 @@ use wamm_domain::solution::{
     SolutionMigration, SolutionRefusal,
 };
 use wamm_domain::{App, MigrationIntent, NewEvent, Timestamp, Waba};
-use wamm_store::{ChangeSet, Put, StoreError};
+use wamm_store::{ChangeSet, Conflict, Put, StoreError};
 use wamm_wire::ids::{AppId, BusinessId, MigrationIntentId, SolutionId, UserId};
 use wamm_world::Mint;
 
@@ -289,7 +289,7 @@ pub async fn set_migration_intent(
         return match state.commit(changes).await {
             Ok(_) => Ok(created),
             // Another call for the same WABA won the race: its intent is the one in progress.
-            Err(StoreError::Conflict(c)) if c == "migration_intents_one_open" => {
+            Err(StoreError::Conflict(Conflict::MigrationIntentsOneOpen)) => {
                 let winner = in_progress(state, waba).await?.into_iter().next();
                 Err(winner
                     .map_or(MigrationRefusal::NoOpenIntent, |w| {

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use wamm_domain::{DeliveryStatus, OutboxItem, Outcome, RequestStatus, Timestamp, WorldState};
-use wamm_store::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
+use wamm_store::{Backend, ChangeSet, Conflict, Delete, OutboxCounts, Put, Store, StoreError};
 use wamm_wire::ids::{AppId, BusinessId, PhoneNumberId, RequestId, TemplateId, UserId, WabaId};
 
 use crate::fixture::{self, APP, CLIENT, PARTNER, WABA};
@@ -414,7 +414,7 @@ pub async fn template_conflict_rolls_back_the_whole_change_set(store: &dyn Store
         )
         .await;
     match result {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "templates_name_language"),
+        Err(StoreError::Conflict(Conflict::TemplatesNameLanguage)) => {}
         other => panic!("expected a templates_name_language conflict, got {other:?}"),
     }
 
@@ -1588,7 +1588,7 @@ pub async fn one_pending_request_per_client(store: &dyn Store) {
         )
         .await;
     match result {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "onboarding_requests_one_pending"),
+        Err(StoreError::Conflict(Conflict::OnboardingRequestsOnePending)) => {}
         other => panic!("expected an onboarding_requests_one_pending conflict, got {other:?}"),
     }
 
@@ -1620,7 +1620,7 @@ pub async fn one_pending_request_per_client(store: &dyn Store) {
         .commit(ChangeSet::new().put(Put::Request(reopened)))
         .await
     {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "onboarding_requests_one_pending"),
+        Err(StoreError::Conflict(Conflict::OnboardingRequestsOnePending)) => {}
         other => panic!("expected an onboarding_requests_one_pending conflict, got {other:?}"),
     }
     // Re-putting the pending request itself is fine.
@@ -1822,8 +1822,8 @@ pub async fn pending_requests_are_exclusive_under_concurrency(stores: Vec<Arc<dy
     for handle in handles {
         match handle.await.expect("task") {
             (id, Ok(_)) => winners.push(id),
-            (_, Err(StoreError::Conflict(name))) => {
-                assert_eq!(name, "onboarding_requests_one_pending");
+            (_, Err(StoreError::Conflict(conflict))) => {
+                assert_eq!(conflict, Conflict::OnboardingRequestsOnePending);
             }
             (_, Err(other)) => panic!("expected a conflict, got {other:?}"),
         }
@@ -1886,7 +1886,10 @@ pub async fn setups_due_follow_the_owed_webhook(store: &dyn Store) {
         )
         .await;
     assert!(
-        matches!(&again, Err(StoreError::Conflict(n)) if n == "waba_setup_claimed"),
+        matches!(
+            &again,
+            Err(StoreError::Conflict(Conflict::WabaSetupClaimed))
+        ),
         "{again:?}"
     );
     assert_eq!(store.outbox_counts().await.expect("counts").pending, 1);
@@ -1930,7 +1933,7 @@ pub async fn auth_codes_are_used_once(store: &dyn Store) {
     commit(store, exchange("first")).await;
     let again = store.commit(exchange("second")).await;
     assert!(
-        matches!(&again, Err(StoreError::Conflict(n)) if n == "auth_code_used"),
+        matches!(&again, Err(StoreError::Conflict(Conflict::AuthCodeUsed))),
         "{again:?}"
     );
     assert!(store.token_by_hash("second").await.expect("read").is_none());
@@ -1970,7 +1973,9 @@ pub async fn reminders_are_claimed_once(store: &dyn Store) {
             .email(fixture::email(1, "admin@client.example", Some(81)))
     };
     commit(store, remind(1_000, 5_000)).await;
-    let claimed = |r: Result<Vec<i64>, StoreError>| matches!(&r, Err(StoreError::Conflict(n)) if n == "reminder_claimed");
+    let claimed = |r: Result<Vec<i64>, StoreError>| {
+        matches!(&r, Err(StoreError::Conflict(Conflict::ReminderClaimed)))
+    };
     // A second pass that read the same due time writes nothing.
     assert!(claimed(store.commit(remind(1_000, 9_000)).await));
     let now = store
@@ -2192,8 +2197,8 @@ pub async fn concurrent_commits_fail_alone(store: &dyn Store) {
                 assert_eq!(got.len(), 1, "one event, one sequence number");
                 assert!(seqs.insert(got[0]), "sequence numbers are distinct");
             }
-            Err(StoreError::Conflict(name)) => {
-                assert_eq!(name, "message_step_claimed");
+            Err(StoreError::Conflict(conflict)) => {
+                assert_eq!(conflict, Conflict::MessageStepClaimed);
                 conflicts += 1;
             }
             Err(e) => panic!("unexpected {e}"),
@@ -2319,7 +2324,7 @@ pub async fn one_migration_intent_in_progress_per_waba(store: &dyn Store) {
         )
         .await;
     match result {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "migration_intents_one_open"),
+        Err(StoreError::Conflict(Conflict::MigrationIntentsOneOpen)) => {}
         other => panic!("expected a migration_intents_one_open conflict, got {other:?}"),
     }
     assert_eq!(
@@ -2853,7 +2858,7 @@ pub async fn pixels_read_back_and_one_dataset_per_business(store: &dyn Store) {
         )
         .await;
     match refused {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixels_one_dataset"),
+        Err(StoreError::Conflict(Conflict::PixelsOneDataset)) => {}
         other => panic!("expected pixels_one_dataset, got {other:?}"),
     }
     assert_eq!(store.pixel(second.id).await.expect("pixel"), None);
@@ -2971,7 +2976,7 @@ pub async fn event_ids_are_claimed_once_within_the_window(store: &dyn Store) {
         )
         .await;
     match again {
-        Err(StoreError::Conflict(name)) => assert_eq!(name, "pixel_event_seen"),
+        Err(StoreError::Conflict(Conflict::PixelEventSeen)) => {}
         other => panic!("expected pixel_event_seen, got {other:?}"),
     }
     // Another name, another pixel, or after the window: claimed.
@@ -3079,5 +3084,215 @@ pub async fn template_groups_list_by_waba(store: &dyn Store) {
             .await
             .expect("groups")
             .is_empty()
+    );
+}
+
+/// One value of every stored document kind, put in one commit, reads back by its key and in
+/// every list that takes it; a second put replaces it (a received pixel event is kept as first
+/// written).
+pub async fn every_document_kind_round_trips(store: &dyn Store) {
+    use wamm_domain::TemplateGroup;
+    use wamm_domain::capi::ReceivedEvent;
+    use wamm_domain::solution::MigrationStatus;
+    use wamm_wire::ids::{PixelId, SolutionId, TemplateGroupId};
+
+    let business = fixture::business(CLIENT, "Client");
+    let app = fixture::app(APP, PARTNER);
+    let user = fixture::system_user(UserId::new(4_000_000_000_001), CLIENT);
+    let waba = fixture::waba(WABA, CLIENT, &[PARTNER]);
+    let phone = fixture::phone_number(PhoneNumberId::new(5_000_000_000_001), WABA);
+    let template = fixture::template(TemplateId::new(6_000_000_000_001), WABA, "hello", "en_US");
+    let token = fixture::token("beef", APP, Some(CLIENT));
+    let subscription = fixture::subscription(WABA, APP);
+    let app_subscription = fixture::app_subscription(APP, "whatsapp_business_account");
+    let assignment = fixture::assignment(WABA, user.id, CLIENT);
+    let request = fixture::request(7_000_000_000_001, CLIENT, RequestStatus::Pending, None);
+    let code = wamm_domain::AuthCode {
+        hash: "c0de".into(),
+        app_id: APP,
+        config_id: None,
+        business_id: CLIENT,
+        system_user_id: user.id,
+        wabas: vec![WABA],
+        scopes: vec![wamm_domain::Permission::WhatsappBusinessMessaging],
+        redirect_uri: None,
+        issued_at: Timestamp::from_millis(1_000),
+        expires_at: Timestamp::from_millis(31_000),
+        used_at: None,
+    };
+    let solution = fixture::solution(9_000_000_000_001, APP, AppId::new(APP.get() + 1));
+    let migration = fixture::migration(
+        9_100_000_000_001,
+        WABA,
+        solution.id.get(),
+        MigrationStatus::Initiated,
+        None,
+    );
+    let group = TemplateGroup {
+        id: TemplateGroupId::new(9_200_000_000_001),
+        waba_id: WABA,
+        name: "group".into(),
+        description: String::new(),
+        template_ids: vec![template.id],
+        created_at: Timestamp::from_millis(1_000),
+    };
+    let pixel = fixture::pixel(9_300_000_000_001, CLIENT, true);
+    let received = |detail: &str| ReceivedEvent {
+        id: "evt-1".into(),
+        pixel_id: PixelId::new(9_300_000_000_001),
+        received_at: Timestamp::from_millis(5),
+        detail: serde_json::json!({ "detail": detail }),
+    };
+    let event = received("first");
+    let all = |business: &wamm_domain::Business, event: &ReceivedEvent| {
+        ChangeSet::new()
+            .put(Put::Business(business.clone()))
+            .put(Put::App(app.clone()))
+            .put(Put::SystemUser(user.clone()))
+            .put(Put::Waba(waba.clone()))
+            .put(Put::PhoneNumber(phone.clone()))
+            .put(Put::Template(template.clone()))
+            .put(Put::Token(token.clone()))
+            .put(Put::Subscription(subscription.clone()))
+            .put(Put::AppSubscription(app_subscription.clone()))
+            .put(Put::Assignment(assignment.clone()))
+            .put(Put::Request(request.clone()))
+            .put(Put::AuthCode(code.clone()))
+            .put(Put::Solution(solution.clone()))
+            .put(Put::MigrationIntent(migration.clone()))
+            .put(Put::TemplateGroup(group.clone()))
+            .put(Put::Pixel(pixel.clone()))
+            .put(Put::PixelEvent(event.clone()))
+    };
+    commit(store, all(&business, &event)).await;
+
+    assert_eq!(
+        store.business(CLIENT).await.expect("get"),
+        Some(business.clone())
+    );
+    assert_eq!(
+        store.businesses().await.expect("list"),
+        vec![business.clone()]
+    );
+    assert_eq!(store.app(APP).await.expect("get"), Some(app.clone()));
+    assert_eq!(store.apps().await.expect("list"), vec![app.clone()]);
+    assert_eq!(
+        store.system_user(user.id).await.expect("get"),
+        Some(user.clone())
+    );
+    assert_eq!(
+        store.system_users_of(CLIENT).await.expect("list"),
+        vec![user.clone()]
+    );
+    assert_eq!(store.waba(WABA).await.expect("get"), Some(waba.clone()));
+    assert_eq!(store.wabas().await.expect("list"), vec![waba.clone()]);
+    assert_eq!(
+        store.wabas_owned_by(CLIENT).await.expect("list"),
+        vec![waba.clone()]
+    );
+    assert_eq!(
+        store.wabas_held_by_partner(PARTNER).await.expect("list"),
+        vec![waba.clone()]
+    );
+    assert_eq!(
+        store.phone_number(phone.id).await.expect("get"),
+        Some(phone.clone())
+    );
+    assert_eq!(
+        store.phone_numbers_of(WABA).await.expect("list"),
+        vec![phone.clone()]
+    );
+    assert_eq!(
+        store.template(template.id).await.expect("get"),
+        Some(template.clone())
+    );
+    assert_eq!(
+        store.templates_of(WABA).await.expect("list"),
+        vec![template.clone()]
+    );
+    assert_eq!(
+        store.token_by_hash("beef").await.expect("get"),
+        Some(token.clone())
+    );
+    assert_eq!(
+        store.tokens_of_app(APP).await.expect("list"),
+        vec![token.clone()]
+    );
+    assert_eq!(
+        store.subscriptions_of(WABA).await.expect("list"),
+        vec![subscription.clone()]
+    );
+    assert_eq!(
+        store.app_subscriptions(APP).await.expect("list"),
+        vec![app_subscription.clone()]
+    );
+    assert_eq!(
+        store.assignments_of_waba(WABA).await.expect("list"),
+        vec![assignment.clone()]
+    );
+    assert_eq!(
+        store.assignments_of_user(user.id).await.expect("list"),
+        vec![assignment.clone()]
+    );
+    assert_eq!(
+        store.request(request.id).await.expect("get"),
+        Some(request.clone())
+    );
+    assert_eq!(
+        store.requests_of(CLIENT).await.expect("list"),
+        vec![request.clone()]
+    );
+    assert_eq!(store.requests().await.expect("list"), vec![request.clone()]);
+    assert_eq!(
+        store.auth_code("c0de").await.expect("get"),
+        Some(code.clone())
+    );
+    assert_eq!(
+        store.solution(solution.id).await.expect("get"),
+        Some(solution.clone())
+    );
+    assert_eq!(
+        store.solutions_of_app(APP).await.expect("list"),
+        vec![solution.clone()]
+    );
+    assert_eq!(
+        store.migration_intent(migration.id).await.expect("get"),
+        Some(migration.clone())
+    );
+    assert_eq!(
+        store.migration_intents_of(WABA).await.expect("list"),
+        vec![migration.clone()]
+    );
+    assert_eq!(
+        store.template_groups_of(WABA).await.expect("list"),
+        vec![group.clone()]
+    );
+    assert_eq!(
+        store.pixel(pixel.id).await.expect("get"),
+        Some(pixel.clone())
+    );
+    assert_eq!(
+        store.pixels_owned_by(CLIENT).await.expect("list"),
+        vec![pixel.clone()]
+    );
+    assert_eq!(
+        store.pixel_events(pixel.id, 10).await.expect("list"),
+        vec![event.clone()]
+    );
+    // Missing keys read as nothing.
+    assert_eq!(store.solution(SolutionId::new(1)).await.expect("get"), None);
+    assert_eq!(store.token_by_hash("missing").await.expect("get"), None);
+
+    // Putting again replaces, except a received event, which stays as first received.
+    let renamed = fixture::business(CLIENT, "Client renamed");
+    commit(store, all(&renamed, &received("second"))).await;
+    assert_eq!(
+        store.business(CLIENT).await.expect("get"),
+        Some(renamed.clone())
+    );
+    assert_eq!(store.businesses().await.expect("list"), vec![renamed]);
+    assert_eq!(
+        store.pixel_events(pixel.id, 10).await.expect("list"),
+        vec![event]
     );
 }

@@ -84,6 +84,7 @@ contract_tests!(
     pixels_read_back_and_one_dataset_per_business,
     clicks_are_found_by_fbclid_and_campaign_ids,
     event_ids_are_claimed_once_within_the_window,
+    every_document_kind_round_trips,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
