@@ -908,10 +908,74 @@ pub struct Message {
 }
 
 impl Message {
+    /// The message after its first `steps_done` planned steps, with the status they leave
+    /// it in: a store keeps the count of steps taken beside an unchanged document, and the
+    /// status follows from the plan.
+    #[must_use]
+    pub fn after_steps(mut self, steps_done: u32) -> Self {
+        let done = usize::try_from(steps_done)
+            .unwrap_or(usize::MAX)
+            .min(self.plan.len());
+        self.status = self.plan[..done]
+            .iter()
+            .rev()
+            .find_map(|(_, step)| step.status())
+            .map(str::to_owned);
+        self.steps_done = steps_done;
+        self
+    }
+
     /// When the next step is due, if any is left.
     pub fn next_at(&self) -> Option<Timestamp> {
         self.plan
             .get(usize::try_from(self.steps_done).unwrap_or(usize::MAX))
             .map(|(at, _)| *at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sending::{Route, Step};
+
+    fn message(plan: Vec<Step>) -> Message {
+        Message {
+            id: "wamid.1".into(),
+            phone_number_id: PhoneNumberId::new(1),
+            waba_id: WabaId::new(2),
+            app_id: AppId::new(3),
+            to: "5511999990000".into(),
+            route: Route::MarketingLite,
+            category: Some(TemplateCategory::Marketing),
+            template_id: None,
+            biz_opaque_callback_data: None,
+            graph_major: 23,
+            accepted_at: Timestamp::from_millis(0),
+            status: None,
+            steps_done: 0,
+            plan: plan
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (Timestamp::from_millis(i64::try_from(i).expect("small")), s))
+                .collect(),
+            timezone_id: None,
+        }
+    }
+
+    #[test]
+    fn the_status_after_some_steps_is_the_last_status_they_set() {
+        let m = message(vec![Step::Sent, Step::Delivered, Step::Read, Step::Click]);
+        assert_eq!(m.clone().after_steps(0).status, None);
+        assert_eq!(m.clone().after_steps(1).status.as_deref(), Some("sent"));
+        assert_eq!(m.clone().after_steps(3).status.as_deref(), Some("read"));
+        // A click leaves the status as it was.
+        let clicked = m.clone().after_steps(4);
+        assert_eq!(clicked.status.as_deref(), Some("read"));
+        assert_eq!(clicked.steps_done, 4);
+        assert_eq!(clicked.next_at(), None);
+        // More steps than planned count as all of them for the status.
+        assert_eq!(m.after_steps(9).status.as_deref(), Some("read"));
+        let failed = message(vec![Step::Sent, Step::Failed(131_050)]).after_steps(2);
+        assert_eq!(failed.status.as_deref(), Some("failed"));
     }
 }

@@ -505,6 +505,21 @@ pub enum Step {
     Expired,
 }
 
+impl Step {
+    /// The status the step leaves its message in; `None` for a click, which leaves it as it
+    /// was.
+    pub const fn status(self) -> Option<&'static str> {
+        match self {
+            Self::Sent => Some("sent"),
+            Self::Delivered => Some("delivered"),
+            Self::Read => Some("read"),
+            Self::Failed(_) => Some("failed"),
+            Self::Expired => Some("expired"),
+            Self::Click => None,
+        }
+    }
+}
+
 /// The planned life of a message: each step with its delay in seconds after the send.
 ///
 /// `marketing` says whether the template is MARKETING (opt-outs and per-user limits apply only

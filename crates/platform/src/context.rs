@@ -2,7 +2,8 @@
 //! settings, webhook delivery and the send limits. It knows nothing of the doors (Graph,
 //! control API, pages) that call the use cases.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use wamm_domain::metrics::RateCard;
 use wamm_store::{Store, StoreError};
@@ -12,6 +13,7 @@ use crate::config::PlatformConfig;
 use crate::limits::SendLimits;
 use crate::mint::Minter;
 use crate::webhooks::WebhookConfig;
+use crate::webhooks::dispatcher::{Handoff, Lease};
 use crate::webhooks::faults::Faults;
 use crate::webhooks::outbound::Outbound;
 
@@ -26,7 +28,18 @@ pub struct WebhookRuntime {
     pub faults: Faults,
     /// Wakes the dispatcher when this process enqueued deliveries.
     pub wake: tokio::sync::Notify,
+    /// Deliveries this process committed already leased, for its own dispatcher to deliver
+    /// without claiming them.
+    handoff: tokio::sync::mpsc::Sender<Handoff>,
+    /// The other end of `handoff`, until a dispatcher takes it.
+    handed: Mutex<Option<tokio::sync::mpsc::Receiver<Handoff>>>,
+    /// Whether a dispatcher of this process took the handoff (nothing is handed off before).
+    dispatching: AtomicBool,
 }
+
+/// Batches of deliveries the handoff holds at most; beyond, commits enqueue rows unleased and
+/// wake the dispatcher to claim them.
+const HANDOFF_BATCHES: usize = 4096;
 
 impl WebhookRuntime {
     fn new(config: WebhookConfig) -> Self {
@@ -36,12 +49,30 @@ impl WebhookRuntime {
             config.request_timeout,
             config.response_cap_bytes,
         );
+        let (handoff, handed) = tokio::sync::mpsc::channel(HANDOFF_BATCHES);
         Self {
             config,
             outbound,
             faults: Faults::default(),
             wake: tokio::sync::Notify::new(),
+            handoff,
+            handed: Mutex::new(Some(handed)),
+            dispatching: AtomicBool::new(false),
         }
+    }
+
+    /// The receiving end of the handoff, for this process's dispatcher: the first caller gets
+    /// it, and from then on commits hand their deliveries over.
+    pub(crate) fn take_handoff(&self) -> Option<tokio::sync::mpsc::Receiver<Handoff>> {
+        let taken = self
+            .handed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if taken.is_some() {
+            self.dispatching.store(true, Ordering::Release);
+        }
+        taken
     }
 }
 
@@ -175,14 +206,37 @@ impl Platform {
         Ok(())
     }
 
-    /// Commits `changes` and, when they enqueue deliveries, wakes this process's dispatcher.
+    /// Commits `changes` and has this process's dispatcher deliver the webhooks they enqueue.
+    ///
+    /// When the dispatcher runs here and every webhook is due, the rows are enqueued already
+    /// leased by this process and handed to the dispatcher as they were written: no claim,
+    /// no read back. Otherwise (or when the handoff is full) the rows are enqueued for any
+    /// dispatcher to claim, and this one is woken.
     pub async fn commit(&self, changes: wamm_store::ChangeSet) -> Result<Vec<i64>, StoreError> {
-        let wake = !changes.webhooks.is_empty();
-        let seqs = self.store.commit(changes).await?;
-        if wake {
-            self.webhooks.wake.notify_one();
+        if changes.webhooks.is_empty() {
+            return self.store.commit(changes).await;
         }
-        Ok(seqs)
+        let rt = &self.webhooks;
+        let now = self.clock.now();
+        let handoff = if rt.dispatching.load(Ordering::Acquire)
+            && changes.webhooks.iter().all(|w| w.time <= now)
+        {
+            rt.handoff.try_reserve().ok()
+        } else {
+            None
+        };
+        let Some(slot) = handoff else {
+            let seqs = self.store.commit(changes).await?;
+            rt.wake.notify_one();
+            return Ok(seqs);
+        };
+        let lease = Lease::starting_now(&rt.config);
+        let committed = self
+            .store
+            .commit_delivering(changes.leased_until(lease.until()))
+            .await?;
+        slot.send((committed.outbox, lease));
+        Ok(committed.events)
     }
 
     /// Adopts a newer clock state saved by another replica sharing the database.

@@ -25,7 +25,7 @@ use wamm_wire::ids::{
     TemplateId, UserId, WabaId,
 };
 
-use crate::{Backend, ChangeSet, Delete, OutboxCounts, Put, Store, StoreError};
+use crate::{Backend, ChangeSet, Committed, Delete, OutboxCounts, Put, Store, StoreError};
 
 /// How long an entry may serve reads (bounds staleness across replicas).
 pub const TTL: Duration = Duration::from_secs(1);
@@ -245,6 +245,15 @@ impl Store for CachedStore {
         let stale = Stale::of(&changes);
         self.evict(&stale);
         let result = self.inner.commit(changes).await;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.evict(&stale);
+        result
+    }
+
+    async fn commit_delivering(&self, changes: ChangeSet) -> Result<Committed, StoreError> {
+        let stale = Stale::of(&changes);
+        self.evict(&stale);
+        let result = self.inner.commit_delivering(changes).await;
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.evict(&stale);
         result

@@ -19,6 +19,10 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// Which backend this is.
     const BACKEND: Backend;
 
+    /// Whether a failed statement aborts the transaction around it (PostgreSQL) rather than
+    /// undoing only itself (SQLite): then even a write of one statement needs a savepoint.
+    const FAILED_STATEMENT_ABORTS: bool;
+
     /// How to lease due webhooks: `$1` lease until, `$2` now (platform clock), `$3` wall time,
     /// `$4` limit; returns the leased rows as an [`OutboxRow`](crate::journal::OutboxRow), in
     /// no order.
@@ -27,8 +31,8 @@ pub(crate) trait Engine: Send + Sync + 'static {
     /// The pool reads go through.
     fn pool(&self) -> &Pool<Self::Db>;
 
-    /// Applies `write` with [`crate::sql::run`], in a transaction (a write of one statement
-    /// needs none).
+    /// Applies `write` with [`crate::sql::run`] in a transaction: in practice queues it for
+    /// the engine's group writer ([`crate::group`]).
     fn write(&self, write: Write) -> impl Future<Output = Result<Written, StoreError>> + Send;
 
     /// A transaction whose reads all see one snapshot.
@@ -54,8 +58,8 @@ pub(crate) fn write_error(
     }
 }
 
-/// A write to the database, applied in one transaction: by the SQLite writer in its turn (so
-/// nothing else races for SQLite's single write lock), by PostgreSQL at once.
+/// A write to the database, applied in one transaction with whatever else the engine's group
+/// writer took at the same time ([`crate::group`]).
 pub(crate) enum Write {
     /// A [`ChangeSet`](crate::ChangeSet); answers the sequence numbers of its events.
     Commit(crate::ChangeSet),
@@ -88,8 +92,13 @@ impl Write {
 
 /// What a [`Write`] answers.
 pub(crate) enum Written {
-    /// The sequence numbers of a commit's events.
-    Seqs(Vec<i64>),
+    /// The sequence numbers of a commit's events and the IDs of its outbox rows.
+    Enqueued {
+        /// The events' sequence numbers.
+        seqs: Vec<i64>,
+        /// The outbox rows' IDs.
+        outbox: Vec<i64>,
+    },
     /// The counter value before a reservation.
     Reserved(i64),
     /// Leased webhooks.
@@ -107,7 +116,14 @@ impl Written {
 
     pub(crate) fn seqs(self) -> Result<Vec<i64>, StoreError> {
         match self {
-            Self::Seqs(v) => Ok(v),
+            Self::Enqueued { seqs, .. } => Ok(seqs),
+            other => Err(other.other()),
+        }
+    }
+
+    pub(crate) fn enqueued(self) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+        match self {
+            Self::Enqueued { seqs, outbox } => Ok((seqs, outbox)),
             other => Err(other.other()),
         }
     }

@@ -17,10 +17,7 @@ use wamm_domain::{
 };
 use wamm_wire::ids::{AppId, BusinessId, RequestId, WabaId};
 
-use crate::convert::{
-    count_from_db, db_count, db_id, db_id_opt, from_doc, from_doc_opt, from_docs, id_from_db,
-    to_doc,
-};
+use crate::convert::{count_from_db, db_count, db_id, db_id_opt, from_doc, id_from_db, to_doc};
 use crate::document::RowsAffected;
 use crate::{FactQuery, OutboxCounts, StoreError};
 
@@ -77,7 +74,8 @@ pub(crate) mod webhook {
     /// Enqueues: then `VALUES (app_id, endpoint, object_id, field, value, time_ms,
     /// include_time, 'pending', 0, next_attempt_at, created_at), …`.
     pub(crate) const ENQUEUE: &str = "INSERT INTO webhook_outbox (app_id, endpoint, object_id, \
-        field, value, time_ms, include_time, status, attempts, next_attempt_at, created_at) ";
+        field, value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
+        lease_until) ";
     /// Records attempts: then `VALUES (outbox_id, attempt, at, duration_ms, status_code, error,
     /// response_snippet), …` and [`ATTEMPTS_TAIL`]. An attempt already recorded is kept.
     pub(crate) const ATTEMPTS: &str = "INSERT INTO webhook_attempts (outbox_id, attempt, at, \
@@ -115,9 +113,12 @@ pub(crate) mod webhook {
 
 /// Guard statements: each claims its condition and must touch exactly one row.
 pub(crate) mod guard {
-    /// Followed by `VALUES` rows of (id, steps done) and `)`.
-    pub(crate) const MESSAGE_STEPS: &str = "UPDATE messages SET steps_done = steps_done + 1 \
-        WHERE (id, steps_done) IN (";
+    /// Followed by `VALUES` rows of (id, steps done, next step's time) and
+    /// [`MESSAGE_STEPS_TAIL`]: a row whose step count moved on meanwhile is not touched.
+    pub(crate) const MESSAGE_STEPS: &str = "UPDATE messages SET \
+        steps_done = messages.steps_done + 1, next_at = v.column3 FROM (";
+    pub(crate) const MESSAGE_STEPS_TAIL: &str = ") AS v \
+        WHERE messages.id = v.column1 AND messages.steps_done = v.column2";
 }
 
 /// Read statements.
@@ -143,11 +144,14 @@ pub(crate) mod get {
         at FROM message_clicks WHERE fbclid = $1";
     pub(crate) const CLICK_BY_CAMPAIGN_IDS: &str = "SELECT fbclid, campaign_ids, message_id, \
         waba_id, at FROM message_clicks WHERE campaign_ids = $1";
-    pub(crate) const MESSAGE: &str = "SELECT doc FROM messages WHERE id = $1";
-    pub(crate) const MESSAGES_OF_WABA: &str = "SELECT doc FROM messages \
-        WHERE waba_id = $1 AND id > $2 ORDER BY id LIMIT $3";
-    pub(crate) const MESSAGES_DUE: &str = "SELECT doc FROM messages \
-        WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT $2";
+    /// A message's columns: the steps it took (the document keeps the count the send wrote),
+    /// then its document.
+    pub(crate) const MESSAGE: &str =
+        "SELECT CAST(steps_done AS BIGINT), doc FROM messages WHERE id = $1";
+    pub(crate) const MESSAGES_OF_WABA: &str = "SELECT CAST(steps_done AS BIGINT), doc \
+        FROM messages WHERE waba_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+    pub(crate) const MESSAGES_DUE: &str = "SELECT CAST(steps_done AS BIGINT), doc \
+        FROM messages WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT $2";
     pub(crate) const OUTBOX_AFTER: &str = "SELECT id, app_id, endpoint, object_id, field, \
         value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
         delivered_at, last_error FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2";
@@ -199,6 +203,17 @@ pub(crate) fn click_from_row(row: ClickRow) -> Result<Click, StoreError> {
         waba_id: WabaId::new(id_from_db(waba_id)?),
         at: Timestamp::from_millis(at),
     })
+}
+
+/// A message row: the steps taken, then the document.
+pub(crate) type MessageRow = (i64, String);
+
+/// A message from its row: the document with the stored step count and the status that
+/// follows from it (a step claims its count without rewriting the document).
+pub(crate) fn message_from_row((steps_done, doc): MessageRow) -> Result<Message, StoreError> {
+    let steps_done = u32::try_from(steps_done)
+        .map_err(|_| StoreError::Invalid(format!("message step count {steps_done}")))?;
+    Ok(from_doc::<Message>(&doc)?.after_steps(steps_done))
 }
 
 /// An event row: seq, at, kind, subject, detail (JSON text).
@@ -642,10 +657,11 @@ pub(crate) trait Journal: Database {
         messages: &[&Message],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Claims message steps, many to a statement; every one must match exactly.
+    /// Claims message steps (each moving its message to its next step's time), many to a
+    /// statement; every one must match exactly.
     fn claim_steps(
         conn: &mut Self::Connection,
-        steps: &[(&str, u32)],
+        steps: &[(&str, u32, Option<i64>)],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Adds facts' counts to their rows, many to a statement.
@@ -667,11 +683,12 @@ pub(crate) trait Journal: Database {
         value: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Enqueues webhooks, pending and due at their time, a chunk of rows per statement.
+    /// Enqueues webhooks, pending and due at their time (each leased until the wall time given
+    /// with it, if any), a chunk of rows per statement; returns their IDs, in order.
     fn enqueue_webhooks(
         conn: &mut Self::Connection,
-        webhooks: &[&NewWebhook],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        webhooks: &[(&NewWebhook, Option<i64>)],
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
 
     /// Puts emails in the mailbox, in order, a chunk of rows per statement.
     fn send_emails(
@@ -880,14 +897,16 @@ where
 
     async fn claim_steps(
         conn: &mut Self::Connection,
-        steps: &[(&str, u32)],
+        steps: &[(&str, u32, Option<i64>)],
     ) -> Result<(), StoreError> {
         for chunk in steps.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<DB>::new(guard::MESSAGE_STEPS);
-            query.push_values(chunk, |mut row, (id, done)| {
-                row.push_bind(*id).push_bind(i64::from(*done));
+            query.push_values(chunk, |mut row, (id, done, next_at)| {
+                row.push_bind(*id)
+                    .push_bind(i64::from(*done))
+                    .push_bind(*next_at);
             });
-            query.push(")");
+            query.push(guard::MESSAGE_STEPS_TAIL);
             let done = query.build().execute(&mut *conn).await?;
             if usize::try_from(done.rows_affected()).ok() != Some(chunk.len()) {
                 return Err(StoreError::Conflict(crate::Conflict::MessageStepClaimed));
@@ -964,15 +983,16 @@ where
 
     async fn enqueue_webhooks(
         conn: &mut Self::Connection,
-        webhooks: &[&NewWebhook],
-    ) -> Result<(), StoreError> {
+        webhooks: &[(&NewWebhook, Option<i64>)],
+    ) -> Result<Vec<i64>, StoreError> {
         let rows = webhooks
             .iter()
-            .map(|w| EnqueueRow::of(w))
+            .map(|(w, lease)| Ok::<_, StoreError>((EnqueueRow::of(w)?, *lease)))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<DB>::new(webhook::ENQUEUE);
-            query.push_values(chunk, |mut row, w| {
+            query.push_values(chunk, |mut row, (w, lease)| {
                 row.push_bind(w.app_id)
                     .push_bind(w.endpoint.as_str())
                     .push_bind(w.object_id.as_str())
@@ -983,11 +1003,17 @@ where
                     .push("'pending'")
                     .push("0")
                     .push_bind(w.time_ms)
-                    .push_bind(w.time_ms);
+                    .push_bind(w.time_ms)
+                    .push_bind(*lease);
             });
-            query.build().execute(&mut *conn).await?;
+            query.push(" RETURNING id");
+            let mut got: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+            // Rows take increasing IDs in the order they are listed, whatever order the
+            // database returns them in.
+            got.sort_unstable();
+            ids.extend(got);
         }
-        Ok(())
+        Ok(ids)
     }
 
     async fn send_emails(
@@ -1289,11 +1315,11 @@ where
     }
 
     async fn message(conn: &mut Self::Connection, id: &str) -> Result<Option<Message>, StoreError> {
-        let doc: Option<String> = sqlx::query_scalar(get::MESSAGE)
+        let row: Option<MessageRow> = sqlx::query_as(get::MESSAGE)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-        from_doc_opt(doc.as_deref())
+        row.map(message_from_row).transpose()
     }
 
     async fn messages_of_waba(
@@ -1302,13 +1328,13 @@ where
         after: &str,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
-        let docs: Vec<String> = sqlx::query_scalar(get::MESSAGES_OF_WABA)
+        let rows: Vec<MessageRow> = sqlx::query_as(get::MESSAGES_OF_WABA)
             .bind(db_id(waba.get())?)
             .bind(after)
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?;
-        from_docs(&docs)
+        rows.into_iter().map(message_from_row).collect()
     }
 
     async fn messages_due(
@@ -1316,12 +1342,12 @@ where
         now: Timestamp,
         limit: i64,
     ) -> Result<Vec<Message>, StoreError> {
-        let docs: Vec<String> = sqlx::query_scalar(get::MESSAGES_DUE)
+        let rows: Vec<MessageRow> = sqlx::query_as(get::MESSAGES_DUE)
             .bind(now.millis())
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?;
-        from_docs(&docs)
+        rows.into_iter().map(message_from_row).collect()
     }
 
     async fn facts(

@@ -18,6 +18,7 @@ mod convert;
 mod document;
 mod documents;
 mod engine;
+mod group;
 mod journal;
 mod postgres;
 mod sql;
@@ -243,13 +244,18 @@ pub enum Guard {
         /// When its reminder was due, as the pass read it.
         due_at: Timestamp,
     },
-    /// The message has done exactly this many steps; claims the next one
-    /// (`message_step_claimed` otherwise).
+    /// The message has done exactly this many steps; claims the next one and records when
+    /// the one after is due (`message_step_claimed` otherwise). The claim is the whole write
+    /// a step makes to its message: its document stays as the send wrote it, and reads give
+    /// it the stored step count and the status that follows from its plan
+    /// ([`Message::after_steps`]).
     MessageStep {
         /// The message ID.
         id: String,
         /// Steps done before this one.
         done: u32,
+        /// When the step after this one is due; `None` when this is the last.
+        next_at: Option<Timestamp>,
     },
     /// The pixel has not seen this event ID for this event name since `since`; records it as
     /// seen at `at` (`pixel_event_seen` otherwise). Deduplicates Conversions API events.
@@ -329,6 +335,11 @@ pub struct ChangeSet {
     pub emails: Vec<NewEmail>,
     /// Analytics facts to add to their rows' counters.
     pub facts: Vec<Fact>,
+    /// When set, the webhooks are enqueued already leased until this wall-clock time (ms):
+    /// the committing process delivers them itself, from memory, with no claim
+    /// ([`Store::commit_delivering`]). Should it die first, the lease runs out and any
+    /// dispatcher claims them, so delivery stays at least once.
+    pub lease_until: Option<i64>,
 }
 
 impl ChangeSet {
@@ -356,6 +367,7 @@ impl ChangeSet {
         self.webhooks.extend(other.webhooks);
         self.emails.extend(other.emails);
         self.facts.extend(other.facts);
+        self.lease_until = self.lease_until.or(other.lease_until);
         self
     }
 
@@ -384,6 +396,14 @@ impl ChangeSet {
     #[must_use]
     pub fn meta(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.meta.push((key.into(), value.into()));
+        self
+    }
+
+    /// Enqueues the webhooks leased until `wall_ms` by the committing process (see
+    /// [`ChangeSet::lease_until`]).
+    #[must_use]
+    pub const fn leased_until(mut self, wall_ms: i64) -> Self {
+        self.lease_until = Some(wall_ms);
         self
     }
 
@@ -458,6 +478,16 @@ pub struct FactQuery {
     pub by_local_day: bool,
 }
 
+/// What a [`Store::commit_delivering`] wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Committed {
+    /// The sequence numbers of its events, in order.
+    pub events: Vec<i64>,
+    /// Its webhooks as the outbox rows they became (IDs assigned, pending, no attempt yet),
+    /// in order.
+    pub outbox: Vec<OutboxItem>,
+}
+
 /// How many outbox rows are in each delivery status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct OutboxCounts {
@@ -481,6 +511,11 @@ pub trait Store: Send + Sync + 'static {
     /// rolls everything back and is [`StoreError::Conflict`] with the constraint name. Returns
     /// the sequence numbers assigned to the events, in order.
     async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError>;
+
+    /// Commits like [`Store::commit`] and answers the outbox rows its webhooks became, so that
+    /// a process that leased them at enqueue ([`ChangeSet::lease_until`]) can deliver them
+    /// without claiming them.
+    async fn commit_delivering(&self, changes: ChangeSet) -> Result<Committed, StoreError>;
 
     /// Replaces the whole world in one transaction: removes every entity, every event, the
     /// whole webhook outbox with its attempts, every onboarding request, every email, every
@@ -812,6 +847,7 @@ mod tests {
             Guard::MessageStep {
                 id: String::new(),
                 done: 0,
+                next_at: None,
             },
             Guard::ReminderDue {
                 request: RequestId::new(1),

@@ -5,7 +5,7 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Pool, Postgres, Transaction};
 
 use crate::engine::{Engine, Write, Written};
-use crate::sql::run;
+use crate::group::Writer;
 use crate::{Backend, Conflict, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -14,9 +14,14 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 const POOL_SIZE: u32 = 8;
 
 /// A [`Store`](crate::Store) on PostgreSQL.
+///
+/// Writes go to one writer, which commits whatever is queued in one transaction
+/// ([`crate::group`]): one flush of the log per group rather than per write. Reads go through
+/// the pool beside it.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    writer: Writer,
 }
 
 impl PgStore {
@@ -27,7 +32,8 @@ impl PgStore {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        let writer = Writer::start::<Self>(pool.clone(), "wamm-postgres-writer", false)?;
+        Ok(Self { pool, writer })
     }
 }
 
@@ -35,6 +41,8 @@ impl Engine for PgStore {
     type Db = Postgres;
 
     const BACKEND: Backend = Backend::Postgres;
+
+    const FAILED_STATEMENT_ABORTS: bool = true;
 
     /// PostgreSQL: rows another claimer holds are skipped, and rows it leased meanwhile fail
     /// the re-checked condition. The ids come as an array so the planner probes the primary
@@ -64,17 +72,9 @@ impl Engine for PgStore {
         Ok(tx)
     }
 
-    /// Applies `write` in a transaction of its own (one statement needs none): PostgreSQL
-    /// runs concurrent writers side by side, so there is nothing to gain from queueing them.
+    /// Queues `write` for the writer and waits for its group's commit.
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
-        if write.is_one_statement() {
-            let mut conn = self.pool.acquire().await?;
-            return run::<Self>(&mut conn, write).await;
-        }
-        let mut tx = self.pool.begin().await?;
-        let written = run::<Self>(&mut tx, write).await?;
-        tx.commit().await?;
-        Ok(written)
+        self.writer.write(write).await
     }
 
     /// PostgreSQL names the violated constraint.

@@ -22,7 +22,9 @@ use crate::document::{Column, Documents, Statement, Value};
 use crate::documents::{self as docs, query};
 use crate::engine::{Engine, Write, Written, write_error};
 use crate::journal::{self, AttemptColumns, Journal, RATE_CARD_KEY};
-use crate::{Backend, ChangeSet, Delete, FactQuery, Guard, OutboxCounts, Put, Store, StoreError};
+use crate::{
+    Backend, ChangeSet, Committed, Delete, FactQuery, Guard, OutboxCounts, Put, Store, StoreError,
+};
 
 /// Everything `replace_world` clears: every world table, the event log, the webhook outbox,
 /// onboarding requests and emails, not `meta`.
@@ -90,9 +92,13 @@ async fn guard<DB: Documents + Journal>(
     conn: &mut DB::Connection,
     guard: &Guard,
 ) -> Result<(), StoreError> {
-    if let Guard::MessageStep { id, done } = guard {
+    if let Guard::MessageStep { id, done, next_at } = guard {
         // Message steps are the journal's, claimed many to a statement.
-        return DB::claim_steps(conn, &[(id.as_str(), *done)]).await;
+        return DB::claim_steps(
+            conn,
+            &[(id.as_str(), *done, next_at.map(Timestamp::millis))],
+        )
+        .await;
     }
     let claimed = match docs::guard_statement(guard)? {
         Some(statement) => DB::execute(conn, statement).await? == 1,
@@ -126,18 +132,20 @@ async fn delete<DB: Documents>(
 
 /// Applies change sets as if one after another, each's guards first, then puts (messages
 /// last, many to a statement), deletes, settings, events (many to a statement), webhooks and
-/// emails. Returns each set's event sequence numbers.
+/// emails. Returns each set's event sequence numbers and outbox IDs.
 ///
 /// Several sets at once run each kind of write for all of them together: callers pass several
 /// only when none deletes, and take a failure as a failure of all.
 pub(crate) async fn apply<DB: Documents + Journal>(
     conn: &mut DB::Connection,
     sets: &[ChangeSet],
-) -> Result<Vec<Vec<i64>>, StoreError> {
+) -> Result<Vec<(Vec<i64>, Vec<i64>)>, StoreError> {
     let mut steps = Vec::new();
     for g in sets.iter().flat_map(|c| &c.guards) {
         match g {
-            Guard::MessageStep { id, done } => steps.push((id.as_str(), *done)),
+            Guard::MessageStep { id, done, next_at } => {
+                steps.push((id.as_str(), *done, next_at.map(Timestamp::millis)));
+            }
             other => guard::<DB>(conn, other).await?,
         }
     }
@@ -160,14 +168,22 @@ pub(crate) async fn apply<DB: Documents + Journal>(
     }
     let events: Vec<&NewEvent> = sets.iter().flat_map(|c| &c.events).collect();
     let mut seqs = DB::insert_events(conn, &events).await?.into_iter();
-    let webhooks: Vec<&NewWebhook> = sets.iter().flat_map(|c| &c.webhooks).collect();
-    DB::enqueue_webhooks(conn, &webhooks).await?;
+    let webhooks: Vec<(&NewWebhook, Option<i64>)> = sets
+        .iter()
+        .flat_map(|c| c.webhooks.iter().map(|w| (w, c.lease_until)))
+        .collect();
+    let mut outbox = DB::enqueue_webhooks(conn, &webhooks).await?.into_iter();
     for c in sets {
         DB::send_emails(conn, &c.emails).await?;
     }
     Ok(sets
         .iter()
-        .map(|c| seqs.by_ref().take(c.events.len()).collect())
+        .map(|c| {
+            (
+                seqs.by_ref().take(c.events.len()).collect(),
+                outbox.by_ref().take(c.webhooks.len()).collect(),
+            )
+        })
         .collect())
 }
 
@@ -178,8 +194,9 @@ pub(crate) async fn run<E: Engine>(
 ) -> Result<Written, StoreError> {
     match write {
         Write::Commit(changes) => {
-            let mut seqs = apply::<E::Db>(conn, std::slice::from_ref(&changes)).await?;
-            Ok(Written::Seqs(seqs.pop().unwrap_or_default()))
+            let mut written = apply::<E::Db>(conn, std::slice::from_ref(&changes)).await?;
+            let (seqs, outbox) = written.pop().unwrap_or_default();
+            Ok(Written::Enqueued { seqs, outbox })
         }
         Write::Reserve { key, n } => E::Db::reserve(conn, key, n).await.map(Written::Reserved),
         Write::Claim {
@@ -273,6 +290,34 @@ impl<E: Engine> Store for E {
 
     async fn commit(&self, changes: ChangeSet) -> Result<Vec<i64>, StoreError> {
         written(self, Write::Commit(changes)).await?.seqs()
+    }
+
+    async fn commit_delivering(&self, changes: ChangeSet) -> Result<Committed, StoreError> {
+        // The rows are what the enqueue wrote: pending, due and created at the change's time.
+        let webhooks = changes.webhooks.clone();
+        let (events, ids) = written(self, Write::Commit(changes)).await?.enqueued()?;
+        if ids.len() != webhooks.len() {
+            return Err(StoreError::Invalid(format!(
+                "{} outbox IDs for {} webhooks",
+                ids.len(),
+                webhooks.len()
+            )));
+        }
+        let outbox = ids
+            .into_iter()
+            .zip(webhooks)
+            .map(|(id, webhook)| OutboxItem {
+                id,
+                next_attempt_at: webhook.time,
+                created_at: webhook.time,
+                webhook,
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                delivered_at: None,
+                last_error: None,
+            })
+            .collect();
+        Ok(Committed { events, outbox })
     }
 
     async fn replace_world(&self, world: &WorldState) -> Result<(), StoreError> {

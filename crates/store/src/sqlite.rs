@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Acquire, Pool, Sqlite, SqlitePool, Transaction};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::{Pool, Sqlite, SqlitePool, Transaction};
+use tokio::sync::mpsc;
 
 use crate::engine::{Engine, Write, Written};
-use crate::sql::{apply, run};
+use crate::group::{Job, Writer};
 use crate::{Backend, Conflict, StoreError};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -23,24 +23,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the log is checkpointed.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
-/// Most change sets one group commit takes.
-const GROUP_MAX: usize = 256;
-
-/// A write waiting for the writer, and where its outcome goes.
-type Job = (Write, oneshot::Sender<Result<Written, StoreError>>);
-
 /// A [`Store`](crate::Store) on SQLite.
 ///
 /// SQLite has one writer at a time. Rather than let concurrent writes race for its lock (and
 /// sleep in the busy handler), every write (change sets, webhook claims and outcomes, counter
-/// reservations) goes to one writer task, which applies whatever is queued in one
-/// transaction, each write inside a savepoint of its own: a write that fails (a unique
-/// conflict, a guard) rolls back alone and gets its error; the rest commit together, with one
-/// sync. Nobody is answered before the commit.
+/// reservations) goes to one writer on a thread of its own, which commits whatever is queued
+/// together ([`crate::group`]). Nobody is answered before the commit.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    writer: mpsc::Sender<Job>,
+    writer: Writer,
 }
 
 impl SqliteStore {
@@ -79,21 +71,10 @@ impl SqliteStore {
                 .await?
         };
         MIGRATOR.run(&pool).await?;
-        let (writer, jobs) = mpsc::channel(GROUP_MAX * 4);
+        let writer = Writer::start::<Self>(pool.clone(), "wamm-sqlite-writer", true)?;
         if !is_memory(url) {
             tokio::spawn(checkpoint_loop(pool.clone(), writer.downgrade()));
         }
-        // The writer runs on a thread of its own: on the shared runtime each of its statements
-        // would wait behind every request in the queue, and everyone waits for the writer.
-        let writer_pool = pool.clone();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| StoreError::Invalid(format!("cannot start the SQLite writer: {e}")))?;
-        std::thread::Builder::new()
-            .name("wamm-sqlite-writer".into())
-            .spawn(move || runtime.block_on(write_loop(writer_pool, jobs)))
-            .map_err(|e| StoreError::Invalid(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Self { pool, writer })
     }
 }
@@ -102,6 +83,8 @@ impl Engine for SqliteStore {
     type Db = Sqlite;
 
     const BACKEND: Backend = Backend::Sqlite;
+
+    const FAILED_STATEMENT_ABORTS: bool = false;
 
     /// SQLite: one `UPDATE` takes the database's single write lock before it reads, so two
     /// claimers never see the same unleased row. Unleased and lapsed rows are found through
@@ -122,16 +105,9 @@ impl Engine for SqliteStore {
         &self.pool
     }
 
-    /// Queues `write` for the writer and waits for its commit.
+    /// Queues `write` for the writer and waits for its group's commit.
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
-        let (done, outcome) = oneshot::channel();
-        self.writer
-            .send((write, done))
-            .await
-            .map_err(|_| StoreError::Invalid("the SQLite writer has stopped".into()))?;
-        outcome
-            .await
-            .map_err(|_| StoreError::Invalid("the SQLite writer dropped a commit".into()))?
+        self.writer.write(write).await
     }
 
     /// A transaction whose reads see one snapshot (a deferred SQLite transaction does).
@@ -169,147 +145,6 @@ async fn checkpoint_loop(pool: SqlitePool, writer: mpsc::WeakSender<Job>) {
             .await
         {
             tracing::warn!(error = %e, "could not checkpoint the SQLite log");
-        }
-    }
-}
-
-/// The writer: takes every queued change set (up to [`GROUP_MAX`]) and commits them together.
-/// Ends when every [`SqliteStore`] clone is gone.
-async fn write_loop(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
-    while let Some(first) = jobs.recv().await {
-        let mut group = vec![first];
-        while group.len() < GROUP_MAX {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        commit_group(&pool, group).await;
-    }
-}
-
-/// What a write's sender gets.
-type Outcome = Result<Written, StoreError>;
-
-async fn commit_group(pool: &SqlitePool, group: Vec<Job>) {
-    // Change sets that delete nothing go together, each kind of row many to a statement; if
-    // that fails (a guard, a conflict), they go again one by one so only the culprit fails.
-    let mut together = Vec::new();
-    let mut alone = Vec::new();
-    for (write, done) in group {
-        match write {
-            Write::Commit(changes) if changes.deletes.is_empty() => {
-                together.push((changes, done));
-            }
-            write => alone.push((write, done)),
-        }
-    }
-    let Some(mut tx) = begin(pool, &mut together, &mut alone).await else {
-        return;
-    };
-    let mut landed: Vec<(Outcome, oneshot::Sender<Outcome>)> = Vec::new();
-    if !together.is_empty() {
-        let (sets, senders): (Vec<_>, Vec<_>) = together.drain(..).unzip();
-        // First in the transaction: a failure rolls back the whole of it, no savepoint needed.
-        match apply::<Sqlite>(&mut tx, &sets).await {
-            Ok(seqs) => {
-                for (seqs, done) in seqs.into_iter().zip(senders) {
-                    landed.push((Ok(Written::Seqs(seqs)), done));
-                }
-            }
-            Err(e) => {
-                if let Err(e) = tx.rollback().await {
-                    tracing::warn!(error = %e, "could not roll back a failed group");
-                }
-                let mut sets: Vec<_> = sets.into_iter().zip(senders).collect();
-                if sets.len() == 1
-                    && let Some((_, done)) = sets.pop()
-                {
-                    // It was alone: the failure is its own.
-                    let _ = done.send(Err(e));
-                }
-                alone.extend(
-                    sets.into_iter()
-                        .map(|(changes, done)| (Write::Commit(changes), done)),
-                );
-                let Some(again) = begin(pool, &mut together, &mut alone).await else {
-                    return;
-                };
-                tx = again;
-            }
-        }
-    }
-    for (write, done) in alone {
-        let written = if write.is_one_statement() {
-            // SQLite undoes a failed statement by itself; the transaction goes on.
-            run::<SqliteStore>(&mut tx, write).await
-        } else {
-            match tx.begin().await {
-                Ok(mut savepoint) => {
-                    let written = run::<SqliteStore>(&mut savepoint, write).await;
-                    settle(savepoint, written).await
-                }
-                Err(e) => Err(e.into()),
-            }
-        };
-        match written {
-            Ok(written) => landed.push((Ok(written), done)),
-            Err(e) => {
-                let _ = done.send(Err(e));
-            }
-        }
-    }
-    match tx.commit().await {
-        Ok(()) => {
-            for (written, done) in landed {
-                let _ = done.send(written);
-            }
-        }
-        Err(e) => {
-            let text = e.to_string();
-            for (_, done) in landed {
-                let _ = done.send(Err(StoreError::Invalid(format!("commit failed: {text}"))));
-            }
-        }
-    }
-}
-
-/// Begins the group's transaction; when that fails, answers every waiting write with the
-/// error and returns `None`.
-async fn begin(
-    pool: &SqlitePool,
-    together: &mut Vec<(crate::ChangeSet, oneshot::Sender<Outcome>)>,
-    alone: &mut Vec<Job>,
-) -> Option<Transaction<'static, Sqlite>> {
-    match pool.begin().await {
-        Ok(tx) => Some(tx),
-        Err(e) => {
-            let text = e.to_string();
-            let cannot = || Err(StoreError::Invalid(format!("cannot begin: {text}")));
-            for (_, done) in together.drain(..) {
-                let _ = done.send(cannot());
-            }
-            for (_, done) in alone.drain(..) {
-                let _ = done.send(cannot());
-            }
-            None
-        }
-    }
-}
-
-/// Keeps a savepoint's work when it succeeded, rolls it back when it failed.
-async fn settle<T>(
-    savepoint: Transaction<'_, Sqlite>,
-    result: Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    match result {
-        Ok(value) => {
-            savepoint.commit().await?;
-            Ok(value)
-        }
-        Err(e) => {
-            savepoint.rollback().await?;
-            Err(e)
         }
     }
 }

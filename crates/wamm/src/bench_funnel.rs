@@ -63,16 +63,16 @@ struct Target {
 
 /// The largest target a run of `n` businesses is held to, and its limit in seconds.
 fn target_for(n: usize, postgres: bool) -> Option<(usize, f64)> {
-    TARGETS
-        .iter()
-        .rev()
-        .find(|t| n >= t.businesses)
-        .map(|t| {
-            (
-                t.businesses,
-                if postgres { t.postgres_secs } else { t.sqlite_secs },
-            )
-        })
+    TARGETS.iter().rev().find(|t| n >= t.businesses).map(|t| {
+        (
+            t.businesses,
+            if postgres {
+                t.postgres_secs
+            } else {
+                t.sqlite_secs
+            },
+        )
+    })
 }
 /// HTTP round trips per business in the funnel (see the module doc).
 const CALLS_PER_BUSINESS: usize = 8;

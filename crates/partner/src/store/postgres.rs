@@ -15,6 +15,9 @@ impl SqlPartnerStore<Postgres> {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            writes: pool.clone(),
+            pool,
+        })
     }
 }

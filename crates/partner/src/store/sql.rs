@@ -17,8 +17,12 @@ use crate::stage::Request;
 /// The orchestrator's store on the database `DB`.
 #[derive(Debug, Clone)]
 pub(super) struct SqlPartnerStore<DB: Database> {
-    /// The connections.
+    /// The connections reads go through.
     pub(super) pool: Pool<DB>,
+    /// The connections writes go through: on a SQLite file one connection, so that concurrent
+    /// writers queue here in turn instead of sleeping in SQLite's busy handler for its single
+    /// write lock; elsewhere the same pool as reads.
+    pub(super) writes: Pool<DB>,
 }
 
 /// Affected-row counts, which each driver reports through a type of its own.
@@ -286,7 +290,7 @@ where
         let doc = record.doc()?;
         let query = sqlx::query(sqlx::AssertSqlSafe(sql::put::<D>())).bind(record.key());
         let query = record.index().into_iter().fold(query, bind);
-        query.bind(doc.as_str()).execute(&self.pool).await?;
+        query.bind(doc.as_str()).execute(&self.writes).await?;
         Ok(())
     }
 }
@@ -329,7 +333,7 @@ where
         let done = sqlx::query(RECORD_REQUEST)
             .bind(business)
             .bind(serde_json::to_string(request)?)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -367,7 +371,7 @@ where
             .bind(id)
             .bind(status)
             .bind(i32::from(status_rank(status)))
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -392,7 +396,7 @@ where
             .bind(name)
             .bind(language)
             .bind(category)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(())
     }
@@ -413,7 +417,7 @@ where
     }
 
     async fn put_template_days(&self, days: &[TemplateDay]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writes.begin().await?;
         for d in days {
             sqlx::query(PUT_TEMPLATE_DAY)
                 .bind(d.waba_id.as_str())
@@ -448,7 +452,7 @@ where
     }
 
     async fn put_ad_insights_days(&self, days: &[AdInsightsDay]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writes.begin().await?;
         for d in days {
             sqlx::query(PUT_AD_INSIGHTS_DAY)
                 .bind(d.waba_id.as_str())
@@ -487,7 +491,7 @@ where
     }
 
     async fn record_sightings(&self, seen: &[TemplateSighting]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writes.begin().await?;
         for s in seen {
             sqlx::query(RECORD_SIGHTING)
                 .bind(s.waba_id.as_str())

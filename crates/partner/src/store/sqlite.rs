@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::StoreError;
 use super::sql::SqlPartnerStore;
@@ -20,22 +20,34 @@ impl SqlPartnerStore<Sqlite> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = if memory {
+        let (pool, writes) = if memory {
             // Each connection to `:memory:` is a database of its own: keep exactly one.
-            SqlitePoolOptions::new()
+            let pool = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(options)
-                .await?
+                .await?;
+            (pool.clone(), pool)
         } else {
-            SqlitePoolOptions::new()
+            // WAL with `synchronous=NORMAL`: a commit is in the log before it returns, so a
+            // killed process loses nothing it acknowledged (only a power cut can lose the last
+            // commits), without a sync of the disk per write.
+            let options = options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal);
+            let pool = SqlitePoolOptions::new()
                 .max_connections(4)
-                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
-                .await?
+                .connect_with(options.clone())
+                .await?;
+            let writes = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await?;
+            (pool, writes)
         };
-        MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        MIGRATOR.run(&writes).await?;
+        Ok(Self { pool, writes })
     }
 }

@@ -87,7 +87,7 @@ pub fn change(
                 ..wire::MessagesValue::default()
             }));
         }
-        Step::Sent | Step::Delivered | Step::Read | Step::Failed(_) => status_text(step)?,
+        Step::Sent | Step::Delivered | Step::Read | Step::Failed(_) => step.status()?,
     };
     let failed = matches!(step, Step::Failed(_));
     let user_id = bsuid(business, &message.to);
@@ -153,81 +153,30 @@ fn fxhash(text: &str) -> u64 {
     })
 }
 
-/// The status a step leaves the message in (a click leaves it as it was).
-const fn status_text(step: Step) -> Option<&'static str> {
-    match step {
-        Step::Sent => Some("sent"),
-        Step::Delivered => Some("delivered"),
-        Step::Read => Some("read"),
-        Step::Failed(_) => Some("failed"),
-        Step::Expired => Some("expired"),
-        Step::Click => None,
-    }
-}
-
 /// Applies every message step due by now; returns how many steps were taken.
 ///
 /// Passes take turns through [`Platform::steps`]. A pass commits its steps together (one
 /// transaction, one guard per message); when another replica took one of them first, the pass
-/// falls back to committing message by message.
+/// reads what is still due and commits it message by message.
 pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
     // One pass at a time; a history replay holds the gate until its past is taken.
     let _gate = state.steps.lock().await;
     let mut taken = 0;
-    let mut displays: HashMap<PhoneNumberId, String> = HashMap::new();
-    let mut targets: HashMap<WabaId, Vec<fanout::Target>> = HashMap::new();
-    let mut businesses: HashMap<WabaId, BusinessId> = HashMap::new();
+    let mut pass = Pass::default();
     loop {
-        let now = state.clock.now();
-        let due = state.store.messages_due(now, BATCH).await?;
+        let due = state.store.messages_due(state.clock.now(), BATCH).await?;
         if due.is_empty() {
             return Ok(taken);
         }
-        let rates = state.rates();
         let count = due.len();
-        let mut steps = Vec::with_capacity(count);
-        for message in due {
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                displays.entry(message.phone_number_id)
-            {
-                let digits = state
-                    .store
-                    .phone_number(message.phone_number_id)
-                    .await?
-                    .map(|p| wamm_domain::phone_digits(&p.display_phone_number))
-                    .unwrap_or_default();
-                slot.insert(digits);
-            }
-            if let std::collections::hash_map::Entry::Vacant(slot) = targets.entry(message.waba_id)
-            {
-                slot.insert(fanout::targets(state, message.waba_id, "messages").await?);
-            }
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                businesses.entry(message.waba_id)
-            {
-                // A WABA that is gone leaves its messages' BSUIDs under business 0: still
-                // stable, and no status of it reaches anyone (it has no subscribers).
-                let business = state
-                    .store
-                    .waba(message.waba_id)
-                    .await?
-                    .map_or(BusinessId::new(0), |w| w.owner_business_id);
-                slot.insert(business);
-            }
-            let display = &displays[&message.phone_number_id];
-            let business = businesses[&message.waba_id];
-            if let Some(changes) = step_changes(message, display, business, &targets, &rates) {
-                steps.push(changes);
-            }
-        }
-        let together = steps
-            .iter()
-            .cloned()
-            .fold(ChangeSet::new(), ChangeSet::merge);
+        let steps = pass.steps(state, due).await?;
+        let claimed = steps.len();
+        let together = steps.into_iter().fold(ChangeSet::new(), ChangeSet::merge);
         match state.commit(together).await {
-            Ok(_) => taken += steps.len(),
+            Ok(_) => taken += claimed,
             Err(StoreError::Conflict(Conflict::MessageStepClaimed)) => {
-                for changes in steps {
+                let due = state.store.messages_due(state.clock.now(), BATCH).await?;
+                for changes in pass.steps(state, due).await? {
                     match state.commit(changes).await {
                         Ok(_) => taken += 1,
                         Err(StoreError::Conflict(Conflict::MessageStepClaimed)) => {}
@@ -243,23 +192,81 @@ pub async fn run_due(state: &Platform) -> Result<usize, StoreError> {
     }
 }
 
-/// The next step of `message` as a change set claimed by its guard, with its webhook to the
-/// WABA's `targets` and its fact; `None` when nothing is left to do.
+/// What a pass looked up once and reuses for every message: numbers' display digits, WABAs'
+/// webhook targets and owner businesses.
+#[derive(Default)]
+struct Pass {
+    displays: HashMap<PhoneNumberId, String>,
+    targets: HashMap<WabaId, Vec<fanout::Target>>,
+    businesses: HashMap<WabaId, BusinessId>,
+}
+
+impl Pass {
+    /// The next step of each message in `due`, each as a change set claimed by its guard.
+    async fn steps(
+        &mut self,
+        state: &Platform,
+        due: Vec<Message>,
+    ) -> Result<Vec<ChangeSet>, StoreError> {
+        use std::collections::hash_map::Entry;
+        let rates = state.rates();
+        let mut steps = Vec::with_capacity(due.len());
+        for message in due {
+            if let Entry::Vacant(slot) = self.displays.entry(message.phone_number_id) {
+                let digits = state
+                    .store
+                    .phone_number(message.phone_number_id)
+                    .await?
+                    .map(|p| wamm_domain::phone_digits(&p.display_phone_number))
+                    .unwrap_or_default();
+                slot.insert(digits);
+            }
+            if let Entry::Vacant(slot) = self.targets.entry(message.waba_id) {
+                slot.insert(fanout::targets(state, message.waba_id, "messages").await?);
+            }
+            if let Entry::Vacant(slot) = self.businesses.entry(message.waba_id) {
+                // A WABA that is gone leaves its messages' BSUIDs under business 0: still
+                // stable, and no status of it reaches anyone (it has no subscribers).
+                let business = state
+                    .store
+                    .waba(message.waba_id)
+                    .await?
+                    .map_or(BusinessId::new(0), |w| w.owner_business_id);
+                slot.insert(business);
+            }
+            let display = &self.displays[&message.phone_number_id];
+            let business = self.businesses[&message.waba_id];
+            let to = self
+                .targets
+                .get(&message.waba_id)
+                .map_or(&[][..], Vec::as_slice);
+            if let Some(changes) = step_changes(message, display, business, to, &rates) {
+                steps.push(changes);
+            }
+        }
+        Ok(steps)
+    }
+}
+
+/// The next step of `message` as a change set claimed by its guard, with its webhook to
+/// `targets` and its fact; `None` when nothing is left to do. The guard is the step's whole
+/// write to the message: the count of steps and when the next is due.
 fn step_changes(
     mut message: Message,
     display: &str,
     business: BusinessId,
-    targets: &HashMap<WabaId, Vec<fanout::Target>>,
+    targets: &[fanout::Target],
     rates: &RateCard,
 ) -> Option<ChangeSet> {
     let done = message.steps_done;
-    let to = targets.get(&message.waba_id).map_or(&[][..], Vec::as_slice);
-    let step = advance(&mut message, display, business, to, rates)?;
+    let step = advance(&mut message, display, business, targets, rates)?;
+    let next_at = message.next_at();
     let changes = ChangeSet::new().guard(Guard::MessageStep {
-        id: message.id.clone(),
+        id: message.id,
         done,
+        next_at,
     });
-    Some(step.added_to(changes).put(Put::Message(message)))
+    Some(step.added_to(changes))
 }
 
 /// What taking one step produced.
@@ -299,7 +306,7 @@ pub fn advance(
     let &(at, step) = message.plan.get(index)?;
     let first_click = metrics::is_first_click(message, index);
     message.steps_done += 1;
-    if let Some(text) = status_text(step) {
+    if let Some(text) = step.status() {
         message.status = Some(text.to_owned());
     }
     let webhooks = match change(message, display, business, step, at) {

@@ -166,12 +166,19 @@ fn completion_values(state: &Platform, waba: &Waba) -> Vec<serde_json::Value> {
     values
 }
 
+/// Setups one commit completes together.
+const SETUPS_PER_COMMIT: usize = 256;
+
 /// Completes every setup due by now: enqueues each WABA's webhooks and clears what it owed.
 /// A WABA still waiting for a payment method stays owed; one that became ineligible owes
 /// nothing more. Returns how many WABAs completed.
+///
+/// Setups are committed many at a time, each claimed by its own guard; when another replica
+/// completed one of them first, that commit's setups go again one by one.
 pub async fn complete_due(state: &Platform) -> Result<usize, StoreError> {
     let now = state.clock.now();
     let mut completed = 0;
+    let mut setups = Vec::new();
     for mut waba in state.store.setups_due(now).await? {
         let Some(owner) = state.store.business(waba.owner_business_id).await? else {
             continue;
@@ -208,9 +215,26 @@ pub async fn complete_due(state: &Platform) -> Result<usize, StoreError> {
                 detail: json!({ "status": status.as_str() }),
             });
         }
-        match state.commit(changes.put(Put::Waba(waba))).await {
-            // Done, or another replica completed it first.
-            Ok(_) | Err(StoreError::Conflict(Conflict::WabaSetupClaimed)) => {}
+        setups.push(changes.put(Put::Waba(waba)));
+    }
+    while !setups.is_empty() {
+        let rest = setups.split_off(setups.len().min(SETUPS_PER_COMMIT));
+        let chunk = std::mem::replace(&mut setups, rest);
+        let together = chunk
+            .iter()
+            .cloned()
+            .fold(ChangeSet::new(), ChangeSet::merge);
+        match state.commit(together).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict(Conflict::WabaSetupClaimed)) => {
+                for changes in chunk {
+                    match state.commit(changes).await {
+                        // Done, or another replica completed it first.
+                        Ok(_) | Err(StoreError::Conflict(Conflict::WabaSetupClaimed)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
             Err(e) => return Err(e),
         }
     }

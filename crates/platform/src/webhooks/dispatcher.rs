@@ -50,78 +50,195 @@ impl Jitter {
 /// How long a woken worker waits before it claims.
 const GATHER: Duration = Duration::from_millis(5);
 
+/// Deliveries handed over by a commit of this process, leased at enqueue
+/// ([`crate::context::Platform::commit`]).
+pub(crate) type Handoff = (Vec<OutboxItem>, Lease);
+
 /// Runs the worker until the task is aborted.
+///
+/// Deliveries this process committed come straight from the handoff, as they were written;
+/// everything else (other processes' rows, retries, leases that ran out) is claimed when a
+/// commit wakes the worker and at every poll.
 pub async fn run(state: Platform) {
     let rt = Arc::clone(&state.webhooks);
     let config = rt.config.clone();
+    let mut handed = rt.take_handoff();
     let mut gates: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let mut poll = tokio::time::interval(config.poll_interval);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut claim_now = true;
     loop {
-        let mut full = false;
-        match claim(&state).await {
-            Ok((items, lease)) => {
-                full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= config.claim_max;
-                let mut groups: BTreeMap<(String, AppId), Vec<OutboxItem>> = BTreeMap::new();
-                for item in items {
-                    groups
-                        .entry((item.webhook.endpoint.clone(), item.webhook.app_id))
-                        .or_default()
-                        .push(item);
-                }
-                for ((endpoint, _), group) in groups {
-                    let gate = Arc::clone(gates.entry(endpoint).or_insert_with(|| {
-                        Arc::new(Semaphore::new(config.per_endpoint_concurrency.max(1)))
-                    }));
-                    for batch in group.chunks(config.batch_max.max(1)) {
-                        tokio::spawn(deliver(
-                            state.clone(),
-                            batch.to_vec(),
-                            Arc::clone(&gate),
-                            lease,
-                        ));
+        if claim_now {
+            match claim(&state).await {
+                Ok((items, lease)) => {
+                    let full = i64::try_from(items.len()).unwrap_or(i64::MAX) >= config.claim_max;
+                    spread(&state, &mut gates, items, lease);
+                    if full {
+                        continue;
                     }
                 }
+                Err(e) => tracing::warn!(error = %e, "could not claim webhook deliveries"),
             }
-            Err(e) => tracing::warn!(error = %e, "could not claim webhook deliveries"),
         }
-        if full {
-            continue;
-        }
-        tokio::select! {
+        claim_now = tokio::select! {
+            Some(first) = next_handoff(&mut handed) => {
+                // A moment's wait, then whatever else is waiting, so that one batch per
+                // endpoint carries a burst of commits; rows go together only under the same
+                // lease, which results are recorded under (commits of one second share one).
+                tokio::time::sleep(GATHER).await;
+                let mut leases: BTreeMap<i64, (Lease, Vec<OutboxItem>)> = BTreeMap::new();
+                let mut add = |(items, lease): Handoff| {
+                    let (held, all) = leases.entry(lease.until).or_insert((lease, Vec::new()));
+                    // Delivered only while every row's lease still holds here.
+                    held.deadline = held.deadline.min(lease.deadline);
+                    all.extend(items);
+                };
+                add(first);
+                while let Some(more) = handed.as_mut().and_then(|h| h.try_recv().ok()) {
+                    add(more);
+                }
+                // Rows that fell due meanwhile (retries, lapsed leases, other processes'
+                // rows) join the freshest lease and go in ID order with it: a message's
+                // earlier status still waiting for its retry is not overtaken by a later one.
+                let mut more = false;
+                if let Some((_, (lease, items))) = leases.iter_mut().next_back() {
+                    match claim_under(&state, *lease).await {
+                        Ok(claimed) => {
+                            more = i64::try_from(claimed.len()).unwrap_or(i64::MAX)
+                                >= config.claim_max;
+                            items.extend(claimed);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "could not claim webhook deliveries"),
+                    }
+                }
+                for (_, (lease, mut items)) in leases {
+                    items.sort_by_key(|item| item.id);
+                    spread(&state, &mut gates, items, lease);
+                }
+                more
+            }
             () = rt.wake.notified() => {
                 // Commits wake the worker one by one; a moment's wait lets one claim take
                 // what a burst of them enqueued.
                 tokio::time::sleep(GATHER).await;
+                true
             }
-            () = tokio::time::sleep(config.poll_interval) => {}
+            _ = poll.tick() => true,
+        };
+    }
+}
+
+/// The next handoff; never, when this worker has none.
+async fn next_handoff(
+    handed: &mut Option<tokio::sync::mpsc::Receiver<Handoff>>,
+) -> Option<Handoff> {
+    match handed {
+        Some(handed) => handed.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Groups `items` per endpoint and app and starts their deliveries, in batches of at most
+/// `batch_max` entries, each behind its endpoint's gate.
+fn spread(
+    state: &Platform,
+    gates: &mut HashMap<String, Arc<Semaphore>>,
+    items: Vec<OutboxItem>,
+    lease: Lease,
+) {
+    let config = &state.webhooks.config;
+    let mut groups: BTreeMap<(String, AppId), Vec<OutboxItem>> = BTreeMap::new();
+    for item in items {
+        groups
+            .entry((item.webhook.endpoint.clone(), item.webhook.app_id))
+            .or_default()
+            .push(item);
+    }
+    for ((endpoint, _), group) in groups {
+        let gate =
+            Arc::clone(gates.entry(endpoint).or_insert_with(|| {
+                Arc::new(Semaphore::new(config.per_endpoint_concurrency.max(1)))
+            }));
+        for batch in group.chunks(config.batch_max.max(1)) {
+            tokio::spawn(deliver(
+                state.clone(),
+                batch.to_vec(),
+                Arc::clone(&gate),
+                lease,
+            ));
         }
     }
 }
 
-/// The lease a claim took its rows under.
-#[derive(Debug, Clone, Copy)]
+/// The lease rows are delivered under: claimed ones, or ones leased when they were enqueued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Lease {
-    /// When it runs out, on this process's monotonic clock.
-    deadline: Instant,
-    /// The `lease_until` the claim wrote (wall-clock ms): results are recorded under it.
+    /// The `lease_until` written with the rows (wall-clock ms): results are recorded under it.
     until: i64,
+    /// When this process stops delivering them, on its monotonic clock (no later than
+    /// `until`).
+    deadline: Instant,
+}
+
+impl Lease {
+    /// The lease of rows claimed at wall time `wall` for `lease`.
+    fn claimed(wall: i64, lease: Duration) -> Self {
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        Self {
+            until: wall.saturating_add(lease_ms),
+            deadline: Instant::now() + lease,
+        }
+    }
+
+    /// A lease for rows a commit enqueues now, for as long as `config` leases rows. Its end
+    /// is rounded up to a whole second, so that the commits of one second share a lease and
+    /// their rows can be delivered in one batch.
+    pub(crate) fn starting_now(config: &super::WebhookConfig) -> Self {
+        let Self { until, deadline } = Self::claimed(wall_ms(), config.lease());
+        // The rows' lease ends up to a second later than this process's own deadline: never
+        // the other way round.
+        let deadline = deadline
+            .checked_sub(Duration::from_secs(1))
+            .unwrap_or(deadline);
+        Self {
+            until: until.saturating_add(999) / 1000 * 1000,
+            deadline,
+        }
+    }
+
+    /// The `lease_until` the rows carry.
+    pub(crate) const fn until(self) -> i64 {
+        self.until
+    }
 }
 
 /// Step 1: claims due rows (at most `claim_max`) under a fresh lease.
 pub(crate) async fn claim(state: &Platform) -> Result<(Vec<OutboxItem>, Lease), StoreError> {
     let config = &state.webhooks.config;
-    let lease = config.lease();
-    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
     let wall = wall_ms();
-    let deadline = Instant::now() + lease;
+    let lease = Lease::claimed(wall, config.lease());
+    let lease_ms = i64::try_from(config.lease().as_millis()).unwrap_or(i64::MAX);
     let items = state
         .store
         .claim_webhooks(state.clock.now(), wall, lease_ms, config.claim_max)
         .await?;
-    let lease = Lease {
-        deadline,
-        until: wall.saturating_add(lease_ms),
-    };
     Ok((items, lease))
+}
+
+/// Claims due rows (at most `claim_max`) under `lease`, taken by rows handed over at
+/// enqueue, so that both go out together.
+async fn claim_under(state: &Platform, lease: Lease) -> Result<Vec<OutboxItem>, StoreError> {
+    let config = &state.webhooks.config;
+    let wall = wall_ms();
+    state
+        .store
+        .claim_webhooks(
+            state.clock.now(),
+            wall,
+            lease.until.saturating_sub(wall).max(0),
+            config.claim_max,
+        )
+        .await
 }
 
 /// Step 2: the secret of the app a batch is delivered for; `None` when the app is gone.
@@ -380,7 +497,10 @@ mod tests {
                 .iter()
                 .map(|i| wire::Entry {
                     id: i.webhook.object_id.clone(),
-                    time: i.webhook.include_time.then(|| i.webhook.time.unix_seconds()),
+                    time: i
+                        .webhook
+                        .include_time
+                        .then(|| i.webhook.time.unix_seconds()),
                     changes: vec![wire::Change {
                         field: i.webhook.field.clone(),
                         value: i.webhook.value.clone(),

@@ -2163,11 +2163,12 @@ pub async fn concurrent_commits_fail_alone(store: &dyn Store) {
     let step = |n: usize| {
         let mut next = claimed.clone();
         next.steps_done = 1;
-        next.status = Some(format!("claimer {n}"));
+        next.biz_opaque_callback_data = Some(format!("claimer {n}"));
         ChangeSet::new()
             .guard(wamm_store::Guard::MessageStep {
                 id: claimed.id.clone(),
                 done: 0,
+                next_at: next.next_at(),
             })
             .put(Put::Message(next))
             .event(fixture::event(&format!("step:{n}")))
@@ -2222,7 +2223,11 @@ pub async fn concurrent_commits_fail_alone(store: &dyn Store) {
         .expect("read")
         .expect("kept");
     assert_eq!(stored.steps_done, 1);
-    assert_eq!(stored.status, Some(format!("claimer {winner}")));
+    assert_eq!(
+        stored.biz_opaque_callback_data,
+        Some(format!("claimer {winner}"))
+    );
+    assert_eq!(stored.status.as_deref(), Some("sent"), "from the plan");
     for n in 0..40 {
         let sent = store
             .message(&format!("wamid.{n}"))
@@ -2618,6 +2623,7 @@ pub async fn facts_add_up_once_per_commit_and_read_by_range(store: &dyn Store) {
                 .guard(wamm_store::Guard::MessageStep {
                     id: "wamid.none".to_owned(),
                     done: 0,
+                    next_at: None,
                 })
                 .fact(fact(Some(template), 20_000, sent)),
         )
@@ -3294,5 +3300,185 @@ pub async fn every_document_kind_round_trips(store: &dyn Store) {
     assert_eq!(
         store.pixel_events(pixel.id, 10).await.expect("list"),
         vec![event]
+    );
+}
+
+/// A commit that leases its webhooks answers them as the rows they became; nobody claims them
+/// while the lease holds, results recorded under it apply, and once it runs out any claimer
+/// takes what is left.
+pub async fn a_leased_commit_answers_its_rows_until_its_lease_runs_out(store: &dyn Store) {
+    const LEASE: i64 = 50_000;
+    let hooks = [fixture::webhook(0, 1_000), fixture::webhook(1, 1_200)];
+    let committed = store
+        .commit_delivering(
+            ChangeSet::new()
+                .event(fixture::event("leased"))
+                .webhooks(hooks.iter().cloned())
+                .leased_until(LEASE),
+        )
+        .await
+        .expect("commit");
+    assert_eq!(committed.events.len(), 1);
+    assert_eq!(
+        committed.outbox,
+        all_outbox(store).await,
+        "as they were written"
+    );
+    assert_eq!(
+        committed
+            .outbox
+            .iter()
+            .map(|i| &i.webhook)
+            .collect::<Vec<_>>(),
+        hooks.iter().collect::<Vec<_>>()
+    );
+    let now = Timestamp::from_millis(10_000);
+    let claimed = store
+        .claim_webhooks(now, LEASE - 1, 1_000, 10)
+        .await
+        .expect("claim");
+    assert!(claimed.is_empty(), "leased at enqueue: {claimed:?}");
+    // The committing process delivers the first; the second's attempt fails and retries.
+    let [first, second] = [&committed.outbox[0], &committed.outbox[1]];
+    store
+        .finish_deliveries(vec![
+            wamm_domain::DeliveryResult {
+                lease_until: Some(LEASE),
+                ..fixture::result(
+                    fixture::attempt(first.id, 1, 5_000, Some(200)),
+                    Outcome::Delivered,
+                )
+            },
+            wamm_domain::DeliveryResult {
+                lease_until: Some(LEASE),
+                ..fixture::result(
+                    fixture::attempt(second.id, 1, 5_000, Some(503)),
+                    Outcome::Retry {
+                        next_attempt_at: Timestamp::from_millis(6_000),
+                    },
+                )
+            },
+        ])
+        .await
+        .expect("finish");
+    let retried = store
+        .outbox_item(second.id)
+        .await
+        .expect("read")
+        .expect("row");
+    assert_eq!(
+        retried.attempts, 1,
+        "the retry applied under the enqueue's lease"
+    );
+    assert_eq!(retried.next_attempt_at, Timestamp::from_millis(6_000));
+    let again = store
+        .claim_webhooks(now, 7_000, 1_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        again.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![second.id],
+        "the retry is anyone's"
+    );
+    store
+        .finish_deliveries(vec![fixture::result(
+            fixture::attempt(second.id, 2, 7_000, Some(200)),
+            Outcome::Delivered,
+        )])
+        .await
+        .expect("finish");
+    // A leased row its process never finished is claimed once the lease runs out.
+    let orphan = store
+        .commit_delivering(
+            ChangeSet::new()
+                .webhook(fixture::webhook(2, 1_300))
+                .leased_until(LEASE),
+        )
+        .await
+        .expect("commit");
+    assert!(orphan.events.is_empty());
+    let early = store
+        .claim_webhooks(now, LEASE - 1, 1_000, 10)
+        .await
+        .expect("claim");
+    assert!(early.is_empty(), "{early:?}");
+    let late = store
+        .claim_webhooks(now, LEASE + 1, 1_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        late.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![orphan.outbox[0].id]
+    );
+    // Unleased, the rows are anyone's at once, and a plain commit answers the same events.
+    let open = store
+        .commit_delivering(ChangeSet::new().webhook(fixture::webhook(3, 1_400)))
+        .await
+        .expect("commit");
+    let claimed = store
+        .claim_webhooks(now, 1, 1_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(
+        claimed.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![open.outbox[0].id]
+    );
+}
+
+/// A message step is claimed by its count alone: the count and the next step's time move, the
+/// document stays as written, and every read gives the count with the status it leads to.
+pub async fn a_message_step_moves_its_count_and_next_time(store: &dyn Store) {
+    let message = fixture::message("wamid.steps", "15550001111");
+    commit(store, ChangeSet::new().put(Put::Message(message.clone()))).await;
+    let at = Timestamp::from_millis;
+    let due = store.messages_due(at(1_500), 10).await.expect("due");
+    assert_eq!(due, vec![message.clone()]);
+    let step = |done: u32, next_at: Option<Timestamp>| {
+        ChangeSet::new().guard(wamm_store::Guard::MessageStep {
+            id: message.id.clone(),
+            done,
+            next_at,
+        })
+    };
+    commit(store, step(0, Some(at(2_000)))).await;
+    let read = store
+        .message(&message.id)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(read.steps_done, 1);
+    assert_eq!(read.status.as_deref(), Some("sent"));
+    assert_eq!(read.next_at(), Some(at(2_000)));
+    assert_eq!(
+        read.plan, message.plan,
+        "the document is as the send wrote it"
+    );
+    assert!(
+        store
+            .messages_due(at(1_500), 10)
+            .await
+            .expect("due")
+            .is_empty(),
+        "the next step is due later"
+    );
+    let due = store.messages_due(at(2_500), 10).await.expect("due");
+    assert_eq!(due, vec![read.clone()]);
+    // The same step again is refused; the next one is taken.
+    assert!(matches!(
+        store.commit(step(0, Some(at(2_000)))).await,
+        Err(StoreError::Conflict(Conflict::MessageStepClaimed))
+    ));
+    commit(store, step(1, None)).await;
+    let page = store.messages_of_waba(WABA, "", 10).await.expect("page");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].steps_done, 2);
+    assert_eq!(page[0].status.as_deref(), Some("delivered"));
+    assert!(
+        store
+            .messages_due(at(i64::MAX / 2), 10)
+            .await
+            .expect("due")
+            .is_empty(),
+        "nothing is left to do"
     );
 }

@@ -85,6 +85,8 @@ contract_tests!(
     clicks_are_found_by_fbclid_and_campaign_ids,
     event_ids_are_claimed_once_within_the_window,
     every_document_kind_round_trips,
+    a_leased_commit_answers_its_rows_until_its_lease_runs_out,
+    a_message_step_moves_its_count_and_next_time,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
