@@ -15,9 +15,9 @@ const POOL_SIZE: u32 = 8;
 
 /// A [`Store`](crate::Store) on PostgreSQL.
 ///
-/// Writes go to one writer, which commits whatever is queued in one transaction
-/// ([`crate::group`]): one flush of the log per group rather than per write. Reads go through
-/// the pool beside it.
+/// Change sets go to one writer, which commits whatever is queued in one transaction
+/// ([`crate::group`]): one flush of the log per group rather than per change. Everything else
+/// goes through the pool beside it.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -72,9 +72,23 @@ impl Engine for PgStore {
         Ok(tx)
     }
 
-    /// Queues `write` for the writer and waits for its group's commit.
+    /// Queues a change set for the writer and waits for its group's commit. The dispatcher's
+    /// bookkeeping (claims, outcomes, redeliveries), counter reservations and world loads run
+    /// at once in a transaction of their own beside it, as PostgreSQL runs writers side by
+    /// side: they touch rows no change set does, and queueing them behind the sends only
+    /// slows delivery down.
     async fn write(&self, write: Write) -> Result<Written, StoreError> {
-        self.writer.write(write).await
+        if matches!(write, Write::Commit(_)) {
+            return self.writer.write(write).await;
+        }
+        if write.is_one_statement() {
+            let mut conn = self.pool.acquire().await?;
+            return crate::sql::run::<Self>(&mut conn, write).await;
+        }
+        let mut tx = self.pool.begin().await?;
+        let written = crate::sql::run::<Self>(&mut tx, write).await?;
+        tx.commit().await?;
+        Ok(written)
     }
 
     /// PostgreSQL names the violated constraint.
