@@ -100,6 +100,11 @@ async fn write_loop<E: Engine>(
         drain(&mut queue, &mut group);
         if busy && own_thread && group.len() < GROUP_MAX {
             // Nothing else runs on this thread: a short sleep costs no one but the group.
+            #[expect(
+                clippy::disallowed_methods,
+                reason = "a wait for more writes on the writer's own thread, in real time: \
+                          no platform time is involved"
+            )]
             std::thread::sleep(GATHER);
             drain(&mut queue, &mut group);
         }

@@ -15,9 +15,9 @@ const POOL_SIZE: u32 = 8;
 
 /// A [`Store`](crate::Store) on PostgreSQL.
 ///
-/// Change sets go to one writer, which commits whatever is queued in one transaction
-/// ([`crate::group`]): one flush of the log per group rather than per change. Everything else
-/// goes through the pool beside it.
+/// Change sets go to the store's group writer, which commits whatever is queued in one
+/// transaction: one flush of the log per group rather than per change. Everything else goes
+/// through the pool beside it.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,

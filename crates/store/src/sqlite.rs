@@ -28,7 +28,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// SQLite has one writer at a time. Rather than let concurrent writes race for its lock (and
 /// sleep in the busy handler), every write (change sets, webhook claims and outcomes, counter
 /// reservations) goes to one writer on a thread of its own, which commits whatever is queued
-/// together ([`crate::group`]). Nobody is answered before the commit.
+/// together (the store's group writer). Nobody is answered before the commit.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
