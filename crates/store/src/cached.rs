@@ -535,9 +535,9 @@ impl Store for CachedStore {
     async fn messages_of_waba(
         &self,
         waba: WabaId,
-        after: &str,
+        after: i64,
         limit: i64,
-    ) -> Result<Vec<Message>, StoreError> {
+    ) -> Result<Vec<(i64, Message)>, StoreError> {
         self.inner.messages_of_waba(waba, after, limit).await
     }
 

@@ -148,8 +148,11 @@ pub(crate) mod get {
     /// then its document.
     pub(crate) const MESSAGE: &str =
         "SELECT CAST(steps_done AS BIGINT), doc FROM messages WHERE id = $1";
-    pub(crate) const MESSAGES_OF_WABA: &str = "SELECT CAST(steps_done AS BIGINT), doc \
-        FROM messages WHERE waba_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+    /// A WABA's messages in the order they were accepted (`rowid`: SQLite's own row number,
+    /// a numbering column of that name on PostgreSQL), each with its position.
+    pub(crate) const MESSAGES_OF_WABA: &str = "SELECT CAST(steps_done AS BIGINT), doc, \
+        CAST(rowid AS BIGINT) FROM messages WHERE waba_id = $1 AND rowid > $2 \
+        ORDER BY rowid LIMIT $3";
     pub(crate) const MESSAGES_DUE: &str = "SELECT CAST(steps_done AS BIGINT), doc \
         FROM messages WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT $2";
     pub(crate) const OUTBOX_AFTER: &str = "SELECT id, app_id, endpoint, object_id, field, \
@@ -810,13 +813,14 @@ pub(crate) trait Journal: Database {
         id: &str,
     ) -> impl Future<Output = Result<Option<Message>, StoreError>> + Send;
 
-    /// Up to `limit` messages of `waba` whose ID sorts after `after`, by ID.
+    /// Up to `limit` messages of `waba` after position `after`, in the order they were
+    /// accepted, each with its position.
     fn messages_of_waba(
         conn: &mut Self::Connection,
         waba: WabaId,
-        after: &str,
+        after: i64,
         limit: i64,
-    ) -> impl Future<Output = Result<Vec<Message>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(i64, Message)>, StoreError>> + Send;
 
     /// Up to `limit` messages whose next step is due by `now`, earliest first.
     fn messages_due(
@@ -1325,16 +1329,18 @@ where
     async fn messages_of_waba(
         conn: &mut Self::Connection,
         waba: WabaId,
-        after: &str,
+        after: i64,
         limit: i64,
-    ) -> Result<Vec<Message>, StoreError> {
-        let rows: Vec<MessageRow> = sqlx::query_as(get::MESSAGES_OF_WABA)
+    ) -> Result<Vec<(i64, Message)>, StoreError> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(get::MESSAGES_OF_WABA)
             .bind(db_id(waba.get())?)
             .bind(after)
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?;
-        rows.into_iter().map(message_from_row).collect()
+        rows.into_iter()
+            .map(|(steps, doc, at)| Ok((at, message_from_row((steps, doc))?)))
+            .collect()
     }
 
     async fn messages_due(

@@ -694,14 +694,15 @@ pub trait Store: Send + Sync + 'static {
     /// and category.
     async fn facts(&self, query: &FactQuery) -> Result<Vec<Fact>, StoreError>;
 
-    /// Up to `limit` messages of `waba` whose ID sorts after `after` (`""` for the first
-    /// page), by ID.
+    /// Up to `limit` messages of `waba` after position `after` (0 for the first page), in the
+    /// order they were accepted, each with its position: the next page starts after the last
+    /// one's. A message stored again (a recipient acts) keeps its position.
     async fn messages_of_waba(
         &self,
         waba: WabaId,
-        after: &str,
+        after: i64,
         limit: i64,
-    ) -> Result<Vec<Message>, StoreError>;
+    ) -> Result<Vec<(i64, Message)>, StoreError>;
 
     /// Up to `limit` messages whose next step is due by `now`, earliest first.
     async fn messages_due(&self, now: Timestamp, limit: i64) -> Result<Vec<Message>, StoreError>;

@@ -594,9 +594,9 @@ impl<E: Engine> Store for E {
     async fn messages_of_waba(
         &self,
         waba: WabaId,
-        after: &str,
+        after: i64,
         limit: i64,
-    ) -> Result<Vec<Message>, StoreError> {
+    ) -> Result<Vec<(i64, Message)>, StoreError> {
         E::Db::messages_of_waba(&mut *conn(self).await?, waba, after, limit).await
     }
 

@@ -222,14 +222,14 @@ pub async fn scan(
     let state = handle.state();
     let rates = state.rates();
     let mut out = Scanned::default();
-    let mut after = String::new();
+    let mut after = 0;
     loop {
-        let page = state.store.messages_of_waba(waba, &after, PAGE).await?;
-        let Some(last) = page.last() else {
+        let page = state.store.messages_of_waba(waba, after, PAGE).await?;
+        let Some(&(last, _)) = page.last() else {
             return Ok(out);
         };
-        after.clone_from(&last.id);
-        for message in &page {
+        after = last;
+        for (_, message) in &page {
             out.messages += 1;
             let Some(template) = message.template_id else {
                 continue;

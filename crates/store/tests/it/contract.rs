@@ -2797,38 +2797,48 @@ pub async fn ad_objects_lead_to_their_waba_and_template(store: &dyn Store) {
     );
 }
 
-pub async fn a_wabas_messages_page_by_id(store: &dyn Store) {
+/// A WABA's messages page in the order they were accepted, each once, a message stored again
+/// keeping its place; other WABAs' messages are not in its pages.
+pub async fn a_wabas_messages_page_in_acceptance_order(store: &dyn Store) {
     let other = WabaId::new(3_000_000_000_999);
-    let mut changes = ChangeSet::new();
-    for n in [3, 1, 4, 5, 9, 2, 6] {
-        changes = changes.put(Put::Message(fixture::message(
-            &format!("wamid.{n}"),
-            &format!("1555000{n:04}"),
-        )));
+    let order = [3, 1, 4, 5, 9, 2, 6];
+    for n in order {
+        let message = fixture::message(&format!("wamid.{n}"), &format!("1555000{n:04}"));
+        commit(store, ChangeSet::new().put(Put::Message(message))).await;
     }
     let mut elsewhere = fixture::message("wamid.7", "15550000007");
     elsewhere.waba_id = other;
-    commit(store, changes.put(Put::Message(elsewhere))).await;
+    commit(store, ChangeSet::new().put(Put::Message(elsewhere))).await;
+    // Stored again (a recipient acts): it keeps its place.
+    let mut again = fixture::message("wamid.4", "15550000004");
+    again.biz_opaque_callback_data = Some("stored again".into());
+    commit(store, ChangeSet::new().put(Put::Message(again))).await;
     let mut seen = Vec::new();
-    let mut after = String::new();
+    let mut after = 0;
     loop {
-        let page = store.messages_of_waba(WABA, &after, 3).await.expect("page");
+        let page = store.messages_of_waba(WABA, after, 3).await.expect("page");
         assert!(page.len() <= 3);
-        let Some(last) = page.last() else { break };
-        after = last.id.clone();
-        seen.extend(page.into_iter().map(|m| m.id));
+        let Some(&(last, _)) = page.last() else { break };
+        assert!(last > after, "positions increase");
+        after = last;
+        seen.extend(page.into_iter().map(|(_, m)| m));
     }
-    let want: Vec<String> = [1, 2, 3, 4, 5, 6, 9]
-        .iter()
-        .map(|n| format!("wamid.{n}"))
-        .collect();
-    assert_eq!(seen, want, "every message of the WABA once, by ID");
-    let theirs = store.messages_of_waba(other, "", 10).await.expect("other");
+    let want: Vec<String> = order.iter().map(|n| format!("wamid.{n}")).collect();
+    assert_eq!(
+        seen.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        want,
+        "every message of the WABA once, as accepted"
+    );
+    assert_eq!(
+        seen[2].biz_opaque_callback_data.as_deref(),
+        Some("stored again")
+    );
+    let theirs = store.messages_of_waba(other, 0, 10).await.expect("other");
     assert_eq!(theirs.len(), 1);
-    assert_eq!(theirs[0].to, "15550000007");
+    assert_eq!(theirs[0].1.to, "15550000007");
     assert!(
         store
-            .messages_of_waba(WabaId::new(1), "", 10)
+            .messages_of_waba(WabaId::new(1), 0, 10)
             .await
             .expect("none")
             .is_empty()
@@ -3469,7 +3479,13 @@ pub async fn a_message_step_moves_its_count_and_next_time(store: &dyn Store) {
         Err(StoreError::Conflict(Conflict::MessageStepClaimed))
     ));
     commit(store, step(1, None)).await;
-    let page = store.messages_of_waba(WABA, "", 10).await.expect("page");
+    let page: Vec<_> = store
+        .messages_of_waba(WABA, 0, 10)
+        .await
+        .expect("page")
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].steps_done, 2);
     assert_eq!(page[0].status.as_deref(), Some("delivered"));

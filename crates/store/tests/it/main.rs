@@ -78,7 +78,7 @@ contract_tests!(
     replace_world_clears_solutions_and_migration_intents,
     assignments_put_delete_and_list,
     facts_add_up_once_per_commit_and_read_by_range,
-    a_wabas_messages_page_by_id,
+    a_wabas_messages_page_in_acceptance_order,
     ad_objects_lead_to_their_waba_and_template,
     template_groups_list_by_waba,
     pixels_read_back_and_one_dataset_per_business,
