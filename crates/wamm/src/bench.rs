@@ -715,7 +715,7 @@ async fn webhooks(args: WebhooksArgs) -> Result<()> {
             |d| format!("all settled after {:.3} s", d.as_secs_f64())
         )
     ));
-    let target = if database_url.starts_with("postgres") {
+    let target = if is_postgres(&database_url) {
         TARGET_POSTGRES_PER_SEC
     } else {
         TARGET_SQLITE_PER_SEC
@@ -747,6 +747,11 @@ pub(crate) fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// Whether a benchmark's database URL names PostgreSQL (each backend has its own targets).
+pub(crate) fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }
 
 /// The report, printed on stdout at the end (the log goes to stderr).
@@ -836,6 +841,14 @@ fn peak_resident_kib(status: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_backend_is_read_from_the_database_url() {
+        assert!(is_postgres("postgres://postgres@127.0.0.1:5432/wamm_bench"));
+        assert!(is_postgres("postgresql://u@h/db"));
+        assert!(!is_postgres("sqlite:/tmp/bench.db"));
+        assert!(!is_postgres("sqlite::memory:"));
+    }
 
     #[test]
     fn peak_resident_memory_is_read_from_vmhwm() {

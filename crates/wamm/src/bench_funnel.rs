@@ -35,7 +35,7 @@ use wamm_partner::webhooks::{self, Moves};
 use wamm_platform::{Destinations, PlatformConfig, WebhookConfig};
 use wamm_world::clients::{self, Client, ClientCase};
 
-use crate::bench::{Report, prepare_database, redact};
+use crate::bench::{Report, is_postgres, prepare_database, redact};
 
 /// Businesses through the funnel by default.
 const DEFAULT_BUSINESSES: usize = 10_000;
@@ -163,7 +163,7 @@ pub async fn run(args: FunnelArgs) -> Result<()> {
         total.as_secs_f64(),
         per_sec(n, total)
     ));
-    if let Some((businesses, secs)) = target_for(n, database_url.starts_with("postgres")) {
+    if let Some((businesses, secs)) = target_for(n, is_postgres(&database_url)) {
         // A run larger than a target is held to that target's time: a stricter bar.
         let verdict = if total.as_secs_f64() < secs {
             "met"

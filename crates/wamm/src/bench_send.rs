@@ -20,7 +20,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use wamm_platform::{Destinations, PlatformConfig, WebhookConfig};
 
-use crate::bench::{Report, percentile, prepare_database, redact};
+use crate::bench::{Report, is_postgres, percentile, prepare_database, redact};
 
 const TOKEN: &str = "TOK-BENCH-SEND-0000000000";
 const SECRET: &str = "bench-send-secret-00000000000000";
@@ -399,7 +399,7 @@ pub async fn run(args: SendArgs) -> Result<()> {
     let p99 =
         percentile(&results[1].1.latencies_us, 99.0).map_or(f64::INFINITY, |us| us as f64 / 1000.0);
     let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
-    let target = if database_url.starts_with("postgres") {
+    let target = if is_postgres(&database_url) {
         TARGET_POSTGRES_PER_SEC
     } else {
         TARGET_SQLITE_PER_SEC

@@ -214,19 +214,12 @@ impl Lease {
 
 /// Step 1: claims due rows (at most `claim_max`) under a fresh lease.
 pub(crate) async fn claim(state: &Platform) -> Result<(Vec<OutboxItem>, Lease), StoreError> {
-    let config = &state.webhooks.config;
-    let wall = wall_ms();
-    let lease = Lease::claimed(wall, config.lease());
-    let lease_ms = i64::try_from(config.lease().as_millis()).unwrap_or(i64::MAX);
-    let items = state
-        .store
-        .claim_webhooks(state.clock.now(), wall, lease_ms, config.claim_max)
-        .await?;
-    Ok((items, lease))
+    let lease = Lease::claimed(wall_ms(), state.webhooks.config.lease());
+    Ok((claim_under(state, lease).await?, lease))
 }
 
-/// Claims due rows (at most `claim_max`) under `lease`, taken by rows handed over at
-/// enqueue, so that both go out together.
+/// Claims due rows (at most `claim_max`) under `lease`: a fresh one, or the one rows handed
+/// over at enqueue carry, so that both go out together.
 async fn claim_under(state: &Platform, lease: Lease) -> Result<Vec<OutboxItem>, StoreError> {
     let config = &state.webhooks.config;
     let wall = wall_ms();
