@@ -683,11 +683,21 @@ pub enum DeliveryStatus {
     Dropped,
 }
 
+/// The most webhook changes one outbox batch holds, and one delivery carries: Meta sends up to
+/// 1,000 changes in one POST.
+pub const OUTBOX_BATCH_MAX: usize = 1000;
+
 /// A webhook delivery in the outbox.
+///
+/// Deliveries are stored and delivered in batches: the webhooks that commits enqueued together
+/// for one app's endpoint, numbered consecutively from the batch's ID. Every item of a batch
+/// shares its status, attempts and lease, because one POST carries them all.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutboxItem {
     /// Outbox ID, increasing in commit order.
     pub id: i64,
+    /// The batch it is delivered in: the ID of the batch's first item.
+    pub batch: i64,
     /// What to deliver.
     pub webhook: NewWebhook,
     /// Where it stands.
@@ -704,10 +714,10 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
 }
 
-/// One delivery attempt of one outbox item.
+/// One delivery attempt of one outbox batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
-    /// The outbox item.
+    /// The outbox batch ([`OutboxItem::batch`]).
     pub outbox_id: i64,
     /// 1 for the first attempt.
     pub attempt: u32,
@@ -723,7 +733,7 @@ pub struct Attempt {
     pub response_snippet: String,
 }
 
-/// What happens to an outbox item after an attempt.
+/// What happens to an outbox batch after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     /// Acknowledged.

@@ -127,8 +127,10 @@ pub async fn timed_drain(handle: &Handle) -> Result<Steps, BenchError> {
         if items.is_empty() {
             return Ok(steps);
         }
-        for batch in items.chunks(rt.config.batch_max.max(1)) {
-            let Some(first) = batch.first() else { continue };
+        for job in dispatcher::jobs(items, rt.config.batch_max) {
+            let Some(first) = job.first().and_then(|post| post.first()).cloned() else {
+                continue;
+            };
             let app = first.webhook.app_id;
             let t = Instant::now();
             let secret = dispatcher::app_secret(state, app)
@@ -136,28 +138,38 @@ pub async fn timed_drain(handle: &Handle) -> Result<Steps, BenchError> {
                 .ok_or_else(|| BenchError::AppGone(app.to_string()))?;
             steps.app.charge(t);
             let at = state.clock.now();
-            let t = Instant::now();
-            let body = dispatcher::body(batch, false);
-            steps.build.charge(t);
-            let t = Instant::now();
-            let headers = dispatcher::signature(&secret, &body);
-            steps.sign.charge(t);
-            let t = Instant::now();
-            let answer = rt
-                .outbound
-                .post_json(&first.webhook.endpoint, body, &headers)
-                .await
-                .map_err(|e| BenchError::Delivery(e.to_string()))?;
-            steps.post.charge(t);
-            if !(200..300).contains(&answer.status) {
-                return Err(BenchError::Delivery(format!(
-                    "the receiver answered {}",
-                    answer.status
-                )));
+            let mut results = Vec::new();
+            for post in &job {
+                let t = Instant::now();
+                let body = dispatcher::body(post, false);
+                steps.build.charge(t);
+                let t = Instant::now();
+                let headers = dispatcher::signature(&secret, &body);
+                steps.sign.charge(t);
+                let t = Instant::now();
+                let answer = rt
+                    .outbound
+                    .post_json(&first.webhook.endpoint, body, &headers)
+                    .await
+                    .map_err(|e| BenchError::Delivery(e.to_string()))?;
+                steps.post.charge(t);
+                if !(200..300).contains(&answer.status) {
+                    return Err(BenchError::Delivery(format!(
+                        "the receiver answered {}",
+                        answer.status
+                    )));
+                }
+                results.extend(dispatcher::results(
+                    post,
+                    &Ok(answer),
+                    true,
+                    at,
+                    lease,
+                    &rt.config.retry,
+                ));
             }
             let t = Instant::now();
-            let results =
-                dispatcher::results(batch, &Ok(answer), true, at, lease, &rt.config.retry);
+            let results = dispatcher::merged(results);
             dispatcher::record(state, app, &first.webhook.endpoint, results, at).await?;
             steps.finish.charge(t);
         }

@@ -92,12 +92,12 @@ impl Write {
 
 /// What a [`Write`] answers.
 pub(crate) enum Written {
-    /// The sequence numbers of a commit's events and the IDs of its outbox rows.
+    /// The sequence numbers of a commit's events and the deliveries that fall to it.
     Enqueued {
         /// The events' sequence numbers.
         seqs: Vec<i64>,
-        /// The outbox rows' IDs.
-        outbox: Vec<i64>,
+        /// See [`crate::Committed::outbox`].
+        outbox: Vec<OutboxItem>,
     },
     /// The counter value before a reservation.
     Reserved(i64),
@@ -121,7 +121,7 @@ impl Written {
         }
     }
 
-    pub(crate) fn enqueued(self) -> Result<(Vec<i64>, Vec<i64>), StoreError> {
+    pub(crate) fn enqueued(self) -> Result<(Vec<i64>, Vec<OutboxItem>), StoreError> {
         match self {
             Self::Enqueued { seqs, outbox } => Ok((seqs, outbox)),
             other => Err(other.other()),

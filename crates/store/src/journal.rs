@@ -12,14 +12,15 @@ use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, QueryBuil
 use wamm_domain::capi::Click;
 use wamm_domain::metrics::Fact;
 use wamm_domain::{
-    Attempt, DeliveryStatus, Email, Event, Message, NewEmail, NewEvent, NewWebhook, OutboxItem,
+    Attempt, DeliveryStatus, Email, Event, Message, NewEmail, NewEvent, OutboxItem,
     Outcome, Timestamp,
 };
-use wamm_wire::ids::{AppId, BusinessId, RequestId, WabaId};
+use wamm_wire::ids::{BusinessId, RequestId, WabaId};
 
 use crate::convert::{count_from_db, db_count, db_id, db_id_opt, from_doc, id_from_db, to_doc};
+use crate::outbox::{self, BatchInsert, BatchRow};
 use crate::document::RowsAffected;
-use crate::{FactQuery, OutboxCounts, StoreError};
+use crate::{ChangeSet, FactQuery, OutboxCounts, StoreError};
 
 /// The journal's insert and upsert statements.
 pub(crate) mod put {
@@ -71,11 +72,10 @@ pub(crate) mod put {
 /// Multi-row webhook statements, completed by a `QueryBuilder` with one `VALUES` tuple per row
 /// (at most [`ROWS_PER_STATEMENT`](super::ROWS_PER_STATEMENT) of them).
 pub(crate) mod webhook {
-    /// Enqueues: then `VALUES (app_id, endpoint, object_id, field, value, time_ms,
-    /// include_time, 'pending', 0, next_attempt_at, created_at), …`.
-    pub(crate) const ENQUEUE: &str = "INSERT INTO webhook_outbox (app_id, endpoint, object_id, \
-        field, value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
-        lease_until) ";
+    /// Enqueues batches: then `VALUES (id, n, app_id, endpoint, items, 'pending', 0,
+    /// next_attempt_at, created_at, lease_until), …`.
+    pub(crate) const ENQUEUE: &str = "INSERT INTO webhook_batches (id, n, app_id, endpoint, \
+        items, status, attempts, next_attempt_at, created_at, lease_until) ";
     /// Records attempts: then `VALUES (outbox_id, attempt, at, duration_ms, status_code, error,
     /// response_snippet), …` and [`ATTEMPTS_TAIL`]. An attempt already recorded is kept.
     pub(crate) const ATTEMPTS: &str = "INSERT INTO webhook_attempts (outbox_id, attempt, at, \
@@ -83,32 +83,32 @@ pub(crate) mod webhook {
     /// Ends [`ATTEMPTS`].
     pub(crate) const ATTEMPTS_TAIL: &str = " ON CONFLICT (outbox_id, attempt) DO NOTHING";
     /// Marks delivered: then `VALUES (id, delivered_at, attempts), …` and [`UPDATE_TAIL`];
-    /// whatever
-    /// the row's status.
-    pub(crate) const DELIVERED: &str = "UPDATE webhook_outbox SET status = 'delivered', \
+    /// whatever the row's status.
+    pub(crate) const DELIVERED: &str = "UPDATE webhook_batches SET status = 'delivered', \
         delivered_at = v.column2, attempts = v.column3, lease_until = NULL, last_error = NULL \
         FROM (";
     /// Schedules a retry: then `VALUES (id, attempts, next_attempt_at, last_error, lease), …`
     /// and [`RETRY_TAIL`].
-    pub(crate) const RETRY: &str = "UPDATE webhook_outbox SET attempts = v.column2, \
+    pub(crate) const RETRY: &str = "UPDATE webhook_batches SET attempts = v.column2, \
         next_attempt_at = v.column3, lease_until = NULL, last_error = v.column4 FROM (";
     /// Gives up: then `VALUES (id, attempts, last_error, lease), …` and [`DROP_TAIL`].
-    pub(crate) const DROP: &str = "UPDATE webhook_outbox SET status = 'dropped', \
+    pub(crate) const DROP: &str = "UPDATE webhook_batches SET status = 'dropped', \
         attempts = v.column2, lease_until = NULL, last_error = v.column3 FROM (";
     /// Ends [`DELIVERED`].
-    pub(crate) const UPDATE_TAIL: &str = ") AS v WHERE webhook_outbox.id = v.column1";
+    pub(crate) const UPDATE_TAIL: &str = ") AS v WHERE webhook_batches.id = v.column1";
     /// Ends [`RETRY`]: rows no longer pending, or claimed again under another lease than the
     /// one the result was obtained under, are left alone.
-    pub(crate) const RETRY_TAIL: &str = ") AS v WHERE webhook_outbox.id = v.column1 \
-        AND webhook_outbox.status = 'pending' \
-        AND (v.column5 IS NULL OR webhook_outbox.lease_until = v.column5)";
+    pub(crate) const RETRY_TAIL: &str = ") AS v WHERE webhook_batches.id = v.column1 \
+        AND webhook_batches.status = 'pending' \
+        AND (v.column5 IS NULL OR webhook_batches.lease_until = v.column5)";
     /// Ends [`DROP`], as [`RETRY_TAIL`] does.
-    pub(crate) const DROP_TAIL: &str = ") AS v WHERE webhook_outbox.id = v.column1 \
-        AND webhook_outbox.status = 'pending' \
-        AND (v.column4 IS NULL OR webhook_outbox.lease_until = v.column4)";
-    /// Makes a row pending again: `$1` due at, `$2` the ID.
-    pub(crate) const REDELIVER: &str = "UPDATE webhook_outbox SET status = 'pending', \
-        next_attempt_at = $1, lease_until = NULL WHERE id = $2";
+    pub(crate) const DROP_TAIL: &str = ") AS v WHERE webhook_batches.id = v.column1 \
+        AND webhook_batches.status = 'pending' \
+        AND (v.column4 IS NULL OR webhook_batches.lease_until = v.column4)";
+    /// Makes the batch holding item `$2` pending again, due at `$1`.
+    pub(crate) const REDELIVER: &str = "UPDATE webhook_batches SET status = 'pending', \
+        next_attempt_at = $1, lease_until = NULL \
+        WHERE id = (SELECT MAX(id) FROM webhook_batches WHERE id <= $2) AND id + n > $2";
 }
 
 /// Guard statements: each claims its condition and must touch exactly one row.
@@ -155,26 +155,29 @@ pub(crate) mod get {
         ORDER BY rowid LIMIT $3";
     pub(crate) const MESSAGES_DUE: &str = "SELECT CAST(steps_done AS BIGINT), doc \
         FROM messages WHERE next_at IS NOT NULL AND next_at <= $1 ORDER BY next_at LIMIT $2";
-    pub(crate) const OUTBOX_AFTER: &str = "SELECT id, app_id, endpoint, object_id, field, \
-        value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
-        delivered_at, last_error FROM webhook_outbox WHERE id > $1 ORDER BY id LIMIT $2";
-    pub(crate) const OUTBOX_RECENT: &str = "SELECT id, app_id, endpoint, object_id, field, \
-        value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
-        delivered_at, last_error FROM webhook_outbox ORDER BY id DESC LIMIT $1";
-    pub(crate) const OUTBOX_IN_STATUS_AFTER: &str = "SELECT id, app_id, endpoint, object_id, \
-        field, value, time_ms, include_time, status, attempts, next_attempt_at, created_at, \
-        delivered_at, last_error FROM webhook_outbox WHERE status = $1 AND id > $2 \
-        ORDER BY id LIMIT $3";
-    pub(crate) const OUTBOX_ITEM: &str = "SELECT id, app_id, endpoint, object_id, field, value, \
-        time_ms, include_time, status, attempts, next_attempt_at, created_at, delivered_at, \
-        last_error FROM webhook_outbox WHERE id = $1";
+    /// The batches holding an item after `$1` (`$3`: the lowest batch ID that can), by ID.
+    pub(crate) const OUTBOX_AFTER: &str = "SELECT id, n, app_id, endpoint, items, status, \
+        attempts, next_attempt_at, created_at, delivered_at, last_error FROM webhook_batches \
+        WHERE id >= $3 AND id + n - 1 > $1 ORDER BY id LIMIT $2";
+    pub(crate) const OUTBOX_RECENT: &str = "SELECT id, n, app_id, endpoint, items, status, \
+        attempts, next_attempt_at, created_at, delivered_at, last_error FROM webhook_batches \
+        ORDER BY id DESC LIMIT $1";
+    /// [`OUTBOX_AFTER`] in status `$4`.
+    pub(crate) const OUTBOX_IN_STATUS_AFTER: &str = "SELECT id, n, app_id, endpoint, items, \
+        status, attempts, next_attempt_at, created_at, delivered_at, last_error \
+        FROM webhook_batches WHERE id >= $3 AND id + n - 1 > $1 AND status = $4 \
+        ORDER BY id LIMIT $2";
+    /// The batch that would hold item `$1`: the last one starting at or before it.
+    pub(crate) const OUTBOX_BATCH_OF: &str = "SELECT id, n, app_id, endpoint, items, status, \
+        attempts, next_attempt_at, created_at, delivered_at, last_error FROM webhook_batches \
+        WHERE id <= $1 ORDER BY id DESC LIMIT 1";
     pub(crate) const ATTEMPTS_OF: &str = "SELECT outbox_id, attempt, at, duration_ms, \
         status_code, error, response_snippet FROM webhook_attempts WHERE outbox_id = $1 \
         ORDER BY attempt";
     pub(crate) const OUTBOX_COUNTS: &str =
-        "SELECT status, COUNT(*) FROM webhook_outbox GROUP BY status";
+        "SELECT status, CAST(SUM(n) AS BIGINT) FROM webhook_batches GROUP BY status";
     pub(crate) const NEXT_DUE_WEBHOOK: &str =
-        "SELECT MIN(next_attempt_at) FROM webhook_outbox WHERE status = 'pending'";
+        "SELECT MIN(next_attempt_at) FROM webhook_batches WHERE status = 'pending'";
     pub(crate) const EVENTS_AFTER: &str = "SELECT seq, at, kind, subject, detail FROM events \
         WHERE seq > $1 ORDER BY seq LIMIT $2";
     pub(crate) const EVENTS_RECENT: &str =
@@ -408,55 +411,9 @@ pub(crate) fn last_of_each(puts: Vec<&Message>) -> Vec<&Message> {
 /// SQLite's (32766) and PostgreSQL's (65535) bound-parameter limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
-/// An outbox row: `id`, `app_id`, `endpoint`, `object_id`, `field`, `value` (JSON text),
-/// `time_ms`, `include_time`, `status`, `attempts`, `next_attempt_at`, `created_at`,
-/// `delivered_at`, `last_error`.
-pub(crate) type OutboxRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    bool,
-    String,
-    i32,
-    i64,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
-
 /// An attempt row: `outbox_id`, `attempt`, `at`, `duration_ms`, `status_code`, `error`,
 /// `response_snippet`.
 pub(crate) type AttemptRow = (i64, i32, i64, i64, Option<i32>, Option<String>, String);
-
-/// A webhook as the columns its outbox row is enqueued with.
-pub(crate) struct EnqueueRow {
-    pub(crate) app_id: i64,
-    pub(crate) endpoint: String,
-    pub(crate) object_id: String,
-    pub(crate) field: String,
-    pub(crate) value: String,
-    pub(crate) time_ms: i64,
-    pub(crate) include_time: bool,
-}
-
-impl EnqueueRow {
-    /// The columns of `w`.
-    pub(crate) fn of(w: &NewWebhook) -> Result<Self, StoreError> {
-        Ok(Self {
-            app_id: db_id(w.app_id.get())?,
-            endpoint: w.endpoint.clone(),
-            object_id: w.object_id.clone(),
-            field: w.field.clone(),
-            value: to_doc(&w.value)?,
-            time_ms: w.time.millis(),
-            include_time: w.include_time,
-        })
-    }
-}
 
 /// An email row: `id`, `to_address`, `business_id`, `request_id`, `subject`, `body`, `link`,
 /// `sent_at`.
@@ -536,7 +493,7 @@ impl AttemptColumns {
     }
 }
 
-/// The `status` column of `webhook_outbox`.
+/// The `status` column of `webhook_batches`.
 pub(crate) const fn status_text(status: DeliveryStatus) -> &'static str {
     match status {
         DeliveryStatus::Pending => "pending",
@@ -555,55 +512,6 @@ pub(crate) fn status_from_text(status: &str) -> Result<DeliveryStatus, StoreErro
             "unknown delivery status {other:?}"
         ))),
     }
-}
-
-/// An outbox row as the item.
-pub(crate) fn outbox_from_row(
-    (
-        id,
-        app_id,
-        endpoint,
-        object_id,
-        field,
-        value,
-        time_ms,
-        include_time,
-        status,
-        attempts,
-        next_attempt_at,
-        created_at,
-        delivered_at,
-        last_error,
-    ): OutboxRow,
-) -> Result<OutboxItem, StoreError> {
-    Ok(OutboxItem {
-        id,
-        webhook: NewWebhook {
-            app_id: AppId::new(id_from_db(app_id)?),
-            endpoint,
-            object_id,
-            field,
-            value: from_doc(&value)?,
-            time: Timestamp::from_millis(time_ms),
-            include_time,
-        },
-        status: status_from_text(&status)?,
-        attempts: count_from_db(attempts)?,
-        next_attempt_at: Timestamp::from_millis(next_attempt_at),
-        created_at: Timestamp::from_millis(created_at),
-        delivered_at: delivered_at.map(Timestamp::from_millis),
-        last_error,
-    })
-}
-
-/// Outbox rows as items, by ID.
-pub(crate) fn outbox_from_rows(rows: Vec<OutboxRow>) -> Result<Vec<OutboxItem>, StoreError> {
-    let mut items = rows
-        .into_iter()
-        .map(outbox_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    items.sort_by_key(|item| item.id);
-    Ok(items)
 }
 
 /// An attempt row as the attempt.
@@ -686,12 +594,14 @@ pub(crate) trait Journal: Database {
         value: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Enqueues webhooks, pending and due at their time (each leased until the wall time given
-    /// with it, if any), a chunk of rows per statement; returns their IDs, in order.
+    /// Enqueues the webhooks of `sets` in batches ([`outbox::plan`]), pending, due when their
+    /// latest item is and leased as their change sets ask, IDs reserved for all at once.
+    /// Answers, for each set, the items of the leased batches it opened, as written: the
+    /// deliveries that fall to it.
     fn enqueue_webhooks(
         conn: &mut Self::Connection,
-        webhooks: &[(&NewWebhook, Option<i64>)],
-    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+        sets: &[ChangeSet],
+    ) -> impl Future<Output = Result<Vec<Vec<OutboxItem>>, StoreError>> + Send;
 
     /// Puts emails in the mailbox, in order, a chunk of rows per statement.
     fn send_emails(
@@ -783,7 +693,7 @@ pub(crate) trait Journal: Database {
         id: i64,
     ) -> impl Future<Output = Result<Option<OutboxItem>, StoreError>> + Send;
 
-    /// The attempts of an outbox row, by attempt number.
+    /// The attempts of the batch holding an outbox item, by attempt number.
     fn attempts_of(
         conn: &mut Self::Connection,
         outbox_id: i64,
@@ -862,7 +772,7 @@ where
     for<'r> (Option<i64>,): FromRow<'r, DB::Row>,
     for<'r> (String,): FromRow<'r, DB::Row>,
     for<'r> (String, i64): FromRow<'r, DB::Row>,
-    for<'r> OutboxRow: FromRow<'r, DB::Row>,
+    for<'r> BatchRow: FromRow<'r, DB::Row>,
     for<'r> AttemptRow: FromRow<'r, DB::Row>,
     for<'r> EventRow: FromRow<'r, DB::Row>,
     for<'r> EmailRow: FromRow<'r, DB::Row>,
@@ -987,37 +897,45 @@ where
 
     async fn enqueue_webhooks(
         conn: &mut Self::Connection,
-        webhooks: &[(&NewWebhook, Option<i64>)],
-    ) -> Result<Vec<i64>, StoreError> {
-        let rows = webhooks
-            .iter()
-            .map(|(w, lease)| Ok::<_, StoreError>((EnqueueRow::of(w)?, *lease)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut ids = Vec::with_capacity(rows.len());
+        sets: &[ChangeSet],
+    ) -> Result<Vec<Vec<OutboxItem>>, StoreError> {
+        let mut answers: Vec<Vec<OutboxItem>> = vec![Vec::new(); sets.len()];
+        let batches = outbox::plan(sets);
+        let total: usize = batches.iter().map(|b| b.members.len()).sum();
+        if total == 0 {
+            return Ok(answers);
+        }
+        let total = i64::try_from(total)
+            .map_err(|_| StoreError::Invalid("too many webhooks in one commit".into()))?;
+        let mut next = Self::reserve(conn, outbox::IDS_KEY.to_owned(), total).await? + 1;
+        let mut rows = Vec::with_capacity(batches.len());
+        for batch in &batches {
+            let row = BatchInsert::of(batch, next)?;
+            next += i64::from(row.n);
+            if batch.lease.is_some()
+                && let Some((owner, _)) = batch.members.first()
+            {
+                answers[*owner].extend(outbox::enqueued(batch, row.id, &row));
+            }
+            rows.push((row, batch));
+        }
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<DB>::new(webhook::ENQUEUE);
-            query.push_values(chunk, |mut row, (w, lease)| {
-                row.push_bind(w.app_id)
-                    .push_bind(w.endpoint.as_str())
-                    .push_bind(w.object_id.as_str())
-                    .push_bind(w.field.as_str())
-                    .push_bind(w.value.as_str())
-                    .push_bind(w.time_ms)
-                    .push_bind(w.include_time)
+            query.push_values(chunk, |mut row, (b, planned)| {
+                row.push_bind(b.id)
+                    .push_bind(b.n)
+                    .push_bind(b.app_id)
+                    .push_bind(planned.endpoint)
+                    .push_bind(b.items.as_str())
                     .push("'pending'")
                     .push("0")
-                    .push_bind(w.time_ms)
-                    .push_bind(w.time_ms)
-                    .push_bind(*lease);
+                    .push_bind(b.due)
+                    .push_bind(b.created)
+                    .push_bind(planned.lease);
             });
-            query.push(" RETURNING id");
-            let mut got: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
-            // Rows take increasing IDs in the order they are listed, whatever order the
-            // database returns them in.
-            got.sort_unstable();
-            ids.extend(got);
+            query.build().execute(&mut *conn).await?;
         }
-        Ok(ids)
+        Ok(answers)
     }
 
     async fn send_emails(
@@ -1074,14 +992,14 @@ where
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        let rows: Vec<OutboxRow> = sqlx::query_as(claim)
+        let rows: Vec<BatchRow> = sqlx::query_as(claim)
             .bind(lease_end(wall_ms, lease_ms)?)
             .bind(now.millis())
             .bind(wall_ms)
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?;
-        outbox_from_rows(rows)
+        outbox::items_of_rows(rows)
     }
 
     async fn record_attempts(
@@ -1212,37 +1130,46 @@ where
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        let rows: Vec<OutboxRow> = match status {
+        let lowest = outbox::lowest_batch_holding(after_id.saturating_add(1));
+        // Every batch holds an item, so `limit` batches (the first perhaps in part) are enough.
+        let batches = limit.saturating_add(1);
+        let rows: Vec<BatchRow> = match status {
             Some(status) => {
                 sqlx::query_as(get::OUTBOX_IN_STATUS_AFTER)
-                    .bind(status_text(status))
                     .bind(after_id)
-                    .bind(limit)
+                    .bind(batches)
+                    .bind(lowest)
+                    .bind(status_text(status))
                     .fetch_all(&mut *conn)
                     .await?
             }
             None => {
                 sqlx::query_as(get::OUTBOX_AFTER)
                     .bind(after_id)
-                    .bind(limit)
+                    .bind(batches)
+                    .bind(lowest)
                     .fetch_all(&mut *conn)
                     .await?
             }
         };
-        outbox_from_rows(rows)
+        let mut items = outbox::items_of_rows(rows)?;
+        items.retain(|item| item.id > after_id);
+        items.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(items)
     }
 
     async fn recent_outbox(
         conn: &mut Self::Connection,
         limit: i64,
     ) -> Result<Vec<OutboxItem>, StoreError> {
-        let rows: Vec<OutboxRow> = sqlx::query_as(get::OUTBOX_RECENT)
+        let rows: Vec<BatchRow> = sqlx::query_as(get::OUTBOX_RECENT)
             .bind(limit)
             .fetch_all(&mut *conn)
             .await?;
         // Decoding sorts by ID; the console wants the newest first.
-        let mut items = outbox_from_rows(rows)?;
+        let mut items = outbox::items_of_rows(rows)?;
         items.reverse();
+        items.truncate(usize::try_from(limit).unwrap_or(0));
         Ok(items)
     }
 
@@ -1250,19 +1177,25 @@ where
         conn: &mut Self::Connection,
         id: i64,
     ) -> Result<Option<OutboxItem>, StoreError> {
-        let row: Option<OutboxRow> = sqlx::query_as(get::OUTBOX_ITEM)
+        let row: Option<BatchRow> = sqlx::query_as(get::OUTBOX_BATCH_OF)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;
-        row.map(outbox_from_row).transpose()
+        let Some(row) = row else { return Ok(None) };
+        Ok(outbox::items_of(row)?
+            .into_iter()
+            .find(|item| item.id == id))
     }
 
     async fn attempts_of(
         conn: &mut Self::Connection,
         outbox_id: i64,
     ) -> Result<Vec<Attempt>, StoreError> {
+        let Some(item) = Self::outbox_item(conn, outbox_id).await? else {
+            return Ok(Vec::new());
+        };
         let rows: Vec<AttemptRow> = sqlx::query_as(get::ATTEMPTS_OF)
-            .bind(outbox_id)
+            .bind(item.batch)
             .fetch_all(&mut *conn)
             .await?;
         rows.into_iter().map(attempt_from_row).collect()

@@ -20,6 +20,7 @@ mod documents;
 mod engine;
 mod group;
 mod journal;
+mod outbox;
 mod postgres;
 mod sql;
 mod sqlite;
@@ -483,8 +484,10 @@ pub struct FactQuery {
 pub struct Committed {
     /// The sequence numbers of its events, in order.
     pub events: Vec<i64>,
-    /// Its webhooks as the outbox rows they became (IDs assigned, pending, no attempt yet),
-    /// in order.
+    /// The deliveries that fall to it, as written (IDs assigned, pending, no attempt yet), by
+    /// ID: the items of every leased batch it opened. A batch it shares with change sets
+    /// committed in the same group under the same lease holds their webhooks too, and theirs
+    /// may hold some of its own, so each delivery is answered to exactly one of them.
     pub outbox: Vec<OutboxItem>,
 }
 

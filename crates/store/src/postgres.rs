@@ -44,20 +44,23 @@ impl Engine for PgStore {
 
     const FAILED_STATEMENT_ABORTS: bool = true;
 
-    /// PostgreSQL: rows another claimer holds are skipped, and rows it leased meanwhile fail
-    /// the re-checked condition. The ids come as an array so the planner probes the primary
-    /// key for each instead of joining against a scan of the whole outbox.
-    const CLAIM: &'static str = "WITH fresh AS (SELECT id FROM webhook_outbox \
+    /// PostgreSQL: batches another claimer holds are skipped, and batches it leased meanwhile
+    /// fail the re-checked condition. The ids come as an array so the planner probes the
+    /// primary key for each instead of joining against a scan of the whole outbox. Batches are
+    /// taken in ID order while their items add up to at most `$4` (the first one always).
+    const CLAIM: &'static str = "WITH fresh AS (SELECT id, n FROM webhook_batches \
         WHERE status = 'pending' AND lease_until IS NULL AND next_attempt_at <= $2 \
         ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED), \
-        lapsed AS (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        lapsed AS (SELECT id, n FROM webhook_batches WHERE status = 'pending' \
         AND lease_until IS NOT NULL AND lease_until < $3 AND next_attempt_at <= $2 \
-        ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED) \
-        UPDATE webhook_outbox SET lease_until = $1 \
-        WHERE id = ANY(ARRAY(SELECT id FROM (SELECT id FROM fresh UNION ALL \
-        SELECT id FROM lapsed) AS due ORDER BY id LIMIT $4)) \
-        RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
-        attempts, next_attempt_at, created_at, delivered_at, last_error";
+        ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED), \
+        due AS (SELECT id, n FROM (SELECT id, n FROM fresh UNION ALL \
+        SELECT id, n FROM lapsed) AS due ORDER BY id LIMIT $4), \
+        taken AS (SELECT id, n, SUM(n) OVER (ORDER BY id) AS upto FROM due) \
+        UPDATE webhook_batches SET lease_until = $1 \
+        WHERE id = ANY(ARRAY(SELECT id FROM taken WHERE upto <= $4 OR upto = n)) \
+        RETURNING id, n, app_id, endpoint, items, status, attempts, next_attempt_at, \
+        created_at, delivered_at, last_error";
 
     fn pool(&self) -> &Pool<Postgres> {
         &self.pool

@@ -9,7 +9,7 @@ use wamm_domain::metrics::Fact;
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
-    Event, Message, NewEvent, NewWebhook, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
+    Event, Message, NewEvent, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
     Template, TemplateGroup, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
 use wamm_wire::ids::{
@@ -40,7 +40,7 @@ const WIPE: [&str; 27] = [
     "DELETE FROM subscriptions",
     "DELETE FROM events",
     "DELETE FROM app_subscriptions",
-    "DELETE FROM webhook_outbox",
+    "DELETE FROM webhook_batches",
     "DELETE FROM webhook_attempts",
     "DELETE FROM onboarding_requests",
     "DELETE FROM emails",
@@ -132,14 +132,15 @@ async fn delete<DB: Documents>(
 
 /// Applies change sets as if one after another, each's guards first, then puts (messages
 /// last, many to a statement), deletes, settings, events (many to a statement), webhooks and
-/// emails. Returns each set's event sequence numbers and outbox IDs.
+/// emails. Returns each set's event sequence numbers and the deliveries that fall to it (see
+/// [`crate::Committed::outbox`]).
 ///
 /// Several sets at once run each kind of write for all of them together: callers pass several
 /// only when none deletes, and take a failure as a failure of all.
 pub(crate) async fn apply<DB: Documents + Journal>(
     conn: &mut DB::Connection,
     sets: &[ChangeSet],
-) -> Result<Vec<(Vec<i64>, Vec<i64>)>, StoreError> {
+) -> Result<Vec<(Vec<i64>, Vec<OutboxItem>)>, StoreError> {
     let mut steps = Vec::new();
     for g in sets.iter().flat_map(|c| &c.guards) {
         match g {
@@ -168,22 +169,14 @@ pub(crate) async fn apply<DB: Documents + Journal>(
     }
     let events: Vec<&NewEvent> = sets.iter().flat_map(|c| &c.events).collect();
     let mut seqs = DB::insert_events(conn, &events).await?.into_iter();
-    let webhooks: Vec<(&NewWebhook, Option<i64>)> = sets
-        .iter()
-        .flat_map(|c| c.webhooks.iter().map(|w| (w, c.lease_until)))
-        .collect();
-    let mut outbox = DB::enqueue_webhooks(conn, &webhooks).await?.into_iter();
+    let outbox = DB::enqueue_webhooks(conn, sets).await?;
     for c in sets {
         DB::send_emails(conn, &c.emails).await?;
     }
     Ok(sets
         .iter()
-        .map(|c| {
-            (
-                seqs.by_ref().take(c.events.len()).collect(),
-                outbox.by_ref().take(c.webhooks.len()).collect(),
-            )
-        })
+        .zip(outbox)
+        .map(|(c, outbox)| (seqs.by_ref().take(c.events.len()).collect(), outbox))
         .collect())
 }
 
@@ -293,30 +286,7 @@ impl<E: Engine> Store for E {
     }
 
     async fn commit_delivering(&self, changes: ChangeSet) -> Result<Committed, StoreError> {
-        // The rows are what the enqueue wrote: pending, due and created at the change's time.
-        let webhooks = changes.webhooks.clone();
-        let (events, ids) = written(self, Write::Commit(changes)).await?.enqueued()?;
-        if ids.len() != webhooks.len() {
-            return Err(StoreError::Invalid(format!(
-                "{} outbox IDs for {} webhooks",
-                ids.len(),
-                webhooks.len()
-            )));
-        }
-        let outbox = ids
-            .into_iter()
-            .zip(webhooks)
-            .map(|(id, webhook)| OutboxItem {
-                id,
-                next_attempt_at: webhook.time,
-                created_at: webhook.time,
-                webhook,
-                status: DeliveryStatus::Pending,
-                attempts: 0,
-                delivered_at: None,
-                last_error: None,
-            })
-            .collect();
+        let (events, outbox) = written(self, Write::Commit(changes)).await?.enqueued()?;
         Ok(Committed { events, outbox })
     }
 

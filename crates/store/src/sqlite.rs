@@ -87,19 +87,20 @@ impl Engine for SqliteStore {
     const FAILED_STATEMENT_ABORTS: bool = false;
 
     /// SQLite: one `UPDATE` takes the database's single write lock before it reads, so two
-    /// claimers never see the same unleased row. Unleased and lapsed rows are found through
-    /// their own indexes, so rows in flight cost nothing.
-    const CLAIM: &'static str = "UPDATE webhook_outbox SET lease_until = $1 \
-        WHERE id IN (SELECT id FROM ( \
-        SELECT id FROM (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+    /// claimers never see the same unleased batch. Unleased and lapsed batches are found
+    /// through their own indexes, so batches in flight cost nothing. Batches are taken in ID
+    /// order while their items add up to at most `$4` (the first one always).
+    const CLAIM: &'static str = "UPDATE webhook_batches SET lease_until = $1 \
+        WHERE id IN (SELECT id FROM (SELECT id, n, SUM(n) OVER (ORDER BY id) AS upto FROM ( \
+        SELECT id, n FROM (SELECT id, n FROM webhook_batches WHERE status = 'pending' \
         AND lease_until IS NULL AND next_attempt_at <= $2 ORDER BY id LIMIT $4) \
         UNION ALL \
-        SELECT id FROM (SELECT id FROM webhook_outbox WHERE status = 'pending' \
+        SELECT id, n FROM (SELECT id, n FROM webhook_batches WHERE status = 'pending' \
         AND lease_until IS NOT NULL AND lease_until < $3 AND next_attempt_at <= $2 \
-        ORDER BY lease_until LIMIT $4)) \
-        ORDER BY id LIMIT $4) \
-        RETURNING id, app_id, endpoint, object_id, field, value, time_ms, include_time, status, \
-        attempts, next_attempt_at, created_at, delivered_at, last_error";
+        ORDER BY lease_until LIMIT $4) \
+        ORDER BY id LIMIT $4)) WHERE upto <= $4 OR upto = n) \
+        RETURNING id, n, app_id, endpoint, items, status, attempts, next_attempt_at, \
+        created_at, delivered_at, last_error";
 
     fn pool(&self) -> &Pool<Sqlite> {
         &self.pool

@@ -1,9 +1,10 @@
 //! The delivery worker.
 //!
-//! It claims due outbox rows with a lease (several processes may run it against one
-//! database), groups them per endpoint, and posts batches of up to `batch_max` entries, each
-//! endpoint behind its own concurrency gate so that a slow or dead receiver never delays the
-//! others. Every attempt is recorded; failures are rescheduled on the platform clock by the
+//! It claims due outbox batches with a lease (several processes may run it against one
+//! database), groups them per endpoint, and posts them, several batches to a POST of up to
+//! `batch_max` entries (a batch longer than that in several POSTs), each endpoint behind its own
+//! concurrency gate so that a slow or dead receiver never delays the others. A batch's outcome
+//! is decided once for all its items. Every attempt is recorded; failures are rescheduled on the platform clock by the
 //! retry policy, and dropped when the window closes. A crash loses nothing: unfinished rows are
 //! claimed again when their lease runs out, so delivery is at least once.
 
@@ -138,8 +139,8 @@ async fn next_handoff(
     }
 }
 
-/// Groups `items` per endpoint and app and starts their deliveries, in batches of at most
-/// `batch_max` entries, each behind its endpoint's gate.
+/// Groups `items` per endpoint and app and starts their deliveries ([`jobs`]), each behind
+/// its endpoint's gate.
 fn spread(
     state: &Platform,
     gates: &mut HashMap<String, Arc<Semaphore>>,
@@ -159,15 +160,42 @@ fn spread(
             Arc::clone(gates.entry(endpoint).or_insert_with(|| {
                 Arc::new(Semaphore::new(config.per_endpoint_concurrency.max(1)))
             }));
-        for batch in group.chunks(config.batch_max.max(1)) {
-            tokio::spawn(deliver(
-                state.clone(),
-                batch.to_vec(),
-                Arc::clone(&gate),
-                lease,
-            ));
+        for job in jobs(group, config.batch_max) {
+            tokio::spawn(deliver(state.clone(), job, Arc::clone(&gate), lease));
         }
     }
+}
+
+/// The POSTs of one delivery job, in order; their results are recorded together.
+pub(crate) type Job = Vec<Vec<OutboxItem>>;
+
+/// Packs one endpoint's items (by ID, whole batches) into jobs: whole batches go together into
+/// one POST of at most `batch_max` entries; a batch longer than that is a job of its own,
+/// several POSTs whose outcomes decide it together ([`merged`]). A batch is never split
+/// between jobs, because its outcome is recorded once.
+pub(crate) fn jobs(items: Vec<OutboxItem>, batch_max: usize) -> Vec<Job> {
+    let max = batch_max.max(1);
+    let mut jobs: Vec<Job> = Vec::new();
+    let mut post: Vec<OutboxItem> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while let Some(first) = items.next() {
+        let mut batch = vec![first];
+        while let Some(next) = items.next_if(|i| i.batch == batch[0].batch) {
+            batch.push(next);
+        }
+        if batch.len() > max {
+            jobs.push(batch.chunks(max).map(<[OutboxItem]>::to_vec).collect());
+            continue;
+        }
+        if post.len() + batch.len() > max {
+            jobs.push(vec![std::mem::take(&mut post)]);
+        }
+        post.extend(batch);
+    }
+    if !post.is_empty() {
+        jobs.push(vec![post]);
+    }
+    jobs
 }
 
 /// The lease rows are delivered under: claimed ones, or ones leased when they were enqueued.
@@ -308,8 +336,9 @@ pub(crate) fn signature(secret: &str, body: &[u8]) -> [(&'static str, String); 1
 /// it took to fail.
 pub(crate) type Posted = Result<Answer, (String, Duration)>;
 
-/// Step 5: what each item of a batch comes to after an attempt: delivered, retried later on
-/// the platform clock, or dropped (its app is gone, or the retry window closed).
+/// Step 5: what each outbox batch among the items of one POST comes to after an attempt:
+/// delivered, retried later on the platform clock, or dropped (its app is gone, or the retry
+/// window closed). One result per batch, in ID order.
 pub(crate) fn results(
     items: &[OutboxItem],
     posted: &Posted,
@@ -319,8 +348,14 @@ pub(crate) fn results(
     retry: &RetryPolicy,
 ) -> Vec<DeliveryResult> {
     let mut jitter = Jitter::new();
-    items
-        .iter()
+    let mut firsts: Vec<&OutboxItem> = Vec::new();
+    for item in items {
+        if firsts.last().is_none_or(|last| last.batch != item.batch) {
+            firsts.push(item);
+        }
+    }
+    firsts
+        .into_iter()
         .map(|item| {
             let attempt_no = item.attempts + 1;
             let (status_code, error, snippet, duration_ms) = match posted {
@@ -351,7 +386,7 @@ pub(crate) fn results(
             };
             DeliveryResult {
                 attempt: Attempt {
-                    outbox_id: item.id,
+                    outbox_id: item.batch,
                     attempt: attempt_no,
                     at,
                     duration_ms,
@@ -366,7 +401,26 @@ pub(crate) fn results(
         .collect()
 }
 
-/// Step 6: records every attempt and outcome of a batch, and logs the rows it dropped.
+/// The results of a job's POSTs as one per batch: a batch posted in parts is delivered only
+/// when every part was, and otherwise comes to its first failure's outcome.
+pub(crate) fn merged(results: Vec<DeliveryResult>) -> Vec<DeliveryResult> {
+    let mut by_batch: BTreeMap<i64, DeliveryResult> = BTreeMap::new();
+    for r in results {
+        match by_batch.entry(r.attempt.outbox_id) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(r);
+            }
+            std::collections::btree_map::Entry::Occupied(mut kept) => {
+                if kept.get().outcome == Outcome::Delivered && r.outcome != Outcome::Delivered {
+                    kept.insert(r);
+                }
+            }
+        }
+    }
+    by_batch.into_values().collect()
+}
+
+/// Step 6: records every attempt and outcome of a job, and logs the batches it dropped.
 pub(crate) async fn record(
     state: &Platform,
     app: AppId,
@@ -394,19 +448,21 @@ pub(crate) async fn record(
     Ok(())
 }
 
-/// Delivers one batch (same endpoint, same app) through the steps above, behind the
-/// endpoint's gate, with the endpoint's faults applied.
-async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, lease: Lease) {
+/// Delivers one job (same endpoint, same app) through the steps above, behind the endpoint's
+/// gate, with the endpoint's faults applied.
+async fn deliver(state: Platform, job: Job, gate: Arc<Semaphore>, lease: Lease) {
     let Ok(_permit) = gate.acquire_owned().await else {
         return;
     };
     if Instant::now() >= lease.deadline {
-        // The lease ran out while this batch queued behind a slow endpoint: another worker may
-        // own these rows now. Leave them to it (or to our own next claim).
+        // The lease ran out while this job queued behind a slow endpoint: another worker may
+        // own these batches now. Leave them to it (or to our own next claim).
         return;
     }
     let rt = Arc::clone(&state.webhooks);
-    let Some(first) = items.first() else { return };
+    let Some(first) = job.first().and_then(|post| post.first()) else {
+        return;
+    };
     let endpoint = first.webhook.endpoint.clone();
     let app_id = first.webhook.app_id;
     let secret = match app_secret(&state, app_id).await {
@@ -418,35 +474,38 @@ async fn deliver(state: Platform, items: Vec<OutboxItem>, gate: Arc<Semaphore>, 
     };
     let at = state.clock.now();
     let fault = rt.faults.get(&endpoint);
-    let started = Instant::now();
-    let posted: Posted = match &secret {
-        None => Err(("the app no longer exists".to_owned(), started.elapsed())),
-        Some(secret) => {
-            if fault.delay_ms > 0 {
-                tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+    let mut all = Vec::new();
+    for items in &job {
+        let started = Instant::now();
+        let posted: Posted = match &secret {
+            None => Err(("the app no longer exists".to_owned(), started.elapsed())),
+            Some(secret) => {
+                if fault.delay_ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+                }
+                let body = body(items, fault.reorder);
+                let headers = signature(secret, &body);
+                let started = Instant::now();
+                let first = rt
+                    .outbound
+                    .post_json(&endpoint, body.clone(), &headers)
+                    .await;
+                if fault.duplicate {
+                    let _ = rt.outbound.post_json(&endpoint, body, &headers).await;
+                }
+                first.map_err(|e| (e.to_string(), started.elapsed()))
             }
-            let body = body(&items, fault.reorder);
-            let headers = signature(secret, &body);
-            let started = Instant::now();
-            let first = rt
-                .outbound
-                .post_json(&endpoint, body.clone(), &headers)
-                .await;
-            if fault.duplicate {
-                let _ = rt.outbound.post_json(&endpoint, body, &headers).await;
-            }
-            first.map_err(|e| (e.to_string(), started.elapsed()))
-        }
-    };
-    let results = results(
-        &items,
-        &posted,
-        secret.is_some(),
-        at,
-        lease,
-        &rt.config.retry,
-    );
-    if let Err(e) = record(&state, app_id, &endpoint, results, at).await {
+        };
+        all.extend(results(
+            items,
+            &posted,
+            secret.is_some(),
+            at,
+            lease,
+            &rt.config.retry,
+        ));
+    }
+    if let Err(e) = record(&state, app_id, &endpoint, merged(all), at).await {
         tracing::warn!(error = %e, endpoint = %endpoint, "could not record webhook attempts; the rows will be claimed again");
     }
 }
@@ -463,6 +522,7 @@ mod tests {
     fn item(id: i64, field: &str, value: serde_json::Value, include_time: bool) -> OutboxItem {
         OutboxItem {
             id,
+            batch: id,
             webhook: NewWebhook {
                 app_id: AppId::new(1),
                 endpoint: "https://example.com/hook".into(),

@@ -735,14 +735,14 @@ async fn counts(store: &dyn Store) -> OutboxCounts {
     store.outbox_counts().await.expect("counts")
 }
 
-/// Enqueues one webhook per time, returning their outbox IDs.
+/// Enqueues one webhook per time, each in a commit of its own and so in an outbox batch of
+/// its own, returning their outbox IDs.
 async fn enqueue(store: &dyn Store, times: &[i64]) -> Vec<i64> {
     let before = all_outbox(store).await.last().map_or(0, |i| i.id);
-    let webhooks = times
-        .iter()
-        .enumerate()
-        .map(|(n, t)| fixture::webhook(u64::try_from(n).expect("small"), *t));
-    commit(store, ChangeSet::new().webhooks(webhooks)).await;
+    for (n, t) in times.iter().enumerate() {
+        let hook = fixture::webhook(u64::try_from(n).expect("small"), *t);
+        commit(store, ChangeSet::new().webhook(hook)).await;
+    }
     let added = outbox_ids(&store.outbox(None, before, 100_000).await.expect("outbox"));
     assert_eq!(added.len(), times.len());
     added
@@ -785,15 +785,18 @@ pub async fn commit_enqueues_webhooks_with_the_rest(store: &dyn Store) {
     assert_eq!(seqs.len(), 2);
     assert!(store.app(APP).await.expect("app").is_some());
 
+    // One batch, numbered consecutively, due when its latest webhook is and created with its
+    // earliest.
     let items = all_outbox(store).await;
     assert_eq!(items.len(), 3);
-    assert!(items.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(items.windows(2).all(|w| w[0].id + 1 == w[1].id));
     for (item, hook) in items.iter().zip(&hooks) {
         assert_eq!(&item.webhook, hook);
+        assert_eq!(item.batch, items[0].id);
         assert_eq!(item.status, DeliveryStatus::Pending);
         assert_eq!(item.attempts, 0);
-        assert_eq!(item.next_attempt_at, hook.time);
-        assert_eq!(item.created_at, hook.time);
+        assert_eq!(item.next_attempt_at, Timestamp::from_millis(2_000));
+        assert_eq!(item.created_at, Timestamp::from_millis(1_000));
         assert_eq!(item.delivered_at, None);
         assert_eq!(item.last_error, None);
         assert_eq!(
@@ -1418,29 +1421,45 @@ pub async fn a_large_webhook_commit_lands(store: &dyn Store) {
     );
     let items = all_outbox(store).await;
     assert_eq!(items.len(), 5_000);
-    assert!(items.windows(2).all(|w| w[0].id < w[1].id));
+    assert!(items.windows(2).all(|w| w[0].id + 1 == w[1].id));
     assert_eq!(items[4_321].webhook, fixture::webhook(4_321, 5_321));
+    // In batches of at most a thousand, the size of Meta's largest delivery.
+    let batches: BTreeSet<i64> = items.iter().map(|i| i.batch).collect();
+    assert_eq!(batches.len(), 5);
+    assert!(items.iter().all(|i| i.id - i.batch < 1_000));
 
-    // Finishing thousands at once works too.
+    // Claims take whole batches while their items fit the limit, and always the first.
+    let claimed = store
+        .claim_webhooks(Timestamp::from_millis(i64::MAX), 0, 1_000, 2_500)
+        .await
+        .expect("claim");
+    assert_eq!(claimed, items[..2_000]);
+    let claimed = store
+        .claim_webhooks(Timestamp::from_millis(i64::MAX), 0, 1_000, 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed, items[2_000..3_000]);
     assert_eq!(
         store
             .claim_webhooks(Timestamp::from_millis(i64::MAX), 0, 1_000, 10_000)
             .await
             .expect("claim")
             .len(),
-        5_000
+        2_000
     );
-    let results = items
+    // Finishing thousands at once works too: one result per batch decides all its items.
+    let results = batches
         .iter()
-        .map(|i| {
-            if i.id % 2 == 0 {
+        .enumerate()
+        .map(|(n, batch)| {
+            if n % 2 == 0 {
                 fixture::result(
-                    fixture::attempt(i.id, 1, 9_000, Some(200)),
+                    fixture::attempt(*batch, 1, 9_000, Some(200)),
                     Outcome::Delivered,
                 )
             } else {
                 fixture::result(
-                    fixture::attempt(i.id, 1, 9_000, Some(500)),
+                    fixture::attempt(*batch, 1, 9_000, Some(500)),
                     Outcome::Retry {
                         next_attempt_at: Timestamp::from_millis(10_000),
                     },
@@ -1449,21 +1468,131 @@ pub async fn a_large_webhook_commit_lands(store: &dyn Store) {
         })
         .collect();
     store.finish_deliveries(results).await.expect("finish");
-    let c = counts(store).await;
-    assert_eq!(c.pending + c.delivered, total);
-    assert_eq!(c.dropped, 0);
-    assert!(c.delivered >= 2_499 && c.delivered <= 2_501, "{c:?}");
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 2_000,
+            delivered: 3_000,
+            dropped: 0
+        }
+    );
+}
+
+/// A commit's webhooks for one endpoint are one batch: claimed, decided, redelivered and
+/// counted as one, paged item by item, and kept apart from another endpoint's.
+pub async fn a_batch_is_claimed_decided_and_redelivered_as_one(store: &dyn Store) {
+    let mut other = fixture::webhook(9, 150);
+    other.endpoint = "https://example.org/other".to_owned();
+    let hooks = [
+        fixture::webhook(0, 100),
+        fixture::webhook(1, 120),
+        other.clone(),
+        fixture::webhook(2, 110),
+    ];
+    commit(store, ChangeSet::new().webhooks(hooks.iter().cloned())).await;
+    let items = all_outbox(store).await;
+    let ids = outbox_ids(&items);
+    assert_eq!(
+        items.iter().map(|i| &i.webhook).collect::<Vec<_>>(),
+        [&hooks[0], &hooks[1], &hooks[3], &other],
+        "per endpoint, in commit order"
+    );
+    let (main, side) = (ids[0], ids[3]);
+    assert!(items[..3].iter().all(|i| i.batch == main));
+    assert_eq!(items[3].batch, side);
+    assert_eq!(items[0].next_attempt_at, Timestamp::from_millis(120));
+
+    // Not due until its latest item is; then whole, even past the limit.
+    assert!(claim(store, 119, 1_000).await.is_empty());
+    let claimed = store
+        .claim_webhooks(Timestamp::from_millis(1_000), 1_000, 1_000, 1)
+        .await
+        .expect("claim");
+    assert_eq!(outbox_ids(&claimed), ids[..3]);
+    assert_eq!(claim(store, 1_000, 1_000).await, ids[3..]);
+
+    // One result decides every item of its batch.
+    store
+        .finish_deliveries(vec![
+            fixture::result(
+                fixture::attempt(main, 1, 1_010, Some(200)),
+                Outcome::Delivered,
+            ),
+            fixture::result(
+                fixture::attempt(side, 1, 1_010, Some(500)),
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(4_000),
+                },
+            ),
+        ])
+        .await
+        .expect("finish");
+    for id in &ids[..3] {
+        let it = item(store, *id).await;
+        assert_eq!(it.status, DeliveryStatus::Delivered);
+        assert_eq!(it.delivered_at, Some(Timestamp::from_millis(1_010)));
+        assert_eq!(
+            store.attempts_of(*id).await.expect("attempts"),
+            [fixture::attempt(main, 1, 1_010, Some(200))]
+        );
+    }
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 1,
+            delivered: 3,
+            dropped: 0
+        }
+    );
+
+    // Items page one by one, from inside a batch too.
+    let page = |status, after, limit| async move {
+        outbox_ids(&store.outbox(status, after, limit).await.expect("outbox"))
+    };
+    assert_eq!(page(None, ids[0], 2).await, ids[1..3]);
+    assert_eq!(page(None, ids[1], 10).await, ids[2..]);
+    assert_eq!(page(Some(DeliveryStatus::Delivered), ids[1], 10).await, ids[2..3]);
+    assert_eq!(page(Some(DeliveryStatus::Pending), 0, 10).await, ids[3..]);
+    let recent: Vec<i64> = outbox_ids(&store.recent_outbox(2).await.expect("recent"));
+    assert_eq!(recent, [ids[3], ids[2]]);
+    assert_eq!(store.outbox_item(ids[3] + 1).await.expect("item"), None);
+
+    // Redelivering any item sends its whole batch again.
+    assert!(
+        store
+            .redeliver(ids[1], Timestamp::from_millis(2_000))
+            .await
+            .expect("redeliver")
+    );
+    assert!(
+        !store
+            .redeliver(ids[3] + 1, Timestamp::from_millis(2_000))
+            .await
+            .expect("redeliver")
+    );
+    assert_eq!(claim(store, 2_000, 5_000).await, ids[..3]);
+    assert_eq!(
+        counts(store).await,
+        OutboxCounts {
+            pending: 4,
+            delivered: 0,
+            dropped: 0
+        }
+    );
 }
 
 /// Four claimers, each with its own store handle on the same database, drain 2000 due rows:
 /// no ID goes to two of them, and together they get every row.
 pub async fn claims_are_exclusive_under_concurrency(stores: Vec<Arc<dyn Store>>) {
     const ROWS: u64 = 2_000;
-    let webhooks = (0..ROWS).map(|n| fixture::webhook(n, 100));
-    stores[0]
-        .commit(ChangeSet::new().webhooks(webhooks))
-        .await
-        .expect("enqueue");
+    // Commits of ten, so that claimers contend for 200 batches.
+    for first in (0..ROWS).step_by(10) {
+        let webhooks = (first..first + 10).map(|n| fixture::webhook(n, 100));
+        stores[0]
+            .commit(ChangeSet::new().webhooks(webhooks))
+            .await
+            .expect("enqueue");
+    }
     let mut handles = Vec::new();
     for store in stores {
         handles.push(tokio::spawn(async move {
@@ -3348,27 +3477,19 @@ pub async fn a_leased_commit_answers_its_rows_until_its_lease_runs_out(store: &d
         .await
         .expect("claim");
     assert!(claimed.is_empty(), "leased at enqueue: {claimed:?}");
-    // The committing process delivers the first; the second's attempt fails and retries.
+    // The committing process's attempt of their batch fails and is retried.
     let [first, second] = [&committed.outbox[0], &committed.outbox[1]];
+    assert_eq!((first.batch, second.batch), (first.id, first.id));
     store
-        .finish_deliveries(vec![
-            wamm_domain::DeliveryResult {
-                lease_until: Some(LEASE),
-                ..fixture::result(
-                    fixture::attempt(first.id, 1, 5_000, Some(200)),
-                    Outcome::Delivered,
-                )
-            },
-            wamm_domain::DeliveryResult {
-                lease_until: Some(LEASE),
-                ..fixture::result(
-                    fixture::attempt(second.id, 1, 5_000, Some(503)),
-                    Outcome::Retry {
-                        next_attempt_at: Timestamp::from_millis(6_000),
-                    },
-                )
-            },
-        ])
+        .finish_deliveries(vec![wamm_domain::DeliveryResult {
+            lease_until: Some(LEASE),
+            ..fixture::result(
+                fixture::attempt(first.batch, 1, 5_000, Some(503)),
+                Outcome::Retry {
+                    next_attempt_at: Timestamp::from_millis(6_000),
+                },
+            )
+        }])
         .await
         .expect("finish");
     let retried = store
@@ -3387,16 +3508,20 @@ pub async fn a_leased_commit_answers_its_rows_until_its_lease_runs_out(store: &d
         .expect("claim");
     assert_eq!(
         again.iter().map(|i| i.id).collect::<Vec<_>>(),
-        vec![second.id],
+        vec![first.id, second.id],
         "the retry is anyone's"
     );
     store
         .finish_deliveries(vec![fixture::result(
-            fixture::attempt(second.id, 2, 7_000, Some(200)),
+            fixture::attempt(first.batch, 2, 7_000, Some(200)),
             Outcome::Delivered,
         )])
         .await
         .expect("finish");
+    assert_eq!(
+        store.outbox_item(second.id).await.expect("read").map(|i| i.status),
+        Some(DeliveryStatus::Delivered)
+    );
     // A leased row its process never finished is claimed once the lease runs out.
     let orphan = store
         .commit_delivering(
@@ -3420,18 +3545,19 @@ pub async fn a_leased_commit_answers_its_rows_until_its_lease_runs_out(store: &d
         late.iter().map(|i| i.id).collect::<Vec<_>>(),
         vec![orphan.outbox[0].id]
     );
-    // Unleased, the rows are anyone's at once, and a plain commit answers the same events.
+    // Unleased, the rows are anyone's at once: none falls to the commit.
     let open = store
         .commit_delivering(ChangeSet::new().webhook(fixture::webhook(3, 1_400)))
         .await
         .expect("commit");
+    assert!(open.outbox.is_empty(), "{open:?}");
     let claimed = store
         .claim_webhooks(now, 1, 1_000, 10)
         .await
         .expect("claim");
     assert_eq!(
-        claimed.iter().map(|i| i.id).collect::<Vec<_>>(),
-        vec![open.outbox[0].id]
+        claimed.iter().map(|i| &i.webhook).collect::<Vec<_>>(),
+        vec![&fixture::webhook(3, 1_400)]
     );
 }
 

@@ -61,6 +61,7 @@ contract_tests!(
     outbox_pages_by_status_and_id,
     next_due_webhook_is_the_earliest_pending,
     a_large_webhook_commit_lands,
+    a_batch_is_claimed_decided_and_redelivered_as_one,
     requests_and_emails_commit_together,
     one_pending_request_per_client,
     decided_requests_do_not_block_a_new_pending_one,
