@@ -12,14 +12,14 @@ use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, QueryBuil
 use wamm_domain::capi::Click;
 use wamm_domain::metrics::Fact;
 use wamm_domain::{
-    Attempt, DeliveryStatus, Email, Event, Message, NewEmail, NewEvent, OutboxItem,
-    Outcome, Timestamp,
+    Attempt, DeliveryStatus, Email, Event, Message, NewEmail, NewEvent, OutboxItem, Outcome,
+    Timestamp,
 };
 use wamm_wire::ids::{BusinessId, RequestId, WabaId};
 
 use crate::convert::{count_from_db, db_count, db_id, db_id_opt, from_doc, id_from_db, to_doc};
-use crate::outbox::{self, BatchInsert, BatchRow};
 use crate::document::RowsAffected;
+use crate::outbox::{self, BatchInsert, BatchRow};
 use crate::{ChangeSet, FactQuery, OutboxCounts, StoreError};
 
 /// The journal's insert and upsert statements.

@@ -13,9 +13,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use wamm_domain::{
-    DeliveryStatus, NewWebhook, OUTBOX_BATCH_MAX, OutboxItem, Timestamp,
-};
+use wamm_domain::{DeliveryStatus, NewWebhook, OUTBOX_BATCH_MAX, OutboxItem, Timestamp};
 use wamm_wire::ids::AppId;
 
 use crate::convert::{count_from_db, db_id, id_from_db};
@@ -237,6 +235,9 @@ mod tests {
         }
     }
 
+    /// A planned batch's app, endpoint, lease and members (set, object ID).
+    type Shape<'a> = (u64, &'a str, Option<i64>, Vec<(usize, String)>);
+
     #[test]
     fn webhooks_batch_per_app_endpoint_and_lease_in_commit_order() {
         let sets = [
@@ -250,7 +251,7 @@ mod tests {
             ChangeSet::new().webhook(hook(2, "a", 6)).leased_until(9),
         ];
         let batches = plan(&sets);
-        let shape: Vec<(u64, &str, Option<i64>, Vec<(usize, String)>)> = batches
+        let shape: Vec<Shape<'_>> = batches
             .iter()
             .map(|b| {
                 (
@@ -267,7 +268,12 @@ mod tests {
         assert_eq!(
             shape,
             vec![
-                (1, "a", Some(9), vec![(0, "1".into()), (0, "3".into()), (1, "4".into())]),
+                (
+                    1,
+                    "a",
+                    Some(9),
+                    vec![(0, "1".into()), (0, "3".into()), (1, "4".into())]
+                ),
                 (1, "b", Some(9), vec![(0, "2".into())]),
                 (1, "a", None, vec![(2, "5".into())]),
                 (2, "a", Some(9), vec![(3, "6".into())]),
@@ -321,7 +327,19 @@ mod tests {
 
     #[test]
     fn a_row_whose_count_disagrees_with_its_items_is_refused() {
-        let row = (1, 2, 7, "a".into(), "[]".into(), "pending".into(), 0, 0, 0, None, None);
+        let row = (
+            1,
+            2,
+            7,
+            "a".into(),
+            "[]".into(),
+            "pending".into(),
+            0,
+            0,
+            0,
+            None,
+            None,
+        );
         assert!(items_of(row).is_err());
     }
 

@@ -9,8 +9,8 @@ use wamm_domain::metrics::Fact;
 use wamm_domain::solution::{Solution, SolutionMigration};
 use wamm_domain::{
     App, AppSubscription, Attempt, AuthCode, Business, DeliveryResult, DeliveryStatus, Email,
-    Event, Message, NewEvent, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser,
-    Template, TemplateGroup, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
+    Event, Message, NewEvent, OnboardingRequest, OutboxItem, PhoneNumber, SystemUser, Template,
+    TemplateGroup, Timestamp, TokenRecord, Waba, WabaSubscription, WorldState,
 };
 use wamm_wire::ids::{
     AppId, BusinessId, MigrationIntentId, PhoneNumberId, PixelId, RequestId, SolutionId,

@@ -184,6 +184,10 @@ pub(crate) fn jobs(items: Vec<OutboxItem>, batch_max: usize) -> Vec<Job> {
             batch.push(next);
         }
         if batch.len() > max {
+            // Jobs start in ID order.
+            if !post.is_empty() {
+                jobs.push(vec![std::mem::take(&mut post)]);
+            }
             jobs.push(batch.chunks(max).map(<[OutboxItem]>::to_vec).collect());
             continue;
         }
@@ -513,11 +517,13 @@ async fn deliver(state: Platform, job: Job, gate: Arc<Semaphore>, lease: Lease) 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use wamm_domain::{DeliveryStatus, NewWebhook, OutboxItem, Timestamp};
+    use wamm_domain::{
+        Attempt, DeliveryResult, DeliveryStatus, NewWebhook, OutboxItem, Outcome, Timestamp,
+    };
     use wamm_wire::ids::AppId;
     use wamm_wire::webhooks as wire;
 
-    use super::{WABA_OBJECT, body};
+    use super::{WABA_OBJECT, body, jobs, merged};
 
     fn item(id: i64, field: &str, value: serde_json::Value, include_time: bool) -> OutboxItem {
         OutboxItem {
@@ -562,6 +568,86 @@ mod tests {
                 .collect(),
         };
         wamm_wire::json::to_ascii_vec(&wire::to_value(&envelope)).expect("serializes")
+    }
+
+    /// Items numbered from `first`, in batches of the given lengths.
+    fn batches(first: i64, lengths: &[i64]) -> Vec<OutboxItem> {
+        let mut items = Vec::new();
+        let mut id = first;
+        for len in lengths {
+            let batch = id;
+            for _ in 0..*len {
+                let mut it = item(id, "messages", json!({}), false);
+                it.batch = batch;
+                items.push(it);
+                id += 1;
+            }
+        }
+        items
+    }
+
+    /// Each job's POSTs as the batches of their items.
+    fn shape(jobs: &[super::Job]) -> Vec<Vec<Vec<i64>>> {
+        jobs.iter()
+            .map(|job| {
+                job.iter()
+                    .map(|post| post.iter().map(|i| i.batch).collect())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn whole_batches_share_posts_and_a_long_one_is_a_job_of_its_own() {
+        let items = batches(10, &[3, 2, 4]);
+        assert_eq!(
+            shape(&jobs(items.clone(), 5)),
+            [vec![vec![10, 10, 10, 13, 13]], vec![vec![15, 15, 15, 15]]]
+        );
+        assert_eq!(
+            shape(&jobs(items.clone(), 2)),
+            [
+                vec![vec![10, 10], vec![10]],
+                vec![vec![13, 13]],
+                vec![vec![15, 15], vec![15, 15]],
+            ]
+        );
+        assert_eq!(shape(&jobs(items, 1000)).len(), 1);
+        assert!(jobs(Vec::new(), 10).is_empty());
+    }
+
+    #[test]
+    fn a_batch_posted_in_parts_is_delivered_only_when_every_part_was() {
+        let result = |batch: i64, attempt: u32, outcome: Outcome| DeliveryResult {
+            attempt: Attempt {
+                outbox_id: batch,
+                attempt,
+                at: Timestamp::from_millis(0),
+                duration_ms: 1,
+                status_code: None,
+                error: None,
+                response_snippet: String::new(),
+            },
+            outcome,
+            lease_until: None,
+        };
+        let retry = Outcome::Retry {
+            next_attempt_at: Timestamp::from_millis(5),
+        };
+        let merged = merged(vec![
+            result(20, 1, Outcome::Delivered),
+            result(10, 1, Outcome::Delivered),
+            result(10, 1, retry),
+            result(10, 1, Outcome::Drop),
+            result(20, 1, Outcome::Delivered),
+        ]);
+        assert_eq!(
+            merged
+                .iter()
+                .map(|r| (r.attempt.outbox_id, r.outcome))
+                .collect::<Vec<_>>(),
+            [(10, retry), (20, Outcome::Delivered)]
+        );
     }
 
     #[test]

@@ -1551,7 +1551,10 @@ pub async fn a_batch_is_claimed_decided_and_redelivered_as_one(store: &dyn Store
     };
     assert_eq!(page(None, ids[0], 2).await, ids[1..3]);
     assert_eq!(page(None, ids[1], 10).await, ids[2..]);
-    assert_eq!(page(Some(DeliveryStatus::Delivered), ids[1], 10).await, ids[2..3]);
+    assert_eq!(
+        page(Some(DeliveryStatus::Delivered), ids[1], 10).await,
+        ids[2..3]
+    );
     assert_eq!(page(Some(DeliveryStatus::Pending), 0, 10).await, ids[3..]);
     let recent: Vec<i64> = outbox_ids(&store.recent_outbox(2).await.expect("recent"));
     assert_eq!(recent, [ids[3], ids[2]]);
@@ -3519,7 +3522,11 @@ pub async fn a_leased_commit_answers_its_rows_until_its_lease_runs_out(store: &d
         .await
         .expect("finish");
     assert_eq!(
-        store.outbox_item(second.id).await.expect("read").map(|i| i.status),
+        store
+            .outbox_item(second.id)
+            .await
+            .expect("read")
+            .map(|i| i.status),
         Some(DeliveryStatus::Delivered)
     );
     // A leased row its process never finished is claimed once the lease runs out.

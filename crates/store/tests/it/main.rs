@@ -8,6 +8,7 @@
 mod contract;
 mod fixture;
 mod support;
+mod upgrade;
 
 /// Runs each named contract test on in-memory SQLite and on PostgreSQL.
 macro_rules! contract_tests {

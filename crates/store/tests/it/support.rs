@@ -43,12 +43,37 @@ pub struct PgTestDb {
     pub store: Arc<dyn Store>,
     /// The test database's URL, for opening more stores on it.
     pub url: String,
-    admin_url: String,
-    name: String,
+    _scratch: PgScratch,
 }
 
 impl PgTestDb {
     /// Creates a uniquely named database and connects a store to it.
+    ///
+    /// Panics when PostgreSQL is unreachable: these tests never skip.
+    pub async fn create() -> Self {
+        let scratch = PgScratch::create().await;
+        let url = scratch.url.clone();
+        let store = wamm_store::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot open store on test database {url}: {e}"));
+        Self {
+            store,
+            url,
+            _scratch: scratch,
+        }
+    }
+}
+
+/// An empty database created for one test, with no schema, dropped when the test ends.
+pub struct PgScratch {
+    /// Its URL.
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl PgScratch {
+    /// Creates a uniquely named, empty database.
     ///
     /// Panics when PostgreSQL is unreachable: these tests never skip.
     pub async fn create() -> Self {
@@ -74,11 +99,7 @@ impl PgTestDb {
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         admin.close().await.ok();
         let url = with_database(&admin_url, &name);
-        let store = wamm_store::connect(&url)
-            .await
-            .unwrap_or_else(|e| panic!("cannot open store on test database {name}: {e}"));
         Self {
-            store,
             url,
             admin_url,
             name,
@@ -86,7 +107,7 @@ impl PgTestDb {
     }
 }
 
-impl Drop for PgTestDb {
+impl Drop for PgScratch {
     fn drop(&mut self) {
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
