@@ -170,7 +170,7 @@ pub async fn timed_drain(handle: &Handle) -> Result<Steps, BenchError> {
             }
             let t = Instant::now();
             let results = dispatcher::merged(results);
-            dispatcher::record(state, app, &first.webhook.endpoint, results, at).await?;
+            dispatcher::record(state, &job, results, at).await?;
             steps.finish.charge(t);
         }
     }

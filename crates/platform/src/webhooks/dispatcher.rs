@@ -424,11 +424,10 @@ pub(crate) fn merged(results: Vec<DeliveryResult>) -> Vec<DeliveryResult> {
     by_batch.into_values().collect()
 }
 
-/// Step 6: records every attempt and outcome of a job, and logs the batches it dropped.
+/// Step 6: records every attempt and outcome of `job`, and logs the items it dropped.
 pub(crate) async fn record(
     state: &Platform,
-    app: AppId,
-    endpoint: &str,
+    job: &Job,
     results: Vec<DeliveryResult>,
     at: Timestamp,
 ) -> Result<(), StoreError> {
@@ -438,12 +437,21 @@ pub(crate) async fn record(
         .map(|r| r.attempt.outbox_id)
         .collect();
     state.store.finish_deliveries(results).await?;
+    let Some(first) = job.first().and_then(|post| post.first()) else {
+        return Ok(());
+    };
     if !dropped.is_empty() {
+        let items: Vec<i64> = job
+            .iter()
+            .flatten()
+            .filter(|item| dropped.contains(&item.batch))
+            .map(|item| item.id)
+            .collect();
         let event = NewEvent {
             at,
             kind: "webhook.dropped".into(),
-            subject: format!("app:{app}"),
-            detail: json!({ "outbox_ids": dropped, "endpoint": endpoint }),
+            subject: format!("app:{}", first.webhook.app_id),
+            detail: json!({ "outbox_ids": items, "endpoint": first.webhook.endpoint }),
         };
         if let Err(e) = state.store.commit(ChangeSet::new().event(event)).await {
             tracing::warn!(error = %e, "could not log dropped webhooks");
@@ -509,7 +517,7 @@ async fn deliver(state: Platform, job: Job, gate: Arc<Semaphore>, lease: Lease) 
             &rt.config.retry,
         ));
     }
-    if let Err(e) = record(&state, app_id, &endpoint, merged(all), at).await {
+    if let Err(e) = record(&state, &job, merged(all), at).await {
         tracing::warn!(error = %e, endpoint = %endpoint, "could not record webhook attempts; the rows will be claimed again");
     }
 }
