@@ -1,6 +1,7 @@
 //! A read cache in front of a [`Store`]: the objects every Graph call looks up (tokens, apps,
-//! system users, businesses, WABAs, phone numbers, a WABA's templates) and where a WABA's webhooks go (its
-//! subscribed apps, their subscriptions) are served from memory.
+//! system users, businesses, WABAs, phone numbers, a WABA's templates), where a WABA's webhooks
+//! go (its subscribed apps, their subscriptions), and the WABAs a business owns or holds as a
+//! partner (which every page of a WABA list reads whole) are served from memory.
 //!
 //! Staying correct within a process: every commit through the cache evicts the objects it
 //! wrote, and bumps a generation; a read that started before a commit finished is not cached
@@ -87,6 +88,9 @@ struct Stale {
     app_subscriptions: Vec<AppId>,
     /// A deleted template's WABA is not named: every WABA's list goes.
     every_template_list: bool,
+    /// A WABA was written: its owner or partners may have changed, so every business's WABA
+    /// lists go.
+    every_waba_list: bool,
 }
 
 impl Stale {
@@ -97,7 +101,10 @@ impl Stale {
                 Put::App(v) => stale.apps.push(v.id),
                 Put::Business(v) => stale.businesses.push(v.id),
                 Put::SystemUser(v) => stale.system_users.push(v.id),
-                Put::Waba(v) => stale.wabas.push(v.id),
+                Put::Waba(v) => {
+                    stale.wabas.push(v.id);
+                    stale.every_waba_list = true;
+                }
                 Put::PhoneNumber(v) => stale.phones.push(v.id),
                 Put::Template(v) => stale.templates_of.push(v.waba_id),
                 Put::Token(v) => stale.tokens.push(v.hash.clone()),
@@ -141,6 +148,8 @@ pub struct CachedStore {
     templates_of: Map<WabaId, Vec<Template>>,
     subscriptions_of: Map<WabaId, Vec<WabaSubscription>>,
     app_subscriptions: Map<AppId, Vec<AppSubscription>>,
+    wabas_owned_by: Map<BusinessId, Vec<Waba>>,
+    wabas_held_by_partner: Map<BusinessId, Vec<Waba>>,
 }
 
 impl std::fmt::Debug for CachedStore {
@@ -166,6 +175,8 @@ impl CachedStore {
             templates_of: Map::new(),
             subscriptions_of: Map::new(),
             app_subscriptions: Map::new(),
+            wabas_owned_by: Map::new(),
+            wabas_held_by_partner: Map::new(),
         }
     }
 
@@ -212,6 +223,10 @@ impl CachedStore {
         for id in &stale.app_subscriptions {
             self.app_subscriptions.evict(id);
         }
+        if stale.every_waba_list {
+            self.wabas_owned_by.clear();
+            self.wabas_held_by_partner.clear();
+        }
         if stale.every_template_list {
             self.templates_of.clear();
         } else {
@@ -231,6 +246,8 @@ impl CachedStore {
         self.templates_of.clear();
         self.subscriptions_of.clear();
         self.app_subscriptions.clear();
+        self.wabas_owned_by.clear();
+        self.wabas_held_by_partner.clear();
     }
 }
 
@@ -311,11 +328,21 @@ impl Store for CachedStore {
     }
 
     async fn wabas_owned_by(&self, business: BusinessId) -> Result<Vec<Waba>, StoreError> {
-        self.inner.wabas_owned_by(business).await
+        self.through(
+            &self.wabas_owned_by,
+            business,
+            self.inner.wabas_owned_by(business),
+        )
+        .await
     }
 
     async fn wabas_held_by_partner(&self, partner: BusinessId) -> Result<Vec<Waba>, StoreError> {
-        self.inner.wabas_held_by_partner(partner).await
+        self.through(
+            &self.wabas_held_by_partner,
+            partner,
+            self.inner.wabas_held_by_partner(partner),
+        )
+        .await
     }
 
     async fn phone_number(&self, id: PhoneNumberId) -> Result<Option<PhoneNumber>, StoreError> {

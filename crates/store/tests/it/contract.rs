@@ -2168,6 +2168,12 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
     );
     assert_eq!(store.templates_of(WABA).await.expect("read").len(), 1);
     assert!(store.system_user(user_id).await.expect("read").is_some());
+    let names =
+        |wabas: Vec<wamm_domain::Waba>| wabas.into_iter().map(|w| w.name).collect::<Vec<_>>();
+    let owned = names(store.wabas_owned_by(CLIENT).await.expect("read"));
+    assert_eq!(owned, [waba.name.clone()]);
+    let held = names(store.wabas_held_by_partner(PARTNER).await.expect("read"));
+    assert_eq!(held, [waba.name.clone()]);
     app.name = "renamed".into();
     user.name = "renamed user".into();
     business.name = "After".into();
@@ -2232,6 +2238,31 @@ pub async fn reads_see_every_commit(store: &dyn Store) {
             .is_some()
     );
     assert_eq!(store.templates_of(WABA).await.expect("read").len(), 2);
+    assert_eq!(
+        names(store.wabas_owned_by(CLIENT).await.expect("read")),
+        ["renamed waba"]
+    );
+    assert_eq!(
+        names(store.wabas_held_by_partner(PARTNER).await.expect("read")),
+        ["renamed waba"]
+    );
+    // A WABA shared with the partner later joins its list at once.
+    let other = WabaId::new(WABA.get() + 1);
+    commit(
+        store,
+        ChangeSet::new().put(Put::Waba(fixture::waba(other, CLIENT, &[PARTNER]))),
+    )
+    .await;
+    assert_eq!(
+        store
+            .wabas_held_by_partner(PARTNER)
+            .await
+            .expect("read")
+            .iter()
+            .map(|w| w.id)
+            .collect::<Vec<_>>(),
+        [WABA, other]
+    );
     assert_eq!(
         store
             .system_user(user_id)
