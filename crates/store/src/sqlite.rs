@@ -57,6 +57,9 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(FILE_POOL_SIZE)
+                // A connection to a local file cannot go stale, so the pool's ping before each
+                // acquire (a round trip to the connection's thread) buys nothing.
+                .test_before_acquire(false)
                 // WAL with `synchronous=NORMAL`: a commit is in the log before it returns, so a
                 // killed process loses nothing it acknowledged; only a power cut can lose the
                 // last commits (which `FULL` would fsync each time, at many times the cost).

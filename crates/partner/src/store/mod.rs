@@ -8,6 +8,7 @@ mod document;
 mod postgres;
 mod sql;
 mod sqlite;
+mod writer;
 
 use std::sync::Arc;
 

@@ -16,6 +16,7 @@ impl SqlPartnerStore<Postgres> {
         let pool = PgPoolOptions::new().max_connections(8).connect(url).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self {
+            writer: super::writer::Writer::start(pool.clone()),
             writes: pool.clone(),
             pool,
         })

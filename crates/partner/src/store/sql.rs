@@ -6,6 +6,7 @@
 use sqlx::{Database, Decode, Encode, Executor, FromRow, IntoArguments, Pool, Type};
 
 use super::document::{Document, Value, sql};
+use super::writer::{Arg, Write, Writer};
 use super::{
     ClientBusiness, ClientWaba, PartnerStore, SentMessage, StoreError, StoredToken,
     TemplateSighting, status_rank,
@@ -23,6 +24,8 @@ pub(super) struct SqlPartnerStore<DB: Database> {
     /// writers queue here in turn instead of sleeping in SQLite's busy handler for its single
     /// write lock; elsewhere the same pool as reads.
     pub(super) writes: Pool<DB>,
+    /// One-statement writes, committed in groups on [`Self::writes`].
+    pub(super) writer: Writer,
 }
 
 /// Affected-row counts, which each driver reports through a type of its own.
@@ -222,22 +225,6 @@ fn record<D: Document>(doc: &str, overlay: Option<String>) -> Result<D, StoreErr
     Ok(record)
 }
 
-/// Binds `value` to `query`.
-fn bind<'q, DB>(
-    query: sqlx::query::Query<'q, DB, DB::Arguments>,
-    value: Value<'_>,
-) -> sqlx::query::Query<'q, DB, DB::Arguments>
-where
-    DB: Database,
-    for<'v> i64: Encode<'v, DB> + Type<DB>,
-    for<'v> &'v str: Encode<'v, DB> + Type<DB>,
-{
-    match value {
-        Value::Text(s) => query.bind(s),
-        Value::Int(n) => query.bind(n),
-    }
-}
-
 /// The document layer: reads and writes of any [`Document`] kind.
 impl<DB> SqlPartnerStore<DB>
 where
@@ -287,10 +274,13 @@ where
 
     /// Upserts `record` by its key (or keeps the stored one, as its kind says).
     async fn put<D: Document>(&self, record: &D) -> Result<(), StoreError> {
-        let doc = record.doc()?;
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql::put::<D>())).bind(record.key());
-        let query = record.index().into_iter().fold(query, bind);
-        query.bind(doc.as_str()).execute(&self.writes).await?;
+        let mut args = vec![Arg::Text(record.key().to_owned())];
+        args.extend(record.index().into_iter().map(|v| match v {
+            Value::Text(s) => Arg::Text(s.to_owned()),
+            Value::Int(n) => Arg::Int(n),
+        }));
+        args.push(Arg::Text(record.doc()?));
+        self.writer.write(Write::new(sql::put::<D>(), args)).await?;
         Ok(())
     }
 }
@@ -330,12 +320,11 @@ where
     }
 
     async fn record_request(&self, business: &str, request: &Request) -> Result<bool, StoreError> {
-        let done = sqlx::query(RECORD_REQUEST)
-            .bind(business)
-            .bind(serde_json::to_string(request)?)
-            .execute(&self.writes)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let args = vec![
+            Arg::Text(business.to_owned()),
+            Arg::Text(serde_json::to_string(request)?),
+        ];
+        Ok(self.writer.write(Write::new(RECORD_REQUEST, args)).await? == 1)
     }
 
     async fn put_waba(&self, waba: &ClientWaba) -> Result<(), StoreError> {
@@ -367,13 +356,12 @@ where
     }
 
     async fn set_message_status(&self, id: &str, status: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(ADVANCE_MESSAGE)
-            .bind(id)
-            .bind(status)
-            .bind(i32::from(status_rank(status)))
-            .execute(&self.writes)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let args = vec![
+            Arg::Text(id.to_owned()),
+            Arg::Text(status.to_owned()),
+            Arg::Int(i64::from(status_rank(status))),
+        ];
+        Ok(self.writer.write(Write::new(ADVANCE_MESSAGE, args)).await? == 1)
     }
 
     async fn message(&self, id: &str) -> Result<Option<SentMessage>, StoreError> {
@@ -391,13 +379,11 @@ where
         language: &str,
         category: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(SET_CATEGORY)
-            .bind(waba)
-            .bind(name)
-            .bind(language)
-            .bind(category)
-            .execute(&self.writes)
-            .await?;
+        let args = [waba, name, language, category]
+            .into_iter()
+            .map(|v| Arg::Text(v.to_owned()))
+            .collect();
+        self.writer.write(Write::new(SET_CATEGORY, args)).await?;
         Ok(())
     }
 

@@ -37,17 +37,26 @@ impl SqlPartnerStore<Sqlite> {
             let options = options
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal);
+            // A connection to a local file cannot go stale, so the pool's ping before each
+            // acquire (a round trip to the connection's thread) buys nothing.
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await?;
             let writes = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             (pool, writes)
         };
         MIGRATOR.run(&writes).await?;
-        Ok(Self { pool, writes })
+        let writer = super::writer::Writer::start(writes.clone());
+        Ok(Self {
+            pool,
+            writes,
+            writer,
+        })
     }
 }
