@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wamm_domain::capi::{Click, Pixel, ReceivedEvent};
@@ -148,8 +148,8 @@ pub struct CachedStore {
     templates_of: Map<WabaId, Vec<Template>>,
     subscriptions_of: Map<WabaId, Vec<WabaSubscription>>,
     app_subscriptions: Map<AppId, Vec<AppSubscription>>,
-    wabas_owned_by: Map<BusinessId, Vec<Waba>>,
-    wabas_held_by_partner: Map<BusinessId, Vec<Waba>>,
+    wabas_owned_by: Map<BusinessId, Arc<Vec<Waba>>>,
+    wabas_held_by_partner: Map<BusinessId, Arc<Vec<Waba>>>,
 }
 
 impl std::fmt::Debug for CachedStore {
@@ -328,20 +328,30 @@ impl Store for CachedStore {
     }
 
     async fn wabas_owned_by(&self, business: BusinessId) -> Result<Vec<Waba>, StoreError> {
-        self.through(
-            &self.wabas_owned_by,
-            business,
-            self.inner.wabas_owned_by(business),
-        )
-        .await
+        Ok(self.wabas_owned_by_shared(business).await?.to_vec())
     }
 
     async fn wabas_held_by_partner(&self, partner: BusinessId) -> Result<Vec<Waba>, StoreError> {
-        self.through(
-            &self.wabas_held_by_partner,
-            partner,
-            self.inner.wabas_held_by_partner(partner),
-        )
+        Ok(self.wabas_held_by_partner_shared(partner).await?.to_vec())
+    }
+
+    async fn wabas_owned_by_shared(
+        &self,
+        business: BusinessId,
+    ) -> Result<Arc<Vec<Waba>>, StoreError> {
+        self.through(&self.wabas_owned_by, business, async {
+            Ok(Arc::new(self.inner.wabas_owned_by(business).await?))
+        })
+        .await
+    }
+
+    async fn wabas_held_by_partner_shared(
+        &self,
+        partner: BusinessId,
+    ) -> Result<Arc<Vec<Waba>>, StoreError> {
+        self.through(&self.wabas_held_by_partner, partner, async {
+            Ok(Arc::new(self.inner.wabas_held_by_partner(partner).await?))
+        })
         .await
     }
 

@@ -562,6 +562,24 @@ pub trait Store: Send + Sync + 'static {
     /// The WABAs that list `partner` among their partners.
     async fn wabas_held_by_partner(&self, partner: BusinessId) -> Result<Vec<Waba>, StoreError>;
 
+    /// [`Store::wabas_owned_by`], shared rather than copied: what a caller that pages through
+    /// a long list reads on every page.
+    async fn wabas_owned_by_shared(
+        &self,
+        business: BusinessId,
+    ) -> Result<Arc<Vec<Waba>>, StoreError> {
+        Ok(Arc::new(self.wabas_owned_by(business).await?))
+    }
+
+    /// [`Store::wabas_held_by_partner`], shared rather than copied (see
+    /// [`Store::wabas_owned_by_shared`]).
+    async fn wabas_held_by_partner_shared(
+        &self,
+        partner: BusinessId,
+    ) -> Result<Arc<Vec<Waba>>, StoreError> {
+        Ok(Arc::new(self.wabas_held_by_partner(partner).await?))
+    }
+
     /// A phone number by ID.
     async fn phone_number(&self, id: PhoneNumberId) -> Result<Option<PhoneNumber>, StoreError>;
 

@@ -163,6 +163,42 @@ async fn cursor_paging_walks_the_list(backend: Backend) {
     let r2 = p.get(&path, FULL).await;
     assert_eq!(ids(r2.ok()), ["3005"]);
     assert!(r2.json["paging"].get("next").is_none());
+    assert!(
+        r2.json["paging"]["previous"].is_string(),
+        "items before the page: {}",
+        r2.json
+    );
+    // After the last item there is nothing, and no paging.
+    let last = r2.json["paging"]["cursors"]["after"]
+        .as_str()
+        .expect("after")
+        .to_owned();
+    let r4 = p
+        .get(
+            &format!("/v23.0/1000/client_whatsapp_business_accounts?fields=id&after={last}"),
+            FULL,
+        )
+        .await;
+    assert_eq!(r4.ok(), &json!({"data": []}));
+    // One at a time, every page links both ways but the first and the last.
+    let mut seen = Vec::new();
+    let mut path = "/v23.0/1000/client_whatsapp_business_accounts?fields=id&limit=1".to_owned();
+    loop {
+        let r = p.get(&path, FULL).await;
+        seen.extend(ids(r.ok()));
+        let paging = &r.json["paging"];
+        assert_eq!(
+            paging.get("previous").is_some(),
+            seen.len() > 1,
+            "{}",
+            r.json
+        );
+        match paging["next"].as_str() {
+            Some(next) => path = next.trim_start_matches(&p.base).to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["3001", "3002", "3004", "3005"]);
     let before = r2.json["paging"]["cursors"]["before"]
         .as_str()
         .expect("before")
